@@ -1,0 +1,189 @@
+"""The `medcodes` command: parse arguments, call the library, print. Errors become clean exits."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+from . import settings
+from .errors import MedcodesError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except MedcodesError as e:
+        print(f"medcodes: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("medcodes: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    env = "\n".join(f"  {s.name:<22} {s.help} (default: {s.default or 'unset'})" for s in settings.SETTINGS)
+    p = argparse.ArgumentParser(
+        prog="medcodes", description="Search and reference for medical code systems.",
+        epilog=f"settings (environment variables):\n{env}", formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = p.add_subparsers(metavar="COMMAND")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", help="index file to read (default: $MEDCODES_DB)")
+    for name, func, help_, add in COMMANDS:
+        sp = sub.add_parser(name, parents=[common], help=help_, description=help_)
+        add(sp)
+        sp.set_defaults(func=func)
+    return p
+
+
+# -- build ---------------------------------------------------------------------
+def _add_build(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--source", action="append", default=[], metavar="NAME=PATH",
+                   help="add an official file (repeatable), e.g. hcpcs=HCPC2025_JAN.zip")
+    p.add_argument("--no-default", action="store_true", help="leave out the embedded default data")
+    p.add_argument("--out", help="index file to write (default: the --db / $MEDCODES_DB file)")
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from .index import build_index
+    from .sources.embedded import default_sources
+
+    sources = [] if args.no_default else default_sources()
+    for item in args.source:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            raise MedcodesError(f"--source wants NAME=PATH, got {item!r}")
+        sources.append((name.strip(), Path(path).expanduser()))
+    if not sources:
+        raise MedcodesError("nothing to build: give --source NAME=PATH or drop --no-default")
+    out = Path(args.out).expanduser() if args.out else settings.db_path(args.db)
+    report = build_index(sources, out, log=lambda m: print(m, file=sys.stderr))
+    counts = ", ".join(f"{s} {n:,}" for s, n in report.counts_by_system.items())
+    print(f"built {out} in {report.seconds:.1f}s: {counts}")
+    if report.orphans:
+        print(f"note: {report.orphans} codes name a parent that no source defines", file=sys.stderr)
+    return 0
+
+
+# -- show ----------------------------------------------------------------------
+def _add_show(p: argparse.ArgumentParser) -> None:
+    p.add_argument("code", help="a code in any format: e119, E11.9, 0SG00A1, J1100")
+    p.add_argument("--system", help="code system id (icd10cm, icd10pcs, hcpcs, ...)")
+    p.add_argument("--json", action="store_true", help="print the code data as JSON")
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from .errors import NotFound
+    from .index import Catalog
+
+    catalog = Catalog(settings.db_path(args.db))
+    rows = catalog.find(args.code, args.system)
+    if not rows:
+        raise NotFound(f"no code {args.code!r}" + (f" in {args.system}" if args.system else ""))
+    data = [catalog.code_data(r["system"], r["code"]) for r in rows]
+    if args.json:
+        print(json.dumps(data[0] if len(data) == 1 else data, indent=2, ensure_ascii=False))
+        return 0
+    if len(data) > 1:
+        print(f"{args.code!r} is a code in {len(data)} systems:\n")
+    print("\n\n".join(format_code(d) for d in data))
+    return 0
+
+
+def format_code(d: dict[str, Any]) -> str:
+    billable = {True: "billable", False: "not billable", None: ""}[d["billable"]]
+    lines = [f"{d['code']} — {d['title']}", f"  {d['system_label']} · {d['kind']}"
+             + (f" · {billable}" if billable else "") + (f" · {d['release']}" if d["release"] else "")]
+    if d["short_title"] and d["short_title"] != d["title"]:
+        lines.append(f"  short: {d['short_title']}")
+    if d["ancestors"]:
+        lines.append("\nHierarchy")
+        lines += [f"  {'  ' * i}{a['code']}  {a['title']}" for i, a in enumerate(d["ancestors"])]
+    if d["children"]:
+        lines.append(f"\nChildren ({len(d['children'])})")
+        lines += [f"  {c['code']}  {c['title']}" for c in d["children"][:25]]
+        if len(d["children"]) > 25:
+            lines.append(f"  … {len(d['children']) - 25} more")
+    if d["notes"]:
+        lines.append("\nNotes")
+        lines += [f"  [{n['type']}{' from ' + n['from'] if n['from'] else ''}] {n['text']}" for n in d["notes"]]
+    if d["crosswalks"]:
+        lines.append("\nCrosswalks")
+        for x in d["crosswalks"][:30]:
+            flags = ", ".join(k for k, v in x["attributes"].items() if v is True)
+            lines.append(f"  {x['direction']:<4} {x['system']} {x['code'] or '(no map)'}  {x['title'] or ''}"
+                         + (f"  [{flags}]" if flags else ""))
+    if d["attributes"]:
+        lines.append("\nAttributes")
+        for k, v in d["attributes"].items():
+            text = v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+            lines.append(f"  {k}: {text[:200]}")
+    return "\n".join(lines)
+
+
+# -- sources -------------------------------------------------------------------
+def _add_sources(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true")
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    from .index import Catalog
+
+    catalog = Catalog(settings.db_path(args.db))
+    srcs = catalog.sources()
+    if args.json:
+        print(json.dumps({"sources": srcs, "counts": catalog.counts()}, indent=2))
+        return 0
+    for s in srcs:
+        rel = "; ".join(r["name"] for r in s["releases"])
+        counts = ", ".join(f"{v:,} {k}" for k, v in s["counts"].items() if v)
+        print(f"{s['name']:<9} {rel}\n          {s['path']}\n          sha256 {s['sha256'][:16]}…  "
+              f"{counts}  imported {s['imported_at']}")
+    print("codes: " + ", ".join(f"{k} {v:,}" for k, v in catalog.counts().items()))
+    return 0
+
+
+# -- serve ---------------------------------------------------------------------
+def _add_serve(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default=None, help="default $MEDCODES_HOST")
+    p.add_argument("--port", type=int, default=None, help="default $MEDCODES_PORT")
+    p.add_argument("--workers", type=int, default=None, help="default $MEDCODES_WORKERS")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import os
+
+    import uvicorn
+
+    from .index import Catalog
+
+    db = settings.db_path(args.db)
+    Catalog(db)  # fail now, with a clear message, rather than on the first request
+    os.environ["MEDCODES_DB"] = str(db)
+    uvicorn.run("medcodes.web.app:create_app", factory=True,
+                host=args.host or settings.get("MEDCODES_HOST"),
+                port=args.port or int(settings.get("MEDCODES_PORT")),
+                workers=args.workers or int(settings.get("MEDCODES_WORKERS")), log_level="info")
+    return 0
+
+
+COMMANDS: list[tuple[str, Callable[[argparse.Namespace], int], str, Callable[[argparse.ArgumentParser], None]]] = [
+    ("build", cmd_build, "build the index from the embedded default and/or official files", _add_build),
+    ("show", cmd_show, "print a code with hierarchy, notes and crosswalks", _add_show),
+    ("sources", cmd_sources, "list the loaded sources: releases, file hashes, counts", _add_sources),
+    ("serve", cmd_serve, "serve the web site, JSON API and FHIR operations", _add_serve),
+]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

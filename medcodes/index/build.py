@@ -1,0 +1,265 @@
+"""Build the index file from source files, atomically.
+
+Sources are parsed by the importers (medcodes.sources); this module only
+folds their records together and writes them. The new index is written to
+a temporary file beside the target and renamed over it only when complete,
+so a failed build leaves the previous index serving.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import os
+import sqlite3
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from ..errors import MedcodesError, SourceError
+from ..model import Code, Record, Relation, Release, Term
+from ..sources import reader
+from ..systems import compact
+from .hierarchy import orphans, walk
+from .schema import DDL, SCHEMA_VERSION
+
+BATCH = 5000
+
+# Steps run on the finished tables before the rename (search tables, embeddings, ...).
+# Each is "module:function" taking (sqlite3.Connection, BuildReport); a missing module is skipped
+# so the catalog builds before later layers exist.
+POST_BUILD_STEPS: tuple[str, ...] = ("medcodes.search.indexer:build",)
+
+
+@dataclass
+class SourceReport:
+    name: str
+    path: str
+    sha256: str
+    size: int
+    releases: list[dict[str, str | None]] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=lambda: {"codes": 0, "terms": 0, "relations": 0})
+    seconds: float = 0.0
+
+
+@dataclass
+class BuildReport:
+    out: Path
+    sources: list[SourceReport] = field(default_factory=list)
+    counts_by_system: dict[str, int] = field(default_factory=dict)
+    orphans: int = 0
+    seconds: float = 0.0
+    steps: dict[str, float] = field(default_factory=dict)
+
+
+class _Collector:
+    """Folds the record streams of all sources into one set of tables."""
+
+    def __init__(self) -> None:
+        self.codes: dict[tuple[str, str], Code] = {}
+        self.release_of: dict[tuple[str, str], str] = {}
+        self.terms: list[Term] = []
+        self.relations: list[Relation] = []
+
+    def add(self, records: Iterable[Record], report: SourceReport) -> None:
+        current: dict[str, str] = {}
+        for rec in records:
+            if isinstance(rec, Code):
+                key = (rec.system, rec.code)
+                old = self.codes.get(key)
+                self.codes[key] = old.merged_with(rec) if old else rec
+                self.release_of.setdefault(key, current.get(rec.system, ""))
+                report.counts["codes"] += 1
+            elif isinstance(rec, Term):
+                self.terms.append(rec)
+                report.counts["terms"] += 1
+            elif isinstance(rec, Relation):
+                self.relations.append(rec)
+                report.counts["relations"] += 1
+            elif isinstance(rec, Release):
+                current[rec.system] = rec.name
+                report.releases.append(
+                    {"system": rec.system, "name": rec.name, "effective": rec.effective}
+                )
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _progress(records: Iterator[Record], label: str) -> Iterator[Record]:
+    if not sys.stderr.isatty():
+        yield from records
+        return
+    from tqdm import tqdm
+
+    with tqdm(desc=label, unit=" rec", unit_scale=True, leave=False, mininterval=0.5) as bar:
+        for i, rec in enumerate(records, 1):
+            yield rec
+            if i % 2000 == 0:
+                bar.update(2000)
+
+
+def build_index(
+    sources: list[tuple[str, Path]],
+    out: Path,
+    log: Callable[[str], None] = lambda _msg: None,
+) -> BuildReport:
+    """Parse every (importer name, path), write the index to `out` atomically."""
+    started = time.perf_counter()
+    report = BuildReport(out=out)
+    collector = _Collector()
+    for name, path in sources:
+        path = Path(path)
+        if not path.is_file():
+            raise SourceError(path, "no such file")
+        t0 = time.perf_counter()
+        src = SourceReport(name=name, path=str(path), sha256=file_sha256(path), size=path.stat().st_size)
+        collector.add(_progress(reader(name)(path), f"{name}: {path.name}"), src)
+        if src.counts["codes"] + src.counts["terms"] + src.counts["relations"] == 0:
+            raise SourceError(path, f"no {name} records found: is this the right file?")
+        src.seconds = time.perf_counter() - t0
+        report.sources.append(src)
+        log(f"read {name:<9} {path.name}: {_counts_text(src.counts)} in {src.seconds:.1f}s")
+    _finish(collector, report, out, log)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def build_from_records(records: Iterable[Record], out: Path, name: str = "records") -> BuildReport:
+    """Build an index straight from records (tests, content packs): same tables, same steps."""
+    report = BuildReport(out=out)
+    collector = _Collector()
+    src = SourceReport(name=name, path=f"<{name}>", sha256="", size=0)
+    collector.add(records, src)
+    report.sources.append(src)
+    _finish(collector, report, out, lambda _m: None)
+    return report
+
+
+def _finish(collector: "_Collector", report: BuildReport, out: Path, log: Callable[[str], None]) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".building", dir=out.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        _write(tmp, collector, report, log)
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _counts_text(counts: dict[str, int]) -> str:
+    return ", ".join(f"{v:,} {k}" for k, v in counts.items() if v)
+
+
+def _write(tmp: Path, collector: _Collector, report: BuildReport, log: Callable[[str], None]) -> None:
+    conn = sqlite3.connect(tmp)
+    try:
+        conn.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA temp_store=MEMORY;")
+        conn.executescript(DDL)
+        t0 = time.perf_counter()
+        _write_sources(conn, report)
+        report.orphans = orphans(collector.codes.values())
+        _write_codes(conn, collector, report)
+        _write_terms_relations(conn, collector)
+        conn.commit()
+        report.steps["write"] = time.perf_counter() - t0
+        for step in POST_BUILD_STEPS:
+            _run_step(conn, step, report, log)
+        conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        conn.execute("INSERT INTO meta VALUES ('built_at', ?)", (_now(),))
+        conn.commit()
+        conn.execute("ANALYZE")
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def _run_step(conn: sqlite3.Connection, step: str, report: BuildReport, log: Callable[[str], None]) -> None:
+    module_name, func_name = step.split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as e:
+        if e.name and module_name.startswith(e.name):
+            return  # that layer is not part of this install
+        raise
+    t0 = time.perf_counter()
+    getattr(module, func_name)(conn, report)
+    conn.commit()
+    report.steps[module_name] = time.perf_counter() - t0
+    log(f"step {module_name}: {report.steps[module_name]:.1f}s")
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _write_sources(conn: sqlite3.Connection, report: BuildReport) -> None:
+    for i, src in enumerate(report.sources, 1):
+        conn.execute(
+            "INSERT INTO sources VALUES (?,?,?,?,?,?,?,?,?)",
+            (i, src.name, src.path, src.sha256, src.size, json.dumps(src.releases),
+             json.dumps(src.counts), _now(), round(src.seconds, 3)),
+        )
+        for rel in src.releases:
+            conn.execute("INSERT INTO releases VALUES (?,?,?,?)",
+                         (rel["system"], rel["name"], rel["effective"], i))
+
+
+def _write_codes(conn: sqlite3.Connection, collector: _Collector, report: BuildReport) -> None:
+    rows = []
+    seq_by_system: dict[str, int] = {}
+    for code, depth in walk(collector.codes.values()):
+        seq = seq_by_system.get(code.system, 0)
+        seq_by_system[code.system] = seq + 1
+        rows.append((
+            code.system, code.code, compact(code.code), code.title, code.short_title, code.kind,
+            None if code.billable is None else int(code.billable), code.parent, depth, seq,
+            collector.release_of.get((code.system, code.code)) or None,
+            json.dumps([[n.type, n.text] for n in code.notes], ensure_ascii=False),
+            json.dumps(list(code.synonyms), ensure_ascii=False),
+            json.dumps(dict(code.attributes), ensure_ascii=False, separators=(",", ":")),
+        ))
+    conn.executemany(
+        "INSERT INTO codes (system, code, compact, title, short_title, kind, billable, parent, depth, seq,"
+        " release, notes, synonyms, attributes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        rows,
+    )
+    report.counts_by_system = dict(sorted(seq_by_system.items()))
+
+
+def _write_terms_relations(conn: sqlite3.Connection, collector: _Collector) -> None:
+    seen: set[tuple[str, str, str]] = set()
+    term_rows = []
+    for t in collector.terms:
+        key = (t.system, t.code, t.term)
+        if key not in seen:
+            seen.add(key)
+            term_rows.append((t.system, t.code, t.term, t.source))
+    conn.executemany("INSERT INTO terms VALUES (?,?,?,?)", term_rows)
+    conn.executemany(
+        "INSERT INTO relations VALUES (?,?,?,?,?,?)",
+        ((r.type, r.source_system, r.source_code, r.target_system, r.target_code,
+          json.dumps(dict(r.attributes), separators=(",", ":"))) for r in collector.relations),
+    )
+
+
+def check_schema(conn: sqlite3.Connection, path: Path) -> None:
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+    except sqlite3.DatabaseError as e:
+        raise MedcodesError(f"{path}: not a medcodes index ({e}); run `medcodes build`") from None
+    if not row or int(row[0]) != SCHEMA_VERSION:
+        raise MedcodesError(f"{path}: index schema {row[0] if row else '?'} is not {SCHEMA_VERSION}; "
+                            "run `medcodes build` to rebuild it")

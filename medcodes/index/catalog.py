@@ -1,0 +1,200 @@
+"""Read-only access to the index: code lookups and the one code-data dict.
+
+`Catalog.code_data()` is the single function behind `medcodes show --json`,
+the code page, its JSON twin and FHIR $lookup (STYLE.md principle 1).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+from .. import systems
+from ..errors import MedcodesError, NotFound
+from .build import check_schema
+
+# Note types that apply to everything below the code they are written on.
+# Inclusion terms and definitions describe only their own code.
+INHERITED_NOTE_TYPES = frozenset(
+    {"includes", "excludes1", "excludes2", "code_first", "use_additional", "code_also",
+     "seventh_character", "note"}
+)
+
+_CODE_COLUMNS = ("system, code, title, short_title, kind, billable, parent, depth, seq, release,"
+                 " notes, synonyms, attributes")
+
+
+class Catalog:
+    """An open index. Safe to share between threads: each thread gets its own connection."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise MedcodesError(f"{self.path}: no index here; run `medcodes build` first")
+        self._local = threading.local()
+        check_schema(self.conn, self.path)
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            # immutable=1: no locking, no change detection: a rebuild renames a new file
+            # into place and readers reopen; the old inode stays valid meanwhile.
+            conn = sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True,
+                                   check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            self._local.conn = conn
+        return conn
+
+    # -- lookups ---------------------------------------------------------------
+    def find(self, text: str, system: str | None = None) -> list[sqlite3.Row]:
+        """All codes the user's text may mean ("e119" -> ICD-10-CM E11.9), any system unless given."""
+        if system:
+            systems.get(system)
+            code = systems.normalize(system, text)
+            rows = self.conn.execute(
+                f"SELECT {_CODE_COLUMNS} FROM codes WHERE system=? AND (code=? OR compact=?)",
+                (system, code, systems.compact(text)),
+            ).fetchall()
+        else:
+            rows = self.conn.execute(
+                f"SELECT {_CODE_COLUMNS} FROM codes WHERE compact=? OR code=? ORDER BY system",
+                (systems.compact(text), text.strip().upper()),
+            ).fetchall()
+        return rows
+
+    def row(self, system: str, code: str) -> sqlite3.Row:
+        rows = self.find(code, system)
+        if not rows:
+            raise NotFound(f"{systems.get(system).name} code {code!r} not found")
+        return rows[0]
+
+    def titles(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], sqlite3.Row]:
+        out: dict[tuple[str, str], sqlite3.Row] = {}
+        for system, code in keys:
+            r = self.conn.execute(
+                "SELECT system, code, title, kind, billable FROM codes WHERE system=? AND code=?",
+                (system, code),
+            ).fetchone()
+            if r:
+                out[(system, code)] = r
+        return out
+
+    def ancestors(self, row: sqlite3.Row) -> list[sqlite3.Row]:
+        chain: list[sqlite3.Row] = []
+        parent = row["parent"]
+        while parent:
+            p = self.conn.execute(
+                f"SELECT {_CODE_COLUMNS} FROM codes WHERE system=? AND code=?", (row["system"], parent)
+            ).fetchone()
+            if p is None:
+                break
+            chain.append(p)
+            parent = p["parent"]
+        chain.reverse()
+        return chain
+
+    def children(self, system: str, code: str | None) -> list[sqlite3.Row]:
+        if code is None:
+            sql = f"SELECT {_CODE_COLUMNS} FROM codes WHERE system=? AND parent IS NULL ORDER BY seq"
+            return self.conn.execute(sql, (system,)).fetchall()
+        sql = f"SELECT {_CODE_COLUMNS} FROM codes WHERE system=? AND parent=? ORDER BY seq"
+        return self.conn.execute(sql, (system, code)).fetchall()
+
+    def code_range(self, system: str, first: str, last: str) -> list[sqlite3.Row]:
+        """Codes from `first` to `last` inclusive in the system's code order (with their subtrees)."""
+        a, b = self.row(system, first), self.row(system, last)
+        lo, hi = a["seq"], b["seq"]
+        if lo > hi:
+            lo, hi = hi, lo
+        # the last code's descendants belong to the range too (E13 covers E13.9)
+        end = self.conn.execute(
+            "SELECT COALESCE(MIN(seq), 1e18) FROM codes WHERE system=? AND seq>? AND depth<=?",
+            (system, hi, b["depth"]),
+        ).fetchone()[0]
+        return self.conn.execute(
+            f"SELECT {_CODE_COLUMNS} FROM codes WHERE system=? AND seq>=? AND seq<? ORDER BY seq",
+            (system, lo, end),
+        ).fetchall()
+
+    def terms(self, system: str, code: str) -> list[dict[str, str]]:
+        rows = self.conn.execute(
+            "SELECT term, source FROM terms WHERE system=? AND code=? ORDER BY source, term", (system, code)
+        ).fetchall()
+        return [{"term": r["term"], "source": r["source"]} for r in rows]
+
+    def crosswalks(self, system: str, code: str) -> list[dict[str, Any]]:
+        out = []
+        sql_to = ("SELECT type, target_system AS system, target_code AS code, attributes FROM relations"
+                  " WHERE source_system=? AND source_code=?")
+        sql_from = ("SELECT type, source_system AS system, source_code AS code, attributes FROM relations"
+                    " WHERE target_system=? AND target_code=?")
+        for direction, sql in (("to", sql_to), ("from", sql_from)):
+            for r in self.conn.execute(sql, (system, code)):
+                out.append({"direction": direction, "type": r["type"], "system": r["system"],
+                            "code": r["code"], "attributes": json.loads(r["attributes"])})
+        found = self.titles([(x["system"], x["code"]) for x in out])
+        for x in out:
+            hit = found.get((x["system"], x["code"]))
+            x["title"] = hit["title"] if hit else None
+        return out
+
+    def sources(self) -> list[dict[str, Any]]:
+        rows = self.conn.execute("SELECT * FROM sources ORDER BY id").fetchall()
+        return [{**dict(r), "releases": json.loads(r["releases"]), "counts": json.loads(r["counts"])}
+                for r in rows]
+
+    def counts(self) -> dict[str, int]:
+        rows = self.conn.execute("SELECT system, COUNT(*) FROM codes GROUP BY system").fetchall()
+        return {r[0]: r[1] for r in rows}
+
+    def releases(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for r in self.conn.execute("SELECT system, name FROM releases ORDER BY source_id"):
+            out.setdefault(r[0], [])
+            if r[1] not in out[r[0]]:
+                out[r[0]].append(r[1])
+        return out
+
+    # -- the code data -------------------------------------------------------
+    def code_data(self, system: str, code: str) -> dict[str, Any]:
+        row = self.row(system, code)
+        ancestors = self.ancestors(row)
+        sys_info = systems.get(row["system"])
+        return {
+            "system": row["system"],
+            "system_name": sys_info.name,
+            "system_label": sys_info.label,
+            "fhir_system": sys_info.fhir_uri,
+            "code": row["code"],
+            "title": row["title"],
+            "short_title": row["short_title"],
+            "kind": row["kind"],
+            "billable": None if row["billable"] is None else bool(row["billable"]),
+            "release": row["release"],
+            "ancestors": [_brief(a) for a in ancestors],
+            "children": [_brief(c) for c in self.children(row["system"], row["code"])],
+            "notes": resolved_notes(row, ancestors),
+            "synonyms": json.loads(row["synonyms"]),
+            "index_terms": self.terms(row["system"], row["code"]),
+            "crosswalks": self.crosswalks(row["system"], row["code"]),
+            "attributes": json.loads(row["attributes"]),
+        }
+
+
+def _brief(r: sqlite3.Row) -> dict[str, Any]:
+    return {"system": r["system"], "code": r["code"], "title": r["title"], "kind": r["kind"],
+            "billable": None if r["billable"] is None else bool(r["billable"])}
+
+
+def resolved_notes(row: sqlite3.Row, ancestors: list[sqlite3.Row]) -> list[dict[str, Any]]:
+    """Own notes first, then the notes of each ancestor that apply below it, nearest first."""
+    notes = [{"type": t, "text": x, "from": None} for t, x in json.loads(row["notes"])]
+    for anc in reversed(ancestors):
+        for t, x in json.loads(anc["notes"]):
+            if t in INHERITED_NOTE_TYPES:
+                notes.append({"type": t, "text": x, "from": anc["code"]})
+    return notes

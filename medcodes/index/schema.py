@@ -1,0 +1,71 @@
+"""Schema of the index file. Bump SCHEMA_VERSION on any change: an index of
+another version is refused with a message to rebuild (the index is derived
+data, so a rebuild is the migration)."""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 1
+
+DDL = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+CREATE TABLE sources (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,          -- importer name given to --source
+    path TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    releases TEXT NOT NULL,      -- JSON [{system, name, effective}]
+    counts TEXT NOT NULL,        -- JSON {"codes": n, "terms": n, "relations": n}
+    imported_at TEXT NOT NULL,
+    seconds REAL NOT NULL
+);
+
+CREATE TABLE releases (
+    system TEXT NOT NULL,
+    name TEXT NOT NULL,
+    effective TEXT,
+    source_id INTEGER NOT NULL REFERENCES sources(id)
+);
+
+CREATE TABLE codes (
+    id INTEGER PRIMARY KEY,
+    system TEXT NOT NULL,
+    code TEXT NOT NULL,          -- canonical display form
+    compact TEXT NOT NULL,       -- upper case, no dots: what user input is matched on
+    title TEXT NOT NULL,
+    short_title TEXT,
+    kind TEXT NOT NULL,
+    billable INTEGER,            -- 1/0, NULL when the source does not say
+    parent TEXT,
+    depth INTEGER NOT NULL,
+    seq INTEGER NOT NULL,        -- position in the system's code order (hierarchy walk)
+    release TEXT,
+    notes TEXT NOT NULL,         -- JSON [[type, text], ...], own notes only
+    synonyms TEXT NOT NULL,      -- JSON [text, ...]
+    attributes TEXT NOT NULL,    -- JSON object
+    UNIQUE (system, code)
+);
+CREATE INDEX codes_compact ON codes (compact);
+CREATE INDEX codes_parent ON codes (system, parent);
+CREATE UNIQUE INDEX codes_seq ON codes (system, seq);
+
+CREATE TABLE terms (
+    system TEXT NOT NULL,
+    code TEXT NOT NULL,
+    term TEXT NOT NULL,
+    source TEXT NOT NULL
+);
+CREATE INDEX terms_code ON terms (system, code);
+
+CREATE TABLE relations (
+    type TEXT NOT NULL,
+    source_system TEXT NOT NULL,
+    source_code TEXT NOT NULL,
+    target_system TEXT NOT NULL,
+    target_code TEXT NOT NULL,
+    attributes TEXT NOT NULL     -- JSON
+);
+CREATE INDEX relations_source ON relations (source_system, source_code);
+CREATE INDEX relations_target ON relations (target_system, target_code);
+"""

@@ -1,0 +1,122 @@
+"""The one model every code system is read into.
+
+Importers yield these records; the index builder stores them; every
+rendering (CLI, web, API, FHIR) reads them back as plain dicts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Mapping, Union
+
+# Note types, in the order a coder reads them on a page.
+NOTE_TYPES: tuple[str, ...] = (
+    "definition",
+    "includes",
+    "inclusion",
+    "excludes1",
+    "excludes2",
+    "code_first",
+    "use_additional",
+    "code_also",
+    "seventh_character",
+    "note",
+)
+
+# Kinds of nodes. ICD-10-CM uses the first five; PCS, HCPCS and MS-DRG use
+# their own grouping levels so a browse page can label them honestly.
+KINDS: tuple[str, ...] = (
+    "chapter",
+    "block",
+    "category",
+    "subcategory",
+    "code",
+    "section",  # PCS section (1st character), HCPCS section (first letter)
+    "body_system",  # PCS 2nd character
+    "table",  # PCS table (first three characters)
+    "modifier",  # HCPCS Level II modifier
+    "mdc",  # MS-DRG major diagnostic category
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """One instructional note line, e.g. ("excludes1", "gestational diabetes (O24.4-)")."""
+
+    type: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    """A code (or grouping node) of one system.
+
+    Several sources may describe the same code (tabular XML gives notes, the
+    order file gives short titles); the builder folds them with `merged_with`,
+    so fields a source does not know stay None/empty.
+    """
+
+    system: str
+    code: str  # canonical display form: "E11.9", "0SG00A1", "J1100", "E08-E13"
+    title: str = ""  # long descriptor
+    kind: str = "code"
+    billable: bool | None = None  # valid for submission; None = source does not say
+    parent: str | None = None  # canonical code of the parent node, same system
+    short_title: str | None = None
+    notes: tuple[Note, ...] = ()
+    synonyms: tuple[str, ...] = ()
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+
+    def merged_with(self, other: "Code") -> "Code":
+        """Fold a later source's view of the same code into this one.
+
+        Later non-empty scalar values win; notes, synonyms and attributes are
+        unioned so no source can erase what another contributed.
+        """
+        notes = self.notes + tuple(n for n in other.notes if n not in self.notes)
+        synonyms = self.synonyms + tuple(s for s in other.synonyms if s not in self.synonyms)
+        return replace(
+            self,
+            title=other.title or self.title,
+            kind=other.kind if other.kind != "code" or self.kind == "code" else self.kind,
+            billable=other.billable if other.billable is not None else self.billable,
+            parent=other.parent or self.parent,
+            short_title=other.short_title or self.short_title,
+            notes=notes,
+            synonyms=synonyms,
+            attributes={**self.attributes, **other.attributes},
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """An index term (alphabetic index, drug table, neoplasm table...) pointing at a code."""
+
+    system: str
+    code: str
+    term: str
+    source: str  # "index", "eindex", "drug", "neoplasm", "pcs-index", "hcpcs-index"
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    """A directed link between codes, e.g. a GEM row ICD-9-CM 250.00 -> ICD-10-CM E11.9."""
+
+    type: str  # "gem"
+    source_system: str
+    source_code: str
+    target_system: str
+    target_code: str
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """Which release a source file carries; yielded once per system a file feeds."""
+
+    system: str
+    name: str  # "ICD-10-CM FY2026, April 2026 update"
+    effective: str | None = None  # ISO date the release takes effect
+
+
+Record = Union[Code, Term, Relation, Release]

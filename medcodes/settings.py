@@ -1,0 +1,48 @@
+"""Every setting in one table: drives `--help`, the README and MEDCODES_* env variables.
+
+A test checks that each setting here is documented in the README.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    name: str  # environment variable
+    default: str
+    help: str
+
+
+def _default_db() -> str:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return str(Path(base) / "medcodes" / "medcodes.sqlite")
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("MEDCODES_DB", _default_db(), "the index file every command reads (and `build` writes)"),
+    Setting("MEDCODES_HOST", "127.0.0.1", "address `medcodes serve` listens on"),
+    Setting("MEDCODES_PORT", "8000", "port `medcodes serve` listens on"),
+    Setting("MEDCODES_WORKERS", "1", "uvicorn worker processes for `medcodes serve`"),
+    Setting("MEDCODES_CACHE", str(Path.home() / ".cache" / "medcodes"),
+            "cache for build artefacts (embeddings) keyed by content hash"),
+    Setting("MEDCODES_SEMANTIC", "auto", "semantic search: auto (when the model is installed), on, off"),
+    Setting("MEDCODES_LLM_BASE_URL", "", "OpenAI-compatible endpoint for generated explainer text"),
+    Setting("MEDCODES_LLM_MODEL", "", "model name sent to that endpoint"),
+    Setting("MEDCODES_LLM_API_KEY", "", "API key sent to that endpoint (never logged)"),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def get(name: str) -> str:
+    """The value of a setting: environment first, then the table's default."""
+    setting = _BY_NAME[name]
+    return os.environ.get(name) or setting.default
+
+
+def db_path(explicit: str | None = None) -> Path:
+    return Path(explicit or get("MEDCODES_DB")).expanduser()

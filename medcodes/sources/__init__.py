@@ -1,0 +1,48 @@
+"""Importers: one module per code system, each a generator of records.
+
+Contract for every importer module:
+
+    def read(path: Path) -> Iterator[Record]
+
+- `path` is one official file (or the official zip that holds it). The
+  module sniffs which of its formats the file is and raises SourceError
+  naming the file (and line or record) when it is none of them.
+- It yields `Release` (once per system the file feeds) and then `Code`,
+  `Term` and `Relation` records. It never touches the database.
+- Nothing is read at import time.
+
+`IMPORTERS` maps the names users give to `medcodes build --source NAME=PATH`
+to the importer modules.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Callable, Iterator
+
+from ..errors import MedcodesError
+from ..model import Record
+
+# source name -> module under medcodes.sources
+IMPORTERS: dict[str, str] = {
+    "icd10cm": "icd10cm",
+    "icd10pcs": "icd10pcs",
+    "hcpcs": "hcpcs",
+    "cpt": "cpt",
+    "icd9cm": "icd9cm",
+    "icd9pcs": "icd9cm",
+    "gems": "gems",
+    "msdrg": "msdrg",
+}
+
+
+def reader(name: str) -> Callable[[Path], Iterator[Record]]:
+    try:
+        module_name = IMPORTERS[name]
+    except KeyError:
+        raise MedcodesError(
+            f"unknown source {name!r}; known: {', '.join(sorted(IMPORTERS))}"
+        ) from None
+    module = importlib.import_module(f"{__name__}.{module_name}")
+    return module.read  # type: ignore[no-any-return]

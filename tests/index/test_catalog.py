@@ -1,0 +1,93 @@
+"""Builder and catalog on hand-made records: hierarchy, order, notes inheritance, atomicity."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from medcodes.errors import MedcodesError, NotFound, SourceError
+from medcodes.index import Catalog, build_from_records, build_index
+from medcodes.model import Code, Note, Relation, Release, Term
+
+RECORDS = [
+    Release("icd10cm", "ICD-10-CM test release"),
+    Code("icd10cm", "E00-E89", "Endocrine, nutritional and metabolic diseases", kind="chapter"),
+    Code("icd10cm", "E08-E13", "Diabetes mellitus", kind="block", parent="E00-E89",
+         notes=(Note("note", "block note"),)),
+    Code("icd10cm", "E11", "Type 2 diabetes mellitus", kind="category", parent="E08-E13", billable=False,
+         notes=(Note("inclusion", "diabetes NOS"), Note("excludes1", "gestational diabetes (O24.4-)"),
+                Note("use_additional", "code to identify insulin use (Z79.4)"))),
+    Code("icd10cm", "E11.9", "Type 2 diabetes mellitus without complications", parent="E11", billable=True),
+    Code("icd10cm", "E11.65", "Type 2 diabetes mellitus with hyperglycemia", parent="E11", billable=True),
+    Code("icd10cm", "E10", "Type 1 diabetes mellitus", kind="category", parent="E08-E13", billable=False),
+    Code("icd10cm", "E11.9", short_title="Type 2 diabetes mellitus w/o complications"),
+    Term("icd10cm", "E11.9", "Diabetes, type 2", "index"),
+    Release("icd9cm", "ICD-9-CM test release"),
+    Code("icd9cm", "250.00", "Diabetes mellitus without mention of complication, type II", billable=True),
+    Code("msdrg", "250", "Percutaneous cardiovascular procedures", billable=True),
+    Relation("gem", "icd9cm", "250.00", "icd10cm", "E11.9", {"approximate": True}),
+]
+
+
+@pytest.fixture()
+def catalog(tmp_path: Path) -> Catalog:
+    out = tmp_path / "idx.sqlite"
+    build_from_records(RECORDS, out)
+    return Catalog(out)
+
+
+def test_code_data_merges_sources_and_resolves_hierarchy(catalog: Catalog) -> None:
+    d = catalog.code_data("icd10cm", "e119")
+    assert d["code"] == "E11.9" and d["title"] == "Type 2 diabetes mellitus without complications"
+    assert d["short_title"] == "Type 2 diabetes mellitus w/o complications"
+    assert d["billable"] is True and d["release"] == "ICD-10-CM test release"
+    assert [a["code"] for a in d["ancestors"]] == ["E00-E89", "E08-E13", "E11"]
+    assert d["index_terms"] == [{"term": "Diabetes, type 2", "source": "index"}]
+
+
+def test_notes_inherited_from_ancestors_but_not_inclusion_terms(catalog: Catalog) -> None:
+    notes = catalog.code_data("icd10cm", "E11.9")["notes"]
+    assert {"type": "excludes1", "text": "gestational diabetes (O24.4-)", "from": "E11"} in notes
+    assert {"type": "note", "text": "block note", "from": "E08-E13"} in notes
+    assert not any(n["type"] == "inclusion" for n in notes)
+
+
+def test_children_in_code_order_and_ranges(catalog: Catalog) -> None:
+    assert [c["code"] for c in catalog.code_data("icd10cm", "E08-E13")["children"]] == ["E10", "E11"]
+    assert [r["code"] for r in catalog.code_range("icd10cm", "E10", "E11")] == ["E10", "E11", "E11.65", "E11.9"]
+
+
+def test_crosswalks_both_directions(catalog: Catalog) -> None:
+    x = catalog.code_data("icd10cm", "E11.9")["crosswalks"]
+    assert x == [{"direction": "from", "type": "gem", "system": "icd9cm", "code": "250.00",
+                  "attributes": {"approximate": True},
+                  "title": "Diabetes mellitus without mention of complication, type II"}]
+
+
+def test_ambiguous_code_found_in_every_system(catalog: Catalog) -> None:
+    assert {r["system"] for r in catalog.find("250")} == {"msdrg"}
+    assert {r["system"] for r in catalog.find("25000")} == {"icd9cm"}
+    with pytest.raises(NotFound):
+        catalog.row("icd10cm", "Z99.99")
+
+
+def test_failed_build_leaves_previous_index(tmp_path: Path) -> None:
+    out = tmp_path / "idx.sqlite"
+    build_from_records(RECORDS, out)
+    before = out.read_bytes()
+    with pytest.raises(SourceError, match="no such file"):
+        build_index([("icd10cm", tmp_path / "missing.xml")], out)
+    bad = tmp_path / "bad.xml"
+    bad.write_text("<ICD10CM.tabular><chapter>")
+    with pytest.raises(MedcodesError):
+        build_index([("icd10cm", bad)], out)
+    assert out.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".building")] == []
+
+
+def test_not_an_index_is_a_clear_error(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"not sqlite at all" * 100)
+    with pytest.raises(MedcodesError, match="not a medcodes index"):
+        Catalog(junk)
