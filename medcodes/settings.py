@@ -24,6 +24,9 @@ def _default_db() -> str:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("MEDCODES_DB", _default_db(), "the index file every command reads (and `build` writes)"),
+    Setting("MEDCODES_STORE", "",
+            "durable store for ingested policies and generated content (default: beside MEDCODES_DB,"
+            " named medcodes-store.sqlite); survives index rebuilds"),
     Setting("MEDCODES_HOST", "127.0.0.1", "address `medcodes serve` listens on"),
     Setting("MEDCODES_PORT", "8000", "port `medcodes serve` listens on"),
     Setting("MEDCODES_WORKERS", "1", "uvicorn worker processes for `medcodes serve`"),
@@ -46,3 +49,12 @@ def get(name: str) -> str:
 
 def db_path(explicit: str | None = None) -> Path:
     return Path(explicit or get("MEDCODES_DB")).expanduser()
+
+
+def store_path(db: str | None = None) -> Path:
+    """The durable store: what users add (policies, generated text) lives apart from the
+    derived index, so `medcodes build` can replace the index without losing it."""
+    explicit = get("MEDCODES_STORE")
+    if explicit:
+        return Path(explicit).expanduser()
+    return db_path(db).with_name("medcodes-store.sqlite")
