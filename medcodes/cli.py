@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from . import settings
 from .errors import MedcodesError
@@ -80,6 +81,7 @@ def _add_show(p: argparse.ArgumentParser) -> None:
     p.add_argument("code", help="a code in any format: e119, E11.9, 0SG00A1, J1100")
     p.add_argument("--system", help="code system id (icd10cm, icd10pcs, hcpcs, ...)")
     p.add_argument("--json", action="store_true", help="print the code data as JSON")
+    p.add_argument("--as-of", metavar="DATE", help="answer for this date of service (YYYY-MM-DD)")
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -90,7 +92,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     rows = catalog.find(args.code, args.system)
     if not rows:
         raise NotFound(f"no code {args.code!r}" + (f" in {args.system}" if args.system else ""))
-    data = [catalog.code_data(r["system"], r["code"]) for r in rows]
+    as_of = _iso_date(args.as_of) if args.as_of else None
+    data = [catalog.code_data(r["system"], r["code"], as_of=as_of) for r in rows]
     if args.json:
         print(json.dumps(data[0] if len(data) == 1 else data, indent=2, ensure_ascii=False))
         return 0
@@ -100,12 +103,30 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _iso_date(text: str) -> str:
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text.strip()).isoformat()
+    except ValueError:
+        raise MedcodesError(f"--as-of wants a date like 2024-06-01, got {text!r}") from None
+
+
 def format_code(d: dict[str, Any]) -> str:
     billable = {True: "billable", False: "not billable", None: ""}[d["billable"]]
     lines = [f"{d['code']} — {d['title']}", f"  {d['system_label']} · {d['kind']}"
              + (f" · {billable}" if billable else "") + (f" · {d['release']}" if d["release"] else "")]
     if d["short_title"] and d["short_title"] != d["title"]:
         lines.append(f"  short: {d['short_title']}")
+    if d.get("as_of"):
+        a = d["as_of"]
+        state = "valid" if a["valid"] else "NOT valid"
+        lines.append(f"  on {a['date']}: {state}" + (f" — {a['reason']}" if a["reason"] else "")
+                     + (f"; release in force: {a['release']}" if a["release"] else ""))
+        if a["title"] != d["title"]:
+            lines.append(f"  title then: {a['title']}")
+    if d["deleted_in"]:
+        lines.append(f"  deleted in {d['deleted_in']}")
     if d["ancestors"]:
         lines.append("\nHierarchy")
         lines += [f"  {'  ' * i}{a['code']}  {a['title']}" for i, a in enumerate(d["ancestors"])]
@@ -123,6 +144,13 @@ def format_code(d: dict[str, Any]) -> str:
             flags = ", ".join(k for k, v in x["attributes"].items() if v is True)
             lines.append(f"  {x['direction']:<4} {x['system']} {x['code'] or '(no map)'}  {x['title'] or ''}"
                          + (f"  [{flags}]" if flags else ""))
+    if d["history"]:
+        lines.append("\nHistory")
+        for h in d["history"]:
+            text = {"added": h["new_title"], "deleted": h["old_title"],
+                    "revised": f"{h['old_title']} -> {h['new_title']}"}[h["change"]]
+            repl = f" (replaced by {', '.join(h['replaced_by'])})" if h.get("replaced_by") else ""
+            lines.append(f"  {h['release']}: {h['change']} — {text}{repl}")
     if d["attributes"]:
         lines.append("\nAttributes")
         for k, v in d["attributes"].items():

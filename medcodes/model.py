@@ -6,8 +6,10 @@ rendering (CLI, web, API, FHIR) reads them back as plain dicts.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping, Union
+from typing import Any, Union
 
 # Note types, in the order a coder reads them on a page.
 NOTE_TYPES: tuple[str, ...] = (
@@ -67,7 +69,7 @@ class Code:
     synonyms: tuple[str, ...] = ()
     attributes: Mapping[str, Any] = field(default_factory=dict)
 
-    def merged_with(self, other: "Code") -> "Code":
+    def merged_with(self, other: Code) -> Code:
         """Fold a later source's view of the same code into this one.
 
         Later non-empty scalar values win; notes, synonyms and attributes are
@@ -119,4 +121,4 @@ class Release:
     effective: str | None = None  # ISO date the release takes effect
 
 
-Record = Union[Code, Term, Relation, Release]
+Record = Code | Term | Relation | Release

@@ -16,16 +16,17 @@ import sqlite3
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 from ..errors import MedcodesError, SourceError
 from ..model import Code, Record, Relation, Release, Term
 from ..sources import reader
 from ..systems import compact
 from .hierarchy import orphans, walk
+from .history import Change, Snapshot, history
 from .schema import DDL, SCHEMA_VERSION
 
 BATCH = 5000
@@ -65,15 +66,26 @@ class _Collector:
         self.release_of: dict[tuple[str, str], str] = {}
         self.terms: list[Term] = []
         self.relations: list[Relation] = []
+        self.snapshots: list[Snapshot] = []
+        self.changes: list[Change] = []
+        self.deleted: dict[tuple[str, str], str] = {}
 
     def add(self, records: Iterable[Record], report: SourceReport) -> None:
-        current: dict[str, str] = {}
+        current: dict[str, Release] = {}
+        snaps: dict[tuple[str, str], Snapshot] = {}
         for rec in records:
             if isinstance(rec, Code):
                 key = (rec.system, rec.code)
                 old = self.codes.get(key)
                 self.codes[key] = old.merged_with(rec) if old else rec
-                self.release_of.setdefault(key, current.get(rec.system, ""))
+                release = current.get(rec.system)
+                self.release_of.setdefault(key, release.name if release else "")
+                if rec.billable and release is not None:
+                    snap = snaps.get((rec.system, release.name))
+                    if snap is None:
+                        snap = snaps[(rec.system, release.name)] = Snapshot(rec.system, release.name, release.effective,
+                                                            len(self.snapshots) + len(snaps))
+                    snap.titles[rec.code] = rec.title
                 report.counts["codes"] += 1
             elif isinstance(rec, Term):
                 self.terms.append(rec)
@@ -82,10 +94,30 @@ class _Collector:
                 self.relations.append(rec)
                 report.counts["relations"] += 1
             elif isinstance(rec, Release):
-                current[rec.system] = rec.name
+                current[rec.system] = rec
                 report.releases.append(
                     {"system": rec.system, "name": rec.name, "effective": rec.effective}
                 )
+        self.snapshots.extend(snaps.values())
+
+    def apply_history(self) -> None:
+        """Diff the releases of each system; the newest one decides titles and what is deleted."""
+        self.changes, newest = history(self.snapshots)
+        for system, snap in newest.items():
+            ever = {code for s in self.snapshots if s.system == system for code in s.titles}
+            if ever == snap.titles.keys() and len({s.release for s in self.snapshots if s.system == system}) < 2:
+                continue  # one release: nothing to reconcile
+            for code in ever:
+                rec = self.codes[(system, code)]
+                if code not in snap.titles:
+                    self.codes[(system, code)] = replace(rec, billable=False)
+                elif snap.titles[code] and snap.titles[code] != rec.title:
+                    self.codes[(system, code)] = replace(rec, title=snap.titles[code])
+        for c in self.changes:
+            if c.change == "deleted":
+                self.deleted[(c.system, c.code)] = c.release
+            elif c.change == "added":
+                self.deleted.pop((c.system, c.code), None)
 
 
 def file_sha256(path: Path) -> str:
@@ -146,7 +178,8 @@ def build_from_records(records: Iterable[Record], out: Path, name: str = "record
     return report
 
 
-def _finish(collector: "_Collector", report: BuildReport, out: Path, log: Callable[[str], None]) -> None:
+def _finish(collector: _Collector, report: BuildReport, out: Path, log: Callable[[str], None]) -> None:
+    collector.apply_history()
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".building", dir=out.parent)
     os.close(fd)
@@ -172,7 +205,7 @@ def _write(tmp: Path, collector: _Collector, report: BuildReport, log: Callable[
         _write_sources(conn, report)
         report.orphans = orphans(collector.codes.values())
         _write_codes(conn, collector, report)
-        _write_terms_relations(conn, collector)
+        _write_links(conn, collector)
         conn.commit()
         report.steps["write"] = time.perf_counter() - t0
         for step in POST_BUILD_STEPS:
@@ -202,7 +235,7 @@ def _run_step(conn: sqlite3.Connection, step: str, report: BuildReport, log: Cal
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _write_sources(conn: sqlite3.Connection, report: BuildReport) -> None:
@@ -227,19 +260,20 @@ def _write_codes(conn: sqlite3.Connection, collector: _Collector, report: BuildR
             code.system, code.code, compact(code.code), code.title, code.short_title, code.kind,
             None if code.billable is None else int(code.billable), code.parent, depth, seq,
             collector.release_of.get((code.system, code.code)) or None,
+            collector.deleted.get((code.system, code.code)),
             json.dumps([[n.type, n.text] for n in code.notes], ensure_ascii=False),
             json.dumps(list(code.synonyms), ensure_ascii=False),
             json.dumps(dict(code.attributes), ensure_ascii=False, separators=(",", ":")),
         ))
     conn.executemany(
         "INSERT INTO codes (system, code, compact, title, short_title, kind, billable, parent, depth, seq,"
-        " release, notes, synonyms, attributes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        " release, deleted_in, notes, synonyms, attributes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         rows,
     )
     report.counts_by_system = dict(sorted(seq_by_system.items()))
 
 
-def _write_terms_relations(conn: sqlite3.Connection, collector: _Collector) -> None:
+def _write_links(conn: sqlite3.Connection, collector: _Collector) -> None:
     seen: set[tuple[str, str, str]] = set()
     term_rows = []
     for t in collector.terms:
@@ -248,6 +282,11 @@ def _write_terms_relations(conn: sqlite3.Connection, collector: _Collector) -> N
             seen.add(key)
             term_rows.append((t.system, t.code, t.term, t.source))
     conn.executemany("INSERT INTO terms VALUES (?,?,?,?)", term_rows)
+    conn.executemany(
+        "INSERT INTO history VALUES (?,?,?,?,?,?,?)",
+        ((c.system, c.code, c.release, c.effective, c.change, c.old_title, c.new_title)
+         for c in collector.changes),
+    )
     conn.executemany(
         "INSERT INTO relations VALUES (?,?,?,?,?,?)",
         ((r.type, r.source_system, r.source_code, r.target_system, r.target_code,

@@ -23,7 +23,7 @@ INHERITED_NOTE_TYPES = frozenset(
      "seventh_character", "note"}
 )
 
-_CODE_COLUMNS = ("system, code, title, short_title, kind, billable, parent, depth, seq, release,"
+_CODE_COLUMNS = ("system, code, title, short_title, kind, billable, parent, depth, seq, release, deleted_in,"
                  " notes, synonyms, attributes")
 
 
@@ -159,8 +159,73 @@ class Catalog:
                 out[r[0]].append(r[1])
         return out
 
+    # -- history -------------------------------------------------------------
+    def history(self, system: str, code: str) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT release, effective, change, old_title, new_title FROM history"
+            " WHERE system=? AND code=? ORDER BY effective, rowid", (system, code),
+        ).fetchall()
+        out = [dict(r) for r in rows]
+        for event in out:
+            if event["change"] == "deleted":
+                event["replaced_by"] = self.replaced_by(system, code, event["release"])
+        return out
+
+    def replaced_by(self, system: str, code: str, release: str) -> list[str]:
+        """Codes the same release added under the deleted code's stem (how ICD-10 expands a code)."""
+        stem = systems.compact(code)
+        rows = self.conn.execute(
+            "SELECT h.code FROM history h JOIN codes c ON c.system=h.system AND c.code=h.code"
+            " WHERE h.system=? AND h.release=? AND h.change='added' AND c.compact LIKE ? ORDER BY c.seq",
+            (system, release, stem + "%"),
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def changes(self, system: str, release: str) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT code, change, old_title, new_title, effective FROM history WHERE system=? AND release=?"
+            " ORDER BY change, code", (system, release),
+        ).fetchall()
+        return [dict(r) for r in rows]
+
+    def change_releases(self) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT system, release, effective, change, COUNT(*) AS n FROM history"
+            " GROUP BY system, release, change ORDER BY system, effective").fetchall()
+        out: dict[tuple[str, str], dict[str, Any]] = {}
+        for r in rows:
+            item = out.setdefault((r["system"], r["release"]), {
+                "system": r["system"], "release": r["release"], "effective": r["effective"],
+                "added": 0, "revised": 0, "deleted": 0})
+            item[r["change"]] = r["n"]
+        return list(out.values())
+
+    def as_of(self, system: str, code: str, date: str) -> dict[str, Any]:
+        """Whether the code was valid on `date` (ISO) and its title then, from the loaded history."""
+        row = self.row(system, code)
+        events = self.history(system, row["code"])
+        valid, title, reason = True, row["title"], None
+        for e in events:
+            eff = e["effective"] or ""
+            if e["change"] == "added" and eff > date:
+                valid, reason = False, f"added in {e['release']} (effective {eff})"
+            elif e["change"] == "deleted" and eff <= date:
+                valid, reason = False, f"deleted in {e['release']} (effective {eff})"
+            elif e["change"] == "revised" and eff > date and title == row["title"]:
+                title = e["old_title"]
+        if row["deleted_in"] is None and row["billable"] == 0 and valid:
+            valid, reason = bool(row["billable"]), "not valid for submission (a header code)"
+        return {"date": date, "valid": valid, "title": title, "reason": reason,
+                "release": self.release_on(system, date)}
+
+    def release_on(self, system: str, date: str) -> str | None:
+        r = self.conn.execute(
+            "SELECT name FROM releases WHERE system=? AND (effective IS NULL OR effective<=?)"
+            " ORDER BY effective DESC LIMIT 1", (system, date)).fetchone()
+        return r[0] if r else None
+
     # -- the code data -------------------------------------------------------
-    def code_data(self, system: str, code: str) -> dict[str, Any]:
+    def code_data(self, system: str, code: str, as_of: str | None = None) -> dict[str, Any]:
         row = self.row(system, code)
         ancestors = self.ancestors(row)
         sys_info = systems.get(row["system"])
@@ -182,6 +247,9 @@ class Catalog:
             "index_terms": self.terms(row["system"], row["code"]),
             "crosswalks": self.crosswalks(row["system"], row["code"]),
             "attributes": json.loads(row["attributes"]),
+            "deleted_in": row["deleted_in"],
+            "history": self.history(row["system"], row["code"]),
+            **({"as_of": self.as_of(row["system"], row["code"], as_of)} if as_of else {}),
         }
 
 

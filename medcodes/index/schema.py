@@ -4,7 +4,7 @@ data, so a rebuild is the migration)."""
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 DDL = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -41,6 +41,7 @@ CREATE TABLE codes (
     depth INTEGER NOT NULL,
     seq INTEGER NOT NULL,        -- position in the system's code order (hierarchy walk)
     release TEXT,
+    deleted_in TEXT,             -- release that deleted it (still shown, with history), else NULL
     notes TEXT NOT NULL,         -- JSON [[type, text], ...], own notes only
     synonyms TEXT NOT NULL,      -- JSON [text, ...]
     attributes TEXT NOT NULL,    -- JSON object
@@ -68,4 +69,17 @@ CREATE TABLE relations (
 );
 CREATE INDEX relations_source ON relations (source_system, source_code);
 CREATE INDEX relations_target ON relations (target_system, target_code);
+
+-- Changes between consecutive releases of a system loaded in the same build.
+CREATE TABLE history (
+    system TEXT NOT NULL,
+    code TEXT NOT NULL,
+    release TEXT NOT NULL,
+    effective TEXT,
+    change TEXT NOT NULL,        -- added / revised / deleted
+    old_title TEXT,
+    new_title TEXT
+);
+CREATE INDEX history_code ON history (system, code);
+CREATE INDEX history_release ON history (system, release);
 """

@@ -18,8 +18,8 @@ to the importer modules.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 from ..errors import MedcodesError
 from ..model import Record

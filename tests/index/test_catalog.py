@@ -91,3 +91,43 @@ def test_not_an_index_is_a_clear_error(tmp_path: Path) -> None:
     junk.write_bytes(b"not sqlite at all" * 100)
     with pytest.raises(MedcodesError, match="not a medcodes index"):
         Catalog(junk)
+
+
+def _release(name: str, effective: str, codes: dict[str, str]) -> list:  # type: ignore[type-arg]
+    return [Release("icd10cm", name, effective)] + [
+        Code("icd10cm", c, t, billable=True) for c, t in codes.items()
+    ]
+
+
+def test_two_releases_give_history_and_newest_titles(tmp_path: Path) -> None:
+    old = _release("FY2025", "2024-10-01", {"A00.0": "Cholera old", "A00.1": "Gone", "A00.9": "Same"})
+    new = _release("FY2026", "2025-10-01", {"A00.0": "Cholera new", "A00.2": "Added", "A00.9": "same"})
+    out = tmp_path / "h.sqlite"
+    build_from_records(new + old, out)  # given newest first: order of effective dates decides
+    cat = Catalog(out)
+    rows = cat.conn.execute("SELECT code, change, old_title, new_title FROM history ORDER BY code").fetchall()
+    assert [tuple(r) for r in rows] == [
+        ("A00.0", "revised", "Cholera old", "Cholera new"),
+        ("A00.1", "deleted", "Gone", None),
+        ("A00.2", "added", None, "Added"),
+    ]
+    assert cat.row("icd10cm", "A00.0")["title"] == "Cholera new"
+    gone = cat.row("icd10cm", "A00.1")
+    assert gone["billable"] == 0 and gone["deleted_in"] == "FY2026"
+
+
+def test_as_of_a_date(tmp_path: Path) -> None:
+    old = _release("FY2025", "2024-10-01", {"A00.0": "Cholera old", "A00.1": "Gone"})
+    new = _release("FY2026", "2025-10-01", {"A00.0": "Cholera new", "A00.10": "Split one", "A00.11": "Two"})
+    out = tmp_path / "h.sqlite"
+    build_from_records(old + new, out)
+    cat = Catalog(out)
+    then = cat.as_of("icd10cm", "A00.0", "2025-01-15")
+    assert then["valid"] and then["title"] == "Cholera old" and then["release"] == "FY2025"
+    assert cat.as_of("icd10cm", "A00.0", "2025-11-01")["title"] == "Cholera new"
+    assert cat.as_of("icd10cm", "A00.1", "2025-01-15")["valid"] is True
+    gone = cat.as_of("icd10cm", "A00.1", "2025-11-01")
+    assert not gone["valid"] and "deleted in FY2026" in gone["reason"]
+    assert not cat.as_of("icd10cm", "A00.10", "2025-01-15")["valid"]
+    deleted = cat.code_data("icd10cm", "A00.1")["history"]
+    assert deleted[0]["change"] == "deleted" and deleted[0]["replaced_by"] == ["A00.10", "A00.11"]

@@ -1,0 +1,34 @@
+"""The README documents every setting and every command (STYLE.md principle 6)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from medcodes import settings
+from medcodes.cli import COMMANDS, main
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+
+
+def test_every_setting_is_in_the_readme() -> None:
+    missing = [s.name for s in settings.SETTINGS if f"`{s.name}`" not in README]
+    assert missing == []
+
+
+def test_every_command_is_in_the_readme() -> None:
+    missing = [name for name, *_ in COMMANDS if f"medcodes {name}" not in README]
+    assert missing == []
+
+
+def test_readme_opens_with_the_two_commands() -> None:
+    head = README[:1200]
+    assert "make run" in head and "make test" in head
+
+
+def test_help_lists_settings(capsys) -> None:  # type: ignore[no-untyped-def]
+    try:
+        main(["--help"])
+    except SystemExit:
+        pass
+    out = capsys.readouterr().out
+    assert all(s.name in out for s in settings.SETTINGS)
