@@ -7,9 +7,8 @@ rendering (CLI, web, API, FHIR) reads them back as plain dicts.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Union
+from typing import Any
 
 # Note types, in the order a coder reads them on a page.
 NOTE_TYPES: tuple[str, ...] = (
