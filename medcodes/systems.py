@@ -51,7 +51,7 @@ SYSTEMS: dict[str, System] = {
         System("hcpcs-mod", "HCPCS modifier", "HCPCS Level II modifier", "urn:oid:2.16.840.1.113883.6.285",
                re.compile(r"[0-9A-Z]{2}"), _no_dots, "modifier"),
         System("cpt", "CPT", "CPT® code", "http://www.ama-assn.org/go/cpt",
-               re.compile(r"[0-9]{4}[0-9FTU]"), _no_dots, "procedure"),
+               re.compile(r"[0-9]{4}[0-9AFMTU]"), _no_dots, "procedure"),
         System("icd9cm", "ICD-9-CM", "ICD-9-CM diagnosis code", "http://hl7.org/fhir/sid/icd-9-cm",
                re.compile(r"(?:[0-9]{3}|V[0-9]{2}|E[0-9]{3})[0-9]{0,2}"), _icd9_dx_dotted, "diagnosis"),
         System("icd9pcs", "ICD-9-CM Vol. 3", "ICD-9-CM procedure code", "http://hl7.org/fhir/sid/icd-9-cm",
