@@ -36,6 +36,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MEDCODES_LLM_BASE_URL", "", "OpenAI-compatible endpoint for generated explainer text"),
     Setting("MEDCODES_LLM_MODEL", "", "model name sent to that endpoint"),
     Setting("MEDCODES_LLM_API_KEY", "", "API key sent to that endpoint (never logged)"),
+    Setting("MEDCODES_CMS_BASE_URL", "https://www.cms.gov",
+            "where `medcodes fetch` downloads CMS files (ICD-10-CM/PCS code files and tables, GEMs, HCPCS)"),
+    Setting("MEDCODES_CDC_BASE_URL", "https://ftp.cdc.gov",
+            "where `medcodes fetch` downloads CDC files (ICD-10-CM XML)"),
+    Setting("MEDCODES_FETCH_DIR", "", "cache of downloaded official files (default: MEDCODES_CACHE/downloads)"),
+    Setting("MEDCODES_FETCH_TIMEOUT", "60",
+            "seconds `medcodes fetch` waits for a publisher's server to connect or send data"),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -1,0 +1,77 @@
+"""`medcodes update`: fetch the newest releases, then rebuild the index from everything cached.
+
+The rebuild reads the embedded default plus every cached release file, oldest
+release first, so the builder can diff the releases of each system into code
+history. The build is atomic (medcodes.index.build_index): if a fetch or the
+build fails, the index that was serving keeps serving.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import MedcodesError
+from ..index import BuildReport, Catalog, build_index
+from ..index.build import file_sha256
+from ..sources.embedded import default_sources
+from .cache import Fetched, Fetcher
+from .download import FetchError
+from .releases import MAINTAINED, releases, systems
+
+
+@dataclass
+class UpdateReport:
+    fetched: list[Fetched]
+    sources: list[tuple[str, Path]]
+    build: BuildReport | None  # None: the index already held exactly these sources
+
+    @property
+    def downloaded(self) -> list[Fetched]:
+        return [f for f in self.fetched if f.downloaded]
+
+
+def update(fetcher: Fetcher, out: Path, only: Sequence[str] = (), *, default: bool = True, force: bool = False,
+           log: Callable[[str], None] = lambda _m: None) -> UpdateReport:
+    """Fetch the newest release of each system (`only`, or the maintained and already cached ones), then
+    rebuild `out` when anything changed."""
+    fetched: list[Fetched] = []
+    errors: list[str] = []
+    for system in _systems(fetcher, only):
+        try:
+            fetched += fetcher.fetch(system)
+        except FetchError as e:
+            errors.append(str(e))
+    if errors:
+        raise FetchError("the index was not rebuilt:\n  " + "\n  ".join(errors))
+    sources = default_sources() if default else []
+    sources += [(rf.importer, path) for rf, path in fetcher.cached()]
+    if not sources:
+        raise MedcodesError("nothing to build: no release files are cached and the default is left out")
+    if not force and not any(f.downloaded for f in fetched) and _holds(out, sources):
+        return UpdateReport(fetched, sources, None)
+    return UpdateReport(fetched, sources, build_index(sources, out, log=log))
+
+
+def _systems(fetcher: Fetcher, only: Sequence[str]) -> list[str]:
+    for system in only:
+        releases(system, fetcher.table)  # an unknown system fails before anything is fetched
+    if only:
+        return list(dict.fromkeys(only))
+    known = systems(fetcher.table)
+    wanted = [*MAINTAINED, *(rf.system for rf, _ in fetcher.cached())]
+    return [s for s in dict.fromkeys(wanted) if s in known]
+
+
+def _holds(out: Path, sources: list[tuple[str, Path]]) -> bool:
+    """Was `out` built from exactly these files (by name and content)?"""
+    try:
+        catalog = Catalog(out)
+    except MedcodesError:
+        return False
+    try:
+        built = [(s["name"], s["sha256"]) for s in catalog.sources()]
+    finally:
+        catalog.conn.close()
+    return built == [(name, file_sha256(path)) for name, path in sources]
