@@ -76,16 +76,22 @@ class Code:
         """
         notes = self.notes + tuple(n for n in other.notes if n not in self.notes)
         synonyms = self.synonyms + tuple(s for s in other.synonyms if s not in self.synonyms)
+        # A title composed from PCS axes never replaces an official one, whatever the file order.
+        keep = (bool(self.title) and other.attributes.get("title_composed") is True
+                and self.attributes.get("title_composed") is False)
+        attributes = {**self.attributes, **other.attributes}
+        if keep:
+            attributes["title_composed"] = False
         return replace(
             self,
-            title=other.title or self.title,
+            title=self.title if keep else (other.title or self.title),
             kind=other.kind if other.kind != "code" or self.kind == "code" else self.kind,
             billable=other.billable if other.billable is not None else self.billable,
             parent=other.parent or self.parent,
             short_title=other.short_title or self.short_title,
             notes=notes,
             synonyms=synonyms,
-            attributes={**self.attributes, **other.attributes},
+            attributes=attributes,
         )
 
 

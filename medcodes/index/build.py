@@ -85,7 +85,9 @@ class _Collector:
                     if snap is None:
                         snap = snaps[(rec.system, release.name)] = Snapshot(rec.system, release.name, release.effective,
                                                             len(self.snapshots) + len(snaps))
-                    snap.titles[rec.code] = rec.title
+                    # Titles composed from PCS table axes are not official; recording them would make
+                    # every official title of another release look like a revision.
+                    snap.titles[rec.code] = "" if rec.attributes.get("title_composed") else rec.title
                 report.counts["codes"] += 1
             elif isinstance(rec, Term):
                 self.terms.append(rec)
