@@ -10,7 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from . import settings
+from .content import cli as content_cli
 from .errors import MedcodesError
+from .fetch import commands as fetch_commands
+from .policies import cli as policies_cli
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -205,11 +208,44 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- search --------------------------------------------------------------------
+def _add_search(p: argparse.ArgumentParser) -> None:
+    p.add_argument("query", help='words, codes, prefixes or ranges: "heart attack", e119, S72.0, E08-E13')
+    p.add_argument("--system", action="append", metavar="S", help="only this code system (repeatable)")
+    p.add_argument("--limit", type=int, default=10, metavar="N", help="results to show (default 10)")
+    p.add_argument("--json", action="store_true", help='print {"query", "total", "facets", "results"} as JSON')
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from .search import search
+
+    result = search(settings.db_path(args.db), args.query, systems=args.system, limit=args.limit)
+    if args.json:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+        return 0
+    facets = ", ".join(f"{s} {n:,}" for s, n in result["facets"].items())
+    print(f"{result['total']:,} results" + (f" ({facets})" if facets else ""))
+    if result["did_you_mean"]:
+        print(f"did you mean: {result['did_you_mean']}")
+    for r in result["results"]:
+        flag = "" if r["billable"] is None else (" *" if r["billable"] else "")
+        print(f"  {r['system']:<9} {r['code']:<10} {r['title']}{flag}")
+    return 0
+
+
 COMMANDS: list[tuple[str, Callable[[argparse.Namespace], int], str, Callable[[argparse.ArgumentParser], None]]] = [
     ("build", cmd_build, "build the index from the embedded default and/or official files", _add_build),
     ("show", cmd_show, "print a code with hierarchy, notes and crosswalks", _add_show),
+    ("search", cmd_search, "search every code system: words, lay terms, codes, prefixes, ranges", _add_search),
     ("sources", cmd_sources, "list the loaded sources: releases, file hashes, counts", _add_sources),
     ("serve", cmd_serve, "serve the web site, JSON API and FHIR operations", _add_serve),
+    ("content", content_cli.run, "generate, review, export and import explainer text", content_cli.add_arguments),
+    ("fetch", fetch_commands.cmd_fetch, "download official release files (CMS, CDC) into the local cache",
+     fetch_commands.add_fetch),
+    ("update", fetch_commands.cmd_update, "fetch the newest official releases and rebuild the index",
+     fetch_commands.add_update),
+    ("policies", policies_cli.run, "ingest payer and Medicare medical policies and link them to codes",
+     policies_cli.add_arguments),
 ]
 
 

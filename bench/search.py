@@ -1,0 +1,321 @@
+"""Search benchmark: speed (p50/p99/qps/RSS) and quality against a plain SQLite FTS5 BM25 baseline.
+
+    .venv/bin/python bench/search.py --db /tmp/full.sqlite [--semantic] [--quick]
+
+Quality sets (success@1, success@10, MRR@10; a query succeeds when a result's code starts
+with one of its expected codes):
+- lay_abbr     hand-written lay phrases and abbreviations (bench/queries/lay_abbr.tsv)
+- lexicon      every lexicon.tsv entry that names an expected code
+- typos        short ICD-10-CM category titles with one typo in a word of 5+ letters
+- pcs_index    ICD-10-PCS index terms -> the table or code they point at (the terms are indexed)
+- pcs_heldout  the same queries on an index built WITHOUT the PCS index terms
+- hcpcs_short  HCPCS short descriptors -> their code, on an index where short descriptors are NOT indexed
+- payer        payer policy titles -> the HCPCS and ICD-10-CM codes the policy cites (../shared/data)
+- codes        codes as people type them (lower case, no dot, with dot) -> the code
+
+The baseline indexes the same codes (code, title, inclusion terms, synonyms, index terms) in
+one FTS5 column and ANDs the query's words, ranked by bm25(): what a plain implementation does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import resource
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from medcodes.index import Catalog  # noqa: E402
+from medcodes.search import indexer, lexicon  # noqa: E402
+from medcodes.search.query import words  # noqa: E402
+from medcodes.systems import compact  # noqa: E402
+
+SHARED = REPO.parent / "shared" / "data"
+Expect = list[tuple[str, str]]  # (system, compact code prefix)
+QuerySet = list[tuple[str, Expect]]
+Searcher = Callable[[str], list[tuple[str, str]]]  # query -> [(system, compact code)] best first
+
+
+# -- query sets ------------------------------------------------------------------
+def parse_expect(text: str) -> Expect:
+    out = []
+    for part in text.split("|"):
+        system, _, code = part.strip().partition(":")
+        out.append((system, compact(code)))
+    return out
+
+
+def lay_abbr() -> QuerySet:
+    out = []
+    for line in (REPO / "bench" / "queries" / "lay_abbr.tsv").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            q, expect = line.split("\t")
+            out.append((q, parse_expect(expect)))
+    return out
+
+
+def lexicon_set() -> QuerySet:
+    return [(" ".join(e.term), [(s, compact(c)) for s, c in e.expect]) for e in lexicon.entries() if e.expect]
+
+
+def typos(conn: sqlite3.Connection, n: int, rng: random.Random) -> QuerySet:
+    rows = conn.execute("SELECT code, title FROM codes WHERE system='icd10cm' AND kind='category'"
+                        " AND length(title) < 45 ORDER BY seq").fetchall()
+    out = []
+    for code, title in rng.sample(rows, min(len(rows), n * 2)):
+        ws = words(title)
+        long = [i for i, w in enumerate(ws) if len(w) >= 5 and w.isalpha()]
+        if not long:
+            continue
+        i = rng.choice(long)
+        ws[i] = _typo(ws[i], rng)
+        out.append((" ".join(ws), [("icd10cm", compact(code))]))
+        if len(out) == n:
+            break
+    return out
+
+
+def _typo(w: str, rng: random.Random) -> str:
+    i = rng.randrange(1, len(w) - 1)
+    kind = rng.choice(("drop", "swap", "sub", "dup"))
+    if kind == "drop":
+        return w[:i] + w[i + 1:]
+    if kind == "swap":
+        return w[:i] + w[i + 1] + w[i] + w[i + 2:]
+    if kind == "dup":
+        return w[:i] + w[i] + w[i:]
+    return w[:i] + rng.choice("aeiourstnl".replace(w[i], "")) + w[i + 1:]
+
+
+def pcs_index(conn: sqlite3.Connection, n: int, rng: random.Random) -> QuerySet:
+    rows = conn.execute("SELECT term, code FROM terms WHERE system='icd10pcs' AND term NOT LIKE '%see %'"
+                        " ORDER BY rowid").fetchall()
+    by_term: dict[str, set[str]] = {}
+    for term, code in rows:
+        by_term.setdefault(term, set()).add(compact(code))
+    picked = rng.sample(sorted(by_term), min(n, len(by_term)))
+    return [(t, [("icd10pcs", c) for c in sorted(by_term[t])]) for t in picked]
+
+
+def hcpcs_short(conn: sqlite3.Connection, n: int, rng: random.Random) -> QuerySet:
+    rows = conn.execute("SELECT code, short_title FROM codes WHERE system='hcpcs' AND kind='code'"
+                        " AND short_title IS NOT NULL AND short_title != title ORDER BY seq").fetchall()
+    return [(s, [("hcpcs", compact(c))]) for c, s in rng.sample(rows, min(n, len(rows)))]
+
+
+def payer(conn: sqlite3.Connection) -> QuerySet:
+    folder = SHARED / "payer_policies_bcbsmn_fep_2021"
+    if not folder.is_dir():
+        return []
+    known = {(s, c) for s, c in conn.execute("SELECT system, compact FROM codes WHERE system IN ('hcpcs','icd10cm')")}
+    policies: dict[str, set[tuple[str, str]]] = {}
+    for p in json.loads((folder / "fep_policies_full_with_icd10.json").read_text()):
+        title = str(p.get("Full Policy") or "").strip()
+        cited = {("hcpcs", c) for c in re.findall(r"\b[A-V]\d{4}\b", str(p.get("HCPCS") or ""))}
+        for c in re.findall(r"\b[A-Z]\d{2}(?:\.\w{1,4})?", str(p.get("ICD10 Diagnosis codes") or "")):
+            cited.add(("icd10cm", compact(c)[:4]))  # category + one: policies cite ranges
+        if title:
+            policies.setdefault(title, set()).update(cited)
+    for code, pols in json.loads((folder / "bcbsmn_code_to_policy.json").read_text()).items():
+        if re.fullmatch(r"[A-V]\d{4}", code):
+            for p in pols:
+                if p.get("Full Policy"):
+                    policies.setdefault(p["Full Policy"].strip(), set()).add(("hcpcs", code))
+    out = []
+    for title, cited in sorted(policies.items()):
+        ok = [(s, c) for s, c in sorted(cited) if (s, c) in known or s == "icd10cm"]
+        if ok:
+            out.append((title, ok))
+    return out
+
+
+def codes_set(conn: sqlite3.Connection, n: int, rng: random.Random) -> QuerySet:
+    rows = conn.execute("SELECT system, code FROM codes WHERE kind='code' AND system IN"
+                        " ('icd10cm','icd10pcs','hcpcs','icd9cm') ORDER BY id").fetchall()
+    out = []
+    for system, code in rng.sample(rows, min(n, len(rows))):
+        typed = rng.choice((code, code.lower(), code.replace(".", ""), code.replace(".", "").lower()))
+        out.append((typed, [(system, compact(code))]))
+    return out
+
+
+# -- engines ---------------------------------------------------------------------
+def ours(cat: Catalog) -> Searcher:
+    from medcodes.search import engine_for, search
+
+    engine_for(cat)  # now, while MEDCODES_SEMANTIC says which mode this engine is in
+    def run(q: str) -> list[tuple[str, str]]:
+        return [(r["system"], compact(r["code"])) for r in search(cat, q, limit=10)["results"]]
+
+    return run
+
+
+def baseline(db: Path, short_titles: bool, index_terms: bool = True) -> Searcher:
+    """Plain FTS5: one column of text per code, the query's words ANDed, ordered by bm25()."""
+    mem = sqlite3.connect(":memory:")
+    mem.execute("CREATE VIRTUAL TABLE b USING fts5(system UNINDEXED, code UNINDEXED, text)")
+    src = sqlite3.connect(db)
+    terms: dict[tuple[str, str], list[str]] = {}
+    for s, c, t in src.execute("SELECT system, code, term FROM terms" + ("" if index_terms else " WHERE 0")):
+        terms.setdefault((s, c), []).append(t)
+    rows = []
+    for s, c, title, short, syn, notes in src.execute(
+            "SELECT system, code, title, short_title, synonyms, notes FROM codes"):
+        inclusion = [t for kind, t in json.loads(notes) if kind == "inclusion"]
+        parts = [c, compact(c), title, *(json.loads(syn)), *inclusion, *terms.get((s, c), [])]
+        if short_titles and short:
+            parts.append(short)
+        rows.append((s, c, " ; ".join(parts)))
+    mem.executemany("INSERT INTO b VALUES (?,?,?)", rows)
+
+    def run(q: str) -> list[tuple[str, str]]:
+        ws = words(q)
+        if not ws:
+            return []
+        expr = " AND ".join(f'"{w}"' for w in ws)
+        return [(s, compact(c)) for s, c in
+                mem.execute("SELECT system, code FROM b WHERE b MATCH ? ORDER BY bm25(b) LIMIT 10", (expr,))]
+
+    return run
+
+
+def score(run: Searcher, qs: QuerySet) -> tuple[float, float, float]:
+    s1 = s10 = rr = 0.0
+    for q, expect in qs:
+        got = run(q)
+        for i, (system, code) in enumerate(got[:10]):
+            if any(system == es and code.startswith(ec) for es, ec in expect):
+                s1 += i == 0
+                s10 += 1
+                rr += 1 / (i + 1)
+                break
+    n = len(qs) or 1
+    return s1 / n, s10 / n, rr / n
+
+
+# -- speed -----------------------------------------------------------------------
+def speed_queries(conn: sqlite3.Connection, sets: dict[str, QuerySet], rng: random.Random, n: int) -> list[str]:
+    qs: list[str] = []
+    for name in ("lay_abbr", "typos", "pcs_index", "hcpcs_short", "codes", "payer"):
+        qs += [q for q, _ in sets.get(name, [])]
+    rows = conn.execute("SELECT code, title FROM codes WHERE kind='code' ORDER BY id").fetchall()
+    for code, title in rng.sample(rows, 300):
+        ws = words(title)
+        qs.append(" ".join(ws[:rng.randint(1, min(4, len(ws)))]))  # as-you-type title starts
+        qs.append(code[:rng.randint(2, max(2, len(code) - 1))])  # code prefixes
+    qs += ["E08-E13", "A0021-A0999", "M25.50-M25.579", "S72.0", "0SG", "E11", "system:hcpcs wheelchair",
+           "billable:yes fracture femur", "E11.9, I10, J1100"]
+    rng.shuffle(qs)
+    return qs[:max(n, 1000)]
+
+
+def timed(cat: Catalog, qs: list[str]) -> dict[str, float]:
+    from medcodes.search import search
+
+    for q in qs[:50]:
+        search(cat, q)  # warm: engine arrays, page cache
+    lat = []
+    t0 = time.perf_counter()
+    for q in qs:
+        t = time.perf_counter()
+        search(cat, q, limit=10)
+        lat.append((time.perf_counter() - t) * 1000)
+    wall = time.perf_counter() - t0
+    lat.sort()
+    return {"n": len(qs), "p50": statistics.median(lat), "p99": lat[int(len(lat) * 0.99) - 1],
+            "max": lat[-1], "qps": len(qs) / wall}
+
+
+def rss_mb() -> tuple[float, float]:
+    current = 0.0
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            current = int(line.split()[1]) / 1024
+    return current, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# -- main ------------------------------------------------------------------------
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--db", default=os.environ.get("MEDCODES_TEST_FULL_DB", "/tmp/full.sqlite"))
+    p.add_argument("--semantic", action="store_true", help="also measure with semantic fusion on")
+    p.add_argument("--quick", action="store_true", help="smaller generated sets")
+    p.add_argument("--speed", type=int, default=1200, help="queries in the timed mix (at least 1000)")
+    args = p.parse_args()
+    db = Path(args.db)
+    rng = random.Random(20260)
+    conn = sqlite3.connect(db)
+    n = 100 if args.quick else 300
+    sets: dict[str, QuerySet] = {
+        "lay_abbr": lay_abbr(), "lexicon": lexicon_set(), "typos": typos(conn, n, rng),
+        "pcs_index": pcs_index(conn, n, rng), "hcpcs_short": hcpcs_short(conn, n, rng), "payer": payer(conn),
+        "codes": codes_set(conn, n, rng),
+    }
+    modes = ["off", "on"] if args.semantic else ["off"]
+    print(f"index {db} ({db.stat().st_size / 1e6:.0f} MB)")
+    with open(db, "rb") as f:  # a serving process has the file in the OS page cache: so do we
+        while f.read(1 << 24):
+            pass
+    timings = {}
+    for mode in modes:
+        os.environ["MEDCODES_SEMANTIC"] = mode
+        cat = Catalog(db)
+        qs = speed_queries(conn, sets, rng, args.speed)
+        timings[mode] = timed(cat, qs)
+        cur, peak = rss_mb()
+        t = timings[mode]
+        print(f"speed semantic={mode}: {t['n']} queries  p50 {t['p50']:.2f} ms  p99 {t['p99']:.2f} ms"
+              f"  max {t['max']:.1f} ms  {t['qps']:.0f} q/s  RSS {cur:.0f} MB (peak {peak:.0f} MB)")
+    _quality(db, sets, modes)
+
+
+def _quality(db: Path, sets: dict[str, QuerySet], modes: list[str]) -> None:
+    base_full, base_noshort, base_noterms = baseline(db, True), baseline(db, False), baseline(db, True, False)
+    no_short = _variant(db, short_titles=False)
+    no_terms = _variant(db, index_terms=False)
+    sets = {**sets, "pcs_heldout": sets["pcs_index"]}
+    header = f"{'set':<12} {'n':>4}  {'engine':<22} {'s@1':>6} {'s@10':>6} {'MRR':>6}"
+    print("\n" + header + "\n" + "-" * len(header))
+    for name, qs in sets.items():
+        if not qs:
+            print(f"{name:<12} {0:>4}  (no data)")
+            continue
+        target = {"hcpcs_short": no_short, "pcs_heldout": no_terms}.get(name, db)
+        base = {"hcpcs_short": base_noshort, "pcs_heldout": base_noterms}.get(name, base_full)
+        rows = [("fts5 bm25 baseline", base)]
+        for mode in modes:
+            os.environ["MEDCODES_SEMANTIC"] = mode
+            rows.append((f"medcodes ({'lexical' if mode == 'off' else 'fused'})", ours(Catalog(target))))
+        for label, run in rows:
+            s1, s10, mrr = score(run, qs)
+            print(f"{name:<12} {len(qs):>4}  {label:<22} {s1:6.3f} {s10:6.3f} {mrr:6.3f}")
+    for path in (no_short, no_terms):
+        shutil.rmtree(path.parent, ignore_errors=True)
+
+
+def _variant(db: Path, short_titles: bool = True, index_terms: bool = True) -> Path:
+    """A copy of the index whose search tables leave short descriptors or index terms out."""
+    folder = Path(tempfile.mkdtemp(prefix="medcodes-bench-"))
+    out = folder / "variant.sqlite"
+    shutil.copyfile(db, out)
+    conn = sqlite3.connect(out)
+    indexer.build_lexical(conn, short_titles=short_titles, index_terms=index_terms)
+    conn.commit()
+    conn.close()
+    return out
+
+
+if __name__ == "__main__":
+    main()

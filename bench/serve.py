@@ -1,0 +1,211 @@
+"""Load figures for `medcodes serve`: search API, suggestions and code pages, p50/p99 and requests/s.
+
+Starts `medcodes serve --workers 2` on the index, then drives it from a second process with wrk
+(Debian: apt-get install wrk) over many different URLs taken from the index. Two kinds of run:
+
+- paced: about --rate requests/s (each connection waits between requests, wrk's `delay()`), the
+  latency a user sees at that load; targets: search API p99 <= 50 ms at 200 req/s, code page p99 <= 30 ms;
+- open: as many requests as wrk can get answered with --connections, the server's ceiling.
+
+    .venv/bin/python bench/serve.py --db /tmp/full.sqlite            # build it: medcodes build --out ...
+    .venv/bin/python bench/serve.py --db /tmp/full.sqlite --json out.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from medcodes.index import Catalog
+
+QUERY_FILES = Path(__file__).resolve().parent / "queries"
+TARGETS = {"search API": 50.0, "code page": 30.0}  # p99 in ms at the paced rate
+QUERIES = ("heart attack", "type 2 diabetes", "knee replacement", "broken wrist", "wheelchair", "insulin",
+           "dexamethasone injection", "fusion lumbar", "chest pain", "asthma", "hip fracture", "pneumonia",
+           "colonoscopy", "E11.9", "J1100", "0SG00A1", "I21", "diabetes with kidney", "bypass coronary",
+           "hypertension", "migraine", "depression", "covid", "ultrasound", "cataract")
+
+LUA = r"""
+local paths, n = {}, 0
+local delay_ms = tonumber(os.getenv("BENCH_DELAY_MS") or "0")
+for line in io.lines(os.getenv("BENCH_PATHS")) do paths[#paths + 1] = line end
+math.randomseed(os.time())
+local i = math.random(#paths)
+request = function()
+  i = i % #paths + 1
+  return wrk.format("GET", paths[i])
+end
+if delay_ms > 0 then delay = function() return delay_ms end end
+done = function(summary, latency, requests)
+  local s = summary.errors
+  io.write(string.format(
+    'BENCH {"requests":%d,"duration_us":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d,' ..
+    '"errors":%d,"non_2xx_3xx":%d}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(90),
+    latency:percentile(99), latency.max, s.connect + s.read + s.write + s.timeout, s.status))
+end
+"""
+
+
+def main() -> int:
+    args = _args()
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        print("bench/serve.py needs wrk: apt-get install -y wrk", file=sys.stderr)
+        return 2
+    catalog = Catalog(args.db)
+    paths = _paths(catalog, args.sample)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "bench.lua"
+        script.write_text(LUA)
+        server = _serve(args.db, port, args.workers, Path(tmp) / "serve.log")
+        try:
+            _wait(base, server)
+            results = _run_all(wrk, base, script, Path(tmp), paths, args)
+        finally:
+            server.terminate()
+            server.wait(timeout=15)
+    _report(results, catalog, args)
+    return 0
+
+
+def _args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--db", default=os.environ.get("MEDCODES_DB", "/tmp/full.sqlite"))
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--rate", type=int, default=200, help="requests/s of the paced runs")
+    p.add_argument("--duration", type=int, default=20, help="seconds per run")
+    p.add_argument("--connections", type=int, default=16, help="connections of the open runs")
+    p.add_argument("--threads", type=int, default=1, help="wrk threads (keep cores for the server)")
+    p.add_argument("--sample", type=int, default=2000, help="distinct codes to request")
+    p.add_argument("--only", action="append", metavar="SCENARIO",
+                   help="run only this scenario (repeatable): search, suggest, code page, code API, search page")
+    p.add_argument("--json", help="also write the figures here")
+    return p.parse_args()
+
+
+def _paths(catalog: Catalog, sample: int) -> dict[str, list[str]]:
+    """URLs per scenario: real codes sampled from the index, queries that mix words and codes."""
+    rows = catalog.conn.execute("SELECT system, code FROM codes ORDER BY random() LIMIT ?", (sample,)).fetchall()
+    codes = [(r["system"], urllib.parse.quote(r["code"])) for r in rows]
+    # the way people type: the search benchmark's lay and abbreviation queries, then some codes
+    typed = [line.split("\t")[0] for f in sorted(QUERY_FILES.glob("*.tsv")) for line in f.read_text().splitlines()
+             if line.strip() and not line.startswith("#")]
+    queries = list(dict.fromkeys([*QUERIES, *typed])) + [r["code"] for r in rows[:100]]
+    random.Random(7).shuffle(queries)
+    prefixes = [q[:n] for q in queries for n in (2, 3, 5, 8) if len(q) >= n]
+    q = urllib.parse.quote
+    return {
+        "search API": [f"/api/v1/search?q={q(x)}&limit=10" for x in queries],
+        "suggest API": [f"/api/v1/suggest?q={q(x)}" for x in prefixes],
+        "code page": [f"/codes/{s}/{c}" for s, c in codes],
+        "code API": [f"/api/v1/codes/{s}/{c}" for s, c in codes],
+        "search page": [f"/search?q={q(x)}" for x in queries],
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _serve(db: str, port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, "-m", "medcodes", "serve", "--db", db, "--host", "127.0.0.1", "--port", str(port),
+           "--workers", str(workers)]
+    print("server:", " ".join(cmd), file=sys.stderr)
+    with log.open("wb") as out:
+        return subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+
+
+def _wait(base: str, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit("medcodes serve exited before answering")
+        try:
+            with urllib.request.urlopen(base + "/api/v1/systems", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("medcodes serve did not answer within 60 s")
+
+
+def _wrk(wrk: str, base: str, script: Path, paths_file: Path, connections: int, seconds: int, threads: int,
+         delay_ms: float = 0) -> tuple[dict[str, Any], str]:
+    cmd = [wrk, f"-t{min(threads, connections)}", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
+           "-s", str(script), base]
+    env = {**os.environ, "BENCH_PATHS": str(paths_file), "BENCH_DELAY_MS": f"{delay_ms:.1f}"}
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
+    line = next(x for x in out.splitlines() if x.startswith("BENCH "))
+    figures = json.loads(line.removeprefix("BENCH "))
+    shown = f"BENCH_DELAY_MS={delay_ms:.0f} " * (delay_ms > 0) + " ".join(cmd[:-1]) + " URL"
+    return figures, shown
+
+
+def _run_all(wrk: str, base: str, script: Path, tmp: Path, paths: dict[str, list[str]],
+             args: argparse.Namespace) -> list[dict[str, Any]]:
+    results = []
+    for name, urls in paths.items():
+        if args.only and not any(name.startswith(o) for o in args.only):
+            continue
+        paths_file = tmp / f"{name.replace(' ', '_')}.txt"
+        paths_file.write_text("\n".join(urls) + "\n")
+        _wrk(wrk, base, script, paths_file, 4, 3, 1)  # warm: caches, worker connections
+        # paced: each connection waits so that all of them together send about args.rate requests/s
+        conns = max(1, math.ceil(args.rate / 20))
+        calib, _ = _wrk(wrk, base, script, paths_file, conns, 3, args.threads, 1000 * conns / args.rate)
+        delay = max(0.0, 1000 * conns / args.rate - calib["p50_us"] / 1000)
+        paced, cmd = _wrk(wrk, base, script, paths_file, conns, args.duration, args.threads, delay)
+        results.append(_row(name, f"paced ~{args.rate}/s", paced, cmd))
+        open_, cmd = _wrk(wrk, base, script, paths_file, args.connections, args.duration, args.threads)
+        results.append(_row(name, f"open, {args.connections} conns", open_, cmd))
+        print(f"{name}: done", file=sys.stderr)
+    return results
+
+
+def _row(name: str, mode: str, f: dict[str, Any], cmd: str) -> dict[str, Any]:
+    return {"scenario": name, "mode": mode, "rps": round(f["requests"] / (f["duration_us"] / 1e6), 1),
+            "p50_ms": f["p50_us"] / 1000, "p90_ms": f["p90_us"] / 1000, "p99_ms": f["p99_us"] / 1000,
+            "max_ms": f["max_us"] / 1000, "requests": f["requests"], "errors": f["errors"],
+            "non_2xx_3xx": f["non_2xx_3xx"], "command": cmd}
+
+
+def _report(results: list[dict[str, Any]], catalog: Catalog, args: argparse.Namespace) -> None:
+    counts = catalog.counts()
+    print(f"\nindex {args.db}: {sum(counts.values()):,} codes ({', '.join(f'{k} {v:,}' for k, v in counts.items())})")
+    semantic = os.environ.get("MEDCODES_SEMANTIC", "auto")
+    print(f"server: medcodes serve --workers {args.workers} (MEDCODES_SEMANTIC={semantic});"
+          f" load: wrk from a second process, {args.duration}s per run; {os.cpu_count()} CPUs\n")
+    print(f"{'scenario':<13} {'mode':<17} {'req/s':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8}"
+          f" {'errors':>7}  target")
+    for r in results:
+        target = TARGETS.get(r["scenario"]) if r["mode"].startswith("paced") else None
+        verdict = "" if target is None else f"p99 <= {target:g} ms: {'met' if r['p99_ms'] <= target else 'MISSED'}"
+        print(f"{r['scenario']:<13} {r['mode']:<17} {r['rps']:>8.1f} {r['p50_ms']:>8.2f} {r['p90_ms']:>8.2f}"
+              f" {r['p99_ms']:>8.2f} {r['max_ms']:>8.2f} {r['errors'] + r['non_2xx_3xx']:>7}  {verdict}")
+    print("\nwrk commands (URL = the server; paths rotate through the scenario's list):")
+    for cmd in dict.fromkeys(r["command"] for r in results):
+        print("  " + cmd)
+    if args.json:
+        figures = {"db": args.db, "counts": counts, "workers": args.workers, "results": results}
+        Path(args.json).write_text(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""HTTP details shared by pages, the JSON API and FHIR: cached responses and bounded bodies."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .errors import ApiError
+
+CODE_CACHE_CONTROL = "public, max-age=300"
+MAX_BODY = 512 * 1024  # bytes: 1,000 codes as objects take about 50 KiB
+
+
+def dumps(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def cached(request: Request, body: bytes, media_type: str, *, salt: str = "",
+           headers: dict[str, str] | None = None) -> Response:
+    """A response with a strong ETag over its body; 304 when the client already has it."""
+    etag = '"' + hashlib.blake2b(salt.encode() + body, digest_size=12).hexdigest() + '"'
+    head = {"ETag": etag, "Cache-Control": CODE_CACHE_CONTROL, **(headers or {})}
+    wanted = request.headers.get("if-none-match", "")
+    if etag in {t.strip().removeprefix("W/") for t in wanted.split(",")} or wanted.strip() == "*":
+        return Response(status_code=304, headers=head)
+    return Response(body, media_type=media_type, headers=head)
+
+
+async def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit:
+        raise ApiError(413, f"the request body is larger than {limit // 1024} KiB")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(413, f"the request body is larger than {limit // 1024} KiB")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_json(request: Request) -> Any:
+    body = await read_body(request)
+    if not body.strip():
+        raise ApiError(400, "the request body is empty; send JSON")
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):  # RecursionError: absurdly nested arrays
+        raise ApiError(400, "the request body is not valid JSON") from None
+
+
+def quote_path(path: str) -> str:
+    """A path from `url_path_for` made safe for a URL: codes may hold spaces or odd characters."""
+    return quote(str(path), safe="/-._~$")

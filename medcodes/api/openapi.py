@@ -1,0 +1,146 @@
+"""The OpenAPI 3.1 description of /api/v1, served at /openapi.json and rendered at /api/docs."""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+from typing import Any
+
+from .. import systems
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _param(name: str, where: str, description: str, schema: dict[str, Any], required: bool = False,
+           example: Any = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": name, "in": where, "description": description, "schema": schema,
+                           "required": required or where == "path"}
+    if example is not None:
+        out["example"] = example
+    return out
+
+
+def _errors(*statuses: int) -> dict[str, Any]:
+    text = {400: "Bad input (a parameter, a malformed code)", 404: "Unknown system or code",
+            413: "Request body too large"}
+    return {str(s): {"description": text[s], "content": {"application/json": {"schema": _ERROR}}}
+            for s in statuses}
+
+
+def _ok(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"200": {"description": description, "content": {"application/json": {"schema": schema}}}}
+
+
+_SYSTEM_IDS = {"type": "string", "enum": list(systems.SYSTEMS)}
+_SYSTEM_PATH = _param("system", "path", "code system id", _SYSTEM_IDS, example="icd10cm")
+_Q = _param("q", "query", "words, abbreviations or a code (at most 200 characters)",
+            {"type": "string", "maxLength": 200}, True, "type 2 diabetes")
+
+_PATHS: dict[str, Any] = {
+    "/api/v1/search": {"get": {
+        "summary": "Search every code system", "operationId": "search",
+        "description": "The same answer as `medcodes search --json`.",
+        "parameters": [
+            _Q,
+            _param("system", "query", "limit to these systems (repeat or separate with commas)",
+                   {"type": "string"}, example="icd10cm"),
+            _param("billable", "query", "only billable (true) or only non-billable (false) codes",
+                   {"type": "boolean"}),
+            _param("limit", "query", "results per page", {"type": "integer", "minimum": 1, "maximum": 100,
+                                                          "default": 10}),
+            _param("offset", "query", "results to skip", {"type": "integer", "minimum": 0, "maximum": 10000,
+                                                          "default": 0}),
+        ],
+        "responses": {**_ok("Results, best first, with a count per system",
+                            {"$ref": "#/components/schemas/SearchResponse"}), **_errors(400)}}},
+    "/api/v1/suggest": {"get": {
+        "summary": "Suggestions while typing", "operationId": "suggest",
+        "parameters": [_Q, _param("limit", "query", "how many", {"type": "integer", "minimum": 1, "maximum": 20,
+                                                                 "default": 8})],
+        "responses": {**_ok("Suggestions", {"type": "object", "properties": {
+            "query": {"type": "string"},
+            "results": {"type": "array", "items": {"$ref": "#/components/schemas/Result"}}}}), **_errors(400)}}},
+    "/api/v1/codes/{system}/{code}": {"get": {
+        "summary": "Everything about one code", "operationId": "code",
+        "description": "The data the code page shows. Codes are accepted dotted or not, in any case; "
+                       "the canonical address is in the `Link` header. Responses carry an `ETag`.",
+        "parameters": [_SYSTEM_PATH, _param("code", "path", "the code", {"type": "string"}, example="E11.9")],
+        "responses": {**_ok("The code's data", {"$ref": "#/components/schemas/Code"}),
+                      "304": {"description": "Not modified (If-None-Match)"}, **_errors(400, 404)}}},
+    "/api/v1/validate": {"post": {
+        "summary": "Check up to 1,000 codes at once", "operationId": "validate",
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["codes"], "properties": {
+                "system": {**_SYSTEM_IDS, "description": "system of codes given as plain strings"},
+                "codes": {"type": "array", "maxItems": 1000, "items": {"oneOf": [
+                    {"type": "string"},
+                    {"type": "object", "required": ["code"],
+                     "properties": {"system": _SYSTEM_IDS, "code": {"type": "string"}}}]}}}},
+            "example": {"system": "icd10cm", "codes": ["E11.9", "e119", "Z99.99"]}}}},
+        "responses": {**_ok("One answer per code, in order", {"type": "object", "properties": {
+            "count": {"type": "integer"},
+            "results": {"type": "array", "items": {"$ref": "#/components/schemas/Validation"}}}}),
+            **_errors(400, 413)}}},
+    "/api/v1/systems": {"get": {
+        "summary": "Code systems loaded, with counts and FHIR URIs", "operationId": "systems",
+        "responses": _ok("Systems", {"type": "object"})}},
+    "/api/v1/sources": {"get": {
+        "summary": "Loaded source files: releases, hashes, counts", "operationId": "sources",
+        "responses": _ok("Sources", {"type": "object"})}},
+}
+
+_BRIEF: dict[str, Any] = {"type": "object", "properties": {
+    "system": {"type": "string"}, "code": {"type": "string"}, "title": {"type": "string"},
+    "kind": {"type": "string"}, "billable": {"type": ["boolean", "null"]}}}
+
+_SCHEMAS: dict[str, Any] = {
+    "Error": {"type": "object", "required": ["ok", "status", "error", "message"], "properties": {
+        "ok": {"const": False}, "status": {"type": "integer"},
+        "error": {"type": "string", "examples": ["not_found", "bad_request"]}, "message": {"type": "string"}}},
+    "Result": {"type": "object", "properties": {
+        **_BRIEF["properties"], "system_name": {"type": "string"}, "score": {"type": "number"},
+        "match": {"type": "object", "properties": {
+            "field": {"type": "string"}, "term": {"type": "string"},
+            "fragment": {"type": "string", "description": "the matched text as HTML; only <mark> tags"}}}}},
+    "SearchResponse": {"type": "object", "properties": {
+        "query": {"type": "string"}, "total": {"type": "integer"},
+        "facets": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "results": {"type": "array", "items": {"$ref": "#/components/schemas/Result"}},
+        "did_you_mean": {"type": ["string", "null"]}, "parsed": {"type": "object"}}},
+    "Code": {"type": "object", "properties": {
+        **_BRIEF["properties"], "system_name": {"type": "string"}, "system_label": {"type": "string"},
+        "fhir_system": {"type": ["string", "null"]}, "short_title": {"type": ["string", "null"]},
+        "release": {"type": ["string", "null"]}, "deleted_in": {"type": ["string", "null"]},
+        "ancestors": {"type": "array", "items": _BRIEF}, "children": {"type": "array", "items": _BRIEF},
+        "notes": {"type": "array", "items": {"type": "object", "properties": {
+            "type": {"type": "string"}, "text": {"type": "string"}, "from": {"type": ["string", "null"]}}}},
+        "synonyms": {"type": "array", "items": {"type": "string"}},
+        "index_terms": {"type": "array", "items": {"type": "object"}},
+        "crosswalks": {"type": "array", "items": {"type": "object"}},
+        "attributes": {"type": "object"}, "history": {"type": "array", "items": {"type": "object"}}}},
+    "Validation": {"type": "object", "properties": {
+        "input": {"type": "string"}, "exists": {"type": "boolean"}, "system": {"type": ["string", "null"]},
+        "code": {"type": ["string", "null"]}, "billable": {"type": ["boolean", "null"]},
+        "title": {"type": ["string", "null"]},
+        "matches": {"type": "array", "description": "when the code exists in several systems", "items": _BRIEF}}},
+}
+
+
+def version() -> str:
+    try:
+        return importlib.metadata.version("medcodes")
+    except importlib.metadata.PackageNotFoundError:  # running from a checkout that was never installed
+        return "0"
+
+
+@functools.cache
+def spec() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "medcodes API", "version": version(),
+                 "description": "Search and look up medical codes. Every error is "
+                                "`{\"ok\": false, \"status\", \"error\", \"message\"}`. "
+                                "FHIR R4 terminology operations are under `/fhir` (see `/fhir/metadata`)."},
+        "paths": _PATHS,
+        "components": {"schemas": _SCHEMAS},
+    }

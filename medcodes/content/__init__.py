@@ -1,0 +1,32 @@
+"""Explainers and similar codes: official facts said plainly (layer one), generated text with
+provenance from a language model (layer two), and a ranked list of similar codes with reasons.
+
+Nothing heavy is imported here: the HTTP client and numpy load only when used.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .explainer import explainer
+    from .facts import explainer_facts
+    from .similar import similar_codes
+
+__all__ = ["explainer", "explainer_facts", "similar_codes"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "explainer":
+        from .explainer import explainer
+
+        return explainer
+    if name == "explainer_facts":
+        from .facts import explainer_facts
+
+        return explainer_facts
+    if name == "similar_codes":
+        from .similar import similar_codes
+
+        return similar_codes
+    raise AttributeError(name)

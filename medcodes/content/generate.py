@@ -1,0 +1,175 @@
+"""The generation pipeline: codes in, checked explainer text out, stored as it arrives.
+
+Codes are worked on by `concurrency` coroutines sharing one HTTP client. Each finished code is
+written to the store at once (committed at least every second), so an interrupted run loses
+at most a second of work and the next run skips every code already stored for the current
+prompt version (resume). A rejected answer is retried with the reasons; a code whose answers
+stay bad is recorded in `content_failures` and left for the next run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import systems
+from ..errors import NotFound
+from .checks import check_answer
+from .llm import ChatClient
+from .prompt import PROMPT_VERSION, answer_schema, build_messages, facts_hash, retry_message
+from .sections import section_set, section_set_name
+from .store import ContentStore, now
+
+Key = tuple[str, str]
+
+
+@dataclass
+class Outcome:
+    system: str
+    code: str
+    ok: bool
+    attempts: int
+    seconds: float
+    item: dict[str, Any] | None = None  # the stored row when ok
+    problems: list[str] = field(default_factory=list)  # of the last attempt when not ok
+
+
+@dataclass
+class GenerateReport:
+    requested: int = 0
+    skipped: int = 0  # already stored for this prompt version
+    generated: int = 0
+    failed: int = 0
+    retried: int = 0  # codes that needed more than one attempt
+    seconds: float = 0.0
+    failures: list[tuple[str, str, str]] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        """Finished codes (stored or failed) per second of wall time."""
+        return (self.generated + self.failed) / self.seconds if self.seconds else 0.0
+
+
+def resolve_targets(catalog: Any, specs: Iterable[str], system: str | None = None,
+                    billable_only: bool = False) -> list[Key]:
+    """CODE, RANGE ("E10-E11") or PREFIX ("E11*") arguments -> (system, code) pairs in code order."""
+    out: dict[Key, None] = {}
+    for spec in specs:
+        rows = _rows_for(catalog, spec.strip(), system)
+        if not rows:
+            raise NotFound(f"no code matches {spec!r}" + (f" in {system}" if system else ""))
+        for r in rows:
+            if not billable_only or r["billable"]:
+                out[(r["system"], r["code"])] = None
+    return list(out)
+
+
+def _rows_for(catalog: Any, spec: str, system: str | None) -> list[Any]:
+    if spec.endswith("*"):
+        prefix = systems.compact(spec[:-1])
+        # a range, not LIKE: it uses the compact index and needs no escaping ("~" sorts after A-Z, 0-9)
+        sql = "SELECT system, code, billable FROM codes WHERE compact>=? AND compact<?"
+        args: list[Any] = [prefix, prefix + "~"]
+        if system:
+            sql += " AND system=?"
+            args.append(system)
+        return list(catalog.conn.execute(sql + " ORDER BY system, seq", args))
+    exact = catalog.find(spec, system)
+    first, sep, last = spec.partition("-")
+    if sep and first and last and not exact:
+        for sys_id in [system] if system else sorted({r["system"] for r in catalog.find(first)}):
+            try:
+                return list(catalog.code_range(sys_id, first, last))
+            except NotFound:
+                continue
+    return list(exact)
+
+
+async def explain_code(catalog: Any, client: ChatClient, system: str, code: str, *, attempts: int = 3,
+                       code_exists: Callable[[str], bool] | None = None) -> Outcome:
+    """Ask the model for one code's sections until an answer passes the checks (or attempts run out)."""
+    started = time.perf_counter()
+    data = catalog.code_data(system, code)
+    sections = section_set(data)
+    schema = answer_schema(sections)
+    messages = build_messages(data)
+    exists = code_exists or (lambda token: bool(catalog.find(token)))
+    problems: list[str] = []
+    for attempt in range(1, attempts + 1):
+        completion = await client.complete(messages, schema)
+        if completion.finish_reason == "length":
+            problems = ["the answer was cut off by the token limit; keep every section shorter"]
+        else:
+            out, problems = check_answer(completion.text, sections, schema, data, exists)
+            if not problems:
+                item = {"system": data["system"], "code": data["code"], "prompt_version": PROMPT_VERSION,
+                        "section_set": section_set_name(data), "sections": out,
+                        "model": client.model or completion.model, "created": now(),
+                        "facts_hash": facts_hash(data), "attempts": attempt,
+                        "seconds": round(time.perf_counter() - started, 3)}
+                return Outcome(system, code, True, attempt, time.perf_counter() - started, item)
+        messages = [*messages, {"role": "assistant", "content": completion.text[:6000]}, retry_message(problems)]
+    return Outcome(system, code, False, attempts, time.perf_counter() - started, problems=problems)
+
+
+async def generate(catalog: Any, store: ContentStore, client: ChatClient, targets: list[Key], *,
+                   concurrency: int = 4, attempts: int = 3, force: bool = False,
+                   on_plan: Callable[[int, int], None] | None = None,
+                   on_done: Callable[[Outcome], None] | None = None) -> GenerateReport:
+    """Generate and store explainers for `targets`, skipping those stored for this prompt version.
+
+    An LLMError (endpoint down after retries, bad key) stops the run; what was finished stays stored.
+    """
+    started = time.perf_counter()
+    stored = set() if force else store.done(PROMPT_VERSION)
+    todo = [t for t in targets if t not in stored]
+    report = GenerateReport(requested=len(targets), skipped=len(targets) - len(todo))
+    if on_plan:
+        on_plan(len(todo), report.skipped)
+    pending = iter(todo)
+    exists_cache: dict[str, bool] = {}
+    last_commit = time.monotonic()
+
+    def exists(token: str) -> bool:
+        if token not in exists_cache:
+            exists_cache[token] = bool(catalog.find(token))
+        return exists_cache[token]
+
+    def record(o: Outcome) -> None:
+        nonlocal last_commit
+        if o.ok and o.item is not None:
+            store.put(o.item, commit=False)
+            report.generated += 1
+            report.retried += o.attempts > 1
+        else:
+            store.fail(o.system, o.code, PROMPT_VERSION, client.model, o.attempts, "; ".join(o.problems))
+            report.failed += 1
+            report.failures.append((o.system, o.code, "; ".join(o.problems)))
+        if time.monotonic() - last_commit > 1.0:
+            store.commit()
+            last_commit = time.monotonic()
+        if on_done:
+            on_done(o)
+
+    async def worker() -> None:
+        for system, code in pending:  # one shared iterator: each code goes to exactly one worker
+            record(await explain_code(catalog, client, system, code, attempts=attempts, code_exists=exists))
+
+    tasks = [asyncio.create_task(worker()) for _ in range(max(1, min(concurrency, len(todo))))]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        store.commit()
+        report.seconds = time.perf_counter() - started
+    return report
+
+
+def stored_summary(item: Mapping[str, Any]) -> str:
+    return (f"{item['system']} {item['code']}: {item['model']}, {item['prompt_version']}, {item['created']},"
+            f" {item['review_status']}")

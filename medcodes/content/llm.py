@@ -1,0 +1,206 @@
+"""Language-model clients: any OpenAI-compatible chat-completions endpoint (llama.cpp server,
+vLLM, Ollama, hosted APIs), or a local GGUF file in-process through llama-cpp-python.
+
+Transport problems (timeouts, refused connections, 429 and 5xx answers) are retried here with
+backoff; what the model says is judged elsewhere (checks.py). The API key is sent as a bearer
+token and never appears in messages, reprs or logs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import math
+import random
+import ssl
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import certifi
+import httpx
+
+from .. import settings
+from ..errors import MedcodesError
+
+Messages = list[dict[str, str]]
+
+
+class LLMError(MedcodesError):
+    """The model could not be asked (transport, auth, configuration); retrying the answer will not help."""
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    text: str
+    finish_reason: str | None  # "length" = cut off by the token limit
+    model: str
+
+
+class ChatClient(Protocol):
+    model: str
+
+    async def complete(self, messages: Messages, schema: dict[str, Any]) -> Completion: ...
+
+    async def aclose(self) -> None: ...
+
+
+def completion_from(body: Any, default_model: str) -> Completion:
+    """Read an OpenAI-shaped chat-completions body (the same shape llama-cpp-python returns)."""
+    try:
+        choice = body["choices"][0]
+        content = choice["message"].get("content")
+    except (KeyError, IndexError, TypeError, AttributeError):
+        raise LLMError("the endpoint answered without choices[0].message: not a chat-completions answer") from None
+    if not isinstance(content, str):
+        content = ""
+    return Completion(content, choice.get("finish_reason"), str(body.get("model") or default_model))
+
+
+_PER_SHARD = 8  # connections per HTTP client (see OpenAIChatClient.__init__)
+
+# Servers that do not know a response_format answer 400; fall back one step at a time.
+_FORMATS = ("json_schema", "json_object", "none")
+
+
+class OpenAIChatClient:
+    """POST {base_url}/chat/completions; base_url usually ends in /v1 (http://127.0.0.1:8080/v1)."""
+
+    def __init__(self, base_url: str, model: str, api_key: str = "", *, timeout: float = 300.0,
+                 connect_timeout: float = 10.0, retries: int = 3, backoff: float = 0.5, max_tokens: int = 3000,
+                 temperature: float = 0.2, response_format: str = "json_schema", concurrency: int = 8,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        if not base_url:
+            raise LLMError("no endpoint: set MEDCODES_LLM_BASE_URL (e.g. http://127.0.0.1:8080/v1)")
+        self.url = base_url.rstrip("/") + "/chat/completions"
+        self.model = model
+        self.retries, self.backoff = retries, backoff
+        self.max_tokens, self.temperature = max_tokens, temperature
+        self._format = _FORMATS.index(response_format)
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        # httpcore's pool scans every connection for every queued request: at 64 connections that
+        # scan, not the network, is the limit. Small pools side by side keep each scan short.
+        shards = max(1, math.ceil(concurrency / _PER_SHARD))
+        limits = httpx.Limits(max_connections=_PER_SHARD, max_keepalive_connections=_PER_SHARD)
+        tls = ssl.create_default_context(cafile=certifi.where())  # loaded once, not once per pool
+        self._shards = [httpx.AsyncClient(headers=headers, transport=transport, limits=limits, verify=tls,
+                                          timeout=httpx.Timeout(timeout, connect=connect_timeout))
+                        for _ in range(shards)]
+        self._next = itertools.count()
+
+    def __repr__(self) -> str:
+        return f"OpenAIChatClient({self.url!r}, model={self.model!r})"
+
+    def _body(self, messages: Messages, schema: dict[str, Any]) -> dict[str, Any]:
+        body: dict[str, Any] = {"model": self.model, "messages": messages, "temperature": self.temperature,
+                                "max_tokens": self.max_tokens}
+        fmt = _FORMATS[self._format]
+        if fmt == "json_schema":
+            body["response_format"] = {"type": "json_schema",
+                                       "json_schema": {"name": "explainer", "schema": schema, "strict": True}}
+        elif fmt == "json_object":
+            body["response_format"] = {"type": "json_object"}
+        return body
+
+    async def complete(self, messages: Messages, schema: dict[str, Any]) -> Completion:
+        problem, wait = "", 0.0
+        for attempt in range(self.retries + 1):
+            if attempt:
+                await asyncio.sleep(wait)
+            wait = self._delay(attempt)
+            try:
+                http = self._shards[next(self._next) % len(self._shards)]
+                r = await http.post(self.url, json=self._body(messages, schema))
+            except httpx.TimeoutException as e:
+                problem = f"timed out ({type(e).__name__})"
+                continue
+            except httpx.TransportError as e:
+                problem = f"cannot reach it ({type(e).__name__}: {e})"
+                continue
+            if r.status_code == 200:
+                return self._read(r)
+            if r.status_code == 400 and "format" in r.text.lower() and self._format < len(_FORMATS) - 1:
+                self._format += 1  # the server does not know this response_format: ask more plainly
+                return await self.complete(messages, schema)
+            if r.status_code in (401, 403):
+                raise LLMError(f"{self.url} refused the API key (HTTP {r.status_code}); check MEDCODES_LLM_API_KEY")
+            if r.status_code != 429 and r.status_code < 500:
+                raise LLMError(f"{self.url} answered HTTP {r.status_code}: {r.text[:300]}")
+            problem, wait = f"HTTP {r.status_code}", _retry_after(r) or wait
+        raise LLMError(f"{self.url}: {problem} ({self.retries + 1} tries)")
+
+    def _read(self, r: httpx.Response) -> Completion:
+        try:
+            body = r.json()
+        except ValueError:
+            raise LLMError(f"{self.url} answered 200 with a body that is not JSON: {r.text[:200]!r}") from None
+        return completion_from(body, self.model)
+
+    def _delay(self, attempt: int) -> float:
+        return float(self.backoff * (2 ** attempt) * (0.5 + random.random()))
+
+    async def aclose(self) -> None:
+        for http in self._shards:
+            await http.aclose()
+
+
+def _retry_after(r: httpx.Response) -> float | None:
+    value = r.headers.get("retry-after")
+    try:
+        return min(float(value), 60.0) if value else None
+    except ValueError:
+        return None
+
+
+class LlamaCppClient:
+    """A local GGUF model in this process (llama-cpp-python, an optional dependency).
+
+    llama.cpp answers one request at a time, so calls are serialised on a lock and run in a
+    worker thread to keep the event loop free.
+    """
+
+    def __init__(self, model_path: str | Path, *, n_ctx: int = 8192, max_tokens: int = 3000,
+                 temperature: float = 0.2, **llama_kwargs: Any) -> None:
+        try:
+            import llama_cpp
+        except ImportError:
+            raise LLMError("in-process generation needs llama-cpp-python: pip install llama-cpp-python"
+                           " (or point MEDCODES_LLM_BASE_URL at a llama.cpp server)") from None
+        path = Path(model_path).expanduser()
+        if not path.is_file():
+            raise LLMError(f"{path}: no GGUF model file here")
+        self.model = path.name
+        self.max_tokens, self.temperature = max_tokens, temperature
+        self._lock = threading.Lock()
+        self._llm = llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx, verbose=False, **llama_kwargs)
+
+    def _call(self, messages: Messages, schema: dict[str, Any]) -> Any:
+        with self._lock:
+            return self._llm.create_chat_completion(
+                messages=messages, temperature=self.temperature, max_tokens=self.max_tokens,
+                response_format={"type": "json_object", "schema": schema})
+
+    async def complete(self, messages: Messages, schema: dict[str, Any]) -> Completion:
+        body = await asyncio.to_thread(self._call, messages, schema)
+        return completion_from(body, self.model)
+
+    async def aclose(self) -> None:
+        return None
+
+
+def client_from_settings(*, base_url: str | None = None, model: str | None = None, api_key: str | None = None,
+                         gguf: str | None = None, concurrency: int = 8, timeout: float = 300.0) -> ChatClient:
+    """The client the settings describe: a GGUF file (given, or as MEDCODES_LLM_MODEL with no
+    base URL) runs in-process; otherwise the OpenAI-compatible endpoint."""
+    base_url = base_url if base_url is not None else settings.get("MEDCODES_LLM_BASE_URL")
+    model = model if model is not None else settings.get("MEDCODES_LLM_MODEL")
+    api_key = api_key if api_key is not None else settings.get("MEDCODES_LLM_API_KEY")
+    if gguf or (not base_url and model.endswith(".gguf")):
+        return LlamaCppClient(gguf or model)
+    if not base_url:
+        raise LLMError("no model configured: set MEDCODES_LLM_BASE_URL and MEDCODES_LLM_MODEL"
+                       " (an OpenAI-compatible endpoint), or give a GGUF file with --gguf")
+    if not model:
+        raise LLMError("set MEDCODES_LLM_MODEL: the model name the endpoint serves")
+    return OpenAIChatClient(base_url, model, api_key, concurrency=concurrency, timeout=timeout)

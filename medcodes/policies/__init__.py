@@ -1,0 +1,8 @@
+"""Medical policies: ingest payer and Medicare policy documents and link each to the codes it cites.
+
+The functions other layers call (the code page, the JSON API, the policy pages) are re-exported here.
+"""
+
+from .queries import policies_for_code, policy_page, search_policies
+
+__all__ = ["policies_for_code", "policy_page", "search_policies"]

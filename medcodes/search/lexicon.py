@@ -1,0 +1,149 @@
+"""The curated dictionary of abbreviations, synonyms and lay terms (lexicon.tsv).
+
+An entry maps a phrase as users type it ("heart attack", "chf", "broken") to the words the
+code sets use ("myocardial infarction", "congestive heart failure", "fracture"). Query words
+are rewritten span by span, longest phrase first, and the user's own words always stay one
+of the alternatives, so an entry can add recall but never hide a literal match.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from importlib import resources
+
+from .query import words
+
+MAX_PHRASE = 5  # words in the longest entry worth looking for
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    term: tuple[str, ...]  # folded words
+    means: tuple[tuple[str, ...], ...]  # alternatives, each a tuple of folded words
+    kind: str  # abbr, lay, word
+    expect: tuple[tuple[str, str], ...]  # (system, code or code prefix) a good answer starts with
+    line: int
+    prefer: tuple[str, ...] = ()  # systems whose codes this term usually means (a procedure: icd10pcs)
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """One required part of a query: any one of `alternatives` (tuples of words) must match."""
+
+    alternatives: tuple[tuple[str, ...], ...]
+    words: tuple[str, ...]  # the user's words this group stands for
+    entry: Entry | None = None  # the lexicon entry that added alternatives, if any
+
+    @property
+    def finished(self) -> bool:
+        """The user's words are exactly a lexicon term ("tha"), so they are not a prefix to complete."""
+        return self.entry is not None and key(self.words) == key(self.entry.term)
+
+
+def parse_line(line: str, number: int) -> Entry | None:
+    text = line.rstrip("\n")
+    if not text.strip() or text.lstrip().startswith("#"):
+        return None
+    cols = text.split("\t")
+    if len(cols) < 3:
+        raise ValueError(f"lexicon.tsv:{number}: want term, means, kind[, expect]; got {text!r}")
+    term = tuple(words(cols[0]))
+    means = tuple(tuple(words(alt)) for alt in cols[1].split("|") if words(alt))
+    kind = cols[2].strip()
+    expect = tuple(_expect(e, number) for e in cols[3].split("|") if e.strip()) if len(cols) > 3 else ()
+    prefer = tuple(p.strip() for p in cols[4].split(",") if p.strip()) if len(cols) > 4 else ()
+    if not term or not means or kind not in ("abbr", "lay", "word"):
+        raise ValueError(f"lexicon.tsv:{number}: bad entry {text!r}")
+    return Entry(term, means, kind, expect, number, prefer)
+
+
+def _expect(text: str, number: int) -> tuple[str, str]:
+    system, sep, code = text.strip().partition(":")
+    if not sep or not code:
+        raise ValueError(f"lexicon.tsv:{number}: expectation {text!r} is not system:code")
+    return system, code
+
+
+@functools.cache
+def entries() -> tuple[Entry, ...]:
+    text = resources.files(__package__).joinpath("lexicon.tsv").read_text(encoding="utf-8")
+    out = [e for n, line in enumerate(text.splitlines(), 1) if (e := parse_line(line, n))]
+    return tuple(out)
+
+
+STOPWORDS = frozenset("a an the of on in at to for with and or by from my is are i me as its into".split())
+
+
+def key(ws: tuple[str, ...]) -> tuple[str, ...]:
+    """How a phrase is looked up: stop words dropped, plural s dropped ("ringing in my ears"
+    finds "ringing in the ear")."""
+    kept = tuple(w for w in ws if w not in STOPWORDS) or ws
+    return tuple(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in kept)
+
+
+@functools.cache
+def _by_term() -> dict[tuple[str, ...], Entry]:
+    return {key(e.term): e for e in entries()}
+
+
+@functools.cache
+def _terms_sorted() -> tuple[tuple[str, ...], ...]:
+    return tuple(sorted(_by_term()))
+
+
+def completions(query_words: tuple[str, ...], limit: int = 3) -> list[Entry]:
+    """Entries whose term the unfinished end of the query starts ("heart att" -> "heart attack")."""
+    out: list[Entry] = []
+    if not query_words or len(query_words[-1]) < 3:
+        return out
+    for n in range(min(MAX_PHRASE, len(query_words)), 0, -1):
+        head, last = key(query_words[-n:-1]) if n > 1 else (), query_words[-1]
+        for term in _terms_sorted():
+            if len(term) == len(head) + 1 and term[:-1] == head and term[-1].startswith(last) and term[-1] != last:
+                out.append(_by_term()[term])
+        if out:
+            break
+    return out[:limit]
+
+
+def groups(query_words: tuple[str, ...], partial: bool = False) -> list[Group]:
+    """Split the query into groups, rewriting the longest lexicon phrase at each position.
+
+    With `partial`, the query's unfinished end may also be the start of an entry's term.
+    """
+    out = _greedy(query_words)
+    if partial and out and out[-1].entry is None and query_words[-1].isalpha():
+        tail = completions(query_words)
+        if tail:
+            n = len(tail[0].term)
+            head = _greedy(query_words[:-n]) if n < len(query_words) else []
+            span = query_words[-n:]
+            alts = (span, *(t.term for t in tail), *(m for t in tail for m in t.means))
+            return [*head, Group(tuple(dict.fromkeys(alts)), span, tail[0])]
+    return out
+
+
+def _greedy(query_words: tuple[str, ...]) -> list[Group]:
+    table = _by_term()
+    out: list[Group] = []
+    i = 0
+    while i < len(query_words):
+        for n in range(min(MAX_PHRASE + 2, len(query_words) - i), 0, -1):
+            span = query_words[i:i + n]
+            if span[0] in STOPWORDS or span[-1] in STOPWORDS:
+                continue
+            entry = table.get(key(span))
+            if entry is not None:
+                alts = (span, *(m for m in entry.means if m != span))
+                out.append(Group(alts, span, entry))
+                i += n
+                break
+        else:
+            out.append(Group(((query_words[i],),), (query_words[i],)))
+            i += 1
+    return out
+
+
+def known_terms() -> frozenset[tuple[str, ...]]:
+    return frozenset(_by_term())

@@ -1,0 +1,79 @@
+"""Typo tolerance and "did you mean": the index's own vocabulary, searched by edit distance.
+
+A word of 5-8 letters may be one edit away from what the user meant, a word of 9 or more two
+edits (the issue's rule); shorter words are never corrected, since "arm" and "ear" are one
+edit from too many real words. Candidates are ranked by distance, then by how many codes use
+the word, so "diabetis" becomes "diabetes" rather than a rare neighbour.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+
+from rapidfuzz.distance import Levenshtein
+from rapidfuzz.process import extract
+
+MIN_LENGTH = 5
+
+
+def max_edits(word: str) -> int:
+    if len(word) >= 9:
+        return 2
+    return 1 if len(word) >= MIN_LENGTH else 0
+
+
+class Vocabulary:
+    """Every word of the search index with the number of codes that use it."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.count: dict[str, int] = dict(conn.execute("SELECT word, n FROM search_vocab"))
+        by_length: dict[int, list[str]] = defaultdict(list)
+        for word in self.count:
+            if word.isalpha():
+                by_length[len(word)].append(word)
+        self._by_length = dict(by_length)
+        self._sorted = sorted(self.count)
+
+    def __contains__(self, word: str) -> bool:
+        return word in self.count
+
+    def known(self, word: str) -> bool:
+        """In the vocabulary, or an inflection of a word that is ("fractures", "injected")."""
+        if word in self.count or not word.isalpha():
+            return True
+        for suffix in ("s", "es", "ed", "ing", "ly"):
+            if word.endswith(suffix) and word[: -len(suffix)] in self.count:
+                return True
+        return False
+
+    def has_prefix(self, prefix: str) -> bool:
+        import bisect
+
+        i = bisect.bisect_left(self._sorted, prefix)
+        return i < len(self._sorted) and self._sorted[i].startswith(prefix)
+
+    def complete(self, prefix: str, limit: int = 8) -> list[str]:
+        """The most used words that start with `prefix` (for as-you-type matching: the index
+        stems words, and a stem such as "conjunct" is not found by the prefix "conjunctiv")."""
+        import bisect
+
+        if len(prefix) < 3:
+            return []
+        i = bisect.bisect_left(self._sorted, prefix)
+        found: list[str] = []
+        while i < len(self._sorted) and self._sorted[i].startswith(prefix) and len(found) < 2000:
+            found.append(self._sorted[i])
+            i += 1
+        found.sort(key=lambda w: -self.count[w])
+        return [w for w in found[:limit] if w != prefix]
+
+    def corrections(self, word: str, edits: int | None = None, limit: int = 3) -> list[str]:
+        """Known words within the allowed number of edits, best first."""
+        k = max_edits(word) if edits is None else edits
+        if k == 0 or not word.isalpha():
+            return []
+        pool = [w for n in range(len(word) - k, len(word) + k + 1) for w in self._by_length.get(n, ())]
+        found = extract(word, pool, scorer=Levenshtein.distance, score_cutoff=k, limit=50)
+        found.sort(key=lambda m: (m[1], -self.count[m[0]], m[0]))
+        return [w for w, _dist, _i in found[:limit] if w != word]

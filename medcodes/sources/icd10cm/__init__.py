@@ -1,0 +1,162 @@
+"""ICD-10-CM (system `icd10cm`): the CDC tabular and index XML, and the CMS order and codes files.
+
+`read(path)` sniffs which official file it is given (plain, .gz, or inside
+the CDC/CMS zip, where it reads every member it knows):
+
+- tabular XML (<ICD10CM.tabular>): chapters, blocks, categories,
+  subcategories and codes with their notes, and the 7th-character codes the
+  tabular only defines (tabular.py);
+- order file (icd10cm_order_YYYY.txt): every node with its short and long
+  title and valid flag (flat.py);
+- codes file (icd10cm_codes_YYYY.txt): billable codes and long titles
+  (flat.py); in a zip that also holds the order file it is skipped, the
+  order file saying the same and more;
+- index XML (<ICD10CM.index>): Terms of the alphabetic index, External
+  Cause Index, Table of Drugs and Chemicals and Neoplasm Table (index.py).
+
+Addenda (files of changes only) are refused, or skipped inside a zip.
+
+Releases are fiscal years ("ICD-10-CM FY2026", effective 2025-10-01) or
+their April updates ("ICD-10-CM FY2026, April 2026 update", effective
+2026-04-01), from the file's <version> and its name (or the zip's).
+
+The embedded default (`embedded_sources()`) is the April 2026 tabular XML
+the simple-icd-10-cm package ships. Its `code-list-April-2026.txt` beside it
+is that package's list of every node code (chapter numbers, blocks, codes)
+with no titles or flags: nothing a source needs, so `read` refuses it; the
+tests use it to check the tabular's node list.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from ...errors import SourceError
+from ...model import Record, Release
+from .common import SYSTEM, Source, canonical_code, release_for
+from .flat import CODE_LIST_LINE_RE, CODES_LINE_RE, ORDER_LINE_RE, read_codes, read_order
+from .index import index_kind, read_index
+from .tabular import (
+    SEVENTH_CHARACTER_LIMITS,
+    block_code,
+    chapter_code,
+    nest_blocks,
+    read_tabular,
+    seventh_character_codes,
+    split_range,
+)
+
+__all__ = ["SEVENTH_CHARACTER_LIMITS", "SYSTEM", "block_code", "canonical_code", "chapter_code",
+           "embedded_sources", "nest_blocks", "read", "release_for", "seventh_character_codes", "sniff",
+           "split_range"]
+
+# The package that ships the tabular XML, and where in it.
+EMBEDDED_PACKAGE = "simple_icd_10_cm"
+EMBEDDED_GLOB = "data/icd10c*-tabular-*.xml"
+
+# Reading order inside a zip: flat files first, so the tabular's titles (with their diacritics) win.
+_ZIP_ORDER = ("order", "codes", "tabular", "index")
+_PROLOGUE_RE = re.compile(r"\s*(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>)\s*", re.DOTALL)
+_ROOT_RE = re.compile(r"<([A-Za-z_][\w.\-:]*)([^>]*)>")
+_VERSION_RE = re.compile(r"<version>\s*([^<]*?)\s*</version>")
+_SKIPPED_MEMBER_RE = re.compile(r"addenda|\.(?:pdf|xsd|xlsx?|docx?|html?)$", re.IGNORECASE)
+
+
+def embedded_sources() -> list[Path]:
+    """The tabular XML of simple-icd-10-cm, where installed (its code list adds nothing: see above)."""
+    spec = importlib.util.find_spec(EMBEDDED_PACKAGE)  # a top-level find_spec imports nothing
+    for base in (spec.submodule_search_locations or []) if spec else []:
+        found = sorted(p for p in Path(base).glob(EMBEDDED_GLOB) if p.is_file())
+        if found:
+            return [found[-1]]
+    return []
+
+
+def sniff(head: bytes) -> str | None:
+    """Which ICD-10-CM format a (decompressed) file starts like.
+
+    One of "tabular", "index", "addenda", "order", "codes", "code_list",
+    "empty", or None for anything else.
+    """
+    text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
+    if not text.strip():
+        return "empty"
+    if text.lstrip().startswith("<"):
+        root = _ROOT_RE.match(_PROLOGUE_RE.sub("", text.lstrip()).lstrip())
+        if root is None or root.group(1) not in ("ICD10CM.tabular", "ICD10CM.index"):
+            return None
+        if re.search(r"isAddenda\s*=\s*[\"']true", root.group(2)):
+            return "addenda"
+        return "tabular" if root.group(1) == "ICD10CM.tabular" else "index"
+    lines = [line.rstrip("\r") for line in text.splitlines() if line.strip()][:5]
+    if ORDER_LINE_RE.match(lines[0]):
+        return "order"
+    if CODES_LINE_RE.fullmatch(lines[0].rstrip()):
+        return "codes"
+    if all(CODE_LIST_LINE_RE.fullmatch(line.strip()) for line in lines):
+        return "code_list"
+    return None
+
+
+def read(path: Path) -> Iterator[Record]:
+    """Yield the Release, then the Code or Term records of one ICD-10-CM file (or CDC/CMS zip)."""
+    path = Path(path)
+    if not path.is_file():
+        raise SourceError(path, "no such file")
+    if zipfile.is_zipfile(path):
+        yield from _read_zip(path)
+        return
+    src = Source(path)
+    yield from _reader(src, _known(src.label, sniff(src.head())), [src.name])
+
+
+def _known(label: str, kind: str | None) -> str:
+    if kind in _ZIP_ORDER:
+        return kind
+    messages = {
+        "empty": "empty file",
+        "addenda": "an addenda file (the changes of a release, not the release): read the full file",
+        "code_list": "a list of code ids without titles (simple-icd-10-cm's code list): not a source; read the "
+                     "tabular XML it was made from",
+    }
+    raise SourceError(label, messages.get(kind or "", "not an ICD-10-CM file: expected the tabular or index XML, "
+                                                       "an order file or a codes file"), 1 if kind is None else None)
+
+
+def _reader(src: Source, kind: str, names: list[str]) -> Iterator[Record]:
+    head = src.head().decode("utf-8", errors="replace")
+    version = m.group(1) if (m := _VERSION_RE.search(head)) else None
+    release = release_for(version, names)
+    readers: dict[str, Callable[[], Iterator[Record]]] = {
+        "tabular": lambda: read_tabular(src, release),
+        "index": lambda: read_index(src, release, index_kind(head, src.name)),
+        "order": lambda: read_order(src, release),
+        "codes": lambda: read_codes(src, release),
+    }
+    return readers[kind]()
+
+
+def _read_zip(path: Path) -> Iterator[Record]:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = [n for n in zf.namelist() if not n.endswith("/") and not _SKIPPED_MEMBER_RE.search(n)]
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise SourceError(path, f"unreadable zip: {exc}") from None
+    found = [(name, kind) for name in names if (kind := sniff(Source(path, name).head())) in _ZIP_ORDER]
+    if any(kind == "order" for _, kind in found):
+        found = [(name, kind) for name, kind in found if kind != "codes"]  # the order file says it all
+    if not found:
+        raise SourceError(path, "zip holds no ICD-10-CM tabular or index XML, order file or codes file")
+    last: Release | None = None
+    for name, kind in sorted(found, key=lambda f: (_ZIP_ORDER.index(f[1]), f[0])):
+        src = Source(path, name)
+        for rec in _reader(src, kind, [src.name, path.name]):
+            if isinstance(rec, Release):
+                if rec == last:
+                    continue  # one release a zip, not one a member
+                last = rec
+            yield rec

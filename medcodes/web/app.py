@@ -1,0 +1,76 @@
+"""The ASGI app: pages, /api/v1, /fhir and /static, with one error handler for all of them.
+
+`medcodes serve` runs `create_app` through uvicorn's factory mode; MEDCODES_DB names the index.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from .. import settings
+from ..api import services, v1
+from ..api.errors import classify
+from ..api.fhir import routes as fhir_routes
+from ..api.fhir.resources import FhirResponse, outcome
+from ..errors import MedcodesError
+from ..index import Catalog
+from . import pages, templating
+from .middleware import HeadersMiddleware
+
+log = logging.getLogger("medcodes.web")
+
+
+def create_app(db: str | Path | None = None) -> Starlette:
+    catalog = Catalog(settings.db_path(str(db) if db else None))
+    handlers = {Exception: handle_error, HTTPException: handle_error, MedcodesError: handle_error}
+    app = Starlette(routes=_routes(), middleware=[Middleware(HeadersMiddleware)],
+                    exception_handlers=handlers)  # type: ignore[arg-type]
+    app.state.catalog = catalog
+    app.state.systems = services.systems_present(catalog)
+    app.state.templates = templating.environment(app)
+    app.state.asset_version = templating.asset_version()
+    return app
+
+
+def _routes() -> list[BaseRoute]:
+    return [
+        Route("/", pages.home, name="home"),
+        Route("/search", pages.search, name="search"),
+        Route("/codes/{system}/{code:path}", pages.code, name="code"),
+        Route("/codes/{code}", pages.code_anywhere, name="code_anywhere"),
+        Route("/browse", pages.browse, name="browse"),
+        Route("/browse/{system}", pages.browse_system, name="browse_system"),
+        Route("/browse/{system}/{code:path}", pages.browse_node, name="browse_node"),
+        Route("/sources", pages.sources, name="sources"),
+        Route("/api", pages.api_index, name="api"),
+        Route("/api/docs", pages.api_docs, name="api_docs"),
+        Route("/openapi.json", v1.openapi, name="openapi"),
+        Mount("/api/v1", routes=v1.routes()),
+        Mount("/fhir", routes=fhir_routes.routes()),
+        Mount("/static", StaticFiles(directory=templating.HERE / "static"), name="static"),
+    ]
+
+
+async def handle_error(request: Request, exc: Exception) -> Response:
+    """Every failure in the shape its caller reads: JSON error, OperationOutcome or an HTML page."""
+    problem = classify(exc)  # a 500 is logged by the server, which sees the exception re-raised
+    headers = getattr(exc, "headers", None) or {}
+    path = request.url.path
+    if path == "/fhir" or path.startswith("/fhir/"):
+        return FhirResponse(outcome(problem.issue, problem.message), problem.status, headers=headers)
+    if path.startswith(("/api/", "/openapi.json")) or "application/json" in request.headers.get("accept", ""):
+        return JSONResponse(problem.json(), problem.status, headers=headers)
+    try:
+        return pages.render(request, "error.html", problem.status, problem=problem, q="")
+    except Exception:  # the error page itself failed (say, a broken index): still answer plainly
+        log.exception("error page failed")
+        return Response(f"{problem.status} {problem.message}\n", problem.status, media_type="text/plain")

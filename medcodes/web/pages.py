@@ -1,0 +1,148 @@
+"""HTML pages. Each view gathers one dict from the services and renders one template."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from .. import systems
+from ..api import params, services
+from ..api.http import cached, quote_path
+from ..errors import NotFound
+from ..index import Catalog
+
+SEARCH_PAGE = 20
+BROWSE_PAGE = 200
+CHILDREN_SHOWN = 100
+EXAMPLES = ("heart attack", "type 2 diabetes", "broken wrist", "E11.9", "knee replacement", "wheelchair")
+HTML = "text/html; charset=utf-8"
+
+
+def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    return HTMLResponse(_html(request, template, context), status_code=status)
+
+
+def _html(request: Request, template: str, context: dict[str, Any]) -> str:
+    env = request.app.state.templates
+    loaded = request.app.state.systems
+    return str(env.get_template(template).render(request=request, loaded=loaded, **context))
+
+
+def _catalog(request: Request) -> Catalog:
+    return request.app.state.catalog  # type: ignore[no-any-return]
+
+
+def _path(request: Request, name: str, **path_params: Any) -> str:
+    return quote_path(request.app.url_path_for(name, **path_params))
+
+
+def home(request: Request) -> HTMLResponse:
+    return render(request, "home.html", examples=EXAMPLES, q="")
+
+
+def search(request: Request) -> HTMLResponse:
+    p = request.query_params
+    q = params.text(p, "q")
+    chosen = params.system_ids(p) or []
+    billable = params.boolean(p, "billable")
+    page = params.integer(p, "page", 1, 1, params.MAX_OFFSET // SEARCH_PAGE)
+    result = None
+    if q:
+        result = services.search(_catalog(request), q, chosen or None, billable, SEARCH_PAGE,
+                                 (page - 1) * SEARCH_PAGE)
+    pages = math.ceil(result["total"] / SEARCH_PAGE) if result else 0
+
+    def url(**change: Any) -> str:
+        state = {"q": q, "system": chosen, "billable": billable, "page": page, **change}
+        pairs = [("q", state["q"])] + [("system", s) for s in state["system"]]
+        if state["billable"] is not None:
+            pairs.append(("billable", "true" if state["billable"] else "false"))
+        if state["page"] > 1:
+            pairs.append(("page", str(state["page"])))
+        return _path(request, "search") + "?" + urlencode(pairs)
+
+    return render(request, "search.html", q=q, result=result, groups=_groups(result), chosen=chosen,
+                  billable=billable, page=page, pages=min(pages, params.MAX_OFFSET // SEARCH_PAGE), url=url)
+
+
+def _groups(result: dict[str, Any] | None) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The page's results by system, systems in the order their best result ranks."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for r in result["results"] if result else []:
+        groups.setdefault(r["system"], []).append(r)
+    return list(groups.items())
+
+
+def code(request: Request) -> Response:
+    raw_system, raw_code = request.path_params["system"], request.path_params["code"]
+    system = params.system_id(raw_system)
+    if not raw_code.strip():
+        return RedirectResponse(_path(request, "browse_system", system=system), 301)
+    row = services.resolve(_catalog(request), system, raw_code)
+    if (raw_system, raw_code) != (row["system"], row["code"]):
+        return RedirectResponse(_path(request, "code", system=row["system"], code=row["code"]), 301)
+    d = services.code_data(_catalog(request), row)
+    body = _html(request, "code.html", {"d": d, "children_shown": CHILDREN_SHOWN, "q": ""})
+    return cached(request, body.encode(), HTML, salt=request.app.state.asset_version)
+
+
+def code_anywhere(request: Request) -> Response:
+    """/codes/{code} without a system: straight to the code when only one system has it."""
+    text = request.path_params["code"]
+    if text.lower() in systems.SYSTEMS:
+        return RedirectResponse(_path(request, "browse_system", system=text.lower()), 301)
+    rows = _catalog(request).find(text) if len(text) <= 40 else []
+    if not rows:
+        raise NotFound(f"no code {text[:40]!r} in any loaded system")
+    if len(rows) == 1:
+        return RedirectResponse(_path(request, "code", system=rows[0]["system"], code=rows[0]["code"]), 302)
+    return render(request, "choose.html", text=text, rows=rows, q=text)
+
+
+def browse(request: Request) -> HTMLResponse:
+    return render(request, "browse.html", q="")
+
+
+def browse_system(request: Request) -> Response:
+    system = params.system_id(request.path_params["system"])
+    if system != request.path_params["system"]:
+        return RedirectResponse(_path(request, "browse_system", system=system), 301)
+    rows = _catalog(request).children(system, None)
+    return _browse_page(request, system, None, [], rows)
+
+
+def browse_node(request: Request) -> Response:
+    raw_system, raw_code = request.path_params["system"], request.path_params["code"]
+    system = params.system_id(raw_system)
+    row = services.resolve(_catalog(request), system, raw_code)
+    if (raw_system, raw_code) != (row["system"], row["code"]):
+        return RedirectResponse(_path(request, "browse_node", system=row["system"], code=row["code"]), 301)
+    catalog = _catalog(request)
+    return _browse_page(request, system, row, catalog.ancestors(row), catalog.children(system, row["code"]))
+
+
+def _browse_page(request: Request, system: str, node: Any, ancestors: list[Any], rows: list[Any]) -> HTMLResponse:
+    pages = max(1, math.ceil(len(rows) / BROWSE_PAGE))
+    page = params.integer(request.query_params, "page", 1, 1, pages)
+    shown = rows[(page - 1) * BROWSE_PAGE: page * BROWSE_PAGE]
+    return render(request, "browse_node.html", system=systems.get(system), node=node, ancestors=ancestors,
+                  rows=shown, total=len(rows), page=page, pages=pages, q="")
+
+
+def sources(request: Request) -> HTMLResponse:
+    catalog = _catalog(request)
+    return render(request, "sources.html", sources=catalog.sources(), q="")
+
+
+def api_docs(request: Request) -> HTMLResponse:
+    from ..api.openapi import spec
+
+    return render(request, "api_docs.html", spec=spec(), q="")
+
+
+def api_index(request: Request) -> RedirectResponse:
+    return RedirectResponse(_path(request, "api_docs"), 302)

@@ -1,0 +1,3 @@
+"""The API tests share the web tests' index and client."""
+
+from tests.web.conftest import client, index_path  # noqa: F401

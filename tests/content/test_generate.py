@@ -1,0 +1,140 @@
+"""The generation pipeline end to end: real client, local server, store; retries, resume, concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from medcodes.content.explainer import GENERATED_LABEL, explainer
+from medcodes.content.fakellm import FakeLLM
+from medcodes.content.generate import GenerateReport, generate, resolve_targets
+from medcodes.content.llm import LLMError, OpenAIChatClient
+from medcodes.content.prompt import PROMPT_VERSION
+from medcodes.content.store import ContentStore
+from medcodes.errors import NotFound
+from medcodes.index import Catalog
+
+
+def _run(catalog: Catalog, store: ContentStore, llm: FakeLLM, targets: list[tuple[str, str]],
+         **kwargs: Any) -> GenerateReport:
+    async def go() -> GenerateReport:
+        client = OpenAIChatClient(llm.base_url, "fake", backoff=0.01, retries=1)
+        try:
+            return await generate(catalog, store, client, targets, **kwargs)
+        finally:
+            await client.aclose()
+
+    return asyncio.run(go())
+
+
+@pytest.fixture()
+def store(tmp_path: Path) -> ContentStore:
+    return ContentStore(tmp_path / "store.sqlite")
+
+
+def test_resolve_code_range_prefix(catalog: Catalog) -> None:
+    assert resolve_targets(catalog, ["e119"]) == [("icd10cm", "E11.9")]
+    assert resolve_targets(catalog, ["E10-E11"], "icd10cm") == [
+        ("icd10cm", c) for c in ("E10", "E10.9", "E11", "E11.65", "E11.8", "E11.9")]
+    assert resolve_targets(catalog, ["E11*"], billable_only=True) == [
+        ("icd10cm", c) for c in ("E11.65", "E11.8", "E11.9")]
+    assert resolve_targets(catalog, ["E08-E13"]) == [("icd10cm", "E08-E13")]  # a block code, not a range
+    assert resolve_targets(catalog, ["0SR9019", "0SR9019"]) == [("icd10pcs", "0SR9019")]
+    with pytest.raises(NotFound, match="no code matches 'X99'"):
+        resolve_targets(catalog, ["X99"])
+
+
+def test_generate_stores_with_provenance(catalog: Catalog, store: ContentStore, fake_llm: FakeLLM) -> None:
+    targets = [("icd10cm", "E11.9"), ("icd10pcs", "0SR9019"), ("hcpcs", "E0100"), ("msdrg", "291")]
+    report = _run(catalog, store, fake_llm, targets)
+    assert (report.generated, report.failed, report.skipped) == (4, 0, 0)
+    item = store.get("icd10pcs", "0SR9019")
+    assert item is not None and item["model"] == "fake" and item["prompt_version"] == PROMPT_VERSION
+    assert item["review_status"] == "unreviewed" and item["section_set"] == "procedure"
+    assert [s["title"] for s in item["sections"]][:3] == ["Summary", "Purpose", "Indications"]
+    assert item["sections"][2]["items"]
+    prompts = [r["messages"][1]["content"] for r in fake_llm.requests]
+    prompt = next(p for p in prompts if "Code: 0SR9019" in p)
+    assert "Root Operation: R = Replacement — Putting in or on biological" in prompt  # grounded in the axes
+
+
+def test_resume_skips_what_is_stored(catalog: Catalog, store: ContentStore, fake_llm: FakeLLM) -> None:
+    _run(catalog, store, fake_llm, [("icd10cm", "E11.9")])
+    report = _run(catalog, store, fake_llm, [("icd10cm", "E11.9"), ("icd10cm", "E10.9")])
+    assert (report.generated, report.skipped) == (1, 1) and len(fake_llm.requests) == 2
+    report = _run(catalog, store, fake_llm, [("icd10cm", "E11.9")], force=True)
+    assert report.generated == 1
+
+
+@pytest.mark.parametrize("bad", ["malformed", "truncated", "invented", "drop", "empty", "contradict"])
+def test_bad_answers_are_rejected_then_retried(catalog: Catalog, store: ContentStore, bad: str) -> None:
+    with FakeLLM(per_code={"M16.11": [bad]}) as llm:
+        report = _run(catalog, store, llm, [("icd10cm", "M16.11")])
+        assert (report.generated, report.retried) == (1, 1)
+        retry = llm.requests[1]["messages"]
+        assert retry[-2]["role"] == "assistant" and retry[-1]["content"].startswith("Your answer was rejected:")
+    assert store.get("icd10cm", "M16.11")["attempts"] == 2  # type: ignore[index]
+
+
+def test_a_code_whose_answers_stay_bad_is_recorded_and_left(catalog: Catalog, store: ContentStore) -> None:
+    with FakeLLM(per_code={"E10.9": ["invented"] * 3}) as llm:
+        report = _run(catalog, store, llm, [("icd10cm", "E10.9"), ("icd10cm", "E11.9")], attempts=3)
+    assert (report.generated, report.failed) == (1, 1)
+    assert report.failures[0][:2] == ("icd10cm", "E10.9") and "Z99.999" in report.failures[0][2]
+    assert store.get("icd10cm", "E10.9") is None
+    assert store.failures("icd10cm", "E10.9")[0]["attempts"] == 3
+
+
+def test_endpoint_failure_stops_the_run_and_keeps_finished_work(catalog: Catalog, store: ContentStore) -> None:
+    with FakeLLM(per_code={"E10.9": ["error500"] * 5}) as llm:
+        with pytest.raises(LLMError, match="HTTP 500"):
+            _run(catalog, store, llm, [("icd10cm", "E11.9"), ("icd10cm", "E10.9")], concurrency=1)
+    assert store.done(PROMPT_VERSION) == {("icd10cm", "E11.9")}
+
+
+def test_concurrency_overlaps_slow_answers(catalog: Catalog, store: ContentStore) -> None:
+    targets = resolve_targets(catalog, ["E*", "S*"], "icd10cm")[:8]
+    with FakeLLM(default="slow", slow_seconds=0.3) as llm:
+        report = _run(catalog, store, llm, targets, concurrency=4)
+    assert report.generated == 8 and llm.max_in_flight == 4
+
+
+def test_interrupted_run_keeps_finished_codes(catalog: Catalog, store: ContentStore) -> None:
+    targets = resolve_targets(catalog, ["E*"], "icd10cm")
+    with FakeLLM(per_code={"E11.9": ["slow"]}, slow_seconds=5) as llm:
+        async def go() -> None:
+            client = OpenAIChatClient(llm.base_url, "fake")
+            task = asyncio.create_task(generate(catalog, store, client, targets, concurrency=1))
+            while ("icd10cm", "E11.8") not in store.done(PROMPT_VERSION):
+                await asyncio.sleep(0.02)
+            task.cancel()  # what Ctrl-C does to asyncio.run's main task
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            await client.aclose()
+
+        asyncio.run(go())
+    done = store.done(PROMPT_VERSION)
+    assert ("icd10cm", "E11.8") in done and ("icd10cm", "E11.9") not in done
+
+
+def test_explainer_combines_both_layers(catalog: Catalog, store: ContentStore, fake_llm: FakeLLM) -> None:
+    data = catalog.code_data("icd10cm", "E11.9")
+    plain = explainer(store, data)
+    assert plain["generated"] is None and {s["source"]["type"] for s in plain["sections"]} == {"official"}
+    _run(catalog, store, fake_llm, [("icd10cm", "E11.9")])
+    shown = explainer(store.path, data)
+    assert shown["generated"]["label"] == GENERATED_LABEL == "Generated — not medical advice"
+    assert shown["generated"]["model"] == "fake" and shown["generated"]["stale"] is False
+    generated = [s for s in shown["sections"] if s["source"]["type"] == "generated"]
+    assert [s["title"] for s in generated] == ["Summary", "Causes", "Symptoms", "Diagnosis", "Treatment",
+                                               "Outlook", "Coding notes"]
+    assert set(generated[0]["source"]) == {"type", "model", "date", "review_status", "prompt_version"}
+    assert shown["sections"][0]["title"] == "Official description"
+    store.review("icd10cm", "E11.9", "rejected", note="wrong")
+    assert explainer(store, data)["generated"] is None  # rejected text is never shown
+    changed = {**data, "title": "Type 2 diabetes mellitus without complications (revised)"}
+    store.review("icd10cm", "E11.9", "approved")
+    assert explainer(store, changed)["generated"]["stale"] is True

@@ -1,0 +1,56 @@
+"""The lexicon file: well-formed entries, and (slow, on the full index) each entry finds its code."""
+
+from __future__ import annotations
+
+import pytest
+
+from medcodes import systems
+from medcodes.index import Catalog
+from medcodes.search import lexicon, search
+
+from .conftest import full_db
+
+
+def test_every_line_parses_and_terms_are_unique() -> None:
+    entries = lexicon.entries()
+    assert len(entries) >= 250
+    keys = [lexicon.key(e.term) for e in entries]
+    assert len(keys) == len(set(keys)), "a term is listed twice"
+    for e in entries:
+        assert e.kind in ("abbr", "lay", "word")
+        assert e.kind == "word" or e.expect, f"line {e.line}: {e.term} names no expected code"
+        for system, _code in (*e.expect, *((p, "") for p in e.prefer)):
+            assert system in systems.SYSTEMS, f"line {e.line}: unknown system {system}"
+
+
+@pytest.mark.parametrize("line", ["mi\tmyocardial infarction", "x\t\tabbr", "mi\tx\tnoun", "mi\tx\tabbr\tI21"])
+def test_bad_lines_are_refused(line: str) -> None:
+    with pytest.raises(ValueError):
+        lexicon.parse_line(line, 1)
+
+
+def test_groups_rewrite_the_longest_phrase() -> None:
+    gs = lexicon.groups(("broken", "wrist", "and", "chf"))
+    assert [g.words for g in gs] == [("broken", "wrist"), ("and",), ("chf",)]
+    assert ("fracture", "wrist") in gs[0].alternatives and gs[0].alternatives[0] == ("broken", "wrist")
+    assert lexicon.groups(("ringing", "in", "my", "ear"))[0].entry is not None  # stop words, plurals
+    assert lexicon.groups(("heart", "att"), partial=True)[0].entry.term == ("heart", "attack")
+
+
+@pytest.fixture(scope="module")
+def full() -> Catalog:
+    path = full_db()
+    if path is None:
+        pytest.skip("no full index: `medcodes build --out /tmp/full.sqlite` or set MEDCODES_TEST_FULL_DB")
+    return Catalog(path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("entry", [e for e in lexicon.entries() if e.expect], ids=lambda e: " ".join(e.term))
+def test_entry_finds_its_code(full: Catalog, entry: lexicon.Entry) -> None:
+    loaded = set(full.counts())
+    wanted = [(s, systems.compact(c)) for s, c in entry.expect if s in loaded]
+    if not wanted:
+        pytest.skip("the expected system is not in this index")
+    got = [(r["system"], systems.compact(r["code"])) for r in search(full, " ".join(entry.term))["results"]]
+    assert any(s == ws and c.startswith(wc) for s, c in got for ws, wc in wanted), got

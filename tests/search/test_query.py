@@ -1,0 +1,109 @@
+"""The query parser: codes vs words, ranges, filters, safety. Plus property-based tests."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from medcodes.errors import BadRequest
+from medcodes.search import lexicon, rank
+from medcodes.search.query import MAX_TOKENS, fold, parse, system_id, words
+
+
+@pytest.mark.parametrize(("text", "compact"), [
+    ("e119", "E119"), ("E11.9", "E119"), ("s72001a", "S72001A"), ("j1100", "J1100"), ("0SG00A1", "0SG00A1"),
+    ("S72.0", "S720"), ("0SG", "0SG"), ("E11", "E11"), ("250.00", "25000"),
+])
+def test_codes_in_any_format(text: str, compact: str) -> None:
+    q = parse(text)
+    assert [c.compact for c in q.codes] == [compact] and q.words == ()
+
+
+@pytest.mark.parametrize(("text", "first", "last"), [
+    ("E08-E13", "E08", "E13"), ("A0021-A0999", "A0021", "A0999"), ("M25.50-M25.579", "M2550", "M25579"),
+    ("M25.50 – M25.579", "M2550", "M25579"),
+])
+def test_ranges(text: str, first: str, last: str) -> None:
+    q = parse(text)
+    assert [(r.first, r.last) for r in q.ranges] == [(first, last)] and not q.codes
+
+
+def test_several_codes_at_once() -> None:
+    assert [c.compact for c in parse("E11.9, I10; J1100").codes] == ["E119", "I10", "J1100"]
+
+
+@pytest.mark.parametrize("text", ["covid-19", "type 2 diabetes", "t2-t4 fusion", "back", "knee"])
+def test_words_are_not_codes(text: str) -> None:
+    q = parse(text)
+    assert not q.ranges and not [c for c in q.codes if c.compact.isalpha()]
+
+
+def test_filters() -> None:
+    q = parse("system:hcpcs billable:yes wheelchair")
+    assert q.systems == ("hcpcs",) and q.billable is True and q.words == ("wheelchair",)
+    assert parse("System:ICD-10-CM,drg x").systems == ("icd10cm", "msdrg")
+    assert parse("billable:no x").billable is False
+
+
+def test_bad_filters_are_clear_errors() -> None:
+    with pytest.raises(BadRequest, match="unknown code system"):
+        parse("system:nope fracture")
+    with pytest.raises(BadRequest, match="billable"):
+        parse("billable:maybe fracture")
+    assert system_id("HCPCS Level II") == "hcpcs"
+
+
+def test_words_are_folded() -> None:
+    assert words("Ménière's disease") == ["meniere", "disease"]
+    assert words("Athlete’s FOOT") == ["athlete", "foot"]
+    assert fold("ÄÖü") == "aou"
+
+
+def test_syntax_never_survives() -> None:
+    q = parse('"heart* NEAR(attack) -foo (bar) OR 1=1; DROP TABLE codes; --')
+    for w in q.words:
+        assert w.isalnum()
+
+
+def test_long_and_control_input() -> None:
+    q = parse("fracture " * 5000)
+    assert q.truncated and len(q.words) <= MAX_TOKENS
+    assert parse("heart\x00\x07attack\u200b").words == ("heart", "attack")
+    assert parse("").empty and parse("   ").empty and parse("🫀🦴").empty
+
+
+def test_partial() -> None:
+    assert parse("heart att").partial and not parse("heart attack ").partial
+
+
+_ALPHABET = st.characters(blacklist_categories=("Cs",))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=_ALPHABET, max_size=300))
+def test_parse_never_crashes(text: str) -> None:
+    try:
+        q = parse(text)
+    except BadRequest:
+        return  # a filter that cannot mean anything: a clear error is fine
+    assert all(w and all(ch.isalnum() for ch in w) for w in q.words)
+    assert len(q.words) <= MAX_TOKENS and len(q.codes) <= MAX_TOKENS
+    groups = lexicon.groups(q.words, partial=q.partial)
+    if groups:
+        expr = rank.fts_expression(groups, q.partial)
+        # every term is a quoted run of letters and digits: nothing else can reach FTS5
+        assert expr.count('"') % 2 == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.from_regex(r"[A-Za-z][0-9][0-9A-Za-z](\.[0-9A-Za-z]{1,4})?", fullmatch=True))
+def test_icd_shaped_tokens_are_codes(text: str) -> None:
+    q = parse(text)
+    assert len(q.codes) == 1 and q.codes[0].compact == text.replace(".", "").upper()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.from_regex(r"[a-z]{1,12}", fullmatch=True), min_size=1, max_size=8))
+def test_plain_words_round_trip(ws: list[str]) -> None:
+    assert parse(" ".join(ws)).words == tuple(ws)

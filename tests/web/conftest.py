@@ -1,0 +1,30 @@
+"""One small index and one app for the page, API and FHIR tests."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.exceptions import StarletteDeprecationWarning
+
+from medcodes.web.app import create_app
+
+with warnings.catch_warnings():
+    # Starlette 1.10 prefers httpx2 for its TestClient; the pinned httpx works the same here.
+    warnings.simplefilter("ignore", StarletteDeprecationWarning)
+    from starlette.testclient import TestClient
+
+from .fixture_index import build
+
+
+@pytest.fixture(scope="session")
+def index_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(tmp_path_factory.mktemp("web") / "web.sqlite")
+
+
+@pytest.fixture(scope="session")
+def client(index_path: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(index_path), follow_redirects=False) as c:
+        yield c

@@ -1,0 +1,179 @@
+"""The site in a real browser: Debian's chromium driven by Playwright against `medcodes serve`.
+
+Skipped cleanly when /usr/bin/chromium or the playwright package is absent (`.ci/run` installs both).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+SECTIONS = ("Official descriptors", "Notes", "Crosswalks", "Release and history", "In plain language",
+            "Medical policies and guidelines", "Similar codes")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(index_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`medcodes serve` on a free port, as a user would start it."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    cmd = [sys.executable, "-m", "medcodes", "serve", "--db", str(index_path), "--host", "127.0.0.1",
+           "--port", str(port)]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(base, proc, log)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _wait_until_up(base: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"medcodes serve exited: {log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{base}/api/v1/systems", timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("medcodes serve did not start within 20 s")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is absent (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    pg = context.new_page()
+    problems: list[str] = []
+    pg.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: problems.append(str(e)))
+    pg.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
+    yield pg
+    context.close()
+    assert problems == [], problems  # no script errors, CSP violations or alert() from injected text
+
+
+def test_lay_query_suggestion_by_keyboard_to_the_code_page(page: Any, server: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    suggest_calls: list[str] = []
+    page.on("request", lambda r: suggest_calls.append(r.url) if "/api/v1/suggest" in r.url else None)
+    page.goto(server + "/")
+    box = page.get_by_role("combobox", name="Search medical codes")
+    box.click()
+    box.press_sequentially("heart attack", delay=15)
+    listbox = page.get_by_role("listbox", name="Suggestions")
+    option = listbox.get_by_role("option").filter(has_text="Acute myocardial infarction").first
+    option.wait_for()
+    assert box.get_attribute("aria-expanded") == "true"
+    assert len(suggest_calls) < len("heart attack") - 1  # debounced: not one request per key
+    page.screenshot(path=str(ARTIFACTS / "suggestions.png"))
+    href = option.get_attribute("data-href")
+    index = [o.get_attribute("data-href") for o in listbox.get_by_role("option").all()].index(href)
+    for _ in range(index + 1):
+        box.press("ArrowDown")
+    assert box.get_attribute("aria-activedescendant") == option.get_attribute("id")
+    assert option.get_attribute("aria-selected") == "true"
+    with page.expect_navigation():
+        box.press("Enter")
+    assert href.startswith("/codes/icd10cm/I21") and page.url == server + href  # I21 or I21.9
+    assert page.get_by_role("heading", level=1).inner_text().startswith(href.rsplit("/", 1)[1])
+    for name in SECTIONS:
+        assert page.get_by_role("heading", level=2, name=name).is_visible(), name
+    assert page.get_by_text("No plain-language explainer yet").is_visible()
+    assert page.get_by_text("No medical policies loaded for this code").is_visible()
+    assert page.get_by_text("ICD-10-CM code", exact=True).is_visible()
+    page.screenshot(path=str(ARTIFACTS / "code-page.png"), full_page=True)
+    assert (ARTIFACTS / "code-page.png").stat().st_size > 10_000
+
+
+def test_escape_closes_and_stale_answers_are_dropped(page: Any, server: str) -> None:
+    page.goto(server + "/")
+    box = page.get_by_role("combobox", name="Search medical codes")
+    box.fill("diab")
+    page.get_by_role("listbox").get_by_role("option").first.wait_for()
+    box.press("Escape")
+    assert box.get_attribute("aria-expanded") == "false"
+    box.fill("wheelch")  # the answer for "diab" must never replace this one
+    page.get_by_role("option").filter(has_text="K0001").wait_for()
+    assert all("iabetes" not in o.inner_text() for o in page.get_by_role("option").all())
+    box.fill("w")  # under two characters: no suggestions
+    page.wait_for_timeout(300)
+    assert page.get_by_role("listbox").is_hidden()
+
+
+def test_xss_attempts_are_shown_as_text(page: Any, server: str) -> None:
+    attack = '<script>alert("q")</script><img src=x onerror=alert("img")>'
+    page.goto(server + "/search?q=" + urllib.request.quote(attack))
+    assert attack in page.get_by_role("heading", level=1).inner_text()
+    assert page.evaluate("document.querySelectorAll('main img, main script').length") == 0
+    box = page.get_by_role("combobox", name="Search medical codes")
+    box.fill('"><img src=x onerror=alert(1)> injury')
+    page.wait_for_timeout(400)
+    page.goto(server + "/codes/icd10cm/T14.8")
+    assert "<script>x</script>" in page.get_by_role("heading", level=1).inner_text()
+
+
+def test_search_without_javascript(browser: Any, server: str) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(server + "/")
+    page.get_by_label("Search medical codes").fill("diabetes")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url("**/search?q=diabetes")
+    page.get_by_role("checkbox", name="ICD-9-CM").check()
+    page.get_by_role("button", name="Apply filters").click()
+    page.wait_for_url("**system=icd9cm**")
+    assert page.get_by_role("link", name="250.00").count() == 1
+    context.close()
+
+
+def test_skip_link_and_narrow_screen(page: Any, server: str) -> None:
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(server + "/codes/icd10pcs/0SG00A1")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    assert skip.evaluate("e => e === document.activeElement") and skip.is_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375 + 1, "the page scrolls sideways on a phone"
+    page.emulate_media(media="print")
+    assert page.locator(".site-header").is_hidden()
+    page.screenshot(path=str(ARTIFACTS / "code-page-print.png"), full_page=True)
