@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    # A terminated build or download unwinds like an interrupt, so its temporary files are removed.
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         return int(args.func(args) or 0)
     except MedcodesError as e:
@@ -32,6 +35,11 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+
+
+def _terminated(signum: int, _frame: object) -> None:
+    print("medcodes: terminated", file=sys.stderr)
+    raise SystemExit(128 + signum)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -81,7 +89,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 # -- show ----------------------------------------------------------------------
 def _add_show(p: argparse.ArgumentParser) -> None:
-    p.add_argument("code", help="a code in any format: e119, E11.9, 0SG00A1, J1100")
+    p.add_argument("code", help="a code in any format: e119, E11.9, 0SG00A0, J1100")
     p.add_argument("--system", help="code system id (icd10cm, icd10pcs, hcpcs, ...)")
     p.add_argument("--json", action="store_true", help="print the code data as JSON")
     p.add_argument("--as-of", metavar="DATE", help="answer for this date of service (YYYY-MM-DD)")

@@ -26,7 +26,7 @@ from ..model import Code, Record, Relation, Release, Term
 from ..sources import reader
 from ..systems import compact
 from .hierarchy import orphans, walk
-from .history import Change, Snapshot, history
+from .history import Change, Snapshot, history, ordered
 from .schema import DDL, SCHEMA_VERSION
 
 BATCH = 5000
@@ -105,6 +105,10 @@ class _Collector:
     def apply_history(self) -> None:
         """Diff the releases of each system; the newest one decides titles and what is deleted."""
         self.changes, newest = history(self.snapshots)
+        # A code's release is the newest one whose code list holds it, whatever order the files came in.
+        for snap in ordered(self.snapshots):
+            for code in snap.titles:
+                self.release_of[(snap.system, code)] = snap.release
         for system, snap in newest.items():
             ever = {code for s in self.snapshots if s.system == system for code in s.titles}
             if ever == snap.titles.keys() and len({s.release for s in self.snapshots if s.system == system}) < 2:

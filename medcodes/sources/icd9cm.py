@@ -25,6 +25,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -35,6 +36,8 @@ from ..systems import normalize
 RELEASE = "ICD-9-CM v32 (FY2015, final)"
 EFFECTIVE = "2014-10-01"
 _LINE_RE = re.compile(r"(?P<code>[0-9VE][0-9]{1,4})\s+(?P<text>\S.*)")
+# "0010  A000    00000": a GEM row would otherwise read as a code with a description
+_GEM_TEXT_RE = re.compile(r"(?:[0-9A-Z]{3,7}|NoDx|NoPCS|NoI9)\s+[01]{3}[0-9]{2}", re.IGNORECASE)
 _NAME_RE = re.compile(r"(?P<length>LONG|SHORT)_(?P<kind>DX|SG)", re.IGNORECASE)
 
 # (first, last, title) by the compact code's leading characters; the chapter node's code is its range.
@@ -123,7 +126,11 @@ def _open_text(path: Path) -> Iterable[str]:
 
 
 def _read_zip(path: Path) -> Iterator[Record]:
-    with zipfile.ZipFile(path) as zf:
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as e:
+        raise SourceError(path, f"broken zip: {e}") from None
+    with zf:
         members = [m for m in zf.namelist() if _NAME_RE.search(Path(m).name) and m.lower().endswith(".txt")]
         if not members:
             raise SourceError(path, "zip holds no CMS32_DESC_{LONG,SHORT}_{DX,SG}.txt member: "
@@ -134,7 +141,7 @@ def _read_zip(path: Path) -> Iterator[Record]:
         for m in members:
             try:
                 text = zf.read(m).decode("latin-1").splitlines()
-            except (zipfile.BadZipFile, OSError) as e:
+            except (zipfile.BadZipFile, OSError, zlib.error) as e:  # zlib.error: corrupt deflate data
                 raise SourceError(f"{path}!{m}", f"cannot read zip member: {e}") from None
             for rec in _read_lines(path, m, text):
                 if isinstance(rec, Release):
@@ -174,6 +181,9 @@ def _read_lines(path: Path, name: str, lines: Iterable[str]) -> Iterator[Record]
             raise SourceError(where, f"not an ICD-9-CM {'procedure' if system == 'icd9pcs' else 'diagnosis'} "
                                      f"line: {stripped[:60]!r}", no)
         compact_code, text = m.group("code"), m.group("text").strip()
+        if _GEM_TEXT_RE.fullmatch(text):
+            raise SourceError(where, "this is a GEM file (code, code, flags), not ICD-9-CM descriptions: "
+                                     "use --source gems=PATH", no)
         chapter = chapter_of(system, compact_code)
         if chapter and chapter[0] not in chapters:
             chapters.add(chapter[0])

@@ -131,3 +131,14 @@ def test_as_of_a_date(tmp_path: Path) -> None:
     assert not cat.as_of("icd10cm", "A00.10", "2025-01-15")["valid"]
     deleted = cat.code_data("icd10cm", "A00.1")["history"]
     assert deleted[0]["change"] == "deleted" and deleted[0]["replaced_by"] == ["A00.10", "A00.11"]
+
+
+def test_a_code_carries_the_newest_release_that_lists_it(tmp_path: Path) -> None:
+    old = _release("FY2025", "2024-10-01", {"A00.0": "Cholera", "A00.1": "Gone"})
+    new = _release("FY2026", "2025-10-01", {"A00.0": "Cholera", "A00.2": "Added"})
+    out = tmp_path / "r.sqlite"
+    build_from_records(new + old, out)
+    cat = Catalog(out)
+    assert cat.code_data("icd10cm", "A00.0")["release"] == "FY2026"  # unchanged, still listed by FY2026
+    assert cat.code_data("icd10cm", "A00.1")["release"] == "FY2025"  # the last release that had it
+    assert cat.code_data("icd10cm", "A00.2")["release"] == "FY2026"

@@ -180,7 +180,9 @@ def iter_elements(src: Source, tags: tuple[str, ...]) -> Iterator[etree._Element
                 while parent is not None and elem.getprevious() is not None:
                     del parent[0]
         except etree.XMLSyntaxError as exc:
-            raise SourceError(src.label, f"not well-formed XML (truncated?): {exc.msg}", exc.lineno) from None
+            # lxml's message ends with its own "line N, column M"; the error already names the line
+            msg = re.sub(r",?\s*line \d+, column (\d+)$", r" (column \1)", exc.msg or "")
+            raise SourceError(src.label, f"not well-formed XML (truncated?): {msg}", exc.lineno) from None
 
 
 def text(elem: etree._Element | None) -> str:
