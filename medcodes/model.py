@@ -39,6 +39,9 @@ KINDS: tuple[str, ...] = (
     "mdc",  # MS-DRG major diagnostic category
 )
 
+# What a release can do to a code, in the order a release's changes are listed.
+CHANGE_TYPES: tuple[str, ...] = ("added", "deleted", "revised")
+
 
 @dataclass(frozen=True, slots=True)
 class Note:
@@ -126,4 +129,25 @@ class Release:
     effective: str | None = None  # ISO date the release takes effect
 
 
-Record = Code | Term | Relation | Release
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What one release did to one code: added it, revised its title, or deleted it.
+
+    Importers yield these from official change lists (ICD-10-CM addenda, HCPCS
+    action codes); the builder derives the same from two loaded code lists
+    (source "release diff") and lets an official record win (issue 7).
+    "deleted" means no longer valid for submission: an ICD-10-CM code that
+    became a header is deleted although the header stays.
+    """
+
+    system: str
+    code: str  # canonical display form
+    release: str  # Release.name of the release that made the change
+    change: str  # one of CHANGE_TYPES
+    old_title: str | None = None  # the title before (revised, deleted); None where the source does not say
+    new_title: str | None = None  # the title after (added, revised)
+    source: str = ""  # where it comes from: "addenda", "hcpcs action code C", "release diff"
+    effective: str | None = None  # ISO date it took effect; None: the release's own date
+
+
+Record = Code | Term | Relation | Release | Change

@@ -22,11 +22,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..errors import MedcodesError, SourceError
-from ..model import Code, Record, Relation, Release, Term
+from ..model import Change, Code, Record, Relation, Release, Term
 from ..sources import reader
 from ..systems import compact
 from .hierarchy import orphans, walk
-from .history import Change, Snapshot, history, ordered
+from .history import DIFF_SOURCE, Snapshot, history, ordered
 from .schema import DDL, SCHEMA_VERSION
 
 BATCH = 5000
@@ -44,7 +44,7 @@ class SourceReport:
     sha256: str
     size: int
     releases: list[dict[str, str | None]] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=lambda: {"codes": 0, "terms": 0, "relations": 0})
+    counts: dict[str, int] = field(default_factory=lambda: {"codes": 0, "terms": 0, "relations": 0, "changes": 0})
     seconds: float = 0.0
 
 
@@ -67,8 +67,10 @@ class _Collector:
         self.terms: list[Term] = []
         self.relations: list[Relation] = []
         self.snapshots: list[Snapshot] = []
-        self.changes: list[Change] = []
+        self.official: list[Change] = []  # what the importers yielded
+        self.changes: list[Change] = []  # official and derived, as written
         self.deleted: dict[tuple[str, str], str] = {}
+        self.release_dates: dict[tuple[str, str], str | None] = {}  # (system, release name) -> effective
 
     def add(self, records: Iterable[Record], report: SourceReport) -> None:
         current: dict[str, Release] = {}
@@ -95,16 +97,23 @@ class _Collector:
             elif isinstance(rec, Relation):
                 self.relations.append(rec)
                 report.counts["relations"] += 1
+            elif isinstance(rec, Change):
+                self.official.append(rec if rec.effective else replace(rec, effective=self._date_of(rec)))
+                report.counts["changes"] += 1
             elif isinstance(rec, Release):
                 current[rec.system] = rec
+                self.release_dates.setdefault((rec.system, rec.name), rec.effective)
                 report.releases.append(
                     {"system": rec.system, "name": rec.name, "effective": rec.effective}
                 )
         self.snapshots.extend(snaps.values())
 
+    def _date_of(self, change: Change) -> str | None:
+        return self.release_dates.get((change.system, change.release))
+
     def apply_history(self) -> None:
         """Diff the releases of each system; the newest one decides titles and what is deleted."""
-        self.changes, newest = history(self.snapshots)
+        self.changes, newest = history(self.snapshots, self.official)
         # A code's release is the newest one whose code list holds it, whatever order the files came in.
         for snap in ordered(self.snapshots):
             for code in snap.titles:
@@ -119,11 +128,49 @@ class _Collector:
                     self.codes[(system, code)] = replace(rec, billable=False)
                 elif snap.titles[code] and snap.titles[code] != rec.title:
                     self.codes[(system, code)] = replace(rec, title=snap.titles[code])
+        self._apply_official(newest)
         for c in self.changes:
             if c.change == "deleted":
                 self.deleted[(c.system, c.code)] = c.release
             elif c.change == "added":
                 self.deleted.pop((c.system, c.code), None)
+
+    def _apply_official(self, newest: dict[str, Snapshot]) -> None:
+        """Codes only official changes know of, and changes of releases newer than every code list.
+
+        A deleted code no loaded list holds (ICD-10-CM FY2025 deletes T81.32XA; its FY2025 files no
+        longer list it) gets a row, so its page says when it went. An addenda file given without its
+        release's code list (issue 7) still revises titles, adds codes and ends their validity.
+        """
+        parents: dict[str, dict[str, str]] = {}
+        for c in (c for c in self.changes if c.source != DIFF_SOURCE):  # oldest first: the last word wins
+            key = (c.system, c.code)
+            rec = self.codes.get(key)
+            if rec is None:
+                if c.system not in parents:
+                    parents[c.system] = {compact(code): code for system, code in self.codes if system == c.system}
+                self.codes[key] = Code(c.system, c.code, c.new_title or c.old_title or "",
+                                       billable=c.change != "deleted", parent=_prefix_parent(parents[c.system], c.code),
+                                       attributes={"known_from": c.source})
+                self.release_of[key] = "" if c.change == "deleted" else c.release
+            elif self._newer_than_code_lists(c, newest.get(c.system)):
+                billable = {"added": True, "deleted": False}.get(c.change, rec.billable)
+                title = c.new_title if c.change != "deleted" and c.new_title else rec.title
+                self.codes[key] = replace(rec, title=title, billable=billable)
+                if c.change == "added":
+                    self.release_of[key] = c.release
+
+    def _newer_than_code_lists(self, change: Change, newest: Snapshot | None) -> bool:
+        if newest is None:
+            return True
+        date = self._date_of(change)
+        return date is not None and newest.effective is not None and date > newest.effective
+
+
+def _prefix_parent(index: dict[str, str], code: str) -> str | None:
+    """The longest code of the same system that the code starts with (T81.32XA -> T81.32), if any."""
+    key = compact(code)
+    return next((index[key[:n]] for n in range(len(key) - 1, 0, -1) if key[:n] in index), None)
 
 
 def file_sha256(path: Path) -> str:
@@ -163,7 +210,7 @@ def build_index(
         t0 = time.perf_counter()
         src = SourceReport(name=name, path=str(path), sha256=file_sha256(path), size=path.stat().st_size)
         collector.add(_progress(reader(name)(path), f"{name}: {path.name}"), src)
-        if src.counts["codes"] + src.counts["terms"] + src.counts["relations"] == 0:
+        if sum(src.counts.values()) == 0:
             raise SourceError(path, f"no {name} records found: is this the right file?")
         src.seconds = time.perf_counter() - t0
         report.sources.append(src)
@@ -289,8 +336,9 @@ def _write_links(conn: sqlite3.Connection, collector: _Collector) -> None:
             term_rows.append((t.system, t.code, t.term, t.source))
     conn.executemany("INSERT INTO terms VALUES (?,?,?,?)", term_rows)
     conn.executemany(
-        "INSERT INTO history VALUES (?,?,?,?,?,?,?)",
-        ((c.system, c.code, c.release, c.effective, c.change, c.old_title, c.new_title)
+        "INSERT INTO history (system, code, release, effective, change, old_title, new_title, source)"
+        " VALUES (?,?,?,?,?,?,?,?)",
+        ((c.system, c.code, c.release, c.effective, c.change, c.old_title, c.new_title, c.source)
          for c in collector.changes),
     )
     conn.executemany(

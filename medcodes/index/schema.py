@@ -4,7 +4,7 @@ data, so a rebuild is the migration)."""
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: history.source (issue 7)
 
 DDL = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -16,7 +16,7 @@ CREATE TABLE sources (
     sha256 TEXT NOT NULL,
     size INTEGER NOT NULL,
     releases TEXT NOT NULL,      -- JSON [{system, name, effective}]
-    counts TEXT NOT NULL,        -- JSON {"codes": n, "terms": n, "relations": n}
+    counts TEXT NOT NULL,        -- JSON {"codes": n, "terms": n, "relations": n, "changes": n}
     imported_at TEXT NOT NULL,
     seconds REAL NOT NULL
 );
@@ -70,15 +70,17 @@ CREATE TABLE relations (
 CREATE INDEX relations_source ON relations (source_system, source_code);
 CREATE INDEX relations_target ON relations (target_system, target_code);
 
--- Changes between consecutive releases of a system loaded in the same build.
+-- What each release did to each code: from the official change lists the sources carry, and from
+-- the diff of consecutive releases of a system loaded in the same build (history.py).
 CREATE TABLE history (
     system TEXT NOT NULL,
     code TEXT NOT NULL,
     release TEXT NOT NULL,
-    effective TEXT,
+    effective TEXT,              -- when the change took effect (HCPCS: the action effective date)
     change TEXT NOT NULL,        -- added / revised / deleted
     old_title TEXT,
-    new_title TEXT
+    new_title TEXT,
+    source TEXT NOT NULL         -- "addenda", "hcpcs action code C", "release diff"
 );
 CREATE INDEX history_code ON history (system, code);
 CREATE INDEX history_release ON history (system, release);

@@ -16,6 +16,13 @@ payment; that is the coverage code (`coverage`) and the pricing indicators.
 
 Processing notes (`proc_notes*.txt`, in the zip or beside the .txt) map the
 4-digit note number of column 253-256 to text; they become Notes.
+
+The action code (column 293) and its effective date are the release's
+official changes (issue 7): A (add) and R (re-activate) yield a `Change`
+"added", D (discontinue) "deleted", C and B (long description) and S
+(short description) "revised", each after its code. The file does not
+give the text a C replaced: the index builder takes it from an earlier
+loaded release. N, F, P and T touch no title and stay attributes only.
 """
 
 from __future__ import annotations
@@ -26,12 +33,12 @@ import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import IO, Any
 
 from ..errors import SourceError
-from ..model import Code, Note, Record, Release
+from ..model import Change, Code, Note, Record, Release
 from ..systems import normalize
 
 SYSTEM = "hcpcs"
@@ -151,6 +158,10 @@ ACTION = {
     "S": "Change in short description",
     "T": "Miscellaneous change (BETOS, type of service)",
 }
+
+# Action codes that change what a code's history records, and how.
+ACTION_CHANGES = {"A": "added", "R": "added", "B": "revised", "C": "revised", "S": "revised", "D": "deleted"}
+ACTION_SOURCE = "hcpcs action code"
 
 TYPE_OF_SERVICE = {
     "0": "Whole blood only (whole blood or packed red cells before 01/96)",
@@ -511,6 +522,23 @@ def is_valid_on(attrs: dict[str, Any], effective: str | None) -> bool:
     return effective is None or terminated >= effective
 
 
+def change_of(code: Code, release: str, effective: str | None) -> Change | None:
+    """The official change a code's action code records in `release`, or None (N, F, P, T).
+
+    It took effect on the action effective date; a discontinued code without
+    one on the day after its termination date (the last day it was valid).
+    """
+    action = code.attributes.get("action_code")
+    kind = ACTION_CHANGES.get(action or "")
+    if kind is None:
+        return None
+    terminated = code.attributes.get("terminated")
+    after = (date.fromisoformat(terminated) + timedelta(days=1)).isoformat() if terminated else None
+    when = code.attributes.get("action_effective") or (after if kind == "deleted" else None) or effective
+    old, new = (code.title, None) if kind == "deleted" else (None, code.title)
+    return Change(code.system, code.code, release, kind, old, new, f"{ACTION_SOURCE} {action}", when)
+
+
 def _long_title(raw: _Raw) -> str:
     # Continuation lines split the long description at column 91 on word boundaries.
     return " ".join(part for part in [_col(raw.line, 12, 91), *raw.more] if part)
@@ -620,3 +648,5 @@ def read(path: Path) -> Iterator[Record]:
             assert section is not None
             yield Code(SYSTEM, code.parent, section[1], kind="section", billable=False)
         yield code
+        if change := change_of(code, name, effective):
+            yield change

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from medcodes.errors import SourceError
-from medcodes.model import Code, Note, Record, Release
+from medcodes.model import Change, Code, Note, Record, Release
 from medcodes.sources import hcpcs
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "hcpcs"
@@ -224,6 +224,101 @@ def test_embedded_sources_is_empty() -> None:
     assert hcpcs.embedded_sources() == []
 
 
+# --- action codes: the release's official changes (issue 7) -------------------
+
+
+def with_actions(tmp_path: Path, actions: dict[str, str], retitle: tuple[bytes, bytes] | None = None) -> Path:
+    """The 2025 fixture with the action code (column 293) of some records replaced, and a title edited."""
+    out = []
+    for line in lines_of(FIXTURE):
+        key = (line[3:5] if line[10:11] in b"78" else line[0:5]).decode()
+        if line[10:11] in b"37" and key in actions:
+            line = line[:292] + actions[key].encode() + line[293:]
+        out.append(line)
+    data = b"\r\n".join(out)
+    if retitle:
+        assert len(retitle[0]) == len(retitle[1]) and retitle[0] in data
+        data = data.replace(*retitle)
+    return write(tmp_path, FIXTURE.name, data)
+
+
+def changes_of(records: list[Record]) -> list[Change]:
+    return [r for r in records if isinstance(r, Change)]
+
+
+def test_discontinued_code_yields_its_deletion_after_it(records: list[Record]) -> None:
+    c7558 = codes(records)["C7558"]
+    assert changes_of(records) == [Change("hcpcs", "C7558", RELEASE_2025, "deleted", c7558.title, None,
+                                          "hcpcs action code D", "2025-01-01")]
+    assert records[records.index(c7558) + 1] == changes_of(records)[0]
+
+
+@pytest.mark.parametrize(("attrs", "expected"), [
+    ({"action_code": "A", "action_effective": "2019-07-01"}, ("added", None, "T", "2019-07-01")),
+    ({"action_code": "R"}, ("added", None, "T", "2025-01-01")),  # no date: the release's
+    ({"action_code": "C", "action_effective": "2025-01-01"}, ("revised", None, "T", "2025-01-01")),
+    ({"action_code": "B"}, ("revised", None, "T", "2025-01-01")),
+    ({"action_code": "S"}, ("revised", None, "T", "2025-01-01")),
+    ({"action_code": "D", "action_effective": "2025-01-01", "terminated": "2024-12-31"},
+     ("deleted", "T", None, "2025-01-01")),
+    ({"action_code": "D", "terminated": "2024-06-30"}, ("deleted", "T", None, "2024-07-01")),  # the day after
+    ({"action_code": "N"}, None), ({"action_code": "P"}, None), ({"action_code": "T"}, None),
+    ({"action_code": "F"}, None), ({}, None),
+])
+def test_change_of(attrs: dict[str, str], expected: tuple[str, str | None, str | None, str] | None) -> None:
+    found = hcpcs.change_of(Code("hcpcs", "J1100", "T", attributes=attrs), RELEASE_2025, "2025-01-01")
+    if expected is None:
+        assert found is None
+    else:
+        assert found is not None and found.source == f"hcpcs action code {attrs['action_code']}"
+        assert (found.change, found.old_title, found.new_title, found.effective) == expected
+        assert (found.system, found.code, found.release) == ("hcpcs", "J1100", RELEASE_2025)
+
+
+def test_action_codes_of_codes_and_modifiers(tmp_path: Path) -> None:
+    recs = list(hcpcs.read(with_actions(tmp_path, {"A0384": "C", "J1100": "A", "AD": "D", "A0021": "P",
+                                                    "G0027": "S", "S0012": "R"})))
+    found = [(c.system, c.code, c.change, c.source[-1]) for c in changes_of(recs)]
+    assert found == [("hcpcs-mod", "AD", "deleted", "D"), ("hcpcs", "A0384", "revised", "C"),
+                     ("hcpcs", "C7558", "deleted", "D"), ("hcpcs", "G0027", "revised", "S"),
+                     ("hcpcs", "J1100", "added", "A"), ("hcpcs", "S0012", "added", "R")]
+
+
+def test_history_from_action_codes_and_an_earlier_release(tmp_path: Path) -> None:
+    from medcodes.index import Catalog, build_index
+
+    # 2025 revises J1100 (action C): the file gives the new text, the 2020 file the old one
+    path = with_actions(tmp_path, {"J1100": "C"}, (b"sodium phosphate, 1 mg ", b"sodium phosphate, 2 mg "))
+    build_index([("hcpcs", FIXTURE_2020), ("hcpcs", path)], tmp_path / "h.sqlite")
+    cat = Catalog(tmp_path / "h.sqlite")
+    rows = cat.conn.execute("SELECT system, code, change, old_title, new_title, source FROM history"
+                            " WHERE release=? ORDER BY system, code", (RELEASE_2025,)).fetchall()
+    assert [tuple(r) for r in rows] == [
+        ("hcpcs", "A9506", "added", None, codes(list(hcpcs.read(FIXTURE)))["A9506"].title, "release diff"),
+        ("hcpcs", "C7558", "deleted", codes(list(hcpcs.read(FIXTURE)))["C7558"].title, None, "hcpcs action code D"),
+        ("hcpcs", "G0027", "added", None, "Semen analysis; presence and/or motility of sperm excluding huhner",
+         "release diff"),
+        ("hcpcs", "G0124", "added", None, codes(list(hcpcs.read(FIXTURE)))["G0124"].title, "release diff"),
+        ("hcpcs", "J1100", "revised", "Injection, dexamethasone sodium phosphate, 1 mg",
+         "Injection, dexamethasone sodium phosphate, 2 mg", "hcpcs action code C"),
+        ("hcpcs", "S0012", "added", None, "Butorphanol tartrate, nasal spray, 25 mg", "release diff"),
+        ("hcpcs-mod", "AM", "added", None, "Physician, team member service", "release diff"),
+    ]
+    assert cat.row("hcpcs", "C7558")["deleted_in"] == RELEASE_2025
+
+
+def test_one_release_alone_records_its_action_codes(tmp_path: Path) -> None:
+    from medcodes.index import Catalog, build_index
+
+    build_index([("hcpcs", with_actions(tmp_path, {"J1100": "C"}))], tmp_path / "h.sqlite")
+    cat = Catalog(tmp_path / "h.sqlite")
+    rows = cat.conn.execute("SELECT code, change, old_title IS NULL, source FROM history ORDER BY code").fetchall()
+    assert [tuple(r) for r in rows] == [("C7558", "deleted", 0, "hcpcs action code D"),
+                                        ("J1100", "revised", 1, "hcpcs action code C")]  # old text unknown
+    c7558 = cat.row("hcpcs", "C7558")
+    assert (c7558["billable"], c7558["deleted_in"]) == (0, RELEASE_2025)
+
+
 def test_builds_into_an_index_without_orphans(tmp_path: Path) -> None:
     from medcodes.index import Catalog, build_index
 
@@ -391,5 +486,25 @@ def test_real_history_2020_to_2025(shared_data: Path, tmp_path: Path) -> None:
     assert report.orphans == 0
     cat = Catalog(tmp_path / "h.sqlite")
     changes = [c["change"] for c in cat.changes("hcpcs", RELEASE_2025)]
-    # valid on 2020-01-01: 6,105 codes; on 2025-01-01: 7,114 (counted from the files' termination dates)
-    assert (changes.count("added"), changes.count("deleted")) == (1381, 372)
+    # valid on 2020-01-01: 6,105 codes; on 2025-01-01: 7,114 (counted from the files' termination dates):
+    # the diff gives 1,381 added and 372 deleted; 40 more deleted codes came and went in between (action D)
+    assert (changes.count("added"), changes.count("deleted")) == (1381, 372 + 40)
+    sources = {tuple(r) for r in cat.conn.execute(
+        "SELECT release, change, source, COUNT(*) FROM history WHERE system='hcpcs' GROUP BY 1, 2, 3")}
+    assert sources == {
+        # the 2020 annual file's actions (A and D of the 2019 quarters included), with no earlier release loaded
+        ("HCPCS Level II 2020 January (Q1)", "added", "hcpcs action code A", 242),
+        ("HCPCS Level II 2020 January (Q1)", "deleted", "hcpcs action code D", 98),
+        ("HCPCS Level II 2020 January (Q1)", "revised", "hcpcs action code C", 70),
+        ("HCPCS Level II 2020 January (Q1)", "revised", "hcpcs action code S", 2),
+        (RELEASE_2025, "added", "hcpcs action code A", 168),
+        (RELEASE_2025, "added", "release diff", 1381 - 168),
+        (RELEASE_2025, "deleted", "hcpcs action code D", 81),
+        (RELEASE_2025, "deleted", "release diff", 412 - 81),
+        (RELEASE_2025, "revised", "hcpcs action code C", 56),
+        (RELEASE_2025, "revised", "hcpcs action code S", 2),
+        (RELEASE_2025, "revised", "release diff", 242),
+    }
+    e1800 = cat.history("hcpcs", "E1800")[-1]  # action C: the old text is the 2020 file's
+    assert e1800["old_title"].startswith("Dynamic adjustable elbow extension/flexion device")
+    assert e1800["new_title"].startswith("Dynamic adjustable elbow extension and flexion device")

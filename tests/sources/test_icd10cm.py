@@ -11,12 +11,13 @@ import gzip
 import time
 import unicodedata
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from medcodes.errors import SourceError
-from medcodes.model import Code, Note, Record, Release, Term
+from medcodes.model import Change, Code, Note, Record, Release, Term
 from medcodes.sources import icd10cm
 from medcodes.sources.icd10cm.index import column_labels, index_kind
 from medcodes.systems import normalize
@@ -29,6 +30,8 @@ INDEX = DATA / "icd10cm_index_2026.xml"
 EINDEX = DATA / "icd10cm_eindex_2026.xml"
 DRUG = DATA / "icd10cm_drug_2026.xml"
 NEOPLASM = DATA / "icd10cm_neoplasm_2026.xml"
+CODES_ADDENDA = DATA / "icd10cm_codes_addenda_2026.txt"
+ORDER_ADDENDA = DATA / "icd10cm_order_addenda_2026.txt"
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 FY2026 = Release("icd10cm", "ICD-10-CM FY2026", "2025-10-01")
@@ -163,6 +166,9 @@ def test_release_for(version: str | None, names: list[str], release: Release) ->
     (ORDER.read_bytes()[:4096], "order"),
     (CODES.read_bytes()[:4096], "codes"),
     (b"1\r\nA00-A09\r\nA00\r\nA000\r\n", "code_list"),
+    (b"Revise from: A7741   Ehrlichiosis chafeensis\r\n", "codes_addenda"),
+    (b"Add:         1 C810A   Nodular lymphocyte predom Hodgkin lymphoma, in remission", "order_addenda"),
+    (b"Add: 1 E119 Type 2\n", "order_addenda"),  # sniffed as one; its reader refuses the layout
     (b"", "empty"),
     (b" \n\n", "empty"),
     (b"<ICD10PCS.tabular/>", None),
@@ -331,11 +337,16 @@ def test_zip_reads_the_order_file_and_skips_what_it_repeats(tmp_path: Path, orde
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.write(CODES, "icd10cm_codes_2026.txt")
         zf.write(ORDER, "icd10cm_order_2026.txt")
-        zf.writestr("icd10cm_order_addenda_2026.txt", "Add:         1 E119    Type 2\n")
+        zf.write(ORDER_ADDENDA, "icd10cm_order_addenda_2026.txt")
+        zf.write(CODES_ADDENDA, "icd10cm_codes_addenda_2026.txt")
         zf.writestr("icd10OrderFiles.pdf", b"%PDF-1.4")
     records = list(icd10cm.read(path))
     assert records[0] == APRIL_2026 and [r for r in records if isinstance(r, Release)] == [APRIL_2026]
-    assert records[1:] == order[1:]
+    changes = [r for r in records if isinstance(r, Change)]
+    assert records[1:-len(changes)] == order[1:]  # the codes file says nothing the order file does not
+    # then the codes addenda's changes (the order addenda repeats them), in the zip's release
+    codes_addenda = [r for r in icd10cm.read(CODES_ADDENDA) if isinstance(r, Change)]
+    assert changes == [replace(c, release=APRIL_2026.name, effective=APRIL_2026.effective) for c in codes_addenda]
 
 
 def test_zip_with_codes_file_only(tmp_path: Path) -> None:
@@ -544,7 +555,7 @@ def test_zip_without_icd10cm_files(tmp_path: Path) -> None:
     path = tmp_path / "x.zip"
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("readme.txt", "hello")
-        zf.writestr("icd10cm_order_addenda_2026.txt", "Add: 1 E119 Type 2\n")
+        zf.writestr("icd10cm_tabular_addenda_2026.xml", '<ICD10CM.tabular isAddenda="true"></ICD10CM.tabular>')
     with pytest.raises(SourceError, match="zip holds no ICD-10-CM"):
         list(icd10cm.read(path))
 

@@ -12,9 +12,14 @@ the CDC/CMS zip, where it reads every member it knows):
   (flat.py); in a zip that also holds the order file it is skipped, the
   order file saying the same and more;
 - index XML (<ICD10CM.index>): Terms of the alphabetic index, External
-  Cause Index, Table of Drugs and Chemicals and Neoplasm Table (index.py).
+  Cause Index, Table of Drugs and Chemicals and Neoplasm Table (index.py);
+- codes and order addenda (icd10cm_codes_addenda_YYYY.txt,
+  icd10cm_order_addenda_YYYY.txt): the release's official changes, as
+  `Change` records, not a code list (addenda.py, issue 7). In a zip holding
+  both, the order addenda is skipped: for valid codes it says the same.
 
-Addenda (files of changes only) are refused, or skipped inside a zip.
+The CDC's addenda XML (isAddenda="true") is refused, or skipped in a zip:
+the CMS addenda text files carry the same changes.
 
 Releases are fiscal years ("ICD-10-CM FY2026", effective 2025-10-01) or
 their April updates ("ICD-10-CM FY2026, April 2026 update", effective
@@ -37,6 +42,7 @@ from pathlib import Path
 
 from ...errors import SourceError
 from ...model import Record, Release
+from .addenda import ADDENDA_LINE_RE, ORDER_ADDENDA_LINE_RE, read_addenda
 from .common import SYSTEM, Source, canonical_code, release_for
 from .flat import CODE_LIST_LINE_RE, CODES_LINE_RE, ORDER_LINE_RE, read_codes, read_order
 from .index import index_kind, read_index
@@ -58,12 +64,15 @@ __all__ = ["SEVENTH_CHARACTER_LIMITS", "SYSTEM", "block_code", "canonical_code",
 EMBEDDED_PACKAGE = "simple_icd_10_cm"
 EMBEDDED_GLOB = "data/icd10c*-tabular-*.xml"
 
-# Reading order inside a zip: flat files first, so the tabular's titles (with their diacritics) win.
-_ZIP_ORDER = ("order", "codes", "tabular", "index")
+# Reading order inside a zip: flat files first, so the tabular's titles (with their diacritics) win;
+# changes last, after the codes they name.
+_ZIP_ORDER = ("order", "codes", "tabular", "index", "codes_addenda", "order_addenda")
+# In a zip, a kind that says everything another one says: the other is skipped.
+_REPEATS = {"order": "codes", "codes_addenda": "order_addenda"}
 _PROLOGUE_RE = re.compile(r"\s*(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>)\s*", re.DOTALL)
 _ROOT_RE = re.compile(r"<([A-Za-z_][\w.\-:]*)([^>]*)>")
 _VERSION_RE = re.compile(r"<version>\s*([^<]*?)\s*</version>")
-_SKIPPED_MEMBER_RE = re.compile(r"addenda|\.(?:pdf|xsd|xlsx?|docx?|html?)$", re.IGNORECASE)
+_SKIPPED_MEMBER_RE = re.compile(r"\.(?:pdf|xsd|xlsx?|docx?|html?)$", re.IGNORECASE)
 
 
 def embedded_sources() -> list[Path]:
@@ -79,8 +88,9 @@ def embedded_sources() -> list[Path]:
 def sniff(head: bytes) -> str | None:
     """Which ICD-10-CM format a (decompressed) file starts like.
 
-    One of "tabular", "index", "addenda", "order", "codes", "code_list",
-    "empty", or None for anything else.
+    One of "tabular", "index", "addenda" (the CDC's addenda XML), "order",
+    "codes", "codes_addenda", "order_addenda", "code_list", "empty", or None
+    for anything else.
     """
     text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
     if not text.strip():
@@ -93,6 +103,8 @@ def sniff(head: bytes) -> str | None:
             return "addenda"
         return "tabular" if root.group(1) == "ICD10CM.tabular" else "index"
     lines = [line.rstrip("\r") for line in text.splitlines() if line.strip()][:5]
+    if ADDENDA_LINE_RE.match(lines[0]):
+        return "order_addenda" if ORDER_ADDENDA_LINE_RE.match(lines[0]) else "codes_addenda"
     if ORDER_LINE_RE.match(lines[0]):
         return "order"
     if CODES_LINE_RE.fullmatch(lines[0].rstrip()):
@@ -119,12 +131,14 @@ def _known(label: str, kind: str | None) -> str:
         return kind
     messages = {
         "empty": "empty file",
-        "addenda": "an addenda file (the changes of a release, not the release): read the full file",
+        "addenda": "an addenda XML (the changes of a release marked up in the tabular): not read; read the "
+                   "full XML, or the CMS codes addenda text file for the changes",
         "code_list": "a list of code ids without titles (simple-icd-10-cm's code list): not a source; read the "
                      "tabular XML it was made from",
     }
     raise SourceError(label, messages.get(kind or "", "not an ICD-10-CM file: expected the tabular or index XML, "
-                                                       "an order file or a codes file"), 1 if kind is None else None)
+                                                       "an order file, a codes file or an addenda file"),
+                      1 if kind is None else None)
 
 
 def _reader(src: Source, kind: str, names: list[str]) -> Iterator[Record]:
@@ -136,6 +150,8 @@ def _reader(src: Source, kind: str, names: list[str]) -> Iterator[Record]:
         "index": lambda: read_index(src, release, index_kind(head, src.name)),
         "order": lambda: read_order(src, release),
         "codes": lambda: read_codes(src, release),
+        "codes_addenda": lambda: read_addenda(src, release, order=False),
+        "order_addenda": lambda: read_addenda(src, release, order=True),
     }
     return readers[kind]()
 
@@ -147,10 +163,10 @@ def _read_zip(path: Path) -> Iterator[Record]:
     except (zipfile.BadZipFile, OSError) as exc:
         raise SourceError(path, f"unreadable zip: {exc}") from None
     found = [(name, kind) for name in names if (kind := sniff(Source(path, name).head())) in _ZIP_ORDER]
-    if any(kind == "order" for _, kind in found):
-        found = [(name, kind) for name, kind in found if kind != "codes"]  # the order file says it all
+    kinds = {kind for _, kind in found}
+    found = [(name, kind) for name, kind in found if not any(_REPEATS.get(k) == kind for k in kinds)]
     if not found:
-        raise SourceError(path, "zip holds no ICD-10-CM tabular or index XML, order file or codes file")
+        raise SourceError(path, "zip holds no ICD-10-CM tabular or index XML, order file, codes file or addenda")
     last: Release | None = None
     for name, kind in sorted(found, key=lambda f: (_ZIP_ORDER.index(f[1]), f[0])):
         src = Source(path, name)

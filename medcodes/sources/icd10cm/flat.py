@@ -48,12 +48,12 @@ def _decoded_lines(label: str, stream: IO[bytes]) -> Iterator[tuple[int, str]]:
             yield number, line
 
 
-def _lines(src: Source) -> Iterator[tuple[int, str]]:
+def lines(src: Source) -> Iterator[tuple[int, str]]:
     with stream_errors(src.label), src.open() as stream:
         yield from _decoded_lines(src.label, stream)
 
 
-def _code(label: str, number: int, raw: str) -> str:
+def code_at(label: str, number: int, raw: str) -> str:
     code = canonical_code(raw)
     if code is None:
         raise SourceError(label, f"{raw.strip()!r} is not an ICD-10-CM code", number)
@@ -64,11 +64,11 @@ def read_order(src: Source, release: Release) -> Iterator[Record]:
     """Yield the Release, then one Code a line of the order file, in the file's (tabular) order."""
     yield release
     seen: set[str] = set()
-    for number, line in _lines(src):
+    for number, line in lines(src):
         if not ORDER_LINE_RE.match(line) or len(line) < 78:
             raise SourceError(src.label, "not an order-file line: order number (5 digits), code (7 columns), "
                                          "valid flag 0/1, short title (60 columns), long title", number)
-        code = _code(src.label, number, line[6:13])
+        code = code_at(src.label, number, line[6:13])
         key = compact(code)
         billable = line[14] == "1"
         kind = "category" if len(key) == 3 else "code" if billable else "subcategory"
@@ -82,11 +82,11 @@ def read_order(src: Source, release: Release) -> Iterator[Record]:
 def read_codes(src: Source, release: Release) -> Iterator[Record]:
     """Yield the Release, then one billable Code a line of the codes file."""
     yield release
-    for number, line in _lines(src):
+    for number, line in lines(src):
         m = CODES_LINE_RE.fullmatch(line.rstrip())
         if m is None:
             raise SourceError(src.label, "not a codes-file line: an ICD-10-CM code without its dot, then its "
                                          "title", number)
-        code = _code(src.label, number, m.group(1))
+        code = code_at(src.label, number, m.group(1))
         yield Code(SYSTEM, code, m.group(2).strip(), kind="category" if len(m.group(1)) == 3 else "code",
                    billable=True)
