@@ -97,14 +97,19 @@ def _add_show(p: argparse.ArgumentParser) -> None:
 
 def cmd_show(args: argparse.Namespace) -> int:
     from .errors import NotFound
-    from .index import Catalog
+    from .index import Catalog, extras
 
     catalog = Catalog(settings.db_path(args.db))
-    rows = catalog.find(args.code, args.system)
-    if not rows:
-        raise NotFound(f"no code {args.code!r}" + (f" in {args.system}" if args.system else ""))
     as_of = _iso_date(args.as_of) if args.as_of else None
-    data = [catalog.code_data(r["system"], r["code"], as_of=as_of) for r in rows]
+    keys = [(r["system"], r["code"]) for r in catalog.find(args.code, args.system)]
+    # A CPT code that policies cite has code data without CPT loaded: "63650" is also ICD-9-CM 636.50.
+    for system in [args.system] if args.system else sorted(extras.LICENSED_SYSTEMS):
+        cited = extras.cited_only(catalog, system, args.code) if not any(k[0] == system for k in keys) else None
+        if cited:
+            keys.append((cited["system"], cited["code"]))
+    if not keys:
+        raise NotFound(f"no code {args.code!r}" + (f" in {args.system}" if args.system else ""))
+    data = [catalog.code_data(system, code, as_of=as_of) for system, code in keys]
     if args.json:
         print(json.dumps(data[0] if len(data) == 1 else data, indent=2, ensure_ascii=False))
         return 0
@@ -125,7 +130,8 @@ def _iso_date(text: str) -> str:
 
 def format_code(d: dict[str, Any]) -> str:
     billable = {True: "billable", False: "not billable", None: ""}[d["billable"]]
-    lines = [f"{d['code']} — {d['title']}", f"  {d['system_label']} · {d['kind']}"
+    title = d["title"] or f"(no descriptor: {d['system_name']} text is licensed; no loaded data includes it)"
+    lines = [f"{d['code']} — {title}", f"  {d['system_label']} · {d['kind']}"
              + (f" · {billable}" if billable else "") + (f" · {d['release']}" if d["release"] else "")]
     if d["short_title"] and d["short_title"] != d["title"]:
         lines.append(f"  short: {d['short_title']}")
@@ -161,13 +167,30 @@ def format_code(d: dict[str, Any]) -> str:
             text = {"added": h["new_title"], "deleted": h["old_title"],
                     "revised": f"{h['old_title']} -> {h['new_title']}"}[h["change"]]
             repl = f" (replaced by {', '.join(h['replaced_by'])})" if h.get("replaced_by") else ""
-            lines.append(f"  {h['release']}: {h['change']} — {text}{repl}")
+            where = f" [{h['source']}]" if h.get("source") else ""
+            lines.append(f"  {h['release']}: {h['change']} — {text}{repl}{where}")
+    lines += _format_extras(d)
     if d["attributes"]:
         lines.append("\nAttributes")
         for k, v in d["attributes"].items():
             text = v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
             lines.append(f"  {k}: {text[:200]}")
     return "\n".join(lines)
+
+
+def _format_extras(d: dict[str, Any]) -> list[str]:
+    lines = []
+    if d.get("policies"):
+        lines.append(f"\nMedical policies and guidelines ({d.get('policies_total', len(d['policies']))})")
+        lines += [f"  {p['section_label']}: {p['payer']} — {p['title']} ({p['policy_id']})" for p in d["policies"]]
+    if d.get("similar"):
+        lines.append("\nSimilar codes")
+        lines += [f"  {s['system']} {s['code']}  {s['title'] or ''}  ({s['reason']})" for s in d["similar"]]
+    generated = (d.get("explainer") or {}).get("generated")
+    if generated:
+        lines.append(f"\nExplainer: {generated['label']} ({generated['model']}, {generated['date']},"
+                     f" {generated['review_status']}); `--json` shows its sections")
+    return lines
 
 
 # -- sources -------------------------------------------------------------------

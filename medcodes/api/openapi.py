@@ -33,6 +33,9 @@ def _ok(description: str, schema: dict[str, Any]) -> dict[str, Any]:
 
 _SYSTEM_IDS = {"type": "string", "enum": list(systems.SYSTEMS)}
 _SYSTEM_PATH = _param("system", "path", "code system id", _SYSTEM_IDS, example="icd10cm")
+_CODE_PATH = _param("code", "path", "the code", {"type": "string"}, example="E11.9")
+_AS_OF = _param("as_of", "query", "answer for this date of service (YYYY-MM-DD): the release in force then",
+                {"type": "string", "format": "date"}, example="2024-06-01")
 _Q = _param("q", "query", "words, abbreviations or a code (at most 200 characters)",
             {"type": "string", "maxLength": 200}, True, "type 2 diabetes")
 
@@ -50,6 +53,7 @@ _PATHS: dict[str, Any] = {
                                                           "default": 10}),
             _param("offset", "query", "results to skip", {"type": "integer", "minimum": 0, "maximum": 10000,
                                                           "default": 0}),
+            _AS_OF,
         ],
         "responses": {**_ok("Results, best first, with a count per system",
                             {"$ref": "#/components/schemas/SearchResponse"}), **_errors(400)}}},
@@ -64,9 +68,64 @@ _PATHS: dict[str, Any] = {
         "summary": "Everything about one code", "operationId": "code",
         "description": "The data the code page shows. Codes are accepted dotted or not, in any case; "
                        "the canonical address is in the `Link` header. Responses carry an `ETag`.",
-        "parameters": [_SYSTEM_PATH, _param("code", "path", "the code", {"type": "string"}, example="E11.9")],
+        "parameters": [_SYSTEM_PATH, _CODE_PATH, _AS_OF],
         "responses": {**_ok("The code's data", {"$ref": "#/components/schemas/Code"}),
                       "304": {"description": "Not modified (If-None-Match)"}, **_errors(400, 404)}}},
+    "/api/v1/codes/{system}/{code}/similar": {"get": {
+        "summary": "Similar codes, each with its reason", "operationId": "similar",
+        "description": "Siblings, codes the notes name, GEMs equivalents, codes cited by the same policies and"
+                       " codes worded alike, best first (the code data's `similar` holds the first 10).",
+        "parameters": [_SYSTEM_PATH, _CODE_PATH, _param("limit", "query", "how many", {
+            "type": "integer", "minimum": 1, "maximum": 50, "default": 10})],
+        "responses": {**_ok("Similar codes", {"type": "object", "properties": {
+            "system": {"type": "string"}, "code": {"type": "string"},
+            "similar": {"type": "array", "items": {"$ref": "#/components/schemas/Similar"}}}}),
+            **_errors(400, 404)}}},
+    "/api/v1/codes/{system}/{code}/policies": {"get": {
+        "summary": "Medical policies that cite the code", "operationId": "codePolicies",
+        "description": "Every policy citing the code, strongest statement first (the code data holds the first"
+                       " 50). A CPT code cited by a policy is answered even when no CPT data is loaded.",
+        "parameters": [_SYSTEM_PATH, _CODE_PATH,
+                       _param("limit", "query", "how many", {"type": "integer", "minimum": 1, "maximum": 500,
+                                                             "default": 100}),
+                       _param("offset", "query", "policies to skip", {"type": "integer", "minimum": 0,
+                                                                      "default": 0})],
+        "responses": {**_ok("Policies", {"type": "object", "properties": {
+            "system": {"type": "string"}, "code": {"type": "string"}, "total": {"type": "integer"},
+            "policies": {"type": "array", "items": {"$ref": "#/components/schemas/PolicyRef"}}}}),
+            **_errors(400, 404)}}},
+    "/api/v1/policies": {"get": {
+        "summary": "Search medical policies by text or code", "operationId": "policies",
+        "description": "All words must match the title, payer, number or text; a code finds the policies"
+                       " citing it. Without `q`, every policy by payer and title.",
+        "parameters": [_param("q", "query", "words or a code", {"type": "string", "maxLength": 200},
+                              example="sleep apnea"),
+                       _param("payer", "query", "only this payer", {"type": "string"}),
+                       _param("limit", "query", "results per page", {"type": "integer", "minimum": 1,
+                                                                     "maximum": 100, "default": 20}),
+                       _param("offset", "query", "results to skip", {"type": "integer", "minimum": 0,
+                                                                     "default": 0})],
+        "responses": {**_ok("Policies, best first", {"type": "object", "properties": {
+            "query": {"type": "string"}, "payer": {"type": ["string", "null"]}, "offset": {"type": "integer"},
+            "results": {"type": "array", "items": {"$ref": "#/components/schemas/PolicySummary"}}}}),
+            **_errors(400)}}},
+    "/api/v1/policies/{policy_id}": {"get": {
+        "summary": "One policy with every code it cites", "operationId": "policy",
+        "description": "The data of the policy page `/policies/{policy_id}`, without the document itself.",
+        "parameters": [_param("policy_id", "path", "the policy id", {"type": "string"})],
+        "responses": {**_ok("The policy", {"$ref": "#/components/schemas/Policy"}), **_errors(400, 404)}}},
+    "/api/v1/changes": {"get": {
+        "summary": "Releases with recorded changes, with counts", "operationId": "changeReleases",
+        "responses": _ok("Releases", {"type": "object", "properties": {"releases": {"type": "array", "items": {
+            "type": "object", "properties": {
+                "system": {"type": "string"}, "release": {"type": "string"}, "effective": {"type": ["string", "null"]},
+                "added": {"type": "integer"}, "revised": {"type": "integer"},
+                "deleted": {"type": "integer"}}}}}})}},
+    "/api/v1/changes/{system}/{release}": {"get": {
+        "summary": "What a release added, revised and deleted", "operationId": "changes",
+        "parameters": [_SYSTEM_PATH, _param("release", "path", "the release name", {"type": "string"},
+                                            example="ICD-10-CM FY2026")],
+        "responses": {**_ok("Changes", {"$ref": "#/components/schemas/Changes"}), **_errors(400, 404)}}},
     "/api/v1/validate": {"post": {
         "summary": "Check up to 1,000 codes at once", "operationId": "validate",
         "requestBody": {"required": True, "content": {"application/json": {"schema": {
@@ -117,7 +176,49 @@ _SCHEMAS: dict[str, Any] = {
         "synonyms": {"type": "array", "items": {"type": "string"}},
         "index_terms": {"type": "array", "items": {"type": "object"}},
         "crosswalks": {"type": "array", "items": {"type": "object"}},
-        "attributes": {"type": "object"}, "history": {"type": "array", "items": {"type": "object"}}}},
+        "attributes": {"type": "object"}, "history": {"type": "array", "items": {"type": "object"}},
+        "in_index": {"type": "boolean", "description": "false: a CPT code cited by a policy, no CPT data loaded"},
+        "explainer": {"type": "object", "properties": {
+            "sections": {"type": "array", "items": {"$ref": "#/components/schemas/ExplainerSection"}},
+            "generated": {"type": ["object", "null"]}}},
+        "similar": {"type": "array", "items": {"$ref": "#/components/schemas/Similar"}},
+        "policies": {"type": "array", "items": {"$ref": "#/components/schemas/PolicyRef"}},
+        "policies_total": {"type": "integer"},
+        "as_of": {"type": "object", "description": "with ?as_of: the answer for that date", "properties": {
+            "date": {"type": "string"}, "valid": {"type": ["boolean", "null"],
+                                                  "description": "null: no loaded release was in force then"},
+            "exists": {"type": ["boolean", "null"]}, "title": {"type": ["string", "null"]},
+            "reason": {"type": ["string", "null"]}, "release": {"type": ["string", "null"]}}}}},
+    "ExplainerSection": {"type": "object", "required": ["title", "text", "source"], "properties": {
+        "title": {"type": "string"}, "text": {"type": "string"}, "items": {"type": "array"},
+        "source": {"type": "object", "properties": {
+            "type": {"enum": ["official", "generated"]}, "fields": {"type": "array"},
+            "model": {"type": "string"}, "date": {"type": "string"}, "review_status": {"type": "string"}}}}},
+    "Similar": {"type": "object", "properties": {
+        "system": {"type": "string"}, "code": {"type": "string"}, "title": {"type": ["string", "null"]},
+        "reason": {"type": "string"}, "reason_type": {"type": "string"}}},
+    "PolicyRef": {"type": "object", "properties": {
+        "policy_id": {"type": "string"}, "payer": {"type": "string"}, "title": {"type": "string"},
+        "number": {"type": ["string", "null"]}, "url": {"type": ["string", "null"]},
+        "effective": {"type": ["string", "null"]}, "last_reviewed": {"type": ["string", "null"]},
+        "version": {"type": "integer"}, "section": {"type": "string"}, "section_label": {"type": "string"},
+        "snippet": {"type": "string", "description": "plain text, never HTML"},
+        "mentions": {"type": "array", "items": {"type": "object"}}}},
+    "PolicySummary": {"type": "object", "properties": {
+        "policy_id": {"type": "string"}, "payer": {"type": "string"}, "title": {"type": "string"},
+        "number": {"type": ["string", "null"]}, "url": {"type": ["string", "null"]}, "codes": {"type": "integer"},
+        "snippet": {"type": "string"}}},
+    "Policy": {"type": "object", "properties": {
+        "policy_id": {"type": "string"}, "payer": {"type": "string"}, "title": {"type": "string"},
+        "versions": {"type": "array", "items": {"type": "object"}},
+        "codes": {"type": "array", "items": {"type": "object"}},
+        "ranges": {"type": "array", "items": {"type": "object"}},
+        "sections": {"type": "object"}}},
+    "Changes": {"type": "object", "properties": {
+        "system": {"type": "string"}, "release": {"type": "string"}, "effective": {"type": ["string", "null"]},
+        "counts": {"type": "object"}, "changes": {"type": "array", "items": {"type": "object", "properties": {
+            "code": {"type": "string"}, "change": {"enum": ["added", "revised", "deleted"]},
+            "old_title": {"type": ["string", "null"]}, "new_title": {"type": ["string", "null"]}}}}}},
     "Validation": {"type": "object", "properties": {
         "input": {"type": "string"}, "exists": {"type": "boolean"}, "system": {"type": ["string", "null"]},
         "code": {"type": ["string", "null"]}, "billable": {"type": ["boolean", "null"]},

@@ -7,6 +7,7 @@ becomes a 400 in the one error shape instead of a 500 further down.
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from starlette.datastructures import QueryParams
 
@@ -76,3 +77,41 @@ def system_id(value: str) -> str:
     """A system id from a URL path: case-insensitive, unknown ones are a 404."""
     systems.get(value.lower())
     return value.lower()
+
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def iso_date(params: QueryParams, name: str = "as_of") -> str | None:
+    """A date of service, `YYYY-MM-DD` and a real day (2024-02-30 is not); None when absent."""
+    raw = (params.get(name) or "").strip()
+    if not raw:
+        return None
+    return parse_date(raw, name)
+
+
+def parse_date(raw: str, name: str) -> str:
+    if _ISO_DATE.fullmatch(raw):
+        try:
+            return date.fromisoformat(raw).isoformat()
+        except ValueError:
+            pass
+    raise BadRequest(f"parameter {name!r} must be a date like 2024-06-01, got {raw[:40]!r}")
+
+
+_POLICY_ID = re.compile(r"[^\x00-\x1f\x7f/]{1,200}")
+
+
+def policy_id(value: str) -> str:
+    """A policy id from a URL path: ids are slugs or payer numbers, never control characters."""
+    if not _POLICY_ID.fullmatch(value):
+        raise BadRequest(f"{value[:40]!r} is not a policy id")
+    return value
+
+
+def release_name(value: str) -> str:
+    """A release name from a URL path ("ICD-10-CM FY2026")."""
+    value = value.strip()
+    if not value or len(value) > MAX_QUERY or _CONTROL.search(value):
+        raise BadRequest(f"{value[:40]!r} is not a release name")
+    return value

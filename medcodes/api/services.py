@@ -6,6 +6,7 @@ same everywhere: its data always comes from `Catalog.code_data()`.
 
 from __future__ import annotations
 
+import inspect
 import re
 import sqlite3
 from typing import Any
@@ -15,7 +16,7 @@ from markupsafe import Markup
 from .. import search as engine
 from .. import systems
 from ..errors import BadRequest, NotFound
-from ..index import Catalog
+from ..index import Catalog, extras
 
 SUGGEST_LIMIT = 8
 MAX_VALIDATE = 1000
@@ -24,8 +25,13 @@ _CODE_CHARS = re.compile(r"[0-9A-Za-z.\-\u2013_ ]{1,40}")
 
 
 def search(catalog: Catalog, q: str, systems_: list[str] | None = None, billable: bool | None = None,
-           limit: int = 10, offset: int = 0) -> dict[str, Any]:
-    return engine.search(catalog, q, systems=systems_, billable=billable, limit=limit, offset=offset)
+           limit: int = 10, offset: int = 0, as_of: str | None = None) -> dict[str, Any]:
+    more: dict[str, Any] = {}
+    # The search library takes `as_of` from the version that knows history (issue 7); before it, the
+    # date is checked here and the search answers for the releases loaded.
+    if as_of and "as_of" in inspect.signature(engine.search).parameters:
+        more["as_of"] = as_of
+    return engine.search(catalog, q, systems=systems_, billable=billable, limit=limit, offset=offset, **more)
 
 
 def suggest(catalog: Catalog, prefix: str, limit: int = SUGGEST_LIMIT) -> list[dict[str, Any]]:
@@ -45,9 +51,67 @@ def resolve(catalog: Catalog, system: str, code: str) -> sqlite3.Row:
     raise NotFound(f"{info.name} code {code.strip()!r} not found")
 
 
-def code_data(catalog: Catalog, row: sqlite3.Row) -> dict[str, Any]:
+def resolve_key(catalog: Catalog, system: str, code: str) -> tuple[str, str]:
+    """(system, canonical code) of a page to show: a code of the index, or a licensed code (CPT)
+    the index lacks but a policy cites (issue 6)."""
+    try:
+        row = resolve(catalog, system, code)
+    except NotFound:
+        return extras.cited_key(catalog, system, code)
+    return row["system"], row["code"]
+
+
+def code_data(catalog: Catalog, system: str, code: str, as_of: str | None = None, *,
+              extra: bool = True) -> dict[str, Any]:
     """Everything about one code: the one data function behind page, JSON and FHIR $lookup."""
-    return catalog.code_data(row["system"], row["code"])
+    return catalog.code_data(system, code, as_of, extra=extra)
+
+
+def similar(catalog: Catalog, system: str, code: str, limit: int) -> dict[str, Any]:
+    in_index = bool(catalog.find(code, system))
+    found = extras.similar(catalog, system, code, limit, in_index=in_index)
+    return {"system": system, "code": code, "similar": found}
+
+
+def code_policies(catalog: Catalog, system: str, code: str, limit: int, offset: int) -> dict[str, Any]:
+    from ..policies.queries import policies_for_code
+
+    found = policies_for_code(catalog.store_path, system, code)
+    return {"system": system, "code": code, "total": len(found),
+            "policies": [extras.policy_entry(p) for p in found[offset:offset + limit]]}
+
+
+def search_policies(catalog: Catalog, q: str, payer: str | None, limit: int, offset: int) -> dict[str, Any]:
+    from ..policies.queries import search_policies as find
+
+    found = find(catalog.store_path, q, limit=limit, offset=offset, payer=payer)
+    return {"query": q, "payer": payer, "offset": offset, "results": found}
+
+
+def policy(catalog: Catalog, policy_id: str) -> dict[str, Any]:
+    """A policy with every code it cites; the stored document itself stays out of the JSON
+    (`html`, `text`: up to megabytes), the page shows it."""
+    from ..policies.queries import policy_page
+
+    return policy_page(catalog.store_path, policy_id, catalog)
+
+
+def changes(catalog: Catalog, system: str, release: str) -> dict[str, Any]:
+    """What one loaded release added, revised and deleted (the history a diff of releases recorded)."""
+    name = systems.get(system).name
+    found = catalog.conn.execute("SELECT MAX(effective) FROM releases WHERE system=? AND name=?"
+                                 " GROUP BY name", (system, release)).fetchone()
+    if found is None:
+        loaded = ", ".join(catalog.releases().get(system, [])) or "none"
+        raise NotFound(f"no {name} release {release[:80]!r} is loaded; loaded: {loaded}")
+    rows = catalog.changes(system, release)
+    counts = {c: sum(r["change"] == c for r in rows) for c in ("added", "revised", "deleted")}
+    return {"system": system, "system_name": name, "release": release, "effective": found[0],
+            "counts": counts, "changes": rows}
+
+
+def change_releases(catalog: Catalog) -> list[dict[str, Any]]:
+    return catalog.change_releases()
 
 
 def validate(catalog: Catalog, items: list[tuple[str | None, str]]) -> list[dict[str, Any]]:

@@ -1,4 +1,5 @@
-"""JSON API under /api/v1: search, suggestions, code data, validation, systems, sources."""
+"""JSON API under /api/v1: search, suggestions, code data (with similar codes and policies), policies,
+release changes, validation, systems, sources."""
 
 from __future__ import annotations
 
@@ -9,12 +10,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from .. import systems
+from ..errors import BadRequest
 from ..index import Catalog
 from . import params, services
 from .http import cached, dumps, quote_path, read_json
 from .openapi import spec
 
 MAX_LIMIT = 100
+MAX_SIMILAR = 50
+MAX_POLICIES = 500
 
 
 def _catalog(request: Request) -> Catalog:
@@ -26,7 +31,7 @@ def search(request: Request) -> JSONResponse:
     q = params.text(p, "q", required=True)
     result = services.search(_catalog(request), q, params.system_ids(p), params.boolean(p, "billable"),
                              params.integer(p, "limit", 10, 1, MAX_LIMIT),
-                             params.integer(p, "offset", 0, 0, params.MAX_OFFSET))
+                             params.integer(p, "offset", 0, 0, params.MAX_OFFSET), params.iso_date(p))
     return JSONResponse(result)
 
 
@@ -37,13 +42,71 @@ def suggest(request: Request) -> JSONResponse:
     return JSONResponse({"query": q, "results": services.suggest(_catalog(request), q, limit)})
 
 
-def code(request: Request) -> Response:
+def _code_key(request: Request) -> tuple[str, str]:
     system = params.system_id(request.path_params["system"])
-    row = services.resolve(_catalog(request), system, request.path_params["code"])
-    data = services.code_data(_catalog(request), row)
-    canonical = request.app.url_path_for("api_code", system=row["system"], code=row["code"])
-    return cached(request, dumps(data), "application/json",
-                  headers={"Link": f'<{quote_path(canonical)}>; rel="canonical"'})
+    return services.resolve_key(_catalog(request), system, request.path_params["code"])
+
+
+def _canonical(request: Request, name: str, key: tuple[str, str]) -> dict[str, str]:
+    path = request.app.url_path_for(name, system=key[0], code=key[1])
+    return {"Link": f'<{quote_path(path)}>; rel="canonical"'}
+
+
+def code(request: Request) -> Response:
+    as_of = params.iso_date(request.query_params)  # parameters first: a bad date is a 400 before any lookup
+    key = _code_key(request)
+    data = services.code_data(_catalog(request), *key, as_of)
+    return cached(request, dumps(data), "application/json", headers=_canonical(request, "api_code", key))
+
+
+def no_code(request: Request) -> Response:
+    """/codes/{system}/ with the code left out: say so rather than answer "nothing here"."""
+    system = params.system_id(request.path_params["system"])
+    raise BadRequest(f"no {systems.get(system).name} code given: /api/v1/codes/{system}/CODE")
+
+
+def malformed_code(request: Request) -> Response:
+    """A "code" with a slash in it (no system has one): a malformed code, not an unknown address."""
+    system = params.system_id(request.path_params["system"])
+    raise BadRequest(f"{request.path_params['code'][:40]!r} is not a well-formed {systems.get(system).name} code")
+
+
+def code_similar(request: Request) -> Response:
+    limit = params.integer(request.query_params, "limit", 10, 1, MAX_SIMILAR)
+    key = _code_key(request)
+    data = services.similar(_catalog(request), *key, limit)
+    return cached(request, dumps(data), "application/json", headers=_canonical(request, "api_code_similar", key))
+
+
+def code_policies(request: Request) -> Response:
+    p = request.query_params
+    limit, offset = params.integer(p, "limit", 100, 1, MAX_POLICIES), params.integer(p, "offset", 0, 0, 100_000)
+    key = _code_key(request)
+    data = services.code_policies(_catalog(request), *key, limit, offset)
+    return cached(request, dumps(data), "application/json", headers=_canonical(request, "api_code_policies", key))
+
+
+def policies(request: Request) -> JSONResponse:
+    p = request.query_params
+    q, payer = params.text(p, "q"), params.text(p, "payer") or None
+    limit, offset = params.integer(p, "limit", 20, 1, MAX_LIMIT), params.integer(p, "offset", 0, 0, 100_000)
+    return JSONResponse(services.search_policies(_catalog(request), q, payer, limit, offset))
+
+
+def policy(request: Request) -> Response:
+    page = services.policy(_catalog(request), params.policy_id(request.path_params["policy_id"]))
+    data = {k: v for k, v in page.items() if k not in ("html", "text")}
+    return cached(request, dumps(data), "application/json")
+
+
+def changes_list(request: Request) -> JSONResponse:
+    return JSONResponse({"releases": services.change_releases(_catalog(request))})
+
+
+def changes(request: Request) -> Response:
+    system = params.system_id(request.path_params["system"])
+    release = params.release_name(request.path_params["release"])
+    return cached(request, dumps(services.changes(_catalog(request), system, release)), "application/json")
 
 
 async def validate(request: Request) -> JSONResponse:
@@ -69,7 +132,15 @@ def routes() -> list[BaseRoute]:
     out: list[Any] = [
         Route("/search", search, name="api_search"),
         Route("/suggest", suggest, name="api_suggest"),
-        Route("/codes/{system}/{code:path}", code, name="api_code"),
+        Route("/codes/{system}/", no_code, include_in_schema=False),
+        Route("/codes/{system}/{code}", code, name="api_code"),
+        Route("/codes/{system}/{code}/similar", code_similar, name="api_code_similar"),
+        Route("/codes/{system}/{code}/policies", code_policies, name="api_code_policies"),
+        Route("/codes/{system}/{code:path}", malformed_code, include_in_schema=False),
+        Route("/policies", policies, name="api_policies"),
+        Route("/policies/{policy_id}", policy, name="api_policy"),
+        Route("/changes", changes_list, name="api_changes"),
+        Route("/changes/{system}/{release}", changes, name="api_changes_release"),
         Route("/validate", validate, methods=["POST"], name="api_validate"),
         Route("/systems", systems_list, name="api_systems"),
         Route("/sources", sources, name="api_sources"),

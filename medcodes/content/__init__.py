@@ -1,7 +1,10 @@
 """Explainers and similar codes: official facts said plainly (layer one), generated text with
 provenance from a language model (layer two), and a ranked list of similar codes with reasons.
 
-Nothing heavy is imported here: the HTTP client and numpy load only when used.
+Nothing heavy is imported here: the HTTP client and numpy load only when used. The explainer
+function lives in `explain.py`, not `explainer.py`: a submodule named like the function it exports
+replaces that function on the package once it is imported, so `from medcodes.content import
+explainer` gave the module.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .explainer import explainer
+    from .explain import explainer
     from .facts import explainer_facts
     from .similar import similar_codes
 
@@ -18,7 +21,7 @@ __all__ = ["explainer", "explainer_facts", "similar_codes"]
 
 def __getattr__(name: str) -> Any:
     if name == "explainer":
-        from .explainer import explainer
+        from .explain import explainer
 
         return explainer
     if name == "explainer_facts":

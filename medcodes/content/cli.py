@@ -186,7 +186,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 # -- review --------------------------------------------------------------------
 def cmd_review(args: argparse.Namespace) -> int:
     from ..errors import NotFound
-    from .explainer import explainer
+    from .explain import explainer
 
     catalog = _catalog(args)
     rows = catalog.find(args.code, args.system)

@@ -65,6 +65,11 @@ def _description(d: CodeData) -> Fact:
         label = f"{d.get('system_name') or d['system']} {_KIND_NAMES.get(d['kind'], d['kind'])}"
     else:
         label = d.get("system_label") or d["system"]
+    if d.get("title") is None:
+        # a licensed code (CPT) that policies cite, with none of its system's data loaded (issue 6)
+        name = d.get("system_name") or d["system"]
+        return _fact("Official description", f"{d['code']} is a {label}. Its descriptor is not shown: {name}"
+                     f" text is licensed, and no {name} data loaded here includes it.", ["in_index"])
     text = f"{d['code']} is the {label} for “{d['title']}”."
     fields = ["title"]
     if d.get("short_title") and d["short_title"] != d["title"]:

@@ -11,6 +11,7 @@ descendants are left out: the page shows them as the hierarchy.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import math
@@ -43,6 +44,10 @@ class _Candidate:
     reasons: list[tuple[float, str, str]] = field(default_factory=list)  # (weight, type, text)
 
     def add(self, weight: float, kind: str, text: str) -> None:
+        if not self.reasons:  # the common case, a thousand times on a big family: nothing to merge
+            self.reasons.append((weight, kind, text))
+            self.score = weight
+            return
         if any(t == text for _, _, t in self.reasons):
             return
         self.reasons.append((weight, kind, text))
@@ -63,9 +68,14 @@ def similar_codes(catalog: Any, system: str, code: str, limit: int = 10, *, stor
     wanted = set(reasons) if reasons is not None else {SIBLING, NOTE, GEM, XREF, POLICY, SEMANTIC}
     found: dict[Key, _Candidate] = {}
 
+    me = (row["system"], row["code"])
+
     def add(key: Key, weight: float, kind: str, text: str) -> None:
-        if kind in wanted and key != (row["system"], row["code"]) and (not same_system or key[0] == row["system"]):
-            found.setdefault(key, _Candidate()).add(weight, kind, text)
+        if kind in wanted and key != me and (not same_system or key[0] == me[0]):
+            cand = found.get(key)
+            if cand is None:  # not setdefault: that builds a candidate per call, a thousand on a big family
+                cand = found[key] = _Candidate()
+            cand.add(weight, kind, text)
 
     from ..index.catalog import resolved_notes  # here, so the catalog may import this module at its top
 
@@ -96,14 +106,27 @@ def similar_codes(catalog: Any, system: str, code: str, limit: int = 10, *, stor
 QUOTA_SHARE = {NOTE: 0.3, SEMANTIC: 0.3, POLICY: 0.3, GEM: 0.3}
 
 
+def _prune_family(found: dict[Key, _Candidate], limit: int) -> dict[Key, _Candidate]:
+    """Only the best of a large family can make the list: the family has no quota, so the family codes
+    shown are the best few by score, and no family code is ever deferred. Looking up and ranking all of
+    a PCS table's thousand codes cost more than the rest of the code page together."""
+    scores = sorted((c.score for c in found.values() if c.reasons[0][1] == SIBLING), reverse=True)
+    keep = 3 * limit  # room for the few a filter below still drops
+    if len(scores) <= keep:
+        return found
+    floor = scores[keep - 1]  # ties at the floor stay: the order among them is decided by code order
+    return {k: c for k, c in found.items() if c.reasons[0][1] != SIBLING or c.score >= floor}
+
+
 def _rank(catalog: Any, row: Any, ancestors: list[Any], found: dict[Key, _Candidate],
           limit: int) -> list[dict[str, Any]]:
+    found = _prune_family(found, limit)
     info = _lookup(catalog, list(found))
     lo, hi = _subtree(catalog, row)
     hierarchy = {(a["system"], a["code"]) for a in ancestors}
     ranked = []
     for key, cand in found.items():
-        hit = info.get(key)
+        hit = info.get(key) or _cited_unloaded(key, cand)
         if hit is None or key in hierarchy or hit["kind"] == "chapter":
             continue  # not in the loaded index; already shown as the hierarchy; or too broad to help
         if key[0] == row["system"] and lo < hit["seq"] < hi:
@@ -125,6 +148,39 @@ def _rank(catalog: Any, row: Any, ancestors: list[Any], found: dict[Key, _Candid
     return [{"system": key[0], "code": key[1], "title": hit["title"],
              "reason": "; ".join(t for _, _, t in cand.reasons), "reason_type": cand.reasons[0][1]}
             for *_, key, hit, cand in chosen]
+
+
+def _cited_unloaded(key: Key, cand: _Candidate) -> dict[str, Any] | None:
+    """A licensed code (CPT) the index lacks but policies cite: it has a page, so it may be listed."""
+    from ..index.extras import LICENSED_SYSTEMS
+
+    if key[0] in LICENSED_SYSTEMS and any(kind == POLICY for _, kind, _ in cand.reasons) \
+            and systems.looks_like(key[0], key[1]):
+        return {"title": None, "kind": "code", "seq": math.inf}
+    return None
+
+
+def similar_cited(catalog: Any, system: str, code: str, limit: int = 10, *,
+                  store: str | Path | None = None) -> list[dict[str, Any]]:
+    """Similar codes of a code the index lacks but policies cite (a CPT code without CPT data):
+    the codes cited by the same policies, most shared first, then in code order."""
+    found: dict[Key, _Candidate] = {}
+    if store is not None:
+        for (sys_id, other), n in co_cited(store, system, code).items():
+            key = (sys_id, systems.normalize(sys_id, other))
+            if key != (system, code):
+                text = f"cited by the same {n} polic{'y' if n == 1 else 'ies'}"
+                found.setdefault(key, _Candidate()).add(0.5 + 0.05 * min(n, 6), POLICY, text)
+    info = _lookup(catalog, list(found))
+    ranked = []
+    for key, cand in found.items():
+        hit = info.get(key) or _cited_unloaded(key, cand)
+        if hit is not None and hit["kind"] != "chapter":
+            ranked.append((-cand.score, key[0] != system, hit["seq"], key, hit, cand))
+    ranked.sort(key=lambda x: x[:4])
+    return [{"system": key[0], "code": key[1], "title": hit["title"],
+             "reason": "; ".join(t for _, _, t in cand.reasons), "reason_type": cand.reasons[0][1]}
+            for *_, key, hit, cand in ranked[:limit]]
 
 
 def _lookup(catalog: Any, keys: list[Key]) -> dict[Key, Any]:
@@ -151,13 +207,17 @@ def _subtree(catalog: Any, row: Any) -> tuple[int, float]:
 # -- family --------------------------------------------------------------------
 def _family(catalog: Any, row: Any, index: TitleIndex, seventh: str | None,
             add: Callable[[Key, float, str, str], None]) -> None:
-    siblings = catalog.children(row["system"], row["parent"])
-    if len(siblings) > MAX_SIBLINGS:  # a flat system (CPT without groups, modifiers): the nearest in code order
-        siblings = sorted(siblings, key=lambda s: abs(s["seq"] - row["seq"]))[:MAX_SIBLINGS]
+    # Code and seq only: a PCS table's codes carry their axes as JSON, and reading a thousand full rows
+    # cost more than all the rest of a code page. Past MAX_SIBLINGS (a flat system: ICD-9-CM, CPT
+    # without groups, modifiers) the nearest in code order.
+    siblings = catalog.conn.execute(
+        "SELECT system, code, seq FROM codes WHERE system=? AND parent IS ? ORDER BY abs(seq - ?), seq LIMIT ?",
+        (row["system"], row["parent"], row["seq"], MAX_SIBLINGS)).fetchall()
     where = f"under {row['parent']}" if row["parent"] else "at the top level"
     stem = systems.compact(row["code"])[:6]
+    similarity = index.similarity_to(row["code"])
     for s in siblings:
-        sim = index.similarity(row["code"], s["code"])
+        sim = similarity(s["code"])
         if seventh and systems.compact(s["code"])[:6] == stem:
             # the same condition at another encounter: the 7th-character note already lists these
             other = systems.compact(s["code"])[6:]
@@ -173,7 +233,7 @@ def _family(catalog: Any, row: Any, index: TitleIndex, seventh: str | None,
             " AND substr(compact, 7, 1)=? AND parent IS NOT ? LIMIT 2000",
             (compact[:3], compact[:3] + "~", row["system"], seventh, row["parent"])).fetchall()
         for c in cousins:
-            sim = index.similarity(row["code"], c["code"])
+            sim = similarity(c["code"])
             add((c["system"], c["code"]), 0.95 + 0.4 * sim, SIBLING,
                 f"same category {compact[:3]}, same 7th character {seventh}")
 
@@ -303,6 +363,8 @@ class TitleIndex:
         self.idf = {t: math.log((n + 1) / (len(p) + 0.5)) for t, p in postings.items()}
         self.postings = {t: np.asarray(p, dtype=np.int32) for t, p in postings.items()}
         self.norms = np.array([math.sqrt(sum(self.idf[t] ** 2 for t in d)) or 1.0 for d in self.docs])
+        # the few last codes' cosines: a code page asks twice (family, neighbours); arrays of 8 bytes a code
+        self._cosines_cached = functools.lru_cache(maxsize=4)(self._cosines_uncached)
 
     def is_billable(self, code: str) -> bool:
         return code in self.billable
@@ -314,22 +376,47 @@ class TitleIndex:
         shared = set(self.docs[ia]) & set(self.docs[ib])
         return float(sum(self.idf[t] ** 2 for t in shared) / (self.norms[ia] * self.norms[ib]))
 
-    def neighbours(self, system: str, code: str, title: str, limit: int) -> list[tuple[str, str, float]]:
-        toks = [t for t in _tokens(title) if t in self.idf]
-        if not toks:
-            return []
+    def similarity_to(self, a: str) -> Callable[[str], float]:
+        """similarity(a, b) for any b, from one pass over the postings of a's words: a family of a
+        thousand codes costs one numpy sum per word instead of a thousand set intersections."""
+        ia = self.position.get(a)
+        if ia is None:
+            return lambda b: 0.0
+        scores = self._cosines(self.docs[ia])
+
+        def similarity(b: str) -> float:
+            ib = self.position.get(b)
+            return 0.0 if ib is None else float(scores[ib])
+
+        return similarity
+
+    def _cosines(self, toks: tuple[str, ...]) -> np.ndarray:
+        """Cosine of every title with these words (read-only: shared by the family and the neighbours of
+        one code, which ask for the same words, and between threads)."""
+        return self._cosines_cached(toks)  # type: ignore[no-any-return]
+
+    def _cosines_uncached(self, toks: tuple[str, ...]) -> np.ndarray:
         scores = np.zeros(len(self.codes))
         for t in toks:
             scores[self.postings[t]] += self.idf[t] ** 2
-        qnorm = math.sqrt(sum(self.idf[t] ** 2 for t in toks)) or 1.0
-        scores /= self.norms * qnorm
+        scores /= self.norms * (math.sqrt(sum(self.idf[t] ** 2 for t in toks)) or 1.0)
+        scores.flags.writeable = False
+        return scores
+
+    def neighbours(self, system: str, code: str, title: str, limit: int) -> list[tuple[str, str, float]]:
+        toks = tuple(t for t in _tokens(title) if t in self.idf)
+        if not toks:
+            return []
+        scores = self._cosines(toks)
+        hits = np.flatnonzero(scores)  # titles sharing a word: far fewer than the system's codes
         me = self.position.get(code)
         if me is not None:
-            scores[me] = 0.0
-        k = min(limit, len(scores))
-        top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(self.system, self.codes[i], float(scores[i])) for i in top if scores[i] > 0]
+            hits = hits[hits != me]
+        if len(hits) > limit:
+            hits = hits[np.argpartition(-scores[hits], limit - 1)[:limit]]
+        # best first; equal scores in code order, so the answer never depends on the partition
+        hits = hits[np.lexsort((hits, -scores[hits]))]
+        return [(self.system, self.codes[i], float(scores[i])) for i in hits]
 
 
 _INDEXES: dict[tuple[str, int, int, str], TitleIndex] = {}

@@ -12,8 +12,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from .. import systems
+from .. import settings, systems
 from ..errors import MedcodesError, NotFound
+from . import extras
 from .build import check_schema
 
 # Note types that apply to everything below the code they are written on.
@@ -28,12 +29,17 @@ _CODE_COLUMNS = ("system, code, title, short_title, kind, billable, parent, dept
 
 
 class Catalog:
-    """An open index. Safe to share between threads: each thread gets its own connection."""
+    """An open index. Safe to share between threads: each thread gets its own connection.
 
-    def __init__(self, path: str | Path) -> None:
+    `store` is the durable store (policies, generated text) the code data reads besides the index;
+    by default MEDCODES_STORE, else the file beside the index.
+    """
+
+    def __init__(self, path: str | Path, *, store: str | Path | None = None) -> None:
         self.path = Path(path)
         if not self.path.is_file():
             raise MedcodesError(f"{self.path}: no index here; run `medcodes build` first")
+        self.store_path = Path(store).expanduser() if store else settings.store_path(str(self.path))
         self._local = threading.local()
         check_schema(self.conn, self.path)
 
@@ -48,6 +54,13 @@ class Catalog:
             conn.row_factory = sqlite3.Row
             self._local.conn = conn
         return conn
+
+    def close_thread_connection(self) -> None:
+        """Close this thread's connection (a short-lived worker thread's, before it ends)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
 
     # -- lookups ---------------------------------------------------------------
     def find(self, text: str, system: str | None = None) -> list[sqlite3.Row]:
@@ -162,7 +175,7 @@ class Catalog:
     # -- history -------------------------------------------------------------
     def history(self, system: str, code: str) -> list[dict[str, Any]]:
         rows = self.conn.execute(
-            "SELECT release, effective, change, old_title, new_title FROM history"
+            "SELECT release, effective, change, old_title, new_title, source FROM history"
             " WHERE system=? AND code=? ORDER BY effective, rowid", (system, code),
         ).fetchall()
         out = [dict(r) for r in rows]
@@ -183,14 +196,15 @@ class Catalog:
 
     def changes(self, system: str, release: str) -> list[dict[str, Any]]:
         rows = self.conn.execute(
-            "SELECT code, change, old_title, new_title, effective FROM history WHERE system=? AND release=?"
+            "SELECT code, change, old_title, new_title, effective, source FROM history WHERE system=? AND release=?"
             " ORDER BY change, code", (system, release),
         ).fetchall()
         return [dict(r) for r in rows]
 
     def change_releases(self) -> list[dict[str, Any]]:
         rows = self.conn.execute(
-            "SELECT system, release, effective, change, COUNT(*) AS n FROM history"
+            # one HCPCS release holds action dates from earlier quarters: the release's date is the latest
+            "SELECT system, release, MAX(effective) AS effective, change, COUNT(*) AS n FROM history"
             " GROUP BY system, release, change ORDER BY system, effective").fetchall()
         out: dict[tuple[str, str], dict[str, Any]] = {}
         for r in rows:
@@ -201,22 +215,40 @@ class Catalog:
         return list(out.values())
 
     def as_of(self, system: str, code: str, date: str) -> dict[str, Any]:
-        """Whether the code was valid on `date` (ISO) and its title then, from the loaded history."""
+        """Whether the code was valid on `date` (ISO) and its title then, from the loaded history.
+
+        `valid` is None when no loaded release of the system was in force on that date: before the
+        first release loaded, the index cannot tell (issue 7). `exists` says whether the code was in
+        the code system then, whatever its billability.
+        """
         row = self.row(system, code)
-        events = self.history(system, row["code"])
-        valid, title, reason = True, row["title"], None
-        for e in events:
+        release = self.release_on(system, date)
+        if release is None:
+            first = self.first_release(system)
+            reason = f"no release of {systems.get(system).name} loaded in force on {date}" + (
+                f"; the first loaded is {first[0]}, effective {first[1]}" if first else "")
+            return {"date": date, "valid": None, "exists": None, "title": None, "reason": reason,
+                    "release": None}
+        valid, title, reason, replaced_by = True, row["title"], None, []
+        for e in self.history(system, row["code"]):
             eff = e["effective"] or ""
             if e["change"] == "added" and eff > date:
                 valid, reason = False, f"added in {e['release']} (effective {eff})"
             elif e["change"] == "deleted" and eff <= date:
                 valid, reason = False, f"deleted in {e['release']} (effective {eff})"
+                replaced_by = e.get("replaced_by") or []
             elif e["change"] == "revised" and eff > date and title == row["title"]:
                 title = e["old_title"]
+        exists = valid
         if row["deleted_in"] is None and row["billable"] == 0 and valid:
-            valid, reason = bool(row["billable"]), "not valid for submission (a header code)"
-        return {"date": date, "valid": valid, "title": title, "reason": reason,
-                "release": self.release_on(system, date)}
+            valid, reason = False, "not valid for submission (a header code)"
+        return {"date": date, "valid": valid, "exists": exists, "title": title, "reason": reason,
+                "release": release, **({"replaced_by": replaced_by} if replaced_by else {})}
+
+    def first_release(self, system: str) -> tuple[str, str] | None:
+        r = self.conn.execute("SELECT name, effective FROM releases WHERE system=? AND effective IS NOT NULL"
+                              " ORDER BY effective LIMIT 1", (system,)).fetchone()
+        return (r[0], r[1]) if r else None
 
     def release_on(self, system: str, date: str) -> str | None:
         r = self.conn.execute(
@@ -225,8 +257,29 @@ class Catalog:
         return r[0] if r else None
 
     # -- the code data -------------------------------------------------------
-    def code_data(self, system: str, code: str, as_of: str | None = None) -> dict[str, Any]:
-        row = self.row(system, code)
+    def code_data(self, system: str, code: str, as_of: str | None = None, *,
+                  extra: bool = True) -> dict[str, Any]:
+        """Everything about one code. With `extra`, also what the other layers add (explainer,
+        similar codes, policies: see extras.py); FHIR, which shows none of it, leaves it out.
+
+        A CPT code that a policy cites has code data even when no CPT data is loaded (issue 6).
+        """
+        try:
+            row = self.row(system, code)
+        except NotFound:
+            data = extras.cited_only(self, system, code)
+            if data is None:
+                raise
+        else:
+            data = self._official(row)
+        if extra:
+            extras.add(self, data)
+        if as_of:
+            data["as_of"] = (self.as_of(data["system"], data["code"], as_of) if data["in_index"]
+                             else extras.as_of_unloaded(data, as_of))
+        return data
+
+    def _official(self, row: sqlite3.Row) -> dict[str, Any]:
         ancestors = self.ancestors(row)
         sys_info = systems.get(row["system"])
         return {
@@ -235,6 +288,7 @@ class Catalog:
             "system_label": sys_info.label,
             "fhir_system": sys_info.fhir_uri,
             "code": row["code"],
+            "in_index": True,
             "title": row["title"],
             "short_title": row["short_title"],
             "kind": row["kind"],
@@ -249,7 +303,6 @@ class Catalog:
             "attributes": json.loads(row["attributes"]),
             "deleted_in": row["deleted_in"],
             "history": self.history(row["system"], row["code"]),
-            **({"as_of": self.as_of(row["system"], row["code"], as_of)} if as_of else {}),
         }
 
 

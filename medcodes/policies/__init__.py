@@ -3,6 +3,6 @@
 The functions other layers call (the code page, the JSON API, the policy pages) are re-exported here.
 """
 
-from .queries import policies_for_code, policy_page, search_policies
+from .queries import co_cited_codes, policies_for_code, policy_page, search_policies
 
-__all__ = ["policies_for_code", "policy_page", "search_policies"]
+__all__ = ["co_cited_codes", "policies_for_code", "policy_page", "search_policies"]

@@ -241,32 +241,40 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_code(args: argparse.Namespace) -> int:
+    """The policies citing a code. Without --system, every system the code may be in is asked and
+    those with policies answer: "63650" is ICD-9-CM 636.50 in the index but CPT 63650 in policies."""
     from .. import systems
     from .queries import policies_for_code
 
-    system = args.system or _guess_system(args)
-    found = policies_for_code(_store_path(args), system, args.code)
+    store = _store_path(args)
+    candidates = [args.system] if args.system else _guess_systems(args)
+    found = {s: policies_for_code(store, s, args.code) for s in candidates}
+    shown = {s: f for s, f in found.items() if f} or {candidates[0]: []}
     if args.json:
-        print(json.dumps(found, indent=2, ensure_ascii=False))
+        rows = [{"system": s, "code": systems.normalize(s, args.code), **p} for s, f in shown.items() for p in f]
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0
-    print(f"Medical policies and guidelines for {systems.normalize(system, args.code)}"
-          f" ({systems.get(system).name}): {len(found)}")
-    for p in found:
-        print(f"  {p['section_label']:<40} {p['payer']} — {p['title']} ({p['policy_id']})\n      {p['snippet']}")
+    for system, policies in shown.items():
+        print(f"Medical policies and guidelines for {systems.normalize(system, args.code)}"
+              f" ({systems.get(system).name}): {len(policies)}")
+        for p in policies:
+            print(f"  {p['section_label']:<40} {p['payer']} — {p['title']} ({p['policy_id']})\n      {p['snippet']}")
     return 0
 
 
-def _guess_system(args: argparse.Namespace) -> str:
+def _guess_systems(args: argparse.Namespace) -> list[str]:
+    """Systems the code is in (index order), then the systems it has the shape of."""
     from .. import systems
 
+    out: list[str] = []
     db = settings.db_path(getattr(args, "db", None))
     if db.is_file():
         from ..index import Catalog
 
-        rows = Catalog(db).find(args.code)
-        if rows:
-            return str(rows[0]["system"])
+        out += [str(r["system"]) for r in Catalog(db).find(args.code)]
     for s in ("icd10cm", "hcpcs", "cpt", "icd10pcs"):
-        if systems.looks_like(s, args.code):
-            return s
-    raise BadRequest(f"cannot tell the system of {args.code!r}: give --system")
+        if s not in out and systems.looks_like(s, args.code):
+            out.append(s)
+    if not out:
+        raise BadRequest(f"cannot tell the system of {args.code!r}: give --system")
+    return out

@@ -14,7 +14,7 @@ from typing import Any
 from .. import systems
 from ..errors import NotFound
 from .records import SECTIONS
-from .store import connect_readonly, policy_dict
+from .store import policy_dict, reader
 
 _RANK = {"not_covered": 0, "investigational": 0, "covered": 0, "coding": 1, "mentioned": 2}
 _CODE_SHAPED = re.compile(r"^[A-Za-z0-9]{3,7}(?:\.[A-Za-z0-9]{1,4})?$")
@@ -38,15 +38,12 @@ def policies_for_code(store_path: str | Path, system: str, code: str) -> list[di
     Each: policy_id, payer, title, number, url, effective, last_reviewed, kind, version, section,
     section_label, snippet, mention, and `mentions` (every section the policy cites the code under).
     """
-    conn = connect_readonly(store_path)
+    conn = reader(store_path)
     if conn is None:
         return []
     canonical = systems.normalize(system, code)
-    try:
-        rows = conn.execute(_LINKS_SQL, (system, canonical)).fetchall()
-        rows += conn.execute(_RANGES_SQL, (system, canonical, canonical, canonical)).fetchall()
-    finally:
-        conn.close()
+    rows = conn.execute(_LINKS_SQL, (system, canonical)).fetchall()
+    rows += conn.execute(_RANGES_SQL, (system, canonical, canonical, canonical)).fetchall()
     grouped: dict[str, list[sqlite3.Row]] = {}
     for r in rows:
         grouped.setdefault(r["id"], []).append(r)
@@ -63,6 +60,53 @@ def policies_for_code(store_path: str | Path, system: str, code: str) -> list[di
     return out
 
 
+_CITING_SQL = """
+SELECT DISTINCT policy_id FROM (
+  SELECT l.policy_id FROM policy_links l JOIN policies p ON p.id = l.policy_id AND p.current_version = l.version
+  WHERE l.system = ? AND l.code = ?
+  UNION
+  SELECT r.policy_id FROM policy_ranges r JOIN policies p ON p.id = r.policy_id AND p.current_version = r.version
+  WHERE r.system = ? AND length(r.first) = length(?) AND r.first <= ? AND r.last >= ?
+) ORDER BY policy_id LIMIT ?
+"""
+MAX_CITING = 25  # policies read per code
+BROAD_POLICY = 200  # a policy citing more codes than this (a whole fee schedule) says little about any pair
+
+
+def co_cited_codes(store_path: str | Path, system: str, code: str) -> list[dict[str, Any]]:
+    """[{system, code, count}]: the codes cited by the policies that cite this code, with how many
+    of those policies cite each. A few indexed queries, however large the policies (similar codes)."""
+    conn = reader(store_path)
+    if conn is None:
+        return []
+    canonical = systems.normalize(system, code)
+    ids = [r[0] for r in conn.execute(_CITING_SQL, (system, canonical, system, canonical, canonical,
+                                                    canonical, MAX_CITING))]
+    narrow = [v for v in (_current_version(conn, pid) for pid in ids) if v is not None]
+    counts: dict[tuple[str, str], int] = {}
+    for pid, version in narrow:
+        for r in conn.execute("SELECT DISTINCT system, code FROM policy_links WHERE policy_id=? AND version=?",
+                              (pid, version)):
+            counts[(r[0], r[1])] = counts.get((r[0], r[1]), 0) + 1
+    return [{"system": s, "code": c, "count": n} for (s, c), n in counts.items() if (s, c) != (system, canonical)]
+
+
+def _current_version(conn: sqlite3.Connection, policy_id: str) -> tuple[str, int] | None:
+    """(id, current version) of a policy that cites at most BROAD_POLICY codes; None for a broader one.
+    The stored link count settles most policies without reading their links (an FEP policy has 20,000)."""
+    row = conn.execute("SELECT v.version, v.links FROM policies p JOIN policy_versions v ON v.policy_id = p.id"
+                       " AND v.version = p.current_version WHERE p.id=?", (policy_id,)).fetchone()
+    if row is None:
+        return None
+    if row[1] > BROAD_POLICY:  # links are per (code, section): count the codes, stopping past the limit
+        n = conn.execute("SELECT COUNT(*) FROM (SELECT DISTINCT system, code FROM policy_links"
+                         " WHERE policy_id=? AND version=? LIMIT ?)",
+                         (policy_id, row[0], BROAD_POLICY + 1)).fetchone()[0]
+        if n > BROAD_POLICY:
+            return None
+    return policy_id, row[0]
+
+
 def fts_query(q: str) -> str:
     """User words as FTS5 phrases: no user string is ever FTS syntax (STYLE.md principle 4)."""
     words = re.findall(r"[\w][\w.\-/]*", q)
@@ -75,13 +119,10 @@ def search_policies(store_path: str | Path, q: str = "", limit: int = 20, offset
 
     A code-shaped query ("E11.9", "22612") also finds the policies linked to that code.
     """
-    conn = connect_readonly(store_path)
+    conn = reader(store_path)
     if conn is None:
         return []
-    try:
-        return _search(conn, q.strip(), max(1, min(limit, 500)), max(0, offset), payer)
-    finally:
-        conn.close()
+    return _search(conn, q.strip(), max(1, min(limit, 500)), max(0, offset), payer)
 
 
 def _search(conn: sqlite3.Connection, q: str, limit: int, offset: int, payer: str | None) -> list[dict[str, Any]]:
@@ -124,25 +165,22 @@ def policy_page(store_path: str | Path, policy_id: str, catalog: Any = None) -> 
 
     With a catalog, each code gets its title (CPT codes without loaded CPT data get none).
     """
-    conn = connect_readonly(store_path)
+    conn = reader(store_path)
     if conn is None:
         raise NotFound(f"no policy {policy_id!r}: no policies have been ingested")
-    try:
-        row = conn.execute("SELECT * FROM policies WHERE id=?", (policy_id,)).fetchone()
-        if row is None:
-            raise NotFound(f"no policy {policy_id!r}")
-        version = row["current_version"]
-        versions = [dict(v) for v in conn.execute(
-            "SELECT version, content_hash, ingested, format, title, effective, last_reviewed, links"
-            " FROM policy_versions WHERE policy_id=? ORDER BY version DESC", (policy_id,))]
-        cur = conn.execute("SELECT html, text FROM policy_versions WHERE policy_id=? AND version=?",
-                           (policy_id, version)).fetchone()
-        links = conn.execute("SELECT system, code, section, snippet, mention, validated FROM policy_links"
-                             " WHERE policy_id=? AND version=?", (policy_id, version)).fetchall()
-        ranges = conn.execute("SELECT system, first, last, section, snippet, mention FROM policy_ranges"
-                              " WHERE policy_id=? AND version=?", (policy_id, version)).fetchall()
-    finally:
-        conn.close()
+    row = conn.execute("SELECT * FROM policies WHERE id=?", (policy_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"no policy {policy_id!r}")
+    version = row["current_version"]
+    versions = [dict(v) for v in conn.execute(
+        "SELECT version, content_hash, ingested, format, title, effective, last_reviewed, links"
+        " FROM policy_versions WHERE policy_id=? ORDER BY version DESC", (policy_id,))]
+    cur = conn.execute("SELECT html, text FROM policy_versions WHERE policy_id=? AND version=?",
+                       (policy_id, version)).fetchone()
+    links = conn.execute("SELECT system, code, section, snippet, mention, validated FROM policy_links"
+                         " WHERE policy_id=? AND version=?", (policy_id, version)).fetchall()
+    ranges = conn.execute("SELECT system, first, last, section, snippet, mention FROM policy_ranges"
+                          " WHERE policy_id=? AND version=?", (policy_id, version)).fetchall()
     codes = [{"system": r["system"], "code": r["code"], "section": r["section"],
               "section_label": SECTIONS.get(r["section"], r["section"]), "snippet": r["snippet"],
               "mention": r["mention"], "validated": bool(r["validated"]), "title": None} for r in links]

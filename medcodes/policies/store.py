@@ -280,6 +280,35 @@ def _statements(sql: str) -> list[str]:
     return [s.strip() for s in sql.split(";\n") if s.strip()]
 
 
+_READERS = threading.local()
+READERS_PER_THREAD = 4
+
+
+def reader(path: str | Path) -> sqlite3.Connection | None:
+    """This thread's read-only connection to the store, kept open between calls (opening one costs
+    more than a code page's policy queries); None when there is no store yet. Reopened when the file
+    is replaced; WAL readers see every commit, so an ingest shows on the next query."""
+    p = Path(path)
+    try:
+        st = p.stat()
+    except OSError:
+        return None
+    cache: dict[tuple[str, int, int], sqlite3.Connection] = _READERS.__dict__.setdefault("conns", {})
+    # the inode and change time tell a replaced file (a path reused, an inode number reused) from the same one
+    key = (str(p), st.st_ino, st.st_ctime_ns)
+    conn = cache.pop(key, None)
+    if conn is None:
+        for old in [k for k in cache if k[0] == key[0]]:  # replaced or checkpointed: open afresh
+            cache.pop(old).close()
+        conn = connect_readonly(p)
+        if conn is None:
+            return None
+        while len(cache) >= READERS_PER_THREAD:
+            cache.pop(next(iter(cache))).close()  # the least recently used
+    cache[key] = conn  # the most recently used last
+    return conn
+
+
 def connect_readonly(path: str | Path) -> sqlite3.Connection | None:
     """A read-only connection, or None when there is no store yet (a read never creates one)."""
     p = Path(path)

@@ -8,7 +8,8 @@ Contract for every importer module:
   module sniffs which of its formats the file is and raises SourceError
   naming the file (and line or record) when it is none of them.
 - It yields `Release` (once per system the file feeds) and then `Code`,
-  `Term` and `Relation` records. It never touches the database.
+  `Term`, `Relation` and `Change` (official addenda, action codes) records.
+  It never touches the database.
 - Nothing is read at import time.
 
 `IMPORTERS` maps the names users give to `medcodes build --source NAME=PATH`

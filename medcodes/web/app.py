@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -29,8 +30,8 @@ from .middleware import HeadersMiddleware
 log = logging.getLogger("medcodes.web")
 
 
-def create_app(db: str | Path | None = None) -> Starlette:
-    catalog = Catalog(settings.db_path(str(db) if db else None))
+def create_app(db: str | Path | None = None, store: str | Path | None = None) -> Starlette:
+    catalog = Catalog(settings.db_path(str(db) if db else None), store=store)
     handlers = {Exception: handle_error, HTTPException: handle_error, MedcodesError: handle_error}
     app = Starlette(routes=_routes(), middleware=[Middleware(HeadersMiddleware)],
                     exception_handlers=handlers)  # type: ignore[arg-type]
@@ -38,21 +39,46 @@ def create_app(db: str | Path | None = None) -> Starlette:
     app.state.systems = services.systems_present(catalog)
     app.state.templates = templating.environment(app)
     app.state.asset_version = templating.asset_version()
+    _warm_up(catalog, [s["id"] for s in app.state.systems])
     return app
+
+
+def _warm_up(catalog: Catalog, system_ids: list[str]) -> None:
+    """Build the similar-codes title index of each system now, in the background: it takes about a
+    second per big system, which the first code page of each system would otherwise wait for."""
+    from ..content.similar import title_index
+
+    def run() -> None:
+        for system in system_ids:
+            try:
+                title_index(catalog, system)
+            except Exception:  # a broken index shows itself on the first request, with its own error
+                log.exception("warming up similar codes for %s failed", system)
+                break
+        catalog.close_thread_connection()
+
+    threading.Thread(target=run, name="medcodes-warm-up", daemon=True).start()
 
 
 def _routes() -> list[BaseRoute]:
     return [
         Route("/", pages.home, name="home"),
         Route("/search", pages.search, name="search"),
-        Route("/codes/{system}/{code:path}", pages.code, name="code"),
+        Route("/codes/{system}/", pages.code_system_root, name="code_system_root"),
+        Route("/codes/{system}/{code}", pages.code, name="code"),
+        Route("/codes/{system}/{code:path}", pages.malformed_code),
         Route("/codes/{code}", pages.code_anywhere, name="code_anywhere"),
         Route("/browse", pages.browse, name="browse"),
         Route("/browse/{system}", pages.browse_system, name="browse_system"),
         Route("/browse/{system}/{code:path}", pages.browse_node, name="browse_node"),
         Route("/sources", pages.sources, name="sources"),
+        Route("/policies", pages.policies, name="policies"),
+        Route("/policies/{policy_id}", pages.policy, name="policy"),
+        Route("/changes", pages.changes_index, name="changes_index"),
+        Route("/changes/{system}/{release}", pages.changes, name="changes"),
         Route("/api", pages.api_index, name="api"),
         Route("/api/docs", pages.api_docs, name="api_docs"),
+        Route("/docs", pages.docs, name="docs"),
         Route("/openapi.json", v1.openapi, name="openapi"),
         Mount("/api/v1", routes=v1.routes()),
         Mount("/fhir", routes=fhir_routes.routes()),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -12,7 +13,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from .. import systems
 from ..api import params, services
 from ..api.http import cached, quote_path
-from ..errors import NotFound
+from ..errors import BadRequest, NotFound
 from ..index import Catalog
 
 SEARCH_PAGE = 20
@@ -82,12 +83,27 @@ def code(request: Request) -> Response:
     system = params.system_id(raw_system)
     if not raw_code.strip():
         return RedirectResponse(_path(request, "browse_system", system=system), 301)
-    row = services.resolve(_catalog(request), system, raw_code)
-    if (raw_system, raw_code) != (row["system"], row["code"]):
-        return RedirectResponse(_path(request, "code", system=row["system"], code=row["code"]), 301)
-    d = services.code_data(_catalog(request), row)
+    as_of = params.iso_date(request.query_params)
+    catalog = _catalog(request)
+    key = services.resolve_key(catalog, system, raw_code)
+    if (raw_system, raw_code) != key:
+        query = f"?{urlencode({'as_of': as_of})}" if as_of else ""
+        return RedirectResponse(_path(request, "code", system=key[0], code=key[1]) + query, 301)
+    d = services.code_data(catalog, *key, as_of)
     body = _html(request, "code.html", {"d": d, "children_shown": CHILDREN_SHOWN, "q": ""})
     return cached(request, body.encode(), HTML, salt=request.app.state.asset_version)
+
+
+def code_system_root(request: Request) -> RedirectResponse:
+    """/codes/{system}/ with no code: the system's browse page."""
+    system = params.system_id(request.path_params["system"])
+    return RedirectResponse(_path(request, "browse_system", system=system), 301)
+
+
+def malformed_code(request: Request) -> Response:
+    """A "code" with a slash in it (no system has one): a malformed code, not an unknown address."""
+    system = params.system_id(request.path_params["system"])
+    raise BadRequest(f"{request.path_params['code'][:40]!r} is not a well-formed {systems.get(system).name} code")
 
 
 def code_anywhere(request: Request) -> Response:
@@ -145,4 +161,59 @@ def api_docs(request: Request) -> HTMLResponse:
 
 
 def api_index(request: Request) -> RedirectResponse:
+    return RedirectResponse(_path(request, "api_docs"), 302)
+
+
+POLICIES_PAGE = 50
+
+
+def policies(request: Request) -> HTMLResponse:
+    p = request.query_params
+    q, payer = params.text(p, "q"), params.text(p, "payer") or None
+    page = params.integer(p, "page", 1, 1, 1000)
+    found = services.search_policies(_catalog(request), q, payer, POLICIES_PAGE + 1, (page - 1) * POLICIES_PAGE)
+    results = found["results"]
+
+    def url(**change: Any) -> str:
+        state = {"q": q, "payer": payer, "page": page, **change}
+        pairs = [(k, str(v)) for k, v in state.items() if v and not (k == "page" and v == 1)]
+        return _path(request, "policies") + ("?" + urlencode(pairs) if pairs else "")
+
+    return render(request, "policies.html", q=q, payer=payer, results=results[:POLICIES_PAGE], page=page,
+                  more=len(results) > POLICIES_PAGE, url=url)
+
+
+def policy(request: Request) -> HTMLResponse:
+    from markupsafe import Markup
+
+    from ..policies.documents import sanitize_html
+
+    data = services.policy(_catalog(request), params.policy_id(request.path_params["policy_id"]))
+    # Sanitised when it was stored; sanitised again on the way out, so a store written by an older
+    # version (or by hand) still shows no script, handler or javascript: URL (issue 6).
+    document = Markup(demote_headings(sanitize_html(data["html"]))) if data.get("html") else None
+    return render(request, "policy.html", p=data, document=document, q="")
+
+
+_HEADING = re.compile(r"<(/?)h([1-6])\b", re.IGNORECASE)
+
+
+def demote_headings(html: str, by: int = 2) -> str:
+    """A document's own headings sit below the page's h1 and its section's h2 (one h1 per page)."""
+    return _HEADING.sub(lambda m: f"<{m[1]}h{min(6, int(m[2]) + by)}", html)
+
+
+def changes_index(request: Request) -> HTMLResponse:
+    return render(request, "changes_index.html", releases=services.change_releases(_catalog(request)), q="")
+
+
+def changes(request: Request) -> HTMLResponse:
+    system = params.system_id(request.path_params["system"])
+    release = params.release_name(request.path_params["release"])
+    data = services.changes(_catalog(request), system, release)
+    groups = [(c, [r for r in data["changes"] if r["change"] == c]) for c in ("added", "revised", "deleted")]
+    return render(request, "changes.html", c=data, groups=groups, q="")
+
+
+def docs(request: Request) -> RedirectResponse:
     return RedirectResponse(_path(request, "api_docs"), 302)

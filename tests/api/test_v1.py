@@ -126,7 +126,9 @@ def test_openapi_documents_every_api_route(client: TestClient) -> None:
     mount = next(r for r in app.routes if getattr(r, "path", "") == "/api/v1")  # type: ignore[attr-defined]
     served = set()
     for route in mount.routes:
-        path = "/api/v1" + route.path.replace("{code:path}", "{code}")
+        if not route.include_in_schema:  # answers only bad input: /codes/{system}/ and codes with a slash
+            continue
+        path = "/api/v1" + route.path
         served |= {(path, m) for m in route.methods if m != "HEAD"}
     assert served == documented
     json.dumps(spec)  # serialisable as is

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from medcodes.content.explainer import GENERATED_LABEL, explainer
+from medcodes.content.explain import GENERATED_LABEL, explainer
 from medcodes.content.fakellm import FakeLLM
 from medcodes.content.generate import GenerateReport, generate, resolve_targets
 from medcodes.content.llm import LLMError, OpenAIChatClient

@@ -16,15 +16,24 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
     from starlette.testclient import TestClient
 
+from . import fixture_store
 from .fixture_index import build
 
 
 @pytest.fixture(scope="session")
 def index_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build(tmp_path_factory.mktemp("web") / "web.sqlite")
+    """The index, with its durable store (policies, a generated explainer) beside it."""
+    path = build(tmp_path_factory.mktemp("web") / "web.sqlite")
+    fixture_store.build(path)
+    return path
 
 
 @pytest.fixture(scope="session")
-def client(index_path: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(index_path), follow_redirects=False) as c:
+def store_path(index_path: Path) -> Path:
+    return index_path.with_name("medcodes-store.sqlite")
+
+
+@pytest.fixture(scope="session")
+def client(index_path: Path, store_path: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(index_path, store=store_path), follow_redirects=False) as c:
         yield c

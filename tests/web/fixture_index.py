@@ -71,6 +71,7 @@ RECORDS: list[Record] = [
     Release("icd9cm", "ICD-9-CM v32"),
     Code("icd9cm", "250.00", "Diabetes mellitus without mention of complication, type II", billable=True),
     Code("icd9cm", "451.3", "Invented phlebitis code for shape tests", billable=True),
+    Code("icd9cm", "636.50", "Invented code that looks like CPT 63650 undotted", billable=True),
     Release("icd9pcs", "ICD-9-CM v32"),
     Code("icd9pcs", "45.13", "Other endoscopy of small intestine", billable=True),
     Code("icd9pcs", "81.08", "Lumbar and lumbosacral fusion, posterior technique", billable=True),

@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from .fixture_store import XSS_SNIPPET, XSS_TITLE
+
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -34,14 +36,15 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(index_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server(index_path: Path, store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`medcodes serve` on a free port, as a user would start it."""
     port = _free_port()
     log = tmp_path_factory.mktemp("serve") / "serve.log"
     cmd = [sys.executable, "-m", "medcodes", "serve", "--db", str(index_path), "--host", "127.0.0.1",
            "--port", str(port)]
     with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
+                                env={**os.environ, "PYTHONUNBUFFERED": "1", "MEDCODES_STORE": str(store_path)})
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base, proc, log)
@@ -118,7 +121,8 @@ def test_lay_query_suggestion_by_keyboard_to_the_code_page(page: Any, server: st
     assert page.get_by_role("heading", level=1).inner_text().startswith(href.rsplit("/", 1)[1])
     for name in SECTIONS:
         assert page.get_by_role("heading", level=2, name=name).is_visible(), name
-    assert page.get_by_text("No plain-language explainer yet").is_visible()
+    assert page.get_by_role("heading", name="From the official data").is_visible()
+    assert page.get_by_text("No generated explanation yet").is_visible()
     assert page.get_by_text("No medical policies loaded for this code").is_visible()
     assert page.get_by_text("ICD-10-CM code", exact=True).is_visible()
     page.screenshot(path=str(ARTIFACTS / "code-page.png"), full_page=True)
@@ -177,3 +181,44 @@ def test_skip_link_and_narrow_screen(page: Any, server: str) -> None:
     page.emulate_media(media="print")
     assert page.locator(".site-header").is_hidden()
     page.screenshot(path=str(ARTIFACTS / "code-page-print.png"), full_page=True)
+
+
+def test_code_page_shows_explainer_policies_and_similar_codes(page: Any, server: str) -> None:
+    page.goto(server + "/codes/icd10cm/E11.65")
+    explainer = page.locator("section.explainer")
+    assert explainer.get_by_role("heading", name="From the official data").is_visible()
+    assert explainer.get_by_text("Generated — not medical advice").first.is_visible()
+    assert "test-model-7b" in explainer.inner_text() and "2026-01-02" in explainer.inner_text()
+    policies = page.locator("section[aria-labelledby=policies-h]")
+    assert policies.get_by_role("heading", level=2).inner_text() == "Medical policies and guidelines for E11.65"
+    cgm = policies.get_by_role("link", name="Continuous glucose monitors")
+    assert cgm.is_visible() and cgm.get_attribute("href") == "/policies/example-cgm"
+    assert policies.get_by_text("Covered for members with E11.65 when criteria are met.").is_visible()
+    assert "Example Health Plan · policy MP-1.01.23" in policies.inner_text()
+    similar = page.locator("section[aria-labelledby=similar-h]")
+    assert similar.get_by_role("link").count() >= 3 and "cited by the same" in similar.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "code-page-policies.png"), full_page=True)
+
+
+def test_hostile_policy_text_is_shown_as_text(page: Any, server: str) -> None:
+    page.goto(server + "/codes/icd10cm/E11.65")
+    policies = page.locator("section[aria-labelledby=policies-h]")
+    assert policies.get_by_text(XSS_SNIPPET).is_visible()  # the markup is there, as letters
+    assert policies.get_by_role("link", name=XSS_TITLE).is_visible()
+    assert page.evaluate("document.querySelectorAll('main img, main script, main [onerror]').length") == 0
+    assert page.locator("a[href^='javascript']").count() == 0
+    page.goto(server + "/policies/hostile")
+    assert page.get_by_role("heading", level=1).inner_text() == XSS_TITLE
+    assert page.get_by_text("E11.65 applies.").is_visible()
+    found = page.evaluate("""() => [...document.querySelectorAll('main *')].flatMap(e => [...e.attributes]
+        .filter(a => a.name.startsWith('on') || /javascript:/i.test(a.value)).map(a => a.name))""")
+    assert found == [] and page.evaluate("document.querySelectorAll('main script, main img').length") == 0
+    for link in page.locator(".policy-document a").all():
+        link.hover()  # the page fixture fails the test on any dialog or script error
+
+
+def test_cpt_code_cited_by_a_policy(page: Any, server: str) -> None:
+    page.goto(server + "/codes/cpt/63650")
+    assert page.get_by_role("heading", level=1).inner_text() == "CPT® code 63650"
+    assert page.get_by_role("link", name="Spinal cord stimulation").is_visible()
+    assert page.locator("section[aria-labelledby=similar-h]").get_by_role("link", name="63685").is_visible()

@@ -12,9 +12,11 @@ import uuid
 from typing import Any
 
 from ... import systems
+from ...errors import BadRequest
 from ...index import Catalog
 from .. import services
 from ..errors import ApiError
+from ..params import parse_date
 from .params import OperationParams
 from .resources import now, parameters, part
 
@@ -61,7 +63,7 @@ def lookup(catalog: Catalog, p: OperationParams) -> dict[str, Any]:
     row = find(catalog, uri, code)
     if row is None:
         raise ApiError(404, f"code {code[:40]!r} not found in {uri}", issue="not-found")
-    d = services.code_data(catalog, row)
+    d = services.code_data(catalog, row["system"], row["code"], extra=False)
     wanted = set(p.all_text("property"))
     props: list[tuple[str, Any, str]] = [("kind", d["kind"], "Code")]
     if d["billable"] is not None:
@@ -82,10 +84,13 @@ def lookup(catalog: Catalog, p: OperationParams) -> dict[str, Any]:
 
 def validate_code(catalog: Catalog, p: OperationParams) -> dict[str, Any]:
     uri, code, display = _system_and_code(p, system=("url", "system"))
+    date = _date(p)  # checked before any lookup, so a bad date is a 400 even for an unknown code
     row = find(catalog, uri, code)
     if row is None:
         name = systems.get(system_ids(uri)[0]).name
         return parameters(("result", False), ("message", f"{code[:40]!r} is not a {name} code"))
+    if date:
+        return _validate_on(catalog, row, date, display)
     if row["deleted_in"]:
         return parameters(("result", False), ("message", f"{row['code']} was deleted in {row['deleted_in']}"),
                           ("display", row["title"]))
@@ -95,8 +100,41 @@ def validate_code(catalog: Catalog, p: OperationParams) -> dict[str, Any]:
     return parameters(("result", True), ("display", row["title"]))
 
 
+# The time part of a FHIR dateTime: the day is what a date of service names, the time is checked only.
+_TIME = re.compile(r"T(?:[01][0-9]|2[0-3]):[0-5][0-9](?::(?:[0-5][0-9]|60)(?:\.[0-9]{1,9})?)?"
+                   r"(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])?")
+
+
+def _date(p: OperationParams) -> str | None:
+    """The `date` parameter (a FHIR date or dateTime): the day it names, as YYYY-MM-DD."""
+    raw = p.text("date")
+    if raw is None:
+        return None
+    day = raw[:10] if len(raw) == 10 or _TIME.fullmatch(raw[10:]) else ""
+    try:
+        return parse_date(day, "date")
+    except BadRequest:
+        raise ApiError(400, f"parameter 'date' must be a date like 2024-06-01, got {raw[:40]!r}") from None
+
+
+def _validate_on(catalog: Catalog, row: sqlite3.Row, date: str, display: str | None) -> dict[str, Any]:
+    """The answer for a date of service, from the release in force then (issue 7)."""
+    then = catalog.as_of(row["system"], row["code"], date)
+    title = then["title"] or row["title"]
+    if then["exists"] is None:
+        return parameters(("result", False), ("message", f"cannot tell: {then['reason']}"))
+    if not then["exists"]:
+        return parameters(("result", False), ("message", f"{row['code']} was not valid on {date}: {then['reason']}"),
+                          ("display", title))
+    if display and display.strip().casefold() != (title or "").casefold() and not _display_ok(catalog, row, display):
+        return parameters(("result", False), ("message", f"display {display[:80]!r} is not a name of {row['code']}"
+                                                         f" on {date}; it was {title!r}"), ("display", title))
+    return parameters(("result", True), ("display", title),
+                      ("message", f"valid on {date} (release in force: {then['release']})"))
+
+
 def _display_ok(catalog: Catalog, row: sqlite3.Row, display: str) -> bool:
-    d = services.code_data(catalog, row)
+    d = services.code_data(catalog, row["system"], row["code"], extra=False)
     names = {d["title"], d["short_title"] or "", *d["synonyms"]}
     return display.strip().casefold() in {n.casefold() for n in names if n}
 
@@ -192,7 +230,7 @@ def translate(catalog: Catalog, p: OperationParams) -> dict[str, Any]:
     row = find(catalog, uri, code)
     if row is None:
         return parameters(("result", False), ("message", f"code {code[:40]!r} not found in {uri}"))
-    d = services.code_data(catalog, row)
+    d = services.code_data(catalog, row["system"], row["code"], extra=False)
     direction = "from" if reverse else "to"
     matches: list[dict[str, Any]] = []
     found = False

@@ -1,0 +1,120 @@
+"""What the other layers add to a code's data: the explainer and similar codes (medcodes.content) and
+the policies that cite the code (medcodes.policies), all read from the durable store beside the index.
+
+`Catalog.code_data()` calls `add()`, so the code page, its JSON twin and `medcodes show --json` carry
+the same `explainer`, `similar` and `policies`. The layers above the index are imported here, inside
+the functions, because they import the catalog themselves.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .. import systems
+from ..errors import NotFound
+
+if TYPE_CHECKING:
+    from .catalog import Catalog
+
+SIMILAR_LIMIT = 10
+POLICIES_SHOWN = 50  # a code cited by hundreds of Medicare articles: the page lists the strongest first
+# Systems whose descriptors are licensed (CPT): a code of theirs that a policy cites has a page of its
+# own even when none of the system's data is loaded, showing the policies and similar codes (issue 6).
+LICENSED_SYSTEMS = frozenset({"cpt"})
+POLICY_KEYS = ("policy_id", "payer", "title", "number", "kind", "url", "effective", "last_reviewed", "version",
+               "section", "section_label", "snippet")
+
+
+def add(catalog: Catalog, data: dict[str, Any]) -> dict[str, Any]:
+    from ..content.explain import explainer
+    from ..policies.queries import policies_for_code
+
+    system, code, store = data["system"], data["code"], catalog.store_path
+    data["explainer"] = explainer(store, data)
+    data["similar"] = similar(catalog, system, code, SIMILAR_LIMIT, in_index=data["in_index"])
+    found = policies_for_code(store, system, code)
+    data["policies"] = [policy_entry(p) for p in found[:POLICIES_SHOWN]]
+    data["policies_total"] = len(found)
+    return data
+
+
+def similar(catalog: Catalog, system: str, code: str, limit: int = SIMILAR_LIMIT, *,
+            in_index: bool = True) -> list[dict[str, Any]]:
+    """Similar codes, remembered: they are most of a code page's time (a PCS table's thousand rows),
+    and they change only with the index file (a rebuild is a new file) or the store (an ingest)."""
+    from ..content.similar import similar_cited, similar_codes
+
+    key = (_file_stamp(catalog.path), _store_stamp(catalog.store_path), system, code, limit, in_index)
+    with _LOCK:
+        hit = _SIMILAR.get(key)
+        if hit is not None:
+            _SIMILAR.move_to_end(key)
+            return list(hit)
+    if in_index:
+        found = similar_codes(catalog, system, code, limit, store=catalog.store_path)
+    else:
+        found = similar_cited(catalog, system, code, limit, store=catalog.store_path)
+    with _LOCK:
+        _SIMILAR[key] = found
+        while len(_SIMILAR) > SIMILAR_CACHE:
+            _SIMILAR.popitem(last=False)
+    return list(found)
+
+
+SIMILAR_CACHE = 20_000  # entries: about 3 KB each
+_SIMILAR: OrderedDict[tuple[Any, ...], list[dict[str, Any]]] = OrderedDict()
+_LOCK = threading.Lock()
+
+
+def _file_stamp(path: Path) -> tuple[str, int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (str(path), st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def _store_stamp(path: Path) -> tuple[Any, ...]:
+    # an ingest writes the WAL first and the main file at a checkpoint: either changing is a change
+    return (_file_stamp(path), _file_stamp(path.with_name(path.name + "-wal")))
+
+
+def policy_entry(p: dict[str, Any]) -> dict[str, Any]:
+    """One policy as the code data carries it: what it is and what it says about this code."""
+    out = {k: p.get(k) for k in POLICY_KEYS}
+    out["mentions"] = [{"section": m["section"], "section_label": m["section_label"], "snippet": m["snippet"]}
+                       for m in p.get("mentions") or []]
+    return out
+
+
+def cited_only(catalog: Catalog, system: str, code: str) -> dict[str, Any] | None:
+    """The code data of a licensed-system code the index lacks but a policy cites; None otherwise."""
+    from ..policies.queries import policies_for_code
+
+    if system not in LICENSED_SYSTEMS or not systems.looks_like(system, code):
+        return None
+    canonical = systems.normalize(system, code)
+    if not policies_for_code(catalog.store_path, system, canonical):
+        return None
+    info = systems.get(system)
+    return {"system": system, "system_name": info.name, "system_label": info.label, "fhir_system": info.fhir_uri,
+            "code": canonical, "in_index": False, "title": None, "short_title": None, "kind": "code",
+            "billable": None, "release": None, "ancestors": [], "children": [], "notes": [], "synonyms": [],
+            "index_terms": [], "crosswalks": [], "attributes": {}, "deleted_in": None, "history": []}
+
+
+def cited_key(catalog: Catalog, system: str, code: str) -> tuple[str, str]:
+    """(system, canonical code) of a cited-only code, or NotFound in the catalog's words."""
+    data = cited_only(catalog, system, code)
+    if data is None:
+        raise NotFound(f"{systems.get(system).name} code {code.strip()[:40]!r} not found")
+    return data["system"], data["code"]
+
+
+def as_of_unloaded(data: dict[str, Any], date: str) -> dict[str, Any]:
+    return {"date": date, "valid": None, "exists": None, "title": None, "release": None,
+            "reason": f"no loaded {data['system_name']} data includes {data['code']}, so its validity on {date}"
+                      " is unknown"}
