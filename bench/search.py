@@ -3,7 +3,10 @@
     .venv/bin/python bench/search.py --db /tmp/full.sqlite [--semantic] [--quick]
 
 Quality sets (success@1, success@10, MRR@10; a query succeeds when a result's code starts
-with one of its expected codes):
+with one of its expected codes, or is it exactly where the set says "=CODE", or matches a
+pattern with * ? [..]; "S52.5*[ABC]" counts initial encounters and not sequelae):
+- first_result hand-judged queries and the code(s) a coder accepts as the FIRST result: codes
+               are exact, not prefixes (bench/queries/first_result.tsv); read its success@1
 - lay_abbr     hand-written lay phrases and abbreviations (bench/queries/lay_abbr.tsv)
 - lexicon      every lexicon.tsv entry that names an expected code
 - typos        short ICD-10-CM category titles with one typo in a word of 5+ letters
@@ -20,6 +23,7 @@ one FTS5 column and ANDs the query's words, ranked by bm25(): what a plain imple
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import os
 import random
@@ -43,7 +47,7 @@ from medcodes.search.query import words  # noqa: E402
 from medcodes.systems import compact  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "data"
-Expect = list[tuple[str, str]]  # (system, compact code prefix)
+Expect = list[tuple[str, str]]  # (system, compact code prefix, "=CODE" or a fnmatch pattern)
 QuerySet = list[tuple[str, Expect]]
 Searcher = Callable[[str], list[tuple[str, str]]]  # query -> [(system, compact code)] best first
 
@@ -57,13 +61,41 @@ def parse_expect(text: str) -> Expect:
     return out
 
 
-def lay_abbr() -> QuerySet:
+def hit(system: str, code: str, expect: Expect) -> bool:
+    """Whether (system, compact code) is one of the expected answers."""
+    for es, ec in expect:
+        if system != es:
+            continue
+        if ec.startswith("="):
+            if code == ec[1:]:
+                return True
+        elif any(ch in ec for ch in "*?["):
+            if fnmatch.fnmatchcase(code, ec):
+                return True
+        elif code.startswith(ec):
+            return True
+    return False
+
+
+def tsv_set(name: str, exact: bool = False) -> QuerySet:
+    """A hand-written set from bench/queries; `exact`: a plain code means that code, not a prefix."""
     out = []
-    for line in (REPO / "bench" / "queries" / "lay_abbr.tsv").read_text().splitlines():
+    for line in (REPO / "bench" / "queries" / name).read_text().splitlines():
         if line.strip() and not line.startswith("#"):
             q, expect = line.split("\t")
-            out.append((q, parse_expect(expect)))
+            parsed = parse_expect(expect)
+            if exact:
+                parsed = [(s, c if c.startswith("=") or any(ch in c for ch in "*?[") else "=" + c) for s, c in parsed]
+            out.append((q, parsed))
     return out
+
+
+def lay_abbr() -> QuerySet:
+    return tsv_set("lay_abbr.tsv")
+
+
+def first_result() -> QuerySet:
+    return tsv_set("first_result.tsv", exact=True)
 
 
 def lexicon_set() -> QuerySet:
@@ -196,7 +228,7 @@ def score(run: Searcher, qs: QuerySet) -> tuple[float, float, float]:
     for q, expect in qs:
         got = run(q)
         for i, (system, code) in enumerate(got[:10]):
-            if any(system == es and code.startswith(ec) for es, ec in expect):
+            if hit(system, code, expect):
                 s1 += i == 0
                 s10 += 1
                 rr += 1 / (i + 1)
@@ -253,12 +285,15 @@ def main() -> None:
     p.add_argument("--semantic", action="store_true", help="also measure with semantic fusion on")
     p.add_argument("--quick", action="store_true", help="smaller generated sets")
     p.add_argument("--speed", type=int, default=1200, help="queries in the timed mix (at least 1000)")
+    p.add_argument("--sets", help="only these quality sets, comma-separated (e.g. first_result,lay_abbr)")
+    p.add_argument("--no-speed", action="store_true", help="quality only")
     args = p.parse_args()
     db = Path(args.db)
     rng = random.Random(20260)
     conn = sqlite3.connect(db)
     n = 100 if args.quick else 300
     sets: dict[str, QuerySet] = {
+        "first_result": first_result(),
         "lay_abbr": lay_abbr(), "lexicon": lexicon_set(), "typos": typos(conn, n, rng),
         "pcs_index": pcs_index(conn, n, rng), "hcpcs_short": hcpcs_short(conn, n, rng), "payer": payer(conn),
         "codes": codes_set(conn, n, rng),
@@ -269,7 +304,7 @@ def main() -> None:
         while f.read(1 << 24):
             pass
     timings = {}
-    for mode in modes:
+    for mode in [] if args.no_speed else modes:
         os.environ["MEDCODES_SEMANTIC"] = mode
         cat = Catalog(db)
         qs = speed_queries(conn, sets, rng, args.speed)
@@ -278,14 +313,17 @@ def main() -> None:
         t = timings[mode]
         print(f"speed semantic={mode}: {t['n']} queries  p50 {t['p50']:.2f} ms  p99 {t['p99']:.2f} ms"
               f"  max {t['max']:.1f} ms  {t['qps']:.0f} q/s  RSS {cur:.0f} MB (peak {peak:.0f} MB)")
-    _quality(db, sets, modes)
+    chosen = set(args.sets.split(",")) if args.sets else None
+    _quality(db, sets, modes, chosen)
 
 
-def _quality(db: Path, sets: dict[str, QuerySet], modes: list[str]) -> None:
-    base_full, base_noshort, base_noterms = baseline(db, True), baseline(db, False), baseline(db, True, False)
-    no_short = _variant(db, short_titles=False)
-    no_terms = _variant(db, index_terms=False)
+def _quality(db: Path, sets: dict[str, QuerySet], modes: list[str], chosen: set[str] | None = None) -> None:
     sets = {**sets, "pcs_heldout": sets["pcs_index"]}
+    if chosen:
+        sets = {k: v for k, v in sets.items() if k in chosen}
+    base_full, base_noshort, base_noterms = baseline(db, True), baseline(db, False), baseline(db, True, False)
+    no_short = _variant(db, short_titles=False) if "hcpcs_short" in sets else db
+    no_terms = _variant(db, index_terms=False) if "pcs_heldout" in sets else db
     header = f"{'set':<12} {'n':>4}  {'engine':<22} {'s@1':>6} {'s@10':>6} {'MRR':>6}"
     print("\n" + header + "\n" + "-" * len(header))
     for name, qs in sets.items():
@@ -302,7 +340,8 @@ def _quality(db: Path, sets: dict[str, QuerySet], modes: list[str]) -> None:
             s1, s10, mrr = score(run, qs)
             print(f"{name:<12} {len(qs):>4}  {label:<22} {s1:6.3f} {s10:6.3f} {mrr:6.3f}")
     for path in (no_short, no_terms):
-        shutil.rmtree(path.parent, ignore_errors=True)
+        if path != db:
+            shutil.rmtree(path.parent, ignore_errors=True)
 
 
 def _variant(db: Path, short_titles: bool = True, index_terms: bool = True) -> Path:

@@ -245,12 +245,14 @@ def _add_search(p: argparse.ArgumentParser) -> None:
     p.add_argument("--system", action="append", metavar="S", help="only this code system (repeatable)")
     p.add_argument("--limit", type=int, default=10, metavar="N", help="results to show (default 10)")
     p.add_argument("--json", action="store_true", help='print {"query", "total", "facets", "results"} as JSON')
+    p.add_argument("--as-of", metavar="DATE", help="only codes that existed on this date of service (YYYY-MM-DD)")
 
 
 def cmd_search(args: argparse.Namespace) -> int:
     from .search import search
 
-    result = search(settings.db_path(args.db), args.query, systems=args.system, limit=args.limit)
+    as_of = _iso_date(args.as_of) if args.as_of else None
+    result = search(settings.db_path(args.db), args.query, systems=args.system, limit=args.limit, as_of=as_of)
     if args.json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
         return 0
@@ -260,7 +262,9 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(f"did you mean: {result['did_you_mean']}")
     for r in result["results"]:
         flag = "" if r["billable"] is None else (" *" if r["billable"] else "")
-        print(f"  {r['system']:<9} {r['code']:<10} {r['title']}{flag}")
+        then = r.get("as_of") or {}
+        note = f"  [{then['reason']}]" if then.get("reason") else ""
+        print(f"  {r['system']:<9} {r['code']:<10} {then.get('title') or r['title']}{flag}{note}")
     return 0
 
 

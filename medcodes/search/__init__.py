@@ -22,6 +22,7 @@ from typing import Any
 from .. import settings
 from ..errors import BadRequest
 from ..index import Catalog
+from .asof import parse_date
 from .engine import Engine
 from .results import run_search, run_suggest
 
@@ -36,14 +37,19 @@ _lock = threading.Lock()
 
 
 def search(catalog: Catalog | str | Path, q: str, systems: list[str] | tuple[str, ...] | None = None,
-           billable: bool | None = None, limit: int = 10, offset: int = 0) -> dict[str, Any]:
+           billable: bool | None = None, limit: int = 10, offset: int = 0,
+           as_of: str | None = None) -> dict[str, Any]:
     """Ranked results for `q` with per-system counts (facets), the total and "did you mean".
 
-    Raises BadRequest for input that cannot be answered (a negative limit, an unknown system).
+    `as_of` ("2024-06-01", a date of service): only codes that existed on that date; codes
+    deleted by then are kept and each result says whether it was valid then (issue 7).
+    Raises BadRequest for input that cannot be answered (a negative limit, an unknown system,
+    a date that is not YYYY-MM-DD).
     """
     cat = _catalog(catalog)
     limit, offset = _bounds(limit, offset)
-    return run_search(cat, engine_for(cat), q, systems, billable, limit, offset)
+    date = parse_date(as_of) if as_of is not None else None
+    return run_search(cat, engine_for(cat), q, systems, billable, limit, offset, date)
 
 
 def suggest(catalog: Catalog | str | Path, prefix: str, limit: int = 8) -> list[dict[str, Any]]:
@@ -96,8 +102,10 @@ class _CallableModule(types.ModuleType):
     stays the function that takes a Catalog."""
 
     def __call__(self, q: str, systems: list[str] | None = None, billable: bool | None = None,
-                 limit: int = 10, offset: int = 0, *, db: str | Path | None = None) -> dict[str, Any]:
-        return search(db or settings.db_path(), q, systems=systems, billable=billable, limit=limit, offset=offset)
+                 limit: int = 10, offset: int = 0, *, db: str | Path | None = None,
+                 as_of: str | None = None) -> dict[str, Any]:
+        return search(db or settings.db_path(), q, systems=systems, billable=billable, limit=limit, offset=offset,
+                      as_of=as_of)
 
 
 sys.modules[__name__].__class__ = _CallableModule

@@ -1,7 +1,16 @@
-"""The search engine over one open index: codes, ranges and words to ranked results.
+"""The search engine over one open index: words to ranked candidates, and codes, families, ranges.
 
 One `Engine` per index file and process holds what every query reuses (per-code arrays, the
-vocabulary, the embedding matrix); SQLite connections come from the Catalog, one per thread.
+vocabulary, the sorted codes, the history, the embedding matrix, a cache of costly matches);
+SQLite connections come from the Catalog, one per thread.
+
+What bounds the work of one query (issue 3): a match of a few hundred codes is counted and
+scored by one statement (BM25 costs a row lookup per match, so it runs only when there is a
+choice to make); a larger one is counted per system with rowid-range scans (each system's
+codes have consecutive ids) and, when every word matched, takes its candidates from the
+system's shortest descriptors, which the indexer puts first, instead of scoring tens of
+thousands of matches; an any-word match keeps only the rarest words, up to a budget of
+matches; and the counts and candidates of a costly match are remembered.
 """
 
 from __future__ import annotations
@@ -9,31 +18,53 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from .. import systems
 from ..errors import MedcodesError
-from . import rank
+from . import lexicon, rank
+from .asof import AsOf, History
+from .codes import CodeIndex, range_systems
 from .lexicon import Group
-from .lexicon import groups as lexicon_groups
 from .query import CodeTerm, Query, Range
 from .spell import Vocabulary
 
 CANDIDATES = 300  # re-scored per query; BM25 order decides which
+RELAXED_CANDIDATES = 150  # when not every word matched: coverage decides more than BM25 depth
+SMALL = 1_500  # matches few enough that one statement scores them all (Engine._all)
+ANY_WORD_BUDGET = 3_000  # codes an any-word match may bring to BM25, rarest words first
+COSTLY = 2_000  # matches past which a word match's counts and candidates are remembered
+WINDOW_FROM = 1_500  # a system's matches past which its candidates are its shortest descriptors (_shortest)
+CACHE_SIZE = 1024
 SYSTEM_ORDER = tuple(systems.SYSTEMS)
 DOTTED = frozenset(s.id for s in systems.SYSTEMS.values() if s.dotted("A000000") != "A000000")
 _ROW = "id, system, code, title, kind, billable, deleted_in"
+_LEGACY_INDEX = [SYSTEM_ORDER.index(s) for s in rank.LEGACY_SYSTEMS if s in SYSTEM_ORDER]
+T = TypeVar("T")
 
 
-@dataclass
-class Hit:
-    id: int
-    score: float
-    how: str  # "code", "family", "range", "words", "semantic"
-    term: str = ""  # the code, range or lexicon entry that produced it
+@dataclass(frozen=True)
+class Filter:
+    """What a search keeps: systems, billable or not, codes that existed on a date, and (for words
+    typed with codes) the codes' families."""
+
+    wanted: tuple[str, ...] = ()
+    billable: bool | None = None
+    as_of: AsOf | None = None
+    scope: np.ndarray | None = None  # sorted ids
+
+    @property
+    def plain(self) -> bool:
+        """No per-code condition: counts and candidates come from rowid ranges alone."""
+        return self.billable is None and self.as_of is None and self.scope is None
+
+    def without_scope(self) -> Filter:
+        return Filter(self.wanted, self.billable, self.as_of)
 
 
 @dataclass
@@ -53,19 +84,25 @@ class Engine:
             conn.execute("SELECT 1 FROM search_vocab LIMIT 1")
         except sqlite3.OperationalError:
             raise MedcodesError("this index has no search tables; rebuild it with `medcodes build`") from None
-        rows = conn.execute("SELECT id, system, billable, deleted_in IS NOT NULL FROM codes").fetchall()
+        cur = conn.cursor()
+        cur.row_factory = None
+        rows = cur.execute("SELECT id, system, coalesce(billable, -1), deleted_in IS NOT NULL FROM codes").fetchall()
         size = max((r[0] for r in rows), default=0) + 1
+        index = {s: i for i, s in enumerate(SYSTEM_ORDER)}
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         self.system = np.full(size, -1, dtype=np.int8)
         self.billable = np.zeros(size, dtype=np.int8)  # -1 unknown, 0 no, 1 yes
         self.deleted = np.zeros(size, dtype=bool)
-        for cid, system, billable, deleted in rows:
-            self.system[cid] = SYSTEM_ORDER.index(system) if system in SYSTEM_ORDER else -1
-            self.billable[cid] = -1 if billable is None else billable
-            self.deleted[cid] = bool(deleted)
+        self.system[ids] = np.fromiter((index.get(r[1], -1) for r in rows), dtype=np.int8, count=len(rows))
+        self.billable[ids] = np.fromiter((r[2] for r in rows), dtype=np.int8, count=len(rows))
+        self.deleted[ids] = np.fromiter((r[3] for r in rows), dtype=bool, count=len(rows))
         self.ranges = _ranges(self.system)
+        self.doc, self.ordered = _doc_ids(conn, size)
         self.vocab = Vocabulary(conn)
         self._lock = threading.Lock()
         self._local = threading.local()
+        self._lazy: dict[str, Any] = {}
+        self._cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         from . import semantic
 
         self._semantic: Any = None
@@ -80,14 +117,29 @@ class Engine:
             self._local.conn = conn
         return conn
 
+    def _once(self, name: str, make: Callable[[], T]) -> T:
+        """Per-process data built on first use (the sorted codes, the history)."""
+        if name not in self._lazy:
+            with self._lock:
+                if name not in self._lazy:
+                    self._lazy[name] = make()
+        return self._lazy[name]  # type: ignore[no-any-return]
+
+    def codes(self, conn: sqlite3.Connection) -> CodeIndex:
+        return self._once("codes", lambda: CodeIndex(conn))
+
+    def as_of(self, conn: sqlite3.Connection, date: str) -> AsOf:
+        return self._once("history", lambda: History(conn, len(self.system))).on(date)
+
+    def events(self, conn: sqlite3.Connection, cid: int) -> list[Any]:
+        return self._once("history", lambda: History(conn, len(self.system))).events.get(cid, [])
+
     # -- words -------------------------------------------------------------------
-    def lexical(self, conn: sqlite3.Connection, words: tuple[str, ...], partial: bool,
-                wanted: tuple[str, ...], billable: bool | None, correct: bool = True,
-                scope: np.ndarray | None = None) -> Lexical:
-        """Word matches, best first. `scope` (sorted ids) keeps only codes inside it."""
-        # complete a phrase ("heart att") but not a single known word ("hiv" is not "hives")
-        complete = partial and (len(words) > 1 or not self.vocab.known(words[-1]))
-        out = Lexical(groups=_meaningful(lexicon_groups(words, complete)))
+    def lexical(self, conn: sqlite3.Connection, words: tuple[str, ...], partial: bool, flt: Filter,
+                correct: bool = True, asked: frozenset[str] = frozenset()) -> Lexical:
+        """Word matches, best first. `asked`: systems the user named (no penalty for old or DRG)."""
+        complete = partial and (len(words) > 1 or self.vocab.unfinished(words[-1]))
+        out = Lexical(groups=_meaningful(lexicon.groups(words, complete)))
         if not out.groups:
             return out
         if correct:
@@ -96,106 +148,223 @@ class Engine:
             partial = False
         if partial:
             out.groups[-1] = self._complete(out.groups[-1])
-        n = len(out.groups)
-        for need in _needs(n):
-            matching = out.groups if need > 1 else self._rare(out.groups)
-            expr = rank.fts_expression(matching, partial, need if need > 1 else 1)
-            facets = self._count(conn, expr, billable, scope)
-            if facets:
-                out.relaxed = need < n
-                break
-        else:
+        found = self._find(conn, out, partial, flt)
+        if found is None:
             return out
-        out.facets = facets
-        out.total = sum(v for k, v in facets.items() if not wanted or k in wanted)
+        out.facets, ids, scores = found
+        out.total = sum(v for k, v in out.facets.items() if not flt.wanted or k in flt.wanted)
         if out.total:
-            ids, scores = self._pool(conn, expr, wanted, billable, scope)
-            out.hits = self._candidates(conn, ids, scores)
-            out.expr = expr
-            rank.rescore(out.hits, out.groups, partial)
-            out.hits.sort(key=lambda c: -c.score)
+            out.hits = self._candidates(conn, ids, scores, flt)
+            rank.rescore(out.hits, out.groups, partial, asked=asked | frozenset(flt.wanted))
+            out.hits.sort(key=lambda c: (-c.score, c.id))
         return out
 
-    def _pool(self, conn: sqlite3.Connection, expr: str, wanted: tuple[str, ...], billable: bool | None,
-              scope: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        """The candidates to re-score. Unless the user asked for ICD-9, current systems get their
-        own pool: ICD-9's short titles ("TB of kidney-unspec") would otherwise fill every BM25 slot
-        and push the ICD-10 codes people want out of reach of the re-scoring."""
-        legacy = tuple(s for s in (self.ranges or {}) if s in rank.LEGACY_SYSTEMS)
-        if wanted or not legacy:
-            return self._top(conn, expr, wanted, billable, scope, CANDIDATES)
-        current = tuple(s for s in self.ranges or {} if s not in rank.LEGACY_SYSTEMS)
-        ids, scores = self._top(conn, expr, current, billable, scope, CANDIDATES)
-        old_ids, old_scores = self._top(conn, expr, legacy, billable, scope, CANDIDATES // 5)
+    def _find(self, conn: sqlite3.Connection, out: Lexical, partial: bool,
+              flt: Filter) -> tuple[dict[str, int], np.ndarray, np.ndarray] | None:
+        """Facets and candidates of the strictest match that finds something: every group, then
+        all but one, then any (the rarest); sets `out.expr` and `out.relaxed`."""
+        n = len(out.groups)
+        for need in _needs(n):
+            matching = out.groups if need > 1 else self._rare(conn, out.groups, partial)
+            expr = rank.fts_expression(matching, partial and matching[-1] is out.groups[-1], need)
+            k = RELAXED_CANDIDATES if need < n else CANDIDATES
+            total = self._remember(("df", expr), lambda e=expr: self._df(conn, e), lambda t: t > COSTLY)
+            if not total:
+                continue
+            if total <= SMALL:  # one statement gives the counts and the candidates
+                facets, ids, scores = self._all(conn, expr, flt, k, scored=total > k + k // 5)
+            else:
+                facets = self._count(conn, expr, flt)
+                if not facets:
+                    continue
+                # every candidate says all the words: the shortest descriptors are the best of them
+                ids, scores = self._pool(conn, expr, flt, facets, k, windowed=need == n)
+            if facets:
+                out.expr, out.relaxed = expr, need < n
+                return facets, ids, scores
+        return None
+
+    def _all(self, conn: sqlite3.Connection, expr: str, flt: Filter, k: int,
+             scored: bool = True) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
+        """Every match with its BM25 score, for a match of at most SMALL codes: the facets and
+        the candidates (ICD-9 kept to its share, see _pool) from one statement. Not `scored`
+        (every match is a candidate anyway): no BM25, whose cost is a row lookup per match,
+        and the rowid order (shortest descriptor first, indexer.py) stands in for it."""
+        scored = scored or not self.ordered
+        weights = ", ".join(map(str, rank.WEIGHTS))
+        rows = self._sql(conn, f"SELECT rowid, -bm25(search_fts, {weights}) FROM search_fts WHERE search_fts MATCH ?"
+                         if scored else "SELECT rowid FROM search_fts WHERE search_fts MATCH ?", (expr,))
+        ids = self.doc[np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))]
+        if scored:
+            scores = np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows))
+        else:
+            scores = 1.0 / (1.0 + _rank_within(self.system[ids]) / max(k, 1))
+        if not flt.plain:
+            keep = self.mask(ids, Filter(billable=flt.billable, as_of=flt.as_of, scope=flt.scope))
+            ids, scores = ids[keep], scores[keep]
+        facets = self.facets(ids)
+        if flt.wanted:
+            keep = self.mask(ids, Filter(flt.wanted))
+            ids, scores = ids[keep], scores[keep]
+        order = np.argsort(-scores, kind="stable")
+        ids, scores = ids[order], scores[order]
+        legacy = np.isin(self.system[ids], _LEGACY_INDEX)
+        if flt.wanted or legacy.sum() <= k // 5:
+            return facets, ids[:k + int(legacy.sum())], scores[:k + int(legacy.sum())]
+        pick = np.concatenate([np.nonzero(~legacy)[0][:k], np.nonzero(legacy)[0][:k // 5]])
+        return facets, ids[pick], scores[pick]
+
+    def _pool(self, conn: sqlite3.Connection, expr: str, flt: Filter, facets: dict[str, int], k: int,
+              windowed: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """The candidates to re-score. Unless the user asked for ICD-9, current systems keep
+        `k` places: ICD-9's short titles ("TB of kidney-unspec") would otherwise fill every
+        BM25 slot and push the ICD-10 codes people want out of reach of the re-scoring."""
+        if flt.wanted:
+            return self._top(conn, expr, flt.wanted, flt, facets, k, windowed)
+        present = tuple(s for s in SYSTEM_ORDER if facets.get(s))
+        legacy = tuple(s for s in present if s in rank.LEGACY_SYSTEMS)
+        old = sum(facets[s] for s in legacy)
+        if old <= k // 5:  # one query: ICD-9 can take at most `old` of the places
+            return self._top(conn, expr, present, flt, facets, k + old, windowed)
+        current = tuple(s for s in present if s not in rank.LEGACY_SYSTEMS)
+        ids, scores = self._top(conn, expr, current, flt, facets, k, windowed)
+        old_ids, old_scores = self._top(conn, expr, legacy, flt, facets, k // 5, windowed)
         return np.concatenate([ids, old_ids]), np.concatenate([scores, old_scores])
 
-    def _rare(self, groups: list[Group]) -> list[Group]:
-        """For an any-word match: the groups whose words are not everywhere. "treatment" or
-        "devices" add tens of thousands of matches and almost nothing to the ranking."""
+    def _rare(self, conn: sqlite3.Connection, groups: list[Group], partial: bool) -> list[Group]:
+        """For an any-word match: the rarest groups, as many as fit ANY_WORD_BUDGET matches.
+        "treatment" or "devices" add tens of thousands of codes and almost nothing to the
+        ranking. How many codes each group matches is counted by FTS5 itself (the stemmed
+        "uses" also matches "used" and "using")."""
         if len(groups) < 3:
             return groups
-        common = max(500, len(self.system) // 10)
+        df = {}
+        for i, g in enumerate(groups):
+            expr = rank.fts_expression([g], partial and i == len(groups) - 1)
+            df[id(g)] = self._remember(("df", expr), lambda e=expr: self._df(conn, e), lambda n: n > COSTLY)
+        kept: set[int] = set()
+        total = 0
+        for g in sorted(groups, key=lambda g: df[id(g)]):
+            if kept and total + df[id(g)] > ANY_WORD_BUDGET:
+                break
+            kept.add(id(g))
+            total += df[id(g)]
+        return [g for g in groups if id(g) in kept]
 
-        def df(g: Group) -> int:
-            return min(max((self.vocab.count.get(w, 0) for w in rank.content(alt)), default=0)
-                       for alt in g.alternatives)
+    def _df(self, conn: sqlite3.Connection, expr: str) -> int:
+        rows = self._sql(conn, "SELECT count(*) FROM search_fts WHERE search_fts MATCH ?", (expr,))
+        return int(rows[0][0]) if rows else 0
 
-        rare = [g for g in groups if df(g) < common]
-        return rare or sorted(groups, key=df)[:3]
-
-    def more(self, conn: sqlite3.Connection, lex: Lexical, wanted: tuple[str, ...], billable: bool | None,
-             upto: int) -> list[int]:
+    def more(self, conn: sqlite3.Connection, lex: Lexical, flt: Filter, upto: int) -> list[int]:
         """Ids past the re-scored candidates, in BM25 order (deep pages only)."""
         if not lex.expr or lex.total <= len(lex.hits):
             return []
-        ids, _ = self._top(conn, lex.expr, wanted, billable, None, upto)
+        ids, _ = self._top(conn, lex.expr, flt.wanted or SYSTEM_ORDER, flt, lex.facets, upto)
         seen = {c.id for c in lex.hits}
         return [int(i) for i in ids if int(i) not in seen]
 
-    def _count(self, conn: sqlite3.Connection, expr: str, billable: bool | None,
-               scope: np.ndarray | None) -> dict[str, int]:
-        """Matches per system. Codes of a system have consecutive ids, so each count is one
-        rowid-range scan inside FTS5, with no rows brought into Python."""
-        if billable is None and scope is None and self.ranges is not None:
-            out = {}
-            for system, (lo, hi) in self.ranges.items():
-                n = self._sql(conn, "SELECT count(*) FROM search_fts WHERE search_fts MATCH ?"
-                              " AND rowid BETWEEN ? AND ?", (expr, lo, hi))
-                if n and n[0][0]:
-                    out[system] = int(n[0][0])
-            return out
+    def _count(self, conn: sqlite3.Connection, expr: str, flt: Filter) -> dict[str, int]:
+        """Matches per system (facets count every system, whatever the filter on systems)."""
+        if flt.plain and self.ranges is not None:
+            return self._remember(("count", expr), lambda: self._range_counts(conn, expr),
+                                  lambda out: sum(out.values()) > COSTLY)
         rows = self._sql(conn, "SELECT rowid FROM search_fts WHERE search_fts MATCH ?", (expr,))
-        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        if len(ids) == 0:
-            return {}
-        mask = self.filter(ids, (), billable)
-        if scope is not None:
-            mask &= np.isin(ids, scope)
-        return self.facets(ids[mask])
+        ids = self.doc[np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))]
+        return self.facets(ids[self.mask(ids, Filter(billable=flt.billable, as_of=flt.as_of, scope=flt.scope))])
 
-    def _top(self, conn: sqlite3.Connection, expr: str, wanted: tuple[str, ...], billable: bool | None,
-             scope: np.ndarray | None, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def _range_counts(self, conn: sqlite3.Connection, expr: str) -> dict[str, int]:
+        out = {}
+        for system, (lo, hi) in (self.ranges or {}).items():
+            n = self._sql(conn, "SELECT count(*) FROM search_fts WHERE search_fts MATCH ? AND rowid BETWEEN ? AND ?",
+                          (expr, lo, hi))
+            if n and n[0][0]:
+                out[system] = int(n[0][0])
+        return out
+
+    def _top(self, conn: sqlite3.Connection, expr: str, wanted: tuple[str, ...], flt: Filter,
+             facets: dict[str, int], k: int, windowed: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """The k best BM25 matches among the codes of `wanted` that pass the filter.
+
+        `windowed` (every match says all the words): when a system has more than WINDOW_FROM
+        matches, BM25 over all of them is not worth its cost, and the candidates are instead
+        each system's codes whose descriptor says the words, shortest descriptor first."""
+        if self.ranges is None:
+            return self._top_rows(conn, expr, [], flt, wanted, k)
+        present = [s for s in wanted if facets.get(s) and s in self.ranges]
+        if not present:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        costly = sum(facets[s] for s in present) > COSTLY
+        if windowed and self.ordered and flt.scope is None and any(facets[s] > WINDOW_FROM for s in present):
+            if not flt.plain:
+                return self._shortest(conn, expr, present, facets, k, flt)
+            return self._remember(("short", expr, tuple(present), k),
+                                  lambda: self._shortest(conn, expr, present, facets, k), lambda _: costly)
+        spans = _spans([self.ranges[s] for s in present])
+        if flt.plain:
+            return self._remember(("top", expr, tuple(spans), k),
+                                  lambda: self._top_rows(conn, expr, spans, flt, (), k), lambda _: costly)
+        return self._top_rows(conn, expr, spans, flt, (), k)
+
+    def _shortest(self, conn: sqlite3.Connection, expr: str, present: list[str], facets: dict[str, int],
+                  k: int, flt: Filter | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Per system, the first k matches in the title in rowid order, which is shortest
+        descriptor first (indexer.py): FTS5 stops after k rows, with no BM25 over tens of
+        thousands. Their score stands in for BM25: 1 for the shortest, falling with rank.
+        With a filter (billable, a date), a few times k rows are read and the first k that
+        pass it kept."""
+        titled = "{title} : (" + expr + ")"
+        sql = "SELECT rowid FROM search_fts WHERE search_fts MATCH ? AND rowid BETWEEN ? AND ? ORDER BY rowid LIMIT ?"
+        per_row = Filter(billable=flt.billable, as_of=flt.as_of) if flt is not None else Filter()
+        ids: list[np.ndarray] = []
+        scores: list[np.ndarray] = []
+        for system in present:
+            lo, hi = (self.ranges or {})[system]
+            rows = self._sql(conn, sql, (titled, lo, hi, k if per_row.plain else 4 * k))
+            if len(rows) < min(k, facets[system]) and facets[system] <= WINDOW_FROM:
+                found = self._top_rows(conn, expr, [(lo, hi)], per_row, (), k)  # the words are in notes
+            else:
+                cids = self.doc[np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))]
+                cids = cids[self.mask(cids, per_row)][:k]
+                found = (cids, 1.0 / (1.0 + np.arange(len(cids)) / k))
+            ids.append(found[0])
+            scores.append(found[1] / (found[1].max() if len(found[1]) else 1.0))
+        all_ids, all_scores = np.concatenate(ids), np.concatenate(scores)
+        order = np.argsort(-all_scores, kind="stable")[:k]
+        return all_ids[order], all_scores[order]
+
+    def _top_rows(self, conn: sqlite3.Connection, expr: str, spans: list[tuple[int, int]], flt: Filter,
+                  wanted: tuple[str, ...], k: int) -> tuple[np.ndarray, np.ndarray]:
         weights = ", ".join(map(str, rank.WEIGHTS))
-        where = "search_fts MATCH ?"
-        args: list[Any] = [expr]
-        if wanted and self.ranges is not None:
-            spans = [self.ranges[s] for s in wanted if s in self.ranges]
-            if not spans:
-                return np.zeros(0, dtype=np.int64), np.zeros(0)
-            where += " AND (" + " OR ".join("rowid BETWEEN ? AND ?" for _ in spans) + ")"
-            args += [x for span in spans for x in span]
-        filtered = billable is not None or scope is not None or bool(wanted and self.ranges is None)
-        sql = (f"SELECT rowid, -bm25(search_fts, {weights}) AS s FROM search_fts WHERE {where}"
-               " ORDER BY s DESC" + ("" if filtered else f" LIMIT {int(k)}"))
-        rows = self._sql(conn, sql, tuple(args))
-        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        scores = np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows))
-        if filtered:
-            mask = self.filter(ids, wanted, billable)
-            if scope is not None:
-                mask &= np.isin(ids, scope)
-            ids, scores = ids[mask][:k], scores[mask][:k]
-        return ids, scores
+        sql = f"SELECT rowid, -bm25(search_fts, {weights}) AS s FROM search_fts WHERE search_fts MATCH ?"
+        limit = "" if not flt.plain or wanted else f" ORDER BY s DESC LIMIT {int(k)}"
+        parts: list[tuple[np.ndarray, np.ndarray]] = []
+        # one query per span, each a rowid range FTS5 scans alone (an OR of ranges scans everything)
+        for lo, hi in spans or [(None, None)]:
+            where, args = ("", (expr,)) if lo is None else (" AND rowid BETWEEN ? AND ?", (expr, lo, hi))
+            rows = self._sql(conn, sql + where + (limit or " ORDER BY s DESC"), args)
+            parts.append((self.doc[np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))],
+                          np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows))))
+        ids = np.concatenate([p[0] for p in parts])
+        scores = np.concatenate([p[1] for p in parts])
+        if not flt.plain or wanted:
+            keep = self.mask(ids, Filter(wanted, flt.billable, flt.as_of, flt.scope))
+            ids, scores = ids[keep], scores[keep]
+        order = np.argsort(-scores, kind="stable")[:k]
+        return ids[order], scores[order]
+
+    def _remember(self, key: tuple[Any, ...], make: Callable[[], T], costly: Callable[[T], bool]) -> T:
+        """`make()`, remembered when it was costly (a few common words are in many queries)."""
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]  # type: ignore[no-any-return]
+        value = make()
+        if costly(value):
+            with self._lock:
+                self._cache[key] = value
+                while len(self._cache) > CACHE_SIZE:
+                    self._cache.popitem(last=False)
+        return value
 
     @staticmethod
     def _sql(conn: sqlite3.Connection, sql: str, args: tuple[Any, ...]) -> list[Any]:
@@ -213,7 +382,8 @@ class Engine:
         return Group(tuple(dict.fromkeys((*group.alternatives, *more))), group.words, group.entry)
 
     def _tolerate(self, groups: list[Group], partial: bool) -> tuple[list[Group], dict[str, str]]:
-        """Add spelling corrections as alternatives for words the index does not know."""
+        """Add spelling corrections as alternatives for words the index does not know; a
+        correction that is a lexicon term brings the term's meaning ("diabetis" -> diabetes)."""
         out: list[Group] = []
         corrected: dict[str, str] = {}
         for i, g in enumerate(groups):
@@ -224,59 +394,66 @@ class Engine:
                     fixes = self.vocab.corrections(word)
                     if fixes:
                         corrected[word] = fixes[0]
-                        # a correction may itself be a lexicon term ("diabetis" -> "diabetes")
-                        out.append(Group((g.words, *((f,) for f in fixes)), g.words))
+                        out.append(lexicon.corrected(g.words, fixes))
                         continue
             out.append(g)
         return out, corrected
 
-    def filter(self, ids: np.ndarray, wanted: tuple[str, ...], billable: bool | None) -> np.ndarray:
-        mask = np.ones(len(ids), dtype=bool)
-        if wanted:
-            idx = [SYSTEM_ORDER.index(s) for s in wanted]
-            mask &= np.isin(self.system[ids], idx)
-        if billable is not None:
-            mask &= self.billable[ids] == (1 if billable else 0)
-        return mask
+    def mask(self, ids: np.ndarray, flt: Filter) -> np.ndarray:
+        keep = np.ones(len(ids), dtype=bool)
+        if flt.wanted:
+            keep &= np.isin(self.system[ids], [SYSTEM_ORDER.index(s) for s in flt.wanted])
+        if flt.billable is not None:
+            keep &= self.billable[ids] == (1 if flt.billable else 0)
+        if flt.as_of is not None:
+            keep &= ~flt.as_of.hidden[ids]
+        if flt.scope is not None:
+            keep &= np.isin(ids, flt.scope)
+        return keep
 
     def facets(self, ids: np.ndarray) -> dict[str, int]:
         counts = np.bincount(self.system[ids].astype(np.int64) + 1, minlength=len(SYSTEM_ORDER) + 1)[1:]
         return {SYSTEM_ORDER[i]: int(n) for i, n in enumerate(counts) if n}
 
-    def _candidates(self, conn: sqlite3.Connection, ids: np.ndarray, scores: np.ndarray) -> list[rank.Candidate]:
+    def _candidates(self, conn: sqlite3.Connection, ids: np.ndarray, scores: np.ndarray,
+                    flt: Filter) -> list[rank.Candidate]:
         by_id = {int(i): float(s) for i, s in zip(ids, scores, strict=True)}
-        rows = fetch_rows(conn, list(by_id))
-        return [rank.Candidate(r[0], r[1], r[2], r[3], r[4], r[5], r[6] is not None, by_id[r[0]]) for r in rows]
+        gone = flt.as_of.gone if flt.as_of is not None else self.deleted
+        return [rank.Candidate(r[0], r[1], r[2], r[3], r[4], r[5], bool(gone[r[0]]), by_id[r[0]])
+                for r in fetch_rows(conn, list(by_id))]
 
     # -- codes -------------------------------------------------------------------
-    def exact(self, conn: sqlite3.Connection, compact: str) -> list[tuple[Any, ...]]:
-        return conn.execute(f"SELECT {_ROW} FROM codes WHERE compact=? ORDER BY id", (compact,)).fetchall()
+    def exact(self, conn: sqlite3.Connection, compact: str, flt: Filter) -> list[tuple[Any, ...]]:
+        rows = conn.execute(f"SELECT {_ROW} FROM codes WHERE compact=? ORDER BY id", (compact,)).fetchall()
+        if not rows:
+            return rows
+        keep = self.mask(np.array([r[0] for r in rows], dtype=np.int64), flt.without_scope())
+        return [r for r, k in zip(rows, keep, strict=True) if k]
 
-    def family(self, conn: sqlite3.Connection, term: CodeTerm, wanted: tuple[str, ...],
-               billable: bool | None) -> list[int]:
+    def family(self, conn: sqlite3.Connection, term: CodeTerm, flt: Filter) -> np.ndarray:
         """Ids of the codes under a code prefix ("S72.0", "0SG", "E11"), in code order."""
-        rows = conn.execute("SELECT id FROM codes WHERE compact>? AND compact<? AND instr(compact, '-')=0"
-                            " ORDER BY id", (term.compact, term.compact + "~")).fetchall()
+        wanted = flt.wanted
         if "." in term.raw:  # typed with a dot: only systems whose codes have dots
             wanted = tuple(s for s in (wanted or SYSTEM_ORDER) if s in DOTTED)
-        return self._keep([r[0] for r in rows], wanted, billable)
+        return self._keep(self.codes(conn).under(term.compact, wanted), flt)
 
     def has_family(self, conn: sqlite3.Connection, term: CodeTerm) -> bool:
-        return conn.execute("SELECT 1 FROM codes WHERE compact>? AND compact<? LIMIT 1",
-                            (term.compact, term.compact + "~")).fetchone() is not None
+        return len(self.codes(conn).under(term.compact)) > 0
 
-    def code_range(self, conn: sqlite3.Connection, r: Range, wanted: tuple[str, ...],
-                   billable: bool | None) -> list[int]:
+    def code_range(self, conn: sqlite3.Connection, r: Range, flt: Filter, named: tuple[str, ...] = ()) -> np.ndarray:
+        """Ids in a range, in code order, within the systems it is about (`named`: the systems
+        where the range itself is a grouping node)."""
         first, last = sorted((r.first, r.last))
-        rows = conn.execute("SELECT id FROM codes WHERE compact>=? AND compact<? AND instr(compact, '-')=0"
-                            " ORDER BY id", (first, last + "~")).fetchall()
-        return self._keep([i[0] for i in rows], wanted, billable)
+        index = self.codes(conn)
+        scoped = range_systems(index, r.systems, first, last, named)
+        if flt.wanted:
+            scoped = tuple(s for s in scoped if s in flt.wanted)
+        if not scoped:
+            return np.zeros(0, dtype=np.int64)
+        return self._keep(index.span(first, last, scoped), flt)
 
-    def _keep(self, ids: list[int], wanted: tuple[str, ...], billable: bool | None) -> list[int]:
-        if not ids:
-            return ids
-        arr = np.array(ids, dtype=np.int64)
-        return [int(i) for i in arr[self.filter(arr, wanted, billable)]]
+    def _keep(self, ids: np.ndarray, flt: Filter) -> np.ndarray:
+        return ids[self.mask(ids, flt.without_scope())] if len(ids) else ids
 
     def nearest_code(self, conn: sqlite3.Connection, compact: str) -> str | None:
         """The longest existing code that `compact` starts with ("E11.99" -> E11.9), for "did you mean"."""
@@ -288,15 +465,15 @@ class Engine:
         return None
 
     # -- semantic ----------------------------------------------------------------
-    def fuse(self, conn: sqlite3.Connection, query: Query, lex: Lexical, wanted: tuple[str, ...],
-             billable: bool | None) -> tuple[list[int], dict[int, float], set[int]] | None:
+    def fuse(self, conn: sqlite3.Connection, query: Query, lex: Lexical,
+             flt: Filter) -> tuple[list[int], dict[int, float], set[int]] | None:
         """Lexical hits fused with the nearest codes by meaning; None when semantic search is off."""
         index = self.semantic(conn)
         if index is None or not query.words:
             return None
         from . import semantic
 
-        return semantic.fuse(index, self, query, lex, wanted, billable)
+        return semantic.fuse(index, self, query, lex, flt)
 
     def semantic(self, conn: sqlite3.Connection) -> Any:
         """The embedding index, loaded on first use; None when semantic search is off or absent."""
@@ -326,20 +503,58 @@ def _ranges(system: np.ndarray) -> dict[str, tuple[int, int]] | None:
     return out
 
 
+def _doc_ids(conn: sqlite3.Connection, size: int) -> tuple[np.ndarray, bool]:
+    """FTS rowid -> code id, and whether rows are ordered by descriptor length (search_order,
+    indexer.py); an index built before it has rowid = id."""
+    try:
+        row = conn.execute("SELECT ids FROM search_order").fetchone()
+    except sqlite3.OperationalError:
+        row = None
+    if row is None:
+        return np.arange(size, dtype=np.int64), False
+    return np.frombuffer(row[0], dtype="<i4").astype(np.int64), True
+
+
+def _rank_within(system: np.ndarray) -> np.ndarray:
+    """Each row's position among the rows of its own system (rows in rowid order)."""
+    order = np.argsort(system, kind="stable")
+    sorted_sys = system[order]
+    starts = np.searchsorted(sorted_sys, sorted_sys, side="left")
+    out = np.empty(len(system), dtype=np.float64)
+    out[order] = np.arange(len(system)) - starts
+    return out
+
+
+def _spans(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Id ranges with neighbours joined: ICD-10-CM, PCS and HCPCS are one scan, not three."""
+    out: list[tuple[int, int]] = []
+    for lo, hi in sorted(ranges):
+        if out and lo <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(hi, out[-1][1]))
+        else:
+            out.append((lo, hi))
+    return out
+
+
 def fetch_rows(conn: sqlite3.Connection, ids: list[int]) -> list[tuple[Any, ...]]:
     if not ids:
         return []
+    cur = conn.cursor()
+    cur.row_factory = None  # plain tuples: a few hundred sqlite3.Row objects cost a millisecond
     out: list[tuple[Any, ...]] = []
     for i in range(0, len(ids), 500):
         chunk = ids[i:i + 500]
-        out += conn.execute(f"SELECT {_ROW} FROM codes WHERE id IN ({','.join('?' * len(chunk))})",
-                            chunk).fetchall()
+        out += cur.execute(f"SELECT {_ROW} FROM codes WHERE id IN ({','.join('?' * len(chunk))})", chunk).fetchall()
     return out
 
 
 def _meaningful(groups: list[Group]) -> list[Group]:
-    kept = [g for g in groups if g.entry is not None or any(w not in rank.STOPWORDS for w in g.words)]
-    return kept or groups
+    """Groups worth matching: stop words go (unless nothing else is left), and a query of single
+    letters ("a-z", "x") means nothing to search for."""
+    kept = [g for g in groups if g.entry is not None or any(w not in rank.STOPWORDS for w in g.words)] or groups
+    if all(g.entry is None and all(len(w) == 1 and w.isalpha() for w in g.words) for g in kept):
+        return []
+    return kept
 
 
 def _needs(n: int) -> list[int]:

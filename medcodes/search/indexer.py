@@ -1,9 +1,13 @@
 """Build the search tables on a finished index (a POST_BUILD_STEPS step of medcodes.index.build).
 
-- `search_fts`: one FTS5 row per code (rowid = codes.id), columns weighted at query time:
-  the descriptor, the short descriptor, terms that name the code (inclusion terms, synonyms,
-  index terms) and explanatory notes (includes, definitions). Excludes and "code first" notes
-  are left out on purpose: they name what the code is *not*.
+- `search_fts`: one FTS5 row per code, columns weighted at query time: the descriptor, the
+  short descriptor, terms that name the code (inclusion terms, synonyms, index terms) and
+  explanatory notes (includes, definitions). Excludes and "code first" notes are left out on
+  purpose: they name what the code is *not*.
+- `search_order`: which code each FTS row is. Within a system, rows take the system's own ids,
+  shortest descriptor first, so the start of a system's rowid range holds the codes BM25 and
+  the re-scoring favour: a word in 30,000 codes ("open", "fracture") is ranked from there
+  instead of scoring every match (Engine._top).
 - `search_vocab`: every word with the number of codes that use it, for typo correction,
   "did you mean" and as-you-type completion.
 - `search_vectors`: sentence embeddings, when semantic search is enabled (see semantic.py).
@@ -17,9 +21,11 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
+
 from .query import words
 
-SEARCH_VERSION = "1"
+SEARCH_VERSION = "2"  # 2: rows ordered by descriptor length, search_order
 COLUMNS = ("title", "short", "terms", "notes")
 # Note types whose text says what a code *is*; the others (excludes, code first...) say what it is not.
 TERM_NOTES = frozenset({"inclusion"})
@@ -29,9 +35,11 @@ TOKENIZER = "porter unicode61 remove_diacritics 2"
 DDL = f"""
 DROP TABLE IF EXISTS search_fts;
 DROP TABLE IF EXISTS search_vocab;
+DROP TABLE IF EXISTS search_order;
 CREATE VIRTUAL TABLE search_fts USING fts5({", ".join(COLUMNS)}, content='', tokenize='{TOKENIZER}',
                                          prefix='2 3');
 CREATE TABLE search_vocab (word TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE search_order (ids BLOB NOT NULL);  -- int32 code id of each FTS rowid, little-endian
 """
 
 
@@ -49,17 +57,50 @@ def build_lexical(conn: sqlite3.Connection, short_titles: bool = True, index_ter
     index terms can be found from the rest."""
     conn.executescript(DDL)
     vocab: Counter[str] = Counter()
-    batch: list[tuple[int, str, str, str, str]] = []
-    for row in _documents(conn, short_titles, index_terms):
-        batch.append(row)
-        vocab.update(set(words(" ".join(row[1:]))))
-        if len(batch) >= 5000:
-            conn.executemany("INSERT INTO search_fts (rowid, title, short, terms, notes) VALUES (?,?,?,?,?)", batch)
-            batch.clear()
-    conn.executemany("INSERT INTO search_fts (rowid, title, short, terms, notes) VALUES (?,?,?,?,?)", batch)
+    docs = list(_documents(conn, short_titles, index_terms))
+    sizes: dict[int, tuple[int, int]] = {}  # code id -> (descriptor words, document words)
+    for row in docs:
+        every = words(" ".join(row[1:]))
+        vocab.update(set(every))
+        sizes[row[0]] = (len(words(row[1])), len(every))
+    rowid_of = _rowids(conn, sizes)
+    order = np.zeros(max(rowid_of.values(), default=0) + 1, dtype="<i4")
+    for cid, rowid in rowid_of.items():
+        order[rowid] = cid
+    rows = sorted((rowid_of[row[0]], *row[1:]) for row in docs)  # FTS5 appends rowids in order fastest
+    for i in range(0, len(rows), 5000):
+        conn.executemany("INSERT INTO search_fts (rowid, title, short, terms, notes) VALUES (?,?,?,?,?)",
+                         rows[i:i + 5000])
     conn.execute("INSERT INTO search_fts (search_fts) VALUES ('optimize')")
     conn.executemany("INSERT INTO search_vocab VALUES (?, ?)", sorted(vocab.items()))
+    conn.execute("INSERT INTO search_order VALUES (?)", (order.tobytes(),))
     conn.execute("INSERT OR REPLACE INTO meta VALUES ('search_version', ?)", (SEARCH_VERSION,))
+
+
+def _rowids(conn: sqlite3.Connection, sizes: dict[int, tuple[int, int]]) -> dict[int, int]:
+    """Code id -> FTS rowid: each system's ids handed to its codes shortest descriptor first
+    (then shortest document), so a system's rowid range is the same as its id range. An
+    ICD-10-CM 7th-character code counts its descriptor without the extension (", sequela") and
+    sorts by it (A, the initial encounter, first), so a code's variants stay together."""
+    by_system: dict[str, list[tuple[int, int, int, int]]] = {}
+    for cid, system, code, title in conn.execute("SELECT id, system, code, title FROM codes"):
+        if cid not in sizes:
+            continue
+        size, doc = sizes[cid]
+        seventh = 0
+        if system == "icd10cm" and len(code) == 8 and code[-1].isalpha() and "," in title:
+            size = len(words(title.rsplit(",", 1)[0]))
+            seventh = _SEVENTH.get(code[-1], 2)
+        by_system.setdefault(system, []).append((size, seventh, doc, cid))
+    out: dict[int, int] = {}
+    for rows in by_system.values():
+        slots = sorted(r[-1] for r in rows)
+        for slot, row in zip(slots, sorted(rows), strict=True):
+            out[row[-1]] = slot
+    return out
+
+
+_SEVENTH = {"A": 0, "B": 1, "C": 1, "S": 3}  # others (D, G, K, P...): 2, later encounters
 
 
 def _documents(conn: sqlite3.Connection, short_titles: bool,

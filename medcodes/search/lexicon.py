@@ -4,10 +4,16 @@ An entry maps a phrase as users type it ("heart attack", "chf", "broken") to the
 code sets use ("myocardial infarction", "congestive heart failure", "fracture"). Query words
 are rewritten span by span, longest phrase first, and the user's own words always stay one
 of the alternatives, so an entry can add recall but never hide a literal match.
+
+The first code an entry expects is what the term means when nothing more is said, as the
+ICD-10-CM Alphabetic Index gives a default code for a main term ("Diabetes ... E11.9"): the
+ranking puts that family first (rank.rescore). A "term" entry is a code-set word that needs
+nothing but that default ("hypertension": I10, not "Other hypertension").
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
 from dataclasses import dataclass
 from importlib import resources
@@ -15,13 +21,14 @@ from importlib import resources
 from .query import words
 
 MAX_PHRASE = 5  # words in the longest entry worth looking for
+KINDS = ("abbr", "lay", "term", "word")
 
 
 @dataclass(frozen=True, slots=True)
 class Entry:
     term: tuple[str, ...]  # folded words
     means: tuple[tuple[str, ...], ...]  # alternatives, each a tuple of folded words
-    kind: str  # abbr, lay, word
+    kind: str  # abbr, lay, term (a code-set word and its default code), word
     expect: tuple[tuple[str, str], ...]  # (system, code or code prefix) a good answer starts with
     line: int
     prefer: tuple[str, ...] = ()  # systems whose codes this term usually means (a procedure: icd10pcs)
@@ -53,7 +60,7 @@ def parse_line(line: str, number: int) -> Entry | None:
     kind = cols[2].strip()
     expect = tuple(_expect(e, number) for e in cols[3].split("|") if e.strip()) if len(cols) > 3 else ()
     prefer = tuple(p.strip() for p in cols[4].split(",") if p.strip()) if len(cols) > 4 else ()
-    if not term or not means or kind not in ("abbr", "lay", "word"):
+    if not term or not means or kind not in KINDS:
         raise ValueError(f"lexicon.tsv:{number}: bad entry {text!r}")
     return Entry(term, means, kind, expect, number, prefer)
 
@@ -97,11 +104,17 @@ def completions(query_words: tuple[str, ...], limit: int = 3) -> list[Entry]:
     out: list[Entry] = []
     if not query_words or len(query_words[-1]) < 3:
         return out
+    terms = _terms_sorted()
     for n in range(min(MAX_PHRASE, len(query_words)), 0, -1):
         head, last = key(query_words[-n:-1]) if n > 1 else (), query_words[-1]
-        for term in _terms_sorted():
-            if len(term) == len(head) + 1 and term[:-1] == head and term[-1].startswith(last) and term[-1] != last:
+        # terms sort as tuples: those that start with head + last are one run from (*head, last)
+        i = bisect.bisect_left(terms, (*head, last))
+        while i < len(terms) and terms[i][:len(head)] == head and len(terms[i]) > len(head) \
+                and terms[i][len(head)].startswith(last):
+            term = terms[i]
+            if len(term) == len(head) + 1 and term[-1] != last:
                 out.append(_by_term()[term])
+            i += 1
         if out:
             break
     return out[:limit]
@@ -143,6 +156,14 @@ def _greedy(query_words: tuple[str, ...]) -> list[Group]:
             out.append(Group(((query_words[i],),), (query_words[i],)))
             i += 1
     return out
+
+
+def corrected(typed: tuple[str, ...], fixes: list[str]) -> Group:
+    """The group for a misspelt word: what was typed, its corrections, and when the best correction
+    is a lexicon term, that term's meaning ("diabetis" -> diabetes and what diabetes means)."""
+    entry = _by_term().get(key((fixes[0],)))
+    alts = (typed, *((f,) for f in fixes), *(entry.means if entry is not None else ()))
+    return Group(tuple(dict.fromkeys(alts)), typed, entry)
 
 
 def known_terms() -> frozenset[tuple[str, ...]]:

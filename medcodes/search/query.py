@@ -17,6 +17,7 @@ from ..errors import BadRequest
 
 MAX_CHARS = 512  # a longer query is cut here: no code list or sentence needs more
 MAX_TOKENS = 24  # words and codes kept from the query, in order
+MAX_RANGES = 8  # each range is a count and a page of codes; more is not a question anyone asks
 
 _FILTER = re.compile(r"(?<!\S)(system|billable)\s*:\s*(\S*)", re.IGNORECASE)
 # Two code-shaped ends joined by a hyphen or an en dash: "E08-E13", "M25.50 - M25.579".
@@ -24,7 +25,7 @@ _RANGE = re.compile(r"(?<![\w.])([A-Za-z0-9]{1,7}(?:\.[A-Za-z0-9]{0,4})?)\s*[-\u
                     r"([A-Za-z0-9]{1,7}(?:\.[A-Za-z0-9]{0,4})?)(?![\w.])")
 _CODE = re.compile(r"[A-Za-z0-9]{1,7}(?:\.[A-Za-z0-9]{0,4})?")
 _WORD = re.compile(r"[^\W_]+")
-_POSSESSIVE = re.compile(r"(?<=\w)['\u2019]s\b")
+POSSESSIVE = re.compile(r"(?<=\w)['\u2019]s\b")
 _TRUE = {"yes", "y", "true", "1", "on"}
 _FALSE = {"no", "n", "false", "0", "off"}
 
@@ -42,6 +43,7 @@ class Range:
     first: str  # compact
     last: str  # compact
     raw: str
+    systems: tuple[str, ...] = ()  # the systems in which both ends are code-shaped
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +78,7 @@ def fold(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """The word tokens of `text`, folded: letters and digits only ("athlete's" -> "athlete")."""
-    return _WORD.findall(_POSSESSIVE.sub("", fold(text)))
+    return _WORD.findall(POSSESSIVE.sub("", fold(text)))
 
 
 def parse(text: str) -> Query:
@@ -90,20 +92,25 @@ def parse(text: str) -> Query:
     codes: list[CodeTerm] = []
     out_words: list[str] = []
     all_words: list[str] = []
+    seen: set[str] = set()
     for token in re.split(r"[\s,;]+", rest):
         token = token.strip("()[]{}<>\"'`")
         if _is_code_like(token):
-            codes.append(CodeTerm(token.upper(), systems.compact(token)))
-            all_words.append(systems.compact(token).lower())
+            c = systems.compact(token)
+            if c not in seen:  # "E11.9 e119 E11.9" is one code
+                seen.add(c)
+                codes.append(CodeTerm(token.upper(), c))
+            all_words.append(c.lower())
         else:
             out_words.extend(words(token))
             all_words.extend(words(token))
     n = len(out_words) + len(codes) + len(ranges)
-    if n > MAX_TOKENS:
+    if n > MAX_TOKENS or len(ranges) > MAX_RANGES:
         truncated = True
         out_words = out_words[:MAX_TOKENS]
         codes = codes[:MAX_TOKENS]
         all_words = all_words[:MAX_TOKENS]
+        ranges = ranges[:MAX_RANGES]
     return Query(text=text.strip(), words=tuple(out_words), codes=tuple(codes), ranges=tuple(ranges),
                  systems=tuple(wanted), billable=billable, partial=bool(text) and not text[-1].isspace(),
                  truncated=truncated, all_words=tuple(all_words))
@@ -148,17 +155,44 @@ def parse_bool(value: str) -> bool:
 
 
 def _ranges(text: str) -> tuple[str, list[Range]]:
-    found: list[Range] = []
+    found: dict[tuple[str, str], Range] = {}
 
     def keep(m: re.Match[str]) -> str:
-        a, b = systems.compact(m.group(1)), systems.compact(m.group(2))
-        if min(len(a), len(b)) >= 3 and _is_code_like(a) and _is_code_like(b) and a[0].isdigit() == b[0].isdigit() \
-                and a != b:
-            found.append(Range(a, b, f"{m.group(1).upper()}-{m.group(2).upper()}"))
-            return " "
-        return m.group(0)
+        a, b = (_range_end(m.group(i)) for i in (1, 2))
+        shaped = range_systems(m.group(1), m.group(2))
+        if not shaped:  # "a-z", "covid-19", "t2-t4": not two codes of one system
+            return m.group(0)
+        if (a, b) not in found:  # a range typed 50 times is one range
+            found[(a, b)] = Range(a, b, f"{m.group(1).upper()}-{m.group(2).upper()}", shaped)
+        return " "
 
-    return _RANGE.sub(keep, text), found
+    return _RANGE.sub(keep, text), list(found.values())
+
+
+def _range_end(typed: str) -> str:
+    c = systems.compact(typed)
+    return c.zfill(3) if c.isdigit() and len(c) < 3 else c  # MS-DRGs are written "1" as well as "001"
+
+
+def range_systems(first: str, last: str) -> tuple[str, ...]:
+    """The systems in which both typed ends have the shape of one of its codes: "E08-E13" ICD-10-CM,
+    "001-999" ICD-9-CM and MS-DRG, "A0021-A0999" HCPCS and ICD-10-CM (the searcher keeps the
+    system whose codes they are). Ends are at least three characters, except a DRG number up to a
+    three-digit one ("1-999"; "stage 3-4" is words)."""
+    if max(len(first), len(last)) < 3:
+        return ()
+    return tuple(s for s in systems.SYSTEMS if _fits(s, first) and _fits(s, last))
+
+
+def _fits(system: str, typed: str) -> bool:
+    c = _range_end(typed) if system == "msdrg" else systems.compact(typed)
+    info = systems.SYSTEMS[system]
+    if len(c) < 3 or not info.pattern.fullmatch(c):
+        return False
+    if "." in typed:  # the dot where this system writes it: "00.1" is ICD-9 Vol. 3, "250.0" ICD-9-CM
+        return info.dotted(c) == typed.strip().upper()
+    # Undotted digits are ICD-9-CM diagnoses or DRGs; ICD-9 procedures are written with their dot.
+    return system != "icd9pcs"
 
 
 def _is_code_like(token: str) -> bool:

@@ -14,21 +14,33 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from html import escape
+from typing import NamedTuple
 
 from .lexicon import STOPWORDS as lexicon_stopwords
 from .lexicon import Group
-from .query import fold
+from .query import POSSESSIVE, fold
 
 # bm25() weights, in indexer.COLUMNS order: title, short, terms, notes.
 WEIGHTS = (10.0, 4.0, 6.0, 1.5)
 STOPWORDS = lexicon_stopwords
 # Qualifiers that make a descriptor no more specific than the query.
-GENERIC = frozenset("unspecified without complication complications other nos specified not elsewhere classified"
-                    " mellitus site part type right left bilateral approach open percutaneous external via"
+GENERIC = frozenset("unspecified without complication complications nos not elsewhere classified"
+                    " mellitus site part right left bilateral approach open percutaneous external via"
                     " natural artificial opening initial subsequent encounter sequela closed routine healing"
                     " delayed care level essential".split())
+# "Other (specified) ...": a residual category for kinds named nowhere else, not the general code.
+RESIDUAL = frozenset({"other", "specified"})
+# The code of a family for when nothing more is said ("Acute myocardial infarction, unspecified").
+PLAIN = frozenset({"unspecified", "nos"})
+# Words whose value follows ("Type 2 diabetes mellitus"): never the head of a descriptor.
+_SCALES = frozenset({"type", "stage", "grade", "degree", "class"})
 GROUPING_KINDS = frozenset({"chapter", "block", "section", "body_system", "mdc"})
 LEGACY_SYSTEMS = frozenset({"icd9cm", "icd9pcs"})
+# Payment groups, not what a disease or procedure word names: after the codes, unless asked for.
+GROUPER_SYSTEMS = frozenset({"msdrg"})
+# ICD-10-CM 7th characters: the initial encounter first, then later encounters, the sequela last.
+SEVENTH = {"A": 0.02, "B": 0.03, "C": 0.03, "S": 0.06}
+SEVENTH_OTHER = 0.05
 _TOKEN = re.compile(r"[^\W_]+")
 
 
@@ -86,18 +98,72 @@ def word_match(q: str, t: str, prefix: bool = False) -> bool:
 _PARENS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 
 
-_TAIL = re.compile(r",| with ")
+_WITH = re.compile(r"\bwith ([^,]*)")
+_WITHOUT = re.compile(r"\bwithout ([^,]*?)(?= with |,|$)")
 
 
-@functools.lru_cache(maxsize=50_000)
-def title_tokens(text: str) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
-    """All words of a descriptor; the words in parentheses (ICD's nonessential modifiers:
-    "Essential (primary) hypertension"), which never count against a code; and the words of
-    its core, before the first comma or "with" ("Fusion of Cervical Vertebral Joint")."""
-    folded = fold(text)
-    optional = frozenset(w for part in _PARENS.findall(folded) for w in _TOKEN.findall(part))
-    core = frozenset(_TOKEN.findall(_TAIL.split(folded, maxsplit=1)[0]))
-    return frozenset(_TOKEN.findall(folded)), optional, core
+class Parts(NamedTuple):
+    """What the re-scoring reads in a descriptor: its distinct words, each with what it costs
+    when the query did not ask for it, and whether it is in the head (before the last comma,
+    so not a 7th character's ", sequela"). Plain tuples of strings and numbers: cached for
+    tens of thousands of descriptors, they give the garbage collector nothing to scan."""
+
+    words: tuple[str, ...]
+    kinds: tuple[int, ...]  # _FREE, _EXTRA, _GENERIC or _RESIDUAL
+    weights: tuple[float, ...]  # of an _EXTRA word: 1 in the core, 0.6 after it
+    in_head: tuple[bool, ...]
+    head: str  # the first word that says something: "Fracture" of "Unspecified fracture of ..."
+    plain: bool  # says "unspecified" (or NOS) of the thing itself, not of what a "with" clause adds
+
+
+_FREE, _EXTRA, _GENERIC, _RESIDUAL = 0, 1, 2, 3  # Parts.kinds
+
+
+@functools.lru_cache(maxsize=100_000)
+def title_parts(text: str) -> Parts:
+    folded = _unpossess(fold(text))  # "Parkinson's disease": parkinson, disease (as query words are)
+    words = _TOKEN.findall(folded)
+    bag = frozenset(words)
+    none: frozenset[str] = frozenset()
+    # the regular expressions only where their clause can be (most descriptors have none)
+    optional = frozenset(_TOKEN.findall(" ".join(_PARENS.findall(folded)))) if "(" in folded or "[" in folded \
+        else none
+    has_with = " with " in folded
+    head_part, _, _ = folded.partition(",")
+    # the core: before the first comma or "with" ("Fusion of Cervical Vertebral Joint")
+    core = frozenset(_TOKEN.findall(head_part.split(" with ", 1)[0])) if has_with or "," in folded else bag
+    qualifiers = absent = none  # words only in "with ..." clauses; only in "without ..." clauses
+    if has_with:
+        qualifiers = frozenset(_TOKEN.findall(" ".join(_WITH.findall(folded)))) - \
+            frozenset(_TOKEN.findall(_WITH.sub(" ", folded)))
+    if "without " in folded:
+        absent = frozenset(_TOKEN.findall(" ".join(_WITHOUT.findall(folded)))) - \
+            frozenset(_TOKEN.findall(_WITHOUT.sub(" ", folded)))
+    head_words = frozenset(_TOKEN.findall(folded.rsplit(",", 1)[0])) if "," in folded else bag
+    head = next((t for t in words if t not in _CLASS and t not in optional and not t.isdigit()), "")
+    # "Acute myocardial infarction, unspecified" is the plain code; "... with neuropathy, unspecified" is not
+    plain = bool(PLAIN & core) or (not has_with and bool(PLAIN & bag))
+    distinct = tuple(dict.fromkeys(words))
+    kinds: list[int] = []
+    weights: list[float] = []
+    for t in distinct:
+        kind = _CLASS.get(t, _EXTRA)
+        weight = 1.0 if t in core else 0.6
+        if kind == _SCALE:
+            kind = _EXTRA
+        if kind == _EXTRA and (t in optional or t in absent or t.isdigit()):
+            kind = _GENERIC
+        if kind == _GENERIC and t in qualifiers and t not in absent:
+            kind, weight = _EXTRA, 0.6  # "with unspecified complications" is a specialisation all the same
+        kinds.append(kind)
+        weights.append(weight)
+    return Parts(distinct, tuple(kinds), tuple(weights), tuple(t in head_words for t in distinct), head, plain)
+
+
+# What a word is wherever it appears; _SCALE words are never the head ("Type 2 ...") but cost like others.
+_SCALE = 4
+_CLASS = {**{w: _SCALE for w in _SCALES}, **{w: _GENERIC for w in GENERIC}, **{w: _RESIDUAL for w in RESIDUAL},
+          **{w: _FREE for w in STOPWORDS}}
 
 
 def _matching(w: str, ordered: list[str], prefix: bool) -> set[str]:
@@ -114,14 +180,18 @@ def _matching(w: str, ordered: list[str], prefix: bool) -> set[str]:
 
 
 def tokens(text: str) -> list[str]:
-    return _TOKEN.findall(fold(text))
+    return _TOKEN.findall(_unpossess(fold(text)))
+
+
+def _unpossess(folded: str) -> str:
+    return POSSESSIVE.sub("", folded) if "'" in folded or "\u2019" in folded else folded
 
 
 def covers(alt: Sequence[str], tokens: Sequence[str], prefix: bool = False) -> bool:
     return all(any(word_match(w, t, prefix) for t in tokens) for w in content(alt))
 
 
-@dataclass
+@dataclass(slots=True)
 class Candidate:
     id: int
     system: str
@@ -133,82 +203,162 @@ class Candidate:
     bm25: float  # the FTS5 score, larger is better
     score: float = 0.0
     semantic: float | None = None
+    coverage: float = 0.0  # the share of the query's groups the descriptor says
 
 
-def rescore(cands: list[Candidate], groups: Sequence[Group], prefix_last: bool) -> None:
+def rescore(cands: list[Candidate], groups: Sequence[Group], prefix_last: bool,
+            asked: frozenset[str] = frozenset()) -> None:
     """Score each candidate in place from its BM25 score and what its descriptor covers.
 
     Coverage (does the descriptor itself say everything asked?) dominates; descriptors that
     add other specific words ("... with diabetic cataract") lose a little per word, so the
     general code comes before its specialisations; qualifiers such as "unspecified" or
-    "without complications" add nothing and cost nothing.
+    "without complications" cost nothing, and the unspecified code of a family comes before
+    the residual "other" one. `asked`: systems the user named, exempt from the penalties of
+    old and grouper systems.
     """
     if not cands:
         return
     top = max(c.bm25 for c in cands) or 1.0
-    parsed = [title_tokens(c.title) for c in cands]
-    heads = [_head(c.title) for c in cands]
-    titles = [p[0] for p in parsed]
-    vocab = set().union(*titles)
+    parsed = [title_parts(c.title) for c in cands]
+    ordered = sorted({t for p in parsed for t in p.words})
     last = len(groups) - 1
-    alts = [(i == last and prefix_last, content(alt)) for i, g in enumerate(groups) for alt in g.alternatives]
-    ordered = sorted(vocab)
-    hits: dict[tuple[bool, str], set[str]] = {}
-    for prefix, ws in alts:
-        for w in ws:
-            if (prefix, w) not in hits:
-                hits[(prefix, w)] = _matching(w, ordered, prefix)
-    matched = set().union(*hits.values()) if hits else set()
-    preferred = {s for g in groups if g.entry is not None for s in g.entry.prefer}
-    for c, toks, (_, optional, core), head in zip(cands, titles, parsed, heads, strict=True):
+    # every distinct query word is a bit; each title word knows the bits it satisfies
+    keys: dict[tuple[bool, str], int] = {}
+    alts: list[list[tuple[int, int]]] = []  # per group: (words, bit mask) of each alternative
+    for i, g in enumerate(groups):
+        prefix = i == last and prefix_last
+        alts.append([(len(ws), sum(1 << keys.setdefault((prefix, w), len(keys)) for w in set(ws)))
+                     for ws in (content(alt) for alt in g.alternatives)])
+    satisfies: dict[str, int] = {}
+    for (prefix, w), k in keys.items():
+        for t in _matching(w, ordered, prefix):
+            satisfies[t] = satisfies.get(t, 0) | 1 << k
+    matched = frozenset(satisfies)
+    shortest = [min(n for n, _ in g) for g in alts]
+    preferred = {s for g in groups if g.entry is not None for s in g.entry.prefer} | asked
+    defaults = _defaults(groups)
+    by_system = {s: _system_bonus(s, preferred, asked) for s in {c.system for c in cands}}
+    for c, p in zip(cands, parsed, strict=True):
+        present = 0
+        for t in p.words:
+            if t in matched:
+                present |= satisfies[t]
         covered = 0
-        for i, g in enumerate(groups):
-            prefix = i == last and prefix_last
-            if any(all(hits[(prefix, w)] & toks for w in content(alt)) for alt in g.alternatives):
+        longer = 0
+        for gi, g in enumerate(alts):
+            best = -1
+            for n, bits in g:
+                if n > best and bits & present == bits:
+                    best = n
+            if best >= 0:
                 covered += 1
-        coverage = covered / len(groups) if groups else 0.0
-        rest = toks - matched - STOPWORDS
-        generic = sum(1 for t in rest if t in GENERIC or t in optional or t.isdigit())
-        specific = [t for t in rest if not (t in GENERIC or t in optional or t.isdigit())]
-        extra = sum(1 for t in specific if t in core) + 0.6 * sum(1 for t in specific if t not in core)
+                longer += best - shortest[gi]
+        c.coverage = coverage = covered / len(groups) if groups else 0.0
+        seventh = c.system == "icd10cm" and len(c.code) == 8 and c.code[-1].isalpha()
+        extra = generic = residual = 0.0
+        for t, kind, weight, in_head in zip(p.words, p.kinds, p.weights, p.in_head, strict=True):
+            if kind == _FREE or t in matched or (seventh and not in_head):
+                continue
+            if kind == _EXTRA:
+                extra += weight
+            elif kind == _GENERIC:
+                generic += 1
+            else:
+                residual += 1
         c.score = (0.15 * (max(c.bm25, 0.0) / top) ** 0.5 + 0.5 * coverage
-                   - 0.05 * min(extra, 10) - 0.01 * min(generic, 5)
+                   - 0.05 * min(extra, 10) - 0.01 * min(generic, 5) - 0.02 * min(residual, 2)
+                   + (0.03 if p.plain else 0.0)
+                   + 0.015 * min(longer, 4)  # the lexicon's fuller meaning ("... synthetic substitute")
+                   + (_default_bonus(c, defaults) if defaults else 0.0)
                    + (0.03 if c.billable else 0.0)
                    # the descriptor's head word ("Fusion of ...", "Fracture of ...") is what was asked
-                   + (0.04 if head in matched else 0.0)
-                   + (0.12 if c.system in preferred else 0.0)
+                   + (0.04 if p.head in matched else 0.0)
+                   + by_system[c.system]
                    - (0.05 if c.kind in GROUPING_KINDS else 0.0)
-                   - (0.10 if c.system in LEGACY_SYSTEMS else 0.0)
-                   # a 7th-character variant (".., sequela") after the code it extends
-                   - (0.04 if c.system == "icd10cm" and len(c.code) == 8 else 0.0)
+                   - (SEVENTH.get(c.code[-1], SEVENTH_OTHER) if seventh else 0.0)
                    - (0.40 if c.deleted else 0.0))
 
 
-def _head(title: str) -> str:
-    for t in _TOKEN.findall(fold(title)):
-        if t not in STOPWORDS and t not in GENERIC:
-            return t
-    return ""
+def _system_bonus(system: str, preferred: set[str] | frozenset[str], asked: frozenset[str]) -> float:
+    return ((0.12 if system in preferred else 0.0)
+            # ICD-9, retired since 2015: after any current code that says what was asked
+            - (0.20 if system in LEGACY_SYSTEMS and system not in asked else 0.0)
+            - (0.10 if system in GROUPER_SYSTEMS and system not in asked else 0.0))
+
+
+def _defaults(groups: Sequence[Group]) -> list[tuple[str, str, float]]:
+    """(system, compact code prefix, bonus) from the lexicon entries the query used: the first
+    code an entry expects is what the term means when nothing more is said ("heart attack":
+    I21, acute MI), the others are also good answers."""
+    out = []
+    for g in groups:
+        if g.entry is not None:
+            for i, (system, code) in enumerate(g.entry.expect):
+                out.append((system, code.replace(".", "").upper(), 0.08 if i == 0 else 0.03))
+    return out
+
+
+def _default_bonus(c: Candidate, defaults: list[tuple[str, str, float]]) -> float:
+    if not defaults or "-" in c.code:  # the block "J09-J18" is not in the family J09
+        return 0.0
+    compact = c.code.replace(".", "").upper()
+    return max((b for s, code, b in defaults if s == c.system and compact.startswith(code)), default=0.0)
 
 
 def highlight(text: str, query_words: Iterable[str], prefix: bool = False) -> str:
     """`text` HTML-escaped, with each word that matches a query word wrapped in <mark>."""
-    qs = [w for w in query_words if w not in STOPWORDS]
-    out: list[str] = []
-    last = 0
-    for m in _TOKEN.finditer(text):
-        t = fold(m.group(0))
-        if any(word_match(q, t, prefix) for q in qs):
-            out += [escape(text[last:m.start()]), "<mark>", escape(m.group(0)), "</mark>"]
-            last = m.end()
-    out.append(escape(text[last:]))
-    return "".join(out)
+    return Highlighter(query_words, prefix)(text)
 
 
-def coverage_of(text: str, groups: Sequence[Group], prefix_last: bool = False) -> float:
-    tokens = _TOKEN.findall(fold(text))
-    if not groups:
-        return 0.0
-    hit = sum(1 for i, g in enumerate(groups)
-              if any(covers(alt, tokens, prefix_last and i == len(groups) - 1) for alt in g.alternatives))
-    return hit / len(groups)
+class Highlighter:
+    """`highlight` for many texts of one query: each text word is compared once."""
+
+    def __init__(self, query_words: Iterable[str], prefix: bool = False) -> None:
+        self.qs = tuple(dict.fromkeys(w for w in query_words if w not in STOPWORDS))
+        self.prefix = prefix
+        self._seen: dict[str, bool] = {}
+
+    def __call__(self, text: str) -> str:
+        out: list[str] = []
+        last = 0
+        for m in _TOKEN.finditer(text):
+            t = fold(m.group(0))
+            hit = self._seen.get(t)
+            if hit is None:
+                hit = self._seen[t] = any(word_match(q, t, self.prefix) for q in self.qs)
+            if hit:
+                out += [escape(text[last:m.start()]), "<mark>", escape(m.group(0)), "</mark>"]
+                last = m.end()
+        out.append(escape(text[last:]))
+        return "".join(out)
+
+
+class Coverage:
+    """The share of the query's groups a text says, for many texts of one query: each pair of
+    query word and text word is compared once."""
+
+    def __init__(self, groups: Sequence[Group], prefix_last: bool = False) -> None:
+        last = len(groups) - 1
+        self.groups = [[(i == last and prefix_last, content(alt)) for alt in g.alternatives]
+                       for i, g in enumerate(groups)]
+        self._seen: dict[tuple[str, str, bool], bool] = {}
+
+    def __call__(self, text: str) -> float:
+        if not self.groups:
+            return 0.0
+        toks = frozenset(tokens(text))
+        hit = sum(1 for g in self.groups if any(all(self._has(w, toks, p) for w in ws) for p, ws in g))
+        return hit / len(self.groups)
+
+    def _has(self, w: str, toks: frozenset[str], prefix: bool) -> bool:
+        if w in toks:
+            return True
+        for t in toks:
+            key = (w, t, prefix)
+            found = self._seen.get(key)
+            if found is None:
+                found = self._seen[key] = word_match(w, t, prefix)
+            if found:
+                return True
+        return False

@@ -18,7 +18,8 @@ from .. import systems as systems_mod
 from ..errors import BadRequest
 from ..index import Catalog
 from . import lexicon, rank
-from .engine import Engine, Lexical, fetch_rows, note_terms
+from .asof import AsOf
+from .engine import Engine, Filter, Lexical, fetch_rows, note_terms
 from .query import CodeTerm, Query, parse, system_id
 
 _SINGLE_CODE = re.compile(r"[A-Za-z0-9]{2,7}")
@@ -35,98 +36,138 @@ class Plan:
     facets: dict[str, int] = field(default_factory=dict)
     total: int = 0
 
-    def add(self, ids: Iterable[int], how: str, term: str, engine: Engine,
+    def add(self, ids: Iterable[int] | np.ndarray, how: str, term: str, engine: Engine,
             scores: dict[int, float] | None = None, keep: int | None = None) -> None:
         """Append ids not already listed. Past `keep` of them, ids are only counted (a family of
         thousands of codes needs its count and facets, not thousands of entries)."""
-        new = [i for i in ids if i not in self.why]
-        if keep is not None and len(new) > keep:
-            counted = np.array(new[keep:], dtype=np.int64)
-            self.total += len(counted)
-            for sid, n in enumerate(np.bincount(engine.system[counted].astype(np.int64) + 1)[1:]):
-                if n:
-                    self.facets[_SYSTEMS[sid]] = self.facets.get(_SYSTEMS[sid], 0) + int(n)
-            new = new[:keep]
+        if isinstance(ids, np.ndarray) and len(ids) > 256:  # a family or range: numpy, not a Python loop
+            arr = ids[~np.isin(ids, np.fromiter(self.why, dtype=np.int64, count=len(self.why)))] if self.why else ids
+            _, first = np.unique(arr, return_index=True)
+            if len(first) != len(arr):
+                arr = arr[np.sort(first)]
+            if keep is not None and len(arr) > keep:
+                self._count(arr[keep:], engine)
+                arr = arr[:keep]
+            new = [int(i) for i in arr]
+        else:
+            new = list(dict.fromkeys(int(i) for i in ids if int(i) not in self.why))
+            if keep is not None and len(new) > keep:
+                self._count(np.array(new[keep:], dtype=np.int64), engine)
+                new = new[:keep]
+        if not new:
+            return
         for i in new:
             self.why[i] = (how, term)
             self.score[i] = round(scores.get(i, 0.0), 4) if scores is not None else 1.0
-            system = engine.system[i]
-            if system >= 0:
-                name = _SYSTEMS[system]
-                self.facets[name] = self.facets.get(name, 0) + 1
+        self._count(np.array(new, dtype=np.int64), engine)
         self.ids += new
-        self.total += len(new)
+
+    def _count(self, ids: np.ndarray, engine: Engine) -> None:
+        self.total += len(ids)
+        for sid, n in enumerate(np.bincount(engine.system[ids].astype(np.int64) + 1)[1:]):
+            if n:
+                self.facets[_SYSTEMS[sid]] = self.facets.get(_SYSTEMS[sid], 0) + int(n)
 
 
 _SYSTEMS = tuple(systems_mod.SYSTEMS)
+# Words that ask for MS-DRGs ("diabetes drg"): they name the system, they are not searched for.
+_GROUPER_WORDS = frozenset({"drg", "drgs", "msdrg", "msdrgs"})
 
 
 def run_search(catalog: Catalog, engine: Engine, q: str, systems: Any, billable: bool | None,
-               limit: int, offset: int) -> dict[str, Any]:
+               limit: int, offset: int, as_of: str | None = None) -> dict[str, Any]:
     query = parse(q)
     wanted = _wanted(systems, query)
     if billable is not None and not isinstance(billable, bool):
         raise BadRequest("billable must be true, false or None")
-    bill = billable if billable is not None else query.billable
     conn = engine.tune(catalog.conn)
+    when = engine.as_of(conn, as_of) if as_of else None
+    flt = Filter(wanted, billable if billable is not None else query.billable, when)
     plan = Plan()
-    did_you_mean: str | None = None
-    missed: list[CodeTerm] = []
-    for ct in query.codes:
-        if lexicon.key((ct.compact.lower(),)) in lexicon.known_terms():  # "dm2" is a word here
-            missed.append(ct)
-            continue
-        rows = _keep_rows(engine.exact(conn, ct.compact), engine, wanted, bill)
-        plan.add((r[0] for r in rows), "code", ct.raw, engine)
-        if not rows and not engine.has_family(conn, ct):
-            missed.append(ct)
-    range_words: list[str] = []
-    for r in query.ranges:
-        exact = _keep_rows(engine.exact(conn, systems_mod.compact(r.raw)), engine, wanted, bill)
-        plan.add((x[0] for x in exact), "code", r.raw, engine)
-        found = engine.code_range(conn, r, wanted, bill)
-        plan.add(found, "range", r.raw, engine, keep=offset + limit)
-        if not exact and not found:
-            range_words += [r.first.lower(), r.last.lower()]
-    if not query.codes and not query.ranges and len(query.words) == 1 and _SINGLE_CODE.fullmatch(query.words[0]):
-        rows = _keep_rows(engine.exact(conn, query.words[0].upper()), engine, wanted, bill)
-        plan.add((r[0] for r in rows), "code", query.words[0].upper(), engine)
-    families = {ct: engine.family(conn, ct, wanted, bill) for ct in query.codes if ct not in missed}
-    words = _words_to_search(query, missed) + tuple(range_words)
-    scope: set[int] = set()
-    if query.words:  # codes and words: the words are looked for inside the codes' families first
-        scope = {i for ids in families.values() for i in ids}
-        for r in query.ranges:
-            scope.update(engine.code_range(conn, r, wanted, bill))
-    else:  # codes only: list the families in code order
-        for ct, ids in families.items():
-            plan.add(ids, "family", ct.raw, engine, keep=offset + limit)
+    found = _codes(conn, engine, query, flt, plan, offset + limit)
+    words, asked = _grouper(_words_to_search(query, found.missed) + tuple(found.range_words), wanted)
     lex = Lexical()
     if words:
-        # a finished word is not also a prefix: "eye" should not rank "eyelid" alike
-        partial = query.partial and (not engine.vocab.known(words[-1]) or bool(lexicon.completions(words)))
-        lex = Lexical()
-        if scope and query.words:  # "E11 kidney": words within the code's family, when any match
-            lex = engine.lexical(conn, words, partial, wanted, bill, scope=np.fromiter(scope, dtype=np.int64))
+        partial = query.partial and (engine.vocab.unfinished(words[-1]) or bool(lexicon.completions(words)))
+        inside = [*found.families.values(), *found.in_ranges] if query.words else []
+        if any(len(ids) for ids in inside):  # "E11 kidney": words within the code's family, when any match
+            scope = np.unique(np.concatenate(inside))
+            lex = engine.lexical(conn, words, partial, Filter(flt.wanted, flt.billable, when, scope), asked=asked)
         if not lex.hits:
-            lex = engine.lexical(conn, words, partial, wanted, bill)
-        _add_lexical(plan, lex, engine, conn, query, wanted, bill, limit + offset - len(plan.ids))
-    if missed and not plan.ids:
-        did_you_mean = engine.nearest_code(conn, missed[0].compact)
+            lex = engine.lexical(conn, words, partial, flt, asked=asked)
+        _add_lexical(plan, lex, engine, conn, query, flt, limit + offset - len(plan.ids))
+    plan.add(found.named, "code", query.words[0].upper() if found.named else "", engine)  # after the words
+    did_you_mean = engine.nearest_code(conn, found.missed[0].compact) if found.missed and not plan.ids else None
     if lex.corrected:
         did_you_mean = _corrected_text(query, lex.corrected)
     elif words and not plan.ids:
-        did_you_mean = _respell(engine, conn, words, query, wanted, bill) or did_you_mean
-    page = plan.ids[offset:offset + limit]
+        did_you_mean = _respell(engine, conn, words, flt) or did_you_mean
+    parsed = {**query.as_dict(), "systems": list(wanted), "billable": flt.billable, "relaxed": lex.relaxed,
+              "corrected": lex.corrected, "semantic": plan.semantic}
+    if when is not None:
+        parsed["as_of"] = {"date": when.date, "releases": when.releases}
     return {
         "query": q if isinstance(q, str) else "",
         "total": plan.total,
         "facets": dict(sorted(plan.facets.items(), key=lambda kv: (-kv[1], kv[0]))),
-        "results": _format(conn, page, plan, lex, query),
+        "results": _format(conn, plan.ids[offset:offset + limit], plan, lex, query, engine, when),
         "did_you_mean": did_you_mean,
-        "parsed": {**query.as_dict(), "systems": list(wanted), "billable": bill, "relaxed": lex.relaxed,
-                   "corrected": lex.corrected, "semantic": plan.semantic},
+        "parsed": parsed,
     }
+
+
+@dataclass
+class _Found:
+    """What the codes, code prefixes and ranges of a query found."""
+
+    missed: list[CodeTerm] = field(default_factory=list)  # code-shaped tokens that are words after all
+    families: dict[CodeTerm, np.ndarray] = field(default_factory=dict)
+    in_ranges: list[np.ndarray] = field(default_factory=list)
+    range_words: list[str] = field(default_factory=list)  # ends of a range that holds no code
+    named: list[int] = field(default_factory=list)  # a lexicon word that is also a code ("DM"): after the words
+
+
+def _codes(conn: Any, engine: Engine, query: Query, flt: Filter, plan: Plan, keep: int) -> _Found:
+    """Exact codes first, then ranges in code order; families are listed when there are no words."""
+    out = _Found()
+    for ct in query.codes:
+        # "dm2" is a word here; "x3" in "cabg x3" is a count, not the chapter-sized prefix X3
+        if lexicon.key((ct.compact.lower(),)) in lexicon.known_terms() or (len(ct.compact) < 3 and query.words):
+            out.missed.append(ct)
+            continue
+        rows = engine.exact(conn, ct.compact, flt)
+        plan.add((r[0] for r in rows), "code", ct.raw, engine)
+        if not rows and not engine.has_family(conn, ct):
+            out.missed.append(ct)
+    for r in query.ranges:
+        block = engine.exact(conn, systems_mod.compact(r.raw), flt)  # the block "E08-E13" itself
+        plan.add((x[0] for x in block), "code", r.raw, engine)
+        ids = engine.code_range(conn, r, flt, tuple(x[1] for x in block))
+        out.in_ranges.append(ids)
+        plan.add(ids, "range", r.raw, engine, keep=keep)
+        if not block and not len(ids):
+            out.range_words += [r.first.lower(), r.last.lower()]
+    if not query.codes and not query.ranges and len(query.words) == 1 and _SINGLE_CODE.fullmatch(query.words[0]):
+        named = [r[0] for r in engine.exact(conn, query.words[0].upper(), flt)]  # "LT" (a modifier)
+        if lexicon.key(query.words) in lexicon.known_terms():  # "dm" is diabetes first
+            out.named = named
+        else:
+            plan.add(named, "code", query.words[0].upper(), engine)
+    out.families = {ct: engine.family(conn, ct, flt) for ct in query.codes if ct not in out.missed}
+    if not query.words:  # codes only: list the families in code order
+        for ct, ids in out.families.items():
+            plan.add(ids, "family", ct.raw, engine, keep=keep)
+    return out
+
+
+def _grouper(words: tuple[str, ...], wanted: tuple[str, ...]) -> tuple[tuple[str, ...], frozenset[str]]:
+    """The words to search and the systems the query names: "diabetes drg" is diabetes, DRGs first."""
+    asked = frozenset(wanted)
+    named = [i for i, w in enumerate(words) if w in _GROUPER_WORDS]
+    if not named or len(named) == len(words):
+        return words, asked
+    drop = set(named) | {i - 1 for i in named if i > 0 and words[i - 1] == "ms"}  # "MS-DRG"
+    return tuple(w for i, w in enumerate(words) if i not in drop), asked | {"msdrg"}
 
 
 def _wanted(systems: Any, query: Query) -> tuple[str, ...]:
@@ -144,12 +185,6 @@ def _wanted(systems: Any, query: Query) -> tuple[str, ...]:
     return tuple(dict.fromkeys([*out, *query.systems]))
 
 
-def _keep_rows(rows: list[tuple[Any, ...]], engine: Engine, wanted: tuple[str, ...],
-               bill: bool | None) -> list[tuple[Any, ...]]:
-    return [r for r in rows if (not wanted or r[1] in wanted)
-            and (bill is None or engine.billable[r[0]] == (1 if bill else 0))]
-
-
 def _words_to_search(query: Query, missed: list[CodeTerm]) -> tuple[str, ...]:
     """The query's words, with code candidates that matched no code put back as words ("b12")."""
     if not missed:
@@ -158,17 +193,17 @@ def _words_to_search(query: Query, missed: list[CodeTerm]) -> tuple[str, ...]:
     return tuple(w for w in query.all_words if w in missed_words or w in query.words)
 
 
-def _add_lexical(plan: Plan, lex: Lexical, engine: Engine, conn: Any, query: Query, wanted: tuple[str, ...],
-                 bill: bool | None, need: int) -> None:
+def _add_lexical(plan: Plan, lex: Lexical, engine: Engine, conn: Any, query: Query, flt: Filter,
+                 need: int) -> None:
     scores = {c.id: c.score for c in lex.hits}
     ordered = [c.id for c in lex.hits]
-    fused = engine.fuse(conn, query, lex, wanted, bill)
+    fused = engine.fuse(conn, query, lex, flt)
     if fused is not None:
         ordered, scores, semantic_only = fused
         plan.semantic = True
     else:
         semantic_only = set()
-    rest = engine.more(conn, lex, wanted, bill, need + len(ordered)) if len(ordered) < need else []
+    rest = engine.more(conn, lex, flt, need + len(ordered)) if len(ordered) < need else []
     before = plan.total
     plan.add([i for i in ordered if i not in semantic_only], "words", "", engine, scores)
     plan.add(ordered, "semantic", "", engine, scores)  # only the semantic-only ones are new
@@ -187,8 +222,7 @@ def _corrected_text(query: Query, corrected: dict[str, str]) -> str:
     return " ".join(corrected.get(w, w) for w in query.words)
 
 
-def _respell(engine: Engine, conn: Any, words: tuple[str, ...], query: Query, wanted: tuple[str, ...],
-             bill: bool | None) -> str | None:
+def _respell(engine: Engine, conn: Any, words: tuple[str, ...], flt: Filter) -> str | None:
     """A zero-hit query: try harder corrections (one edit from 4 letters, two from 6)."""
     fixed = []
     changed = False
@@ -201,15 +235,19 @@ def _respell(engine: Engine, conn: Any, words: tuple[str, ...], query: Query, wa
         changed = changed or bool(fixes)
     if not changed:
         return None
-    lex = engine.lexical(conn, tuple(fixed), False, wanted, bill, correct=False)
+    lex = engine.lexical(conn, tuple(fixed), False, flt, correct=False)
     return " ".join(fixed) if lex.total else None
 
 
 # -- formatting ------------------------------------------------------------------
-def _format(conn: Any, ids: list[int], plan: Plan, lex: Lexical, query: Query) -> list[dict[str, Any]]:
+def _format(conn: Any, ids: list[int], plan: Plan, lex: Lexical, query: Query, engine: Engine,
+            when: AsOf | None = None) -> list[dict[str, Any]]:
     rows = {r[0]: r for r in fetch_rows(conn, ids)}
     query_words = [w for g in lex.groups for alt in g.alternatives for w in alt]
     partial = query.partial and bool(lex.groups) and any(g.entry is None for g in lex.groups[-1:])
+    coverage = rank.Coverage(lex.groups, partial)
+    marks = rank.Highlighter(query_words, partial)
+    titles = {c.id: c.coverage for c in lex.hits}  # the re-scoring measured the descriptors already
     out = []
     for i in ids:
         r = rows[i]
@@ -220,25 +258,27 @@ def _format(conn: Any, ids: list[int], plan: Plan, lex: Lexical, query: Query) -
             "billable": None if r[5] is None else bool(r[5]),
             "deleted_in": r[6],
             "score": plan.score.get(i, 0.0),
-            "match": _why(conn, r, how, term, lex, query_words, partial),
+            "match": _why(conn, r, how, term, lex, coverage, marks, titles.get(i)),
         })
+        if when is not None:
+            out[-1]["as_of"] = when.mark(i, engine.events(conn, i), r[3])
     return out
 
 
-def _why(conn: Any, r: tuple[Any, ...], how: str, term: str, lex: Lexical, query_words: list[str],
-         partial: bool) -> dict[str, Any]:
+def _why(conn: Any, r: tuple[Any, ...], how: str, term: str, lex: Lexical, coverage: rank.Coverage,
+         marks: rank.Highlighter, title_coverage: float | None) -> dict[str, Any]:
     if how in ("code", "family", "range"):
         return {"field": "code", "fragment": _mark_code(r[2], term, how), "term": term, "how": how}
-    cov_title = rank.coverage_of(r[3], lex.groups, partial)
+    cov_title = coverage(r[3]) if title_coverage is None else title_coverage
     best = ("title", r[3], cov_title)
     if cov_title < 1.0:
         for field_, text in note_terms(conn, r[0]):
-            cov = rank.coverage_of(text, lex.groups, partial)
+            cov = coverage(text)
             if cov > best[2]:
                 best = (field_, text, cov)
     field_, text, cov = best
     out: dict[str, Any] = {"field": field_ if cov > 0 else ("semantic" if how == "semantic" else field_),
-                           "fragment": rank.highlight(text, query_words, partial),
+                           "fragment": marks(text),
                            "term": text if field_ != "title" else ""}
     used = [g.entry for g in lex.groups if g.entry is not None
             and any(rank.covers(alt, rank.tokens(text)) for alt in g.alternatives[1:])]
@@ -268,14 +308,16 @@ def run_suggest(catalog: Catalog, engine: Engine, prefix: str, limit: int) -> li
         return []
     conn = engine.tune(catalog.conn)
     plan = Plan()
+    flt = Filter(query.systems, query.billable)
     for ct in query.codes:
-        plan.add((r[0] for r in engine.exact(conn, ct.compact)), "code", ct.raw, engine)
-        plan.add(engine.family(conn, ct, (), None)[:limit], "family", ct.raw, engine)
+        plan.add((r[0] for r in engine.exact(conn, ct.compact, flt)), "code", ct.raw, engine)
+        plan.add(engine.family(conn, ct, flt)[:limit], "family", ct.raw, engine)
     lex = Lexical()
     if len(plan.ids) < limit and query.words:
-        lex = engine.lexical(conn, query.words, True, query.systems, query.billable)
+        words, asked = _grouper(query.words, query.systems)
+        lex = engine.lexical(conn, words, True, flt, asked=asked)
         plan.add((c.id for c in lex.hits[:limit]), "words", "", engine)
-    return _format(conn, plan.ids[:limit], plan, lex, query)
+    return _format(conn, plan.ids[:limit], plan, lex, query, engine)
 
 
 __all__ = ["run_search", "run_suggest"]

@@ -159,11 +159,11 @@ def similarities(index: Index, text: str) -> np.ndarray:
     return index.matrix @ encode([text])[0]
 
 
-def fuse(index: Index, engine: Any, query: Any, lex: Any, wanted_systems: tuple[str, ...],
-         billable: bool | None) -> tuple[list[int], dict[int, float], set[int]]:
-    """Lexical candidates re-scored with their similarity, plus the nearest codes by meaning."""
+def fuse(index: Index, engine: Any, query: Any, lex: Any, flt: Any) -> tuple[list[int], dict[int, float], set[int]]:
+    """Lexical candidates re-scored with their similarity, plus the nearest codes by meaning
+    (those that pass the search's filter: systems, billable, existing on the as-of date)."""
     sims = similarities(index, " ".join(query.words))
-    keep = engine.filter(index.ids, wanted_systems, billable)
+    keep = engine.mask(index.ids, flt.without_scope())
     masked = np.where(keep, sims, -1.0)
     top = np.argpartition(-masked, min(NEAREST, len(masked) - 1))[:NEAREST]
     score: dict[int, float] = {}

@@ -8,6 +8,8 @@ the word, so "diabetis" becomes "diabetes" rather than a rare neighbour.
 
 from __future__ import annotations
 
+import bisect
+import functools
 import sqlite3
 from collections import defaultdict
 
@@ -47,17 +49,26 @@ class Vocabulary:
                 return True
         return False
 
-    def has_prefix(self, prefix: str) -> bool:
-        import bisect
+    def unfinished(self, word: str) -> bool:
+        """Whether a last word typed without a space after it is still being typed: not a word of
+        the index, or one used by far fewer codes than a word it starts. "diab" is a word of
+        ICD-9 short titles, yet someone typing it is on the way to "diabetes"; "eye" stays "eye"."""
+        if not self.known(word):
+            return True
+        found = self.complete(word, limit=1)
+        return bool(found) and self.count[found[0]] >= 2 * max(self.count.get(word, 0), 1)
 
+    def has_prefix(self, prefix: str) -> bool:
         i = bisect.bisect_left(self._sorted, prefix)
         return i < len(self._sorted) and self._sorted[i].startswith(prefix)
 
     def complete(self, prefix: str, limit: int = 8) -> list[str]:
         """The most used words that start with `prefix` (for as-you-type matching: the index
         stems words, and a stem such as "conjunct" is not found by the prefix "conjunctiv")."""
-        import bisect
+        return self._completions(prefix)[:limit]
 
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 (one Vocabulary per index and process)
+    def _completions(self, prefix: str) -> list[str]:
         if len(prefix) < 3:
             return []
         i = bisect.bisect_left(self._sorted, prefix)
@@ -66,14 +77,22 @@ class Vocabulary:
             found.append(self._sorted[i])
             i += 1
         found.sort(key=lambda w: -self.count[w])
-        return [w for w in found[:limit] if w != prefix]
+        return [w for w in found[:8] if w != prefix]
+
+    @functools.lru_cache(maxsize=64)  # noqa: B019 (one Vocabulary per index and process)
+    def _pool(self, length: int, k: int) -> list[str]:
+        """The words within k letters of `length` long: the only ones k edits can reach."""
+        return [w for n in range(length - k, length + k + 1) for w in self._by_length.get(n, ())]
 
     def corrections(self, word: str, edits: int | None = None, limit: int = 3) -> list[str]:
         """Known words within the allowed number of edits, best first."""
         k = max_edits(word) if edits is None else edits
         if k == 0 or not word.isalpha():
             return []
-        pool = [w for n in range(len(word) - k, len(word) + k + 1) for w in self._by_length.get(n, ())]
-        found = extract(word, pool, scorer=Levenshtein.distance, score_cutoff=k, limit=50)
+        return list(self._corrections(word, k)[:limit])
+
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 (one Vocabulary per index and process)
+    def _corrections(self, word: str, k: int) -> tuple[str, ...]:
+        found = extract(word, self._pool(len(word), k), scorer=Levenshtein.distance, score_cutoff=k, limit=50)
         found.sort(key=lambda m: (m[1], -self.count[m[0]], m[0]))
-        return [w for w, _dist, _i in found[:limit] if w != word]
+        return tuple(w for w, _dist, _i in found if w != word)

@@ -96,13 +96,17 @@ RECORDS: list[Record] = [
 ]
 
 
-@pytest.fixture(scope="session")
-def index_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("search") / "index.sqlite"
+def build_lexical_index(records: list[Record], path: Path) -> Path:
+    """An index of `records` with the lexical search tables only."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MEDCODES_SEMANTIC", "off")
-        build_from_records(RECORDS, path)
+        build_from_records(records, path)
     return path
+
+
+@pytest.fixture(scope="session")
+def index_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_lexical_index(RECORDS, tmp_path_factory.mktemp("search") / "index.sqlite")
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ def test_every_line_parses_and_terms_are_unique() -> None:
     keys = [lexicon.key(e.term) for e in entries]
     assert len(keys) == len(set(keys)), "a term is listed twice"
     for e in entries:
-        assert e.kind in ("abbr", "lay", "word")
+        assert e.kind in ("abbr", "lay", "term", "word")
         assert e.kind == "word" or e.expect, f"line {e.line}: {e.term} names no expected code"
         for system, _code in (*e.expect, *((p, "") for p in e.prefer)):
             assert system in systems.SYSTEMS, f"line {e.line}: unknown system {system}"

@@ -29,6 +29,28 @@ def test_ranges(text: str, first: str, last: str) -> None:
     assert [(r.first, r.last) for r in q.ranges] == [(first, last)] and not q.codes
 
 
+@pytest.mark.parametrize(("text", "systems"), [
+    ("E08-E13", ("icd10cm",)), ("A00-Z99", ("icd10cm",)), ("M25.50-M25.579", ("icd10cm",)),
+    ("A0021-A0999", ("icd10cm", "hcpcs")),  # both shapes; the searcher keeps the one whose codes they are
+    ("001-999", ("icd9cm", "msdrg")), ("250.0-250.9", ("icd9cm",)), ("00.1-99.9", ("icd9pcs",)),
+    ("1-999", ("msdrg",)), ("0SG00A1-0SG00AJ", ("icd10pcs",)),
+])
+def test_a_range_knows_its_systems(text: str, systems: tuple[str, ...]) -> None:
+    (r,) = parse(text).ranges
+    assert r.systems == systems
+
+
+@pytest.mark.parametrize("text", ["a-z", "covid-19", "stage 3-4", "x-1", "A00-250"])
+def test_not_ranges(text: str) -> None:
+    assert parse(text).ranges == ()
+
+
+def test_repeats_are_one_range_and_one_code() -> None:
+    q = parse("E08-E13 " * 30 + "E11.9 e119")
+    assert len(q.ranges) == 1 and [c.compact for c in q.codes] == ["E119"]
+    assert parse("1-999").ranges[0].first == "001"  # DRG numbers are three digits
+
+
 def test_several_codes_at_once() -> None:
     assert [c.compact for c in parse("E11.9, I10; J1100").codes] == ["E119", "I10", "J1100"]
 

@@ -1,0 +1,197 @@
+"""What a coder expects first, on a small index with the rare specialisations and the neighbours
+that used to win: as-you-type prefixes, scoped ranges, ranking principles, the ICD-9 pool, speed
+paths (one statement for few matches, shortest descriptors for many)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from medcodes.index import Catalog
+from medcodes.model import Code, Record, Release
+from medcodes.search import engine as engine_mod
+from medcodes.search import engine_for, search, suggest
+
+from .conftest import RECORDS, build_lexical_index
+
+PCS = "icd10pcs"
+EXTRA: list[Record] = [
+    Release("icd10cm", "ICD-10-CM FY2026", "2025-10-01"),
+    Code("icd10cm", "A00", "Cholera", kind="category", billable=False),
+    Code("icd10cm", "A00.9", "Cholera, unspecified", parent="A00", billable=True),
+    Code("icd10cm", "A01", "Typhoid and paratyphoid fevers", kind="category", billable=False),
+    Code("icd10cm", "A15.0", "Tuberculosis of lung", billable=True),
+    Code("icd10cm", "E13.69", "Other specified diabetes mellitus with other specified complication", billable=True),
+    Code("icd10cm", "E13.9", "Other specified diabetes mellitus without complications", billable=True),
+    Code("icd10cm", "E23.2", "Diabetes insipidus", billable=True),
+    Code("icd10cm", "H10.89", "Other conjunctivitis", parent="H10", billable=True),
+    Code("icd10cm", "I1A", "Other hypertension", billable=True),
+    Code("icd10cm", "I21.A1", "Myocardial infarction type 2", parent="I21", billable=True),
+    Code("icd10cm", "I21.A9", "Other myocardial infarction type", parent="I21", billable=True),
+    Code("icd10cm", "I82.409", "Acute embolism and thrombosis of unspecified deep veins of unspecified lower extremity",
+         billable=True),
+    Code("icd10cm", "I82.621", "Acute embolism and thrombosis of deep veins of right upper extremity", billable=True),
+    Code("icd10cm", "S72.90XA", "Unspecified fracture of unspecified femur, initial encounter for closed fracture",
+         billable=True),
+    Code("icd10cm", "S72.90XD", "Unspecified fracture of unspecified femur, subsequent encounter for closed"
+         " fracture with routine healing", billable=True),
+    Code("icd10cm", "S72.90XS", "Unspecified fracture of unspecified femur, sequela", billable=True),
+    Release(PCS, "ICD-10-PCS FY2026", "2025-10-01"),
+    Code(PCS, "0SRC0EZ", "Replacement of Right Knee Joint with Articulating Spacer, Open Approach", parent="0SR",
+         billable=True),
+    Code(PCS, "02", "Heart and Great Vessels", kind="body_system", parent="0", billable=False),
+    Code(PCS, "021", "Bypass", kind="table", parent="02", billable=False),
+    Code(PCS, "02100Z3", "Bypass Coronary Artery, One Artery from Coronary Artery, Open Approach", parent="021",
+         billable=True),
+    Code(PCS, "021009W", "Bypass Coronary Artery, One Artery from Aorta with Autologous Venous Tissue, Open Approach",
+         parent="021", billable=True),
+    Release("icd9cm", "ICD-9-CM v32"),
+    # ICD-9 short titles spell words that are only the start of a current one: "diab", "hypert"
+    Code("icd9cm", "362.02", "Proliferative diabetic retinopathy", billable=True,
+         short_title="Prolif diab retinopathy"),
+    Code("icd9cm", "405.19", "Other benign secondary hypertension", billable=True,
+         short_title="Benign secondary hypert NEC"),
+    # ... and many short "TB" titles that would fill every BM25 place
+    *(Code("icd9cm", f"01{i // 10}.{i % 10}", f"Tuberculosis of site {i}", billable=True, short_title=f"TB site {i}")
+      for i in range(40)),
+    Release("hcpcs-mod", "HCPCS 2025 January"),
+    Code("hcpcs-mod", "X3", "Episodic/broad services", kind="modifier", billable=True),
+    Release("msdrg", "MS-DRG v43"),
+    Code("msdrg", "637", "DIABETES WITH MCC", billable=True),
+    Code("msdrg", "001", "HEART TRANSPLANT OR IMPLANT OF HEART ASSIST SYSTEM WITH MCC", billable=True),
+    Code("msdrg", "999", "UNGROUPABLE", billable=True),
+]
+
+
+@pytest.fixture(scope="module")
+def cat(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
+    return Catalog(build_lexical_index([*RECORDS, *EXTRA], tmp_path_factory.mktemp("ranking") / "index.sqlite"))
+
+
+def codes(result: dict[str, Any]) -> list[str]:
+    return [r["code"] for r in result["results"]]
+
+
+def first(cat: Catalog, q: str, **kw: Any) -> str:
+    found = codes(search(cat, q, **kw))
+    assert found, f"nothing for {q!r}"
+    return found[0]
+
+
+# -- as you type ---------------------------------------------------------------------
+@pytest.mark.parametrize(("typed", "family"), [("diab", "E1"), ("hypert", "I10"), ("conjunctiv", "H10")])
+def test_the_last_word_completes_even_when_icd9_spells_it(cat: Catalog, typed: str, family: str) -> None:
+    r = search(cat, typed, limit=20)
+    assert r["total"] > 2 and r["results"][0]["system"] == "icd10cm", codes(r)
+    assert r["results"][0]["code"].startswith(family), codes(r)
+    assert suggest(cat, typed)[0]["code"].startswith(family)
+
+
+def test_a_finished_word_is_not_a_prefix(cat: Catalog) -> None:
+    assert engine_for(cat).vocab.unfinished("diab") and not engine_for(cat).vocab.unfinished("diabetes")
+    assert codes(search(cat, "eye ", limit=50)) == codes(search(cat, "eye", limit=50))
+
+
+# -- ranges --------------------------------------------------------------------------
+def test_a_range_belongs_to_the_systems_of_its_ends(cat: Catalog) -> None:
+    hcpcs = search(cat, "A0021-A0999")
+    assert set(r["system"] for r in hcpcs["results"]) == {"hcpcs"} and hcpcs["total"] == 4  # not ICD-10 A00.9, A01
+    icd = search(cat, "A00-Z99", limit=1000)
+    assert set(icd["facets"]) == {"icd10cm"}, icd["facets"]  # no PCS "B...", HCPCS, ICD-9 or DRG
+    # three digits: ICD-9-CM or MS-DRG, whichever has the ends (never PCS, ICD-9 Vol. 3 or HCPCS)
+    assert set(search(cat, "001-999", limit=1000)["facets"]) == {"msdrg"}
+    assert set(search(cat, "010-405", limit=1000)["facets"]) == {"icd9cm"}
+    assert codes(search(cat, "1-999")) == ["001", "250", "637", "999"]  # DRGs, in number order
+
+
+@pytest.mark.parametrize("q", ["a-z", "x-y"])
+def test_letters_are_not_a_range_nor_a_word(cat: Catalog, q: str) -> None:
+    r = search(cat, q)
+    assert r["results"] == [] and r["total"] == 0
+
+
+def test_repeated_ranges_and_codes_are_done_once(cat: Catalog) -> None:
+    t = time.perf_counter()
+    r = search(cat, "A00-Z99 " * 60)
+    assert time.perf_counter() - t < 2.0
+    assert r["total"] == search(cat, "A00-Z99")["total"] and len(r["parsed"]["ranges"]) == 1
+    assert codes(search(cat, "E11.9 e119 E11.9 I10")) == ["E11.9", "I10"]
+
+
+# -- ranking principles --------------------------------------------------------------
+@pytest.mark.parametrize(("q", "want"), [
+    ("heart attack", {"I21.9"}),  # acute MI, unspecified: not "Other myocardial infarction type"
+    ("mi", {"I21.9"}),
+    ("diabetes", {"E11.9", "E11"}),  # not the DRG, not "Other specified", not insipidus
+    ("sugar diabetes", {"E11.9", "E11"}),
+    ("diabetis", {"E11.9", "E11"}),  # a corrected word brings its meaning
+    ("hypertnesion", {"I10"}),  # not "Other hypertension"
+    ("hypertension", {"I10"}),
+    ("pink eye", {"H10.9", "H10"}),  # unspecified before "Other conjunctivitis"
+    ("dvt", {"I82.409", "I82.40"}),  # lower extremity before upper
+    ("tka", {"0SRC0JZ"}),  # the prosthesis, not the spacer
+    ("cabg", {"021009W"}),  # a graft from the aorta, not coronary-to-coronary
+    ("cabg x3", {"021009W"}),  # "x3" is a count here, not the modifier X3
+    ("dm", {"E11.9", "E11"}),  # a lexicon word before a code that spells it (the PCS section "DM")
+])
+def test_the_code_a_coder_means_comes_first(cat: Catalog, q: str, want: set[str]) -> None:
+    assert first(cat, q) in want, codes(search(cat, q))
+
+
+def test_initial_encounter_before_subsequent_and_sequela(cat: Catalog) -> None:
+    found = codes(search(cat, "billable:yes fracture femur", limit=20))
+    order = [c for c in found if c.startswith("S72.90X")]
+    assert order == ["S72.90XA", "S72.90XD", "S72.90XS"] and found[0].endswith("A"), found
+
+
+def test_diagnoses_before_drgs_unless_asked(cat: Catalog) -> None:
+    assert search(cat, "diabetes")["results"][0]["system"] == "icd10cm"
+    assert first(cat, "diabetes drg") == "637"
+    assert first(cat, "diabetes", systems=["msdrg"]) == "637"
+
+
+def test_current_codes_before_icd9(cat: Catalog) -> None:
+    r = search(cat, "tuberculosis", limit=50)
+    assert r["results"][0]["code"] == "A15.0" and r["facets"]["icd9cm"] == 40
+
+
+@pytest.mark.parametrize("small", [10_000, 1])  # the one-statement path and the pooled path
+def test_icd9_cannot_crowd_icd10_out_of_the_pool(cat: Catalog, monkeypatch: pytest.MonkeyPatch, small: int) -> None:
+    monkeypatch.setattr(engine_mod, "CANDIDATES", 5)
+    monkeypatch.setattr(engine_mod, "SMALL", small)
+    engine_for(cat)._cache.clear()
+    assert first(cat, "tb") == "A15.0"
+
+
+def test_many_matches_rank_from_the_shortest_descriptors(cat: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
+    everything = codes(search(cat, "fracture", limit=5))
+    monkeypatch.setattr(engine_mod, "SMALL", 1)
+    monkeypatch.setattr(engine_mod, "WINDOW_FROM", 2)
+    engine_for(cat)._cache.clear()
+    windowed = search(cat, "fracture", limit=5)
+    assert windowed["total"] == search(cat, "fracture")["total"]  # counts stay exact
+    assert codes(windowed)[0] == everything[0] and windowed["parsed"]["relaxed"] is False
+
+
+def test_rows_are_ordered_shortest_descriptor_first(cat: Catalog) -> None:
+    eng = engine_for(cat)
+    assert eng.ordered
+    titles = dict(cat.conn.execute("SELECT id, title FROM codes WHERE system='icd10pcs'").fetchall())
+    lo, hi = eng.ranges["icd10pcs"]  # type: ignore[index]
+    lengths = [len(titles[int(eng.doc[r])].split()) for r in range(lo, hi + 1)]
+    assert lengths == sorted(lengths)
+
+
+# -- lexicon defaults ----------------------------------------------------------------
+def test_a_lexicon_default_ranks_its_family_first(cat: Catalog) -> None:
+    r = search(cat, "heart attack")["results"][0]
+    assert r["code"] == "I21.9" and "heart attack = acute myocardial infarction" in r["match"]["lexicon"][0]
+
+
+def test_cached_matches_answer_the_same(cat: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine_mod, "COSTLY", 0)  # remember everything
+    engine_for(cat)._cache.clear()
+    once = search(cat, "fracture femur", limit=20)
+    assert search(cat, "fracture femur", limit=20) == once and engine_for(cat)._cache
