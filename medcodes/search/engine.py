@@ -78,6 +78,19 @@ class Lexical:
     expr: str = ""  # the FTS expression that matched
 
 
+# Semantic fusion costs one sentence encoding (~10 ms on a CPU core). When several descriptors
+# already say everything that was asked, meaning adds nothing at the top (measured in
+# bench/search.py: same success@1 on the lexicon and first-result sets), so it is skipped there.
+ANSWERED_BY_WORDS = 3
+
+
+def lexically_answered(lex: Lexical) -> bool:
+    """Whether the lexical candidates already answer the query: enough full-coverage hits, no words dropped."""
+    if lex.relaxed:
+        return False
+    return sum(1 for c in lex.hits if c.coverage >= 1.0) >= ANSWERED_BY_WORDS
+
+
 class Engine:
     def __init__(self, conn: sqlite3.Connection) -> None:
         try:
@@ -469,7 +482,7 @@ class Engine:
              flt: Filter) -> tuple[list[int], dict[int, float], set[int]] | None:
         """Lexical hits fused with the nearest codes by meaning; None when semantic search is off."""
         index = self.semantic(conn)
-        if index is None or not query.words:
+        if index is None or not query.words or lexically_answered(lex):
             return None
         from . import semantic
 

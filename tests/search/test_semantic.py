@@ -63,10 +63,11 @@ def test_fused_search(fake: None, tmp_path: Path) -> None:
     cat = Catalog(tmp_path / "s.sqlite")
     assert engine_for(cat).semantic(cat.conn) is not None
     r = search(cat, "heart attack")
-    assert r["parsed"]["semantic"] and r["results"][0]["code"].startswith("I21")
+    # descriptors say everything asked: the encoder is not asked at all
+    assert not r["parsed"]["semantic"] and r["results"][0]["code"].startswith("I21")
     # a word no descriptor has still finds codes by meaning
     r = search(cat, "infarction eye zzzq")
-    assert r["results"]
+    assert r["parsed"]["semantic"] and r["results"]
 
 
 def test_off_means_no_vectors(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -77,3 +78,16 @@ def test_off_means_no_vectors(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     monkeypatch.setenv("MEDCODES_SEMANTIC", "sometimes")
     with pytest.raises(Exception, match="auto, on or off"):
         semantic.mode()
+
+
+def test_fusion_is_skipped_when_words_already_answer() -> None:
+    from medcodes.search.engine import Lexical, lexically_answered
+    from medcodes.search.rank import Candidate
+
+    def hits(*coverages: float) -> list[Candidate]:
+        return [Candidate(i, "icd10cm", f"A0{i}", "t", "code", 1, False, 1.0, coverage=c)
+                for i, c in enumerate(coverages)]
+
+    assert lexically_answered(Lexical(hits=hits(1.0, 1.0, 1.0, 0.5)))
+    assert not lexically_answered(Lexical(hits=hits(1.0, 1.0, 0.5)))  # too few full answers
+    assert not lexically_answered(Lexical(hits=hits(1.0, 1.0, 1.0), relaxed=True))  # words were dropped
