@@ -142,3 +142,27 @@ def test_a_code_carries_the_newest_release_that_lists_it(tmp_path: Path) -> None
     assert cat.code_data("icd10cm", "A00.0")["release"] == "FY2026"  # unchanged, still listed by FY2026
     assert cat.code_data("icd10cm", "A00.1")["release"] == "FY2025"  # the last release that had it
     assert cat.code_data("icd10cm", "A00.2")["release"] == "FY2026"
+
+
+@pytest.mark.slow
+def test_a_terminated_build_leaves_no_temporary_file(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "idx.sqlite"
+    build_from_records(RECORDS, out)
+    before = out.read_bytes()
+    env = {**os.environ, "MEDCODES_SEMANTIC": "off"}
+    proc = subprocess.Popen([sys.executable, "-m", "medcodes", "build", "--out", str(out)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while not any(p.name.endswith(".building") for p in tmp_path.iterdir()):  # wait until it is writing
+        assert proc.poll() is None and time.monotonic() < deadline, "the build ended before writing"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 128 + signal.SIGTERM
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".building")] == []
+    assert out.read_bytes() == before

@@ -613,3 +613,11 @@ def test_real_index() -> None:
     assert len(terms) == 16_338
     assert Term("icd10pcs", "0UT", "Abdominohysterectomy", "pcs-index") in terms
     assert all(len(t.code) in (3, 7) for t in terms)
+
+
+def test_truncated_xml_names_its_line_once(tmp_path: Path) -> None:
+    p = tmp_path / "icd10pcs_tables_2026.xml"
+    p.write_text('<?xml version="1.0"?>\n<ICD10PCS.tabular>\n<pcsTable>\n<x')
+    with pytest.raises(SourceError) as e:
+        list(icd10pcs.read(p))
+    assert e.value.line == 4 and "line" not in e.value.detail and "(column 3)" in e.value.detail
