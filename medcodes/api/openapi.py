@@ -146,6 +146,10 @@ _PATHS: dict[str, Any] = {
     "/api/v1/sources": {"get": {
         "summary": "Loaded source files: releases, hashes, counts", "operationId": "sources",
         "responses": _ok("Sources", {"type": "object"})}},
+    "/api/v1/health": {"get": {
+        "summary": "Liveness and warm-up of the worker that answers", "operationId": "health",
+        "responses": _ok("Health", {"type": "object", "properties": {
+            "status": {"const": "ok"}, "warm": {"type": "boolean"}}})}},
 }
 
 _BRIEF: dict[str, Any] = {"type": "object", "properties": {

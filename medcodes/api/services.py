@@ -62,9 +62,9 @@ def resolve_key(catalog: Catalog, system: str, code: str) -> tuple[str, str]:
 
 
 def code_data(catalog: Catalog, system: str, code: str, as_of: str | None = None, *,
-              extra: bool = True) -> dict[str, Any]:
+              extra: bool = True, defer_similar: bool = False) -> dict[str, Any]:
     """Everything about one code: the one data function behind page, JSON and FHIR $lookup."""
-    return catalog.code_data(system, code, as_of, extra=extra)
+    return catalog.code_data(system, code, as_of, extra=extra, defer_similar=defer_similar)
 
 
 def similar(catalog: Catalog, system: str, code: str, limit: int) -> dict[str, Any]:

@@ -119,6 +119,14 @@ def systems_list(request: Request) -> JSONResponse:
     return JSONResponse({"systems": request.app.state.systems})
 
 
+def health(request: Request) -> JSONResponse:
+    """For load balancers and benchmarks: answering means ready; `warm` says whether this worker
+    has built its similar-codes title indexes yet (until then the first similar codes are slower)."""
+    warm = getattr(request.app.state, "warm", None)
+    return JSONResponse({"status": "ok", "warm": bool(warm is None or warm.is_set())},
+                        headers={"Cache-Control": "no-store"})
+
+
 def sources(request: Request) -> JSONResponse:
     catalog = _catalog(request)
     return JSONResponse({"sources": catalog.sources(), "counts": catalog.counts()})
@@ -144,5 +152,6 @@ def routes() -> list[BaseRoute]:
         Route("/validate", validate, methods=["POST"], name="api_validate"),
         Route("/systems", systems_list, name="api_systems"),
         Route("/sources", sources, name="api_sources"),
+        Route("/health", health, name="api_health"),
     ]
     return out

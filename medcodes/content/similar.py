@@ -11,7 +11,6 @@ descendants are left out: the page shows them as the hierarchy.
 
 from __future__ import annotations
 
-import functools
 import importlib
 import json
 import math
@@ -35,6 +34,7 @@ NOTE_WEIGHTS = {"code_first": 0.9, "code_also": 0.9, "use_additional": 0.85, "ex
 NOTE_LABELS = {"code_first": "Code first", "code_also": "Code also", "use_additional": "Use additional code",
                "excludes2": "Excludes2", "excludes1": "Excludes1"}
 MAX_SIBLINGS = 1000
+SEMANTIC_FLOOR = 0.3  # titles less alike than this are no reason to call codes similar
 SIBLING, NOTE, GEM, XREF, POLICY, SEMANTIC = "family", "note", "gem", "cross_reference", "policy", "semantic"
 
 
@@ -82,8 +82,7 @@ def similar_codes(catalog: Any, system: str, code: str, limit: int = 10, *, stor
     index = title_index(catalog, row["system"])
     ancestors = catalog.ancestors(row)
     notes = resolved_notes(row, ancestors)
-    if SIBLING in wanted:
-        _family(catalog, row, index, _seventh_character(row, notes), add)
+    family = _family(catalog, row, index, _seventh_character(row, notes)) if SIBLING in wanted else None
     if NOTE in wanted and row["system"] == "icd10cm":  # the only system whose notes name codes this way
         _notes(catalog, row, ancestors, notes, add)
     if GEM in wanted or XREF in wanted:
@@ -91,12 +90,17 @@ def similar_codes(catalog: Any, system: str, code: str, limit: int = 10, *, stor
     if POLICY in wanted:
         _policies(row, store, add)
     if SEMANTIC in wanted:
-        finder = neighbours or index.neighbours
-        for sys_id, other, sim in finder(row["system"], row["code"], row["title"], 20):
+        if neighbours is None:
+            near = index.neighbours(row["system"], row["code"], row["title"], 20, floor=SEMANTIC_FLOOR)
+        else:
+            near = neighbours(row["system"], row["code"], row["title"], 20)
+        for sys_id, other, sim in near:
             if sys_id == row["system"] and row["billable"] and not index.is_billable(other):
                 sim *= 0.5  # a header that shares the words is a weaker match for a code one can bill
-            if sim >= 0.3:
+            if sim >= SEMANTIC_FLOOR:
                 add((sys_id, other), 0.6 * sim, SEMANTIC, "similar wording")
+    if family is not None:
+        found = family.merge(found, 3 * limit)
     return _rank(catalog, row, ancestors, found, limit)
 
 
@@ -205,37 +209,86 @@ def _subtree(catalog: Any, row: Any) -> tuple[int, float]:
 
 
 # -- family --------------------------------------------------------------------
-def _family(catalog: Any, row: Any, index: TitleIndex, seventh: str | None,
-            add: Callable[[Key, float, str, str], None]) -> None:
+class _Family:
+    """The family's candidates as arrays: a PCS table has a thousand codes and a 7th-character
+    category two thousand, and making a candidate of each cost more than the rest of a code page."""
+
+    def __init__(self) -> None:
+        self.keys: list[Key] = []
+        self.weights: list[np.ndarray] = []
+        self.texts: list[str | list[str]] = []  # one text for a whole group, or one per code
+
+    def extend(self, keys: list[Key], weights: np.ndarray, text: str | list[str]) -> None:
+        self.keys.extend(keys)
+        self.weights.append(weights)
+        self.texts.append(text)
+
+    def merge(self, others: dict[Key, _Candidate], best: int) -> dict[Key, _Candidate]:
+        """The `best` family codes by weight (ties at the floor kept) and every family code another
+        reason also names, each with its family reason first, then the other reasons. Ranking keeps
+        only the best 3 x limit family codes by final score (_prune_family), and a code no other
+        reason names scores its family weight, so the codes left out here could never be shown."""
+        if not self.keys:
+            return others
+        weights = np.concatenate(self.weights)
+        texts = [t for t, w in zip(self.texts, self.weights) for t in ([t] * len(w) if isinstance(t, str) else t)]
+        if len(weights) > best:
+            floor = np.partition(weights, len(weights) - best)[len(weights) - best] if best > 0 else np.inf
+            chosen = np.flatnonzero(weights >= floor).tolist()
+            chosen_set = set(chosen)
+            chosen += [i for i, k in enumerate(self.keys) if k in others and i not in chosen_set]
+        else:
+            chosen = range(len(weights))
+        out: dict[Key, _Candidate] = {}
+        for i in chosen:
+            key = self.keys[i]
+            if key in out:
+                continue
+            cand = out[key] = _Candidate()
+            cand.add(float(weights[i]), SIBLING, texts[i])
+            other = others.get(key)
+            if other is not None:
+                for weight, kind, text in other.reasons:
+                    cand.add(weight, kind, text)
+        for key, cand in others.items():
+            out.setdefault(key, cand)
+        return out
+
+
+def _family(catalog: Any, row: Any, index: TitleIndex, seventh: str | None) -> _Family:
     # Code and seq only: a PCS table's codes carry their axes as JSON, and reading a thousand full rows
     # cost more than all the rest of a code page. Past MAX_SIBLINGS (a flat system: ICD-9-CM, CPT
     # without groups, modifiers) the nearest in code order.
     siblings = catalog.conn.execute(
-        "SELECT system, code, seq FROM codes WHERE system=? AND parent IS ? ORDER BY abs(seq - ?), seq LIMIT ?",
+        "SELECT code, seq FROM codes WHERE system=? AND parent IS ? ORDER BY abs(seq - ?), seq LIMIT ?",
         (row["system"], row["parent"], row["seq"], MAX_SIBLINGS)).fetchall()
+    siblings = [s for s in siblings if s[0] != row["code"]]
+    system = row["system"]
     where = f"under {row['parent']}" if row["parent"] else "at the top level"
-    stem = systems.compact(row["code"])[:6]
-    similarity = index.similarity_to(row["code"])
-    for s in siblings:
-        sim = similarity(s["code"])
-        if seventh and systems.compact(s["code"])[:6] == stem:
-            # the same condition at another encounter: the 7th-character note already lists these
-            other = systems.compact(s["code"])[6:]
-            add((s["system"], s["code"]), 0.8 + 0.1 * sim, SIBLING, f"same code, other 7th character {other}")
-            continue
-        closeness = 1.0 / (1.0 + abs(s["seq"] - row["seq"]))
-        add((s["system"], s["code"]), 1.0 + 0.4 * sim + 0.1 * closeness, SIBLING, f"same family ({where})")
+    similarity = index.similarities_to(row["code"])
+    family = _Family()
+    if seventh:
+        stem = systems.compact(row["code"])[:6]
+        # the same condition at another encounter: the 7th-character note already lists these
+        same = [s for s in siblings if systems.compact(s[0])[:6] == stem]
+        siblings = [s for s in siblings if systems.compact(s[0])[:6] != stem]
+        codes = [s[0] for s in same]
+        family.extend([(system, c) for c in codes], 0.8 + 0.1 * similarity(codes),
+                      [f"same code, other 7th character {systems.compact(c)[6:]}" for c in codes])
+    codes = [s[0] for s in siblings]
+    closeness = 1.0 / (1.0 + np.abs(np.fromiter((s[1] for s in siblings), float, len(siblings)) - row["seq"]))
+    family.extend([(system, c) for c in codes], 1.0 + 0.4 * similarity(codes) + 0.1 * closeness,
+                  f"same family ({where})")
     if seventh:
         compact = systems.compact(row["code"])
         # a range on compact, not LIKE: LIKE is case-insensitive and cannot use the index
-        cousins = catalog.conn.execute(
-            "SELECT system, code, seq FROM codes WHERE compact>=? AND compact<? AND system=? AND length(compact)=7"
+        cousins = [r[0] for r in catalog.conn.execute(
+            "SELECT code FROM codes WHERE compact>=? AND compact<? AND system=? AND length(compact)=7"
             " AND substr(compact, 7, 1)=? AND parent IS NOT ? LIMIT 2000",
-            (compact[:3], compact[:3] + "~", row["system"], seventh, row["parent"])).fetchall()
-        for c in cousins:
-            sim = similarity(c["code"])
-            add((c["system"], c["code"]), 0.95 + 0.4 * sim, SIBLING,
-                f"same category {compact[:3]}, same 7th character {seventh}")
+            (compact[:3], compact[:3] + "~", system, seventh, row["parent"]))]
+        family.extend([(system, c) for c in cousins], 0.95 + 0.4 * similarity(cousins),
+                      f"same category {compact[:3]}, same 7th character {seventh}")
+    return family
 
 
 def _seventh_character(row: Any, notes: list[dict[str, Any]]) -> str | None:
@@ -347,7 +400,11 @@ def _tokens(title: str) -> tuple[str, ...]:
 
 
 class TitleIndex:
-    """Titles of one system as idf-weighted word sets, for cosine similarity between titles."""
+    """Titles of one system as idf-weighted word sets, for cosine similarity between titles.
+
+    Each word's postings are the sorted positions of the titles holding it, so the cosine of one
+    title with a few hundred others (a family) is one binary search per word, and the nearest
+    titles are found from the rarer words alone (see `neighbours`)."""
 
     def __init__(self, system: str, rows: list[tuple[str, str]], billable: set[str] | None = None) -> None:
         self.system = system
@@ -363,8 +420,9 @@ class TitleIndex:
         self.idf = {t: math.log((n + 1) / (len(p) + 0.5)) for t, p in postings.items()}
         self.postings = {t: np.asarray(p, dtype=np.int32) for t, p in postings.items()}
         self.norms = np.array([math.sqrt(sum(self.idf[t] ** 2 for t in d)) or 1.0 for d in self.docs])
-        # the few last codes' cosines: a code page asks twice (family, neighbours); arrays of 8 bytes a code
-        self._cosines_cached = functools.lru_cache(maxsize=4)(self._cosines_uncached)
+        # the most a word can add to a cosine with this title's norm taken out: idf^2 / the smallest
+        # norm among the titles holding it (a word of long titles adds little to any of them)
+        self.reach = {t: self.idf[t] ** 2 / float(self.norms[p].min()) for t, p in self.postings.items()}
 
     def is_billable(self, code: str) -> bool:
         return code in self.billable
@@ -376,47 +434,76 @@ class TitleIndex:
         shared = set(self.docs[ia]) & set(self.docs[ib])
         return float(sum(self.idf[t] ** 2 for t in shared) / (self.norms[ia] * self.norms[ib]))
 
-    def similarity_to(self, a: str) -> Callable[[str], float]:
-        """similarity(a, b) for any b, from one pass over the postings of a's words: a family of a
-        thousand codes costs one numpy sum per word instead of a thousand set intersections."""
+    def similarities_to(self, a: str) -> Callable[[list[str]], np.ndarray]:
+        """similarity(a, b) for a list of b at once, as an array (0 for a code not in the index)."""
         ia = self.position.get(a)
         if ia is None:
-            return lambda b: 0.0
-        scores = self._cosines(self.docs[ia])
+            return lambda bs: np.zeros(len(bs))
+        toks, position = self.docs[ia], self.position
 
-        def similarity(b: str) -> float:
-            ib = self.position.get(b)
-            return 0.0 if ib is None else float(scores[ib])
+        def similarities(bs: list[str]) -> np.ndarray:
+            at = np.fromiter((position.get(b, -1) for b in bs), np.int64, len(bs))
+            known = at >= 0
+            out = np.zeros(len(bs))
+            out[known] = self.cosines_at(toks, at[known])
+            return out
 
-        return similarity
+        return similarities
 
-    def _cosines(self, toks: tuple[str, ...]) -> np.ndarray:
-        """Cosine of every title with these words (read-only: shared by the family and the neighbours of
-        one code, which ask for the same words, and between threads)."""
-        return self._cosines_cached(toks)  # type: ignore[no-any-return]
-
-    def _cosines_uncached(self, toks: tuple[str, ...]) -> np.ndarray:
-        scores = np.zeros(len(self.codes))
+    def cosines_at(self, toks: tuple[str, ...], at: np.ndarray) -> np.ndarray:
+        """Cosine of the titles at these positions with these words."""
+        dot = np.zeros(len(at))
         for t in toks:
-            scores[self.postings[t]] += self.idf[t] ** 2
-        scores /= self.norms * (math.sqrt(sum(self.idf[t] ** 2 for t in toks)) or 1.0)
-        scores.flags.writeable = False
-        return scores
+            posting = self.postings.get(t)
+            if posting is None:
+                continue
+            i = np.searchsorted(posting, at)
+            hit = posting[np.minimum(i, len(posting) - 1)] == at
+            dot[hit] += self.idf[t] ** 2
+        norm = math.sqrt(sum(self.idf.get(t, 0.0) ** 2 for t in toks)) or 1.0
+        return np.round(dot / (self.norms[at] * norm), 12)  # as in `neighbours`
 
-    def neighbours(self, system: str, code: str, title: str, limit: int) -> list[tuple[str, str, float]]:
+    def neighbours(self, system: str, code: str, title: str, limit: int,
+                   floor: float = 0.0) -> list[tuple[str, str, float]]:
+        """The `limit` titles most like this one, best first, among those with a cosine of at least
+        `floor` (all, with 0).
+
+        A title that shares only the commonest words ("approach", "left", "open": words of tens of
+        thousands of long PCS titles) has a cosine of at most the sum of their `reach` / |title|, so
+        while that bound is below `floor` those words are set aside and only the titles holding one of
+        the rarer words are scored: hundreds instead of a system's hundred thousand."""
         toks = tuple(t for t in _tokens(title) if t in self.idf)
         if not toks:
             return []
-        scores = self._cosines(toks)
-        hits = np.flatnonzero(scores)  # titles sharing a word: far fewer than the system's codes
-        me = self.position.get(code)
-        if me is not None:
-            hits = hits[hits != me]
-        if len(hits) > limit:
-            hits = hits[np.argpartition(-scores[hits], limit - 1)[:limit]]
-        # best first; equal scores in code order, so the answer never depends on the partition
-        hits = hits[np.lexsort((hits, -scores[hits]))]
-        return [(self.system, self.codes[i], float(scores[i])) for i in hits]
+        norm = math.sqrt(sum(self.idf[t] ** 2 for t in toks))
+        rare = sorted(toks, key=lambda t: self.reach[t])
+        reach = 0.0  # the highest cosine a title holding only the words set aside can have
+        while floor > 0 and len(rare) > 1 and (reach + self.reach[rare[0]]) / norm < floor * 0.999:
+            reach += self.reach[rare.pop(0)]
+        # the titles holding a rarer word and the idf^2 they share: postings joined, sorted, summed per title
+        joined = np.concatenate([self.postings[t] for t in rare])
+        shared = np.repeat([self.idf[t] ** 2 for t in rare], [len(self.postings[t]) for t in rare])
+        order = np.argsort(joined, kind="stable")
+        joined, shared = joined[order], shared[order]
+        starts = np.flatnonzero(np.r_[True, joined[1:] != joined[:-1]])
+        hits, dot = joined[starts], np.add.reduceat(shared, starts)
+        keep = hits != self.position.get(code, -1)
+        if floor > 0:  # titles that cannot reach the floor even holding every word set aside
+            keep &= dot / self.norms[hits] + reach >= floor * norm * 0.999
+        hits, dot = hits[keep], dot[keep]
+        for t in toks:
+            if t not in rare:  # set aside: only whether each title left holds it
+                posting = self.postings[t]
+                found = posting[np.minimum(np.searchsorted(posting, hits), len(posting) - 1)] == hits
+                dot[found] += self.idf[t] ** 2
+        # rounded: equal word sets score equal whatever order the words were added in
+        scores = np.round(dot / (self.norms[hits] * norm), 12)
+        if floor > 0:
+            keep = scores >= floor
+            hits, scores = hits[keep], scores[keep]
+        # best first; equal scores in code order (a partition would pick among equals at random)
+        order = np.lexsort((hits, -scores))[:limit]
+        return [(self.system, self.codes[hits[j]], float(scores[j])) for j in order]
 
 
 _INDEXES: dict[tuple[str, int, int, str], TitleIndex] = {}

@@ -258,9 +258,10 @@ class Catalog:
 
     # -- the code data -------------------------------------------------------
     def code_data(self, system: str, code: str, as_of: str | None = None, *,
-                  extra: bool = True) -> dict[str, Any]:
+                  extra: bool = True, defer_similar: bool = False) -> dict[str, Any]:
         """Everything about one code. With `extra`, also what the other layers add (explainer,
         similar codes, policies: see extras.py); FHIR, which shows none of it, leaves it out.
+        `defer_similar`: similar codes only if already found (the code page; see extras.add).
 
         A CPT code that a policy cites has code data even when no CPT data is loaded (issue 6).
         """
@@ -273,7 +274,7 @@ class Catalog:
         else:
             data = self._official(row)
         if extra:
-            extras.add(self, data)
+            extras.add(self, data, defer_similar=defer_similar)
         if as_of:
             data["as_of"] = (self.as_of(data["system"], data["code"], as_of) if data["in_index"]
                              else extras.as_of_unloaded(data, as_of))

@@ -28,13 +28,20 @@ POLICY_KEYS = ("policy_id", "payer", "title", "number", "kind", "url", "effectiv
                "section", "section_label", "snippet")
 
 
-def add(catalog: Catalog, data: dict[str, Any]) -> dict[str, Any]:
+def add(catalog: Catalog, data: dict[str, Any], *, defer_similar: bool = False) -> dict[str, Any]:
+    """With `defer_similar`, similar codes only when already remembered, else `similar` is None and
+    `similar_deferred` True: the code page then loads them in a second request (they are most of a
+    first visit's time, and the last section of the page)."""
     from ..content.explain import explainer
     from ..policies.queries import policies_for_code
 
     system, code, store = data["system"], data["code"], catalog.store_path
     data["explainer"] = explainer(store, data)
-    data["similar"] = similar(catalog, system, code, SIMILAR_LIMIT, in_index=data["in_index"])
+    if defer_similar:
+        data["similar"] = remembered_similar(catalog, system, code, SIMILAR_LIMIT, in_index=data["in_index"])
+        data["similar_deferred"] = data["similar"] is None
+    else:
+        data["similar"] = similar(catalog, system, code, SIMILAR_LIMIT, in_index=data["in_index"])
     found = policies_for_code(store, system, code)
     data["policies"] = [policy_entry(p) for p in found[:POLICIES_SHOWN]]
     data["policies_total"] = len(found)
@@ -47,12 +54,10 @@ def similar(catalog: Catalog, system: str, code: str, limit: int = SIMILAR_LIMIT
     and they change only with the index file (a rebuild is a new file) or the store (an ingest)."""
     from ..content.similar import similar_cited, similar_codes
 
-    key = (_file_stamp(catalog.path), _store_stamp(catalog.store_path), system, code, limit, in_index)
-    with _LOCK:
-        hit = _SIMILAR.get(key)
-        if hit is not None:
-            _SIMILAR.move_to_end(key)
-            return list(hit)
+    key = _similar_key(catalog, system, code, limit, in_index)
+    hit = _remembered(key)
+    if hit is not None:
+        return hit
     if in_index:
         found = similar_codes(catalog, system, code, limit, store=catalog.store_path)
     else:
@@ -62,6 +67,25 @@ def similar(catalog: Catalog, system: str, code: str, limit: int = SIMILAR_LIMIT
         while len(_SIMILAR) > SIMILAR_CACHE:
             _SIMILAR.popitem(last=False)
     return list(found)
+
+
+def remembered_similar(catalog: Catalog, system: str, code: str, limit: int = SIMILAR_LIMIT, *,
+                       in_index: bool = True) -> list[dict[str, Any]] | None:
+    """The similar codes `similar` has already found for this code and state, or None."""
+    return _remembered(_similar_key(catalog, system, code, limit, in_index))
+
+
+def _similar_key(catalog: Catalog, system: str, code: str, limit: int, in_index: bool) -> tuple[Any, ...]:
+    return (_file_stamp(catalog.path), _store_stamp(catalog.store_path), system, code, limit, in_index)
+
+
+def _remembered(key: tuple[Any, ...]) -> list[dict[str, Any]] | None:
+    with _LOCK:
+        hit = _SIMILAR.get(key)
+        if hit is None:
+            return None
+        _SIMILAR.move_to_end(key)
+        return list(hit)
 
 
 SIMILAR_CACHE = 20_000  # entries: about 3 KB each

@@ -39,14 +39,17 @@ def create_app(db: str | Path | None = None, store: str | Path | None = None) ->
     app.state.systems = services.systems_present(catalog)
     app.state.templates = templating.environment(app)
     app.state.asset_version = templating.asset_version()
-    _warm_up(catalog, [s["id"] for s in app.state.systems])
+    app.state.warm = _warm_up(catalog, [s["id"] for s in app.state.systems])
     return app
 
 
-def _warm_up(catalog: Catalog, system_ids: list[str]) -> None:
+def _warm_up(catalog: Catalog, system_ids: list[str]) -> threading.Event:
     """Build the similar-codes title index of each system now, in the background: it takes about a
-    second per big system, which the first code page of each system would otherwise wait for."""
+    second per big system, which the first similar codes of each system would otherwise wait for.
+    The event is set when done (/api/v1/health says `warm`)."""
     from ..content.similar import title_index
+
+    done = threading.Event()
 
     def run() -> None:
         for system in system_ids:
@@ -56,8 +59,10 @@ def _warm_up(catalog: Catalog, system_ids: list[str]) -> None:
                 log.exception("warming up similar codes for %s failed", system)
                 break
         catalog.close_thread_connection()
+        done.set()
 
     threading.Thread(target=run, name="medcodes-warm-up", daemon=True).start()
+    return done
 
 
 def _routes() -> list[BaseRoute]:
@@ -66,6 +71,7 @@ def _routes() -> list[BaseRoute]:
         Route("/search", pages.search, name="search"),
         Route("/codes/{system}/", pages.code_system_root, name="code_system_root"),
         Route("/codes/{system}/{code}", pages.code, name="code"),
+        Route("/codes/{system}/{code}/similar", pages.code_similar, name="code_similar"),
         Route("/codes/{system}/{code:path}", pages.malformed_code),
         Route("/codes/{code}", pages.code_anywhere, name="code_anywhere"),
         Route("/browse", pages.browse, name="browse"),

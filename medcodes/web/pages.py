@@ -19,6 +19,7 @@ from ..index import Catalog
 SEARCH_PAGE = 20
 BROWSE_PAGE = 200
 CHILDREN_SHOWN = 100
+SIMILAR_SHOWN = 10
 EXAMPLES = ("heart attack", "type 2 diabetes", "broken wrist", "E11.9", "knee replacement", "wheelchair")
 HTML = "text/html; charset=utf-8"
 
@@ -89,8 +90,28 @@ def code(request: Request) -> Response:
     if (raw_system, raw_code) != key:
         query = f"?{urlencode({'as_of': as_of})}" if as_of else ""
         return RedirectResponse(_path(request, "code", system=key[0], code=key[1]) + query, 301)
-    d = services.code_data(catalog, *key, as_of)
+    # similar codes on the page when already found, else fetched by app.js after the page (a link
+    # without JavaScript): finding them is most of a first visit's time
+    d = services.code_data(catalog, *key, as_of, defer_similar=True)
     body = _html(request, "code.html", {"d": d, "children_shown": CHILDREN_SHOWN, "q": ""})
+    return cached(request, body.encode(), HTML, salt=request.app.state.asset_version)
+
+
+def code_similar(request: Request) -> Response:
+    """/codes/{system}/{code}/similar: the code's similar codes as a page of their own, or with
+    ?fragment=1 only the list, which app.js puts into the code page."""
+    raw_system, raw_code = request.path_params["system"], request.path_params["code"]
+    system = params.system_id(raw_system)
+    catalog = _catalog(request)
+    key = services.resolve_key(catalog, system, raw_code)
+    fragment = request.query_params.get("fragment") == "1"
+    if (raw_system, raw_code) != key:
+        query = "?fragment=1" if fragment else ""
+        return RedirectResponse(_path(request, "code_similar", system=key[0], code=key[1]) + query, 301)
+    d = services.code_data(catalog, *key, extra=False)
+    d["similar"] = services.similar(catalog, *key, SIMILAR_SHOWN)["similar"]
+    template = "_similar.html" if fragment else "similar.html"
+    body = _html(request, template, {"d": d, "q": ""})
     return cached(request, body.encode(), HTML, salt=request.app.state.asset_version)
 
 

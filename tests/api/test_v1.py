@@ -235,3 +235,16 @@ def test_errors_from_pages_are_json_when_asked(client: TestClient) -> None:
 ])
 def test_fragments_keep_only_mark(fragment: str, html: str) -> None:
     assert str(services.safe_fragment(fragment)) == html
+
+
+def test_health_says_ok_and_becomes_warm(client: TestClient) -> None:
+    import time
+
+    deadline = time.monotonic() + 30
+    while True:
+        r = client.get("/api/v1/health")
+        assert r.status_code == 200 and r.json()["status"] == "ok" and r.headers["cache-control"] == "no-store"
+        if r.json()["warm"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert r.json()["warm"] is True  # the fixture index's title indexes take milliseconds

@@ -103,3 +103,35 @@ def test_title_index() -> None:
     assert [c for _, c, _ in near] == ["B", "D"] or [c for _, c, _ in near] == ["D", "B"]
     assert idx.similarity("A", "C") == 0.0 and 0 < idx.similarity("A", "B") < 1
     assert idx.neighbours("x", "A", "of the", 5) == []
+
+
+def _zipf_titles(n: int, seed: int) -> list[tuple[str, str]]:
+    """Titles like PCS ones: a few words in nearly all of them ("approach", "open"), many rare."""
+    import random
+
+    rng = random.Random(seed)
+    vocab = [f"w{i}" for i in range(400)]
+    weights = [1 / (i + 1) ** 1.1 for i in range(len(vocab))]
+    return [(f"C{i:05d}", " ".join(rng.choices(vocab, weights, k=rng.randint(2, 9)))) for i in range(n)]
+
+
+@pytest.mark.parametrize("floor", [0.3, 0.5])
+def test_neighbours_with_a_floor_are_the_unpruned_ones_above_it(floor: float) -> None:
+    """Setting the common words aside must not lose a title that reaches the floor."""
+    rows = _zipf_titles(3000, seed=11)
+    idx = TitleIndex("x", rows)
+    assert len(idx.postings["w0"]) > 1000  # a word of most titles, as "approach" is of PCS titles
+    for code, title in rows[:300]:
+        everything = idx.neighbours("x", code, title, 10_000)
+        assert [(c, s) for _, c, s in idx.neighbours("x", code, title, 20, floor=floor)] == \
+            [(c, s) for _, c, s in everything if s >= floor][:20]
+
+
+def test_similarities_of_many_codes_at_once_equal_one_at_a_time() -> None:
+    rows = _zipf_titles(500, seed=3)
+    idx = TitleIndex("x", rows)
+    others = [c for c, _ in rows[:200]] + ["not-a-code"]
+    many = idx.similarities_to(rows[7][0])(others)
+    assert many[-1] == 0.0
+    assert [round(float(x), 9) for x in many[:-1]] == [round(idx.similarity(rows[7][0], c), 9) for c in others[:-1]]
+    assert list(idx.similarities_to("not-a-code")(others[:3])) == [0.0, 0.0, 0.0]

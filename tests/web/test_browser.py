@@ -196,7 +196,9 @@ def test_code_page_shows_explainer_policies_and_similar_codes(page: Any, server:
     assert policies.get_by_text("Covered for members with E11.65 when criteria are met.").is_visible()
     assert "Example Health Plan · policy MP-1.01.23" in policies.inner_text()
     similar = page.locator("section[aria-labelledby=similar-h]")
+    similar.locator("ul.similar").wait_for()  # on a first visit app.js fetches them after the page
     assert similar.get_by_role("link").count() >= 3 and "cited by the same" in similar.inner_text()
+    assert similar.locator("[aria-busy]").count() == 0
     page.screenshot(path=str(ARTIFACTS / "code-page-policies.png"), full_page=True)
 
 
@@ -221,4 +223,26 @@ def test_cpt_code_cited_by_a_policy(page: Any, server: str) -> None:
     page.goto(server + "/codes/cpt/63650")
     assert page.get_by_role("heading", level=1).inner_text() == "CPT® code 63650"
     assert page.get_by_role("link", name="Spinal cord stimulation").is_visible()
-    assert page.locator("section[aria-labelledby=similar-h]").get_by_role("link", name="63685").is_visible()
+    link = page.locator("section[aria-labelledby=similar-h]").get_by_role("link", name="63685")
+    link.wait_for()
+    assert link.is_visible()
+
+
+def test_similar_codes_are_fetched_after_a_first_visit_and_linked_without_javascript(
+        browser: Any, page: Any, server: str) -> None:
+    # E10.9: no other browser test opens it, and a plain GET of the page finds no similar codes,
+    # so what the browser shows below was fetched by app.js
+    with urllib.request.urlopen(server + "/codes/icd10cm/E10.9") as r:
+        assert b'data-similar-src="/codes/icd10cm/E10.9/similar?fragment=1"' in r.read()
+    page.goto(server + "/codes/icd10cm/E10.9")
+    similar = page.locator("section[aria-labelledby=similar-h]")
+    similar.locator("ul.similar").wait_for()
+    assert similar.get_by_role("link", name="E11.9").is_visible() and "[aria-busy]" not in similar.inner_html()
+    context = browser.new_context(java_script_enabled=False)
+    plain = context.new_page()
+    plain.goto(server + "/codes/icd9cm/250.00")
+    box = plain.locator("section[aria-labelledby=similar-h]")
+    box.get_by_role("link", name="Show the codes similar to 250.00").click()
+    plain.wait_for_url("**/codes/icd9cm/250.00/similar")
+    assert plain.get_by_role("heading", level=1).inner_text().startswith("Codes similar to 250.00")
+    context.close()

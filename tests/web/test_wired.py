@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from medcodes.index import build_from_records
+from medcodes.index import build_from_records, extras
 from medcodes.model import Record
 from medcodes.web.app import create_app
 
@@ -61,13 +61,55 @@ def test_policy_text_is_escaped_and_links_are_only_http(client: TestClient) -> N
     assert fixture_store.XSS_SNIPPET in text and fixture_store.XSS_TITLE in text and "Evil <b>Plan</b>" in text
 
 
+def similar_part(client: TestClient, path: str) -> str:
+    """The similar codes the code page at `path` shows: inline when already found, else the list
+    app.js fetches from the address the page names."""
+    section = _section(client.get(path).text, "similar-h")
+    if "data-similar-src" not in section:
+        return section
+    src = section.split('data-similar-src="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    r = client.get(src)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    return r.text
+
+
 def test_similar_codes_with_reasons(client: TestClient) -> None:
-    html = client.get("/codes/icd10cm/E11.65").text
-    section = _section(html, "similar-h")
+    section = similar_part(client, "/codes/icd10cm/E11.65")
     text = Tags(section).plain()
     assert "/codes/icd10cm/E11.9" in section and "same family (under E11)" in text
     assert "/codes/icd10cm/E10.9" in section and "cited by the same" in text
     assert "/codes/cpt/63685" in section  # a CPT code without CPT data: it has a page of its own
+
+
+def test_similar_codes_come_after_the_page_on_a_first_visit_and_with_it_after(client: TestClient) -> None:
+    """Finding similar codes is most of a first visit's time: the page leaves them to a second
+    request (app.js; a link without JavaScript) unless they are already found."""
+    extras._SIMILAR.clear()
+    section = _section(client.get("/codes/icd10cm/E11.9").text, "similar-h")
+    assert 'data-similar-src="/codes/icd10cm/E11.9/similar?fragment=1"' in section
+    assert 'href="/codes/icd10cm/E11.9/similar"' in section and "cited by the same" not in section
+    own = page(client, "/codes/icd10cm/E11.9/similar")  # the page a reader without JavaScript lands on
+    assert "Codes similar to E11.9" in own.plain() and "same family (under E11)" in own.plain()
+    assert "/codes/icd10cm/E11.9" in {a["href"] for a in own.all("a")}
+    fragment = client.get("/codes/icd10cm/E11.9/similar?fragment=1").text
+    assert "<html" not in fragment and "same family (under E11)" in fragment and "<ul" in fragment
+    again = _section(client.get("/codes/icd10cm/E11.9").text, "similar-h")
+    assert "data-similar-src" not in again and "same family (under E11)" in again
+    assert Tags(fragment).plain() in Tags(again).plain()
+
+
+@pytest.mark.parametrize(("url", "location"), [
+    ("/codes/icd10cm/e119/similar", "/codes/icd10cm/E11.9/similar"),
+    ("/codes/ICD10CM/E11.9/similar?fragment=1", "/codes/icd10cm/E11.9/similar?fragment=1"),
+])
+def test_similar_page_redirects_to_the_canonical_code(client: TestClient, url: str, location: str) -> None:
+    r = client.get(url, follow_redirects=False)
+    assert r.status_code == 301 and r.headers["location"] == location
+
+
+def test_similar_page_of_an_unknown_code_is_a_404(client: TestClient) -> None:
+    assert client.get("/codes/icd10cm/Z99.99/similar").status_code == 404
+    assert client.get("/codes/nosuch/E11.9/similar").status_code in (400, 404)
 
 
 def test_empty_states_are_honest(client: TestClient) -> None:
@@ -90,7 +132,8 @@ def test_a_cpt_code_cited_by_a_policy_has_a_page(client: TestClient, url: str) -
 
 def test_cpt_page_lists_similar_codes_and_its_json_twin(client: TestClient) -> None:
     html = client.get("/codes/cpt/63650").text
-    assert "/codes/cpt/63685" in _section(html, "similar-h") and "/codes/icd10cm/E11.65" in html
+    similar = similar_part(client, "/codes/cpt/63650")
+    assert "/codes/cpt/63685" in similar and "/codes/icd10cm/E11.65" in similar
     assert "FHIR $lookup" not in html  # FHIR knows only loaded codes
     data = client.get("/api/v1/codes/cpt/63650").json()
     assert data["in_index"] is False and data["title"] is None and data["system_label"] == "CPT® code"
@@ -121,7 +164,8 @@ def no_cpt_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClie
 def test_cpt_page_without_any_cpt_data(no_cpt_client: TestClient) -> None:
     t = page(no_cpt_client, "/codes/cpt/63650")
     text = t.plain()
-    assert "CPT® code 63650" in text and "Spinal cord stimulation" in text and "63685" in text
+    assert "CPT® code 63650" in text and "Spinal cord stimulation" in text
+    assert "63685" in Tags(similar_part(no_cpt_client, "/codes/cpt/63650")).plain()
     assert "medically necessary when all criteria below are met" in text
     assert no_cpt_client.get("/codes/CPT/63650").headers["location"] == "/codes/cpt/63650"
     assert no_cpt_client.get("/codes/cpt/99999").status_code == 404

@@ -147,10 +147,22 @@
     document.head.appendChild(link);
   }
 
+  // The code page's similar codes when the server left them for later: the server renders the list
+  // (escaped like every page); on any failure the link to their own page stays.
+  function loadDeferred(box) {
+    box.setAttribute("aria-busy", "true");
+    fetch(box.getAttribute("data-similar-src"), { headers: { Accept: "text/html" } })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
+      .then(function (html) { box.innerHTML = html; })
+      .catch(function () {})
+      .then(function () { box.removeAttribute("aria-busy"); });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     Array.prototype.forEach.call(document.querySelectorAll("input[data-suggest]"), function (input) {
       new Combobox(input);
     });
+    Array.prototype.forEach.call(document.querySelectorAll("[data-similar-src]"), loadDeferred);
     document.addEventListener("pointerover", prefetch);
     document.addEventListener("focusin", prefetch);
   });
