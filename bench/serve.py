@@ -94,8 +94,8 @@ def _args() -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=1, help="wrk threads (keep cores for the server)")
     p.add_argument("--sample", type=int, default=2000, help="distinct codes to request")
     p.add_argument("--only", action="append", metavar="SCENARIO",
-                   help="run only this scenario (repeatable): search, suggest, code page, code page + similar, code API,"
-                        " search page (a prefix names every scenario it starts)")
+                   help="run only this scenario (repeatable): search, suggest, code page, code page + similar,"
+                        " code API, search page (a prefix names every scenario it starts)")
     p.add_argument("--json", help="also write the figures here")
     return p.parse_args()
 

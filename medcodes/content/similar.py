@@ -231,7 +231,9 @@ class _Family:
         if not self.keys:
             return others
         weights = np.concatenate(self.weights)
-        texts = [t for t, w in zip(self.texts, self.weights) for t in ([t] * len(w) if isinstance(t, str) else t)]
+        texts: list[str] = []
+        for text, group in zip(self.texts, self.weights, strict=True):
+            texts.extend([text] * len(group) if isinstance(text, str) else text)
         if len(weights) > best:
             floor = np.partition(weights, len(weights) - best)[len(weights) - best] if best > 0 else np.inf
             chosen = np.flatnonzero(weights >= floor).tolist()
