@@ -228,6 +228,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .index import Catalog
+    from .web import server
 
     db = settings.db_path(args.db)
     Catalog(db)  # fail now, with a clear message, rather than on the first request
@@ -235,7 +236,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     uvicorn.run("medcodes.web.app:create_app", factory=True,
                 host=args.host or settings.get("MEDCODES_HOST"),
                 port=args.port or int(settings.get("MEDCODES_PORT")),
-                workers=args.workers or int(settings.get("MEDCODES_WORKERS")), log_level="info")
+                workers=args.workers or int(settings.get("MEDCODES_WORKERS")), log_level="info",
+                http=server.PROTOCOL, loop=server.loop(settings.get("MEDCODES_LOOP")))
     return 0
 
 

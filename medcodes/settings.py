@@ -30,6 +30,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MEDCODES_HOST", "127.0.0.1", "address `medcodes serve` listens on"),
     Setting("MEDCODES_PORT", "8000", "port `medcodes serve` listens on"),
     Setting("MEDCODES_WORKERS", "1", "uvicorn worker processes for `medcodes serve`"),
+    Setting("MEDCODES_LOOP", "auto", "event loop of `medcodes serve`: auto (uvloop when installed), uvloop, asyncio"),
     Setting("MEDCODES_CACHE", str(Path.home() / ".cache" / "medcodes"),
             "cache for build artefacts (embeddings) keyed by content hash"),
     Setting("MEDCODES_SEMANTIC", "auto", "semantic search: auto (when the model is installed), on, off"),
