@@ -149,8 +149,9 @@ class Engine:
 
     # -- words -------------------------------------------------------------------
     def lexical(self, conn: sqlite3.Connection, words: tuple[str, ...], partial: bool, flt: Filter,
-                correct: bool = True, asked: frozenset[str] = frozenset()) -> Lexical:
-        """Word matches, best first. `asked`: systems the user named (no penalty for old or DRG)."""
+                correct: bool = True, asked: frozenset[str] = frozenset(), candidates: int = CANDIDATES) -> Lexical:
+        """Word matches, best first. `asked`: systems the user named (no penalty for old or DRG);
+        `candidates`: how many to re-score when every word matches (suggestions need fewer)."""
         complete = partial and (len(words) > 1 or self.vocab.unfinished(words[-1]))
         out = Lexical(groups=_meaningful(lexicon.groups(words, complete)))
         if not out.groups:
@@ -161,7 +162,7 @@ class Engine:
             partial = False
         if partial:
             out.groups[-1] = self._complete(out.groups[-1])
-        found = self._find(conn, out, partial, flt)
+        found = self._find(conn, out, partial, flt, candidates)
         if found is None:
             return out
         out.facets, ids, scores = found
@@ -172,15 +173,15 @@ class Engine:
             out.hits.sort(key=lambda c: (-c.score, c.id))
         return out
 
-    def _find(self, conn: sqlite3.Connection, out: Lexical, partial: bool,
-              flt: Filter) -> tuple[dict[str, int], np.ndarray, np.ndarray] | None:
+    def _find(self, conn: sqlite3.Connection, out: Lexical, partial: bool, flt: Filter,
+              candidates: int = CANDIDATES) -> tuple[dict[str, int], np.ndarray, np.ndarray] | None:
         """Facets and candidates of the strictest match that finds something: every group, then
         all but one, then any (the rarest); sets `out.expr` and `out.relaxed`."""
         n = len(out.groups)
         for need in _needs(n):
             matching = out.groups if need > 1 else self._rare(conn, out.groups, partial)
             expr = rank.fts_expression(matching, partial and matching[-1] is out.groups[-1], need)
-            k = RELAXED_CANDIDATES if need < n else CANDIDATES
+            k = min(RELAXED_CANDIDATES, candidates) if need < n else candidates
             total = self._remember(("df", expr), lambda e=expr: self._df(conn, e), lambda t: t > COSTLY)
             if not total:
                 continue
