@@ -161,9 +161,12 @@ def _wrk(wrk: str, base: str, script: Path, paths_file: Path, connections: int, 
     cmd = [wrk, f"-t{min(threads, connections)}", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
            "-s", str(script), base]
     env = {**os.environ, "BENCH_PATHS": str(paths_file), "BENCH_DELAY_MS": f"{delay_ms:.1f}"}
+    before = _cpu_ticks()
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
+    after = _cpu_ticks()
     line = next(x for x in out.splitlines() if x.startswith("BENCH "))
     figures = json.loads(line.removeprefix("BENCH "))
+    figures["steal_pct"] = _steal_pct(before, after)
     shown = f"BENCH_DELAY_MS={delay_ms:.0f} " * (delay_ms > 0) + " ".join(cmd[:-1]) + " URL"
     return figures, shown
 
@@ -189,11 +192,28 @@ def _run_all(wrk: str, base: str, script: Path, tmp: Path, paths: dict[str, list
     return results
 
 
+def _cpu_ticks() -> list[int]:
+    """The machine's CPU time counters (Linux /proc/stat); [] elsewhere."""
+    try:
+        return [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    except (OSError, ValueError):
+        return []
+
+
+def _steal_pct(before: list[int], after: list[int]) -> float | None:
+    """Share of CPU time the hypervisor gave to other machines during a run: on a shared virtual
+    machine the figures of a run with much steal are the host's, not the server's."""
+    if len(before) < 8 or len(after) < 8:
+        return None
+    total = sum(after[:8]) - sum(before[:8])
+    return round(100 * (after[7] - before[7]) / total, 1) if total > 0 else None
+
+
 def _row(name: str, mode: str, f: dict[str, Any], cmd: str) -> dict[str, Any]:
     return {"scenario": name, "mode": mode, "rps": round(f["requests"] / (f["duration_us"] / 1e6), 1),
             "p50_ms": f["p50_us"] / 1000, "p90_ms": f["p90_us"] / 1000, "p99_ms": f["p99_us"] / 1000,
             "max_ms": f["max_us"] / 1000, "requests": f["requests"], "errors": f["errors"],
-            "non_2xx_3xx": f["non_2xx_3xx"], "command": cmd}
+            "non_2xx_3xx": f["non_2xx_3xx"], "steal_pct": f.get("steal_pct"), "command": cmd}
 
 
 def _report(results: list[dict[str, Any]], catalog: Catalog, args: argparse.Namespace) -> None:
@@ -203,12 +223,15 @@ def _report(results: list[dict[str, Any]], catalog: Catalog, args: argparse.Name
     print(f"server: medcodes serve --workers {args.workers} (MEDCODES_SEMANTIC={semantic});"
           f" load: wrk from a second process, {args.duration}s per run; {os.cpu_count()} CPUs\n")
     print(f"{'scenario':<19} {'mode':<17} {'req/s':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8}"
-          f" {'errors':>7}  target")
+          f" {'errors':>7} {'steal%':>7}  target")
     for r in results:
         target = TARGETS.get(r["scenario"]) if r["mode"].startswith("paced") else None
         verdict = "" if target is None else f"p99 <= {target:g} ms: {'met' if r['p99_ms'] <= target else 'MISSED'}"
         print(f"{r['scenario']:<19} {r['mode']:<17} {r['rps']:>8.1f} {r['p50_ms']:>8.2f} {r['p90_ms']:>8.2f}"
-              f" {r['p99_ms']:>8.2f} {r['max_ms']:>8.2f} {r['errors'] + r['non_2xx_3xx']:>7}  {verdict}")
+              f" {r['p99_ms']:>8.2f} {r['max_ms']:>8.2f} {r['errors'] + r['non_2xx_3xx']:>7}"
+              f" {'-' if r['steal_pct'] is None else r['steal_pct']:>7}  {verdict}")
+    print("steal%: CPU time the hypervisor gave to other machines during the run (/proc/stat); a run with"
+          " much of it measures the host")
     print("\nwrk commands (URL = the server; paths rotate through the scenario's list):")
     for cmd in dict.fromkeys(r["command"] for r in results):
         print("  " + cmd)
