@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute, Route
 from .. import systems
 from ..errors import BadRequest
 from ..index import Catalog
-from . import params, services
+from . import memo, params, services
 from .http import cached, dumps, quote_path, read_json
 from .openapi import spec
 
@@ -26,20 +26,25 @@ def _catalog(request: Request) -> Catalog:
     return request.app.state.catalog  # type: ignore[no-any-return]
 
 
-def search(request: Request) -> JSONResponse:
+def search(request: Request) -> Response:
     p = request.query_params
     q = params.text(p, "q", required=True)
-    result = services.search(_catalog(request), q, params.system_ids(p), params.boolean(p, "billable"),
-                             params.integer(p, "limit", 10, 1, MAX_LIMIT),
-                             params.integer(p, "offset", 0, 0, params.MAX_OFFSET), params.iso_date(p))
-    return JSONResponse(result)
+    args = (q, params.system_ids(p), params.boolean(p, "billable"), params.integer(p, "limit", 10, 1, MAX_LIMIT),
+            params.integer(p, "offset", 0, 0, params.MAX_OFFSET), params.iso_date(p))
+    catalog = _catalog(request)
+    key = (args[0], tuple(args[1] or ()), *args[2:])
+    body = memo.SEARCHES.get(catalog.path, key, lambda: dumps(services.search(catalog, *args)))
+    return Response(body, media_type="application/json")
 
 
-def suggest(request: Request) -> JSONResponse:
+def suggest(request: Request) -> Response:
     p = request.query_params
     q = params.text(p, "q", required=True)
     limit = params.integer(p, "limit", services.SUGGEST_LIMIT, 1, 20)
-    return JSONResponse({"query": q, "results": services.suggest(_catalog(request), q, limit)})
+    catalog = _catalog(request)
+    body = memo.SUGGESTIONS.get(catalog.path, (q, limit), lambda: dumps(
+        {"query": q, "results": services.suggest(catalog, q, limit)}))
+    return Response(body, media_type="application/json")
 
 
 def _code_key(request: Request) -> tuple[str, str]:

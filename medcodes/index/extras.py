@@ -76,7 +76,7 @@ def remembered_similar(catalog: Catalog, system: str, code: str, limit: int = SI
 
 
 def _similar_key(catalog: Catalog, system: str, code: str, limit: int, in_index: bool) -> tuple[Any, ...]:
-    return (_file_stamp(catalog.path), _store_stamp(catalog.store_path), system, code, limit, in_index)
+    return (file_stamp(catalog.path), _store_stamp(catalog.store_path), system, code, limit, in_index)
 
 
 def _remembered(key: tuple[Any, ...]) -> list[dict[str, Any]] | None:
@@ -93,7 +93,7 @@ _SIMILAR: OrderedDict[tuple[Any, ...], list[dict[str, Any]]] = OrderedDict()
 _LOCK = threading.Lock()
 
 
-def _file_stamp(path: Path) -> tuple[str, int, int, int] | None:
+def file_stamp(path: Path) -> tuple[str, int, int, int] | None:
     try:
         st = path.stat()
     except OSError:
@@ -103,7 +103,7 @@ def _file_stamp(path: Path) -> tuple[str, int, int, int] | None:
 
 def _store_stamp(path: Path) -> tuple[Any, ...]:
     # an ingest writes the WAL first and the main file at a checkpoint: either changing is a change
-    return (_file_stamp(path), _file_stamp(path.with_name(path.name + "-wal")))
+    return (file_stamp(path), file_stamp(path.with_name(path.name + "-wal")))
 
 
 def policy_entry(p: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from medcodes import search as search_library
+from medcodes.api import memo
 from medcodes.cli import main
 from medcodes.index import Catalog
 
@@ -162,6 +163,7 @@ def test_search_takes_as_of(client: TestClient, monkeypatch: pytest.MonkeyPatch)
         return {"query": q, "total": 0, "facets": {}, "results": [], "did_you_mean": None, "parsed": {}}
 
     monkeypatch.setattr(search_library, "search", search)
+    memo.SEARCHES.clear()  # the same request again would be answered from memory
     client.get("/api/v1/search", params={"q": "diabetes", "as_of": "2025-01-01"})
     assert seen == {"as_of": "2025-01-01"}  # passed on once the library takes it
 

@@ -1,0 +1,55 @@
+"""Search and suggestion answers remembered per index file: the same request, the same bytes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from medcodes.api import memo
+from medcodes.api.memo import Memo
+
+if TYPE_CHECKING:
+    from starlette.testclient import TestClient
+
+
+def test_a_repeated_search_is_answered_from_memory(client: TestClient) -> None:
+    memo.SEARCHES.clear()
+    before = memo.SEARCHES.hits
+    first = client.get("/api/v1/search", params={"q": "type 2 diabetes", "limit": "5"})
+    again = client.get("/api/v1/search", params={"q": "type 2 diabetes", "limit": "5"})
+    assert first.status_code == again.status_code == 200 and first.content == again.content
+    assert first.headers["content-type"] == "application/json" and first.json()["results"]
+    assert memo.SEARCHES.hits == before + 1
+    other = client.get("/api/v1/search", params={"q": "type 2 diabetes", "limit": "3"})
+    assert len(other.json()["results"]) == 3 and memo.SEARCHES.hits == before + 1  # another key
+
+
+def test_suggestions_are_remembered_too(client: TestClient) -> None:
+    memo.SUGGESTIONS.clear()
+    a = client.get("/api/v1/suggest", params={"q": "diab"})
+    b = client.get("/api/v1/suggest", params={"q": "diab"})
+    assert a.content == b.content and memo.SUGGESTIONS.hits >= 1 and a.json()["results"]
+
+
+def test_a_rebuilt_index_file_is_a_new_key(tmp_path: Path) -> None:
+    index = tmp_path / "index.sqlite"
+    index.write_bytes(b"one")
+    m = Memo(8)
+    assert m.get(index, "q", lambda: b"old") == b"old"
+    assert m.get(index, "q", lambda: b"not asked") == b"old"
+    new = tmp_path / "index.sqlite.tmp"
+    new.write_bytes(b"two!")
+    os.replace(new, index)  # what a build does: a new file renamed into place
+    assert m.get(index, "q", lambda: b"new") == b"new"
+
+
+def test_the_memo_keeps_only_the_newest(tmp_path: Path) -> None:
+    index = tmp_path / "index.sqlite"
+    shutil.copyfile(__file__, index)
+    m = Memo(2)
+    for q in ("a", "b", "c"):
+        m.get(index, q, lambda q=q: q.encode())
+    assert m.get(index, "a", lambda: b"made again") == b"made again"
+    assert m.get(index, "c", lambda: b"not asked") == b"c"
