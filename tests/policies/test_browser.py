@@ -8,19 +8,17 @@ no handler or javascript: URL is left. Skipped when chromium or playwright is ab
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from medcodes.policies.documents import read_html
 
+from .. import live
 from .test_documents import HOSTILE
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 MORE = b"""<div><p>Criteria</p><a href="javascript:window.pwned=1">a</a><a href=" javascript:window.pwned=2">b</a>
 <a href="jav&#x09;ascript:window.pwned=3">c</a><img src=x onerror="window.pwned=4"><p onmouseover="window.pwned=5">
 hover</p><math><mi xlink:href="javascript:window.pwned=6">m</mi></math><svg onload="window.pwned=7"></svg>
@@ -33,13 +31,7 @@ hover</p><math><mi xlink:href="javascript:window.pwned=6">m</mi></math><svg onlo
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is absent (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        yield b
-        b.close()
+    yield from live.chromium()
 
 
 @pytest.mark.parametrize("hostile", [HOSTILE, MORE], ids=["document", "tricks"])

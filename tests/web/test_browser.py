@@ -5,11 +5,6 @@ Skipped cleanly when /usr/bin/chromium or the playwright package is absent (`.ci
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,69 +12,27 @@ from typing import Any
 
 import pytest
 
+from .. import live
 from .fixture_store import XSS_SNIPPET, XSS_TITLE
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 SECTIONS = ("Official descriptors", "Notes", "Crosswalks", "Release and history", "In plain language",
             "Medical policies and guidelines", "Similar codes")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def server(index_path: Path, store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`medcodes serve` on a free port, as a user would start it."""
-    port = _free_port()
     log = tmp_path_factory.mktemp("serve") / "serve.log"
-    cmd = [sys.executable, "-m", "medcodes", "serve", "--db", str(index_path), "--host", "127.0.0.1",
-           "--port", str(port)]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
-                                env={**os.environ, "PYTHONUNBUFFERED": "1", "MEDCODES_STORE": str(store_path)})
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(base, proc, log)
+    with live.medcodes_serve(index_path, log, env={"MEDCODES_STORE": str(store_path)}, start_s=20) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def _wait_until_up(base: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"medcodes serve exited: {log.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{base}/api/v1/systems", timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("medcodes serve did not start within 20 s")
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is absent (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        yield b
-        b.close()
+    yield from live.chromium()
 
 
 @pytest.fixture()

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import http.client
-import os
 import socket
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -17,11 +15,7 @@ import pytest
 
 from medcodes.web import server
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from .. import live
 
 
 class _Transport:
@@ -56,31 +50,9 @@ def test_nodelay_is_set_on_a_socket_rebuilt_from_its_descriptor() -> None:
 def two_workers(request: pytest.FixtureRequest, index_path: Path,
                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """asyncio's own loop is the one that skips TCP_NODELAY (uvloop sets it itself)."""
-    port = _free_port()
     log = tmp_path_factory.mktemp("serve2") / "serve.log"
-    cmd = [sys.executable, "-m", "medcodes", "serve", "--db", str(index_path), "--host", "127.0.0.1",
-           "--port", str(port), "--workers", "2"]
-    with log.open("wb") as out:
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", "MEDCODES_LOOP": request.param}
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert proc.poll() is None, log.read_text()[-2000:]
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "medcodes serve --workers 2 did not start"
-                time.sleep(0.1)
-        yield port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with live.medcodes_serve(index_path, log, "--workers", "2", env={"MEDCODES_LOOP": request.param}) as base:
+        yield int(base.rsplit(":", 1)[1])
 
 
 def test_kept_alive_requests_do_not_wait_for_delayed_acks(two_workers: int) -> None:

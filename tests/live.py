@@ -1,0 +1,75 @@
+"""Real servers and a real browser for tests: `medcodes serve` as a user starts it, and Debian's
+chromium driven by Playwright (skipped cleanly when either browser piece is absent)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def medcodes_serve(index: Path, log: Path, *args: str, env: dict[str, str] | None = None,
+                   start_s: float = 30) -> Iterator[str]:
+    """`medcodes serve --db INDEX [ARGS]` on a free port of 127.0.0.1; yields its base URL once it
+    answers, and stops it afterwards."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "medcodes", "serve", "--db", str(index), "--host", "127.0.0.1",
+           "--port", str(port), *args]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
+                                env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(base, proc, log, start_s)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _wait_until_up(base: str, proc: subprocess.Popen[bytes], log: Path, start_s: float) -> None:
+    deadline = time.monotonic() + start_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"medcodes serve exited: {log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{base}/api/v1/health", timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"medcodes serve did not start within {start_s:g} s")
+
+
+def chromium() -> Iterator[Any]:
+    """A headless Debian chromium (executablePath), for a module-scoped `browser` fixture."""
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is absent (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
