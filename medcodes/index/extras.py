@@ -8,13 +8,12 @@ the functions, because they import the catalog themselves.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import systems
 from ..errors import NotFound
+from ..memo import Memo, file_stamp
 
 if TYPE_CHECKING:
     from .catalog import Catalog
@@ -54,51 +53,26 @@ def similar(catalog: Catalog, system: str, code: str, limit: int = SIMILAR_LIMIT
     and they change only with the index file (a rebuild is a new file) or the store (an ingest)."""
     from ..content.similar import similar_cited, similar_codes
 
-    key = _similar_key(catalog, system, code, limit, in_index)
-    hit = _remembered(key)
-    if hit is not None:
-        return hit
-    if in_index:
-        found = similar_codes(catalog, system, code, limit, store=catalog.store_path)
-    else:
-        found = similar_cited(catalog, system, code, limit, store=catalog.store_path)
-    with _LOCK:
-        _SIMILAR[key] = found
-        while len(_SIMILAR) > SIMILAR_CACHE:
-            _SIMILAR.popitem(last=False)
-    return list(found)
+    def find() -> list[dict[str, Any]]:
+        if in_index:
+            return similar_codes(catalog, system, code, limit, store=catalog.store_path)
+        return similar_cited(catalog, system, code, limit, store=catalog.store_path)
+
+    return list(_SIMILAR.get(catalog.path, _similar_key(catalog, system, code, limit, in_index), find))
 
 
 def remembered_similar(catalog: Catalog, system: str, code: str, limit: int = SIMILAR_LIMIT, *,
                        in_index: bool = True) -> list[dict[str, Any]] | None:
     """The similar codes `similar` has already found for this code and state, or None."""
-    return _remembered(_similar_key(catalog, system, code, limit, in_index))
+    hit = _SIMILAR.peek(catalog.path, _similar_key(catalog, system, code, limit, in_index))
+    return None if hit is None else list(hit)
 
 
 def _similar_key(catalog: Catalog, system: str, code: str, limit: int, in_index: bool) -> tuple[Any, ...]:
-    return (file_stamp(catalog.path), _store_stamp(catalog.store_path), system, code, limit, in_index)
+    return (_store_stamp(catalog.store_path), system, code, limit, in_index)
 
 
-def _remembered(key: tuple[Any, ...]) -> list[dict[str, Any]] | None:
-    with _LOCK:
-        hit = _SIMILAR.get(key)
-        if hit is None:
-            return None
-        _SIMILAR.move_to_end(key)
-        return list(hit)
-
-
-SIMILAR_CACHE = 20_000  # entries: about 3 KB each
-_SIMILAR: OrderedDict[tuple[Any, ...], list[dict[str, Any]]] = OrderedDict()
-_LOCK = threading.Lock()
-
-
-def file_stamp(path: Path) -> tuple[str, int, int, int] | None:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return (str(path), st.st_ino, st.st_mtime_ns, st.st_size)
+_SIMILAR: Memo[list[dict[str, Any]]] = Memo(20_000)  # entries: about 3 KB each
 
 
 def _store_stamp(path: Path) -> tuple[Any, ...]:
