@@ -454,16 +454,22 @@ class TitleIndex:
 
     def cosines_at(self, toks: tuple[str, ...], at: np.ndarray) -> np.ndarray:
         """Cosine of the titles at these positions with these words."""
-        dot = np.zeros(len(at))
+        norm = math.sqrt(sum(self.idf.get(t, 0.0) ** 2 for t in toks)) or 1.0
+        return self._cosines(self._add_held(np.zeros(len(at)), toks, at), at, norm)
+
+    def _add_held(self, dot: np.ndarray, toks: Iterable[str], at: np.ndarray) -> np.ndarray:
+        """Add to each title's `dot` the idf^2 of each of these words it holds (a binary search of
+        the word's postings for the sorted positions `at`)."""
         for t in toks:
             posting = self.postings.get(t)
-            if posting is None:
-                continue
-            i = np.searchsorted(posting, at)
-            hit = posting[np.minimum(i, len(posting) - 1)] == at
-            dot[hit] += self.idf[t] ** 2
-        norm = math.sqrt(sum(self.idf.get(t, 0.0) ** 2 for t in toks)) or 1.0
-        return np.round(dot / (self.norms[at] * norm), 12)  # as in `neighbours`
+            if posting is not None:
+                held = posting[np.minimum(np.searchsorted(posting, at), len(posting) - 1)] == at
+                dot[held] += self.idf[t] ** 2
+        return dot
+
+    def _cosines(self, dot: np.ndarray, at: np.ndarray, norm: float) -> np.ndarray:
+        # rounded: equal word sets score equal whatever order their words were added in
+        return np.round(dot / (self.norms[at] * norm), 12)
 
     def neighbours(self, system: str, code: str, title: str, limit: int,
                    floor: float = 0.0) -> list[tuple[str, str, float]]:
@@ -493,13 +499,8 @@ class TitleIndex:
         if floor > 0:  # titles that cannot reach the floor even holding every word set aside
             keep &= dot / self.norms[hits] + reach >= floor * norm * 0.999
         hits, dot = hits[keep], dot[keep]
-        for t in toks:
-            if t not in rare:  # set aside: only whether each title left holds it
-                posting = self.postings[t]
-                found = posting[np.minimum(np.searchsorted(posting, hits), len(posting) - 1)] == hits
-                dot[found] += self.idf[t] ** 2
-        # rounded: equal word sets score equal whatever order the words were added in
-        scores = np.round(dot / (self.norms[hits] * norm), 12)
+        # the words set aside: only whether each title left holds them
+        scores = self._cosines(self._add_held(dot, (t for t in toks if t not in rare), hits), hits, norm)
         if floor > 0:
             keep = scores >= floor
             hits, scores = hits[keep], scores[keep]
