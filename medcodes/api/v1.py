@@ -127,8 +127,7 @@ def systems_list(request: Request) -> JSONResponse:
 def health(request: Request) -> JSONResponse:
     """For load balancers and benchmarks: answering means ready; `warm` says whether this worker
     has built its similar-codes title indexes yet (until then the first similar codes are slower)."""
-    warm = getattr(request.app.state, "warm", None)
-    return JSONResponse({"status": "ok", "warm": bool(warm is None or warm.is_set())},
+    return JSONResponse({"status": "ok", "warm": request.app.state.warm.is_set()},
                         headers={"Cache-Control": "no-store"})
 
 

@@ -14,7 +14,7 @@ from .. import systems
 from ..api import params, services
 from ..api.http import cached, quote_path
 from ..errors import BadRequest, NotFound
-from ..index import Catalog
+from ..index import Catalog, extras
 
 SEARCH_PAGE = 20
 BROWSE_PAGE = 200
@@ -109,7 +109,7 @@ def code_similar(request: Request) -> Response:
         query = "?fragment=1" if fragment else ""
         return RedirectResponse(_path(request, "code_similar", system=key[0], code=key[1]) + query, 301)
     d = services.code_data(catalog, *key, extra=False)
-    d["similar"] = services.similar(catalog, *key, SIMILAR_SHOWN)["similar"]
+    d["similar"] = extras.similar(catalog, *key, SIMILAR_SHOWN, in_index=d["in_index"])
     template = "_similar.html" if fragment else "similar.html"
     body = _html(request, template, {"d": d, "q": ""})
     return cached(request, body.encode(), HTML, salt=request.app.state.asset_version)

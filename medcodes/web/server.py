@@ -14,10 +14,7 @@ import importlib.util
 import socket
 from typing import Any
 
-try:
-    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as _Base
-except ImportError:  # httptools is a declared dependency; without it, uvicorn's pure-Python h11
-    from uvicorn.protocols.http.h11_impl import H11Protocol as _Base  # type: ignore[assignment]
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 PROTOCOL = "medcodes.web.server:NoDelayProtocol"
 
@@ -40,7 +37,7 @@ def set_nodelay(transport: asyncio.BaseTransport) -> bool:
     return True
 
 
-class NoDelayProtocol(_Base):  # type: ignore[misc,valid-type]
+class NoDelayProtocol(HttpToolsProtocol):  # type: ignore[misc]
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         set_nodelay(transport)
         super().connection_made(transport)
