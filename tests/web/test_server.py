@@ -44,6 +44,9 @@ def test_nodelay_is_set_on_a_socket_rebuilt_from_its_descriptor() -> None:
     a, b = socket.socketpair(socket.AF_UNIX)
     with a, b:
         assert server.set_nodelay(_Transport(a)) is False  # type: ignore[arg-type]
+    gone = socket.socket()
+    gone.close()  # a connection already closed: the option cannot be set, and that is no error
+    assert server.set_nodelay(_Transport(gone)) is False  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module", params=["asyncio", "uvloop"])
