@@ -115,7 +115,8 @@ def _paths(catalog: Catalog, sample: int) -> dict[str, list[str]]:
     # with (the first words of random descriptors, as a coder starts typing one)
     titles = catalog.conn.execute("SELECT title FROM codes ORDER BY random() LIMIT 30000").fetchall()
     rng = random.Random(11)
-    once = list(dict.fromkeys(" ".join(t[0].lower().replace(",", " ").split()[:rng.randint(2, 4)]) for t in titles))
+    firsts = (" ".join(t[0].lower().replace(",", " ").split()[:rng.randint(2, 4)]) for t in titles)
+    once = list(dict.fromkeys(x for x in firsts if x))  # a few codes have no descriptor: no empty q
     return {
         "search API": [f"/api/v1/search?q={q(x)}&limit=10" for x in queries],
         "search API, new queries": [f"/api/v1/search?q={q(x)}&limit=10" for x in once],
@@ -232,6 +233,11 @@ def _row(name: str, mode: str, f: dict[str, Any], cmd: str) -> dict[str, Any]:
             "non_2xx_3xx": f["non_2xx_3xx"], "steal_pct": f.get("steal_pct"), "command": cmd}
 
 
+def _target(scenario: str) -> float | None:
+    """The p99 target of a scenario: "search API, new queries" is held to the search API's."""
+    return next((ms for name, ms in TARGETS.items() if scenario == name or scenario.startswith(name + ",")), None)
+
+
 def _report(results: list[dict[str, Any]], catalog: Catalog, args: argparse.Namespace) -> None:
     counts = catalog.counts()
     print(f"\nindex {args.db}: {sum(counts.values()):,} codes ({', '.join(f'{k} {v:,}' for k, v in counts.items())})")
@@ -241,7 +247,7 @@ def _report(results: list[dict[str, Any]], catalog: Catalog, args: argparse.Name
     print(f"{'scenario':<23} {'mode':<17} {'req/s':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8}"
           f" {'errors':>7} {'steal%':>7} {'cpu ms':>7}  target")
     for r in results:
-        target = TARGETS.get(r["scenario"]) if r["mode"].startswith("paced") else None
+        target = _target(r["scenario"]) if r["mode"].startswith("paced") else None
         verdict = "" if target is None else f"p99 <= {target:g} ms: {'met' if r['p99_ms'] <= target else 'MISSED'}"
         print(f"{r['scenario']:<23} {r['mode']:<17} {r['rps']:>8.1f} {r['p50_ms']:>8.2f} {r['p90_ms']:>8.2f}"
               f" {r['p99_ms']:>8.2f} {r['max_ms']:>8.2f} {r['errors'] + r['non_2xx_3xx']:>7}"

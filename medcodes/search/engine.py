@@ -27,7 +27,7 @@ import numpy as np
 
 from .. import systems
 from ..errors import MedcodesError
-from . import lexicon, rank
+from . import lexicon, rank, stored_parts
 from .asof import AsOf, History
 from .codes import CodeIndex, range_systems
 from .lexicon import Group
@@ -112,6 +112,7 @@ class Engine:
         self.ranges = _ranges(self.system)
         self.doc, self.ordered = _doc_ids(conn, size)
         self.vocab = Vocabulary(conn)
+        self.parts = stored_parts.PartsTable.load(conn)
         self._lock = threading.Lock()
         self._local = threading.local()
         self._lazy: dict[str, Any] = {}
@@ -169,7 +170,8 @@ class Engine:
         out.total = sum(v for k, v in out.facets.items() if not flt.wanted or k in flt.wanted)
         if out.total:
             out.hits = self._candidates(conn, ids, scores, flt)
-            rank.rescore(out.hits, out.groups, partial, asked=asked | frozenset(flt.wanted))
+            rank.rescore(out.hits, out.groups, partial, asked=asked | frozenset(flt.wanted),
+                         parts=stored_parts.parts_of(self.parts, out.hits))
             out.hits.sort(key=lambda c: (-c.score, c.id))
         return out
 

@@ -8,6 +8,7 @@
   shortest descriptor first, so the start of a system's rowid range holds the codes BM25 and
   the re-scoring favour: a word in 30,000 codes ("open", "fracture") is ranked from there
   instead of scoring every match (Engine._top).
+- `search_parts`: what the re-scoring reads in each descriptor, worked out once (stored_parts.py).
 - `search_vocab`: every word with the number of codes that use it, for typo correction,
   "did you mean" and as-you-type completion.
 - `search_vectors`: sentence embeddings, when semantic search is enabled (see semantic.py).
@@ -23,9 +24,11 @@ from typing import Any
 
 import numpy as np
 
+from . import stored_parts
 from .query import words
 
-SEARCH_VERSION = "3"  # 2: rows ordered by descriptor length, search_order; 3: one-letter prefix index
+SEARCH_VERSION = "4"  # 2: rows ordered by descriptor length, search_order; 3: one-letter prefix index;
+# 4: search_parts (stored_parts.py)
 COLUMNS = ("title", "short", "terms", "notes")
 # Note types whose text says what a code *is*; the others (excludes, code first...) say what it is not.
 TERM_NOTES = frozenset({"inclusion"})
@@ -76,6 +79,7 @@ def build_lexical(conn: sqlite3.Connection, short_titles: bool = True, index_ter
     conn.execute("INSERT INTO search_fts (search_fts) VALUES ('optimize')")
     conn.executemany("INSERT INTO search_vocab VALUES (?, ?)", sorted(vocab.items()))
     conn.execute("INSERT INTO search_order VALUES (?)", (order.tobytes(),))
+    stored_parts.build(conn, ((row[0], row[1]) for row in docs))
     conn.execute("INSERT OR REPLACE INTO meta VALUES ('search_version', ?)", (SEARCH_VERSION,))
 
 

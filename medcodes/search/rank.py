@@ -103,20 +103,23 @@ _WITHOUT = re.compile(r"\bwithout ([^,]*?)(?= with |,|$)")
 
 
 class Parts(NamedTuple):
-    """What the re-scoring reads in a descriptor: its distinct words, each with what it costs
-    when the query did not ask for it, and whether it is in the head (before the last comma,
-    so not a 7th character's ", sequela"). Plain tuples of strings and numbers: cached for
-    tens of thousands of descriptors, they give the garbage collector nothing to scan."""
+    """What the re-scoring reads in a descriptor: its distinct words, each with a flag byte that
+    says what it costs when the query did not ask for it (the kind, and whether it is in the
+    core), and whether it is in the head (before the last comma, so not a 7th character's
+    ", sequela"). Plain strings, bytes and a bool: tens of thousands of them are cached or
+    rebuilt from stored arrays (stored_parts.py), and they give the garbage collector nothing
+    to scan."""
 
     words: tuple[str, ...]
-    kinds: tuple[int, ...]  # _FREE, _EXTRA, _GENERIC or _RESIDUAL
-    weights: tuple[float, ...]  # of an _EXTRA word: 1 in the core, 0.6 after it
-    in_head: tuple[bool, ...]
+    flags: bytes  # per word: kind (_FREE, _EXTRA, _GENERIC or _RESIDUAL) | CORE | IN_HEAD
     head: str  # the first word that says something: "Fracture" of "Unspecified fracture of ..."
     plain: bool  # says "unspecified" (or NOS) of the thing itself, not of what a "with" clause adds
 
 
-_FREE, _EXTRA, _GENERIC, _RESIDUAL = 0, 1, 2, 3  # Parts.kinds
+_FREE, _EXTRA, _GENERIC, _RESIDUAL = 0, 1, 2, 3  # the kind: the low two bits of a Parts flag
+KIND = 3
+CORE = 4  # an _EXTRA word of the core (before the first comma or "with") costs 1, after it 0.6
+IN_HEAD = 8
 
 
 @functools.lru_cache(maxsize=100_000)
@@ -144,20 +147,18 @@ def title_parts(text: str) -> Parts:
     # "Acute myocardial infarction, unspecified" is the plain code; "... with neuropathy, unspecified" is not
     plain = bool(PLAIN & core) or (not has_with and bool(PLAIN & bag))
     distinct = tuple(dict.fromkeys(words))
-    kinds: list[int] = []
-    weights: list[float] = []
+    flags = bytearray()
     for t in distinct:
         kind = _CLASS.get(t, _EXTRA)
-        weight = 1.0 if t in core else 0.6
+        in_core = t in core
         if kind == _SCALE:
             kind = _EXTRA
         if kind == _EXTRA and (t in optional or t in absent or t.isdigit()):
             kind = _GENERIC
         if kind == _GENERIC and t in qualifiers and t not in absent:
-            kind, weight = _EXTRA, 0.6  # "with unspecified complications" is a specialisation all the same
-        kinds.append(kind)
-        weights.append(weight)
-    return Parts(distinct, tuple(kinds), tuple(weights), tuple(t in head_words for t in distinct), head, plain)
+            kind, in_core = _EXTRA, False  # "with unspecified complications" is a specialisation all the same
+        flags.append(kind | (CORE if in_core else 0) | (IN_HEAD if t in head_words else 0))
+    return Parts(distinct, bytes(flags), head, plain)
 
 
 # What a word is wherever it appears; _SCALE words are never the head ("Type 2 ...") but cost like others.
@@ -207,7 +208,7 @@ class Candidate:
 
 
 def rescore(cands: list[Candidate], groups: Sequence[Group], prefix_last: bool,
-            asked: frozenset[str] = frozenset()) -> None:
+            asked: frozenset[str] = frozenset(), parts: Sequence[Parts] | None = None) -> None:
     """Score each candidate in place from its BM25 score and what its descriptor covers.
 
     Coverage (does the descriptor itself say everything asked?) dominates; descriptors that
@@ -215,12 +216,13 @@ def rescore(cands: list[Candidate], groups: Sequence[Group], prefix_last: bool,
     general code comes before its specialisations; qualifiers such as "unspecified" or
     "without complications" cost nothing, and the unspecified code of a family comes before
     the residual "other" one. `asked`: systems the user named, exempt from the penalties of
-    old and grouper systems.
+    old and grouper systems. `parts`: each candidate's title_parts, when the caller has them
+    (stored_parts.py), in the order of `cands`.
     """
     if not cands:
         return
     top = max(c.bm25 for c in cands) or 1.0
-    parsed = [title_parts(c.title) for c in cands]
+    parsed = list(parts) if parts is not None else [title_parts(c.title) for c in cands]
     ordered = sorted({t for p in parsed for t in p.words})
     last = len(groups) - 1
     # every distinct query word is a bit; each title word knows the bits it satisfies
@@ -257,11 +259,12 @@ def rescore(cands: list[Candidate], groups: Sequence[Group], prefix_last: bool,
         c.coverage = coverage = covered / len(groups) if groups else 0.0
         seventh = c.system == "icd10cm" and len(c.code) == 8 and c.code[-1].isalpha()
         extra = generic = residual = 0.0
-        for t, kind, weight, in_head in zip(p.words, p.kinds, p.weights, p.in_head, strict=True):
-            if kind == _FREE or t in matched or (seventh and not in_head):
+        for t, f in zip(p.words, p.flags, strict=True):
+            kind = f & KIND
+            if kind == _FREE or t in matched or (seventh and not f & IN_HEAD):
                 continue
             if kind == _EXTRA:
-                extra += weight
+                extra += 1.0 if f & CORE else 0.6
             elif kind == _GENERIC:
                 generic += 1
             else:

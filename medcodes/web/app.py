@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from pathlib import Path
@@ -44,21 +45,26 @@ def create_app(db: str | Path | None = None, store: str | Path | None = None) ->
 
 
 def _warm_up(catalog: Catalog, system_ids: list[str]) -> threading.Event:
-    """Build the similar-codes title index of each system now, in the background: it takes about a
-    second per big system, which the first similar codes of each system would otherwise wait for.
+    """Load what the first requests would otherwise wait for, now, in the background: the search
+    engine with its sorted codes (half a second; any query with a code-shaped word such as "3rd"
+    needs them) and the similar-codes title index of each system (about a second per big system).
     The event is set when done (/api/v1/health says `warm`)."""
     from ..content.similar import title_index
+    from ..search import engine_for
 
     done = threading.Event()
 
     def run() -> None:
-        for system in system_ids:
-            try:
+        try:
+            engine_for(catalog).codes(catalog.conn)
+            for system in system_ids:
                 title_index(catalog, system)
-            except Exception:  # a broken index shows itself on the first request, with its own error
-                log.exception("warming up similar codes for %s failed", system)
-                break
+        except Exception:  # a broken index shows itself on the first request, with its own error
+            log.exception("warming up failed")
         catalog.close_thread_connection()
+        # what was just loaded lives as long as the process: out of the collector's sight, a full
+        # collection scans only what requests made since (38 ms -> 0 with the full index loaded)
+        gc.freeze()
         done.set()
 
     threading.Thread(target=run, name="medcodes-warm-up", daemon=True).start()

@@ -1,0 +1,106 @@
+"""The descriptor parts stored at build time (search_parts) are what rank.title_parts computes, an
+index built under other rules or before the table existed is searched the same way, and the
+full index's table agrees with the computed parts for every code."""
+
+from __future__ import annotations
+
+import random
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from medcodes.index import Catalog
+from medcodes.search import engine_for, rank, search, stored_parts
+
+from .conftest import RECORDS, build_lexical_index, full_db
+
+QUERIES = ("heart attack", "type 2 diabetes", "fracture of radius", "pain unspecified joint", "knee replacement",
+           "ambulance mile", "diabetes drg", "E11 kidney", "fusion lumbar posterior", "unspecified fracture")
+
+
+def _computed(title: str) -> rank.Parts:
+    return rank.title_parts.__wrapped__(title)
+
+
+def test_every_stored_title_is_the_computed_one(catalog: Catalog) -> None:
+    table = stored_parts.PartsTable.load(catalog.conn)
+    assert table is not None
+    rows = catalog.conn.execute("SELECT id, title FROM codes").fetchall()
+    assert len(rows) == len(RECORDS) - sum(1 for r in RECORDS if type(r).__name__ != "Code")
+    for cid, title in rows:
+        assert table.get(cid) == _computed(title), title
+
+
+def test_flags_say_kind_core_and_head() -> None:
+    p = _computed("Type 2 diabetes mellitus with diabetic nephropathy, sequela")
+    flag = dict(zip(p.words, p.flags, strict=True))
+    assert flag["type"] & rank.KIND == 1  # a scale word costs like any other
+    assert flag["mellitus"] & rank.KIND == 2 and flag["type"] & rank.CORE  # generic; in the core
+    assert not flag["nephropathy"] & rank.CORE  # in the "with" clause: 0.6
+    assert not flag["sequela"] & rank.IN_HEAD and flag["diabetes"] & rank.IN_HEAD
+    assert p.head == "diabetes"
+
+
+def test_unknown_ids_and_empty_titles_fall_back(catalog: Catalog) -> None:
+    table = stored_parts.PartsTable.load(catalog.conn)
+    assert table is not None
+    assert table.get(-1) is None and table.get(len(table) + 10) is None
+
+
+@pytest.fixture()
+def copy(index_path: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copy(index_path, tmp_path / "copy.sqlite"))
+
+
+def _answers(path: Path) -> list[object]:
+    cat = Catalog(path)
+    try:
+        return [search(cat, q, limit=20) for q in QUERIES]
+    finally:
+        cat.close_thread_connection()
+
+
+def test_other_rules_or_no_table_search_the_same(catalog: Catalog, copy: Path, tmp_path: Path) -> None:
+    want = [search(catalog, q, limit=20) for q in QUERIES]
+    assert any(r["results"] for r in want)
+    with sqlite3.connect(copy) as conn:
+        conn.execute("UPDATE search_parts SET rules='built by another version'")
+    assert stored_parts.PartsTable.load(sqlite3.connect(copy)) is None
+    assert _answers(copy) == want
+    with sqlite3.connect(copy) as conn:
+        conn.execute("DROP TABLE search_parts")
+    assert stored_parts.PartsTable.load(sqlite3.connect(copy)) is None
+    assert _answers(copy) == want
+
+
+def test_the_engine_reads_the_table(catalog: Catalog) -> None:
+    assert engine_for(catalog).parts is not None
+
+
+def test_rules_change_with_the_classification(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = stored_parts._rules()
+    monkeypatch.setattr(rank, "PLAIN", rank.PLAIN | {"nec"})
+    assert stored_parts._rules() != before
+
+
+def test_a_rebuilt_index_has_a_fresh_table(tmp_path: Path) -> None:
+    records = RECORDS[:12]
+    path = build_lexical_index(records, tmp_path / "small.sqlite")
+    table = stored_parts.PartsTable.load(sqlite3.connect(path))
+    codes = sum(1 for r in records if type(r).__name__ == "Code")
+    assert table is not None and codes == 11 and sum(1 for i in range(len(table)) if table.get(i)) == codes
+
+
+@pytest.mark.skipif(full_db() is None, reason="needs the full embedded index (MEDCODES_TEST_FULL_DB)")
+def test_full_index_table_is_the_computed_parts() -> None:
+    path = full_db()
+    assert path is not None
+    conn = sqlite3.connect(path)
+    table = stored_parts.PartsTable.load(conn)
+    if table is None:
+        pytest.skip("the full index predates search_parts; rebuild it")
+    rows = conn.execute("SELECT id, title FROM codes WHERE title != ''").fetchall()
+    for cid, title in random.Random(5).sample(rows, 5000):
+        assert table.get(cid) == _computed(title), title
