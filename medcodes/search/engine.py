@@ -99,7 +99,8 @@ class Engine:
             raise MedcodesError("this index has no search tables; rebuild it with `medcodes build`") from None
         cur = conn.cursor()
         cur.row_factory = None
-        rows = cur.execute("SELECT id, system, coalesce(billable, -1), deleted_in IS NOT NULL FROM codes").fetchall()
+        rows = cur.execute("SELECT id, system, coalesce(billable, -1), deleted_in IS NOT NULL, code, kind"
+                           " FROM codes").fetchall()
         size = max((r[0] for r in rows), default=0) + 1
         index = {s: i for i, s in enumerate(SYSTEM_ORDER)}
         ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
@@ -109,6 +110,14 @@ class Engine:
         self.system[ids] = np.fromiter((index.get(r[1], -1) for r in rows), dtype=np.int8, count=len(rows))
         self.billable[ids] = np.fromiter((r[2] for r in rows), dtype=np.int8, count=len(rows))
         self.deleted[ids] = np.fromiter((r[3] for r in rows), dtype=bool, count=len(rows))
+        # what the re-scoring reads of a candidate besides its descriptor: read from memory, a few
+        # hundred candidates a query cost no SQL (~8 bytes a code)
+        self.code = np.full(size, "", dtype=f"U{max((len(r[4]) for r in rows), default=1)}")
+        self.code[ids] = [r[4] for r in rows]
+        self.kinds = tuple(sorted({r[5] for r in rows}))
+        kind_index = {k: i for i, k in enumerate(self.kinds)}
+        self.kind = np.zeros(size, dtype=np.int16)
+        self.kind[ids] = np.fromiter((kind_index[r[5]] for r in rows), dtype=np.int16, count=len(rows))
         self.ranges = _ranges(self.system)
         self.doc, self.ordered = _doc_ids(conn, size)
         self.vocab = Vocabulary(conn)
@@ -169,9 +178,9 @@ class Engine:
         out.facets, ids, scores = found
         out.total = sum(v for k, v in out.facets.items() if not flt.wanted or k in flt.wanted)
         if out.total:
-            out.hits = self._candidates(conn, ids, scores, flt)
-            rank.rescore(out.hits, out.groups, partial, asked=asked | frozenset(flt.wanted),
-                         parts=stored_parts.parts_of(self.parts, out.hits))
+            out.hits = self._candidates(ids, scores, flt)
+            rank.rescore(out.hits, self._parts(conn, out.hits), out.groups, partial,
+                         asked=asked | frozenset(flt.wanted))
             out.hits.sort(key=lambda c: (-c.score, c.id))
         return out
 
@@ -431,12 +440,24 @@ class Engine:
         counts = np.bincount(self.system[ids].astype(np.int64) + 1, minlength=len(SYSTEM_ORDER) + 1)[1:]
         return {SYSTEM_ORDER[i]: int(n) for i, n in enumerate(counts) if n}
 
-    def _candidates(self, conn: sqlite3.Connection, ids: np.ndarray, scores: np.ndarray,
-                    flt: Filter) -> list[rank.Candidate]:
+    def _candidates(self, ids: np.ndarray, scores: np.ndarray, flt: Filter) -> list[rank.Candidate]:
         by_id = {int(i): float(s) for i, s in zip(ids, scores, strict=True)}
+        unique = np.fromiter(by_id, dtype=np.int64, count=len(by_id))
+        unique = unique[self.system[unique] >= 0]  # an id with no code (never written by the builder)
         gone = flt.as_of.gone if flt.as_of is not None else self.deleted
-        return [rank.Candidate(r[0], r[1], r[2], r[3], r[4], r[5], bool(gone[r[0]]), by_id[r[0]])
-                for r in fetch_rows(conn, list(by_id))]
+        systems_, kinds, bill = SYSTEM_ORDER, self.kinds, (0, 1, None)  # billable -1 is unknown: None
+        return [rank.Candidate(i, systems_[s], code, kinds[k], bill[b], g, by_id[i]) for i, s, code, k, b, g in zip(
+            unique.tolist(), self.system[unique].tolist(), self.code[unique].tolist(), self.kind[unique].tolist(),
+            self.billable[unique].tolist(), gone[unique].tolist(), strict=True)]
+
+    def _parts(self, conn: sqlite3.Connection, cands: list[rank.Candidate]) -> list[rank.Parts]:
+        """Each candidate's descriptor parts: stored (stored_parts.py), else computed from its title."""
+        got = [self.parts.get(c.id) for c in cands] if self.parts is not None else [None] * len(cands)
+        missing = [c.id for c, p in zip(cands, got, strict=True) if p is None]
+        if not missing:
+            return got  # type: ignore[return-value]
+        titles = {r[0]: r[3] for r in fetch_rows(conn, missing)}
+        return [p or rank.title_parts(titles.get(c.id, "")) for c, p in zip(cands, got, strict=True)]
 
     # -- codes -------------------------------------------------------------------
     def exact(self, conn: sqlite3.Connection, compact: str, flt: Filter) -> list[tuple[Any, ...]]:

@@ -197,7 +197,6 @@ class Candidate:
     id: int
     system: str
     code: str
-    title: str
     kind: str
     billable: int | None
     deleted: bool
@@ -207,8 +206,8 @@ class Candidate:
     coverage: float = 0.0  # the share of the query's groups the descriptor says
 
 
-def rescore(cands: list[Candidate], groups: Sequence[Group], prefix_last: bool,
-            asked: frozenset[str] = frozenset(), parts: Sequence[Parts] | None = None) -> None:
+def rescore(cands: list[Candidate], parts: Sequence[Parts], groups: Sequence[Group], prefix_last: bool,
+            asked: frozenset[str] = frozenset()) -> None:
     """Score each candidate in place from its BM25 score and what its descriptor covers.
 
     Coverage (does the descriptor itself say everything asked?) dominates; descriptors that
@@ -216,13 +215,13 @@ def rescore(cands: list[Candidate], groups: Sequence[Group], prefix_last: bool,
     general code comes before its specialisations; qualifiers such as "unspecified" or
     "without complications" cost nothing, and the unspecified code of a family comes before
     the residual "other" one. `asked`: systems the user named, exempt from the penalties of
-    old and grouper systems. `parts`: each candidate's title_parts, when the caller has them
-    (stored_parts.py), in the order of `cands`.
+    old and grouper systems. `parts`: each candidate's title_parts (or the stored ones,
+    stored_parts.py), in the order of `cands`.
     """
     if not cands:
         return
     top = max(c.bm25 for c in cands) or 1.0
-    parsed = list(parts) if parts is not None else [title_parts(c.title) for c in cands]
+    parsed = parts
     ordered = sorted({t for p in parsed for t in p.words})
     last = len(groups) - 1
     # every distinct query word is a bit; each title word knows the bits it satisfies

@@ -56,9 +56,12 @@ class Plan:
                 new = new[:keep]
         if not new:
             return
-        for i in new:
-            self.why[i] = (how, term)
-            self.score[i] = round(scores.get(i, 0.0), 4) if scores is not None else 1.0
+        self.why.update(dict.fromkeys(new, (how, term)))
+        if scores is None:
+            self.score.update(dict.fromkeys(new, 1.0))
+        else:  # rounded when shown (_format): only a page of them is
+            get = scores.get
+            self.score.update({i: get(i, 0.0) for i in new})
         self._count(np.array(new, dtype=np.int64), engine)
         self.ids += new
 
@@ -260,7 +263,7 @@ def _format(conn: Any, ids: list[int], plan: Plan, lex: Lexical, query: Query, e
             "code": r[2], "title": r[3], "kind": r[4],
             "billable": None if r[5] is None else bool(r[5]),
             "deleted_in": r[6],
-            "score": plan.score.get(i, 0.0),
+            "score": round(plan.score.get(i, 0.0), 4),
             "match": _why(conn, r, how, term, lex, coverage, marks, titles.get(i)),
         })
         if when is not None:
@@ -279,6 +282,8 @@ def _why(conn: Any, r: tuple[Any, ...], how: str, term: str, lex: Lexical, cover
             cov = coverage(text)
             if cov > best[2]:
                 best = (field_, text, cov)
+                if cov >= 1.0:  # nothing later can say more
+                    break
     field_, text, cov = best
     out: dict[str, Any] = {"field": field_ if cov > 0 else ("semantic" if how == "semantic" else field_),
                            "fragment": marks(text),

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -104,10 +104,3 @@ class PartsTable:
         vocab = self.vocab
         return rank.Parts(tuple([vocab[j] for j in self.words[a:b]]), self.flags[a:b],
                           vocab[self.heads[cid]], bool(self.plain[cid]))
-
-
-def parts_of(table: PartsTable | None, cands: Sequence[rank.Candidate]) -> list[rank.Parts]:
-    """Each candidate's Parts: from the table where it has the code, computed otherwise."""
-    if table is None:
-        return [rank.title_parts(c.title) for c in cands]
-    return [table.get(c.id) or rank.title_parts(c.title) for c in cands]

@@ -85,7 +85,7 @@ def test_fusion_is_skipped_when_words_already_answer() -> None:
     from medcodes.search.rank import Candidate
 
     def hits(*coverages: float) -> list[Candidate]:
-        return [Candidate(i, "icd10cm", f"A0{i}", "t", "code", 1, False, 1.0, coverage=c)
+        return [Candidate(i, "icd10cm", f"A0{i}", "code", 1, False, 1.0, coverage=c)
                 for i, c in enumerate(coverages)]
 
     assert lexically_answered(Lexical(hits=hits(1.0, 1.0, 1.0, 0.5)))
