@@ -16,3 +16,13 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data is absent")
     return SHARED_DATA
+
+
+@pytest.fixture(autouse=True)
+def _forget_remembered_answers() -> None:
+    """Each test starts with no remembered searches: one that replaces the search function must
+    not be answered from what an earlier test asked."""
+    from medcodes.api import memo
+
+    for m in (memo.SEARCHES, memo.RESULTS, memo.SUGGESTIONS):
+        m.clear()

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from .. import systems
-from ..api import params, services
+from ..api import memo, params, services
 from ..api.http import cached, quote_path
 from ..errors import BadRequest, NotFound
 from ..index import Catalog, extras
@@ -54,8 +54,11 @@ def search(request: Request) -> HTMLResponse:
     page = params.integer(p, "page", 1, 1, params.MAX_OFFSET // SEARCH_PAGE)
     result = None
     if q:
-        result = services.search(_catalog(request), q, chosen or None, billable, SEARCH_PAGE,
-                                 (page - 1) * SEARCH_PAGE)
+        catalog = _catalog(request)
+        offset = (page - 1) * SEARCH_PAGE
+        key = (q, tuple(chosen), billable, SEARCH_PAGE, offset)
+        result = memo.RESULTS.get(catalog.path, key, lambda: services.search(
+            catalog, q, chosen or None, billable, SEARCH_PAGE, offset))
     pages = math.ceil(result["total"] / SEARCH_PAGE) if result else 0
 
     def url(**change: Any) -> str:

@@ -1,4 +1,4 @@
-"""Search and suggestion answers remembered per index file: the same request, the same bytes."""
+"""Search, search page and suggestion answers remembered per index file: the same request, the same answer."""
 
 from __future__ import annotations
 
@@ -24,6 +24,19 @@ def test_a_repeated_search_is_answered_from_memory(client: TestClient) -> None:
     assert memo.SEARCHES.hits == before + 1
     other = client.get("/api/v1/search", params={"q": "type 2 diabetes", "limit": "3"})
     assert len(other.json()["results"]) == 3 and memo.SEARCHES.hits == before + 1  # another key
+
+
+def test_the_search_page_remembers_its_results(client: TestClient) -> None:
+    memo.RESULTS.clear()
+    before = memo.RESULTS.hits
+    first = client.get("/search", params={"q": "type 2 diabetes"})
+    again = client.get("/search", params={"q": "type 2 diabetes"})
+    assert first.status_code == again.status_code == 200 and first.text == again.text
+    assert "E11" in first.text and memo.RESULTS.hits == before + 1
+    filtered = client.get("/search", params={"q": "type 2 diabetes", "billable": "true"})
+    assert filtered.status_code == 200 and memo.RESULTS.hits == before + 1  # another key
+    assert client.get("/search", params={"q": "type 2 diabetes", "page": "2"}).status_code == 200
+    assert memo.RESULTS.hits == before + 1
 
 
 def test_suggestions_are_remembered_too(client: TestClient) -> None:
