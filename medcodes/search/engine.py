@@ -179,7 +179,7 @@ class Engine:
         out.total = sum(v for k, v in out.facets.items() if not flt.wanted or k in flt.wanted)
         if out.total:
             out.hits = self._candidates(ids, scores, flt)
-            rank.rescore(out.hits, self._parts(conn, out.hits), out.groups, partial,
+            rank.rescore(out.hits, self._titles(conn, out.hits), out.groups, partial,
                          asked=asked | frozenset(flt.wanted))
             out.hits.sort(key=lambda c: (-c.score, c.id))
         return out
@@ -450,14 +450,16 @@ class Engine:
             unique.tolist(), self.system[unique].tolist(), self.code[unique].tolist(), self.kind[unique].tolist(),
             self.billable[unique].tolist(), gone[unique].tolist(), strict=True)]
 
-    def _parts(self, conn: sqlite3.Connection, cands: list[rank.Candidate]) -> list[rank.Parts]:
-        """Each candidate's descriptor parts: stored (stored_parts.py), else computed from its title."""
-        got = [self.parts.get(c.id) for c in cands] if self.parts is not None else [None] * len(cands)
-        missing = [c.id for c, p in zip(cands, got, strict=True) if p is None]
-        if not missing:
-            return got  # type: ignore[return-value]
-        titles = {r[0]: r[3] for r in fetch_rows(conn, missing)}
-        return [p or rank.title_parts(titles.get(c.id, "")) for c, p in zip(cands, got, strict=True)]
+    def _titles(self, conn: sqlite3.Connection, cands: list[rank.Candidate]) -> rank.TitleWords:
+        """The candidates' descriptor words: stored (stored_parts.py), else computed from their titles."""
+        ids = np.fromiter((c.id for c in cands), dtype=np.int64, count=len(cands))
+        if self.parts is not None and self.parts.has(ids).all():
+            return self.parts.title_words(ids)
+        held = self.parts.has(ids) if self.parts is not None else np.zeros(len(ids), dtype=bool)
+        titles = {r[0]: r[3] for r in fetch_rows(conn, ids[~held].tolist())}
+        return rank.title_words([self.parts.get(c.id) if h and self.parts is not None else
+                                 rank.title_parts(titles.get(c.id, "")) for c, h in zip(cands, held.tolist(),
+                                                                                        strict=True)])
 
     # -- codes -------------------------------------------------------------------
     def exact(self, conn: sqlite3.Connection, compact: str, flt: Filter) -> list[tuple[Any, ...]]:

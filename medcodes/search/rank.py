@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from html import escape
 from typing import NamedTuple
 
+import numpy as np
+
 from .lexicon import STOPWORDS as lexicon_stopwords
 from .lexicon import Group
 from .query import POSSESSIVE, fold
@@ -167,15 +169,15 @@ _CLASS = {**{w: _SCALE for w in _SCALES}, **{w: _GENERIC for w in GENERIC}, **{w
           **{w: _FREE for w in STOPWORDS}}
 
 
-def _matching(w: str, ordered: list[str], prefix: bool) -> set[str]:
-    """The words of sorted `ordered` that `w` matches. Every match shares w's first three
-    letters (or all of a shorter w), so only that slice of the list is tried."""
+def _matching(w: str, ordered: Sequence[str], prefix: bool) -> list[int]:
+    """Positions of the words of sorted `ordered` that `w` matches. Every match shares w's first
+    three letters (or all of a shorter w), so only that slice of the list is tried."""
     start = w[:3]
     i = bisect.bisect_left(ordered, start)
-    out = set()
+    out = []
     while i < len(ordered) and ordered[i].startswith(start):
         if word_match(w, ordered[i], prefix):
-            out.add(ordered[i])
+            out.append(i)
         i += 1
     return out
 
@@ -206,7 +208,39 @@ class Candidate:
     coverage: float = 0.0  # the share of the query's groups the descriptor says
 
 
-def rescore(cands: list[Candidate], parts: Sequence[Parts], groups: Sequence[Group], prefix_last: bool,
+class TitleWords(NamedTuple):
+    """The Parts of a list of candidates as flat arrays, one entry per distinct word of each
+    descriptor, so that one query's re-scoring is a few array operations, not a loop per word."""
+
+    strings: list[str]  # the distinct words of all the descriptors, sorted
+    word: np.ndarray  # per entry: its word, a position in `strings`
+    flags: np.ndarray  # per entry: Parts flags (uint8)
+    lengths: np.ndarray  # per candidate: how many entries are its (they follow each other)
+    head: np.ndarray  # per candidate: its head word, a position in `strings`
+    plain: np.ndarray  # per candidate: Parts.plain
+
+
+def sorted_words(strings: list[str], word: np.ndarray, head: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """`strings` sorted, with the positions in `word` and `head` moved along."""
+    order = sorted(range(len(strings)), key=strings.__getitem__)
+    moved = np.empty(len(order), dtype=np.int64)
+    moved[order] = np.arange(len(order))
+    return [strings[i] for i in order], moved[word], moved[head]
+
+
+def title_words(parts: Sequence[Parts]) -> TitleWords:
+    """TitleWords from Parts (computed ones, or an index without stored parts)."""
+    position: dict[str, int] = {}
+    word = [position.setdefault(t, len(position)) for p in parts for t in p.words]
+    head = [position.setdefault(p.head, len(position)) for p in parts]
+    strings, sorted_word, sorted_head = sorted_words(list(position), np.array(word, dtype=np.int64),
+                                                     np.array(head, dtype=np.int64))
+    return TitleWords(strings, sorted_word, np.frombuffer(b"".join(p.flags for p in parts), dtype=np.uint8),
+                      np.array([len(p.words) for p in parts], dtype=np.int64), sorted_head,
+                      np.array([p.plain for p in parts], dtype=bool))
+
+
+def rescore(cands: list[Candidate], titles: TitleWords, groups: Sequence[Group], prefix_last: bool,
             asked: frozenset[str] = frozenset()) -> None:
     """Score each candidate in place from its BM25 score and what its descriptor covers.
 
@@ -215,71 +249,67 @@ def rescore(cands: list[Candidate], parts: Sequence[Parts], groups: Sequence[Gro
     general code comes before its specialisations; qualifiers such as "unspecified" or
     "without complications" cost nothing, and the unspecified code of a family comes before
     the residual "other" one. `asked`: systems the user named, exempt from the penalties of
-    old and grouper systems. `parts`: each candidate's title_parts (or the stored ones,
-    stored_parts.py), in the order of `cands`.
+    old and grouper systems. `titles`: the candidates' descriptor words, in the order of `cands`.
     """
-    if not cands:
+    n = len(cands)
+    if not n:
         return
     top = max(c.bm25 for c in cands) or 1.0
-    parsed = parts
-    ordered = sorted({t for p in parsed for t in p.words})
     last = len(groups) - 1
-    # every distinct query word is a bit; each title word knows the bits it satisfies
+    # every distinct query word is a key; each descriptor word knows the keys it satisfies
     keys: dict[tuple[bool, str], int] = {}
-    alts: list[list[tuple[int, int]]] = []  # per group: (words, bit mask) of each alternative
+    alts: list[list[tuple[int, list[int]]]] = []  # per group: (words, keys) of each alternative
     for i, g in enumerate(groups):
         prefix = i == last and prefix_last
-        alts.append([(len(ws), sum(1 << keys.setdefault((prefix, w), len(keys)) for w in set(ws)))
+        alts.append([(len(ws), sorted({keys.setdefault((prefix, w), len(keys)) for w in ws}))
                      for ws in (content(alt) for alt in g.alternatives)])
-    satisfies: dict[str, int] = {}
+    satisfies = np.zeros((len(titles.strings), max(len(keys), 1)), dtype=bool)
     for (prefix, w), k in keys.items():
-        for t in _matching(w, ordered, prefix):
-            satisfies[t] = satisfies.get(t, 0) | 1 << k
-    matched = frozenset(satisfies)
-    shortest = [min(n for n, _ in g) for g in alts]
+        satisfies[_matching(w, titles.strings, prefix), k] = True
+    entry_keys = satisfies[titles.word]
+    matched = entry_keys.any(axis=1)  # the entry's word is one the query asked for
+    owner = np.repeat(np.arange(n), titles.lengths)
+    starts = np.cumsum(titles.lengths) - titles.lengths
+    some = titles.lengths > 0
+    present = np.zeros((n, satisfies.shape[1]), dtype=bool)
+    if len(entry_keys):
+        present[some] = np.logical_or.reduceat(entry_keys, starts[some], axis=0)
+    covered = np.zeros(n, dtype=np.int64)
+    longer = np.zeros(n, dtype=np.int64)
+    for g in alts:
+        best = np.full(n, -1, dtype=np.int64)
+        for size, ks in g:
+            says = present[:, ks].all(axis=1)
+            best = np.where(says & (size > best), size, best)
+        said = best >= 0
+        covered += said
+        longer += np.where(said, best - min(size for size, _ in g), 0)
+    coverage = covered / len(groups) if groups else np.zeros(n)
+    seventh = np.array([c.system == "icd10cm" and len(c.code) == 8 and c.code[-1].isalpha() for c in cands])
+    kind = titles.flags & KIND
+    costs = (kind != _FREE) & ~matched & ~(seventh[owner] & (titles.flags & IN_HEAD == 0))
+    extra = np.bincount(owner, np.where(costs & (kind == _EXTRA), np.where(titles.flags & CORE, 1.0, 0.6), 0.0), n)
+    generic = np.bincount(owner, costs & (kind == _GENERIC), n)
+    residual = np.bincount(owner, costs & (kind == _RESIDUAL), n)
     preferred = {s for g in groups if g.entry is not None for s in g.entry.prefer} | asked
     defaults = _defaults(groups)
     by_system = {s: _system_bonus(s, preferred, asked) for s in {c.system for c in cands}}
-    for c, p in zip(cands, parsed, strict=True):
-        present = 0
-        for t in p.words:
-            if t in matched:
-                present |= satisfies[t]
-        covered = 0
-        longer = 0
-        for gi, g in enumerate(alts):
-            best = -1
-            for n, bits in g:
-                if n > best and bits & present == bits:
-                    best = n
-            if best >= 0:
-                covered += 1
-                longer += best - shortest[gi]
-        c.coverage = coverage = covered / len(groups) if groups else 0.0
-        seventh = c.system == "icd10cm" and len(c.code) == 8 and c.code[-1].isalpha()
-        extra = generic = residual = 0.0
-        for t, f in zip(p.words, p.flags, strict=True):
-            kind = f & KIND
-            if kind == _FREE or t in matched or (seventh and not f & IN_HEAD):
-                continue
-            if kind == _EXTRA:
-                extra += 1.0 if f & CORE else 0.6
-            elif kind == _GENERIC:
-                generic += 1
-            else:
-                residual += 1
-        c.score = (0.15 * (max(c.bm25, 0.0) / top) ** 0.5 + 0.5 * coverage
-                   - 0.05 * min(extra, 10) - 0.01 * min(generic, 5) - 0.02 * min(residual, 2)
-                   + (0.03 if p.plain else 0.0)
-                   + 0.015 * min(longer, 4)  # the lexicon's fuller meaning ("... synthetic substitute")
-                   + (_default_bonus(c, defaults) if defaults else 0.0)
-                   + (0.03 if c.billable else 0.0)
-                   # the descriptor's head word ("Fusion of ...", "Fracture of ...") is what was asked
-                   + (0.04 if p.head in matched else 0.0)
-                   + by_system[c.system]
-                   - (0.05 if c.kind in GROUPING_KINDS else 0.0)
-                   - (SEVENTH.get(c.code[-1], SEVENTH_OTHER) if seventh else 0.0)
-                   - (0.40 if c.deleted else 0.0))
+    # per candidate, in the order they are added below (the same sums as one expression per candidate)
+    bm25 = np.array([(max(c.bm25, 0.0) / top) ** 0.5 for c in cands])
+    fixed = np.array([[_default_bonus(c, defaults) if defaults else 0.0, 0.03 if c.billable else 0.0,
+                       by_system[c.system], 0.05 if c.kind in GROUPING_KINDS else 0.0,
+                       SEVENTH.get(c.code[-1], SEVENTH_OTHER) if s7 else 0.0, 0.40 if c.deleted else 0.0]
+                      for c, s7 in zip(cands, seventh.tolist(), strict=True)]).T
+    score = (0.15 * bm25 + 0.5 * coverage
+             - 0.05 * np.minimum(extra, 10) - 0.01 * np.minimum(generic, 5) - 0.02 * np.minimum(residual, 2)
+             + np.where(titles.plain, 0.03, 0.0)
+             + 0.015 * np.minimum(longer, 4)  # the lexicon's fuller meaning ("... synthetic substitute")
+             + fixed[0] + fixed[1]
+             # the descriptor's head word ("Fusion of ...", "Fracture of ...") is what was asked
+             + np.where(satisfies[titles.head].any(axis=1), 0.04, 0.0)
+             + fixed[2] - fixed[3] - fixed[4] - fixed[5])
+    for c, sc, cov in zip(cands, score.tolist(), coverage.tolist(), strict=True):
+        c.score, c.coverage = sc, cov
 
 
 def _system_bonus(system: str, preferred: set[str] | frozenset[str], asked: frozenset[str]) -> float:

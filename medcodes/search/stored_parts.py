@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from array import array
 from collections.abc import Iterable
 
 import numpy as np
@@ -70,14 +69,14 @@ def build(conn: sqlite3.Connection, titles: Iterable[tuple[int, str]]) -> None:
 class PartsTable:
     """The stored parts of one index, read into memory once per process (~5 bytes a title word)."""
 
-    def __init__(self, vocab: list[str], offsets: np.ndarray, words: np.ndarray, flags: bytes,
+    def __init__(self, vocab: list[str], offsets: np.ndarray, words: np.ndarray, flags: np.ndarray,
                  heads: np.ndarray, plain: np.ndarray) -> None:
         self.vocab = vocab
-        self.offsets = offsets.tolist()  # Python ints: a list index is ~10x a numpy scalar's speed
-        self.words = array("i", words.astype("=i4").tobytes())  # slices of Python ints, no numpy per call
+        self.offsets = offsets.astype(np.int64)
+        self.words = words
         self.flags = flags
-        self.heads = heads.tolist()
-        self.plain = plain.tolist()
+        self.heads = heads
+        self.plain = plain.astype(bool)
 
     @classmethod
     def load(cls, conn: sqlite3.Connection) -> PartsTable | None:
@@ -89,18 +88,37 @@ class PartsTable:
         if row is None or row[0] != RULES:
             return None
         return cls(bytes(row[1]).decode().split("\n"), np.frombuffer(row[2], dtype="<i4"),
-                   np.frombuffer(row[3], dtype="<i4"), bytes(row[4]), np.frombuffer(row[5], dtype="<i4"),
-                   np.frombuffer(row[6], dtype=np.uint8))
+                   np.frombuffer(row[3], dtype="<i4"), np.frombuffer(row[4], dtype=np.uint8),
+                   np.frombuffer(row[5], dtype="<i4"), np.frombuffer(row[6], dtype=np.uint8))
 
     def __len__(self) -> int:
         return len(self.heads)
 
+    def has(self, ids: np.ndarray) -> np.ndarray:
+        """Whether the table holds each id's descriptor (an empty one is left to title_parts)."""
+        inside = (ids >= 0) & (ids < len(self.heads))
+        out = np.zeros(len(ids), dtype=bool)
+        held = ids[inside]
+        out[inside] = (self.offsets[held + 1] > self.offsets[held]) | (self.heads[held] != 0)
+        return out
+
     def get(self, cid: int) -> rank.Parts | None:
-        if not 0 <= cid < len(self.heads):
+        if not self.has(np.array([cid]))[0]:
             return None
-        a, b = self.offsets[cid], self.offsets[cid + 1]
-        if a == b and not self.heads[cid]:
-            return None  # no title stored for this id
+        a, b = int(self.offsets[cid]), int(self.offsets[cid + 1])
+        return rank.Parts(tuple(self.vocab[j] for j in self.words[a:b].tolist()), self.flags[a:b].tobytes(),
+                          self.vocab[int(self.heads[cid])], bool(self.plain[cid]))
+
+    def title_words(self, ids: np.ndarray) -> rank.TitleWords:
+        """The descriptors of `ids` (all held: see `has`) as rank.TitleWords, gathered with numpy."""
+        start, end = self.offsets[ids], self.offsets[ids + 1]
+        lengths = end - start
+        # the entries of every id in turn: each id's start, then counting up within it
+        entry = np.repeat(start - (np.cumsum(lengths) - lengths), lengths) + np.arange(int(lengths.sum()))
+        word = self.words[entry]
+        head = self.heads[ids]
+        distinct, where = np.unique(np.concatenate([word, head]), return_inverse=True)
         vocab = self.vocab
-        return rank.Parts(tuple([vocab[j] for j in self.words[a:b]]), self.flags[a:b],
-                          vocab[self.heads[cid]], bool(self.plain[cid]))
+        strings, sorted_word, sorted_head = rank.sorted_words([vocab[j] for j in distinct.tolist()],
+                                                              where[:len(word)], where[len(word):])
+        return rank.TitleWords(strings, sorted_word, self.flags[entry], lengths, sorted_head, self.plain[ids])

@@ -9,6 +9,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from medcodes.index import Catalog
@@ -43,6 +44,22 @@ def test_flags_say_kind_core_and_head() -> None:
     assert p.head == "diabetes"
 
 
+def test_gathered_words_are_those_of_the_parts(catalog: Catalog) -> None:
+    table = stored_parts.PartsTable.load(catalog.conn)
+    assert table is not None
+    rows = catalog.conn.execute("SELECT id, title FROM codes WHERE title != '' ORDER BY random()").fetchall()
+    ids = np.array([r[0] for r in rows], dtype=np.int64)
+    assert table.has(ids).all()
+    gathered = table.title_words(ids)
+    computed = rank.title_words([_computed(r[1]) for r in rows])
+    assert gathered.strings == computed.strings == sorted(set(gathered.strings))
+    for a, b in zip(gathered[1:], computed[1:], strict=True):
+        assert np.array_equal(a, b)
+    # per candidate: its own words, in its own order
+    first = [gathered.strings[i] for i in gathered.word[:gathered.lengths[0]]]
+    assert tuple(first) == _computed(rows[0][1]).words
+
+
 def test_unknown_ids_and_empty_titles_fall_back(catalog: Catalog) -> None:
     table = stored_parts.PartsTable.load(catalog.conn)
     assert table is not None
@@ -72,6 +89,16 @@ def test_other_rules_or_no_table_search_the_same(catalog: Catalog, copy: Path, t
     with sqlite3.connect(copy) as conn:
         conn.execute("DROP TABLE search_parts")
     assert stored_parts.PartsTable.load(sqlite3.connect(copy)) is None
+    assert _answers(copy) == want
+
+
+def test_a_table_missing_some_codes_searches_the_same(catalog: Catalog, copy: Path) -> None:
+    want = [search(catalog, q, limit=20) for q in QUERIES]
+    with sqlite3.connect(copy) as conn:
+        rows = conn.execute("SELECT id, title FROM codes ORDER BY id").fetchall()
+        stored_parts.build(conn, rows[::2])  # every other code is left to title_parts
+    table = stored_parts.PartsTable.load(sqlite3.connect(copy))
+    assert table is not None and 0 < int(table.has(np.array([r[0] for r in rows])).sum()) < len(rows)
     assert _answers(copy) == want
 
 
