@@ -52,9 +52,9 @@ if delay_ms > 0 then delay = function() return delay_ms end end
 done = function(summary, latency, requests)
   local s = summary.errors
   io.write(string.format(
-    'BENCH {"requests":%d,"duration_us":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d,' ..
+    'BENCH {"requests":%d,"duration_us":%d,"mean_us":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d,' ..
     '"errors":%d,"non_2xx_3xx":%d}\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(90),
+    summary.requests, summary.duration, latency.mean, latency:percentile(50), latency:percentile(90),
     latency:percentile(99), latency.max, s.connect + s.read + s.write + s.timeout, s.status))
 end
 """
@@ -187,10 +187,13 @@ def _run_all(wrk: str, base: str, script: Path, tmp: Path, paths: dict[str, list
         paths_file = tmp / f"{name.replace(' ', '_')}.txt"
         paths_file.write_text("\n".join(urls) + "\n")
         _wrk(wrk, base, script, paths_file, 4, 3, 1)  # warm: caches, worker connections
-        # paced: each connection waits so that all of them together send about args.rate requests/s
-        conns = max(1, math.ceil(args.rate / 20))
+        # paced: each connection waits so that all of them together send about args.rate requests/s;
+        # a connection's cycle is its wait plus the answer's time, so the wait is shortened by the
+        # mean answer time of a calibration run (10 requests/s per connection: a slow answer delays
+        # a tenth of a second's worth of requests, not more)
+        conns = max(1, math.ceil(args.rate / 10))
         calib, _ = _wrk(wrk, base, script, paths_file, conns, 3, args.threads, 1000 * conns / args.rate)
-        delay = max(0.0, 1000 * conns / args.rate - calib["p50_us"] / 1000)
+        delay = max(0.0, 1000 * conns / args.rate - calib["mean_us"] / 1000)
         speed = _cpu_check()
         paced, cmd = _wrk(wrk, base, script, paths_file, conns, args.duration, args.threads, delay)
         results.append({**_row(name, f"paced ~{args.rate}/s", paced, cmd), "cpu_check_ms": speed})
