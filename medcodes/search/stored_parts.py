@@ -67,7 +67,8 @@ def build(conn: sqlite3.Connection, titles: Iterable[tuple[int, str]]) -> None:
 
 
 class PartsTable:
-    """The stored parts of one index, read into memory once per process (~5 bytes a title word)."""
+    """The stored parts of one index, read into memory once per process (~5 bytes a title word:
+    11 MB for the embedded data's 198k descriptors)."""
 
     def __init__(self, vocab: list[str], offsets: np.ndarray, words: np.ndarray, flags: np.ndarray,
                  heads: np.ndarray, plain: np.ndarray) -> None:
