@@ -34,7 +34,21 @@ class Memo(Generic[V]):
 
     def peek(self, index: Path, key: Hashable) -> V | None:
         """The remembered answer, or None (nothing is made)."""
-        full = (file_stamp(index), key)
+        return self._lookup((file_stamp(index), key))
+
+    def get(self, index: Path, key: Hashable, make: Callable[[], V]) -> V:
+        full = (file_stamp(index), key)  # one stat of the index file per request
+        value = self._lookup(full)
+        if value is not None:
+            return value
+        value = make()  # outside the lock: two threads may both make one, and the answers are equal
+        with self._lock:
+            self._items[full] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+    def _lookup(self, full: Hashable) -> V | None:
         with self._lock:
             value = self._items.get(full)
             if value is None:
@@ -43,17 +57,6 @@ class Memo(Generic[V]):
             self._items.move_to_end(full)
             self.hits += 1
             return value
-
-    def get(self, index: Path, key: Hashable, make: Callable[[], V]) -> V:
-        value = self.peek(index, key)
-        if value is not None:
-            return value
-        value = make()  # outside the lock: two threads may both make one, and the answers are equal
-        with self._lock:
-            self._items[(file_stamp(index), key)] = value
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return value
 
     def clear(self) -> None:
         with self._lock:

@@ -126,7 +126,8 @@ def systems_list(request: Request) -> JSONResponse:
 
 def health(request: Request) -> JSONResponse:
     """For load balancers and benchmarks: answering means ready; `warm` says whether this worker
-    has built its similar-codes title indexes yet (until then the first similar codes are slower)."""
+    has loaded the search engine's sorted codes and built its similar-codes title indexes yet
+    (until then the first code-shaped query and the first similar codes are slower)."""
     return JSONResponse({"status": "ok", "warm": request.app.state.warm.is_set()},
                         headers={"Cache-Control": "no-store"})
 

@@ -151,11 +151,14 @@ class Engine:
     def codes(self, conn: sqlite3.Connection) -> CodeIndex:
         return self._once("codes", lambda: CodeIndex(conn))
 
+    def history(self, conn: sqlite3.Connection) -> History:
+        return self._once("history", lambda: History(conn, len(self.system)))
+
     def as_of(self, conn: sqlite3.Connection, date: str) -> AsOf:
-        return self._once("history", lambda: History(conn, len(self.system))).on(date)
+        return self.history(conn).on(date)
 
     def events(self, conn: sqlite3.Connection, cid: int) -> list[Any]:
-        return self._once("history", lambda: History(conn, len(self.system))).events.get(cid, [])
+        return self.history(conn).events.get(cid, [])
 
     # -- words -------------------------------------------------------------------
     def lexical(self, conn: sqlite3.Connection, words: tuple[str, ...], partial: bool, flt: Filter,
@@ -453,13 +456,13 @@ class Engine:
     def _titles(self, conn: sqlite3.Connection, cands: list[rank.Candidate]) -> rank.TitleWords:
         """The candidates' descriptor words: stored (stored_parts.py), else computed from their titles."""
         ids = np.fromiter((c.id for c in cands), dtype=np.int64, count=len(cands))
-        if self.parts is not None and self.parts.has(ids).all():
-            return self.parts.title_words(ids)
-        held = self.parts.has(ids) if self.parts is not None else np.zeros(len(ids), dtype=bool)
+        table = self.parts
+        held = table.has(ids) if table is not None else np.zeros(len(ids), dtype=bool)
+        if table is not None and held.all():
+            return table.title_words(ids)
         titles = {r[0]: r[3] for r in fetch_rows(conn, ids[~held].tolist())}
-        return rank.title_words([self.parts.get(c.id) if h and self.parts is not None else
-                                 rank.title_parts(titles.get(c.id, "")) for c, h in zip(cands, held.tolist(),
-                                                                                        strict=True)])
+        return rank.title_words([table.get(c.id) if table is not None and h else rank.title_parts(titles.get(c.id, ""))
+                                 for c, h in zip(cands, held.tolist(), strict=True)])
 
     # -- codes -------------------------------------------------------------------
     def exact(self, conn: sqlite3.Connection, compact: str, flt: Filter) -> list[tuple[Any, ...]]:

@@ -63,8 +63,9 @@ class Vocabulary:
         return i < len(self._sorted) and self._sorted[i].startswith(prefix)
 
     def complete(self, prefix: str, limit: int = 8) -> list[str]:
-        """The most used words that start with `prefix` (for as-you-type matching: the index
-        stems words, and a stem such as "conjunct" is not found by the prefix "conjunctiv")."""
+        """The most used words that start with `prefix`, at most 8 whatever `limit` (for as-you-type
+        matching: the index stems words, and a stem such as "conjunct" is not found by the prefix
+        "conjunctiv")."""
         return self._completions(prefix)[:limit]
 
     @functools.lru_cache(maxsize=4096)  # noqa: B019 (one Vocabulary per index and process)

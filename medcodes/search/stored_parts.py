@@ -3,7 +3,8 @@
 `rank.title_parts` costs ~30 µs a descriptor (folding, five regular expressions, sets). A query
 re-scores up to 300 candidates, and a query nobody asked before finds most of them outside the
 process's cache: ~9 ms of a cold query went there (bench/serve.py "search API, new queries").
-Stored as arrays in `search_parts`, a descriptor's Parts is a few list look-ups instead.
+Stored as arrays in `search_parts`, a query's candidates are gathered from them with numpy
+(`PartsTable.title_words`) instead.
 
 The arrays hold, per code id, its distinct title words (ids into one word list) with their flag
 bytes (rank.Parts), the head word and the plain flag. `RULES` fingerprints the
