@@ -15,7 +15,7 @@ from medcodes.index import Catalog
     ("hcpcs", "G0008", "procedure"), ("msdrg", "291", "drg"), ("hcpcs-mod", "LT", "modifier"),
 ])
 def test_section_set_by_kind_of_code(catalog: Catalog, system: str, code: str, expected: str) -> None:
-    assert section_set_name(catalog.code_data(system, code)) == expected
+    assert section_set_name(catalog.official(system, code)) == expected
 
 
 def test_the_issue_section_sets() -> None:
@@ -39,7 +39,7 @@ def test_hcpcs_supply_from_betos_then_section() -> None:
 def test_every_fact_is_official_and_names_its_fields(catalog: Catalog) -> None:
     for system, code in [("icd10cm", "E11.9"), ("icd10pcs", "0SR9019"), ("hcpcs", "E0100"), ("msdrg", "291"),
                          ("icd9cm", "250.00"), ("cpt", "12345"), ("hcpcs-mod", "LT"), ("icd10cm", "E08-E13")]:
-        facts = explainer_facts(catalog.code_data(system, code))
+        facts = explainer_facts(catalog.official(system, code))
         assert facts[0]["title"] in ("Summary", "What it is")
         for f in facts:
             assert f["text"] and f["source"]["type"] == "official" and f["source"]["fields"]
@@ -50,7 +50,7 @@ def _by_title(facts: list[dict]) -> dict[str, dict]:
 
 
 def test_icd10cm_summary_says_the_notes_once_elsewhere(catalog: Catalog) -> None:
-    facts = _by_title(explainer_facts(catalog.code_data("icd10cm", "E11.9")))
+    facts = _by_title(explainer_facts(catalog.official("icd10cm", "E11.9")))
     assert list(facts) == ["Summary", "Coding notes"]
     summary = facts["Summary"]["text"]
     assert "E11.9 is the ICD-10-CM code for “Type 2 diabetes mellitus without complications”" in summary
@@ -62,13 +62,13 @@ def test_icd10cm_summary_says_the_notes_once_elsewhere(catalog: Catalog) -> None
     assert "Excludes1 (1)" in notes["text"] and "under Notes" in notes["text"]
     assert "gestational" not in notes["text"] and "items" not in notes
     assert notes["source"]["fields"][0] == "notes[excludes1]"
-    header = _by_title(explainer_facts(catalog.code_data("icd10cm", "E11")))
+    header = _by_title(explainer_facts(catalog.official("icd10cm", "E11")))
     assert "header, not valid for submission: one of the 3 more specific codes" in header["Summary"]["text"]
 
 
 def test_no_fact_repeats_a_note_or_the_written_on_suffix(catalog: Catalog) -> None:
     for system, code in [("icd10cm", "E11.9"), ("icd10cm", "E11"), ("icd9cm", "250.00")]:
-        data = catalog.code_data(system, code)
+        data = catalog.official(system, code)
         text = " ".join(f["text"] for f in explainer_facts(data))
         assert "written on" not in text
         for n in data["notes"]:
@@ -88,7 +88,7 @@ def test_prompt_notes_leave_out_a_chapter_s_lists() -> None:
 
 
 def test_pcs_summary_procedure_description_and_setting(catalog: Catalog) -> None:
-    facts = _by_title(explainer_facts(catalog.code_data("icd10pcs", "0SR9019")))
+    facts = _by_title(explainer_facts(catalog.official("icd10pcs", "0SR9019")))
     assert list(facts) == ["Summary", "Procedure Description", "Setting"]
     summary = facts["Summary"]["text"]
     assert "attributes.axes" in facts["Summary"]["source"]["fields"]
@@ -98,13 +98,13 @@ def test_pcs_summary_procedure_description_and_setting(catalog: Catalog) -> None
     steps = facts["Procedure Description"]
     assert steps["items"][4].startswith("Character 5 · Approach: 0 = Open — Cutting through the skin")
     assert "inpatient" in facts["Setting"]["text"]
-    no_qualifier = _by_title(explainer_facts(catalog.code_data("icd10pcs", "0SR901Z")))
+    no_qualifier = _by_title(explainer_facts(catalog.official("icd10pcs", "0SR901Z")))
     assert "No Qualifier" not in no_qualifier["Summary"]["text"]
     assert "No Qualifier" in no_qualifier["Procedure Description"]["items"][6]
 
 
 def test_hcpcs_what_it_is_and_coverage_basics(catalog: Catalog) -> None:
-    facts = _by_title(explainer_facts(catalog.code_data("hcpcs", "E0100")))
+    facts = _by_title(explainer_facts(catalog.official("hcpcs", "E0100")))
     assert facts["Coverage basics"]["text"].startswith("Medicare coverage code D: Special coverage instructions apply.")
     what = facts["What it is"]["text"]
     assert "BETOS category is D1E: Other DME." in what
@@ -113,7 +113,7 @@ def test_hcpcs_what_it_is_and_coverage_basics(catalog: Catalog) -> None:
 
 
 def test_msdrg_summary_and_expected_stay(catalog: Catalog) -> None:
-    facts = _by_title(explainer_facts(catalog.code_data("msdrg", "291")))
+    facts = _by_title(explainer_facts(catalog.official("msdrg", "291")))
     summary = facts["Summary"]["text"]
     assert ("It belongs to major diagnostic category (MDC) 05 “Diseases and Disorders"
             " of the Circulatory System”. It is a medical DRG.") in summary
