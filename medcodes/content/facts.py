@@ -330,5 +330,8 @@ _BY_KIND: dict[str, list[Callable[[CodeData], Iterable[Fact]]]] = {
 }
 
 
+_BY_SYSTEM: dict[str, list[Callable[[CodeData], Iterable[Fact]]]] = {"icd10pcs": [_pcs], "hcpcs": [_hcpcs]}
+
+
 def _by_system(d: CodeData) -> list[Callable[[CodeData], Iterable[Fact]]] | None:
-    return {"icd10pcs": [_pcs], "hcpcs": [_hcpcs]}.get(d["system"])
+    return _BY_SYSTEM.get(d["system"])

@@ -114,7 +114,7 @@ def fts_query(q: str) -> str:
     for w in words[:20]:
         forms = ['"' + f.replace('"', '""') + '"' for f in word_forms(w)]
         groups.append(forms[0] if len(forms) == 1 else "(" + " OR ".join(forms) + ")")
-    return " ".join(groups)
+    return " AND ".join(groups)  # FTS5 has no implicit AND next to a parenthesised group
 
 
 def word_forms(word: str) -> list[str]:
