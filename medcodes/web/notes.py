@@ -17,7 +17,18 @@ from ..model import NOTE_TYPES
 # A code as notes write it: E11.9, E11.A, O24.4- (the codes under O24.4), E10.- (the codes under E10),
 # and ranges such as P70-P74 or E16-E31. Only inside parentheses or lists, where notes name codes.
 _CODE = r"[A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?"
+FAR_KINDS = frozenset({"chapter", "block", "section"})
 _REFERENCE = re.compile(rf"(?<![\w.-])({_CODE})(?:(\.?-)|-({_CODE}))?(?![\w])")
+
+
+@dataclass(slots=True)
+class NoteOrigin:
+    """The notes of one kind written on one code: the code itself (None), or an ancestor. Notes a
+    chapter or block writes for all its codes are `far`: a page folds them, they are rarely the point."""
+
+    code: str | None
+    far: bool
+    items: list[Markup] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -27,27 +38,29 @@ class NoteGroup:
     type: str
     label: str
     meaning: str
-    origins: list[tuple[str | None, list[Markup]]] = field(default_factory=list)
+    origins: list[NoteOrigin] = field(default_factory=list)
 
     @property
     def count(self) -> int:
-        return sum(len(items) for _, items in self.origins)
+        return sum(len(o.items) for o in self.origins)
 
 
-def note_groups(catalog: Catalog, system: str, notes: Iterable[Mapping[str, Any]], code_url: str) -> list[NoteGroup]:
+def note_groups(catalog: Catalog, system: str, notes: Iterable[Mapping[str, Any]], code_url: str,
+                ancestors: Iterable[Mapping[str, Any]] = ()) -> list[NoteGroup]:
     """Notes by kind in the order a coder reads them, each note's codes linked where the code exists.
 
     `code_url` is the code page address with "{code}" in place of the code."""
     notes = list(notes)
+    far = {a["code"] for a in ancestors if a.get("kind") in FAR_KINDS}
     targets = _existing(catalog, system, (ref for n in notes for ref in _references(n["text"])))
     groups: dict[str, NoteGroup] = {}
     for n in notes:
         label, meaning = NOTE_MEANINGS.get(n["type"], (n["type"].replace("_", " ").capitalize(), ""))
         group = groups.setdefault(n["type"], NoteGroup(n["type"], label, meaning.rstrip(":") + "." if meaning else ""))
         origin = n.get("from")
-        if not group.origins or group.origins[-1][0] != origin:
-            group.origins.append((origin, []))
-        group.origins[-1][1].append(linked(n["text"], targets, code_url))
+        if not group.origins or group.origins[-1].code != origin:
+            group.origins.append(NoteOrigin(origin, origin in far))
+        group.origins[-1].items.append(linked(n["text"], targets, code_url))
     order = {t: i for i, t in enumerate(NOTE_TYPES)}
     return sorted(groups.values(), key=lambda g: order.get(g.type, len(order)))
 

@@ -118,7 +118,7 @@ def code(request: Request) -> Response:
     # without JavaScript): finding them is most of a first visit's time
     d = services.code_data(catalog, *key, as_of, defer_similar=True)
     code_url = _path(request, "code", system=key[0], code="{code}").replace("%7Bcode%7D", "{code}")
-    notes = note_groups(catalog, key[0], d["notes"], code_url)
+    notes = note_groups(catalog, key[0], d["notes"], code_url, d["ancestors"])
     body = _html(request, "code.html", {"d": d, "notes": notes, "children_shown": CHILDREN_SHOWN, "q": ""})
     return cached(request, body.encode(), HTML, salt=request.app.state.asset_version)
 

@@ -58,7 +58,7 @@ def environment(app: Starlette) -> Environment:
                        code_label=code_label, kind_name=lambda k: KIND_NAMES.get(k, k),
                        note_label=lambda t: NOTE_LABELS.get(t, t.replace("_", " ").capitalize()),
                        gem_flags=gem_flags, note_groups=note_groups, attribute_rows=attribute_rows, badges=badges,
-                       fact_rows=fact_rows, plural=plural,
+                       fact_rows=fact_rows, plural=plural, crosswalk_rows=crosswalk_rows,
                        GROUPING_KINDS=GROUPING_KINDS)
     env.filters.update(fragment=safe_fragment, number=lambda n: f"{n:,}", web_url=web_url)
     return env
@@ -101,6 +101,25 @@ def code_label(d: dict[str, Any]) -> str:
 
 def gem_flags(attributes: dict[str, Any]) -> list[str]:
     return [label for key, label in GEM_FLAGS.items() if attributes.get(key) is True]
+
+
+def crosswalk_rows(crosswalks: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """One row per linked code: a GEM pair usually runs both ways (E11.9 -> 250.00 and back)."""
+    rows: dict[tuple[str, str | None], dict[str, Any]] = {}
+    for x in crosswalks:
+        key = (x["system"], x.get("code") or None)
+        row = rows.get(key)
+        if row is None or not x.get("code"):
+            rows[key if x.get("code") else (x["system"], f"none-{len(rows)}")] = {
+                "system": x["system"], "code": x.get("code"), "title": x.get("title"),
+                "directions": {x["direction"]}, "flags": gem_flags(x.get("attributes") or {})}
+            continue
+        row["directions"].add(x["direction"])
+        row["flags"] += [f for f in gem_flags(x.get("attributes") or {}) if f not in row["flags"]]
+    for row in rows.values():
+        both = len(row["directions"]) == 2
+        row["direction"] = "both ways" if both else ("maps to" if "to" in row["directions"] else "mapped from")
+    return list(rows.values())
 
 
 def note_groups(notes: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
