@@ -18,7 +18,7 @@ from .fixture_store import XSS_SNIPPET, XSS_TITLE
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-SECTIONS = ("In plain language", "Key facts", "Notes", "Crosswalks", "Release and history", "Similar codes")
+SECTIONS = ("In plain language", "Release and history", "Similar codes")
 
 
 @pytest.fixture(scope="module")
