@@ -151,7 +151,7 @@ def routes() -> list[BaseRoute]:
         Route("/codes/{system}/{code}/policies", code_policies, name="api_code_policies"),
         Route("/codes/{system}/{code:path}", malformed_code, include_in_schema=False),
         Route("/policies", policies, name="api_policies"),
-        Route("/policies/{policy_id}", policy, name="api_policy"),
+        Route("/policies/{policy_id:path}", policy, name="api_policy"),
         Route("/changes", changes_list, name="api_changes"),
         Route("/changes/{system}/{release}", changes, name="api_changes_release"),
         Route("/validate", validate, methods=["POST"], name="api_validate"),

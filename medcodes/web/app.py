@@ -98,7 +98,7 @@ def _routes() -> list[BaseRoute]:
         Route("/browse/{system}/{code:path}", pages.browse_node, name="browse_node"),
         Route("/sources", pages.sources, name="sources"),
         Route("/policies", pages.policies, name="policies"),
-        Route("/policies/{policy_id}", pages.policy, name="policy"),
+        Route("/policies/{policy_id:path}", pages.policy, name="policy"),
         Route("/changes", pages.changes_index, name="changes_index"),
         Route("/changes/{system}/{release}", pages.changes, name="changes"),
         Route("/api", pages.api_index, name="api"),
