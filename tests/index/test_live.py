@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from medcodes.index import Catalog, build_from_records
+from medcodes.app.build import build_from_records
+from medcodes.index import Catalog
 from medcodes.index.live import LiveCatalog
 from medcodes.model import Code, Record, Release
 
