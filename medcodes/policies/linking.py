@@ -90,6 +90,37 @@ def expand_mention(checker: Any, m: Mention) -> list[str]:
     return codes or [m.code]
 
 
+def split_range(first: str, last: str, inside: Iterable[str]) -> list[tuple[str, str]]:
+    """A range kept as written ("77385-77387"), less the codes named apart inside it ("except 77386"):
+    the pieces around them, for codes that count up in their digits ("0001U"-"0012U" too)."""
+    pieces = [(first, last)]
+    for code in sorted(set(inside)):
+        step = _steps(code)
+        if step is None:
+            continue
+        before, after = step
+        out = []
+        for a, b in pieces:
+            if len(code) != len(a) or not a <= code <= b:
+                out.append((a, b))
+                continue
+            if code != a:
+                out.append((a, before))
+            if code != b:
+                out.append((after, b))
+        pieces = out
+    return pieces
+
+
+def _steps(code: str) -> tuple[str, str] | None:
+    """The codes just before and after `code` in its numbering: "77386" -> ("77385", "77387")."""
+    digits = len(code) - len(code.lstrip("0123456789"))
+    if digits == 0 or digits < len(code) - 1:
+        return None
+    n, suffix = int(code[:digits]), code[digits:]
+    return f"{n - 1:0{digits}d}{suffix}", f"{n + 1:0{digits}d}{suffix}"
+
+
 def link(mentions: Iterable[Mention], checker: Any) -> tuple[list[Link], list[RangeLink]]:
     """One link per (system, code, section), first snippet kept; unvalidated ranges kept as ranges."""
     links: dict[tuple[str, str, str], Link] = {}
