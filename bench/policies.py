@@ -32,13 +32,12 @@ sys.path.insert(0, str(REPO))
 from medcodes import settings  # noqa: E402
 from medcodes.index import Catalog, build_from_records  # noqa: E402
 from medcodes.policies.documents import read_bytes  # noqa: E402
-from medcodes.policies.extract import extract  # noqa: E402
 from medcodes.policies.ingest import document_record  # noqa: E402
 from medcodes.policies.linking import CatalogChecker  # noqa: E402
 from medcodes.policies.records import COVERAGE_SECTIONS  # noqa: E402
 from medcodes.policies.store import PolicyStore  # noqa: E402
 from tests.policies.conftest import catalog_records  # noqa: E402
-from tests.policies.corpus import Report, document_bytes, evaluate, gold, kind, load, parse_key, predicted  # noqa: E402
+from tests.policies.corpus import Report, doc_kind, document_bytes, evaluate, gold, load, parse_key, predicted  # noqa: E402
 
 
 def checker_for(db: str | None, tmp: Path) -> tuple[CatalogChecker, str]:
@@ -130,7 +129,7 @@ def main() -> int:
         for split in ("dev", "holdout", None):
             results[split or "all"] = figures(evaluate(checker, split))
         results["by_kind"] = {k: {s or "all": figures(evaluate(checker, s, k)) for s in ("dev", "holdout", None)}
-                              for k in sorted({kind(n) for n in gold()})}
+                              for k in sorted({doc_kind(n) for n in gold()})}
         results["coverage_by_class"] = per_class(checker)
         results["throughput"] = throughput(checker, args.copies, tmp)
     if args.json:

@@ -66,7 +66,7 @@ def documents() -> Iterator[tuple[str, Document]]:
         yield name, load(name)
 
 
-def kind(name: str) -> str:
+def doc_kind(name: str) -> str:
     """The kind of document: as gold.json says, else by format."""
     said = gold()[name].get("kind")
     if said:
@@ -94,7 +94,6 @@ def true_links(expected: dict[str, Any], checker: Any) -> dict[Link, str]:
     catalog's order; a code named apart inside a range (an exception) keeps its own stance, and a range the
     catalog cannot expand (CPT without CPT data) is kept as written, split around such codes."""
     keys = [(parse_key(k), v) for k, v in expected["codes"].items()]
-    out: dict[Link, str] = {}
     expanded = []
     for (system, first, last), section in keys:
         end = None if last in (None, "*") else last
@@ -102,18 +101,22 @@ def true_links(expected: dict[str, Any], checker: Any) -> dict[Link, str]:
         seventh = a[-1] if len(a) == len(b) == 7 and a[-1] == b[-1] and a[-1].isalpha() else None
         m = Mention(system, first, end, last == "*", seventh=seventh)
         if not checker.loaded(system) and m.last:
-            inside = [c for (s, c, lst), _ in keys if s == system and lst is None and first <= c <= m.last
-                      and len(c) == len(first)]
+            inside = [c for (s, c, lst), said in keys if s == system and lst is None and said != section
+                      and said in COVERAGE_SECTIONS]
             codes = [f"{x}-{y}" for x, y in split_range(first, m.last, inside)]
         elif checker.loaded(system) and checker.resolve(system, first):
             codes = expand_mention(checker, m)
         else:
             codes = [first]
         expanded.append((codes, system, section))
-    for codes, system, section in sorted(expanded, key=lambda e: -len(e[0])):  # the narrower statement wins
+    # A coverage call beats a coding-table or passing mention; between coverage calls the narrower one wins.
+    best: dict[Link, tuple[int, int, str]] = {}
+    for codes, system, section in expanded:
+        rank = (SECTION_RANK[section], len(codes) if section in COVERAGE_SECTIONS else 0)
         for code in codes:
-            out[(system, code)] = section
-    return out
+            if (system, code) not in best or rank < best[(system, code)][:2]:
+                best[(system, code)] = (*rank, section)
+    return {k: v[2] for k, v in best.items()}
 
 
 def predicted_links(doc: Document, checker: Any) -> dict[Link, str]:
@@ -240,9 +243,9 @@ def score_history(name: str, truth: set[Key], found: set[Key], score: Score) -> 
     score.misses += [f"{name}: {_show(k)}" for k in sorted(truth - found, key=str)]
 
 
-def evaluate(checker: Any, split: str | None = None, kind_: str | None = None) -> Report:
+def evaluate(checker: Any, split: str | None = None, of_kind: str | None = None) -> Report:
     """Score the corpus; `split` "dev" (the documents the rules were written against) or "holdout" (written
-    after the rules were frozen, never tuned on), or None for all; `kind_` one kind of document only."""
+    after the rules were frozen, never tuned on), or None for all; `of_kind` one kind of document only."""
     from medcodes.policies.ingest import document_record
 
     report = Report()
@@ -251,7 +254,7 @@ def evaluate(checker: Any, split: str | None = None, kind_: str | None = None) -
         expected = truths[name]
         if split is not None and expected.get("split", "dev") != split:
             continue
-        if kind_ is not None and kind(name) != kind_:
+        if of_kind is not None and doc_kind(name) != of_kind:
             continue
         doc = load(name)
         truth = {parse_key(k): v for k, v in expected["codes"].items()}
