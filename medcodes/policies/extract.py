@@ -406,6 +406,10 @@ def _propagate(text: str, found: list[tuple[Candidate, Found | None]], block: Bl
     for run in _runs(text, [c for c, _ in found]):
         strong = frozenset(s for c, h in out if c in run and h is not None and h.strong for s in _FAMILY[h.system])
         first = min(run, key=lambda c: c.start)
+        if is_lookalike(text, first.start, first.end):
+            # "group numbers 40012 and 40013": what the first number is, the ones listed with it are too
+            out = [(c, None if c in run and h is not None and not h.strong else h) for c, h in out]
+            continue
         listed = len(run) >= 3 or any(c.b for c in run) or is_code_list(text)
         if listed and not is_lookalike(text, first.start, first.end):
             strong |= {s for c in run for system, _, _ in shapes(c.a) for s in _FAMILY[system]}
