@@ -30,7 +30,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from medcodes import settings  # noqa: E402
-from medcodes.index import Catalog, build_from_records  # noqa: E402
+from medcodes.app.build import build_from_records  # noqa: E402
+from medcodes.index import Catalog  # noqa: E402
 from medcodes.policies.documents import read_bytes  # noqa: E402
 from medcodes.policies.ingest import document_record  # noqa: E402
 from medcodes.policies.linking import CatalogChecker  # noqa: E402

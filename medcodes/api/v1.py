@@ -11,10 +11,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from .. import systems
+from ..app import memo, params, services
+from ..app.http import cached, dumps, quote_path, read_json
 from ..errors import BadRequest
 from ..index import Catalog
-from . import memo, params, services
-from .http import cached, dumps, quote_path, read_json
 from .openapi import spec
 
 MAX_LIMIT = 100

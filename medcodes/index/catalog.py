@@ -1,7 +1,7 @@
-"""Read-only access to the index: code lookups and the one code-data dict.
+"""Read-only access to the index: code lookups, history and a code's official data.
 
-`Catalog.code_data()` is the single function behind `medcodes show --json`,
-the code page, its JSON twin and FHIR $lookup (STYLE.md principle 1).
+The application layer (medcodes.app.codes) adds what the other layers know about a code to
+`Catalog.official()`; the index knows nothing of them.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from typing import Any
 
 from .. import settings, systems
 from ..errors import MedcodesError, NotFound
-from . import extras
 from .build import check_schema
 
 # Note types that apply to everything below the code they are written on.
@@ -256,29 +255,10 @@ class Catalog:
             " ORDER BY effective DESC LIMIT 1", (system, date)).fetchone()
         return r[0] if r else None
 
-    # -- the code data -------------------------------------------------------
-    def code_data(self, system: str, code: str, as_of: str | None = None, *,
-                  extra: bool = True, defer_similar: bool = False) -> dict[str, Any]:
-        """Everything about one code. With `extra`, also what the other layers add (explainer,
-        similar codes, policies: see extras.py); FHIR, which shows none of it, leaves it out.
-        `defer_similar`: similar codes only if already found (the code page; see extras.add).
-
-        A CPT code that a policy cites has code data even when no CPT data is loaded (issue 6).
-        """
-        try:
-            row = self.row(system, code)
-        except NotFound:
-            data = extras.cited_only(self, system, code)
-            if data is None:
-                raise
-        else:
-            data = self._official(row)
-        if extra:
-            extras.add(self, data, defer_similar=defer_similar)
-        if as_of:
-            data["as_of"] = (self.as_of(data["system"], data["code"], as_of) if data["in_index"]
-                             else extras.as_of_unloaded(data, as_of))
-        return data
+    # -- the official data ---------------------------------------------------
+    def official(self, system: str, code: str) -> dict[str, Any]:
+        """What the official files say about one code: the first part of its code data."""
+        return self._official(self.row(system, code))
 
     def _official(self, row: sqlite3.Row) -> dict[str, Any]:
         ancestors = self.ancestors(row)

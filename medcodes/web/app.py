@@ -19,10 +19,11 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .. import settings
-from ..api import services, v1
-from ..api.errors import classify
+from ..api import v1
 from ..api.fhir import routes as fhir_routes
 from ..api.fhir.resources import FhirResponse, outcome
+from ..app import services
+from ..app.errors import classify
 from ..errors import MedcodesError
 from ..index import Catalog
 from . import pages, templating

@@ -11,10 +11,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from .. import systems
-from ..api import memo, params, services
-from ..api.http import cached, quote_path
+from ..app import codes, memo, params, services
+from ..app.http import cached, quote_path
 from ..errors import BadRequest, NotFound
-from ..index import Catalog, extras
+from ..index import Catalog
 
 SEARCH_PAGE = 20
 BROWSE_PAGE = 200
@@ -112,7 +112,7 @@ def code_similar(request: Request) -> Response:
         query = "?fragment=1" if fragment else ""
         return RedirectResponse(_path(request, "code_similar", system=key[0], code=key[1]) + query, 301)
     d = services.code_data(catalog, *key, extra=False)
-    d["similar"] = extras.similar(catalog, *key, SIMILAR_SHOWN, in_index=d["in_index"])
+    d["similar"] = codes.similar(catalog, *key, SIMILAR_SHOWN, in_index=d["in_index"])
     template = "_similar.html" if fragment else "similar.html"
     body = _html(request, template, {"d": d, "q": ""})
     return cached(request, body.encode(), HTML, salt=request.app.state.asset_version)
