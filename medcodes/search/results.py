@@ -16,7 +16,8 @@ import numpy as np
 
 from .. import systems as systems_mod
 from ..errors import BadRequest
-from ..index import Catalog
+from ..index import Catalog, extras
+from ..policies.queries import policies_for_code
 from . import lexicon, paths, rank, shorthand
 from .asof import AsOf
 from .engine import Engine, Filter, Lexical, fetch_rows, note_terms
@@ -94,6 +95,9 @@ def run_search(catalog: Catalog, engine: Engine, q: str, systems: Any, billable:
     flt = Filter(wanted, billable if billable is not None else query.billable, when)
     plan = Plan()
     found = _codes(conn, engine, query, flt, plan, offset + limit)
+    cited = _cited(catalog, found.missed, wanted)  # CPT codes with no CPT data loaded, that policies cite
+    if cited:
+        found.missed = [m for m in found.missed if m.compact not in {c["code"] for c in cited}]
     for st in reading.status:  # "s/p CABG": the status code, before what the words find
         plan.add(engine.exact_in(conn, st.system, st.code, flt), "status", st.why, engine)
     words, asked = _grouper(_words_to_search(query, found.missed) + tuple(found.range_words), wanted)
@@ -112,7 +116,7 @@ def run_search(catalog: Catalog, engine: Engine, q: str, systems: Any, billable:
     did_you_mean = engine.nearest_code(conn, found.missed[0].compact) if found.missed and not plan.ids else None
     if lex.corrected:
         did_you_mean = _corrected_text(query, lex.corrected)
-    elif words and not plan.ids:
+    elif words and not plan.ids and not cited:
         did_you_mean = _respell(engine, conn, words, flt) or did_you_mean
     parsed = {**query.as_dict(), "systems": list(wanted), "billable": flt.billable, "relaxed": lex.relaxed,
               "corrected": lex.corrected, "semantic": plan.semantic}
@@ -120,11 +124,15 @@ def run_search(catalog: Catalog, engine: Engine, q: str, systems: Any, billable:
         parsed["shorthand"] = reading.text.strip()
     if when is not None:
         parsed["as_of"] = {"date": when.date, "releases": when.releases}
+    for c in cited:
+        plan.facets[c["system"]] = plan.facets.get(c["system"], 0) + 1
+    results = _format(conn, plan.ids[max(offset - len(cited), 0):max(offset + limit - len(cited), 0)], plan, lex,
+                      query, engine, when)
     return {
         "query": q if isinstance(q, str) else "",
-        "total": plan.total,
+        "total": plan.total + len(cited),
         "facets": dict(sorted(plan.facets.items(), key=lambda kv: (-kv[1], kv[0]))),
-        "results": _format(conn, plan.ids[offset:offset + limit], plan, lex, query, engine, when),
+        "results": [*cited[offset:offset + limit], *results][:limit],
         "did_you_mean": did_you_mean,
         "parsed": parsed,
     }
@@ -171,6 +179,29 @@ def _codes(conn: Any, engine: Engine, query: Query, flt: Filter, plan: Plan, kee
     if not query.words:  # codes only: list the families in code order
         for ct, ids in out.families.items():
             plan.add(ids, "family", ct.raw, engine, keep=keep)
+    return out
+
+
+def _cited(catalog: Catalog, missed: list[CodeTerm], wanted: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Results for code-shaped tokens that are CPT codes no loaded data holds but a policy cites: their
+    pages exist (Catalog.code_data), so a search for "22214" finds the page instead of "did you mean"."""
+    if wanted and not set(wanted) & extras.LICENSED_SYSTEMS:
+        return []
+    out = []
+    for ct in missed:
+        for system in sorted(extras.LICENSED_SYSTEMS):
+            if not systems_mod.looks_like(system, ct.compact):
+                continue
+            data = extras.cited_only(catalog, system, ct.compact)
+            if data is None:
+                continue
+            n = len(policies_for_code(catalog.store_path, system, data["code"]))
+            label = f"cited by {n} loaded {'policy' if n == 1 else 'policies'}"
+            out.append({"system": system, "system_name": data["system_name"], "code": data["code"],
+                        "title": f"{data['system_name']} code {label}; its descriptor is licensed and not loaded",
+                        "kind": "code", "billable": None, "deleted_in": None, "score": 1.0, "in_index": False,
+                        "match": {"field": "code", "fragment": f"<mark>{escape(data['code'])}</mark>",
+                                  "term": ct.raw, "how": "cited", "label": label}})
     return out
 
 
