@@ -226,15 +226,15 @@ def test_a_history_table_without_a_heading_and_a_removal_sentence(mem: MemoryChe
 
 @pytest.mark.parametrize("text,expected", [
     ("Revision History Information", True), ("POLICY HISTORY", True), ("Document History", True),
-    ("Summary of Changes", True), ("History", True), ("Family history of colon cancer", False),
-    ("Coverage Rationale", False),
+    ("Summary of Changes", True), ("History", True), ("Document Revision History", True),
+    ("Family history of colon cancer", False), ("Coverage Rationale", False),
 ])
 def test_history_headings(text: str, expected: bool) -> None:
     assert is_history_heading(text) is expected
 
 
 def test_history_tables_are_dated_changes_not_code_change_lists() -> None:
-    assert is_history_table(("Date", "Action"))
+    assert is_history_table(("Date", "Action")) and is_history_table(("Effective", "Change Summary"))
     assert is_history_table(("Revision History Date", "Revision History Number", "Revision History Explanation"))
     assert not is_history_table(("Policy", "Code", "Change", "Coverage status"))
     assert not is_history_table(("Code", "Description"))
