@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import systems as systems_mod
 from ..errors import BadRequest
-from ..index import Catalog, extras
+from ..index import Catalog
 from ..policies.queries import policies_for_code
 from . import lexicon, paths, rank, shorthand
 from .asof import AsOf
@@ -185,22 +185,24 @@ def _codes(conn: Any, engine: Engine, query: Query, flt: Filter, plan: Plan, kee
 def _cited(catalog: Catalog, missed: list[CodeTerm], wanted: tuple[str, ...]) -> list[dict[str, Any]]:
     """Results for code-shaped tokens that are CPT codes no loaded data holds but a policy cites: their
     pages exist (Catalog.code_data), so a search for "22214" finds the page instead of "did you mean"."""
-    if wanted and not set(wanted) & extras.LICENSED_SYSTEMS:
+    licensed = systems_mod.LICENSED_SYSTEMS
+    if wanted and not set(wanted) & licensed:
         return []
     out = []
     for ct in missed:
-        for system in sorted(extras.LICENSED_SYSTEMS):
+        for system in sorted(licensed):
             if not systems_mod.looks_like(system, ct.compact):
                 continue
-            data = extras.cited_only(catalog, system, ct.compact)
-            if data is None:
+            code = systems_mod.normalize(system, ct.compact)
+            n = len(policies_for_code(catalog.store_path, system, code))
+            if not n:
                 continue
-            n = len(policies_for_code(catalog.store_path, system, data["code"]))
+            name = systems_mod.SYSTEMS[system].name
             label = f"cited by {n} loaded {'policy' if n == 1 else 'policies'}"
-            out.append({"system": system, "system_name": data["system_name"], "code": data["code"],
-                        "title": f"{data['system_name']} code {label}; its descriptor is licensed and not loaded",
+            out.append({"system": system, "system_name": name, "code": code,
+                        "title": f"{name} code {label}; its descriptor is licensed and not loaded",
                         "kind": "code", "billable": None, "deleted_in": None, "score": 1.0, "in_index": False,
-                        "match": {"field": "code", "fragment": f"<mark>{escape(data['code'])}</mark>",
+                        "match": {"field": "code", "fragment": f"<mark>{escape(code)}</mark>",
                                   "term": ct.raw, "how": "cited", "label": label}})
     return out
 
