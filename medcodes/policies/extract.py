@@ -217,7 +217,7 @@ def block_mentions(block: Block, where: _Where) -> Iterator[Mention]:
     found = [(c, _interpret(c, text, block, where)) for c in candidates(text)]
     found = _propagate(text, found, block, where)
     history = where.in_history or (block.kind == "row" and is_history_table(block.header))
-    exceptions = excepted(text, [c for c, h in found if h is not None])
+    exceptions = excepted(text, [c for c, h in found if h is not None]) | _exception_column(block, found)
     for cand, hit in found:
         if hit is None:
             continue
@@ -341,6 +341,23 @@ _IDENTIFIER_LABEL = re.compile(r"\b(?:contract|zip|postal|phone|fax|telephone|ti
                                r"address|suite|agreement|license|tax id|(?:group|member|plan|policy|provider|vendor)"
                                r"\s+(?:number|no\.?|id|#))\b", re.I)
 _CODE_LABEL = re.compile(r"\bcodes?\b|\bcpt\b|\bhcpcs\b|\bicd", re.I)
+
+
+_EXCEPTION_HEADER = re.compile(r"\bexcept|\bexclu", re.I)
+
+
+def _exception_column(block: Block, found: list[tuple[Candidate, Found | None]]) -> dict[Candidate, tuple[int, int]]:
+    """"Codes | Exceptions" tables: the codes in the exceptions column are taken out of the row's codes."""
+    if block.kind != "row" or not any(_EXCEPTION_HEADER.search(h) for h in block.header):
+        return {}
+    cells = [(c, _cell_at(block, c.start)) for c, h in found if h is not None]
+    listed = [c for c, i in cells if i is not None and i < len(block.header)
+              and not _EXCEPTION_HEADER.search(block.header[i])]
+    if not listed:
+        return {}
+    anchor = (listed[0].start, listed[0].end)
+    return {c: anchor for c, i in cells if i is not None and i < len(block.header)
+            and _EXCEPTION_HEADER.search(block.header[i])}
 
 
 def _in_identifier_column(block: Block, cand: Candidate) -> bool:

@@ -171,10 +171,11 @@ def is_billing_denial(clause: str) -> bool:
 
 # -- revision history ----------------------------------------------------------------------
 _HISTORY_HEADING = re.compile(
-    r"^\s*(?:[0-9IVX]+[.)]\s*)?(?:(?:revision|policy|document|guideline|article|version|change|coverage)\s+history"
+    r"^\s*(?:[0-9IVX]+[.)]\s*)?(?:(?:(?:policy|document|guideline|article|coverage)\s+)?"
+    r"(?:revision|policy|document|guideline|article|version|change|coverage)\s+history"
     r"(?:\s+information)?|history|summary\s+of\s+(?:changes|revisions)|change\s+log|revision\s+log|revisions?)\s*:?\s*$",
     re.I)
-_DATE_CELL = re.compile(r"\bdate\b", re.I)
+_DATE_CELL = re.compile(r"\b(?:date|effective|revised|month|year)\b", re.I)
 _CHANGE_CELL = re.compile(r"\b(?:action|changes?|revisions?|explanation|summary|history)\b", re.I)
 _CODE_CELL = re.compile(r"\bcodes?\b", re.I)
 _REMOVED = re.compile(r"\b(?:removed|deleted|retired)\b[^.;]{0,80}?\bfrom\s+(?:this|the)\s+(?:policy|article|"

@@ -109,6 +109,15 @@ def test_a_cpt_range_kept_as_written_is_split_around_its_exception(mem: MemoryCh
     assert split_range("77520", "77525", ["77520", "99999"]) == [("77521", "77525")]
 
 
+def test_an_exceptions_column_takes_its_codes_out_of_the_row(mem: MemoryChecker) -> None:
+    doc = read_html("<h2>Covered diagnoses</h2><p>The following diagnoses are covered.</p>"
+                    "<table><tr><th>ICD-10-CM codes</th><th>Exceptions</th><th>Description</th></tr>"
+                    "<tr><td>K51.00-K51.91</td><td>K51.90</td><td>Ulcerative colitis</td></tr>"
+                    "<tr><td>E08-E13</td><td></td><td>Diabetes</td></tr></table>")
+    said = stances(doc, mem)
+    assert said == {"K51.00-K51.91": "covered", "K51.90": "not_covered", "E08-E13": "covered"}
+
+
 # -- group stance ----------------------------------------------------------------------------------------
 def test_group_headings_of_opposite_stance_each_carry_to_their_codes(mem: MemoryChecker) -> None:
     doc = read_html("<h2>Coding</h2>"
@@ -217,15 +226,15 @@ def test_a_history_table_without_a_heading_and_a_removal_sentence(mem: MemoryChe
 
 @pytest.mark.parametrize("text,expected", [
     ("Revision History Information", True), ("POLICY HISTORY", True), ("Document History", True),
-    ("Summary of Changes", True), ("History", True), ("Family history of colon cancer", False),
-    ("Coverage Rationale", False),
+    ("Summary of Changes", True), ("History", True), ("Document Revision History", True),
+    ("Family history of colon cancer", False), ("Coverage Rationale", False),
 ])
 def test_history_headings(text: str, expected: bool) -> None:
     assert is_history_heading(text) is expected
 
 
 def test_history_tables_are_dated_changes_not_code_change_lists() -> None:
-    assert is_history_table(("Date", "Action"))
+    assert is_history_table(("Date", "Action")) and is_history_table(("Effective", "Change Summary"))
     assert is_history_table(("Revision History Date", "Revision History Number", "Revision History Explanation"))
     assert not is_history_table(("Policy", "Code", "Change", "Coverage status"))
     assert not is_history_table(("Code", "Description"))
