@@ -177,6 +177,8 @@ def test_identifier_columns_in_a_billing_article_are_not_cpt(mem: MemoryChecker,
     "Members under vendor agreement 60418 and group numbers 40012 and 40013 follow these codes.",
     "Members enrolled under contract 71532 are billed with the codes below.",
     "Mail claims to PO Box 21440, Eagan, MN 55121-0440 (TTY 711).",
+    "This article follows Change Request 13456 (CR 13457) and Pub. 10004, Chapter 12.",
+    "Suppliers bill under their PTAN 40512; pharmacies use BIN 61004.",
 ])
 def test_five_digit_numbers_near_code_lists_are_not_cpt(mem: MemoryChecker, line: str) -> None:
     doc = read_text(f"CODING\n\nCPT codes: 96365, 96366\n\n{line}\n")
