@@ -507,6 +507,8 @@ def section_for(block: Block, chain: list[str], start: int, end: int) -> str:
 def _clause_class(text: str, lo: int, hi: int, start: int, end: int) -> str | None:
     """What a clause says about the code at text[start:end]: a parenthetical holding the code speaks for it
     first ("(M84.3- stress fracture excluded)"); any other parenthetical speaks for nothing outside it."""
+    if "(" not in text[lo:hi]:
+        return classify(text[lo:hi])
     open_ = text.rfind("(", lo, start)
     if open_ >= 0 and ")" not in text[open_:start]:
         close = text.find(")", end, hi)
