@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import systems
+from ..content import queue
 from ..content.explain import explainer
 from ..content.similar import similar_cited, similar_codes
 from ..errors import NotFound
@@ -69,7 +70,7 @@ def add(catalog: Catalog, data: dict[str, Any], *, defer_similar: bool = False) 
     `similar_deferred` True: the code page then loads them in a second request (they are most of a
     first visit's time, and the last section of the page)."""
     system, code, store = data["system"], data["code"], catalog.store_path
-    data["explainer"] = explainer(store, data)
+    data["explainer"] = code_explainer(catalog, data)
     if defer_similar:
         data["similar"] = remembered_similar(catalog, system, code, SIMILAR_LIMIT, in_index=data["in_index"])
         data["similar_deferred"] = data["similar"] is None
@@ -79,6 +80,16 @@ def add(catalog: Catalog, data: dict[str, Any], *, defer_similar: bool = False) 
     data["policies"] = [policy_entry(p) for p in found[:POLICIES_SHOWN]]
     data["policies_total"] = len(found)
     return data
+
+
+def code_explainer(catalog: Catalog, data: dict[str, Any]) -> dict[str, Any]:
+    """The explainer of a code's data; without generated text, also `pending`: the code's place in
+    the on-demand queue (viewing it queues it when this server generates on demand), else None."""
+    out = explainer(catalog.store_path, data)
+    out["pending"] = None
+    if out["generated"] is None and data["in_index"]:
+        out["pending"] = queue.on_view(catalog.store_path, data["system"], data["code"])
+    return out
 
 
 def similar(catalog: Catalog, system: str, code: str, limit: int = SIMILAR_LIMIT, *,
