@@ -22,6 +22,7 @@ import asyncio
 import logging
 import os
 import socket
+import sqlite3
 import threading
 import time
 import uuid
@@ -120,8 +121,8 @@ def claim(store: ContentStore, worker: str, config: Config, *, at: float | None 
             "  ORDER BY queued_at, rowid LIMIT 1)"
             " AND (SELECT COUNT(*) FROM content_queue WHERE status='queued' AND claimed_by IS NOT NULL"
             "      AND claimed_at >= ?) < ?"
-            " RETURNING system, code", (worker, at, stale, stale, config.concurrency)).fetchone()
-    return (row[0], row[1]) if row else None
+            " RETURNING system, code", (worker, at, stale, stale, config.concurrency)).fetchall()
+    return (row[0][0], row[0][1]) if row else None
 
 
 def has_work(store: ContentStore) -> bool:
@@ -221,7 +222,12 @@ class Worker:
     async def _slot(self, store: ContentStore, client: Any) -> None:
         assert self._wakeup is not None
         while True:
-            key = claim(store, self.id, self.config) if has_work(store) else None
+            try:
+                key = claim(store, self.id, self.config) if has_work(store) else None
+            except sqlite3.Error:  # the store locked past its timeout, say: try again later, never die
+                log.exception("on-demand generation: reading the queue")
+                store.conn.rollback()
+                key = None
             if key is None:
                 self._wakeup.clear()
                 try:
@@ -229,7 +235,11 @@ class Worker:
                 except TimeoutError:
                     pass
                 continue
-            await self._generate(store, client, *key)
+            try:
+                await self._generate(store, client, *key)
+            except sqlite3.Error:  # the result could not be written: the claim goes stale and is retried
+                log.exception("on-demand generation: storing %s %s", *key)
+                store.conn.rollback()
 
     async def _generate(self, store: ContentStore, client: Any, system: str, code: str) -> None:
         from ..errors import MedcodesError
