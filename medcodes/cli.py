@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import settings
+from . import backup, settings
 from .content import cli as content_cli
 from .errors import MedcodesError
 from .fetch import commands as fetch_commands
@@ -277,6 +277,8 @@ COMMANDS: list[tuple[str, Callable[[argparse.Namespace], int], str, Callable[[ar
      fetch_commands.add_update),
     ("policies", policies_cli.run, "ingest payer and Medicare medical policies and link them to codes",
      policies_cli.add_arguments),
+    ("store", backup.run, "back up or restore the store of policies and generated text (safe while serving)",
+     backup.add_arguments),
 ]
 
 
