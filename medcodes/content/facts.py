@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from ..record import CodeRecord
+
 Fact = dict[str, Any]
-CodeData = Mapping[str, Any]
 
 # What each ICD-10-CM instructional note means, from the Official Guidelines (section I.A).
 NOTE_MEANINGS: dict[str, tuple[str, str]] = {
@@ -48,11 +49,11 @@ def _fact(title: str, text: str, fields: list[str], items: list[str] | None = No
             "source": {"type": "official", "fields": fields}}
 
 
-def explainer_facts(code_data: CodeData) -> list[Fact]:
+def explainer_facts(code_data: CodeRecord) -> list[Fact]:
     """The official facts of one code, as explainer sections (issue layer one)."""
     out = [_description(code_data)]
-    builders: list[Callable[[CodeData], Iterable[Fact]]] = [_placement]
-    builders += _BY_SYSTEM.get(code_data["system"], [])
+    builders: list[Callable[[CodeRecord], Iterable[Fact]]] = [_placement]
+    builders += _BY_SYSTEM.get(code_data.system, [])
     builders += [_index_terms, _crosswalks]
     for build in builders:
         out.extend(build(code_data))
@@ -60,47 +61,46 @@ def explainer_facts(code_data: CodeData) -> list[Fact]:
 
 
 # -- every system --------------------------------------------------------------
-def _description(d: CodeData) -> Fact:
-    if d.get("kind") in ("chapter", "block", "section", "body_system", "table", "mdc"):
-        label = f"{d.get('system_name') or d['system']} {_KIND_NAMES.get(d['kind'], d['kind'])}"
+def _description(d: CodeRecord) -> Fact:
+    if d.kind in ("chapter", "block", "section", "body_system", "table", "mdc"):
+        label = f"{d.system_name or d.system} {_KIND_NAMES.get(d.kind, d.kind)}"
     else:
-        label = d.get("system_label") or d["system"]
-    if d.get("title") is None:
+        label = d.system_label or d.system
+    if d.title is None:
         # a licensed code (CPT) that policies cite, with none of its system's data loaded (issue 6)
-        name = d.get("system_name") or d["system"]
-        return _fact("Official description", f"{d['code']} is a {label}. Its descriptor is not shown: {name}"
+        name = d.system_name or d.system
+        return _fact("Official description", f"{d.code} is a {label}. Its descriptor is not shown: {name}"
                      f" text is licensed, and no {name} data loaded here includes it.", ["in_index"])
-    text = f"{d['code']} is the {label} for “{d['title']}”."
+    text = f"{d.code} is the {label} for “{d.title}”."
     fields = ["title"]
-    if d.get("short_title") and d["short_title"] != d["title"]:
-        text += f" Its short form is “{d['short_title']}”."
+    if d.short_title and d.short_title != d.title:
+        text += f" Its short form is “{d.short_title}”."
         fields.append("short_title")
-    if d.get("billable") is True:
+    if d.billable is True:
         text += " It is valid for submission."
         fields.append("billable")
-    elif d.get("billable") is False and d.get("children"):
-        text += (f" It is a header, not valid for submission: one of the {len(d['children'])} more specific"
+    elif d.billable is False and d.children:
+        text += (f" It is a header, not valid for submission: one of the {len(d.children)} more specific"
                  " codes below it is used instead.")
         fields += ["billable", "children"]
-    elif d.get("billable") is False:
+    elif d.billable is False:
         text += " It is not valid for submission."
         fields.append("billable")
-    if d.get("deleted_in"):
-        text += f" It was deleted in {d['deleted_in']}."
+    if d.deleted_in:
+        text += f" It was deleted in {d.deleted_in}."
         fields.append("deleted_in")
     return _fact("Official description", text, fields)
 
 
-def _placement(d: CodeData) -> list[Fact]:
-    ancestors = d.get("ancestors") or []
-    if not ancestors:
+def _placement(d: CodeRecord) -> list[Fact]:
+    if not d.ancestors:
         return []
-    chain = ", ".join(f"{_KIND_NAMES.get(a['kind'], a['kind'])} {a['code']} “{a['title']}”" for a in ancestors)
+    chain = ", ".join(f"{_KIND_NAMES.get(a.kind, a.kind)} {a.code} “{a.title}”" for a in d.ancestors)
     return [_fact("Where it sits", f"It sits in {chain}.", ["ancestors"])]
 
 
-def _index_terms(d: CodeData) -> list[Fact]:
-    terms = list(dict.fromkeys(t["term"] for t in d.get("index_terms") or []))
+def _index_terms(d: CodeRecord) -> list[Fact]:
+    terms = list(dict.fromkeys(t.term for t in d.index_terms))
     if not terms:
         return []
     shown = terms[:12]
@@ -109,16 +109,15 @@ def _index_terms(d: CodeData) -> list[Fact]:
     return [_fact("Index entries", text, ["index_terms"], shown)]
 
 
-def _crosswalks(d: CodeData) -> list[Fact]:
+def _crosswalks(d: CodeRecord) -> list[Fact]:
     # A GEM pair often runs both ways (E11.9 -> 250.00 and 250.00 -> E11.9): one line per code.
     links: dict[tuple[str, str], dict[str, Any]] = {}
-    for x in d.get("crosswalks") or []:
-        if not x.get("code"):
+    for x in d.crosswalks:
+        if not x.code:
             continue
-        link = links.setdefault((x["system"], x["code"]), {"title": x.get("title"), "directions": set(),
-                                                           "flags": []})
-        link["directions"].add(x["direction"])
-        attrs = x.get("attributes") or {}
+        link = links.setdefault((x.system, x.code), {"title": x.title, "directions": set(), "flags": []})
+        link["directions"].add(x.direction)
+        attrs = x.attributes or {}
         link["flags"] += [label for key, label in _GEM_FLAGS.items() if attrs.get(key) is True
                           and label not in link["flags"]]
     items = []
@@ -130,7 +129,7 @@ def _crosswalks(d: CodeData) -> list[Fact]:
         items.append(f"{arrow} {_system_name(system)} {code}{title}{flags}")
     if not items:
         return []
-    kinds = {x["type"] for x in d.get("crosswalks") or []}
+    kinds = {x.type for x in d.crosswalks}
     source = "The CMS General Equivalence Mappings (GEMs)" if kinds == {"gem"} else "Official crosswalks"
     return [_fact("Crosswalks", f"{source} link this code to {_count(len(items), 'code')} in other systems.",
                   ["crosswalks"], items[:20])]
@@ -150,11 +149,11 @@ def _system_name(system: str) -> str:
 
 
 # -- ICD-10-CM and ICD-9-CM: notes ----------------------------------------------
-def _notes(d: CodeData) -> list[Fact]:
+def _notes(d: CodeRecord) -> list[Fact]:
     by_type: dict[str, list[str]] = {}
-    for n in d.get("notes") or []:
-        where = f" (written on {n['from']}, applies to the codes below it)" if n.get("from") else ""
-        by_type.setdefault(n["type"], []).append(n["text"] + where)
+    for n in d.notes:
+        where = f" (written on {n.inherited_from}, applies to the codes below it)" if n.inherited_from else ""
+        by_type.setdefault(n.type, []).append(n.text + where)
     out = []
     for note_type, (title, lead) in NOTE_MEANINGS.items():
         if note_type in by_type:
@@ -162,15 +161,15 @@ def _notes(d: CodeData) -> list[Fact]:
     for note_type in sorted(set(by_type) - set(NOTE_MEANINGS)):
         out.append(_fact(note_type.replace("_", " ").capitalize(), "An official note applies:",
                          [f"notes[{note_type}]"], by_type[note_type]))
-    synonyms = list(d.get("synonyms") or [])
+    synonyms = list(d.synonyms)
     if synonyms:
         out.append(_fact("Also called", "The official files also describe this code as:", ["synonyms"], synonyms))
     return out
 
 
 # -- ICD-10-PCS: the seven axes -------------------------------------------------
-def _axes(d: CodeData) -> list[Fact]:
-    axes = sorted((d.get("attributes") or {}).get("axes") or [], key=lambda a: int(a.get("position", 0)))
+def _axes(d: CodeRecord) -> list[Fact]:
+    axes = sorted(d.attributes.get("axes") or [], key=lambda a: int(a.get("position", 0)))
     if not axes:
         return []
     items = []
@@ -179,7 +178,7 @@ def _axes(d: CodeData) -> list[Fact]:
         if a.get("definition"):
             line += f" — {a['definition']}"
         items.append(line)
-    return [_fact("What each character means", _compose_axes(d["code"], axes), ["attributes.axes"], items)]
+    return [_fact("What each character means", _compose_axes(d.code, axes), ["attributes.axes"], items)]
 
 
 def _compose_axes(code: str, axes: list[Mapping[str, Any]]) -> str:
@@ -210,8 +209,8 @@ def _sentence(text: str) -> str:
 
 
 # -- HCPCS Level II: descriptor, coverage, BETOS ---------------------------------
-def _hcpcs(d: CodeData) -> list[Fact]:
-    a = d.get("attributes") or {}
+def _hcpcs(d: CodeRecord) -> list[Fact]:
+    a = d.attributes
     out = []
     coverage = []
     fields = []
@@ -256,12 +255,12 @@ def _hcpcs_dates(a: Mapping[str, Any]) -> list[Fact]:
     return [_fact("Dates", " ".join(parts), fields)] if parts else []
 
 
-def _hcpcs_notes(d: CodeData) -> list[Fact]:
+def _hcpcs_notes(d: CodeRecord) -> list[Fact]:
     out = []
-    notes = [n["text"] for n in d.get("notes") or []]
+    notes = [n.text for n in d.notes]
     if notes:
         out.append(_fact("Processing notes", "The HCPCS file attaches these notes:", ["notes"], notes))
-    xrefs = (d.get("attributes") or {}).get("cross_references") or []
+    xrefs = d.attributes.get("cross_references") or []
     if xrefs:
         out.append(_fact("Cross-references", f"The HCPCS file cross-refers to {', '.join(xrefs)}.",
                          ["attributes.cross_references"]))
@@ -269,13 +268,13 @@ def _hcpcs_notes(d: CodeData) -> list[Fact]:
 
 
 # -- MS-DRG: MDC, type and payment figures ---------------------------------------
-def _drg(d: CodeData) -> list[Fact]:
-    a = d.get("attributes") or {}
+def _drg(d: CodeRecord) -> list[Fact]:
+    a = d.attributes
     out = []
     parts, fields = [], []
     if a.get("mdc"):
         mdc_title = a.get("mdc_title") or next(
-            (x["title"] for x in d.get("ancestors") or [] if x.get("kind") == "mdc"), None)
+            (x.title for x in d.ancestors if x.kind == "mdc"), None)
         parts.append(f"It belongs to major diagnostic category (MDC) {a['mdc']}"
                      + (f" “{mdc_title}”." if mdc_title else "."))
         fields.append("attributes.mdc")
@@ -296,7 +295,7 @@ def _drg(d: CodeData) -> list[Fact]:
     return out
 
 
-_BY_SYSTEM: dict[str, list[Callable[[CodeData], Iterable[Fact]]]] = {
+_BY_SYSTEM: dict[str, list[Callable[[CodeRecord], Iterable[Fact]]]] = {
     "icd10cm": [_notes],
     "icd9cm": [_notes],
     "icd10pcs": [_axes, _notes],

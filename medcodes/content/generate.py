@@ -106,7 +106,7 @@ async def explain_code(catalog: Any, client: ChatClient, system: str, code: str,
         else:
             out, problems = check_answer(completion.text, sections, schema, data, exists)
             if not problems:
-                item = {"system": data["system"], "code": data["code"], "prompt_version": PROMPT_VERSION,
+                item = {"system": data.system, "code": data.code, "prompt_version": PROMPT_VERSION,
                         "section_set": section_set_name(data), "sections": out,
                         "model": client.model or completion.model, "created": now(),
                         "facts_hash": facts_hash(data), "attempts": attempt,

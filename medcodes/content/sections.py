@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..record import CodeRecord
+
 
 @dataclass(frozen=True, slots=True)
 class Section:
@@ -79,16 +81,16 @@ _SUPPLY_BETOS_PREFIXES = ("D", "O1C", "O1D", "O1E", "O1L")
 _SUPPLY_HCPCS_PREFIXES = ("A2", "A4", "A5", "A6", "A7", "A8", "A9", "B", "E", "J", "K", "L", "V2", "V5")
 
 
-def section_set_name(code_data: Mapping[str, Any]) -> str:
-    """"procedure", "diagnosis", "supply", "modifier" or "drg" for a code-data dict."""
-    system = code_data["system"]
+def section_set_name(code_data: CodeRecord) -> str:
+    """"procedure", "diagnosis", "supply", "modifier" or "drg" for a code's data."""
+    system = code_data.system
     if system in ("icd10cm", "icd9cm"):
         return "diagnosis"
     if system == "hcpcs-mod":
         return "modifier"
     if system == "msdrg":
         return "drg"
-    if system == "hcpcs" and is_hcpcs_supply(code_data["code"], code_data.get("attributes") or {}):
+    if system == "hcpcs" and is_hcpcs_supply(code_data.code, code_data.attributes):
         return "supply"
     return "procedure"
 
@@ -103,5 +105,5 @@ def is_hcpcs_supply(code: str, attributes: Mapping[str, Any]) -> bool:
     return code.startswith(_SUPPLY_HCPCS_PREFIXES)
 
 
-def section_set(code_data: Mapping[str, Any]) -> tuple[Section, ...]:
+def section_set(code_data: CodeRecord) -> tuple[Section, ...]:
     return SECTION_SETS[section_set_name(code_data)]

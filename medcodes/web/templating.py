@@ -6,6 +6,7 @@ import functools
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from .. import systems
 from ..app.http import quote_path
 from ..errors import NotFound
 from ..model import NOTE_TYPES
+from ..record import CodeRecord, CodeRef, Note
 
 HERE = Path(__file__).parent
 GROUPING_KINDS = frozenset({"chapter", "block", "section", "body_system", "table", "mdc"})
@@ -84,22 +86,22 @@ def system_name(system_id: str) -> str:
         return system_id
 
 
-def code_label(d: dict[str, Any]) -> str:
+def code_label(d: CodeRecord | CodeRef) -> str:
     """"ICD-10-CM code", "ICD-10-PCS table", "HCPCS Level II section"."""
-    if d["kind"] in GROUPING_KINDS:
-        return f"{system_name(d['system'])} {KIND_NAMES.get(d['kind'], d['kind'])}"
-    return str(systems.get(d["system"]).label)
+    if d.kind in GROUPING_KINDS:
+        return f"{system_name(d.system)} {KIND_NAMES.get(d.kind, d.kind)}"
+    return str(systems.get(d.system).label)
 
 
 def gem_flags(attributes: dict[str, Any]) -> list[str]:
     return [label for key, label in GEM_FLAGS.items() if attributes.get(key) is True]
 
 
-def note_groups(notes: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+def note_groups(notes: Sequence[Note]) -> list[tuple[str, list[Note]]]:
     """Notes by type, in the order a coder reads them (model.NOTE_TYPES), unknown types last."""
-    groups: dict[str, list[dict[str, Any]]] = {}
+    groups: dict[str, list[Note]] = {}
     for n in notes:
-        groups.setdefault(n["type"], []).append(n)
+        groups.setdefault(n.type, []).append(n)
     order = {t: i for i, t in enumerate(NOTE_TYPES)}
     return sorted(groups.items(), key=lambda kv: order.get(kv[0], len(order)))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -122,10 +123,10 @@ def test_interrupted_run_keeps_finished_codes(catalog: Catalog, store: ContentSt
 
 def test_explainer_combines_both_layers(catalog: Catalog, store: ContentStore, fake_llm: FakeLLM) -> None:
     data = catalog.official("icd10cm", "E11.9")
-    plain = explainer(store, data)
+    plain = explainer(store, data).to_json()
     assert plain["generated"] is None and {s["source"]["type"] for s in plain["sections"]} == {"official"}
     _run(catalog, store, fake_llm, [("icd10cm", "E11.9")])
-    shown = explainer(store.path, data)
+    shown = explainer(store.path, data).to_json()
     assert shown["generated"]["label"] == GENERATED_LABEL == "Generated — not medical advice"
     assert shown["generated"]["model"] == "fake" and shown["generated"]["stale"] is False
     generated = [s for s in shown["sections"] if s["source"]["type"] == "generated"]
@@ -134,7 +135,7 @@ def test_explainer_combines_both_layers(catalog: Catalog, store: ContentStore, f
     assert set(generated[0]["source"]) == {"type", "model", "date", "review_status", "prompt_version"}
     assert shown["sections"][0]["title"] == "Official description"
     store.review("icd10cm", "E11.9", "rejected", note="wrong")
-    assert explainer(store, data)["generated"] is None  # rejected text is never shown
-    changed = {**data, "title": "Type 2 diabetes mellitus without complications (revised)"}
+    assert explainer(store, data).generated is None  # rejected text is never shown
+    changed = replace(data, title="Type 2 diabetes mellitus without complications (revised)")
     store.review("icd10cm", "E11.9", "approved")
-    assert explainer(store, changed)["generated"]["stale"] is True
+    assert (generated_now := explainer(store, changed).generated) is not None and generated_now.stale is True

@@ -7,6 +7,7 @@ import pytest
 from medcodes.content.facts import explainer_facts
 from medcodes.content.sections import is_hcpcs_supply, section_set, section_set_name
 from medcodes.index import Catalog
+from medcodes.record import CodeRecord
 
 
 @pytest.mark.parametrize(("system", "code", "expected"), [
@@ -19,13 +20,13 @@ def test_section_set_by_kind_of_code(catalog: Catalog, system: str, code: str, e
 
 
 def test_the_issue_section_sets() -> None:
-    titles = [s.title for s in section_set({"system": "icd10pcs", "code": "0SR9019"})]
+    titles = [s.title for s in section_set(CodeRecord.bare("icd10pcs", "0SR9019"))]
     assert titles == ["Summary", "Purpose", "Indications", "Preparation", "Procedure Description", "Duration",
                       "Setting", "Personnel", "Risks and Complications", "Benefits", "Recovery", "Alternatives",
                       "Patient Experience"]
-    titles = [s.title for s in section_set({"system": "icd10cm", "code": "E11.9"})]
+    titles = [s.title for s in section_set(CodeRecord.bare("icd10cm", "E11.9"))]
     assert titles == ["Summary", "Causes", "Symptoms", "Diagnosis", "Treatment", "Outlook", "Coding notes"]
-    titles = [s.title for s in section_set({"system": "hcpcs", "code": "E0100", "attributes": {"betos": "D1E"}})]
+    titles = [s.title for s in section_set(CodeRecord.bare("hcpcs", "E0100", attributes={"betos": "D1E"}))]
     assert titles == ["What it is", "Who uses it", "How it is used", "Coverage basics"]
 
 
@@ -95,5 +96,5 @@ def test_msdrg_mdc_type_and_figures(catalog: Catalog) -> None:
 
 
 def test_facts_from_a_bare_dict() -> None:
-    facts = explainer_facts({"system": "icd10cm", "code": "X00.0", "title": "Invented", "billable": None})
+    facts = explainer_facts(CodeRecord.bare("icd10cm", "X00.0", "Invented", billable=None))
     assert [f["title"] for f in facts] == ["Official description"]

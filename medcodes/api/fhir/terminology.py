@@ -65,19 +65,19 @@ def lookup(catalog: Catalog, p: OperationParams) -> dict[str, Any]:
         raise ApiError(404, f"code {code[:40]!r} not found in {uri}", issue="not-found")
     d = services.code_data(catalog, row["system"], row["code"], extra=False)
     wanted = set(p.all_text("property"))
-    props: list[tuple[str, Any, str]] = [("kind", d["kind"], "Code")]
-    if d["billable"] is not None:
-        props.append(("billable", d["billable"], "String"))
-    props += [("notSelectable", d["kind"] in GROUPING_KINDS or d["billable"] is False, "String"),
-              ("inactive", d["deleted_in"] is not None, "String")]
-    if d["ancestors"]:
-        props.append(("parent", d["ancestors"][-1]["code"], "Code"))
-    props += [("child", c["code"], "Code") for c in d["children"]]
+    props: list[tuple[str, Any, str]] = [("kind", d.kind, "Code")]
+    if d.billable is not None:
+        props.append(("billable", d.billable, "String"))
+    props += [("notSelectable", d.kind in GROUPING_KINDS or d.billable is False, "String"),
+              ("inactive", d.deleted_in is not None, "String")]
+    if d.ancestors:
+        props.append(("parent", d.ancestors[-1].code, "Code"))
+    props += [("child", c.code, "Code") for c in d.children]
     designations = [{"name": "designation", "part": [part("language", "en", "Code"), part("value", v)]}
-                    for v in [d["short_title"], *d["synonyms"]] if v and v != d["title"]]
+                    for v in [d.short_title, *d.synonyms] if v and v != d.title]
     return parameters(
-        ("name", d["system_name"]), ("version", d["release"]) if d["release"] else None,
-        ("display", d["title"]), *designations,
+        ("name", d.system_name), ("version", d.release) if d.release else None,
+        ("display", d.title), *designations,
         *({"name": "property", "part": [part("code", name, "Code"), part("value", value, kind)]}
           for name, value, kind in props if not wanted or name in wanted))
 
@@ -118,24 +118,24 @@ def _date(p: OperationParams) -> str | None:
 
 
 def _validate_on(catalog: Catalog, row: sqlite3.Row, date: str, display: str | None) -> dict[str, Any]:
-    """The answer for a date of service, from the release in force then (issue 7)."""
+    """The answer for a date of service, from the release in force then."""
     then = catalog.as_of(row["system"], row["code"], date)
-    title = then["title"] or row["title"]
-    if then["exists"] is None:
-        return parameters(("result", False), ("message", f"cannot tell: {then['reason']}"))
-    if not then["exists"]:
-        return parameters(("result", False), ("message", f"{row['code']} was not valid on {date}: {then['reason']}"),
+    title = then.title or row["title"]
+    if then.exists is None:
+        return parameters(("result", False), ("message", f"cannot tell: {then.reason}"))
+    if not then.exists:
+        return parameters(("result", False), ("message", f"{row['code']} was not valid on {date}: {then.reason}"),
                           ("display", title))
     if display and display.strip().casefold() != (title or "").casefold() and not _display_ok(catalog, row, display):
         return parameters(("result", False), ("message", f"display {display[:80]!r} is not a name of {row['code']}"
                                                          f" on {date}; it was {title!r}"), ("display", title))
     return parameters(("result", True), ("display", title),
-                      ("message", f"valid on {date} (release in force: {then['release']})"))
+                      ("message", f"valid on {date} (release in force: {then.release})"))
 
 
 def _display_ok(catalog: Catalog, row: sqlite3.Row, display: str) -> bool:
     d = services.code_data(catalog, row["system"], row["code"], extra=False)
-    names = {d["title"], d["short_title"] or "", *d["synonyms"]}
+    names = {d.title or "", d.short_title or "", *d.synonyms}
     return display.strip().casefold() in {n.casefold() for n in names if n}
 
 
@@ -234,18 +234,18 @@ def translate(catalog: Catalog, p: OperationParams) -> dict[str, Any]:
     direction = "from" if reverse else "to"
     matches: list[dict[str, Any]] = []
     found = False
-    for x in d["crosswalks"]:
-        if x["direction"] != direction or (targets is not None and x["system"] not in targets):
+    for x in d.crosswalks:
+        if x.direction != direction or (targets is not None and x.system not in targets):
             continue
-        flags = x["attributes"]
+        flags = x.attributes
         equivalence = next((eq for flag, eq in _EQUIVALENCE if flags.get(flag) is True), "equivalent")
-        if not x["code"]:
+        if not x.code:
             equivalence = "unmatched"
-        target = systems.get(x["system"])
+        target = systems.get(x.system)
         parts: list[dict[str, Any]] = [{"name": "equivalence", "valueCode": equivalence}]
         if equivalence != "unmatched":
             found = True
-            concept = {"system": target.fhir_uri, "code": x["code"], **({"display": x["title"]} if x["title"] else {})}
+            concept = {"system": target.fhir_uri, "code": x.code, **({"display": x.title} if x.title else {})}
             parts.append({"name": "concept", "valueCoding": concept})
         matches.append({"name": "match", "part": parts})
     message = None if found else f"no {'reverse ' if reverse else ''}GEM mapping for {row['code']}"
