@@ -13,7 +13,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "medcodes"
 # of a lower rank, never one of a higher rank. Modules of one rank may import each other as long as
 # they form no cycle (content reads the policies a code is cited by).
 RANKS: dict[str, int] = {
-    "errors": 0, "systems": 0, "model": 0, "settings": 0, "memo": 0, "record": 0, "dates": 0, "textfiles": 0,
+    "errors": 0, "systems": 0, "model": 0, "settings": 0, "memo": 0, "record": 0, "http_client": 0, "dates": 0,
+    "textfiles": 0,
     "sources": 1,
     "index": 2,
     "search": 3, "content": 3, "policies": 3,

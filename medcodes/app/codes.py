@@ -92,13 +92,13 @@ def similar(catalog: Catalog, system: str, code: str, limit: int = SIMILAR_LIMIT
             found = similar_cited(catalog, system, code, limit, store=catalog.store_path)
         return tuple(SimilarCode.from_json(s) for s in found)
 
-    return _SIMILAR.get(catalog.path, _similar_key(catalog, system, code, limit, in_index), find)
+    return _SIMILAR.get(catalog, _similar_key(catalog, system, code, limit, in_index), find)
 
 
 def remembered_similar(catalog: Catalog, system: str, code: str, limit: int = SIMILAR_LIMIT, *,
                        in_index: bool = True) -> tuple[SimilarCode, ...] | None:
     """The similar codes `similar` has already found for this code and state, or None."""
-    return _SIMILAR.peek(catalog.path, _similar_key(catalog, system, code, limit, in_index))
+    return _SIMILAR.peek(catalog, _similar_key(catalog, system, code, limit, in_index))
 
 
 def _similar_key(catalog: Catalog, system: str, code: str, limit: int, in_index: bool) -> tuple[Any, ...]:

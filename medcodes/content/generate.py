@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -170,7 +170,3 @@ async def generate(catalog: Any, store: ContentStore, client: ChatClient, target
         report.seconds = time.perf_counter() - started
     return report
 
-
-def stored_summary(item: Mapping[str, Any]) -> str:
-    return (f"{item['system']} {item['code']}: {item['model']}, {item['prompt_version']}, {item['created']},"
-            f" {item['review_status']}")

@@ -235,9 +235,10 @@ class _Family:
             texts.extend([text] * len(group) if isinstance(text, str) else text)
         if len(weights) > best:
             floor = np.partition(weights, len(weights) - best)[len(weights) - best] if best > 0 else np.inf
-            chosen = np.flatnonzero(weights >= floor).tolist()
-            chosen_set = set(chosen)
-            chosen += [i for i, k in enumerate(self.keys) if k in others and i not in chosen_set]
+            picked = np.flatnonzero(weights >= floor).tolist()
+            picked_set = set(picked)
+            picked += [i for i, k in enumerate(self.keys) if k in others and i not in picked_set]
+            chosen: Iterable[int] = picked
         else:
             chosen = range(len(weights))
         out: dict[Key, _Candidate] = {}
@@ -493,9 +494,11 @@ _LOCK = threading.Lock()
 
 def title_index(catalog: Any, system: str) -> TitleIndex:
     """The title index of one system of this index file, built on first use and kept while the file
-    is the same (a rebuild renames a new file into place: a new inode, a new key)."""
-    st = Path(catalog.path).stat()
-    key = (str(catalog.path), st.st_ino, st.st_mtime_ns, system)
+    is the same (a rebuild renames a new file into place: a new inode, a new key). The key is the file
+    the catalog opened, not the one at its path now: made from the catalog's rows, it must not be
+    kept as the new file's."""
+    stamp = catalog.stamp
+    key = (str(catalog.path), stamp[1] if stamp else 0, stamp[2] if stamp else 0, system)
     with _LOCK:
         hit = _INDEXES.get(key)
         if hit is None:

@@ -15,9 +15,9 @@ from medcodes.record import CodeRecord
 
 
 def test_codes_in_notes() -> None:
-    assert codes_in_note("gestational diabetes (O24.4-)") == [NoteCode("O24.4", None, True)]
+    assert codes_in_note("gestational diabetes (O24.4-)") == [NoteCode("O24.4")]
     assert codes_in_note("diabetes (E08-E13), E10.-, insulin use (Z79.4)") == [
-        NoteCode("E08", "E13"), NoteCode("E10", None, True), NoteCode("Z79.4")]
+        NoteCode("E08", "E13"), NoteCode("E10"), NoteCode("Z79.4")]
 
 
 def test_code_mentions_take_codes_not_prose() -> None:
