@@ -227,6 +227,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     db = settings.db_path(args.db)
     Catalog(db)  # fail now, with a clear message, rather than on the first request
     os.environ["MEDCODES_DB"] = str(db)
+    server.raise_descriptor_limit()  # each connection is a file descriptor: allow what the system does
     uvicorn.run("medcodes.web.app:create_app", factory=True,
                 host=args.host or settings.get("MEDCODES_HOST"),
                 port=args.port or int(settings.get("MEDCODES_PORT")),
