@@ -20,7 +20,7 @@ class System:
     fhir_uri: str | None
     pattern: re.Pattern[str]  # matches the compact (undotted, upper-case) form of a leaf code
     dotted: Callable[[str], str]  # compact -> canonical display form
-    kind: str  # "diagnosis", "procedure", "supply", "modifier", "drg"
+    kind: str  # "diagnosis", "procedure", "supply", "modifier", "drg", "setting"
 
 
 def _no_dots(compact: str) -> str:
@@ -58,6 +58,9 @@ SYSTEMS: dict[str, System] = {
                re.compile(r"[0-9]{2}[0-9]{0,2}"), _dot_after(2), "procedure"),
         System("msdrg", "MS-DRG", "MS-DRG", "https://www.cms.gov/Medicare/Medicare-Fee-for-Service-Payment/AcuteInpatientPPS/MS-DRG-Classifications-and-Software",
                re.compile(r"[0-9]{3}"), _no_dots, "drg"),
+        System("pos", "Place of Service", "Place of Service code",
+               "https://www.cms.gov/Medicare/Coding/place-of-service-codes/Place_of_Service_Code_Set",
+               re.compile(r"[0-9]{2}"), _no_dots, "setting"),
     )
 }
 
