@@ -22,7 +22,8 @@ from medcodes.data import codec
 from medcodes.data.derive import derive
 from medcodes.data.provenance import load
 from medcodes.errors import MedcodesError, SourceError
-from medcodes.index import Catalog, build_index
+from medcodes.index import Catalog
+from medcodes.index.build import build_index
 from medcodes.model import Change, Code, Note, Record, Reference, Relation, Release, Term
 from medcodes.sources import hcpcs, icd10cm, icd10pcs, pos, reader
 
