@@ -62,6 +62,15 @@ def test_search_results_come_before_the_filters_on_a_phone(browser: Any, server:
     filters = page.locator(".filters").bounding_box()
     assert result is not None and filters is not None
     assert result["y"] < PHONE["height"] and result["y"] < filters["y"]
+    page.set_viewport_size(DESKTOP)  # side by side on a wide screen, results still first for the keyboard
+    assert page.locator(".filters").bounding_box()["x"] < page.locator(".result").first.bounding_box()["x"]
+    page.locator("#site-q").focus()
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.classList.contains('result')"):
+            break
+    else:
+        raise AssertionError("Tab from the search box never reached a result")
     context.close()
 
 
