@@ -327,15 +327,73 @@ def _finish(collector: _Collector, report: BuildReport, out: Path, log: Callable
     collector.apply_history()
     report.unresolved = collector.resolve_terms(report.sources, log)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".building", dir=out.parent)
-    os.close(fd)
+    remove_stale_builds(out, log)
+    # the pid in the name says whose it is; the lock held on it while writing says it is alive
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.{os.getpid()}.", suffix=BUILDING, dir=out.parent)
     tmp = Path(tmp_name)
     try:
+        _lock(fd, blocking=True)
         _write(tmp, collector, report, log, steps)
+        # synchronous=OFF while writing is safe only because nothing reads the file before this:
+        # its bytes reach the disk before the rename makes it the index, and the rename itself
+        # before the build says it is done (a power cut then leaves the old index or the new one)
+        os.fsync(fd)
         os.replace(tmp, out)
+        _fsync_dir(out.parent)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    finally:
+        os.close(fd)
+
+
+BUILDING = ".building"
+
+
+def remove_stale_builds(out: Path, log: Callable[[str], None] = lambda _m: None) -> list[Path]:
+    """Delete what killed builds of `out` left behind (a 100-200 MB file each); a build still
+    running holds a lock on its file and keeps it."""
+    removed = []
+    for path in out.parent.glob(f".{out.name}.*{BUILDING}"):
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            continue  # gone meanwhile
+        try:
+            if not _lock(fd, blocking=False):
+                continue  # a build at work
+            path.unlink(missing_ok=True)
+            removed.append(path)
+            log(f"removed {path.name}, left by a build that did not finish")
+        finally:
+            os.close(fd)
+    return removed
+
+
+def _lock(fd: int, *, blocking: bool) -> bool:
+    """An exclusive lock on the open file, released by the system when its holder dies."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: a running build's file cannot be deleted there anyway
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return  # a platform that cannot open directories (Windows) orders renames itself
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _counts_text(counts: dict[str, int]) -> str:
