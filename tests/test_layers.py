@@ -9,13 +9,16 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "medcodes"
 
-# The rank of each subpackage (or top-level module): a module may import its own subpackage and any
-# of a lower rank, never one of a higher rank. Modules of one rank may import each other as long as
-# they form no cycle (content reads the policies a code is cited by).
+# The rank of each subpackage (or top-level module; a dotted name ranks a part of one, the longest name
+# wins): a module may import its own part and any of a lower rank, never one of a higher rank. Parts of
+# one rank may import each other as long as they form no cycle (content reads the policies a code is
+# cited by).
 RANKS: dict[str, int] = {
     "errors": 0, "systems": 0, "model": 0, "settings": 0, "memo": 0, "record": 0, "http_client": 0, "dates": 0,
-    "textfiles": 0,
+    "files": 0,
+    "data": 0,  # the embedded data files and their lookup (importers read them)
     "sources": 1,
+    "data.derive": 4, "data.cli": 5,  # deriving the data files downloads and runs the importers
     "index": 2,
     "search": 3, "content": 3, "policies": 3,
     "app": 4, "fetch": 4,
@@ -54,6 +57,9 @@ def _layer(name: str) -> str | None:
     parts = name.split(".")
     if parts[0] != "medcodes":
         return None
+    for size in range(len(parts) - 1, 0, -1):
+        if ".".join(parts[1:size + 1]) in RANKS:
+            return ".".join(parts[1:size + 1])
     return parts[1] if len(parts) > 1 else FACADE
 
 
@@ -68,9 +74,8 @@ def imports() -> dict[tuple[str, str], list[str]]:
                 layer = _layer(target)
                 if layer is None or layer == source or layer == FACADE:
                     continue
-                if target == f"medcodes.{layer}" or target.startswith(f"medcodes.{layer}."):
-                    if (source, layer) not in edges or module not in edges[(source, layer)]:
-                        edges.setdefault((source, layer), []).append(module)
+                if module not in edges.setdefault((source, layer), []):
+                    edges[(source, layer)].append(module)
     return edges
 
 
