@@ -32,6 +32,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--gguf", metavar="FILE", help="run a local GGUF model in-process (needs llama-cpp-python)")
     g.add_argument("--timeout", type=float, default=300.0,
                    help="seconds to wait for one answer before retrying (default 300: CPU servers are slow)")
+    g.add_argument("--code-timeout", type=float, default=600.0,
+                   help="seconds one code may take, every attempt included, before it is recorded as failed"
+                        " and the run goes on (default 600)")
+    g.add_argument("--threads", type=int, help="CPU threads for --gguf (default: every core)")
     g.add_argument("--dry-run", action="store_true", help="say what would be generated and stop")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
     g.set_defaults(content_func=cmd_generate)
@@ -109,7 +113,7 @@ async def _generate(args: argparse.Namespace, catalog: Any, store: Any, targets:
     from .prompt import PROMPT_VERSION
 
     client = client_from_settings(base_url=args.base_url, model=args.model, gguf=args.gguf,
-                                  concurrency=args.concurrency, timeout=args.timeout)
+                                  concurrency=args.concurrency, timeout=args.timeout, threads=args.threads)
     bar: Any = None
 
     def on_plan(todo: int, skipped: int) -> None:
@@ -126,7 +130,8 @@ async def _generate(args: argparse.Namespace, catalog: Any, store: Any, targets:
 
     try:
         report = await generate(catalog, store, client, targets, concurrency=args.concurrency,
-                                attempts=args.attempts, force=args.force, on_plan=on_plan, on_done=on_done)
+                                attempts=args.attempts, force=args.force, timeout=args.code_timeout,
+                                on_plan=on_plan, on_done=on_done)
     except asyncio.CancelledError:
         print("interrupted: finished codes are stored; run the same command again to resume", file=sys.stderr)
         raise KeyboardInterrupt from None
