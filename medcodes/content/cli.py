@@ -53,8 +53,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                                                            " prompt version (default: keep it)")
     i.set_defaults(content_func=cmd_import)
 
-    r = sub.add_parser("review", parents=[common], help="show a code's generated text; approve or reject it")
-    r.add_argument("code")
+    r = sub.add_parser("review", parents=[common], help="show a code's generated text; approve or reject it;"
+                                                          " with --failed, the codes whose answers failed the checks")
+    r.add_argument("code", nargs="?")
+    r.add_argument("--failed", action="store_true", help="list codes whose last answers failed the checks")
     r.add_argument("--system", help="code system id, when the code exists in several")
     decision = r.add_mutually_exclusive_group()
     decision.add_argument("--approve", dest="status", action="store_const", const="approved")
@@ -193,6 +195,8 @@ def cmd_review(args: argparse.Namespace) -> int:
     from ..errors import NotFound
     from .explain import explainer
 
+    if args.failed or not args.code:
+        return _list_failures(args)
     catalog = _catalog(args)
     rows = catalog.find(args.code, args.system)
     if not rows:
@@ -214,6 +218,19 @@ def cmd_review(args: argparse.Namespace) -> int:
         print(json.dumps({"stored": item, "explainer": shown, "reviews": history}, indent=2, ensure_ascii=False))
         return 0
     print(_format_review(data, item, history))
+    return 0
+
+
+def _list_failures(args: argparse.Namespace) -> int:
+    """Codes whose answers failed the checks (or timed out) and have no text since: never shown on a page."""
+    failures = _store(args).open_failures()
+    if args.json:
+        print(json.dumps(failures, indent=2, ensure_ascii=False))
+        return 0
+    for f in failures:
+        print(f"{f['system']} {f['code']}  {f['at']}  {f['model']}  {f['attempts']} answers: {f['reason'][:160]}")
+    n = len(failures)
+    print(f"{n} {'code' if n == 1 else 'codes'} with failed text (kept off every page)", file=sys.stderr)
     return 0
 
 

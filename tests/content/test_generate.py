@@ -157,3 +157,17 @@ def test_explainer_combines_both_layers(catalog: Catalog, store: ContentStore, f
     changed = {**data, "title": "Type 2 diabetes mellitus without complications (revised)"}
     store.review("icd10cm", "E11.9", "approved")
     assert explainer(store, changed)["generated"]["stale"] is True
+
+
+def test_failed_codes_are_listed_for_review_and_reviewed_only_hides_unreviewed(
+        catalog: Catalog, store: ContentStore, fake_llm: FakeLLM, monkeypatch: pytest.MonkeyPatch) -> None:
+    with FakeLLM(per_code={"E10.9": ["invented"] * 3}) as llm:
+        _run(catalog, store, llm, [("icd10cm", "E10.9"), ("icd10cm", "E11.9")], attempts=3)
+    (failed,) = store.open_failures()
+    assert (failed["system"], failed["code"], failed["attempts"]) == ("icd10cm", "E10.9", 3)
+    data = catalog.official("icd10cm", "E11.9")
+    assert explainer(store, data)["generated"]["review_status"] == "unreviewed"
+    monkeypatch.setenv("MEDCODES_CONTENT_REVIEWED_ONLY", "1")
+    assert explainer(store, data)["generated"] is None  # not approved: not shown
+    store.review("icd10cm", "E11.9", "approved")
+    assert explainer(store, data)["generated"]["review_status"] == "approved"
