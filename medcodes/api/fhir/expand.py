@@ -22,10 +22,10 @@ _WORD = re.compile(r"[0-9A-Za-z]+")
 # Request parameters an expansion names back in expansion.parameter, and their value types
 _ECHOED = {"excludeNested": "Boolean", "includeDesignations": "Boolean", "displayLanguage": "Code",
            "activeOnly": "Boolean", "filter": "String", "count": "Integer", "offset": "Integer",
-           "designation": "String", "includeDefinition": "Boolean", "system-version": "Uri",
+           "designation": "String", "system-version": "Uri",
            "check-system-version": "Uri", "force-system-version": "Uri", "default-valueset-version": "Uri",
            "excludeNotForUI": "Boolean", "excludePostCoordinated": "Boolean"}
-_HEADER_KEYS = ("url", "version", "name", "title", "status", "experimental", "date", "publisher", "language")
+_HEADER_KEYS = ("url", "version", "name", "title", "status", "experimental", "language")
 
 
 def expand(ctx: Context, p: OperationParams) -> dict[str, Any]:

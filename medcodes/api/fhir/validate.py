@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .concepts import CodeSystemView, Concept
+from .concepts import CodeSystemView, Concept, version_matches
 from .context import Context
 from .outcome import Issue, fail, not_found
 from .params import OperationParams
@@ -38,6 +38,8 @@ class Checked:
     concept: Concept | None = None
     issues: list[Issue] = field(default_factory=list)
     unknown_system: str | None = None
+    member: bool = False  # in the value set (or, for a code system, a code of it)
+    fallback_version: str | None = None  # the version to report when the one asked for is not known
 
 
 def codings(p: OperationParams) -> tuple[list[Coding], dict[str, Any] | None, str]:
@@ -101,7 +103,7 @@ def validate_value_set(ctx: Context, p: OperationParams) -> dict[str, Any]:
             item.system = inferred
         checked.append(_check_in_value_set(ctx, ev, item, p))
     valid = any(c.valid for c in checked)
-    if cc is not None and not valid:
+    if cc is not None and not any(c.member for c in checked):
         extra.append(Issue("error", "code-invalid", f"No valid coding was found for the value set '{vs_label(vs)}'",
                            "not-in-vs", message_id="TX_GENERAL_CC_ERROR_MESSAGE"))
     return answer(ctx, checked, cc, valid, extra, p)
@@ -134,19 +136,15 @@ def _infer_system(ev: Evaluator, item: Coding, p: OperationParams) -> str | None
     return found[0] if len(found) == 1 else None
 
 
-def _resolve(ctx: Context, item: Coding, vs_version: str | None = None) -> tuple[CodeSystemView | None, list[Issue]]:
+def _resolve(ctx: Context, item: Coding) -> tuple[CodeSystemView | None, list[Issue]]:
     system = item.system or ""
-    cs = ctx.code_system(system, item.version or vs_version)
+    cs = ctx.code_system(system, item.version)
     if cs is not None:
         problem = ctx.check_version(system, cs.version)
         return cs, [problem] if problem else []
     if not ctx.known_system(system):
-        return None, [Issue("error", "not-found", f"A definition for CodeSystem '{system}' could not be found, so the "
-                            "code cannot be validated", "not-found", item.at("system"), "UNKNOWN_CODESYSTEM")]
-    version = item.version or vs_version
-    return None, [Issue("error", "not-found", f"A definition for CodeSystem '{system}' version '{version}' could not "
-                        f"be found, so the code cannot be validated. Valid versions: {', '.join(ctx.versions(system))}",
-                        "not-found", item.at("system"), "UNKNOWN_CODESYSTEM_VERSION")]
+        return None, [_unknown_system(item)]
+    return None, [_unknown_version(ctx, item, item.version or "")]
 
 
 def check_in_system(ctx: Context, item: Coding, p: OperationParams) -> Checked:
@@ -154,7 +152,8 @@ def check_in_system(ctx: Context, item: Coding, p: OperationParams) -> Checked:
     cs, issues = _resolve(ctx, item)
     out.issues += issues
     if cs is None:
-        out.unknown_system = item.system if not ctx.known_system(item.system or "") else None
+        out.unknown_system = item.system if not ctx.known_system(item.system or "") else \
+            f"{item.system}|{item.version}"
         return out
     out.cs = cs
     concept = cs.get(item.code)
@@ -162,20 +161,17 @@ def check_in_system(ctx: Context, item: Coding, p: OperationParams) -> Checked:
         out.issues.append(_unknown_code(cs, item))
         return out
     out.concept = concept
+    out.member = True
     out.valid = not any(i.severity == "error" for i in out.issues)
     _check_concept(ctx, out, p)
     return out
 
 
 def _check_in_value_set(ctx: Context, ev: Evaluator, item: Coding, p: OperationParams) -> Checked:
-    vs_version = _include_version(ev, item.system or "")
+    system = item.system or ""
+    pinned = _include_version(ev, system)
     out = Checked(item)
-    cs, issues = _resolve(ctx, item, None if item.version else vs_version)
-    out.issues += issues
-    where = item.system or ""
-    if item.version:
-        where += "|" + item.version
-    where += "#" + item.code
+    where = system + (f"|{item.version}" if item.version else "") + "#" + item.code
     if item.display:
         where += f" ('{item.display}')"
     not_in = Issue("error", "code-invalid", f"The provided code '{where}' was not found in the value set "
@@ -184,14 +180,12 @@ def _check_in_value_set(ctx: Context, ev: Evaluator, item: Coding, p: OperationP
     if item.path.startswith("CodeableConcept"):
         not_in = Issue("information", "code-invalid", not_in.text, "this-code-not-in-vs", item.at("code"),
                        not_in.message_id)
+    if not ctx.known_system(system):
+        out.unknown_system = system
+        out.issues += [_unknown_system(item), not_in]
+        return out
+    cs = _version_for_value_set(ctx, out, pinned)
     if cs is None:
-        out.unknown_system = item.system if not ctx.known_system(item.system or "") else None
-        if ctx.known_system(item.system or "") and item.version:
-            out.issues.append(Issue("warning", "not-found", f"Unable to check whether the code is in the value set "
-                                    f"'{vs_label(ev.vs)}' because the code system {item.system}|{item.version} was "
-                                    "not found", "vs-invalid", message_id="UNABLE_TO_CHECK_IF_THE_PROVIDED_CODES_ARE_IN_THE_VALUE_SET_CS"))
-        else:
-            out.issues.append(not_in)
         return out
     out.cs = cs
     concept = cs.get(item.code)
@@ -207,10 +201,61 @@ def _check_in_value_set(ctx: Context, ev: Evaluator, item: Coding, p: OperationP
         out.issues.append(not_in)
         _check_concept(ctx, out, p, display_check=False)
         return out
+    out.member = True
     out.concept = member.concept
     out.valid = not any(i.severity == "error" for i in out.issues)
     _check_concept(ctx, out, p)
     return out
+
+
+def _version_for_value_set(ctx: Context, out: Checked, pinned: str | None) -> CodeSystemView | None:
+    """The version of the coding's system the value set is checked in, with the issues a coding whose
+    version differs from the value set's (or is not known) raises."""
+    item = out.coding
+    system = item.system or ""
+    wanted = item.version
+    if pinned:
+        cs = ctx.code_system(system, pinned)
+        if wanted and wanted != pinned and not version_matches(pinned, wanted):
+            out.issues.append(Issue("error", "invalid", f"The code system '{system}' version '{pinned}' in the ValueSet "
+                                    f"include is different to the one in the value ('{wanted}')", "vs-invalid",
+                                    item.at("version"), "VALUESET_VALUE_MISMATCH"))
+        if cs is None:
+            out.issues.append(_unknown_version(ctx, item, pinned))
+            out.unknown_system = f"{system}|{pinned}"
+            out.fallback_version = wanted
+            if wanted:
+                shown = ctx.code_system(system, wanted)
+                out.cs = shown
+                out.concept = shown.get(item.code) if shown is not None else None
+        return cs
+    cs = ctx.code_system(system)
+    if wanted:
+        exact = ctx.code_system(system, wanted)
+        if exact is None:
+            out.issues.append(_unknown_version(ctx, item, wanted))
+            out.unknown_system = f"{system}|{wanted}"
+            if cs is not None:
+                out.issues.append(Issue("warning", "invalid", f"The code system '{system}' version '{cs.version}' for the "
+                                        "versionless include in the ValueSet include is different to the one in the "
+                                        f"value ('{wanted}')", "vs-invalid", item.at("version"),
+                                        "VALUESET_VALUE_MISMATCH_DEFAULT"))
+                out.cs = cs
+                out.concept = cs.get(item.code)
+            return None
+        return exact
+    return cs
+
+
+def _unknown_system(item: Coding) -> Issue:
+    return Issue("error", "not-found", f"A definition for CodeSystem '{item.system}' could not be found, so the code "
+                 "cannot be validated", "not-found", item.at("system"), "UNKNOWN_CODESYSTEM")
+
+
+def _unknown_version(ctx: Context, item: Coding, version: str) -> Issue:
+    return Issue("error", "not-found", f"A definition for CodeSystem '{item.system}' version '{version}' could not be "
+                 f"found, so the code cannot be validated. Valid versions: {' or '.join(ctx.versions(item.system or ''))}",
+                 "not-found", item.at("system"), "UNKNOWN_CODESYSTEM_VERSION")
 
 
 def _include_version(ev: Evaluator, system: str) -> str | None:
@@ -336,7 +381,8 @@ def answer(ctx: Context, checked: list[Checked], cc: dict[str, Any] | None, vali
     """The Parameters of a $validate-code answer."""
     issues = [*extra, *(i for c in checked for i in c.issues)]
     issues = _dedupe(issues)
-    best = next((c for c in checked if c.valid), None) or next((c for c in checked if c.concept), None)
+    best = (next((c for c in checked if c.valid), None) or next((c for c in checked if c.member), None)
+            or next((c for c in checked if c.concept), None))
     if cc is None and best is None and checked:
         best = checked[0]
     out: list[tuple[str, Any] | dict[str, Any] | None] = []
@@ -347,8 +393,8 @@ def answer(ctx: Context, checked: list[Checked], cc: dict[str, Any] | None, vali
         out.append({"name": "code", "valueCode": code})
         if best.coding.system:
             out.append({"name": "system", "valueUri": best.coding.system})
-        version = best.cs.version if best.cs is not None else best.coding.version
-        if version and best.cs is not None:
+        version = best.fallback_version or (best.cs.version if best.cs is not None else None)
+        if version:
             out.append(("version", version))
         if best.concept is not None:
             display = _display(ctx, best)
@@ -362,7 +408,11 @@ def answer(ctx: Context, checked: list[Checked], cc: dict[str, Any] | None, vali
     if issues:
         out.append({"name": "issues", "resource": {"resourceType": "OperationOutcome",
                                                    "issue": [i.json() for i in issues]}})
-    texts = sorted({i.text for i in issues if i.severity in ("error", "warning")})
+    # the message names what is wrong with the code; a value set's version note is left to the issues
+    # when there is an error to tell
+    errors = any(i.severity == "error" for i in issues)
+    texts = sorted({i.text for i in issues if i.severity == "error" or
+                    (i.severity == "warning" and not (errors and i.tx == "vs-invalid"))})
     if texts:
         out.append(("message", "; ".join(texts)))
     out.append(("result", valid))
