@@ -199,6 +199,10 @@ def _r5_element(ext: dict[str, Any]) -> Any:
     return parts
 
 
+def _managed(url: str) -> bool:
+    return not url.startswith(("http:", "https:", "urn:")) or url in _MANAGED_EXTENSIONS
+
+
 def scrub(node: Any, *, in_compose: bool = False) -> Any:
     if isinstance(node, list):
         return [scrub(x, in_compose=in_compose) for x in node]
@@ -211,8 +215,7 @@ def scrub(node: Any, *, in_compose: bool = False) -> Any:
         if k == "diagnostics":
             continue
         if k in ("extension", "modifierExtension") and not in_compose and isinstance(v, list):
-            v = [e for e in v if not isinstance(e, dict) or not str(e.get("url", "")).startswith(("http:", "https:", "urn:"))
-                 or e.get("url") in _MANAGED_EXTENSIONS]
+            v = [e for e in v if not isinstance(e, dict) or _managed(str(e.get("url", "")))]
             if not v:
                 continue
         if k == "issue" and node.get("resourceType") == "OperationOutcome" and isinstance(v, list):
@@ -224,7 +227,8 @@ def scrub(node: Any, *, in_compose: bool = False) -> Any:
 # --- comparing by the suite's rules --------------------------------------------------------------
 
 _TEMPLATES = {
-    "$instant$": re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})"),
+    "$instant$": re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?"
+                            r"(Z|[+-][0-9]{2}:[0-9]{2})"),
     "$uuid$": re.compile(r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"),
     "$id$": re.compile(r"[A-Za-z0-9\-.]{1,64}"),
     "$url$": re.compile(r"(https?|urn):\S+"),
@@ -294,7 +298,9 @@ def compare(expected: Any, actual: Any, path: str = "", *, pattern: bool = False
         return None if expected is actual else f"{path}: expected {expected}, got {actual}"
     if isinstance(expected, (int, float)) and isinstance(actual, (int, float)):
         return None if expected == actual else f"{path}: expected {expected}, got {actual}"
-    return None if expected == actual else f"{path}: expected {json.dumps(expected)[:80]}, got {json.dumps(actual)[:80]}"
+    if expected == actual:
+        return None
+    return f"{path}: expected {json.dumps(expected)[:80]}, got {json.dumps(actual)[:80]}"
 
 
 def _compare_unordered(expected: list[Any], actual: list[Any], path: str, pattern: bool) -> str | None:
@@ -318,7 +324,8 @@ def _compare_unordered(expected: list[Any], actual: list[Any], path: str, patter
 
     for a in range(len(actual)):
         if not assign(a, set()) and not pattern:
-            return f"{path}: no expected item matches {json.dumps(actual[a])[:160]}{_nearest(expected, actual[a], path)}"
+            why = _nearest(expected, actual[a], path)
+            return f"{path}: no expected item matches {json.dumps(actual[a])[:160]}{why}"
     missing = [i for i in required if i not in used]
     if missing:
         return f"{path}: expected item not found: {json.dumps(expected[missing[0]])[:200]}"

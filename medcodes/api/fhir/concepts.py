@@ -34,14 +34,26 @@ class Concept:
 
 
 class CodeSystemView(Protocol):
-    url: str
-    version: str | None
-    name: str | None
-    title: str | None
-    content: str
-    case_sensitive: bool
-    language: str | None
-    resource: dict[str, Any] | None
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def version(self) -> str | None: ...
+
+    @property
+    def name(self) -> str | None: ...
+
+    @property
+    def title(self) -> str | None: ...
+
+    @property
+    def content(self) -> str: ...
+
+    @property
+    def case_sensitive(self) -> bool: ...
+
+    @property
+    def language(self) -> str | None: ...
 
     def get(self, code: str) -> Concept | None: ...
 

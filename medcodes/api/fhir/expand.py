@@ -15,9 +15,11 @@ from .outcome import fail
 from .params import OperationParams
 from .resources import now
 from .validate import value_set_param
-from .valuesets import MAX_EXPANSION, Evaluator, Member
+from . import valuesets
+from .valuesets import Evaluator, Member
 
 MAX_COUNT = 1000
+MAX_FILTER = 200
 _WORD = re.compile(r"[0-9A-Za-z]+")
 # Request parameters an expansion names back in expansion.parameter, and their value types
 _ECHOED = {"excludeNested": "Boolean", "includeDesignations": "Boolean", "displayLanguage": "Code",
@@ -29,10 +31,12 @@ _HEADER_KEYS = ("url", "version", "name", "title", "status", "experimental", "la
 
 
 def expand(ctx: Context, p: OperationParams) -> dict[str, Any]:
-    count = p.integer("count", MAX_COUNT, 0, 1_000_000)
+    count = p.integer("count", MAX_COUNT, 0, valuesets.MAX_EXPANSION, too_big="too-costly")
     offset = p.integer("offset", 0, 0, 10_000_000)
     active_only = p.boolean("activeOnly", False)
     text = (p.text("filter") or "").strip()
+    if len(text) > MAX_FILTER:
+        raise fail(400, f"parameter 'filter' must be at most {MAX_FILTER} characters")
     vs = value_set_param(ctx, p)
     ev = Evaluator(ctx, vs)
     fast = _fast_path(ctx, ev)
@@ -46,7 +50,7 @@ def expand(ctx: Context, p: OperationParams) -> dict[str, Any]:
         if p.text("count") is None and not text:
             limit = MAX_COUNT
         else:
-            limit = MAX_EXPANSION
+            limit = valuesets.MAX_EXPANSION
         everything = ev.members(limit)
         if active_only:
             everything = [m for m in everything if not m.concept.inactive]

@@ -8,6 +8,7 @@ A version is the name of a loaded release ("2026"); the newest is the default.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterator
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 from ... import systems
 from ...index import Catalog
 from .. import services
-from .concepts import Concept, version_matches
+from .concepts import Concept, version_key, version_matches
 
 GROUPING_KINDS = frozenset({"chapter", "block", "section", "body_system", "table", "mdc"})
 HCPCS_URL = "http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
@@ -46,12 +47,27 @@ def _counts(catalog: Catalog) -> dict[str, int]:
     return cache
 
 
+_YEAR = re.compile(r"(?:FY\s?)?((?:19|20)[0-9]{2})")
+
+
+def short_version(release: str) -> str:
+    """The version a client sends back for a release: its (fiscal) year ("ICD-10-CM FY2026, April 2026
+    update" -> "2026"), else the release name."""
+    m = _YEAR.search(release)
+    return m.group(1) if m else release
+
+
 def index_versions(catalog: Catalog, url: str) -> list[str]:
     ids = system_ids(catalog, url)
     if not ids:
         return []
     releases = catalog.releases()
-    return sorted({r for s in ids for r in releases.get(s, [])})
+    return sorted({short_version(r) for s in ids for r in releases.get(s, [])}, key=version_key)
+
+
+def _release_names(catalog: Catalog, url: str) -> dict[str, str]:
+    releases = catalog.releases()
+    return {r: short_version(r) for s in system_ids(catalog, url) for r in releases.get(s, [])}
 
 
 def index_code_system(catalog: Catalog, url: str, version: str | None) -> IndexCodeSystem | None:
@@ -60,6 +76,7 @@ def index_code_system(catalog: Catalog, url: str, version: str | None) -> IndexC
         return None
     known = index_versions(catalog, url)
     if version:
+        version = _release_names(catalog, url).get(version, version)  # a full release name works too
         matching = [v for v in known if v == version or version_matches(version, v)]
         if not matching:
             return None
@@ -116,6 +133,10 @@ class IndexCodeSystem:
     def get(self, code: str) -> Concept | None:
         row = self.row(code)
         return concept_of(row) if row is not None else None
+
+    def system_name(self, code: str) -> str:
+        row = self.row(code)
+        return systems.get(row["system"]).name if row is not None else self.name
 
     def data(self, code: str) -> dict[str, Any]:
         row = self.row(code)

@@ -32,6 +32,7 @@ class Issue:
             details["coding"] = [{"system": TX_ISSUE_TYPE, "code": self.tx}]
         details["text"] = self.text
         out["details"] = details
+        out["diagnostics"] = self.text  # what clients that predate details.text show
         if self.location:
             out["location"] = [self.location]
             out["expression"] = [self.location]

@@ -139,7 +139,7 @@ def from_parameters(body: Any) -> list[tuple[str, Any]]:
         raise ApiError(400, "Parameters.parameter must be a list", issue="structure")
     if len(items) > MAX_PARAMETERS:
         raise ApiError(400, f"at most {MAX_PARAMETERS} parameters per request", issue="too-costly")
-    return [(p["name"], parameter_value(p, i)) for i, p in enumerate(items)]
+    return [(p["name"], value) for i, p in enumerate(items) for value in [parameter_value(p, i)]]
 
 
 def parameter_value(p: Any, i: int) -> Any:

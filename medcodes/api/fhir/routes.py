@@ -21,8 +21,7 @@ from . import expand, holdings, terminology, validate
 from .context import Context
 from .outcome import Issue, TxError, operation_outcome
 from .params import OperationParams, check_json, collect, parameter_value
-from .resources import (FHIR_VERSION, FhirResponse, capability_statement, outcome, parameters,
-                        terminology_capabilities)
+from .resources import FHIR_VERSION, FhirResponse, capability_statement, outcome, parameters, terminology_capabilities
 
 Operation = Callable[[Context, OperationParams], dict[str, Any]]
 MAX_BATCH = 200

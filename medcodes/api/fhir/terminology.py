@@ -7,7 +7,7 @@ from typing import Any
 from ... import systems
 from .concepts import CodeSystemView, Concept
 from .context import Context
-from .indexed import IndexCodeSystem
+from .indexed import IndexCodeSystem, system_ids
 from .outcome import fail, not_found
 from .params import OperationParams
 from .resources import parameters, part
@@ -52,8 +52,9 @@ def lookup(ctx: Context, p: OperationParams) -> dict[str, Any]:
         raise not_found(f"Unknown code '{code}' in the CodeSystem '{cs.url}'{version}", "Unknown_Code_in_Version")
     wanted = set(p.all_text("property"))
     every = not wanted or "*" in wanted
+    name = cs.system_name(concept.code) if isinstance(cs, IndexCodeSystem) else cs.name or cs.title or cs.url
     out: list[tuple[str, Any] | dict[str, Any] | None] = [
-        ("name", cs.name or cs.title or cs.url), ("version", cs.version) if cs.version else None,
+        ("name", name), ("version", cs.version) if cs.version else None,
         ("display", concept.display) if concept.display else None,
         {"name": "code", "valueCode": concept.code}, {"name": "system", "valueUri": cs.url},
         ("abstract", concept.abstract)]
@@ -136,7 +137,7 @@ def translate(ctx: Context, p: OperationParams) -> dict[str, Any]:
     if not code or not system:
         raise fail(400, "parameters 'system' and 'code' (or 'coding') are required", "required")
     reverse = p.boolean("reverse", False)
-    target = p.text("targetsystem") or None
+    target = p.text("targetsystem") or (p.text("target") or "").partition("?")[0] or None
     maps = _concept_maps(ctx, p)
     if maps:
         return _translate_maps(maps, system, code, target, reverse)
@@ -174,7 +175,9 @@ def _translate_maps(maps: list[dict[str, Any]], system: str, code: str, target: 
                 continue
             for element in group.get("element") or []:
                 for t in element.get("target") or []:
-                    here, there = (element.get("code"), t.get("code")) if not reverse else (t.get("code"), element.get("code"))
+                    here, there = element.get("code"), t.get("code")
+                    if reverse:
+                        here, there = there, here
                     there_display = t.get("display") if not reverse else element.get("display")
                     if here != code:
                         continue
@@ -194,7 +197,9 @@ def _translate_gems(ctx: Context, cs: IndexCodeSystem, code: str, target: str | 
     if concept is None:
         return parameters(("result", False), ("message", f"Unknown code '{code}' in the CodeSystem '{cs.url}'"))
     d = cs.data(code)
-    targets = set(s.id for s in systems.by_fhir_uri(target)) if target else None
+    if target and not ctx.known_system(target):
+        raise not_found(f"A definition for CodeSystem '{target}' could not be found", "UNKNOWN_CODESYSTEM")
+    targets = set(system_ids(ctx.catalog, target)) if target else None
     direction = "from" if reverse else "to"
     matches: list[dict[str, Any]] = []
     found = False
@@ -209,7 +214,9 @@ def _translate_gems(ctx: Context, cs: IndexCodeSystem, code: str, target: str | 
         if equivalence != "unmatched":
             found = True
             tgt = systems.get(x["system"])
-            concept_json = {"system": tgt.fhir_uri, "code": x["code"], **({"display": x["title"]} if x["title"] else {})}
+            concept_json = {"system": tgt.fhir_uri, "code": x["code"]}
+            if x["title"]:
+                concept_json["display"] = x["title"]
             parts.append({"name": "concept", "valueCoding": concept_json})
         matches.append({"name": "match", "part": parts})
     message = None if found else f"no {'reverse ' if reverse else ''}GEM mapping for {concept.code}"

@@ -10,6 +10,7 @@ from typing import Any
 
 from .concepts import CodeSystemView, Concept, version_matches
 from .context import Context
+from .indexed import IndexCodeSystem
 from .outcome import Issue, fail, not_found
 from .params import OperationParams
 from .resources import parameters
@@ -76,7 +77,7 @@ def validate_code_system(ctx: Context, p: OperationParams) -> dict[str, Any]:
             item.system = url
         if not item.system:
             raise fail(400, "a system (url or system parameter) is required to validate against a code system",
-                       "invalid")
+                       "required")
     checked = [check_in_system(ctx, item, p) for item in items]
     return answer(ctx, checked, cc, any(c.valid for c in checked), [], p)
 
@@ -110,12 +111,10 @@ def validate_value_set(ctx: Context, p: OperationParams) -> dict[str, Any]:
 
 
 def value_set_param(ctx: Context, p: OperationParams) -> dict[str, Any]:
-    for r in p.resources("tx-resource"):
-        pass
-    inline = p.resource("valueSet")
-    if inline is not None:
-        if inline.get("resourceType") != "ValueSet":
-            raise fail(400, "the valueSet parameter must be a ValueSet", "invalid")
+    if p.has("valueSet"):
+        inline = p.resource("valueSet")
+        if inline is None or inline.get("resourceType") != "ValueSet":
+            raise fail(400, "the valueSet parameter must be a ValueSet resource", "invalid")
         return inline
     url = p.text("url") or p.text("context")
     if not url:
@@ -196,8 +195,8 @@ def _check_in_value_set(ctx: Context, ev: Evaluator, item: Coding, p: OperationP
     member = ev.find(cs.url, concept.code, cs.version)
     if member is None:
         if concept.inactive and ev.active_only:
-            out.issues.append(Issue("error", "business-rule", f"The concept '{concept.code}' is valid but is not active",
-                                    "code-rule", item.at("code"), "STATUS_CODE_WARNING_CODE"))
+            out.issues.append(Issue("error", "business-rule", f"The concept '{concept.code}' is valid but is not "
+                                    "active", "code-rule", item.at("code"), "STATUS_CODE_WARNING_CODE"))
         out.issues.append(not_in)
         _check_concept(ctx, out, p, display_check=False)
         return out
@@ -217,9 +216,10 @@ def _version_for_value_set(ctx: Context, out: Checked, pinned: str | None) -> Co
     if pinned:
         cs = ctx.code_system(system, pinned)
         if wanted and wanted != pinned and not version_matches(pinned, wanted):
-            out.issues.append(Issue("error", "invalid", f"The code system '{system}' version '{pinned}' in the ValueSet "
-                                    f"include is different to the one in the value ('{wanted}')", "vs-invalid",
-                                    item.at("version"), "VALUESET_VALUE_MISMATCH"))
+            text = (f"The code system '{system}' version '{pinned}' in the ValueSet include is different to the one "
+                    f"in the value ('{wanted}')")
+            out.issues.append(Issue("error", "invalid", text, "vs-invalid", item.at("version"),
+                                    "VALUESET_VALUE_MISMATCH"))
         if cs is None:
             out.issues.append(_unknown_version(ctx, item, pinned))
             out.unknown_system = f"{system}|{pinned}"
@@ -236,9 +236,9 @@ def _version_for_value_set(ctx: Context, out: Checked, pinned: str | None) -> Co
             out.issues.append(_unknown_version(ctx, item, wanted))
             out.unknown_system = f"{system}|{wanted}"
             if cs is not None:
-                out.issues.append(Issue("warning", "invalid", f"The code system '{system}' version '{cs.version}' for the "
-                                        "versionless include in the ValueSet include is different to the one in the "
-                                        f"value ('{wanted}')", "vs-invalid", item.at("version"),
+                text = (f"The code system '{system}' version '{cs.version}' for the versionless include in the "
+                        f"ValueSet include is different to the one in the value ('{wanted}')")
+                out.issues.append(Issue("warning", "invalid", text, "vs-invalid", item.at("version"),
                                         "VALUESET_VALUE_MISMATCH_DEFAULT"))
                 out.cs = cs
                 out.concept = cs.get(item.code)
@@ -254,7 +254,8 @@ def _unknown_system(item: Coding) -> Issue:
 
 def _unknown_version(ctx: Context, item: Coding, version: str) -> Issue:
     return Issue("error", "not-found", f"A definition for CodeSystem '{item.system}' version '{version}' could not be "
-                 f"found, so the code cannot be validated. Valid versions: {' or '.join(ctx.versions(item.system or ''))}",
+                 "found, so the code cannot be validated. Valid versions: "
+                 f"{' or '.join(ctx.versions(item.system or ''))}",
                  "not-found", item.at("system"), "UNKNOWN_CODESYSTEM_VERSION")
 
 
@@ -305,16 +306,10 @@ _WS = re.compile(r"\s+")
 
 def displays_for(ctx: Context, cs: CodeSystemView, concept: Concept) -> list[tuple[str, str | None]]:
     """(display, language) pairs a concept may be called, in the requested language when one is given."""
-    out: list[tuple[str, str | None]] = []
-    if concept.display:
-        out.append((concept.display, cs.language))
-    for d in concept.designations:
-        if isinstance(d.get("value"), str):
-            out.append((d["value"], d.get("language") or cs.language))
+    out = displays_for_all(cs, concept)
     wanted = _languages(ctx.display_language)
     if wanted:
-        matching = [(v, lang) for v, lang in out if lang and any(lang.lower().startswith(w) for w in wanted)]
-        return matching
+        return [(v, lang) for v, lang in out if lang and any(lang.lower().startswith(w) for w in wanted)]
     return out
 
 
@@ -350,8 +345,8 @@ def check_display(ctx: Context, cs: CodeSystemView, concept: Concept, item: Codi
                      f"{valid} (for the language(s) '{langs}')", "invalid-display", item.at("display"),
                      "Display_Name_WS_for__should_be_one_of__instead_of")
     if not choices and ctx.display_language:
-        return Issue(severity, "invalid", f"Wrong Display Name '{given}' for {cs.url}#{concept.code}. There are no valid "
-                     f"display names found for language(s) '{langs}'. Default display is '{concept.display}'",
+        return Issue(severity, "invalid", f"Wrong Display Name '{given}' for {cs.url}#{concept.code}. There are no "
+                     f"valid display names found for language(s) '{langs}'. Default display is '{concept.display}'",
                      "invalid-display", item.at("display"), "NO_VALID_DISPLAY_FOUND_NONE_FOR_LANG_ERR")
     return Issue(severity, "invalid", f"Wrong Display Name '{given}' for {cs.url}#{concept.code}. {valid} (for the "
                  f"language(s) '{langs}')", "invalid-display", item.at("display"),
@@ -362,10 +357,17 @@ def displays_for_all(cs: CodeSystemView, concept: Concept) -> list[tuple[str, st
     out: list[tuple[str, str | None]] = []
     if concept.display:
         out.append((concept.display, cs.language))
-    for d in concept.designations:
+    for d in _designations(cs, concept):
         if isinstance(d.get("value"), str):
             out.append((d["value"], d.get("language") or cs.language))
     return out
+
+
+def _designations(cs: CodeSystemView, concept: Concept) -> list[dict[str, Any]]:
+    """A concept's designations; an indexed code's (short title, synonyms) are read when asked for."""
+    if isinstance(cs, IndexCodeSystem):
+        return cs.designations(concept.code)
+    return concept.designations
 
 
 def _unique(items: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:

@@ -149,7 +149,8 @@ class Evaluator:
 
     # -- expansion ------------------------------------------------------------------------------
 
-    def members(self, limit: int = MAX_EXPANSION) -> list[Member]:
+    def members(self, limit: int | None = None) -> list[Member]:
+        limit = limit or MAX_EXPANSION
         out: list[Member] = []
         seen: set[tuple[str, str]] = set()
         excluded = self._excluded()
@@ -221,7 +222,8 @@ def _part_concepts(cs: CodeSystemView, part: dict[str, Any]) -> Iterator[Concept
     source: Iterator[Concept] = cs.concepts()
     # a hierarchy filter narrows the walk to one subtree rather than testing every concept
     for f in filters:
-        if f.get("property") == "concept" and f.get("op") in ("is-a", "descendent-of") and isinstance(f.get("value"), str):
+        hierarchy = f.get("property") == "concept" and f.get("op") in ("is-a", "descendent-of")
+        if hierarchy and isinstance(f.get("value"), str):
             root = cs.get(f["value"])
             if root is None:
                 return
