@@ -13,29 +13,46 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from .. import settings
-from ..api import services, v1
-from ..api.errors import classify
+from .. import memo, settings
+from ..api import v1
 from ..api.fhir import routes as fhir_routes
 from ..api.fhir.resources import FhirResponse, outcome
+from ..app import services
+from ..app.errors import classify
 from ..errors import MedcodesError
 from ..index import Catalog
+from ..index.live import LiveCatalog
 from . import pages, templating
-from .middleware import HeadersMiddleware
+from .middleware import HeadersMiddleware, IndexMiddleware
 
 log = logging.getLogger("medcodes.web")
 
 
 def create_app(db: str | Path | None = None, store: str | Path | None = None) -> Starlette:
-    catalog = Catalog(settings.db_path(str(db) if db else None), store=store)
     handlers = {Exception: handle_error, HTTPException: handle_error, MedcodesError: handle_error}
-    app = Starlette(routes=_routes(), middleware=[Middleware(HeadersMiddleware)],
+
+    def replaced(new: Catalog) -> None:
+        # answers and arrays made from the old file are of no use now; the new file's are made
+        # in the background while the first requests make their own
+        memo.forget_all()
+        app.state.catalog = new
+        app.state.systems = services.systems_present(new)
+        app.state.warm = _warm_up(new, [s["id"] for s in app.state.systems])
+
+    live = LiveCatalog(settings.db_path(str(db) if db else None), store=store, on_replace=replaced)
+    # gzip for pages, JSON and static files of 1 kB or more: a code page is ~3x smaller on the wire
+    middleware = [Middleware(GZipMiddleware, minimum_size=1024, compresslevel=6), Middleware(HeadersMiddleware),
+                  Middleware(IndexMiddleware, live=live)]
+    app = Starlette(routes=_routes(), middleware=middleware,
                     exception_handlers=handlers)  # type: ignore[arg-type]
+    catalog = live.current()
+    app.state.live = live
     app.state.catalog = catalog
     app.state.systems = services.systems_present(catalog)
     app.state.templates = templating.environment(app)
@@ -85,7 +102,7 @@ def _routes() -> list[BaseRoute]:
         Route("/browse/{system}/{code:path}", pages.browse_node, name="browse_node"),
         Route("/sources", pages.sources, name="sources"),
         Route("/policies", pages.policies, name="policies"),
-        Route("/policies/{policy_id}", pages.policy, name="policy"),
+        Route("/policies/{policy_id:path}", pages.policy, name="policy"),
         Route("/changes", pages.changes_index, name="changes_index"),
         Route("/changes/{system}/{release}", pages.changes, name="changes"),
         Route("/api", pages.api_index, name="api"),

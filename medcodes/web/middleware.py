@@ -1,15 +1,22 @@
-"""Headers every response gets: CORS for reading the API and FHIR, and security headers for pages."""
+"""Headers every response gets: CORS for reading the API and FHIR, and security headers for pages;
+and the index each request reads."""
 
 from __future__ import annotations
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..index.live import LiveCatalog
+
 # Pages load nothing from elsewhere and run only our own script: a strict policy costs nothing.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none';"
        " base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 _CROSS_ORIGIN = ("/api/", "/fhir/", "/fhir", "/openapi.json")
 _READ_METHODS = ("GET", "HEAD")
+# Static files are linked with ?v=<hash of the templates and static files>: a new release changes the
+# address, so a browser may keep each version for a year without asking again.
+STATIC_CACHE = "public, max-age=31536000, immutable"
+STATIC_CACHE_UNVERSIONED = "public, max-age=3600"
 
 
 class HeadersMiddleware:
@@ -34,6 +41,9 @@ class HeadersMiddleware:
                 if cross and method in _READ_METHODS:
                     headers["Access-Control-Allow-Origin"] = "*"
                     headers["Access-Control-Expose-Headers"] = "ETag, Link"
+                if path.startswith("/static/") and message["status"] == 200:
+                    versioned = b"v=" in scope.get("query_string", b"")
+                    headers["Cache-Control"] = STATIC_CACHE if versioned else STATIC_CACHE_UNVERSIONED
                 if headers.get("content-type", "").startswith("text/html"):
                     headers.setdefault("Content-Security-Policy", CSP)
                     headers.setdefault("X-Frame-Options", "DENY")
@@ -53,3 +63,17 @@ async def _preflight(send: Send) -> None:
                (b"content-length", b"0")]
     await send({"type": "http.response.start", "status": 204, "headers": headers})
     await send({"type": "http.response.body", "body": b""})
+
+
+class IndexMiddleware:
+    """Pins the index a request reads (`request.state.catalog`) when it starts: a build renaming a
+    new file into place switches the requests that follow, never one half way."""
+
+    def __init__(self, app: ASGIApp, live: LiveCatalog) -> None:
+        self.app = app
+        self.live = live
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scope.setdefault("state", {})["catalog"] = self.live.current()
+        await self.app(scope, receive, send)

@@ -14,7 +14,8 @@ from tests.live import medcodes_serve
 
 ROOT = Path(__file__).resolve().parents[2]
 # beside the repository, as ../shared/peer-tests; MEDCODES_TX_TESTS names another copy (a worktree elsewhere)
-SUITE = Path(os.environ.get("MEDCODES_TX_TESTS") or ROOT.parent / "shared" / "peer-tests" / "fhir-tx-ecosystem" / "tests")
+SUITE = Path(os.environ.get("MEDCODES_TX_TESTS")
+             or ROOT.parent / "shared" / "peer-tests" / "fhir-tx-ecosystem" / "tests")
 sys.path.insert(0, str(ROOT / "bench"))
 import fhir_ecosystem as fe  # noqa: E402
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from medcodes import search as search_library
-from medcodes.api import memo
+from medcodes.app import codes, memo
 from medcodes.cli import main
 from medcodes.index import Catalog
 
@@ -30,7 +30,7 @@ def test_code_data_carries_explainer_similar_and_policies(client: TestClient) ->
     assert sections and all({"title", "text", "source"} <= set(s) for s in sections)
     official = [s for s in sections if s["source"]["type"] == "official"]
     generated = [s for s in sections if s["source"]["type"] == "generated"]
-    assert official[0]["title"] == "Official description" and official[0]["source"]["fields"]
+    assert official[0]["title"] == "Summary" and official[0]["source"]["fields"]
     assert [s["title"] for s in generated] == ["Summary", "Symptoms"]
     assert generated[0]["source"] == {"type": "generated", "model": "test-model-7b", "date": "2026-01-02",
                                       "review_status": "unreviewed", "prompt_version": "test-v1"}
@@ -74,8 +74,8 @@ def test_show_names_both_meanings_of_a_cpt_lookalike(index_path: Path, capsys: p
 
 
 def test_the_catalog_code_data_is_the_api_answer(client: TestClient, index_path: Path, store_path: Path) -> None:
-    assert client.get("/api/v1/codes/icd10cm/E11.65").json() == Catalog(index_path, store=store_path).code_data(
-        "icd10cm", "E11.65")
+    catalog = Catalog(index_path, store=store_path)
+    assert client.get("/api/v1/codes/icd10cm/E11.65").json() == codes.code_data(catalog, "icd10cm", "E11.65")
 
 
 def test_similar_endpoint(client: TestClient) -> None:

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from medcodes import systems
-from medcodes.index import Catalog, build_from_records
+from medcodes.app.build import build_from_records
+from medcodes.index import Catalog
 from medcodes.model import Code, Record, Release
 from medcodes.policies.linking import CatalogChecker
 from medcodes.policies.store import PolicyStore
@@ -55,3 +56,9 @@ def store(tmp_path: Path) -> Iterator[PolicyStore]:
     s = PolicyStore(tmp_path / "store.sqlite")
     yield s
     s.close()
+
+
+@pytest.fixture(autouse=True)
+def _local_servers_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sites these tests fetch from run on 127.0.0.1, which medcodes refuses unless told."""
+    monkeypatch.setenv("MEDCODES_ALLOW_PRIVATE_URLS", "1")

@@ -8,6 +8,7 @@ import re
 import uuid
 from typing import Any
 
+from . import valuesets
 from .concepts import CodeSystemView, Concept
 from .context import Context
 from .indexed import IndexCodeSystem
@@ -15,7 +16,6 @@ from .outcome import fail
 from .params import OperationParams
 from .resources import now
 from .validate import value_set_param
-from . import valuesets
 from .valuesets import Evaluator, Member
 
 MAX_COUNT = 1000

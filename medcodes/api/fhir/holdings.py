@@ -82,7 +82,7 @@ _HELD = {"CodeSystem": code_systems, "ValueSet": value_sets, "ConceptMap": conce
 
 def _search(kind: str) -> Any:
     def search(request: Request) -> FhirResponse:
-        found = _HELD[kind](request.app.state.catalog)
+        found = _HELD[kind](request.state.catalog)
         for key in _SEARCH_KEYS:
             wanted = request.query_params.get(key)
             if wanted is None:
@@ -108,7 +108,7 @@ def _search(kind: str) -> Any:
 def _read(kind: str) -> Any:
     def read(request: Request) -> FhirResponse:
         rid = request.path_params["id"]
-        for r in _HELD[kind](request.app.state.catalog):
+        for r in _HELD[kind](request.state.catalog):
             if r["id"] == rid:
                 return FhirResponse(r)
         text = f"{kind}/{rid[:64]} is not known"

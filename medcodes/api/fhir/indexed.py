@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from ... import systems
+from ...app import services
 from ...index import Catalog
-from .. import services
 from .concepts import Concept, version_key, version_matches
 
 GROUPING_KINDS = frozenset({"chapter", "block", "section", "body_system", "table", "mdc"})

@@ -11,8 +11,8 @@ from typing import Any
 
 from starlette.requests import Request
 
-from ..errors import ApiError
-from ..http import read_json
+from ...app.errors import ApiError
+from ...app.http import read_json
 
 MAX_TEXT = 4096
 MAX_DEPTH = 24  # nesting of JSON objects/arrays: deep enough for any real CodeSystem

@@ -13,10 +13,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
+from ...app.errors import classify
+from ...app.http import read_json
 from ...errors import MedcodesError
 from ...index import Catalog
-from ..errors import classify
-from ..http import read_json
 from . import expand, holdings, terminology, validate
 from .context import Context
 from .outcome import Issue, TxError, operation_outcome
@@ -51,7 +51,7 @@ def run(catalog: Catalog, operation: Operation, p: OperationParams, lang: str | 
 def _endpoint(operation: Operation) -> Callable[[Request], Any]:
     async def endpoint(request: Request) -> FhirResponse:
         params = await collect(request)
-        status, resource = await run_in_threadpool(run, request.app.state.catalog, operation, params,
+        status, resource = await run_in_threadpool(run, request.state.catalog, operation, params,
                                                    request.headers.get("accept-language"))
         return FhirResponse(resource, status)
 
@@ -65,7 +65,7 @@ def _base(request: Request) -> str:
 
 def metadata(request: Request) -> FhirResponse:
     if request.query_params.get("mode") == "terminology":
-        catalog: Catalog = request.app.state.catalog
+        catalog: Catalog = request.state.catalog
         return FhirResponse(terminology_capabilities(_base(request), holdings.versions(catalog)))
     loaded = [s["id"] for s in request.app.state.systems]
     return FhirResponse(capability_statement(_base(request), loaded))
@@ -90,7 +90,7 @@ async def batch_validate(request: Request) -> FhirResponse:
             values = {k: list(v) for k, v in shared.items()}
             for name, value in _parameters_of(item):
                 values.setdefault(name, []).insert(0, value)
-            _, resource = run(request.app.state.catalog, validate.validate_value_set, OperationParams(values), lang)
+            _, resource = run(request.state.catalog, validate.validate_value_set, OperationParams(values), lang)
             out.append({"name": "validation", "resource": resource})
         return out
 
@@ -117,7 +117,7 @@ async def batch(request: Request) -> FhirResponse:
     if not isinstance(entries, list) or len(entries) > MAX_BATCH:
         return FhirResponse(outcome("too-costly", f"a batch holds at most {MAX_BATCH} entries"), 400)
     lang = request.headers.get("accept-language")
-    catalog = request.app.state.catalog
+    catalog = request.state.catalog
     results = await run_in_threadpool(lambda: [_batch_entry(catalog, e, lang) for e in entries])
     return FhirResponse({"resourceType": "Bundle", "type": "batch-response", "entry": results})
 
