@@ -10,6 +10,7 @@ from typing import Any
 
 from .concepts import CodeSystemView, Concept, version_matches
 from .context import Context
+from .dated import service_date, validate_on
 from .indexed import IndexCodeSystem
 from .outcome import Issue, fail, not_found
 from .params import OperationParams
@@ -67,6 +68,7 @@ def codings(p: OperationParams) -> tuple[list[Coding], dict[str, Any] | None, st
 
 
 def validate_code_system(ctx: Context, p: OperationParams) -> dict[str, Any]:
+    date = service_date(p)  # checked before any lookup, so a bad date is a 400 even for an unknown code
     items, cc, _ = codings(p)
     supplied = p.resource("codeSystem")
     if supplied is not None:
@@ -78,6 +80,10 @@ def validate_code_system(ctx: Context, p: OperationParams) -> dict[str, Any]:
         if not item.system:
             raise fail(400, "a system (url or system parameter) is required to validate against a code system",
                        "required")
+    if date and len(items) == 1:
+        cs = ctx.code_system(items[0].system or "", items[0].version)
+        if isinstance(cs, IndexCodeSystem):
+            return validate_on(cs, items[0].code, date, items[0].display)
     checked = [check_in_system(ctx, item, p) for item in items]
     return answer(ctx, checked, cc, any(c.valid for c in checked), [], p)
 
