@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from .. import settings
 from ..record import CodeRecord, Explainer, ExplainerSection, Generated, SectionSource
 from .facts import explainer_facts
 from .prompt import facts_hash
@@ -58,4 +59,7 @@ def _stored(store: ContentStore | str | Path | None, system: str, code: str) -> 
         path = Path(store).expanduser()
         # one store object per file: it keeps one connection per thread, reused across pages
         store = _OPEN.setdefault(path, ContentStore(path, create=False))
-    return store.get(system, code)
+    return store.get(system, code, approved_only=settings.get("MEDCODES_CONTENT_REVIEWED_ONLY") in _YES)
+
+
+_YES = ("1", "true", "yes", "on")
