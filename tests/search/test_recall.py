@@ -8,6 +8,7 @@ index terms read from tiny files in the official index layouts (tests/data/searc
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -256,3 +257,29 @@ def test_a_system_filter_leaves_cited_cpt_out(cat: Catalog) -> None:
 def test_bad_input_gets_an_answer(cat: Catalog, q: str) -> None:
     found = search(cat, q)
     assert isinstance(found["results"], list) and found["total"] >= 0
+
+
+# -- the search page and the API say how a result was found ----------------------------------
+@pytest.fixture(scope="module")
+def client(cat: Catalog) -> Iterator[Any]:
+    from medcodes.web.app import create_app
+    from tests.web.conftest import TestClient
+
+    with TestClient(create_app(cat.path, store=cat.store_path), follow_redirects=False) as c:
+        yield c
+
+
+def test_the_page_shows_the_index_path_and_the_gems_label(client: Any) -> None:
+    html = client.get("/search", params={"q": "late walker"}).text
+    assert "found through the ICD-10-CM Alphabetic Index" in html and "<mark>Late</mark>, <mark>walker</mark>" in html
+    html = client.get("/search", params={"q": "Unspecified essential hypertension"}).text
+    assert "GEMs equivalent of ICD-9-CM 401.9" in html
+    html = client.get("/search", params={"q": "63685"}).text
+    assert "/codes/cpt/63685" in html and "cited by 1 loaded policy" in html and "Did you mean" not in html
+
+
+@pytest.mark.parametrize("q", ["x" * 10_000, "a\x00b", 'NEAR("a" "b")', "\U0001F600\u202e"])
+def test_bad_input_is_never_a_500(client: Any, q: str) -> None:
+    for url in ("/search", "/api/v1/search"):
+        r = client.get(url, params={"q": q})
+        assert r.status_code in (200, 400), (url, r.status_code)
