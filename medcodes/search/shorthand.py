@@ -55,6 +55,7 @@ _SCALE = re.compile(r"\b(stage|grade|type|class|degree|gr|stg)\s*([ivx]{1,3}|\d)
 _CKD = re.compile(r"\bckd\s*(?:stage\s*)?([1-5]|[ivx]{1,3})([ab])?\b", re.IGNORECASE)
 # "X due to Y", "X with Y", "X and Y", "X secondary to Y": two conditions, coded together or one by one
 _JOIN = re.compile(r"\s(?:due to|with|and|caused by)\s", re.IGNORECASE)
+_CAUSE = re.compile(r"\s(?:due to|caused by)\s", re.IGNORECASE)
 _STATUS = re.compile(r"\b(status post|history of)\s+(.+?)(?=\s(?:on|with|and|due to)\s|$)", re.IGNORECASE)
 _ON = re.compile(r"\bon\s+(?:chronic\s+|long term\s+)?(.+?)(?=\s(?:with|and|due to|for)\s|$)", re.IGNORECASE)
 
@@ -74,6 +75,7 @@ class Reading:
     changed: bool = False
     status: list[Status] = field(default_factory=list)
     parts: tuple[str, ...] = ()  # the conditions of "X due to Y", when the text names two
+    cause: bool = False  # the second condition is the cause of the first ("due to", "caused by")
 
 
 def read(text: str) -> Reading:
@@ -91,6 +93,7 @@ def read(text: str) -> Reading:
     reading = Reading(out, out != text)
     reading.status = _statuses(out)
     reading.parts = _parts(out)
+    reading.cause = bool(reading.parts) and bool(_CAUSE.search(out))
     return reading
 
 
