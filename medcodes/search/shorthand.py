@@ -164,6 +164,19 @@ def _table() -> dict[tuple[str, tuple[str, ...]], Status]:
     return out
 
 
+@functools.cache
+def titled() -> dict[tuple[str, str, str, str], str]:
+    """(kind, terms, system, code) -> the official title status.tsv gives, for the tests that check them."""
+    text = resources.files(__package__).joinpath("status.tsv").read_text(encoding="utf-8")
+    out = {}
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("#"):
+            kind, terms, target, title = line.split("\t")
+            system, _, code = target.partition(":")
+            out[(kind, terms, system, code)] = title
+    return out
+
+
 def rows() -> list[tuple[str, str, str, str]]:
     """(kind, term, system, code) of every status.tsv row, for the tests that check them."""
     return sorted({(k, " ".join(t), s.system, s.code) for (k, t), s in _table().items()})

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from medcodes.index import Catalog
-from medcodes.model import Code, Record, Relation, Release, Term
+from medcodes.model import Code, Record, Reference, Relation, Release, Term
 from medcodes.search import search
 from medcodes.sources import reader
 from tests.web import fixture_store
@@ -34,6 +34,8 @@ MORE: list[Record] = [
     Code("icd10cm", "I16.9", "Hypertensive crisis, unspecified", billable=True),
     Code("icd10cm", "I27.20", "Pulmonary hypertension, unspecified", billable=True),
     Code("icd10cm", "R62.0", "Delayed milestone in childhood", billable=True),
+    Code("icd10cm", "R10.9", "Unspecified abdominal pain", billable=True),
+    Code("icd10cm", "R52", "Pain, unspecified", billable=True),
     Code("icd10cm", "T42.6X3", "Poisoning by other antiepileptic and sedative-hypnotic drugs, assault",
          billable=False),
     Code("icd10cm", "T36.2X3", "Poisoning by chloramphenicol group, assault", billable=False),
@@ -85,7 +87,7 @@ def _official_terms() -> list[Record]:
     out: list[Record] = []
     for name, file in (("icd10cm", "icd10cm_index_mini.xml"), ("icd10cm", "icd10cm_drug_mini.xml"),
                        ("icd10pcs", "icd10pcs_index_mini.xml")):
-        out += [r for r in reader(name)(DATA / file) if isinstance(r, Term)]
+        out += [r for r in reader(name)(DATA / file) if isinstance(r, Term | Reference)]
     return out
 
 
@@ -141,6 +143,12 @@ def test_an_alphabetic_index_path_leads_to_its_code(cat: Catalog) -> None:
     assert top["match"]["field"] == "index"
     assert top["match"]["path"] == "Late, walker"
     assert top["match"]["index"] == "ICD-10-CM Alphabetic Index"
+
+
+def test_a_see_reference_leads_to_the_codes_of_its_target(cat: Catalog) -> None:
+    top = search(cat, "abdominalgia")["results"][0]
+    assert top["code"] == "R10.9"
+    assert top["match"]["path"] == "Abdominalgia — see Pain, abdominal"
 
 
 def test_a_drug_table_path_beats_descriptors_that_share_words(cat: Catalog) -> None:
