@@ -65,5 +65,5 @@ def test_every_status_code_is_the_official_one(full: Catalog) -> None:
         row = full.conn.execute("SELECT title FROM codes WHERE system=? AND code=?", (system, code)).fetchone()
         assert row is not None, f"status.tsv: {kind} {term}: no {system} {code}"
         titles[(system, code)] = row[0]
-    for (kind, _terms, system, code), title in shorthand.titled().items():
+    for (_kind, _terms, system, code), title in shorthand.titled().items():
         assert titles[(system, code)] == title, f"status.tsv: {code} is {titles[(system, code)]!r}, not {title!r}"
