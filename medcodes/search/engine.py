@@ -272,6 +272,11 @@ class Engine:
             in_wanted = sum(v for s, v in facets.items() if not flt.wanted or s in flt.wanted)
             if in_wanted >= BLEND_BELOW or len(ids) >= candidates or need == 1 or n < BLEND_FROM_GROUPS:
                 break
+        if found is None and n > 1:  # the rarest words are other systems' only: any word the wanted systems know
+            ids, scores = self._blend(conn, out.groups, 1, partial, flt, candidates, rare=False)
+            if len(ids):
+                found = self.facets(ids), ids, scores
+                out.relaxed = True
         return found
 
     def _level(self, conn: sqlite3.Connection, groups: list[Group], need: int, partial: bool, flt: Filter,
@@ -296,19 +301,20 @@ class Engine:
             return None
         return expr, facets, ids, scores
 
-    def _expression(self, conn: sqlite3.Connection, groups: list[Group], need: int, partial: bool) -> str:
-        matching = groups if need > 1 else self._rare(conn, groups, partial)
+    def _expression(self, conn: sqlite3.Connection, groups: list[Group], need: int, partial: bool,
+                    rare: bool = True) -> str:
+        matching = groups if need > 1 or not rare else self._rare(conn, groups, partial)
         return rank.fts_expression(matching, partial and matching[-1] is groups[-1], need)
 
     def _blend(self, conn: sqlite3.Connection, groups: list[Group], need: int, partial: bool, flt: Filter,
-               candidates: int) -> tuple[np.ndarray, np.ndarray]:
+               candidates: int, rare: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """Candidates of a looser level to blend with a stricter one: the codes of the wanted systems
         whose descriptor says `need` of the groups, shortest descriptor first (indexer.py), read in
         rowid order with no BM25 and no counting, so blending costs a few short scans."""
         empty = np.zeros(0, dtype=np.int64), np.zeros(0)
         if self.ranges is None or not self.ordered:
             return empty
-        expr = "{title} : (" + self._expression(conn, groups, need, partial) + ")"
+        expr = "{title} : (" + self._expression(conn, groups, need, partial, rare) + ")"
         present = [s for s in (flt.wanted or SYSTEM_ORDER) if s in self.ranges and s not in rank.LEGACY_SYSTEMS]
         k = min(BLEND_CANDIDATES, candidates)
         per_row = Filter(billable=flt.billable, as_of=flt.as_of)

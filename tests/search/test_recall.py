@@ -76,6 +76,8 @@ MORE: list[Record] = [
          " flowmeter, humidifier, cannula or mask, and tubing", billable=True),
     Code("hcpcs", "A4615", "Cannula, nasal", billable=True),
     Code("icd9cm", "401.9", "Unspecified essential hypertension", billable=True),
+    Code("icd9cm", "250.02", "Diabetes mellitus without mention of complication, type II or unspecified type,"
+         " uncontrolled", billable=True),
     Code("icd9cm", "427.31", "Atrial fibrillation", billable=True),
     Relation("gem", "icd9cm", "250.00", "icd10cm", "E11.9", GEM),
     Relation("gem", "icd9cm", "401.9", "icd10cm", "I10", GEM),
@@ -291,3 +293,15 @@ def test_bad_input_is_never_a_500(client: Any, q: str) -> None:
     for url in ("/search", "/api/v1/search"):
         r = client.get(url, params={"q": q})
         assert r.status_code in (200, 400), (url, r.status_code)
+
+
+def test_a_word_only_other_systems_know_does_not_hide_one_the_filter_knows(cat: Catalog,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # "mention" and "uncontrolled" are ICD-9-CM words and the rarest; the any-word match keeps only the
+    # rarest (a budget of one match here); "complications" is an ICD-10-CM word all the same
+    from medcodes.search import engine
+
+    monkeypatch.setattr(engine, "ANY_WORD_BUDGET", 1)
+    found = search(cat, "mention uncontrolled complications", systems=["icd10cm"])
+    assert found["results"] and all(r["system"] == "icd10cm" for r in found["results"])
+    assert {r["code"] for r in found["results"]} & {"E10.9", "E11.9"}
