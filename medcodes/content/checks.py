@@ -14,6 +14,8 @@ from typing import Any
 
 from . import validate
 from .mentions import code_mentions
+from .prompt import grounding
+from .quality import quality_problems
 from .sections import Section
 
 _EMPTY = {"", "n/a", "na", "tbd", "...", "…", "-", "null", "none.", "todo"}
@@ -37,8 +39,12 @@ def parse_json_answer(text: str) -> Any:
 
 
 def check_answer(text: str, sections: Sequence[Section], schema: Mapping[str, Any], code_data: Mapping[str, Any],
-                 code_exists: Callable[[str], bool]) -> tuple[list[dict[str, Any]], list[str]]:
-    """(sections as stored, problems). Problems empty = accepted."""
+                 code_exists: Callable[[str], bool],
+                 grounded: str | None = None) -> tuple[list[dict[str, Any]], list[str]]:
+    """(sections as stored, problems). Problems empty = accepted.
+
+    `schema` is the validation schema (with length limits); `grounded` the official facts the
+    model was given (prompt.grounding), which drug names and doses are checked against."""
     try:
         answer = parse_json_answer(text)
     except json.JSONDecodeError as e:
@@ -56,6 +62,7 @@ def check_answer(text: str, sections: Sequence[Section], schema: Mapping[str, An
         out.append({"key": s.key, "title": s.title, "text": body, **({"items": items} if items is not None else {})})
     problems += invented_codes(out, code_data, code_exists)
     problems += contradictions(code_data, out)
+    problems += quality_problems(code_data, grounding(code_data) if grounded is None else grounded, out)
     return out, problems
 
 
@@ -142,6 +149,9 @@ def _with_without(title: str, text: str) -> list[str]:
 _EXCLUSIVE: tuple[tuple[str, ...], ...] = (
     ("initial encounter", "subsequent encounter", "sequela"),
     ("malignant", "benign"),
+    # ICD-10-PCS approaches ("percutaneous approach" never matches inside "percutaneous endoscopic approach")
+    ("open approach", "percutaneous approach", "percutaneous endoscopic approach", "external approach",
+     "via natural or artificial opening approach", "via natural or artificial opening endoscopic approach"),
 )
 
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .. import settings
 from .facts import explainer_facts
 from .prompt import facts_hash
 from .store import ContentStore
@@ -60,4 +61,7 @@ def _stored(store: ContentStore | str | Path | None, system: str, code: str) -> 
         path = Path(store).expanduser()
         # one store object per file: it keeps one connection per thread, reused across pages
         store = _OPEN.setdefault(path, ContentStore(path, create=False))
-    return store.get(system, code)
+    return store.get(system, code, approved_only=settings.get("MEDCODES_CONTENT_REVIEWED_ONLY") in _YES)
+
+
+_YES = ("1", "true", "yes", "on")

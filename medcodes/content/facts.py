@@ -79,7 +79,7 @@ def _summary(d: CodeData) -> list[Fact]:
         more = f" and {len(terms) - 6} more" if len(terms) > 6 else ""
         text += f" The official index leads here from {shown}{more}."
         fields.append("index_terms")
-    title = "What it is" if section_set_name(d) == "supply" else "Summary"
+    title = "What it is" if section_set_name(d) in ("supply", "drug") else "Summary"
     return [_fact(title, text, fields)]
 
 
@@ -323,6 +323,8 @@ _BY_KIND: dict[str, list[Callable[[CodeData], Iterable[Fact]]]] = {
     "diagnosis": [_summary, _coding_notes],
     "procedure": [_summary, _coding_notes],
     "supply": [_summary],
+    "drug": [_summary],
+    "encounter": [_summary, _coding_notes],
     "modifier": [_summary],
     "drg": [_drg],
     "grouping": [_summary, _coding_notes],

@@ -172,9 +172,11 @@ def test_fhir_validate_code_on_a_date(client: TestClient) -> None:
     def validate(**p: str) -> dict[str, Any]:
         r = client.get("/fhir/CodeSystem/$validate-code", params={"url": CM, **p})
         assert r.status_code == 200, r.text
-        return {x["name"]: next(v for k, v in x.items() if k.startswith("value")) for x in r.json()["parameter"]}
+        return {x["name"]: next((v for k, v in x.items() if k.startswith("value")), None)
+                for x in r.json()["parameter"]}
 
-    assert validate(code="E11.8")["result"] is False  # deleted in the newest release
+    now = validate(code="E11.8")  # deleted in the newest release: still a code, inactive
+    assert now["result"] is True and now["inactive"] is True
     then = validate(code="E11.8", date="2025-01-01")
     assert then["result"] is True and "ICD-10-CM FY2025" in then["message"]
     assert validate(code="E11.8", date="2025-11-01")["result"] is False

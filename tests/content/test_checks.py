@@ -76,7 +76,7 @@ def test_rejections() -> None:
     del dropped["outlook"]
     assert _check(json.dumps(dropped)) == ["does not match the schema: $: missing 'outlook'"]
     assert _check(_answer(outlook="N/A")) == ["section 'outlook' is empty"]
-    assert _check(_answer(coding_notes="Add code Z79.4 for insulin use; never use E11.99.")) == [
+    assert _check(_answer(coding_notes="Add code Z79.4 when it applies; never use E11.99.")) == [
         "names code E11.99 which does not exist; name only codes given in the official data"]
     assert _check(_answer(summary="Type 2 diabetes with complications affecting the kidneys.")) == [
         "says “with complications”; the official descriptor says “without complications”"]

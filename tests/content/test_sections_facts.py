@@ -11,7 +11,7 @@ from medcodes.index import Catalog
 
 @pytest.mark.parametrize(("system", "code", "expected"), [
     ("icd10cm", "E11.9", "diagnosis"), ("icd9cm", "250.00", "diagnosis"), ("icd10pcs", "0SR9019", "procedure"),
-    ("cpt", "12345", "procedure"), ("hcpcs", "E0100", "supply"), ("hcpcs", "J1100", "supply"),
+    ("cpt", "12345", "procedure"), ("hcpcs", "E0100", "supply"), ("hcpcs", "J1100", "drug"),
     ("hcpcs", "G0008", "procedure"), ("msdrg", "291", "drg"), ("hcpcs-mod", "LT", "modifier"),
 ])
 def test_section_set_by_kind_of_code(catalog: Catalog, system: str, code: str, expected: str) -> None:
@@ -27,6 +27,15 @@ def test_the_issue_section_sets() -> None:
     assert titles == ["Summary", "Causes", "Symptoms", "Diagnosis", "Treatment", "Outlook", "Coding notes"]
     titles = [s.title for s in section_set({"system": "hcpcs", "code": "E0100", "attributes": {"betos": "D1E"}})]
     assert titles == ["What it is", "Who uses it", "How it is used", "Coverage basics"]
+
+
+def test_encounters_and_drugs_have_sections_of_their_own() -> None:
+    encounter = [s.title for s in section_set({"system": "icd10cm", "code": "Z95.1"})]
+    assert "Causes" not in encounter and "Treatment" not in encounter and encounter[0] == "Summary"
+    assert section_set_name({"system": "icd10cm", "code": "O80"}) == "encounter"
+    assert section_set_name({"system": "icd10cm", "code": "O24.410"}) == "diagnosis"
+    drug = [s.title for s in section_set({"system": "hcpcs", "code": "J9271", "attributes": {}})]
+    assert drug == ["What it is", "What it treats", "How it is given", "Coverage basics"]
 
 
 def test_hcpcs_supply_from_betos_then_section() -> None:
