@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from ..record import CodeRecord
 from . import validate
 from .mentions import code_mentions
 from .prompt import grounding
@@ -38,7 +39,7 @@ def parse_json_answer(text: str) -> Any:
         raise
 
 
-def check_answer(text: str, sections: Sequence[Section], schema: Mapping[str, Any], code_data: Mapping[str, Any],
+def check_answer(text: str, sections: Sequence[Section], schema: Mapping[str, Any], code_data: CodeRecord,
                  code_exists: Callable[[str], bool],
                  grounded: str | None = None) -> tuple[list[dict[str, Any]], list[str]]:
     """(sections as stored, problems). Problems empty = accepted.
@@ -66,10 +67,10 @@ def check_answer(text: str, sections: Sequence[Section], schema: Mapping[str, An
     return out, problems
 
 
-def invented_codes(sections: Sequence[Mapping[str, Any]], code_data: Mapping[str, Any],
+def invented_codes(sections: Sequence[Mapping[str, Any]], code_data: CodeRecord,
                    code_exists: Callable[[str], bool]) -> list[str]:
     """Codes the text names that exist in no loaded system."""
-    known = {code_data["code"].upper()}
+    known = {code_data.code.upper()}
     bad: list[str] = []
     for s in sections:
         for token in code_mentions(s["text"]):
@@ -86,9 +87,9 @@ def _words(text: str) -> set[str]:
     return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _STOP and len(w) > 2}
 
 
-def contradictions(code_data: Mapping[str, Any], sections: Sequence[Mapping[str, Any]]) -> list[str]:
+def contradictions(code_data: CodeRecord, sections: Sequence[Mapping[str, Any]]) -> list[str]:
     """Statements that contradict the official descriptor, found by named rules."""
-    title = str(code_data["title"])
+    title = str(code_data.title)
     first = sections[0]["text"] if sections else ""
     everything = "\n".join(s["text"] for s in sections)
     problems = _laterality(title, everything)
@@ -100,9 +101,9 @@ def contradictions(code_data: Mapping[str, Any], sections: Sequence[Mapping[str,
     return problems
 
 
-def _synonym_overlap(code_data: Mapping[str, Any], text: str) -> bool:
-    terms = [*(code_data.get("synonyms") or []), *(t["term"] for t in code_data.get("index_terms") or []),
-             *(n["text"] for n in code_data.get("notes") or [] if n["type"] == "inclusion")]
+def _synonym_overlap(code_data: CodeRecord, text: str) -> bool:
+    terms = [*code_data.synonyms, *(t.term for t in code_data.index_terms),
+             *(n.text for n in code_data.notes if n.type == "inclusion")]
     words = _words(text)
     return any(_words(t) & words for t in terms)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -128,7 +128,7 @@ async def explain_code(catalog: Any, client: ChatClient, system: str, code: str,
         else:
             out, problems = check_answer(completion.text, sections, limits, data, exists, grounded)
             if not problems:
-                item = {"system": data["system"], "code": data["code"], "prompt_version": PROMPT_VERSION,
+                item = {"system": data.system, "code": data.code, "prompt_version": PROMPT_VERSION,
                         "section_set": section_set_name(data), "sections": out,
                         "model": client.model or completion.model, "created": now(),
                         "facts_hash": facts_hash(data), "attempts": attempt, "seconds": round(seconds, 3)}
@@ -208,7 +208,3 @@ async def generate(catalog: Any, store: ContentStore, client: ChatClient, target
         report.seconds = time.perf_counter() - started
     return report
 
-
-def stored_summary(item: Mapping[str, Any]) -> str:
-    return (f"{item['system']} {item['code']}: {item['model']}, {item['prompt_version']}, {item['created']},"
-            f" {item['review_status']}")

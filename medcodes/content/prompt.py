@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
+from ..record import CodeRecord, CodeRef, Note
 from .facts import crosswalk_items, explainer_facts, note_lines
 from .sections import SECTION_SETS, Section, section_set
 
@@ -61,11 +62,9 @@ def _schema(sections: Sequence[Section], text: dict[str, Any], items: dict[str, 
     }
 
 
-def grounding(code_data: Mapping[str, Any]) -> str:
+def grounding(d: CodeRecord) -> str:
     """The official facts of the code as plain lines: the only facts the model is given."""
-    d = code_data
-    lines = [f"System: {d.get('system_name') or d['system']}", f"Code: {d['code']}",
-             f"Official descriptor: {d['title']}"]
+    lines = [f"System: {d.system_name or d.system}", f"Code: {d.code}", f"Official descriptor: {d.title}"]
     for fact in explainer_facts(d):
         if fact["title"] == "Coding notes":
             continue  # the notes themselves follow
@@ -79,26 +78,26 @@ def grounding(code_data: Mapping[str, Any]) -> str:
     if crosswalks:
         lines.append("Crosswalks:")
         lines += [f"  - {line}" for line in crosswalks[:10]]
-    children = d.get("children") or []
+    children = d.children
     if children:
         lines.append("More specific codes below it: "
-                     + "; ".join(f"{c['code']} {c['title']}" for c in children[:15])
+                     + "; ".join(f"{c.code} {c.title}" for c in children[:15])
                      + (f"; and {len(children) - 15} more" if len(children) > 15 else ""))
     return "\n".join(lines)
 
 
-def facts_hash(code_data: Mapping[str, Any]) -> str:
+def facts_hash(code_data: CodeRecord) -> str:
     """Changes when the official facts a prompt is grounded in change (a new release)."""
     return hashlib.sha256(grounding(code_data).encode()).hexdigest()[:16]
 
 
-def build_messages(code_data: Mapping[str, Any]) -> list[dict[str, str]]:
+def build_messages(code_data: CodeRecord) -> list[dict[str, str]]:
     sections = section_set(code_data)
     guide = "\n".join(f'- "{s.key}" ({s.title}): {s.guide}' + (" — a list of short items" if s.as_list else "")
                       for s in sections)
     example = json.dumps({s.key: (["…", "…"] if s.as_list else "…") for s in sections}, ensure_ascii=False)
     user = (f"Official data:\n{grounding(code_data)}\n\n"
-            f"Write these sections about {code_data['code']} “{code_data['title']}”:\n{guide}\n\n"
+            f"Write these sections about {code_data.code} “{code_data.title}”:\n{guide}\n\n"
             f"Every section is required and must not be empty. Answer as JSON shaped like:\n{example}")
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
@@ -116,9 +115,10 @@ def retry_messages(messages: Sequence[dict[str, str]], problems: Sequence[str]) 
 def prompt_fingerprint() -> str:
     """A hash of everything that shapes the prompt: the system prompt, every section set, the
     message layout (rendered for a fixed made-up code) and the answer schema."""
-    sample = {"system": "icd10cm", "system_name": "ICD-10-CM", "code": "X00.0", "title": "Made-up condition",
-              "ancestors": [{"kind": "category", "code": "X00", "title": "Made-up group"}],
-              "notes": [{"type": "excludes1", "text": "other made-up condition (X01.-)", "from": "X00"}]}
+    sample = CodeRecord.bare(
+        "icd10cm", "X00.0", "Made-up condition", system_name="ICD-10-CM",
+        ancestors=(CodeRef("icd10cm", "X00", "Made-up group", "category", None),),
+        notes=(Note("excludes1", "other made-up condition (X01.-)", "X00"),))
     parts = [SYSTEM_PROMPT, json.dumps(build_messages(sample)), json.dumps(answer_schema(section_set(sample))),
              json.dumps(retry_messages(build_messages(sample), ["x"]))]
     parts += [f"{name}:{s.key}|{s.title}|{s.guide}|{s.as_list}" for name, sections in SECTION_SETS.items()

@@ -12,6 +12,8 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..record import CodeRecord
+
 Sections = Sequence[Mapping[str, Any]]
 
 MAX_GRADE = 8.0  # Flesch-Kincaid grade of the sections written for patients
@@ -33,7 +35,7 @@ _NO_NOTES = re.compile(r"\b(?:no|carries no|has no|without any|without) (?:offic
                        r"|\bno (?:excludes|includes)\b", re.I)
 
 
-def quality_problems(code_data: Mapping[str, Any], grounding: str, sections: Sections) -> list[str]:
+def quality_problems(code_data: CodeRecord, grounding: str, sections: Sections) -> list[str]:
     problems = repeated(sections)
     problems += notes_misreported(code_data, sections)
     problems += notes_copied(code_data, sections)
@@ -69,21 +71,21 @@ def repeated(sections: Sections) -> list[str]:
     return problems
 
 
-def notes_misreported(code_data: Mapping[str, Any], sections: Sections) -> list[str]:
+def notes_misreported(code_data: CodeRecord, sections: Sections) -> list[str]:
     """"The code carries no instructional notes" for a code that has some."""
-    if not code_data.get("notes"):
+    if not code_data.notes:
         return []
     for s in sections:
         if _NO_NOTES.search(s["text"]):
             return [f"section {s['key']!r} says there are no notes, but the official data lists"
-                    f" {len(code_data['notes'])} notes for this code"]
+                    f" {len(code_data.notes)} notes for this code"]
     return []
 
 
-def notes_copied(code_data: Mapping[str, Any], sections: Sections) -> list[str]:
+def notes_copied(code_data: CodeRecord, sections: Sections) -> list[str]:
     """An excluded condition (an Excludes note's entry) written as a cause, symptom or treatment."""
-    entries = {_norm(re.sub(r"\([^)]*\)", "", n["text"])) for n in code_data.get("notes") or []
-               if n["type"] in ("excludes1", "excludes2")}
+    entries = {_norm(re.sub(r"\([^)]*\)", "", n.text)) for n in code_data.notes
+               if n.type in ("excludes1", "excludes2")}
     entries = {e for e in entries if len(e.split()) >= 2}
     problems = []
     for s in sections:
@@ -97,11 +99,11 @@ def notes_copied(code_data: Mapping[str, Any], sections: Sections) -> list[str]:
     return problems
 
 
-def descriptor_only(code_data: Mapping[str, Any], sections: Sections) -> list[str]:
+def descriptor_only(code_data: CodeRecord, sections: Sections) -> list[str]:
     """A first section that only says the descriptor again, adding nothing."""
-    if not sections or not code_data.get("title"):
+    if not sections or not code_data.title:
         return []
-    first, title = set(_norm(sections[0]["text"]).split()), set(_norm(str(code_data["title"])).split())
+    first, title = set(_norm(sections[0]["text"]).split()), set(_norm(str(code_data.title)).split())
     if first and not first - title - _FILLER:
         return [f"section {sections[0]['key']!r} only repeats the descriptor; explain it in plain words"]
     return []

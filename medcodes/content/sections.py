@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..record import CodeRecord
+
 
 @dataclass(frozen=True, slots=True)
 class Section:
@@ -110,9 +112,9 @@ _SUPPLY_BETOS_PREFIXES = ("D", "O1C", "O1D", "O1E", "O1L")
 _SUPPLY_HCPCS_PREFIXES = ("A2", "A4", "A5", "A6", "A7", "A8", "A9", "B", "E", "J", "K", "L", "V2", "V5")
 
 
-def section_set_name(code_data: Mapping[str, Any]) -> str:
+def section_set_name(code_data: CodeRecord) -> str:
     """The name of the section set that fits the kind of thing the code names."""
-    system, code = code_data["system"], code_data["code"]
+    system, code = code_data.system, code_data.code
     if system == "icd10cm" and code.startswith(_ENCOUNTER_PREFIXES):
         return "encounter"
     if system in ("icd10cm", "icd9cm"):
@@ -121,7 +123,7 @@ def section_set_name(code_data: Mapping[str, Any]) -> str:
         return "modifier"
     if system == "msdrg":
         return "drg"
-    if system == "hcpcs" and is_hcpcs_supply(code, code_data.get("attributes") or {}):
+    if system == "hcpcs" and is_hcpcs_supply(code, code_data.attributes):
         return "drug" if code.startswith(_DRUG_PREFIXES) else "supply"
     return "procedure"
 
@@ -136,5 +138,5 @@ def is_hcpcs_supply(code: str, attributes: Mapping[str, Any]) -> bool:
     return code.startswith(_SUPPLY_HCPCS_PREFIXES)
 
 
-def section_set(code_data: Mapping[str, Any]) -> tuple[Section, ...]:
+def section_set(code_data: CodeRecord) -> tuple[Section, ...]:
     return SECTION_SETS[section_set_name(code_data)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -141,10 +142,10 @@ def test_interrupted_run_keeps_finished_codes(catalog: Catalog, store: ContentSt
 
 def test_explainer_combines_both_layers(catalog: Catalog, store: ContentStore, fake_llm: FakeLLM) -> None:
     data = catalog.official("icd10cm", "E11.9")
-    plain = explainer(store, data)
+    plain = explainer(store, data).to_json()
     assert plain["generated"] is None and {s["source"]["type"] for s in plain["sections"]} == {"official"}
     _run(catalog, store, fake_llm, [("icd10cm", "E11.9")])
-    shown = explainer(store.path, data)
+    shown = explainer(store.path, data).to_json()
     assert shown["generated"]["label"] == GENERATED_LABEL == "Generated — not medical advice"
     assert shown["generated"]["model"] == "fake" and shown["generated"]["stale"] is False
     generated = [s for s in shown["sections"] if s["source"]["type"] == "generated"]
@@ -153,10 +154,10 @@ def test_explainer_combines_both_layers(catalog: Catalog, store: ContentStore, f
     assert set(generated[0]["source"]) == {"type", "model", "date", "review_status", "prompt_version"}
     assert shown["sections"][0]["title"] == "Summary"
     store.review("icd10cm", "E11.9", "rejected", note="wrong")
-    assert explainer(store, data)["generated"] is None  # rejected text is never shown
-    changed = {**data, "title": "Type 2 diabetes mellitus without complications (revised)"}
+    assert explainer(store, data).to_json()["generated"] is None  # rejected text is never shown
+    changed = replace(data, title="Type 2 diabetes mellitus without complications (revised)")
     store.review("icd10cm", "E11.9", "approved")
-    assert explainer(store, changed)["generated"]["stale"] is True
+    assert explainer(store, changed).to_json()["generated"]["stale"] is True
 
 
 def test_failed_codes_are_listed_for_review_and_reviewed_only_hides_unreviewed(
@@ -166,8 +167,8 @@ def test_failed_codes_are_listed_for_review_and_reviewed_only_hides_unreviewed(
     (failed,) = store.open_failures()
     assert (failed["system"], failed["code"], failed["attempts"]) == ("icd10cm", "E10.9", 3)
     data = catalog.official("icd10cm", "E11.9")
-    assert explainer(store, data)["generated"]["review_status"] == "unreviewed"
+    assert explainer(store, data).to_json()["generated"]["review_status"] == "unreviewed"
     monkeypatch.setenv("MEDCODES_CONTENT_REVIEWED_ONLY", "1")
-    assert explainer(store, data)["generated"] is None  # not approved: not shown
+    assert explainer(store, data).to_json()["generated"] is None  # not approved: not shown
     store.review("icd10cm", "E11.9", "approved")
-    assert explainer(store, data)["generated"]["review_status"] == "approved"
+    assert explainer(store, data).to_json()["generated"]["review_status"] == "approved"

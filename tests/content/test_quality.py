@@ -4,6 +4,7 @@ exists for: answers real small models gave (loops, copied notes, invented drugs,
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from medcodes.content.checks import check_answer
 from medcodes.content.prompt import answer_schema, grounding, validation_schema
@@ -18,11 +19,12 @@ from medcodes.content.quality import (
     syllable_count,
 )
 from medcodes.content.sections import DIAGNOSIS, section_set
+from medcodes.record import CodeRecord, CodeRef, Note
 
-HIP = {"system": "icd10cm", "code": "S72.001A",
-       "title": "Fracture of unspecified part of neck of right femur, initial encounter for closed fracture",
-       "notes": [{"type": "excludes2", "text": "snake bite (T63.0-)", "from": "S00-T88"},
-                 {"type": "excludes1", "text": "traumatic amputation of hip and thigh (S78.-)", "from": "S72"}]}
+HIP = CodeRecord.bare(
+    "icd10cm", "S72.001A", "Fracture of unspecified part of neck of right femur, initial encounter for closed fracture",
+    notes=(Note("excludes2", "snake bite (T63.0-)", "S00-T88"),
+           Note("excludes1", "traumatic amputation of hip and thigh (S78.-)", "S72")))
 
 
 def _s(key: str, text: str, items: list[str] | None = None) -> dict:
@@ -41,7 +43,7 @@ def test_repeated_items_sentences_and_loops() -> None:
 def test_no_notes_claimed_for_a_code_with_notes() -> None:
     said = [_s("coding_notes", "This code carries no instructional notes of its own.")]
     assert "says there are no notes" in notes_misreported(HIP, said)[0]
-    assert notes_misreported({**HIP, "notes": []}, said) == []
+    assert notes_misreported(replace(HIP, notes=()), said) == []
 
 
 def test_excluded_conditions_written_as_causes() -> None:
@@ -52,7 +54,7 @@ def test_excluded_conditions_written_as_causes() -> None:
 
 
 def test_a_summary_that_only_repeats_the_descriptor() -> None:
-    d = {"title": "Type 2 diabetes mellitus without complications"}
+    d = CodeRecord.bare("icd10cm", "E11.9", "Type 2 diabetes mellitus without complications")
     assert descriptor_only(d, [_s("summary", "This code is for type 2 diabetes mellitus without complications.")])
     assert descriptor_only(d, [_s("summary", "Type 2 diabetes is a long-term condition of high blood sugar.")]) == []
 
@@ -81,15 +83,16 @@ def test_lengths_are_checked_not_sent() -> None:
     sent, checked = answer_schema(DIAGNOSIS), validation_schema(DIAGNOSIS)
     assert "maxLength" not in json.dumps(sent) and "maxItems" not in json.dumps(sent)
     long = {s.key: ("word " * 600 if not s.as_list else ["a"]) for s in DIAGNOSIS}
-    _, problems = check_answer(json.dumps(long), DIAGNOSIS, checked, {"code": "X", "title": "word"}, lambda t: False)
+    word = CodeRecord.bare("icd10cm", "X", "word")
+    _, problems = check_answer(json.dumps(long), DIAGNOSIS, checked, word, lambda t: False)
     assert any("longer than 2500 characters" in p for p in problems)
 
 
 def test_prompt_grounding_leaves_out_a_chapter_s_lists_and_the_written_on_suffix() -> None:
-    data = {**HIP, "system_name": "ICD-10-CM",
-            "ancestors": [{"kind": "chapter", "code": "S00-T88", "title": "Injury"},
-                          {"kind": "category", "code": "S72", "title": "Fracture of femur"}]}
+    data = replace(HIP, system_name="ICD-10-CM",
+                   ancestors=(CodeRef("icd10cm", "S00-T88", "Injury", "chapter", None),
+                              CodeRef("icd10cm", "S72", "Fracture of femur", "category", None)))
     text = grounding(data)
     assert "snake bite" not in text and "written on" not in text
     assert "Excludes1: traumatic amputation of hip and thigh (S78.-)" in text
-    assert [s.key for s in section_set({"system": "icd10cm", "code": "Z95.1"})][:2] == ["summary", "when_it_is_used"]
+    assert [s.key for s in section_set(CodeRecord.bare("icd10cm", "Z95.1"))][:2] == ["summary", "when_it_is_used"]
