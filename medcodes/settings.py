@@ -51,6 +51,8 @@ SETTINGS: tuple[Setting, ...] = (
             "seconds one on-demand code may take, all attempts together, before it counts as failed"),
     Setting("MEDCODES_ONDEMAND_BACKOFF", "3600",
             "seconds before a code whose on-demand generation failed may be queued again (doubling per failure)"),
+    Setting("MEDCODES_CONTENT_REVIEWED_ONLY", "",
+            "1: pages show generated text only once a reviewer approved it (default: unreviewed text too, labelled)"),
     Setting("MEDCODES_CMS_BASE_URL", "https://www.cms.gov",
             "where `medcodes fetch` downloads CMS files (ICD-10-CM/PCS code files and tables, GEMs, HCPCS)"),
     Setting("MEDCODES_CDC_BASE_URL", "https://ftp.cdc.gov",

@@ -62,9 +62,9 @@ def code(request: Request) -> Response:
     key = _code_key(request)
     data = services.code_data(_catalog(request), *key, as_of)
     headers = _canonical(request, "api_code", key)
-    if ((data.get("explainer") or {}).get("pending") or {}).get("status") == "queued":
+    if data.explainer is not None and (data.explainer.pending or {}).get("status") == "queued":
         headers["Cache-Control"] = "no-cache"  # the generated sections come soon: ask again, not the cache
-    return cached(request, dumps(data), "application/json", headers=headers)
+    return cached(request, dumps(data.to_json()), "application/json", headers=headers)
 
 
 def no_code(request: Request) -> Response:
