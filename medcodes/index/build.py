@@ -34,7 +34,7 @@ BATCH = 5000
 # Steps run on the finished tables before the rename (search tables, embeddings, ...).
 # Each is "module:function" taking (sqlite3.Connection, BuildReport); a missing module is skipped
 # so the catalog builds before later layers exist.
-POST_BUILD_STEPS: tuple[str, ...] = ("medcodes.search.indexer:build",)
+POST_BUILD_STEPS: tuple[str, ...] = ("medcodes.search.indexer:build", "medcodes.edits.build:build")
 
 
 @dataclass

@@ -15,6 +15,7 @@ from typing import Any
 from .. import settings, systems
 from ..errors import MedcodesError, NotFound
 from . import extras
+from ..edits.lookup import edits_for
 from .build import check_schema
 
 # Note types that apply to everything below the code they are written on.
@@ -304,6 +305,7 @@ class Catalog:
             "attributes": json.loads(row["attributes"]),
             "deleted_in": row["deleted_in"],
             "history": self.history(row["system"], row["code"]),
+            "edits": edits_for(self.conn, row["system"], row["code"]),
         }
 
 
