@@ -20,7 +20,7 @@ class System:
     fhir_uri: str | None
     pattern: re.Pattern[str]  # matches the compact (undotted, upper-case) form of a leaf code
     dotted: Callable[[str], str]  # compact -> canonical display form
-    kind: str  # "diagnosis", "procedure", "supply", "modifier", "drg"
+    kind: str  # "diagnosis", "procedure", "supply", "modifier", "drg", "observation", "drug"
 
 
 def _no_dots(compact: str) -> str:
@@ -32,6 +32,13 @@ def _dot_after(n: int) -> Callable[[str], str]:
         return compact if len(compact) <= n else f"{compact[:n]}.{compact[n:]}"
 
     return dotted
+
+
+def _ndc_dotted(compact: str) -> str:
+    # every NDC form a user may type (10 digits hyphenated 4-4-2, 5-3-2, 5-4-1; 11 digits) -> 5-4-2
+    from .sources.ndc import dotted
+
+    return dotted(compact)
 
 
 def _icd9_dx_dotted(compact: str) -> str:
@@ -56,6 +63,12 @@ SYSTEMS: dict[str, System] = {
                re.compile(r"(?:[0-9]{3}|V[0-9]{2}|E[0-9]{3})[0-9]{0,2}"), _icd9_dx_dotted, "diagnosis"),
         System("icd9pcs", "ICD-9-CM Vol. 3", "ICD-9-CM procedure code", "http://hl7.org/fhir/sid/icd-9-cm",
                re.compile(r"[0-9]{2}[0-9]{0,2}"), _dot_after(2), "procedure"),
+        System("loinc", "LOINC", "LOINC term", "http://loinc.org",
+               re.compile(r"[0-9]{1,7}-[0-9]"), _no_dots, "observation"),
+        System("ndc", "NDC", "National Drug Code", "http://hl7.org/fhir/sid/ndc",
+               re.compile(r"[0-9]{11}|[0-9]{4,5}-[0-9]{3,4}-[0-9]{1,2}"), _ndc_dotted, "drug"),
+        System("rxnorm", "RxNorm", "RxNorm concept", "http://www.nlm.nih.gov/research/umls/rxnorm",
+               re.compile(r"[0-9]{1,8}"), _no_dots, "drug"),
         System("msdrg", "MS-DRG", "MS-DRG", "https://www.cms.gov/Medicare/Medicare-Fee-for-Service-Payment/AcuteInpatientPPS/MS-DRG-Classifications-and-Software",
                re.compile(r"[0-9]{3}"), _no_dots, "drg"),
     )

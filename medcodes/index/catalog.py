@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import settings, systems
+from ..edits.lookup import edits_for
 from ..errors import MedcodesError, NotFound
 from . import extras
-from ..edits.lookup import edits_for
 from .build import check_schema
 
 # Note types that apply to everything below the code they are written on.

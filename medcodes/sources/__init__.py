@@ -35,6 +35,9 @@ IMPORTERS: dict[str, str] = {
     "icd9pcs": "icd9cm",
     "gems": "gems",
     "msdrg": "msdrg",
+    "loinc": "loinc",
+    "ndc": "ndc",  # the FDA NDC Directory and the CMS NDC-HCPCS crosswalk
+    "rxnorm": "rxnorm",
 }
 
 
