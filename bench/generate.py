@@ -20,10 +20,11 @@ import time
 from pathlib import Path
 
 from medcodes import settings
+from medcodes.app.build import build_from_records
 from medcodes.content.generate import generate
 from medcodes.content.llm import OpenAIChatClient
 from medcodes.content.store import ContentStore
-from medcodes.index import Catalog, build_from_records
+from medcodes.index import Catalog
 from medcodes.model import Code, Note, Release
 
 

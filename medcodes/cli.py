@@ -67,7 +67,7 @@ def _add_build(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .index import build_index
+    from .app.build import build_index
     from .sources.embedded import default_sources
 
     sources = [] if args.no_default else default_sources()
@@ -96,20 +96,13 @@ def _add_show(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from .errors import NotFound
-    from .index import Catalog, extras
+    from .app import codes
+    from .index import Catalog
 
     catalog = Catalog(settings.db_path(args.db))
     as_of = _iso_date(args.as_of) if args.as_of else None
-    keys = [(r["system"], r["code"]) for r in catalog.find(args.code, args.system)]
-    # A CPT code that policies cite has code data without CPT loaded: "63650" is also ICD-9-CM 636.50.
-    for system in [args.system] if args.system else sorted(extras.LICENSED_SYSTEMS):
-        cited = extras.cited_only(catalog, system, args.code) if not any(k[0] == system for k in keys) else None
-        if cited:
-            keys.append((cited["system"], cited["code"]))
-    if not keys:
-        raise NotFound(f"no code {args.code!r}" + (f" in {args.system}" if args.system else ""))
-    data = [catalog.code_data(system, code, as_of=as_of) for system, code in keys]
+    data = [codes.code_data(catalog, system, code, as_of=as_of)
+            for system, code in codes.code_keys(catalog, args.code, args.system)]
     if args.json:
         print(json.dumps(data[0] if len(data) == 1 else data, indent=2, ensure_ascii=False))
         return 0

@@ -11,6 +11,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .errors import NotFound
+
 
 @dataclass(frozen=True, slots=True)
 class System:
@@ -21,6 +23,9 @@ class System:
     pattern: re.Pattern[str]  # matches the compact (undotted, upper-case) form of a leaf code
     dotted: Callable[[str], str]  # compact -> canonical display form
     kind: str  # "diagnosis", "procedure", "supply", "modifier", "drg", "observation", "drug"
+    # The descriptors are licensed (CPT): a code of the system that a policy cites has a page of its own
+    # even when none of the system's data is loaded, showing the policies and similar codes.
+    licensed: bool = False
 
 
 def _no_dots(compact: str) -> str:
@@ -58,7 +63,7 @@ SYSTEMS: dict[str, System] = {
         System("hcpcs-mod", "HCPCS modifier", "HCPCS Level II modifier", "urn:oid:2.16.840.1.113883.6.285",
                re.compile(r"[0-9A-Z]{2}"), _no_dots, "modifier"),
         System("cpt", "CPT", "CPT® code", "http://www.ama-assn.org/go/cpt",
-               re.compile(r"[0-9]{4}[0-9AFMTU]"), _no_dots, "procedure"),
+               re.compile(r"[0-9]{4}[0-9AFMTU]"), _no_dots, "procedure", licensed=True),
         System("icd9cm", "ICD-9-CM", "ICD-9-CM diagnosis code", "http://hl7.org/fhir/sid/icd-9-cm",
                re.compile(r"(?:[0-9]{3}|V[0-9]{2}|E[0-9]{3})[0-9]{0,2}"), _icd9_dx_dotted, "diagnosis"),
         System("icd9pcs", "ICD-9-CM Vol. 3", "ICD-9-CM procedure code", "http://hl7.org/fhir/sid/icd-9-cm",
@@ -75,9 +80,10 @@ SYSTEMS: dict[str, System] = {
 }
 
 
-def get(system_id: str) -> System:
-    from .errors import NotFound
+LICENSED_SYSTEMS = frozenset(s.id for s in SYSTEMS.values() if s.licensed)
 
+
+def get(system_id: str) -> System:
     try:
         return SYSTEMS[system_id]
     except KeyError:

@@ -22,7 +22,7 @@ def shared_data() -> Path:
 def _forget_remembered_answers() -> None:
     """Each test starts with no remembered searches: one that replaces the search function must
     not be answered from what an earlier test asked."""
-    from medcodes.api import memo
+    from medcodes.app import memo
 
     for m in (memo.SEARCHES, memo.RESULTS, memo.SUGGESTIONS):
         m.clear()

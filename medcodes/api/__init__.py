@@ -1,5 +1,5 @@
 """The JSON API (`/api/v1`) and FHIR R4 terminology operations (`/fhir`).
 
-Both are thin renderings of the same services the HTML pages use (`services.py`):
-a code is always read through `Catalog.code_data()` (STYLE.md principle 1).
+Both are thin renderings of the application layer the HTML pages use (medcodes.app):
+a code is always read through `medcodes.app.codes.code_data()` (STYLE.md principle 1).
 """

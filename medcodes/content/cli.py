@@ -202,7 +202,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     if item is None:
         raise MedcodesError(f"no generated text stored for {row['system']} {row['code']}:"
                             f" run `medcodes content generate --system {row['system']} {row['code']}`")
-    data = catalog.code_data(row["system"], row["code"], extra=False)  # the explainer is built just below
+    data = catalog.official(row["system"], row["code"])  # the explainer is built just below
     shown = explainer(store, data)
     history = store.reviews(row["system"], row["code"])
     if args.json:

@@ -93,7 +93,7 @@ async def explain_code(catalog: Any, client: ChatClient, system: str, code: str,
     """Ask the model for one code's sections until an answer passes the checks (or attempts run out)."""
     started = time.perf_counter()
     # the prompt is grounded in official data only: similar codes and policies would be wasted work here
-    data = catalog.code_data(system, code, extra=False)
+    data = catalog.official(system, code)
     sections = section_set(data)
     schema = answer_schema(sections)
     messages = build_messages(data)

@@ -11,7 +11,6 @@ descendants are left out: the page shows them as the hierarchy.
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
 import re
@@ -24,6 +23,8 @@ from typing import Any
 import numpy as np
 
 from .. import systems
+from ..index.catalog import resolved_notes
+from ..policies.queries import co_cited_codes
 from .mentions import NoteCode, codes_in_note
 
 Key = tuple[str, str]
@@ -77,7 +78,6 @@ def similar_codes(catalog: Any, system: str, code: str, limit: int = 10, *, stor
                 cand = found[key] = _Candidate()
             cand.add(weight, kind, text)
 
-    from ..index.catalog import resolved_notes  # here, so the catalog may import this module at its top
 
     index = title_index(catalog, row["system"])
     ancestors = catalog.ancestors(row)
@@ -156,9 +156,7 @@ def _rank(catalog: Any, row: Any, ancestors: list[Any], found: dict[Key, _Candid
 
 def _cited_unloaded(key: Key, cand: _Candidate) -> dict[str, Any] | None:
     """A licensed code (CPT) the index lacks but policies cite: it has a page, so it may be listed."""
-    from ..index.extras import LICENSED_SYSTEMS
-
-    if key[0] in LICENSED_SYSTEMS and any(kind == POLICY for _, kind, _ in cand.reasons) \
+    if key[0] in systems.LICENSED_SYSTEMS and any(kind == POLICY for _, kind, _ in cand.reasons) \
             and systems.looks_like(key[0], key[1]):
         return {"title": None, "kind": "code", "seq": math.inf}
     return None
@@ -353,11 +351,7 @@ def _crosswalks(catalog: Any, row: Any, add: Callable[[Key, float, str, str], No
         add((row["system"], systems.normalize(row["system"], other)), 0.9, XREF, "cross-reference in the HCPCS file")
 
 
-# -- policies (another layer; used when it is installed) -----------------------------
-MAX_POLICIES = 25  # policies read per code
-BROAD_POLICY = 200  # a policy citing more codes than this (a whole fee schedule) says little about any pair
-
-
+# -- policies ------------------------------------------------------------------------
 def _policies(row: Any, store: str | Path | None, add: Callable[[Key, float, str, str], None]) -> None:
     if store is None:
         return
@@ -367,26 +361,8 @@ def _policies(row: Any, store: str | Path | None, add: Callable[[Key, float, str
 
 
 def co_cited(store: str | Path, system: str, code: str) -> dict[Key, int]:
-    """Codes cited by the policies that cite this code -> how many of those policies cite them.
-
-    Uses medcodes.policies when it is installed: its `co_cited_codes` if it has one, else
-    `policies_for_code` and each policy's `policy_page`. Without that layer: {}.
-    """
-    try:
-        policies = importlib.import_module("medcodes.policies")
-    except ImportError:
-        return {}
-    direct = getattr(policies, "co_cited_codes", None)
-    if direct is not None:
-        return {(i["system"], i["code"]): int(i.get("count", 1)) for i in direct(store, system, code)}
-    counts: dict[Key, int] = {}
-    for policy in policies.policies_for_code(store, system, code)[:MAX_POLICIES]:
-        cited = {(c["system"], c["code"]) for c in policies.policy_page(store, policy["policy_id"])["codes"]}
-        if len(cited) > BROAD_POLICY:
-            continue
-        for key in cited - {(system, code)}:
-            counts[key] = counts.get(key, 0) + 1
-    return counts
+    """Codes cited by the policies that cite this code -> how many of those policies cite them."""
+    return {(i["system"], i["code"]): int(i.get("count", 1)) for i in co_cited_codes(store, system, code)}
 
 
 # -- semantic neighbours: idf-weighted title overlap --------------------------------
@@ -515,9 +491,11 @@ _LOCK = threading.Lock()
 
 def title_index(catalog: Any, system: str) -> TitleIndex:
     """The title index of one system of this index file, built on first use and kept while the file
-    is the same (a rebuild renames a new file into place: a new inode, a new key)."""
-    st = Path(catalog.path).stat()
-    key = (str(catalog.path), st.st_ino, st.st_mtime_ns, system)
+    is the same (a rebuild renames a new file into place: a new inode, a new key). The key is the file
+    the catalog opened, not the one at its path now: made from the catalog's rows, it must not be
+    kept as the new file's."""
+    stamp = catalog.stamp
+    key = (str(catalog.path), stamp[1] if stamp else 0, stamp[2] if stamp else 0, system)
     with _LOCK:
         hit = _INDEXES.get(key)
         if hit is None:

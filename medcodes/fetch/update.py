@@ -12,8 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..app.build import build_index
 from ..errors import MedcodesError
-from ..index import BuildReport, Catalog, build_index
+from ..index import BuildReport, Catalog
 from ..index.build import file_sha256
 from ..sources.embedded import default_sources
 from .cache import Fetched, Fetcher

@@ -1,6 +1,10 @@
-"""The SQLite index: one file, built atomically, opened read-only."""
+"""The SQLite index: one file, built atomically, opened read-only.
 
-from .build import BuildReport, build_from_records, build_index
+Build an index to serve with medcodes.app.build, which adds the search tables; `build.build_index`
+here writes the index's own tables only.
+"""
+
+from .build import BuildReport
 from .catalog import Catalog
 
-__all__ = ["BuildReport", "Catalog", "build_from_records", "build_index"]
+__all__ = ["BuildReport", "Catalog"]

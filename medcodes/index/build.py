@@ -9,14 +9,13 @@ so a failed build leaves the previous index serving.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import os
 import sqlite3
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,13 +27,6 @@ from ..systems import compact
 from .hierarchy import orphans, walk
 from .history import DIFF_SOURCE, Snapshot, history, ordered
 from .schema import DDL, SCHEMA_VERSION
-
-BATCH = 5000
-
-# Steps run on the finished tables before the rename (search tables, embeddings, ...).
-# Each is "module:function" taking (sqlite3.Connection, BuildReport); a missing module is skipped
-# so the catalog builds before later layers exist.
-POST_BUILD_STEPS: tuple[str, ...] = ("medcodes.search.indexer:build", "medcodes.edits.build:build")
 
 
 @dataclass
@@ -56,6 +48,12 @@ class BuildReport:
     orphans: int = 0
     seconds: float = 0.0
     steps: dict[str, float] = field(default_factory=dict)
+
+
+# A step run on the finished tables before the rename (the search tables, embeddings): the layers
+# above the index hand theirs in (medcodes.app.build lists the package's own), so the index imports
+# none of them.
+PostBuildStep = Callable[[sqlite3.Connection, BuildReport], None]
 
 
 class _Collector:
@@ -198,8 +196,10 @@ def build_index(
     sources: list[tuple[str, Path]],
     out: Path,
     log: Callable[[str], None] = lambda _msg: None,
+    steps: Sequence[PostBuildStep] = (),
 ) -> BuildReport:
-    """Parse every (importer name, path), write the index to `out` atomically."""
+    """Parse every (importer name, path), write the index to `out` atomically, running `steps` on the
+    finished tables."""
     started = time.perf_counter()
     report = BuildReport(out=out)
     collector = _Collector()
@@ -215,30 +215,32 @@ def build_index(
         src.seconds = time.perf_counter() - t0
         report.sources.append(src)
         log(f"read {name:<9} {path.name}: {_counts_text(src.counts)} in {src.seconds:.1f}s")
-    _finish(collector, report, out, log)
+    _finish(collector, report, out, log, steps)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def build_from_records(records: Iterable[Record], out: Path, name: str = "records") -> BuildReport:
+def build_from_records(records: Iterable[Record], out: Path, name: str = "records",
+                       steps: Sequence[PostBuildStep] = ()) -> BuildReport:
     """Build an index straight from records (tests, content packs): same tables, same steps."""
     report = BuildReport(out=out)
     collector = _Collector()
     src = SourceReport(name=name, path=f"<{name}>", sha256="", size=0)
     collector.add(records, src)
     report.sources.append(src)
-    _finish(collector, report, out, lambda _m: None)
+    _finish(collector, report, out, lambda _m: None, steps)
     return report
 
 
-def _finish(collector: _Collector, report: BuildReport, out: Path, log: Callable[[str], None]) -> None:
+def _finish(collector: _Collector, report: BuildReport, out: Path, log: Callable[[str], None],
+            steps: Sequence[PostBuildStep]) -> None:
     collector.apply_history()
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".building", dir=out.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        _write(tmp, collector, report, log)
+        _write(tmp, collector, report, log, steps)
         os.replace(tmp, out)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -249,7 +251,8 @@ def _counts_text(counts: dict[str, int]) -> str:
     return ", ".join(f"{v:,} {k}" for k, v in counts.items() if v)
 
 
-def _write(tmp: Path, collector: _Collector, report: BuildReport, log: Callable[[str], None]) -> None:
+def _write(tmp: Path, collector: _Collector, report: BuildReport, log: Callable[[str], None],
+           steps: Sequence[PostBuildStep]) -> None:
     conn = sqlite3.connect(tmp)
     try:
         conn.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA temp_store=MEMORY;")
@@ -261,7 +264,7 @@ def _write(tmp: Path, collector: _Collector, report: BuildReport, log: Callable[
         _write_links(conn, collector)
         conn.commit()
         report.steps["write"] = time.perf_counter() - t0
-        for step in POST_BUILD_STEPS:
+        for step in steps:
             _run_step(conn, step, report, log)
         conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         conn.execute("INSERT INTO meta VALUES ('built_at', ?)", (_now(),))
@@ -272,19 +275,14 @@ def _write(tmp: Path, collector: _Collector, report: BuildReport, log: Callable[
         conn.close()
 
 
-def _run_step(conn: sqlite3.Connection, step: str, report: BuildReport, log: Callable[[str], None]) -> None:
-    module_name, func_name = step.split(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as e:
-        if e.name and module_name.startswith(e.name):
-            return  # that layer is not part of this install
-        raise
+def _run_step(conn: sqlite3.Connection, step: PostBuildStep, report: BuildReport,
+              log: Callable[[str], None]) -> None:
+    name = step.__module__
     t0 = time.perf_counter()
-    getattr(module, func_name)(conn, report)
+    step(conn, report)
     conn.commit()
-    report.steps[module_name] = time.perf_counter() - t0
-    log(f"step {module_name}: {report.steps[module_name]:.1f}s")
+    report.steps[name] = time.perf_counter() - t0
+    log(f"step {name}: {report.steps[name]:.1f}s")
 
 
 def _now() -> str:

@@ -1,7 +1,7 @@
-"""Read-only access to the index: code lookups and the one code-data dict.
+"""Read-only access to the index: code lookups, history and a code's official data.
 
-`Catalog.code_data()` is the single function behind `medcodes show --json`,
-the code page, its JSON twin and FHIR $lookup (STYLE.md principle 1).
+The application layer (medcodes.app.codes) adds what the other layers know about a code to
+`Catalog.official()`; the index knows nothing of them.
 """
 
 from __future__ import annotations
@@ -9,13 +9,13 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import weakref
 from pathlib import Path
 from typing import Any
 
 from .. import settings, systems
-from ..edits.lookup import edits_for
 from ..errors import MedcodesError, NotFound
-from . import extras
+from ..memo import file_stamp
 from .build import check_schema
 
 # Note types that apply to everything below the code they are written on.
@@ -30,7 +30,8 @@ _CODE_COLUMNS = ("system, code, title, short_title, kind, billable, parent, dept
 
 
 class Catalog:
-    """An open index. Safe to share between threads: each thread gets its own connection.
+    """An open index. Safe to share between threads: each thread gets its own connection, all to the
+    one file that was at `path` when the Catalog opened (`stamp`).
 
     `store` is the durable store (policies, generated text) the code data reads besides the index;
     by default MEDCODES_STORE, else the file beside the index.
@@ -42,17 +43,39 @@ class Catalog:
             raise MedcodesError(f"{self.path}: no index here; run `medcodes build` first")
         self.store_path = Path(store).expanduser() if store else settings.store_path(str(self.path))
         self._local = threading.local()
-        check_schema(self.conn, self.path)
+        # every connection, closed when the Catalog goes: a connection is in a reference cycle (its
+        # statement cache), so without this one opened to a replaced file would hold the deleted
+        # file open until a full collection, and never once the server has frozen its objects
+        self._opened: list[sqlite3.Connection] = []
+        weakref.finalize(self, _close_all, self._opened)
+        for _ in range(10):  # a build renaming a file into place right now: open the one after it
+            self.stamp = file_stamp(self.path)
+            self._first = self._connect()
+            if file_stamp(self.path) == self.stamp:
+                break
+        self._local.conn = self._first
+        check_schema(self._first, self.path)
+
+    def _connect(self) -> sqlite3.Connection:
+        # immutable=1: no locking, no change detection: a rebuild renames a new file into place,
+        # connections already open keep reading the old inode, and a server opens a new Catalog
+        # for the next request (index/live.py)
+        conn = sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        self._opened.append(conn)
+        return conn
 
     @property
     def conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            # immutable=1: no locking, no change detection: a rebuild renames a new file
-            # into place and readers reopen; the old inode stays valid meanwhile.
-            conn = sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True,
-                                   check_same_thread=False)
-            conn.row_factory = sqlite3.Row
+            conn = self._connect()
+            if file_stamp(self.path) != self.stamp:
+                # the path holds a newer file than this Catalog's: this thread shares the first
+                # connection (SQLite serialises it), so one request never reads two files
+                self._opened.remove(conn)
+                conn.close()
+                conn = self._first
             self._local.conn = conn
         return conn
 
@@ -60,8 +83,10 @@ class Catalog:
         """Close this thread's connection (a short-lived worker thread's, before it ends)."""
         conn = getattr(self._local, "conn", None)
         if conn is not None:
-            conn.close()
             self._local.conn = None
+            if conn is not self._first:
+                self._opened.remove(conn)
+                conn.close()
 
     # -- lookups ---------------------------------------------------------------
     def find(self, text: str, system: str | None = None) -> list[sqlite3.Row]:
@@ -257,29 +282,10 @@ class Catalog:
             " ORDER BY effective DESC LIMIT 1", (system, date)).fetchone()
         return r[0] if r else None
 
-    # -- the code data -------------------------------------------------------
-    def code_data(self, system: str, code: str, as_of: str | None = None, *,
-                  extra: bool = True, defer_similar: bool = False) -> dict[str, Any]:
-        """Everything about one code. With `extra`, also what the other layers add (explainer,
-        similar codes, policies: see extras.py); FHIR, which shows none of it, leaves it out.
-        `defer_similar`: similar codes only if already found (the code page; see extras.add).
-
-        A CPT code that a policy cites has code data even when no CPT data is loaded (issue 6).
-        """
-        try:
-            row = self.row(system, code)
-        except NotFound:
-            data = extras.cited_only(self, system, code)
-            if data is None:
-                raise
-        else:
-            data = self._official(row)
-        if extra:
-            extras.add(self, data, defer_similar=defer_similar)
-        if as_of:
-            data["as_of"] = (self.as_of(data["system"], data["code"], as_of) if data["in_index"]
-                             else extras.as_of_unloaded(data, as_of))
-        return data
+    # -- the official data ---------------------------------------------------
+    def official(self, system: str, code: str) -> dict[str, Any]:
+        """What the official files say about one code: the first part of its code data."""
+        return self._official(self.row(system, code))
 
     def _official(self, row: sqlite3.Row) -> dict[str, Any]:
         ancestors = self.ancestors(row)
@@ -305,8 +311,12 @@ class Catalog:
             "attributes": json.loads(row["attributes"]),
             "deleted_in": row["deleted_in"],
             "history": self.history(row["system"], row["code"]),
-            "edits": edits_for(self.conn, row["system"], row["code"]),
         }
+
+
+def _close_all(conns: list[sqlite3.Connection]) -> None:
+    for conn in conns:
+        conn.close()
 
 
 def _brief(r: sqlite3.Row) -> dict[str, Any]:

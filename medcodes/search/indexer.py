@@ -1,4 +1,4 @@
-"""Build the search tables on a finished index (a POST_BUILD_STEPS step of medcodes.index.build).
+"""Build the search tables on a finished index (a post-build step: see medcodes.app.build).
 
 - `search_fts`: one FTS5 row per code, columns weighted at query time: the descriptor, the
   short descriptor, terms that name the code (inclusion terms, synonyms, index terms) and

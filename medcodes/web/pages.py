@@ -11,10 +11,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from .. import systems
-from ..api import memo, params, services
-from ..api.http import cached, quote_path
+from ..app import codes, memo, params, services
+from ..app.http import cached, quote_path
 from ..errors import BadRequest, NotFound
-from ..index import Catalog, extras
+from ..index import Catalog
 
 SEARCH_PAGE = 20
 BROWSE_PAGE = 200
@@ -35,7 +35,7 @@ def _html(request: Request, template: str, context: dict[str, Any]) -> str:
 
 
 def _catalog(request: Request) -> Catalog:
-    return request.app.state.catalog  # type: ignore[no-any-return]
+    return request.state.catalog  # type: ignore[no-any-return]  # the one this request started with
 
 
 def _path(request: Request, name: str, **path_params: Any) -> str:
@@ -57,7 +57,7 @@ def search(request: Request) -> HTMLResponse:
         catalog = _catalog(request)
         offset = (page - 1) * SEARCH_PAGE
         key = (q, tuple(chosen), billable, SEARCH_PAGE, offset)
-        result = memo.RESULTS.get(catalog.path, key, lambda: services.search(
+        result = memo.RESULTS.get(catalog, key, lambda: services.search(
             catalog, q, chosen or None, billable, SEARCH_PAGE, offset))
     pages = math.ceil(result["total"] / SEARCH_PAGE) if result else 0
 
@@ -112,7 +112,7 @@ def code_similar(request: Request) -> Response:
         query = "?fragment=1" if fragment else ""
         return RedirectResponse(_path(request, "code_similar", system=key[0], code=key[1]) + query, 301)
     d = services.code_data(catalog, *key, extra=False)
-    d["similar"] = extras.similar(catalog, *key, SIMILAR_SHOWN, in_index=d["in_index"])
+    d["similar"] = codes.similar(catalog, *key, SIMILAR_SHOWN, in_index=d["in_index"])
     template = "_similar.html" if fragment else "similar.html"
     body = _html(request, template, {"d": d, "q": ""})
     return cached(request, body.encode(), HTML, salt=request.app.state.asset_version)

@@ -5,15 +5,16 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 from starlette.applications import Starlette
 
 from .. import systems
-from ..api.http import quote_path
-from ..api.services import safe_fragment
+from ..app.http import quote_path
 from ..errors import NotFound
 from ..model import NOTE_TYPES
 
@@ -132,3 +133,19 @@ def attribute_rows(attributes: dict[str, Any]) -> list[tuple[str, str]]:
         if key.endswith(("_label", "_labels")) and key.rsplit("_", 1)[0] not in attributes:
             rows.append((key.replace("_", " ").capitalize(), as_text(value)))
     return rows
+
+
+_MARK = re.compile(r"(</?mark>)")
+_BARE_AMP = re.compile(r"&(?!#[0-9]{1,7};|#x[0-9a-fA-F]{1,6};|[A-Za-z][A-Za-z0-9]{1,31};)")
+
+
+def safe_fragment(fragment: str) -> Markup:
+    """A search fragment as HTML where <mark> is the only markup that survives, whatever made it."""
+    out = []
+    for part in _MARK.split(fragment or ""):
+        if part in ("<mark>", "</mark>"):
+            out.append(part)
+        else:
+            part = _BARE_AMP.sub("&amp;", part)
+            out.append(part.replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;"))
+    return Markup("".join(out))

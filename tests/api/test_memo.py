@@ -7,8 +7,8 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from medcodes.api import memo
-from medcodes.api.memo import Memo
+from medcodes.app import memo
+from medcodes.app.memo import Memo
 
 if TYPE_CHECKING:
     from starlette.testclient import TestClient

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from medcodes import search as search_library
-from medcodes.api import memo
+from medcodes.app import codes, memo
 from medcodes.cli import main
 from medcodes.index import Catalog
 
@@ -74,8 +74,8 @@ def test_show_names_both_meanings_of_a_cpt_lookalike(index_path: Path, capsys: p
 
 
 def test_the_catalog_code_data_is_the_api_answer(client: TestClient, index_path: Path, store_path: Path) -> None:
-    assert client.get("/api/v1/codes/icd10cm/E11.65").json() == Catalog(index_path, store=store_path).code_data(
-        "icd10cm", "E11.65")
+    catalog = Catalog(index_path, store=store_path)
+    assert client.get("/api/v1/codes/icd10cm/E11.65").json() == codes.code_data(catalog, "icd10cm", "E11.65")
 
 
 def test_similar_endpoint(client: TestClient) -> None:

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from medcodes.app.build import build_from_records
 from medcodes.content.fakellm import FakeLLM
-from medcodes.index import Catalog, build_from_records
+from medcodes.index import Catalog
 from medcodes.model import Code, Note, Relation, Release, Term
 
 _AXES = [

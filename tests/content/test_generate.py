@@ -121,7 +121,7 @@ def test_interrupted_run_keeps_finished_codes(catalog: Catalog, store: ContentSt
 
 
 def test_explainer_combines_both_layers(catalog: Catalog, store: ContentStore, fake_llm: FakeLLM) -> None:
-    data = catalog.code_data("icd10cm", "E11.9")
+    data = catalog.official("icd10cm", "E11.9")
     plain = explainer(store, data)
     assert plain["generated"] is None and {s["source"]["type"] for s in plain["sections"]} == {"official"}
     _run(catalog, store, fake_llm, [("icd10cm", "E11.9")])

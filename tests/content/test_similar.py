@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import types
 from pathlib import Path
 from typing import Any
 
@@ -80,20 +78,6 @@ def test_codes_cited_by_the_same_policies(catalog: Catalog, tmp_path: Path) -> N
     assert got["J1100"]["reason"] == "cited by the same 2 policies" and got["J1100"]["reason_type"] == "policy"
     assert "cited by the same 1 policy" in got["Z79.4"]["reason"]
     assert "J1100" not in _codes(similar_codes(catalog, "icd10cm", "E11.9", limit=20))  # no store given
-
-
-def test_policies_layer_optional_or_with_its_own_co_citation(catalog: Catalog, tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    def co_cited_codes(store: object, system: str, code: str) -> list[dict[str, Any]]:
-        return [{"system": "hcpcs", "code": "J1100", "count": 3}]
-
-    fake = types.ModuleType("medcodes.policies")
-    fake.co_cited_codes = co_cited_codes  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "medcodes.policies", fake)
-    got = {x["code"]: x for x in similar_codes(catalog, "icd10cm", "E11.9", limit=20, store=tmp_path / "s")}
-    assert got["J1100"]["reason"] == "cited by the same 3 policies"
-    monkeypatch.setitem(sys.modules, "medcodes.policies", None)  # not installed: no policy reasons, no error
-    assert "J1100" not in _codes(similar_codes(catalog, "icd10cm", "E11.9", limit=20, store=tmp_path / "s"))
 
 
 def test_title_index() -> None:

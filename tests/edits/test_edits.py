@@ -12,7 +12,7 @@ import pytest
 from medcodes.edits import build, lookup, tables
 from medcodes.edits.sources import EditFile, embedded_files
 from medcodes.errors import SourceError
-from medcodes.index import build_from_records
+from medcodes.index.build import build_from_records
 from medcodes.model import Code, Release
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "edits"

@@ -6,7 +6,8 @@ import json
 import sqlite3
 from pathlib import Path
 
-from medcodes.index import Catalog, build_from_records, build_index
+from medcodes.index import Catalog
+from medcodes.index.build import build_from_records, build_index
 from medcodes.index.history import DIFF_SOURCE, Snapshot, history, prefer_official
 from medcodes.index.schema import SCHEMA_VERSION
 from medcodes.model import Change, Code, Record, Release

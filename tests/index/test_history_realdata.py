@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from medcodes.index import Catalog, build_index
+from medcodes.index import Catalog
+from medcodes.index.build import build_index
 
 pytestmark = pytest.mark.realdata
 

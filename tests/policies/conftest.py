@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from medcodes import systems
-from medcodes.index import Catalog, build_from_records
+from medcodes.app.build import build_from_records
+from medcodes.index import Catalog
 from medcodes.model import Code, Record, Release
 from medcodes.policies.linking import CatalogChecker
 from medcodes.policies.store import PolicyStore

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from medcodes.app.build import build_from_records
 from medcodes.cli import main
-from medcodes.index import build_from_records
 from medcodes.model import Code, Release
 from medcodes.policies import co_cited_codes
 from medcodes.policies.records import Link, PolicyRecord, RangeLink

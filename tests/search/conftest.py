@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from medcodes.index import Catalog, build_from_records
+from medcodes.app.build import build_from_records
+from medcodes.index import Catalog
 from medcodes.model import Code, Note, Record, Release, Term
 
 PCS_TITLE = ("Fusion of Lumbar Vertebral Joint with Interbody Fusion Device, Posterior Approach, Anterior Column,"

@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from medcodes.index import Catalog, build_from_records
+from medcodes.app.build import build_from_records
+from medcodes.index import Catalog
 from medcodes.search import engine_for, search, semantic
 
 from .conftest import RECORDS

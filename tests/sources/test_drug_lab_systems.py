@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 from medcodes import systems
+from medcodes.app.build import build_index
+from medcodes.app.codes import code_data
 from medcodes.errors import SourceError
-from medcodes.index import Catalog, build_index
+from medcodes.index import Catalog
 from medcodes.model import Code, Relation, Release
 from medcodes.sources import loinc, ndc, rxnorm
 
@@ -197,11 +199,11 @@ def catalog(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
 
 
 def test_built_index_code_data(catalog: Catalog) -> None:
-    d = catalog.code_data("ndc", "00002111101", extra=False)
+    d = code_data(catalog, "ndc", "00002111101", extra=False)
     assert d["code"] == "00002-1111-01" and d["fhir_system"] == "http://hl7.org/fhir/sid/ndc"
     assert [(x["direction"], x["system"], x["code"]) for x in d["crosswalks"]] == [("to", "hcpcs", "J1100")]
-    assert catalog.code_data("loinc", "99001-2", extra=False)["fhir_system"] == "http://loinc.org"
-    rx = catalog.code_data("rxnorm", "900002", extra=False)
+    assert code_data(catalog, "loinc", "99001-2", extra=False)["fhir_system"] == "http://loinc.org"
+    rx = code_data(catalog, "rxnorm", "900002", extra=False)
     assert rx["fhir_system"] == "http://www.nlm.nih.gov/research/umls/rxnorm"
     assert [a["code"] for a in rx["ancestors"]] == ["SCD"]
 

@@ -285,7 +285,8 @@ def test_action_codes_of_codes_and_modifiers(tmp_path: Path) -> None:
 
 
 def test_history_from_action_codes_and_an_earlier_release(tmp_path: Path) -> None:
-    from medcodes.index import Catalog, build_index
+    from medcodes.index import Catalog
+    from medcodes.index.build import build_index
 
     # 2025 revises J1100 (action C): the file gives the new text, the 2020 file the old one
     path = with_actions(tmp_path, {"J1100": "C"}, (b"sodium phosphate, 1 mg ", b"sodium phosphate, 2 mg "))
@@ -308,7 +309,8 @@ def test_history_from_action_codes_and_an_earlier_release(tmp_path: Path) -> Non
 
 
 def test_one_release_alone_records_its_action_codes(tmp_path: Path) -> None:
-    from medcodes.index import Catalog, build_index
+    from medcodes.index import Catalog
+    from medcodes.index.build import build_index
 
     build_index([("hcpcs", with_actions(tmp_path, {"J1100": "C"}))], tmp_path / "h.sqlite")
     cat = Catalog(tmp_path / "h.sqlite")
@@ -320,11 +322,12 @@ def test_one_release_alone_records_its_action_codes(tmp_path: Path) -> None:
 
 
 def test_builds_into_an_index_without_orphans(tmp_path: Path) -> None:
-    from medcodes.index import Catalog, build_index
+    from medcodes.index import Catalog
+    from medcodes.index.build import build_index
 
     report = build_index([("hcpcs", FIXTURE)], tmp_path / "idx.sqlite")
     assert report.orphans == 0
-    d = Catalog(tmp_path / "idx.sqlite").code_data("hcpcs", "a0384")
+    d = Catalog(tmp_path / "idx.sqlite").official("hcpcs", "a0384")
     assert [a["code"] for a in d["ancestors"]] == ["A0021-A0999"]
     assert d["release"] == RELEASE_2025
 
@@ -479,7 +482,8 @@ def test_real_2020_counts(shared_data: Path) -> None:
 
 @pytest.mark.realdata
 def test_real_history_2020_to_2025(shared_data: Path, tmp_path: Path) -> None:
-    from medcodes.index import Catalog, build_index
+    from medcodes.index import Catalog
+    from medcodes.index.build import build_index
 
     sources = [("hcpcs", real_file(shared_data, ZIP_2020)), ("hcpcs", real_file(shared_data, ZIP_2025))]
     report = build_index(sources, tmp_path / "h.sqlite")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from medcodes.index import build_from_records
+from medcodes.app.build import build_from_records
 from medcodes.model import Code, Note, Record, Relation, Release, Term
 
 PCS_AXES = [

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from medcodes.api import services
+from medcodes.app import services
 from medcodes.index import Catalog
 from medcodes.web import pages
 
@@ -327,7 +327,7 @@ def test_server_errors_keep_each_shape(index_path: Path, monkeypatch: pytest.Mon
     def broken(*args: Any, **kwargs: Any) -> dict[str, Any]:
         raise RuntimeError("index broke")
 
-    monkeypatch.setattr(Catalog, "code_data", broken)
+    monkeypatch.setattr(Catalog, "official", broken)
     with TestClient(create_app(index_path), raise_server_exceptions=False) as c:
         api = c.get("/api/v1/codes/icd10cm/E11.9")
         assert api.status_code == 500 and api.json()["error"] == "internal_error"

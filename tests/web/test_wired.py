@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from medcodes.index import build_from_records, extras
+from medcodes.app import codes
+from medcodes.app.build import build_from_records
 from medcodes.model import Record
 from medcodes.web.app import create_app
 
@@ -84,7 +85,7 @@ def test_similar_codes_with_reasons(client: TestClient) -> None:
 def test_similar_codes_come_after_the_page_on_a_first_visit_and_with_it_after(client: TestClient) -> None:
     """Finding similar codes is most of a first visit's time: the page leaves them to a second
     request (app.js; a link without JavaScript) unless they are already found."""
-    extras._SIMILAR.clear()
+    codes._SIMILAR.clear()
     section = _section(client.get("/codes/icd10cm/E11.9").text, "similar-h")
     assert 'data-similar-src="/codes/icd10cm/E11.9/similar?fragment=1"' in section
     assert 'href="/codes/icd10cm/E11.9/similar"' in section and "cited by the same" not in section

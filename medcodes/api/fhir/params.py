@@ -7,8 +7,8 @@ from typing import Any
 
 from starlette.requests import Request
 
-from ..errors import ApiError
-from ..http import read_json
+from ...app.errors import ApiError
+from ...app.http import read_json
 
 MAX_TEXT = 200
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")

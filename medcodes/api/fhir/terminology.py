@@ -12,11 +12,11 @@ import uuid
 from typing import Any
 
 from ... import systems
+from ...app import services
+from ...app.errors import ApiError
+from ...app.params import parse_date
 from ...errors import BadRequest
 from ...index import Catalog
-from .. import services
-from ..errors import ApiError
-from ..params import parse_date
 from .params import OperationParams
 from .resources import now, parameters, part
 

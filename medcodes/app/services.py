@@ -1,22 +1,22 @@
 """What every rendering reads: search, suggestions, one code's data, validation.
 
-Pages, the JSON API and FHIR call these and nothing below them, so a code looks the
-same everywhere: its data always comes from `Catalog.code_data()`.
+Pages, the JSON API, FHIR and the CLI call these and nothing below them, so a code looks the
+same everywhere: its data always comes from `codes.code_data()`.
 """
 
 from __future__ import annotations
 
-import inspect
 import re
 import sqlite3
 from typing import Any
 
-from markupsafe import Markup
-
 from .. import search as engine
 from .. import systems
 from ..errors import BadRequest, NotFound
-from ..index import Catalog, extras
+from ..index import Catalog
+from ..policies.queries import policies_for_code, policy_page
+from ..policies.queries import search_policies as find_policies
+from . import codes
 
 SUGGEST_LIMIT = 8
 MAX_VALIDATE = 1000
@@ -26,12 +26,8 @@ _CODE_CHARS = re.compile(r"[0-9A-Za-z.\-\u2013_ ]{1,40}")
 
 def search(catalog: Catalog, q: str, systems_: list[str] | None = None, billable: bool | None = None,
            limit: int = 10, offset: int = 0, as_of: str | None = None) -> dict[str, Any]:
-    more: dict[str, Any] = {}
-    # The search library takes `as_of` from the version that knows history (issue 7); before it, the
-    # date is checked here and the search answers for the releases loaded.
-    if as_of and "as_of" in inspect.signature(engine.search).parameters:
-        more["as_of"] = as_of
-    return engine.search(catalog, q, systems=systems_, billable=billable, limit=limit, offset=offset, **more)
+    return engine.search(catalog, q, systems=systems_, billable=billable, limit=limit, offset=offset,
+                         as_of=as_of or None)
 
 
 def suggest(catalog: Catalog, prefix: str, limit: int = SUGGEST_LIMIT) -> list[dict[str, Any]]:
@@ -53,46 +49,40 @@ def resolve(catalog: Catalog, system: str, code: str) -> sqlite3.Row:
 
 def resolve_key(catalog: Catalog, system: str, code: str) -> tuple[str, str]:
     """(system, canonical code) of a page to show: a code of the index, or a licensed code (CPT)
-    the index lacks but a policy cites (issue 6)."""
+    the index lacks but a policy cites."""
     try:
         row = resolve(catalog, system, code)
     except NotFound:
-        return extras.cited_key(catalog, system, code)
+        return codes.cited_key(catalog, system, code)
     return row["system"], row["code"]
 
 
 def code_data(catalog: Catalog, system: str, code: str, as_of: str | None = None, *,
               extra: bool = True, defer_similar: bool = False) -> dict[str, Any]:
     """Everything about one code: the one data function behind page, JSON and FHIR $lookup."""
-    return catalog.code_data(system, code, as_of, extra=extra, defer_similar=defer_similar)
+    return codes.code_data(catalog, system, code, as_of, extra=extra, defer_similar=defer_similar)
 
 
 def similar(catalog: Catalog, system: str, code: str, limit: int) -> dict[str, Any]:
     in_index = bool(catalog.find(code, system))
-    found = extras.similar(catalog, system, code, limit, in_index=in_index)
+    found = codes.similar(catalog, system, code, limit, in_index=in_index)
     return {"system": system, "code": code, "similar": found}
 
 
 def code_policies(catalog: Catalog, system: str, code: str, limit: int, offset: int) -> dict[str, Any]:
-    from ..policies.queries import policies_for_code
-
     found = policies_for_code(catalog.store_path, system, code)
     return {"system": system, "code": code, "total": len(found),
-            "policies": [extras.policy_entry(p) for p in found[offset:offset + limit]]}
+            "policies": [codes.policy_entry(p) for p in found[offset:offset + limit]]}
 
 
 def search_policies(catalog: Catalog, q: str, payer: str | None, limit: int, offset: int) -> dict[str, Any]:
-    from ..policies.queries import search_policies as find
-
-    found = find(catalog.store_path, q, limit=limit, offset=offset, payer=payer)
+    found = find_policies(catalog.store_path, q, limit=limit, offset=offset, payer=payer)
     return {"query": q, "payer": payer, "offset": offset, "results": found}
 
 
 def policy(catalog: Catalog, policy_id: str) -> dict[str, Any]:
     """A policy with every code it cites; the stored document itself stays out of the JSON
     (`html`, `text`: up to megabytes), the page shows it."""
-    from ..policies.queries import policy_page
-
     return policy_page(catalog.store_path, policy_id, catalog)
 
 
@@ -162,22 +152,6 @@ def _validate_item(i: int, item: Any, default: str | None) -> tuple[str | None, 
     if not isinstance(item, str) or not item.strip() or len(item) > 100:
         raise BadRequest(f"codes[{i}] must be a code string (or an object with \"code\") of 1-100 characters")
     return system, item
-
-
-_MARK = re.compile(r"(</?mark>)")
-_BARE_AMP = re.compile(r"&(?!#[0-9]{1,7};|#x[0-9a-fA-F]{1,6};|[A-Za-z][A-Za-z0-9]{1,31};)")
-
-
-def safe_fragment(fragment: str) -> Markup:
-    """A search fragment as HTML where <mark> is the only markup that survives, whatever made it."""
-    out = []
-    for part in _MARK.split(fragment or ""):
-        if part in ("<mark>", "</mark>"):
-            out.append(part)
-        else:
-            part = _BARE_AMP.sub("&amp;", part)
-            out.append(part.replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;"))
-    return Markup("".join(out))
 
 
 def systems_present(catalog: Catalog) -> list[dict[str, Any]]:

@@ -1,39 +1,76 @@
-"""What the other layers add to a code's data: the explainer and similar codes (medcodes.content) and
-the policies that cite the code (medcodes.policies), all read from the durable store beside the index.
+"""A code's data, assembled: the official record from the index, then what the other layers add:
+the explainer and similar codes (medcodes.content) and the policies that cite the code
+(medcodes.policies), all read from the durable store beside the index.
 
-`Catalog.code_data()` calls `add()`, so the code page, its JSON twin and `medcodes show --json` carry
-the same `explainer`, `similar` and `policies`. The layers above the index are imported here, inside
-the functions, because they import the catalog themselves.
+`code_data()` is the one function behind `medcodes show --json`, the code page, its JSON twin and
+FHIR $lookup (STYLE.md principle 1), so they all carry the same `explainer`, `similar` and `policies`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .. import systems
+from ..content.explain import explainer
+from ..content.similar import similar_cited, similar_codes
+from ..edits.lookup import edits_for
 from ..errors import NotFound
+from ..index import Catalog
 from ..memo import Memo, file_stamp
-
-if TYPE_CHECKING:
-    from .catalog import Catalog
+from ..policies.queries import policies_for_code
 
 SIMILAR_LIMIT = 10
 POLICIES_SHOWN = 50  # a code cited by hundreds of Medicare articles: the page lists the strongest first
-# Systems whose descriptors are licensed (CPT): a code of theirs that a policy cites has a page of its
-# own even when none of the system's data is loaded, showing the policies and similar codes (issue 6).
-LICENSED_SYSTEMS = frozenset({"cpt"})
 POLICY_KEYS = ("policy_id", "payer", "title", "number", "kind", "url", "effective", "last_reviewed", "version",
                "section", "section_label", "snippet")
+
+
+def code_data(catalog: Catalog, system: str, code: str, as_of: str | None = None, *,
+              extra: bool = True, defer_similar: bool = False) -> dict[str, Any]:
+    """Everything about one code. With `extra`, also what the other layers add (explainer, similar
+    codes, policies); FHIR, which shows none of it, leaves it out. `defer_similar`: similar codes only
+    if already found (the code page; see `add`).
+
+    A code of a licensed system (CPT) that a policy cites has code data even when none of the
+    system's data is loaded.
+    """
+    try:
+        data = catalog.official(system, code)
+        # official CMS tables, like the record itself: every rendering carries them, FHIR included
+        data["edits"] = edits_for(catalog.conn, data["system"], data["code"])
+    except NotFound:
+        cited = cited_only(catalog, system, code)
+        if cited is None:
+            raise
+        data = cited
+    if extra:
+        add(catalog, data, defer_similar=defer_similar)
+    if as_of:
+        data["as_of"] = (catalog.as_of(data["system"], data["code"], as_of) if data["in_index"]
+                         else as_of_unloaded(data, as_of))
+    return data
+
+
+def code_keys(catalog: Catalog, text: str, system: str | None = None) -> list[tuple[str, str]]:
+    """(system, code) of every code the user's text may mean, in `system` or any: the codes of the
+    index, and a licensed code (CPT) that policies cite ("63650" is also ICD-9-CM 636.50)."""
+    keys = [(r["system"], r["code"]) for r in catalog.find(text, system)]
+    for licensed in [system] if system else sorted(systems.LICENSED_SYSTEMS):
+        if any(k[0] == licensed for k in keys):
+            continue
+        cited = cited_only(catalog, licensed, text)
+        if cited:
+            keys.append((cited["system"], cited["code"]))
+    if not keys:
+        raise NotFound(f"no code {text!r}" + (f" in {system}" if system else ""))
+    return keys
 
 
 def add(catalog: Catalog, data: dict[str, Any], *, defer_similar: bool = False) -> dict[str, Any]:
     """With `defer_similar`, similar codes only when already remembered, else `similar` is None and
     `similar_deferred` True: the code page then loads them in a second request (they are most of a
     first visit's time, and the last section of the page)."""
-    from ..content.explain import explainer
-    from ..policies.queries import policies_for_code
-
     system, code, store = data["system"], data["code"], catalog.store_path
     data["explainer"] = explainer(store, data)
     if defer_similar:
@@ -51,20 +88,19 @@ def similar(catalog: Catalog, system: str, code: str, limit: int = SIMILAR_LIMIT
             in_index: bool = True) -> list[dict[str, Any]]:
     """Similar codes, remembered: they are most of a code page's time (a PCS table's thousand rows),
     and they change only with the index file (a rebuild is a new file) or the store (an ingest)."""
-    from ..content.similar import similar_cited, similar_codes
 
     def find() -> list[dict[str, Any]]:
         if in_index:
             return similar_codes(catalog, system, code, limit, store=catalog.store_path)
         return similar_cited(catalog, system, code, limit, store=catalog.store_path)
 
-    return list(_SIMILAR.get(catalog.path, _similar_key(catalog, system, code, limit, in_index), find))
+    return list(_SIMILAR.get(catalog, _similar_key(catalog, system, code, limit, in_index), find))
 
 
 def remembered_similar(catalog: Catalog, system: str, code: str, limit: int = SIMILAR_LIMIT, *,
                        in_index: bool = True) -> list[dict[str, Any]] | None:
     """The similar codes `similar` has already found for this code and state, or None."""
-    hit = _SIMILAR.peek(catalog.path, _similar_key(catalog, system, code, limit, in_index))
+    hit = _SIMILAR.peek(catalog, _similar_key(catalog, system, code, limit, in_index))
     return None if hit is None else list(hit)
 
 
@@ -90,9 +126,7 @@ def policy_entry(p: dict[str, Any]) -> dict[str, Any]:
 
 def cited_only(catalog: Catalog, system: str, code: str) -> dict[str, Any] | None:
     """The code data of a licensed-system code the index lacks but a policy cites; None otherwise."""
-    from ..policies.queries import policies_for_code
-
-    if system not in LICENSED_SYSTEMS or not systems.looks_like(system, code):
+    if system not in systems.LICENSED_SYSTEMS or not systems.looks_like(system, code):
         return None
     canonical = systems.normalize(system, code)
     if not policies_for_code(catalog.store_path, system, canonical):

@@ -1,0 +1,31 @@
+"""The product's index build: the index's own tables, then every post-build step the layers above
+it register here (the search tables; embeddings when semantic search is on).
+
+Everything that builds an index to serve or search (the CLI, `medcodes fetch`, the benchmarks, the
+tests' fixtures) builds through these, so a step cannot be left out by accident; the index itself
+imports none of those layers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+from ..edits import build as edits
+from ..index import build as index_build
+from ..index.build import BuildReport, PostBuildStep
+from ..model import Record
+from ..search import indexer
+
+POST_BUILD_STEPS: tuple[PostBuildStep, ...] = (indexer.build, edits.build)
+
+
+def build_index(sources: Sequence[tuple[str, Path]], out: Path,
+                log: Callable[[str], None] = lambda _msg: None) -> BuildReport:
+    """Parse every (importer name, path) and write the index with its search tables to `out`, atomically."""
+    return index_build.build_index(list(sources), out, log, steps=POST_BUILD_STEPS)
+
+
+def build_from_records(records: Iterable[Record], out: Path, name: str = "records") -> BuildReport:
+    """The same build straight from records (tests, content packs, benchmarks)."""
+    return index_build.build_from_records(records, out, name, steps=POST_BUILD_STEPS)
