@@ -92,7 +92,10 @@ def code_label(d: dict[str, Any]) -> str:
 
 
 def gem_flags(attributes: dict[str, Any]) -> list[str]:
-    return [label for key, label in GEM_FLAGS.items() if attributes.get(key) is True]
+    flags = [label for key, label in GEM_FLAGS.items() if attributes.get(key) is True]
+    if attributes.get("bill_units_per_package"):  # an NDC-HCPCS crosswalk row: what one package bills as
+        flags.append(f"{attributes['bill_units_per_package']} billing units per package")
+    return flags
 
 
 def note_groups(notes: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:

@@ -215,3 +215,27 @@ def test_built_index_search_hits(catalog: Catalog) -> None:
                             ("sampleprofen chewable", "ndc", "12345-0678-90")):
         hits = search.search(catalog, q, limit=5)["results"]
         assert (system, code) in [(h["system"], h["code"]) for h in hits], q
+
+
+def test_code_pages_and_search_page(catalog: Catalog) -> None:
+    import warnings
+
+    from starlette.exceptions import StarletteDeprecationWarning
+
+    from medcodes.web.app import create_app
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StarletteDeprecationWarning)
+        from starlette.testclient import TestClient
+
+    with TestClient(create_app(catalog.path), follow_redirects=True) as client:
+        page = client.get("/codes/ndc/00002111125")
+        assert page.status_code == 200 and "00002-1111-25" in page.text and "National Drug Code" in page.text
+        assert 'href="/codes/hcpcs/J1100"' not in page.text  # J1100 is not loaded: named, not linked
+        assert "J1100" in page.text and "500 billing units per package" in page.text
+        loinc_page = client.get("/codes/loinc/99001-2").text
+        assert "Fictitium [Mass/volume] in Serum or Plasma" in loinc_page and "Ser/Plas" in loinc_page
+        rx = client.get("/codes/rxnorm/900002").text
+        assert "examplol 10 MG Oral Tablet" in rx and "Semantic Clinical Drug" in rx
+        found = client.get("/search", params={"q": "fictitium"}).text
+        assert "/codes/loinc/99001-2" in found

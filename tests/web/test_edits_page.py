@@ -44,7 +44,7 @@ def test_procedure_page_shows_procedure_facts_only(client: TestClient) -> None:
     # 0SG00A1 left ICD-10-PCS before FY2026: the v43.1 lists do not have it, and the page says so
     s = _section(client.get("/codes/icd10pcs/0SG00A1").text)
     assert "CC / MCC" not in s and "CMS-HCC" not in s and "Medicare Code Editor" not in s
-    assert "On no list of the MS-DRG v43.1 Definitions Manual." in s
+    assert "On no list of the MS-DRG v43.1 Definitions Manual: it does not affect the MS-DRG." in s
 
 
 def test_json_api_carries_the_same_facts(client: TestClient) -> None:
