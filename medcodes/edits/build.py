@@ -116,7 +116,12 @@ def _drg_lists(f: EditFile) -> Iterator[Fact]:
     lists = _parsed(tables.read_drg_groups, f.path)
     for system, entries in (("icd10cm", lists.dx), ("icd10pcs", lists.pcs)):
         for code, raw in entries.items():
-            yield system, code, "ms_drg", json.dumps(raw, separators=(",", ":"))
+            # 125,000 lists: joined, not json.dumps'd, when no string needs escaping (a third of the step)
+            if lists.plain:
+                value = '["' + '","'.join(raw) + '"]' if raw else "[]"
+            else:
+                value = json.dumps(raw, separators=(",", ":"))
+            yield system, code, "ms_drg", value
 
 
 def _hcc(mapping: EditFile, labels: EditFile) -> Iterator[Fact]:

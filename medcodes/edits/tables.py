@@ -90,13 +90,21 @@ def read_cc_exclusions(path: Path) -> CcExclusions:
     out = CcExclusions()
     sizes: dict[str, int] = {}
     part, collection, block = 0, "", None
+    members: list[str] = []
     for no, line in enumerate(lines, 1):
+        if collection and line[:2] == "  ":
+            # 180,000 of the 200,000 lines are a collection's codes: the fast path, checked by the
+            # collection sizes at the end (a code of the wrong shape is a line of another kind)
+            code = line.split(None, 1)[0]
+            members.append(code if _CODE.fullmatch(code) else _listed(path, no, line))
+            continue
         m = _PART.match(line)
         if m:
             part, collection = int(m.group(1)), ""
             continue
         if part == 1:
             collection = _part1_line(path, no, line, out, sizes, collection)
+            members = out.collections[collection] if collection else members
         elif part == 2 and line.strip():
             code = _listed(path, no, line)
             out.alive_only.add(code)
@@ -122,10 +130,7 @@ def _part1_line(path: Path, no: int, line: str, out: CcExclusions, sizes: dict[s
         out.collections[head.group(1)] = []
         return head.group(1)
     if collection:
-        # 180,000 lines: a split is a third of the time of the regex
-        code = line.split(None, 1)[0]
-        ok = line[0] == " " and _CODE.fullmatch(code)
-        out.collections[collection].append(code if ok else _listed(path, no, line))
+        out.collections[collection].append(_listed(path, no, line))
         return collection
     row = _PART1.match(line + " ")
     if not row:
@@ -163,19 +168,23 @@ class DrgGroups:
     version: str  # "v43.1"
     dx: dict[str, list[str]] = field(default_factory=dict)
     pcs: dict[str, list[str]] = field(default_factory=dict)
+    plain: bool = False  # no string needs a JSON escape: a list is '["' + '","'.join(it) + '"]'
 
 
 def read_drg_groups(path: Path) -> DrgGroups:
     path = Path(path)
     try:
-        payload = json.loads(lzma.decompress(path.read_bytes()))
+        data = lzma.decompress(path.read_bytes())
+        payload = json.loads(data)
     except OSError as e:
         raise SourceError(path, f"cannot read: {getattr(e, 'strerror', None) or e}") from None
     except (lzma.LZMAError, ValueError) as e:
         raise SourceError(path, f"not a drgpy runtime snapshot (xz-compressed JSON): {e}") from None
     if not isinstance(payload, dict) or not {"version", "dxmap", "prmap"} <= payload.keys():
         raise SourceError(path, "not a drgpy runtime snapshot: no version/dxmap/prmap")
-    return DrgGroups(version=str(payload["version"]), dx=payload["dxmap"], pcs=payload["prmap"])
+    # a JSON text with no backslash has no string holding a quote, backslash or control character
+    return DrgGroups(version=str(payload["version"]), dx=payload["dxmap"], pcs=payload["prmap"],
+                     plain=b"\\" not in data)
 
 
 def groups(entries: Iterable[str]) -> dict[str, Any]:

@@ -92,6 +92,19 @@ def test_groups_structure_the_manual_lists_once_each() -> None:
                                              {"drgs": ["283", "284", "285"], "list": "PDX OR SDX"}]}
 
 
+@pytest.mark.parametrize("label", ['OR "SDX"', "PDX"])
+def test_drg_lists_stored_as_json_whatever_their_text(tmp_path: Path, label: str) -> None:
+    """Lists are joined without json.dumps when no string needs an escape; a quote takes the slow path."""
+    snap = tmp_path / "v43.1.json.xz"
+    payload = {**SNAPSHOT, "dxmap": {"I219": [f"280&281|{label}"], "A021": []}}
+    snap.write_bytes(lzma.compress(json.dumps(payload).encode()))
+    lists = tables.read_drg_groups(snap)
+    assert lists.plain is (label == "PDX")
+    f = EditFile("msdrg_lists", snap, "MS-DRG Definitions Manual lists", "MS-DRG v43.1", "CMS", "test")
+    facts = {code: value for _s, code, _f, value in build._drg_lists(f)}
+    assert json.loads(facts["I219"]) == [f"280&281|{label}"] and json.loads(facts["A021"]) == []
+
+
 def test_hcc_keeps_one_model_with_its_labels() -> None:
     got = tables.read_hcc(DATA / "ra_dx_to_cc_2026.csv", DATA / "ra_labels_2026.csv", "CMS-HCC Model V28", "V28")
     assert got["E1121"] == [{"hcc": "37", "label": "Diabetes with Chronic Complications"}]
