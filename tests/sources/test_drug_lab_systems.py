@@ -217,6 +217,25 @@ def test_built_index_search_hits(catalog: Catalog) -> None:
         assert (system, code) in [(h["system"], h["code"]) for h in hits], q
 
 
+
+@pytest.mark.parametrize("typed", ["0002-1111-01", "00002111101", "00002-1111-01"])
+def test_any_ndc_form_finds_the_package(catalog: Catalog, typed: str) -> None:
+    from medcodes import search
+
+    hits = search.search(catalog, typed, limit=3)["results"]
+    assert [(h["system"], h["code"]) for h in hits][:1] == [("ndc", "00002-1111-01")]
+
+
+def test_a_loinc_number_is_a_code_not_a_range(catalog: Catalog) -> None:
+    from medcodes import search
+    from medcodes.search.query import parse
+
+    assert [c.compact for c in parse("99001-2").codes] == ["99001-2"] and not parse("0002-1111-01").ranges
+    assert parse("stage 3-4").codes == () and parse("001-999").ranges  # words and DRG ranges as before
+    hits = search.search(catalog, "99001-2", limit=3)["results"]
+    assert [(h["system"], h["code"]) for h in hits][:1] == [("loinc", "99001-2")]
+
+
 def test_code_pages_and_search_page(catalog: Catalog) -> None:
     import warnings
 
