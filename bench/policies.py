@@ -6,8 +6,11 @@ Quality is scored on tests/data/policies/corpus (payer-style documents written f
 code lists in gold.json): a code mention counts as found when its system, first and last code (or "*" for
 "E11.-") match; the coverage call (covered / not covered / investigational) counts when the code is found
 with the right call. "dev" documents are the ones the rules were written against; "holdout" ones were
-written after the rules were frozen. "links" scores what reaches the code pages: every code, ranges
-expanded in the catalog's order. Without --db the codes are checked against the test catalog
+written before the rules they test and scored while tuning; "report" ones were written after the rules were
+frozen and never tuned on. "links" scores what reaches the code pages, by kind of document (billing
+article, multi-page PDF, text bulletin, revision history...): every code, ranges expanded in the catalog's
+order, with its stance (the narrower statement winning, as the linker does); "history" scores the codes
+kept apart as the policy's revision history. Without --db the codes are checked against the test catalog
 (tests/data/policies/catalog.tsv, a sample of the official code lists the corpus cites); with --db, a
 real index (build it with HCPCS for the HCPCS codes to count).
 
@@ -39,6 +42,10 @@ from medcodes.policies.records import COVERAGE_SECTIONS  # noqa: E402
 from medcodes.policies.store import PolicyStore  # noqa: E402
 from tests.policies.conftest import catalog_records  # noqa: E402
 from tests.policies.corpus import Report, doc_kind, document_bytes, evaluate, gold, load, parse_key, predicted  # noqa: E402
+
+# dev: the documents the rules were written against; holdout: written before the rules they test and
+# scored while tuning; report: written after the rules were frozen and scored, never tuned on.
+SPLITS = ("dev", "holdout", "report")
 
 
 def checker_for(db: str | None, tmp: Path) -> tuple[CatalogChecker, str]:
@@ -127,9 +134,9 @@ def main() -> int:
         tmp = Path(t)
         checker, where = checker_for(args.db, tmp)
         results: dict[str, Any] = {"catalog": where, "documents": len(gold())}
-        for split in ("dev", "holdout", None):
+        for split in (*SPLITS, None):
             results[split or "all"] = figures(evaluate(checker, split))
-        results["by_kind"] = {k: {s or "all": figures(evaluate(checker, s, k)) for s in ("dev", "holdout", None)}
+        results["by_kind"] = {k: {s or "all": figures(evaluate(checker, s, k)) for s in (*SPLITS, None)}
                               for k in sorted({doc_kind(n) for n in gold()})}
         results["coverage_by_class"] = per_class(checker)
         results["throughput"] = throughput(checker, args.copies, tmp)
@@ -144,7 +151,7 @@ def print_report(r: dict[str, Any]) -> None:
     print(f"corpus: {r['documents']} documents; codes checked against the {r['catalog']}\n")
     print(f"{'':10} {'docs':>5} {'codes':>6} {'code P':>7} {'code R':>7} {'cover P':>8} {'cover R':>8}"
           f" {'section':>8} {'metadata':>9}")
-    for split in ("dev", "holdout", "all"):
+    for split in (*SPLITS, "all"):
         s = r[split]
         print(f"{split:10} {s['documents']:>5} {s['codes']['true']:>6} {s['codes']['precision']:>7.3f}"
               f" {s['codes']['recall']:>7.3f} {s['coverage']['precision']:>8.3f} {s['coverage']['recall']:>8.3f}"
@@ -155,7 +162,7 @@ def print_report(r: dict[str, Any]) -> None:
     print(f"{'':22} {'split':8} {'docs':>5} {'links':>6} {'link P':>7} {'link R':>7} {'stance':>7}"
           f" {'history P':>10} {'history R':>10}")
     rows = [(k, s, v) for k, by in r["by_kind"].items() for s, v in by.items()] + \
-        [("all kinds", s, r[s]) for s in ("dev", "holdout", "all")]
+        [("all kinds", s, r[s]) for s in (*SPLITS, "all")]
     for k, split, v in rows:
         if not v["documents"]:
             continue

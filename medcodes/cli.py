@@ -12,6 +12,7 @@ from typing import Any
 
 from . import settings
 from .content import cli as content_cli
+from .data import cli as data_cli
 from .errors import MedcodesError
 from .fetch import commands as fetch_commands
 from .policies import cli as policies_cli
@@ -189,21 +190,38 @@ def _format_extras(d: dict[str, Any]) -> list[str]:
 # -- sources -------------------------------------------------------------------
 def _add_sources(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true")
+    p.add_argument("--unresolved", action="store_true",
+                   help="list the index entries whose code is not in the loaded release")
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
     from .index import Catalog
 
     catalog = Catalog(settings.db_path(args.db))
+    if args.unresolved:
+        rows = catalog.unresolved_terms()
+        if args.json:
+            print(json.dumps(rows, indent=2, ensure_ascii=False))
+            return 0
+        for r in rows:
+            print(f"{r['system']:<9} {r['code']:<9} {r['source']:<9} {r['term']}  [{r['reason']}; {r['release']}]")
+        print(f"{len(rows):,} index entries whose code is not in the loaded release", file=sys.stderr)
+        return 0
     srcs = catalog.sources()
     if args.json:
-        print(json.dumps({"sources": srcs, "counts": catalog.counts()}, indent=2))
+        print(json.dumps({"sources": srcs, "counts": catalog.counts()}, indent=2, ensure_ascii=False))
         return 0
     for s in srcs:
         rel = "; ".join(r["name"] for r in s["releases"])
         counts = ", ".join(f"{v:,} {k}" for k, v in s["counts"].items() if v)
         print(f"{s['name']:<9} {rel}\n          {s['path']}\n          sha256 {s['sha256'][:16]}…  "
               f"{counts}  imported {s['imported_at']}")
+        if p := s.get("provenance"):
+            o = p["official"]
+            print(f"          derived {p['derived_on']} from {o['file']} (sha256 {o['sha256'][:16]}…)\n"
+                  f"          {o['publisher']}: {o['url']}")
+            if p["note"]:
+                print(f"          note: {p['note']}")
     print("codes: " + ", ".join(f"{k} {v:,}" for k, v in catalog.counts().items()))
     from .edits.lookup import sources as edit_sources
 
@@ -231,6 +249,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     db = settings.db_path(args.db)
     Catalog(db)  # fail now, with a clear message, rather than on the first request
     os.environ["MEDCODES_DB"] = str(db)
+    server.raise_descriptor_limit()  # each connection is a file descriptor: allow what the system does
     uvicorn.run("medcodes.web.app:create_app", factory=True,
                 host=args.host or settings.get("MEDCODES_HOST"),
                 port=args.port or int(settings.get("MEDCODES_PORT")),
@@ -281,6 +300,8 @@ COMMANDS: list[tuple[str, Callable[[argparse.Namespace], int], str, Callable[[ar
      fetch_commands.add_update),
     ("policies", policies_cli.run, "ingest payer and Medicare medical policies and link them to codes",
      policies_cli.add_arguments),
+    ("data", data_cli.run, "derive the vendored data files from official files; list and check them",
+     data_cli.add_arguments),
 ]
 
 

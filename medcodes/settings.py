@@ -30,6 +30,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MEDCODES_HOST", "127.0.0.1", "address `medcodes serve` listens on"),
     Setting("MEDCODES_PORT", "8000", "port `medcodes serve` listens on"),
     Setting("MEDCODES_WORKERS", "1", "uvicorn worker processes for `medcodes serve`"),
+    Setting("MEDCODES_HEADER_TIMEOUT", "10",
+            "seconds `medcodes serve` waits for a request's headers, from its first byte (slow clients are cut off)"),
+    Setting("MEDCODES_BODY_TIMEOUT", "30", "seconds `medcodes serve` waits for a request's body after its headers"),
+    Setting("MEDCODES_MAX_CONNECTIONS", "1000",
+            "open connections per worker of `medcodes serve`; past it, the one longest waiting for its headers"
+            " is dropped (never more than the open-files limit allows)"),
     Setting("MEDCODES_LOOP", "auto", "event loop of `medcodes serve`: auto (uvloop when installed), uvloop, asyncio"),
     Setting("MEDCODES_CACHE", str(Path.home() / ".cache" / "medcodes"),
             "cache for build artefacts (embeddings) keyed by content hash"),
@@ -48,6 +54,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MEDCODES_LOINC_BASE_URL", "https://loinc.org",
             "where `medcodes fetch` looks for the LOINC table file (loinc.org asks for a free account)"),
     Setting("MEDCODES_FETCH_DIR", "", "cache of downloaded official files (default: MEDCODES_CACHE/downloads)"),
+    Setting("MEDCODES_ALLOW_PRIVATE_URLS", "",
+            "1 lets policy ingest, crawls and `medcodes fetch` reach loopback, private and link-local addresses"
+            " (an intranet policy site), or name the ones allowed: 10.1.0.0/16,127.0.0.1; unset, such URLs"
+            " and redirects to them are refused"),
     Setting("MEDCODES_FETCH_TIMEOUT", "60",
             "seconds `medcodes fetch` waits for a publisher's server to connect or send data"),
 )

@@ -150,3 +150,22 @@ def as_of_unloaded(data: dict[str, Any], date: str) -> dict[str, Any]:
     return {"date": date, "valid": None, "exists": None, "title": None, "release": None,
             "reason": f"no loaded {data['system_name']} data includes {data['code']}, so its validity on {date}"
                       " is unknown"}
+
+
+def nearest(catalog: Catalog, system: str, text: str, limit: int = 8) -> list[dict[str, Any]]:
+    """Real codes nearest a code that does not exist: those sharing its longest known beginning
+    ("E11.99" -> E11.9 and its neighbours; "E11.Z" -> the codes under E11)."""
+    compact = "".join(ch for ch in systems.compact(text) if ch.isalnum())
+
+    def starting(prefix: str) -> list[dict[str, Any]]:
+        return [dict(r) for r in catalog.conn.execute(
+            "SELECT system, code, title, kind, billable FROM codes WHERE system=? AND compact LIKE ?"
+            " AND deleted_in IS NULL ORDER BY length(compact), seq LIMIT ?", (system, prefix + "%", limit))]
+
+    for size in range(len(compact), 1, -1):
+        found = starting(compact[:size])
+        if found:  # then the neighbours one character up, so a lone hit comes with its siblings
+            seen = {r["code"] for r in found}
+            found += [r for r in starting(compact[:size - 1]) if r["code"] not in seen] if size > 2 else []
+            return found[:limit]
+    return []

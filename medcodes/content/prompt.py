@@ -13,13 +13,13 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .facts import explainer_facts
+from .facts import crosswalk_items, explainer_facts, note_lines
 from .sections import SECTION_SETS, Section, section_set
 
-PROMPT_VERSION = "explainer-1"
+PROMPT_VERSION = "explainer-2"
 # prompt_fingerprint() of the prompt PROMPT_VERSION names; a test fails when the prompt changes
 # without a new version, so stored text never claims a prompt it was not made with.
-PROMPT_FINGERPRINT = "645735c0e0813c54"
+PROMPT_FINGERPRINT = "18a2adbe3b39a86b"
 
 SYSTEM_PROMPT = """You write plain-language explanations of medical codes for patients, students and \
 medical coders. Write at the level of a good patient leaflet: short sentences, common words, medical \
@@ -48,9 +48,19 @@ def grounding(code_data: Mapping[str, Any]) -> str:
     d = code_data
     lines = [f"System: {d.get('system_name') or d['system']}", f"Code: {d['code']}",
              f"Official descriptor: {d['title']}"]
-    for fact in explainer_facts(d)[1:]:
+    for fact in explainer_facts(d):
+        if fact["title"] == "Coding notes":
+            continue  # the notes themselves follow
         lines.append(f"{fact['title']}: {fact.get('lead', fact['text'])}")
         lines += [f"  - {item}" for item in fact.get("items", [])[:25]]
+    notes = note_lines(d)
+    if notes:
+        lines.append("Official notes:")
+        lines += [f"  - {line}" for line in notes[:25]]
+    crosswalks = crosswalk_items(d)
+    if crosswalks:
+        lines.append("Crosswalks:")
+        lines += [f"  - {line}" for line in crosswalks[:10]]
     children = d.get("children") or []
     if children:
         lines.append("More specific codes below it: "

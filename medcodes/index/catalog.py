@@ -183,8 +183,23 @@ class Catalog:
 
     def sources(self) -> list[dict[str, Any]]:
         rows = self.conn.execute("SELECT * FROM sources ORDER BY id").fetchall()
-        return [{**dict(r), "releases": json.loads(r["releases"]), "counts": json.loads(r["counts"])}
+        return [{**dict(r), "releases": json.loads(r["releases"]), "counts": json.loads(r["counts"]),
+                 "provenance": json.loads(r["provenance"]) if r["provenance"] else None}
                 for r in rows]
+
+    def unresolved_terms(self, system: str | None = None, source: str | None = None) -> list[dict[str, Any]]:
+        """Index entries whose code is not in the loaded release (the build leaves them out of `terms`)."""
+        sql = ("SELECT u.system, u.code, u.term, u.source, u.path, u.release, u.reason, s.path AS file"
+               " FROM unresolved_terms u JOIN sources s ON s.id = u.source_id"
+               " WHERE (? IS NULL OR u.system = ?) AND (? IS NULL OR u.source = ?) ORDER BY u.rowid")
+        return [{**dict(r), "path": json.loads(r["path"])}
+                for r in self.conn.execute(sql, (system, system, source, source))]
+
+    def term_refs(self, system: str, term: str) -> list[dict[str, str]]:
+        """The see / see also / use references of one index entry (Term.term form)."""
+        rows = self.conn.execute("SELECT kind, target, source FROM term_refs WHERE system=? AND term=?"
+                                 " ORDER BY rowid", (system, term)).fetchall()
+        return [dict(r) for r in rows]
 
     def counts(self) -> dict[str, int]:
         rows = self.conn.execute("SELECT system, COUNT(*) FROM codes GROUP BY system").fetchall()

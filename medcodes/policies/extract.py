@@ -217,7 +217,7 @@ def block_mentions(block: Block, where: _Where) -> Iterator[Mention]:
     found = [(c, _interpret(c, text, block, where)) for c in candidates(text)]
     found = _propagate(text, found, block, where)
     history = where.in_history or (block.kind == "row" and is_history_table(block.header))
-    exceptions = excepted(text, [c for c, h in found if h is not None])
+    exceptions = excepted(text, [c for c, h in found if h is not None]) | _exception_column(block, found)
     for cand, hit in found:
         if hit is None:
             continue
@@ -341,6 +341,23 @@ _IDENTIFIER_LABEL = re.compile(r"\b(?:contract|zip|postal|phone|fax|telephone|ti
                                r"address|suite|agreement|license|tax id|(?:group|member|plan|policy|provider|vendor)"
                                r"\s+(?:number|no\.?|id|#))\b", re.I)
 _CODE_LABEL = re.compile(r"\bcodes?\b|\bcpt\b|\bhcpcs\b|\bicd", re.I)
+
+
+_EXCEPTION_HEADER = re.compile(r"\bexcept|\bexclu", re.I)
+
+
+def _exception_column(block: Block, found: list[tuple[Candidate, Found | None]]) -> dict[Candidate, tuple[int, int]]:
+    """"Codes | Exceptions" tables: the codes in the exceptions column are taken out of the row's codes."""
+    if block.kind != "row" or not any(_EXCEPTION_HEADER.search(h) for h in block.header):
+        return {}
+    cells = [(c, _cell_at(block, c.start)) for c, h in found if h is not None]
+    listed = [c for c, i in cells if i is not None and i < len(block.header)
+              and not _EXCEPTION_HEADER.search(block.header[i])]
+    if not listed:
+        return {}
+    anchor = (listed[0].start, listed[0].end)
+    return {c: anchor for c, i in cells if i is not None and i < len(block.header)
+            and _EXCEPTION_HEADER.search(block.header[i])}
 
 
 def _in_identifier_column(block: Block, cand: Candidate) -> bool:
@@ -489,7 +506,12 @@ def section_for(block: Block, chain: list[str], start: int, end: int) -> str:
 
 def _clause_class(text: str, lo: int, hi: int, start: int, end: int) -> str | None:
     """What a clause says about the code at text[start:end]: a parenthetical holding the code speaks for it
-    first ("(M84.3- stress fracture excluded)"); any other parenthetical speaks for nothing outside it."""
+    first ("(M84.3- stress fracture excluded)"); any other parenthetical that names a code speaks for
+    nothing outside it."""
+    clause = text[lo:hi]
+    found = classify(clause)
+    if found is None or "(" not in clause:
+        return found
     open_ = text.rfind("(", lo, start)
     if open_ >= 0 and ")" not in text[open_:start]:
         close = text.find(")", end, hi)
@@ -497,7 +519,8 @@ def _clause_class(text: str, lo: int, hi: int, start: int, end: int) -> str | No
             inner = classify(text[open_ + 1:close])
             if inner:
                 return inner
-    return classify(without_parentheses(text[lo:hi])) or None
+    stripped = without_parentheses(clause)
+    return found if stripped == clause else classify(stripped)
 
 
 # -- snippets ------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ Contract for every importer module:
 - Nothing is read at import time.
 
 `IMPORTERS` maps the names users give to `medcodes build --source NAME=PATH`
-to the importer modules.
+to the importer modules. `reader(name)` also reads the derived files of the
+vendored data layer (medcodes.data) that importer's files were derived into.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ IMPORTERS: dict[str, str] = {
     "icd9pcs": "icd9cm",
     "gems": "gems",
     "msdrg": "msdrg",
+    "pos": "pos",
     "loinc": "loinc",
     "ndc": "ndc",  # the FDA NDC Directory and the CMS NDC-HCPCS crosswalk
     "rxnorm": "rxnorm",
@@ -49,4 +51,12 @@ def reader(name: str) -> Callable[[Path], Iterator[Record]]:
             f"unknown source {name!r}; known: {', '.join(sorted(IMPORTERS))}"
         ) from None
     module = importlib.import_module(f"{__name__}.{module_name}")
-    return module.read  # type: ignore[no-any-return]
+    official: Callable[[Path], Iterator[Record]] = module.read
+
+    def read(path: Path) -> Iterator[Record]:
+        # A file of the data layer (medcodes.data) is read back from its derived form, after its hash check.
+        from .. import data
+
+        return data.read(path, name) if data.is_derived(path) else official(path)
+
+    return read

@@ -6,6 +6,8 @@ import functools
 import hashlib
 import json
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +57,8 @@ def environment(app: Starlette) -> Environment:
     env.globals.update(path=path, code_path=code_path, static=static, system_name=system_name,
                        code_label=code_label, kind_name=lambda k: KIND_NAMES.get(k, k),
                        note_label=lambda t: NOTE_LABELS.get(t, t.replace("_", " ").capitalize()),
-                       gem_flags=gem_flags, note_groups=note_groups, attribute_rows=attribute_rows,
+                       gem_flags=gem_flags, note_groups=note_groups, attribute_rows=attribute_rows, badges=badges,
+                       fact_rows=fact_rows, plural=plural, crosswalk_rows=crosswalk_rows,
                        GROUPING_KINDS=GROUPING_KINDS)
     env.filters.update(fragment=safe_fragment, number=lambda n: f"{n:,}", web_url=web_url)
     return env
@@ -69,6 +72,11 @@ def asset_version() -> str:
         if f.suffix in (".html", ".css", ".js"):
             h.update(f.name.encode() + f.read_bytes())
     return h.hexdigest()
+
+
+def plural(n: int, noun: str, nouns: str | None = None) -> str:
+    """"1 code", "2 codes", with the thousands separated."""
+    return f"{n:,} {noun if n == 1 else (nouns or noun + 's')}"
 
 
 def web_url(value: Any) -> str | None:
@@ -98,6 +106,25 @@ def gem_flags(attributes: dict[str, Any]) -> list[str]:
     return flags
 
 
+def crosswalk_rows(crosswalks: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """One row per linked code: a GEM pair usually runs both ways (E11.9 -> 250.00 and back)."""
+    rows: dict[tuple[str, str | None], dict[str, Any]] = {}
+    for x in crosswalks:
+        key = (x["system"], x.get("code") or None)
+        row = rows.get(key)
+        if row is None or not x.get("code"):
+            rows[key if x.get("code") else (x["system"], f"none-{len(rows)}")] = {
+                "system": x["system"], "code": x.get("code"), "title": x.get("title"),
+                "directions": {x["direction"]}, "flags": gem_flags(x.get("attributes") or {})}
+            continue
+        row["directions"].add(x["direction"])
+        row["flags"] += [f for f in gem_flags(x.get("attributes") or {}) if f not in row["flags"]]
+    for row in rows.values():
+        both = len(row["directions"]) == 2
+        row["direction"] = "both ways" if both else ("maps to" if "to" in row["directions"] else "mapped from")
+    return list(rows.values())
+
+
 def note_groups(notes: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
     """Notes by type, in the order a coder reads them (model.NOTE_TYPES), unknown types last."""
     groups: dict[str, list[dict[str, Any]]] = {}
@@ -107,7 +134,13 @@ def note_groups(notes: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, A
     return sorted(groups.items(), key=lambda kv: order.get(kv[0], len(order)))
 
 
+def _attribute_label(key: str) -> str:
+    return ATTRIBUTE_LABELS.get(key) or key.replace("_", " ").capitalize()
+
+
 def as_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
     if isinstance(value, str):
         return value
     if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
@@ -115,7 +148,72 @@ def as_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-HIDDEN_ATTRIBUTES = frozenset({"axes", "title_composed"})  # shown as the axes table / a remark
+HIDDEN_ATTRIBUTES = frozenset({"axes", "title_composed", "axis_values", "tabular_id", "mdc_title",
+                               "weight_uncapped"})  # shown elsewhere, or bookkeeping of the source file
+
+# What each attribute of the official files is called where people read it.
+ATTRIBUTE_LABELS = {
+    "mdc": "Major diagnostic category (MDC)", "type": "DRG type", "weight": "Relative weight",
+    "gmlos": "Geometric mean length of stay (days)", "amlos": "Arithmetic mean length of stay (days)",
+    "post_acute": "Post-acute care transfer DRG", "special_pay": "Special pay DRG",
+    "chapter": "Chapter", "seventh_character": "7th character", "placeholder": "Placeholder character",
+    "betos": "BETOS category", "coverage": "Medicare coverage", "pricing_indicators": "Pricing",
+    "multiple_pricing_indicator": "Multiple pricing", "coverage_issues_manual_refs": "Coverage Issues Manual",
+    "carriers_manual_refs": "Medicare Carriers Manual", "statute": "Statute",
+    "lab_certifications": "Lab certification", "cross_references": "Cross-references",
+    "asc_payment_group": "ASC payment group", "asc_payment_group_effective": "ASC payment group effective",
+    "mog_payment_group": "MOG payment group", "mog_effective": "MOG effective",
+    "mog_payment_policy_indicator": "MOG payment policy", "processing_note": "Processing note",
+    "types_of_service": "Type of service", "anesthesia_base_units": "Anesthesia base units",
+    "action_code": "Last action", "added": "Added", "action_effective": "Last action effective",
+    "terminated": "Terminated",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Badge:
+    text: str
+    tone: str  # ok, warn or info: how the page colours it
+    help: str
+
+
+def badges(d: Mapping[str, Any]) -> list[Badge]:
+    """Status badges that are true for the code's system and kind: "billable" only where a code is
+    put on a claim (ICD-10, HCPCS), a DRG or a heading says what it is, a deleted code says so."""
+    kind = d["kind"]
+    out: list[Badge] = []
+    if not d.get("in_index"):
+        out.append(Badge("Descriptor not loaded", "info", "licensed text: load your own licensed files"))
+    elif d.get("deleted_in"):
+        out.append(Badge(f"Deleted in {d['deleted_in']}", "warn", "not valid for services after its deletion"))
+    elif d["system"] == "msdrg":
+        out.append(Badge("Payment group", "info", "assigned to a hospital stay by the grouper, not coded by hand"))
+    elif kind in GROUPING_KINDS:
+        out.append(Badge(f"{KIND_NAMES.get(kind, kind).capitalize()} heading", "info", "groups codes; not a code"))
+    elif d["system"] in ("icd9cm", "icd9pcs"):
+        out.append(Badge("Legacy code", "warn", "ICD-9-CM: replaced by ICD-10 on 1 October 2015"))
+    elif kind == "modifier":
+        out.append(Badge("Modifier", "info", "added to a procedure code to add information"))
+    elif d.get("billable") is True:
+        out.append(Badge("Billable", "ok", "valid for submission on a claim"))
+    elif d.get("billable") is False:
+        text = "Not billable — use a more specific code" if d.get("children") else "Not billable"
+        out.append(Badge(text, "warn", "not valid for submission on a claim"))
+    if d.get("release"):
+        out.append(Badge(str(d["release"]), "info", "the release this page shows"))
+    return out
+
+
+def fact_rows(d: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The key facts of a code, each under the name people use for it."""
+    rows: list[tuple[str, str]] = []
+    if d["kind"] != "code":  # "Kind: code" says nothing; "Kind: category" does
+        rows.append(("Kind", KIND_NAMES.get(d["kind"], d["kind"]).capitalize()))
+    if d.get("short_title") and d["short_title"] != d.get("title"):
+        rows.append(("Short descriptor", d["short_title"]))
+    if d.get("synonyms"):
+        rows.append(("Also described as", "; ".join(d["synonyms"])))
+    return rows + attribute_rows(d.get("attributes") or {})
 
 
 def attribute_rows(attributes: dict[str, Any]) -> list[tuple[str, str]]:
@@ -131,10 +229,10 @@ def attribute_rows(attributes: dict[str, Any]) -> list[tuple[str, str]]:
             text = "; ".join(f"{lab} ({v})" for lab, v in zip(labels, value, strict=True))
         else:
             text = as_text(value)
-        rows.append((key.replace("_", " ").capitalize(), text))
+        rows.append((_attribute_label(key), text))
     for key, value in attributes.items():  # a label whose code is missing still says something
         if key.endswith(("_label", "_labels")) and key.rsplit("_", 1)[0] not in attributes:
-            rows.append((key.replace("_", " ").capitalize(), as_text(value)))
+            rows.append((_attribute_label(key.rsplit("_", 1)[0]), as_text(value)))
     return rows
 
 

@@ -30,7 +30,7 @@ def test_code_data_carries_explainer_similar_and_policies(client: TestClient) ->
     assert sections and all({"title", "text", "source"} <= set(s) for s in sections)
     official = [s for s in sections if s["source"]["type"] == "official"]
     generated = [s for s in sections if s["source"]["type"] == "generated"]
-    assert official[0]["title"] == "Official description" and official[0]["source"]["fields"]
+    assert official[0]["title"] == "Summary" and official[0]["source"]["fields"]
     assert [s["title"] for s in generated] == ["Summary", "Symptoms"]
     assert generated[0]["source"] == {"type": "generated", "model": "test-model-7b", "date": "2026-01-02",
                                       "review_status": "unreviewed", "prompt_version": "test-v1"}

@@ -132,7 +132,7 @@ def test_explainer_combines_both_layers(catalog: Catalog, store: ContentStore, f
     assert [s["title"] for s in generated] == ["Summary", "Causes", "Symptoms", "Diagnosis", "Treatment",
                                                "Outlook", "Coding notes"]
     assert set(generated[0]["source"]) == {"type", "model", "date", "review_status", "prompt_version"}
-    assert shown["sections"][0]["title"] == "Official description"
+    assert shown["sections"][0]["title"] == "Summary"
     store.review("icd10cm", "E11.9", "rejected", note="wrong")
     assert explainer(store, data)["generated"] is None  # rejected text is never shown
     changed = {**data, "title": "Type 2 diabetes mellitus without complications (revised)"}

@@ -66,3 +66,10 @@ def test_each_kind_of_document_meets_the_targets(checker: CatalogChecker, kind: 
 def test_revision_history_codes_are_kept_apart(report: Report) -> None:
     assert report.history.precision >= 0.95, report.history.false_positives
     assert report.history.recall >= 0.95, report.history.misses
+
+
+def test_the_report_documents_written_after_the_rules(checker: CatalogChecker) -> None:
+    r = evaluate(checker, "report")
+    assert r.documents >= 6
+    assert r.links.precision >= 0.99 and r.links.recall >= 0.99, (r.links.false_positives, r.links.misses)
+    assert r.stance_accuracy >= 0.97 and r.history.recall >= 0.95, (r.stance_errors, r.history.misses)
