@@ -43,6 +43,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MEDCODES_LLM_BASE_URL", "", "OpenAI-compatible endpoint for generated explainer text"),
     Setting("MEDCODES_LLM_MODEL", "", "model name sent to that endpoint"),
     Setting("MEDCODES_LLM_API_KEY", "", "API key sent to that endpoint (never logged)"),
+    Setting("MEDCODES_CONTENT_REVIEWED_ONLY", "",
+            "1: pages show generated text only once a reviewer approved it (default: unreviewed text too, labelled)"),
     Setting("MEDCODES_CMS_BASE_URL", "https://www.cms.gov",
             "where `medcodes fetch` downloads CMS files (ICD-10-CM/PCS code files and tables, GEMs, HCPCS)"),
     Setting("MEDCODES_CDC_BASE_URL", "https://ftp.cdc.gov",

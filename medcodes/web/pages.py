@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -118,7 +119,7 @@ def code(request: Request) -> Response:
     # without JavaScript): finding them is most of a first visit's time
     d = services.code_data(catalog, *key, as_of, defer_similar=True)
     code_url = _path(request, "code", system=key[0], code="{code}").replace("%7Bcode%7D", "{code}")
-    notes = note_groups(catalog, key[0], d["notes"], code_url, d["ancestors"])
+    notes = note_groups(catalog, key[0], d.notes, code_url, d.ancestors)
     body = _html(request, "code.html", {"d": d, "notes": notes, "children_shown": CHILDREN_SHOWN, "q": ""})
     return cached(request, body.encode(), HTML, salt=request.app.state.asset_version)
 
@@ -135,7 +136,7 @@ def code_similar(request: Request) -> Response:
         query = "?fragment=1" if fragment else ""
         return RedirectResponse(_path(request, "code_similar", system=key[0], code=key[1]) + query, 301)
     d = services.code_data(catalog, *key, extra=False)
-    d["similar"] = codes.similar(catalog, *key, SIMILAR_SHOWN, in_index=d["in_index"])
+    d = replace(d, similar=codes.similar(catalog, *key, SIMILAR_SHOWN, in_index=d.in_index))
     template = "_similar.html" if fragment else "similar.html"
     body = _html(request, template, {"d": d, "q": ""})
     return cached(request, body.encode(), HTML, salt=request.app.state.asset_version)

@@ -165,3 +165,14 @@ def _code_page(store: Path, path: str) -> str:
         r = client.get(path)
         assert r.status_code == 200
         return r.text
+
+
+def test_cli_lists_failed_codes(env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    with FakeLLM(per_code={"E10.9": ["invented"] * 3}) as llm:
+        monkeypatch.setenv("MEDCODES_LLM_BASE_URL", llm.base_url)
+        monkeypatch.setenv("MEDCODES_LLM_MODEL", "fake")
+        assert main(["content", "generate", "--quiet", "E10.9"]) == 1  # a failed code: exit 1
+    capsys.readouterr()
+    assert main(["content", "review", "--failed"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("icd10cm E10.9") and "names code Z99.999" in out and err.startswith("1 code with failed text")

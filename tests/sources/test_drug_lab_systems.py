@@ -200,12 +200,13 @@ def catalog(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
 
 def test_built_index_code_data(catalog: Catalog) -> None:
     d = code_data(catalog, "ndc", "00002111101", extra=False)
-    assert d["code"] == "00002-1111-01" and d["fhir_system"] == "http://hl7.org/fhir/sid/ndc"
-    assert [(x["direction"], x["system"], x["code"]) for x in d["crosswalks"]] == [("to", "hcpcs", "J1100")]
-    assert code_data(catalog, "loinc", "99001-2", extra=False)["fhir_system"] == "http://loinc.org"
+    assert d.code == "00002-1111-01" and d.fhir_system == "http://hl7.org/fhir/sid/ndc"
+    assert [(x.direction, x.system, x.code) for x in d.crosswalks] == [("to", "hcpcs", "J1100")]
+    assert code_data(catalog, "loinc", "99001-2", extra=False).fhir_system == "http://loinc.org"
     rx = code_data(catalog, "rxnorm", "900002", extra=False)
-    assert rx["fhir_system"] == "http://www.nlm.nih.gov/research/umls/rxnorm"
-    assert [a["code"] for a in rx["ancestors"]] == ["SCD"]
+    assert rx.fhir_system == "http://www.nlm.nih.gov/research/umls/rxnorm"
+    assert [a.code for a in rx.ancestors] == ["SCD"]
+    assert d.edits is None and rx.edits is None  # coding edits are for ICD-10-CM/PCS codes
 
 
 def test_built_index_search_hits(catalog: Catalog) -> None:
