@@ -39,11 +39,23 @@ def _dot_after(n: int) -> Callable[[str], str]:
     return dotted
 
 
-def _ndc_dotted(compact: str) -> str:
-    # every NDC form a user may type (10 digits hyphenated 4-4-2, 5-3-2, 5-4-1; 11 digits) -> 5-4-2
-    from .sources.ndc import dotted
+_NDC10 = re.compile(r"([0-9]{4,5})-([0-9]{3,4})-([0-9]{1,2})")
 
-    return dotted(compact)
+
+def ndc_eleven(ndc10: str) -> str | None:
+    """FDA 10-digit NDC (4-4-2, 5-3-2 or 5-4-1) -> the 11-digit 5-4-2 form claims use: each segment
+    zero-padded ("0002-1433-80" -> "00002-1433-80"); None for anything else."""
+    m = _NDC10.fullmatch(ndc10.strip())
+    if not m or len(m.group(1) + m.group(2) + m.group(3)) not in (10, 11):
+        return None
+    return f"{m.group(1).zfill(5)}-{m.group(2).zfill(4)}-{m.group(3).zfill(2)}"
+
+
+def ndc_canonical(compact: str) -> str:
+    # every NDC form a user may type (10 digits hyphenated 4-4-2, 5-3-2, 5-4-1; 11 digits) -> 5-4-2
+    if compact.isdigit() and len(compact) == 11:
+        return f"{compact[:5]}-{compact[5:9]}-{compact[9:]}"
+    return ndc_eleven(compact) or compact
 
 
 def _icd9_dx_dotted(compact: str) -> str:
@@ -71,7 +83,7 @@ SYSTEMS: dict[str, System] = {
         System("loinc", "LOINC", "LOINC term", "http://loinc.org",
                re.compile(r"[0-9]{1,7}-[0-9]"), _no_dots, "observation"),
         System("ndc", "NDC", "National Drug Code", "http://hl7.org/fhir/sid/ndc",
-               re.compile(r"[0-9]{11}|[0-9]{4,5}-[0-9]{3,4}-[0-9]{1,2}"), _ndc_dotted, "drug"),
+               re.compile(r"[0-9]{11}|[0-9]{4,5}-[0-9]{3,4}-[0-9]{1,2}"), ndc_canonical, "drug"),
         System("rxnorm", "RxNorm", "RxNorm concept", "http://www.nlm.nih.gov/research/umls/rxnorm",
                re.compile(r"[0-9]{1,8}"), _no_dots, "drug"),
         System("msdrg", "MS-DRG", "MS-DRG", "https://www.cms.gov/Medicare/Medicare-Fee-for-Service-Payment/AcuteInpatientPPS/MS-DRG-Classifications-and-Software",

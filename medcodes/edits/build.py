@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from ..errors import SourceError
+from ..files import file_sha256
 from . import tables
 from .sources import HCC_MODEL, EditFile, embedded_files
 
@@ -173,6 +174,4 @@ def _parse_once(read: Callable[[Path], Any], path: Path, _size: int, _mtime: int
 
 
 def _sha256(path: Path) -> str:
-    from ..index.build import file_sha256
-
     return file_sha256(path)

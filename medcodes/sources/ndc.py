@@ -29,29 +29,18 @@ from pathlib import Path
 
 from ..errors import SourceError
 from ..model import Code, Record, Relation, Release
+from ..systems import ndc_canonical, ndc_eleven
 from .zipped import members
 
 SYSTEM = "ndc"
-_TEN = re.compile(r"([0-9]{4,5})-([0-9]{3,4})-([0-9]{1,2})")
 _PRODUCT = re.compile(r"([0-9]{4,5})-([0-9]{3,4})")
 _HCPCS = re.compile(r"[A-V][0-9]{4}")
 _CROSSWALK_HEAD = re.compile(r"_?([0-9]{4})_CODE", re.IGNORECASE)
 _DATED = re.compile(r"(20[0-9]{2})[-_]?([01][0-9])[-_]?([0-3][0-9])")
 
 
-def eleven(ndc10: str) -> str | None:
-    """FDA 10-digit NDC (4-4-2, 5-3-2 or 5-4-1) -> the 11-digit 5-4-2 form: each segment zero-padded."""
-    m = _TEN.fullmatch(ndc10.strip())
-    if not m or len(m.group(1) + m.group(2) + m.group(3)) not in (10, 11):
-        return None
-    return f"{m.group(1).zfill(5)}-{m.group(2).zfill(4)}-{m.group(3).zfill(2)}"
-
-
-def dotted(compact: str) -> str:
-    """The canonical form of what a user typed: 11 digits or any hyphenated NDC -> 5-4-2."""
-    if compact.isdigit() and len(compact) == 11:
-        return f"{compact[:5]}-{compact[5:9]}-{compact[9:]}"
-    return eleven(compact) or compact
+eleven = ndc_eleven  # the FDA's 10-digit form -> the 11-digit 5-4-2 code
+dotted = ndc_canonical  # what a user typed -> the 11-digit 5-4-2 code
 
 
 def read(path: Path) -> Iterator[Record]:

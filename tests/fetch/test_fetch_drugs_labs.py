@@ -44,7 +44,7 @@ def test_rxnorm_and_ndc_fetch_then_update(env: Path, publisher: Publisher,
         assert catalog.releases()["rxnorm"] == ["RxNorm prescribable content 2026-11-02"]
         assert catalog.row("rxnorm", "900002")["title"] == "examplol 10 MG Oral Tablet"
         links = catalog.crosswalks("ndc", "00002-1111-25")
-        assert [(x["system"], x["code"], x["attributes"]["bill_units_per_package"]) for x in links] == [
+        assert [(x.system, x.code, x.attributes["bill_units_per_package"]) for x in links] == [
             ("hcpcs", "J1100", "500")]
     finally:
         catalog.conn.close()
