@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from . import settings
+from . import backup, settings
 from .content import cli as content_cli
 from .data import cli as data_cli
 from .errors import MedcodesError
@@ -301,6 +301,8 @@ COMMANDS: list[tuple[str, Callable[[argparse.Namespace], int], str, Callable[[ar
      fetch_commands.add_update),
     ("policies", policies_cli.run, "ingest payer and Medicare medical policies and link them to codes",
      policies_cli.add_arguments),
+    ("store", backup.run, "back up or restore the store of policies and generated text (safe while serving)",
+     backup.add_arguments),
     ("data", data_cli.run, "derive the vendored data files from official files; list and check them",
      data_cli.add_arguments),
 ]
