@@ -16,6 +16,7 @@ from .. import systems
 from ..content import queue
 from ..content.explain import explainer
 from ..content.similar import similar_cited, similar_codes
+from ..edits.lookup import edits_for
 from ..errors import NotFound
 from ..index import Catalog
 from ..memo import Memo, file_stamp
@@ -37,6 +38,8 @@ def code_data(catalog: Catalog, system: str, code: str, as_of: str | None = None
     """
     try:
         data = catalog.official(system, code)
+        # official CMS tables, like the record itself: every rendering carries them, FHIR included
+        data = replace(data, edits=edits_for(catalog.conn, data.system, data.code))
     except NotFound:
         cited = cited_only(catalog, system, code)
         if cited is None:
