@@ -147,7 +147,7 @@ def test_rare_tokens_weigh_more() -> None:
     m = semantic.model()
     tokens = m.tokens(["Pain in knee", "Pain in shoulder", "Pain in hip", "Infarction"])
     weights = semantic.token_weights(m, tokens)
-    pain, infarction = (m.pieces([w])[0][0] for w in ("pain", "infarction"))
+    pain, infarction = (m.word(w)[0] for w in ("pain", "infarction"))
     assert weights[pain] < weights[infarction] <= 1.0
 
 
