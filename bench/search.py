@@ -183,6 +183,43 @@ def codes_set(conn: sqlite3.Connection, n: int, rng: random.Random) -> QuerySet:
     return out
 
 
+# -- judged sets drawn from the official files, written once to bench/queries ------------------
+# Each is sampled with a fixed seed and cut in two: *_tune.tsv for tuning, *_report.tsv for the
+# figure (never looked at while tuning).
+SPLIT_SEED = 20261202
+
+
+def gems_pairs(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    """ICD-9-CM diagnosis descriptors -> their ICD-10-CM GEMs targets (forward map, mapped rows only)."""
+    rows = conn.execute(
+        "SELECT c.title, group_concat(r.target_code, '|') FROM relations r"
+        " JOIN codes c ON c.system='icd9cm' AND c.code=r.source_code"
+        " WHERE r.type='gem' AND r.source_system='icd9cm' AND r.target_system='icd10cm'"
+        " AND json_extract(r.attributes, '$.no_map') = 0 GROUP BY c.code ORDER BY c.code").fetchall()
+    return [(title, "|".join(f"icd10cm:{c}" for c in sorted(set(codes.split("|"))))) for title, codes in rows]
+
+
+def index_pairs(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    """ICD-10-CM Alphabetic Index paths (and External Cause, Neoplasm, Drug tables) -> the code each names."""
+    rows = conn.execute("SELECT term, group_concat(code, '|') FROM terms WHERE system='icd10cm'"
+                        " GROUP BY term ORDER BY term").fetchall()
+    # typed as a coder reads the entry: main term and subterms, without the nonessential modifiers
+    # the index prints in parentheses
+    return [(re.sub(r"\s+([,—])", r"\1", re.sub(r"\s+", " ", re.sub(r"\([^)]*\)", " ", t))).strip(),
+             "|".join(f"icd10cm:{c}" for c in sorted(set(codes.split("|"))))) for t, codes in rows]
+
+
+def write_sets(conn: sqlite3.Connection, n: int = 200) -> None:
+    for name, pairs in (("gems", gems_pairs(conn)), ("index_paths", index_pairs(conn))):
+        picked = random.Random(SPLIT_SEED).sample(pairs, min(len(pairs), 2 * n))
+        for part, rows in (("tune", picked[:n]), ("report", picked[n:])):
+            path = REPO / "bench" / "queries" / f"{name}_{part}.tsv"
+            head = (f"# {name}: drawn from the official files by bench/search.py --write-sets (seed {SPLIT_SEED});"
+                    f" the {part} half\n# query\texpect\n")
+            path.write_text(head + "".join(f"{q}\t{e}\n" for q, e in rows))
+            print(f"wrote {path.relative_to(REPO)}: {len(rows)} queries")
+
+
 # -- engines ---------------------------------------------------------------------
 def ours(cat: Catalog) -> Searcher:
     from medcodes.search import engine_for, search
@@ -287,10 +324,14 @@ def main() -> None:
     p.add_argument("--speed", type=int, default=1200, help="queries in the timed mix (at least 1000)")
     p.add_argument("--sets", help="only these quality sets, comma-separated (e.g. first_result,lay_abbr)")
     p.add_argument("--no-speed", action="store_true", help="quality only")
+    p.add_argument("--write-sets", action="store_true", help="draw the GEMs and index-path sets from --db and stop")
     args = p.parse_args()
     db = Path(args.db)
     rng = random.Random(20260)
     conn = sqlite3.connect(db)
+    if args.write_sets:
+        write_sets(conn)
+        return
     n = 100 if args.quick else 300
     sets: dict[str, QuerySet] = {
         "first_result": first_result(),

@@ -2,21 +2,36 @@
 (index file, key), least recently used out first.
 
 The key holds the index file's identity (path, inode, mtime, size): a build renames a new file into
-place, so nothing remembered for the old file is answered for the new one.
+place, so nothing remembered for the old file is answered for the new one. Given a Catalog, the
+identity is that of the file the Catalog opened, so an answer made from the old file while a new one
+is renamed into place is never kept as the new file's.
 """
 
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 V = TypeVar("V")
 
+Stamp = tuple[str, int, int, int]
 
-def file_stamp(path: Path) -> tuple[str, int, int, int] | None:
+
+class Opened(Protocol):
+    """An open index (a Catalog): the identity of the file it reads."""
+
+    @property
+    def stamp(self) -> Stamp | None: ...
+
+
+_ALL: weakref.WeakSet[Memo[Any]] = weakref.WeakSet()
+
+
+def file_stamp(path: Path) -> Stamp | None:
     """What changes when a file is replaced or written; None when it is not there."""
     try:
         st = path.stat()
@@ -25,19 +40,30 @@ def file_stamp(path: Path) -> tuple[str, int, int, int] | None:
     return (str(path), st.st_ino, st.st_mtime_ns, st.st_size)
 
 
+def _identity(index: Path | Opened) -> Stamp | None:
+    return index.stamp if not isinstance(index, Path) else file_stamp(index)
+
+
+def forget_all() -> None:
+    """Drop every remembered answer of this process (a new index file is being served)."""
+    for m in list(_ALL):
+        m.clear()
+
+
 class Memo(Generic[V]):
     def __init__(self, size: int) -> None:
         self.size = size
         self._items: OrderedDict[Hashable, V] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = self.misses = 0
+        _ALL.add(self)
 
-    def peek(self, index: Path, key: Hashable) -> V | None:
+    def peek(self, index: Path | Opened, key: Hashable) -> V | None:
         """The remembered answer, or None (nothing is made)."""
-        return self._lookup((file_stamp(index), key))
+        return self._lookup((_identity(index), key))
 
-    def get(self, index: Path, key: Hashable, make: Callable[[], V]) -> V:
-        full = (file_stamp(index), key)  # one stat of the index file per request
+    def get(self, index: Path | Opened, key: Hashable, make: Callable[[], V]) -> V:
+        full = (_identity(index), key)  # at most one stat of the index file per request
         value = self._lookup(full)
         if value is not None:
             return value

@@ -42,6 +42,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MEDCODES_CDC_BASE_URL", "https://ftp.cdc.gov",
             "where `medcodes fetch` downloads CDC files (ICD-10-CM XML)"),
     Setting("MEDCODES_FETCH_DIR", "", "cache of downloaded official files (default: MEDCODES_CACHE/downloads)"),
+    Setting("MEDCODES_ALLOW_PRIVATE_URLS", "",
+            "1 lets policy ingest, crawls and `medcodes fetch` reach loopback, private and link-local addresses"
+            " (an intranet policy site), or name the ones allowed: 10.1.0.0/16,127.0.0.1; unset, such URLs"
+            " and redirects to them are refused"),
     Setting("MEDCODES_FETCH_TIMEOUT", "60",
             "seconds `medcodes fetch` waits for a publisher's server to connect or send data"),
 )

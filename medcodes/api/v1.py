@@ -23,7 +23,7 @@ MAX_POLICIES = 500
 
 
 def _catalog(request: Request) -> Catalog:
-    return request.app.state.catalog  # type: ignore[no-any-return]
+    return request.state.catalog  # type: ignore[no-any-return]  # the one this request started with
 
 
 def search(request: Request) -> Response:
@@ -33,7 +33,7 @@ def search(request: Request) -> Response:
             params.integer(p, "offset", 0, 0, params.MAX_OFFSET), params.iso_date(p))
     catalog = _catalog(request)
     key = (args[0], tuple(args[1] or ()), *args[2:])
-    body = memo.SEARCHES.get(catalog.path, key, lambda: dumps(services.search(catalog, *args)))
+    body = memo.SEARCHES.get(catalog, key, lambda: dumps(services.search(catalog, *args)))
     return Response(body, media_type="application/json")
 
 
@@ -42,7 +42,7 @@ def suggest(request: Request) -> Response:
     q = params.text(p, "q", required=True)
     limit = params.integer(p, "limit", services.SUGGEST_LIMIT, 1, 20)
     catalog = _catalog(request)
-    body = memo.SUGGESTIONS.get(catalog.path, (q, limit), lambda: dumps(
+    body = memo.SUGGESTIONS.get(catalog, (q, limit), lambda: dumps(
         {"query": q, "results": services.suggest(catalog, q, limit)}))
     return Response(body, media_type="application/json")
 
@@ -151,7 +151,7 @@ def routes() -> list[BaseRoute]:
         Route("/codes/{system}/{code}/policies", code_policies, name="api_code_policies"),
         Route("/codes/{system}/{code:path}", malformed_code, include_in_schema=False),
         Route("/policies", policies, name="api_policies"),
-        Route("/policies/{policy_id}", policy, name="api_policy"),
+        Route("/policies/{policy_id:path}", policy, name="api_policy"),
         Route("/changes", changes_list, name="api_changes"),
         Route("/changes/{system}/{release}", changes, name="api_changes_release"),
         Route("/validate", validate, methods=["POST"], name="api_validate"),

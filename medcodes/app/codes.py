@@ -91,13 +91,13 @@ def similar(catalog: Catalog, system: str, code: str, limit: int = SIMILAR_LIMIT
             return similar_codes(catalog, system, code, limit, store=catalog.store_path)
         return similar_cited(catalog, system, code, limit, store=catalog.store_path)
 
-    return list(_SIMILAR.get(catalog.path, _similar_key(catalog, system, code, limit, in_index), find))
+    return list(_SIMILAR.get(catalog, _similar_key(catalog, system, code, limit, in_index), find))
 
 
 def remembered_similar(catalog: Catalog, system: str, code: str, limit: int = SIMILAR_LIMIT, *,
                        in_index: bool = True) -> list[dict[str, Any]] | None:
     """The similar codes `similar` has already found for this code and state, or None."""
-    hit = _SIMILAR.peek(catalog.path, _similar_key(catalog, system, code, limit, in_index))
+    hit = _SIMILAR.peek(catalog, _similar_key(catalog, system, code, limit, in_index))
     return None if hit is None else list(hit)
 
 

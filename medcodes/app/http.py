@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -49,9 +50,39 @@ async def read_json(request: Request) -> Any:
     if not body.strip():
         raise ApiError(400, "the request body is empty; send JSON")
     try:
-        return json.loads(body)
+        # strictly decoded: json.loads(bytes) lets UTF-8-encoded surrogates through
+        text = body.decode(json.detect_encoding(body))
+    except UnicodeDecodeError:
+        raise ApiError(400, "the request body is not UTF-8 text") from None
+    try:
+        data = json.loads(text)
     except (ValueError, RecursionError):  # RecursionError: absurdly nested arrays
         raise ApiError(400, "the request body is not valid JSON") from None
+    # JSON may escape half of a UTF-16 pair ("\\ud800"): Python takes it as a string that no UTF-8
+    # can encode, which would fail much later (SQLite, the response) as a server error
+    if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(data):
+        raise ApiError(400, "the request body holds an unpaired UTF-16 surrogate (\\ud800-\\udfff);"
+                            " send text as UTF-8")
+    return data
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _has_lone_surrogate(data: Any) -> bool:
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def quote_path(path: str) -> str:

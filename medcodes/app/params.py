@@ -99,11 +99,11 @@ def parse_date(raw: str, name: str) -> str:
     raise BadRequest(f"parameter {name!r} must be a date like 2024-06-01, got {raw[:40]!r}")
 
 
-_POLICY_ID = re.compile(r"[^\x00-\x1f\x7f/]{1,200}")
+_POLICY_ID = re.compile(r"[^\x00-\x1f\x7f]{1,200}")
 
 
 def policy_id(value: str) -> str:
-    """A policy id from a URL path: ids are slugs or payer numbers, never control characters."""
+    """A policy id from a URL path: ids are slugs or payer numbers ("MP/2024-15"), never control characters."""
     if not _POLICY_ID.fullmatch(value):
         raise BadRequest(f"{value[:40]!r} is not a policy id")
     return value

@@ -1,8 +1,9 @@
 """Language-model clients: any OpenAI-compatible chat-completions endpoint (llama.cpp server,
 vLLM, Ollama, hosted APIs), or a local GGUF file in-process through llama-cpp-python.
 
-Transport problems (timeouts, refused connections, 429 and 5xx answers) are retried here with
-backoff; what the model says is judged elsewhere (checks.py). The API key is sent as a bearer
+Transport problems (timeouts, refused connections, 429 and 5xx answers) are retried by the
+package's one retry rule (medcodes.http_client.Retries: backoff, a capped Retry-After, a
+deadline); what the model says is judged elsewhere (checks.py). The API key is sent as a bearer
 token and never appears in messages, reprs or logs.
 """
 
@@ -11,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import math
-import random
 import ssl
 import threading
 from dataclasses import dataclass
@@ -23,6 +23,9 @@ import httpx
 
 from .. import settings
 from ..errors import MedcodesError
+from ..http_client import RETRY_STATUSES, FetchError, Limits, Retries
+
+MAX_RETRY_AFTER = 60.0  # seconds: a longer Retry-After is waited only this long
 
 Messages = list[dict[str, str]]
 
@@ -75,7 +78,7 @@ class OpenAIChatClient:
             raise LLMError("no endpoint: set MEDCODES_LLM_BASE_URL (e.g. http://127.0.0.1:8080/v1)")
         self.url = base_url.rstrip("/") + "/chat/completions"
         self.model = model
-        self.retries, self.backoff = retries, backoff
+        self.retries, self.backoff, self.timeout = retries, backoff, timeout
         self.max_tokens, self.temperature = max_tokens, temperature
         self._format = _FORMATS.index(response_format)
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
@@ -104,19 +107,19 @@ class OpenAIChatClient:
         return body
 
     async def complete(self, messages: Messages, schema: dict[str, Any]) -> Completion:
-        problem, wait = "", 0.0
-        for attempt in range(self.retries + 1):
-            if attempt:
-                await asyncio.sleep(wait)
-            wait = self._delay(attempt)
+        # the whole exchange, retries and waits included, within the tries' read timeouts and backoff
+        deadline = (self.timeout + self.backoff * 2 ** self.retries + MAX_RETRY_AFTER) * (self.retries + 1)
+        tries = Retries(self.url, Limits(retries=self.retries, backoff=self.backoff, deadline=deadline,
+                                         max_retry_after=MAX_RETRY_AFTER))
+        while True:
             try:
                 http = self._shards[next(self._next) % len(self._shards)]
                 r = await http.post(self.url, json=self._body(messages, schema))
             except httpx.TimeoutException as e:
-                problem = f"timed out ({type(e).__name__})"
+                await self._wait(tries, f"timed out ({type(e).__name__})")
                 continue
             except httpx.TransportError as e:
-                problem = f"cannot reach it ({type(e).__name__}: {e})"
+                await self._wait(tries, f"cannot reach it ({type(e).__name__}: {e})")
                 continue
             if r.status_code == 200:
                 return self._read(r)
@@ -125,10 +128,17 @@ class OpenAIChatClient:
                 return await self.complete(messages, schema)
             if r.status_code in (401, 403):
                 raise LLMError(f"{self.url} refused the API key (HTTP {r.status_code}); check MEDCODES_LLM_API_KEY")
-            if r.status_code != 429 and r.status_code < 500:
+            if r.status_code not in RETRY_STATUSES:
                 raise LLMError(f"{self.url} answered HTTP {r.status_code}: {r.text[:300]}")
-            problem, wait = f"HTTP {r.status_code}", _retry_after(r) or wait
-        raise LLMError(f"{self.url}: {problem} ({self.retries + 1} tries)")
+            await self._wait(tries, f"HTTP {r.status_code}", r.headers.get("retry-after"))
+
+    async def _wait(self, tries: Retries, problem: str, retry_after: str | None = None) -> None:
+        """The shared retry rule (medcodes.http_client.Retries), in this client's words."""
+        try:
+            wait = tries.wait_before_next(problem, retry_after)
+        except FetchError:
+            raise LLMError(f"{self.url}: {problem} ({tries.attempt + 1} tries)") from None
+        await asyncio.sleep(wait)
 
     def _read(self, r: httpx.Response) -> Completion:
         try:
@@ -137,20 +147,9 @@ class OpenAIChatClient:
             raise LLMError(f"{self.url} answered 200 with a body that is not JSON: {r.text[:200]!r}") from None
         return completion_from(body, self.model)
 
-    def _delay(self, attempt: int) -> float:
-        return float(self.backoff * (2 ** attempt) * (0.5 + random.random()))
-
     async def aclose(self) -> None:
         for http in self._shards:
             await http.aclose()
-
-
-def _retry_after(r: httpx.Response) -> float | None:
-    value = r.headers.get("retry-after")
-    try:
-        return min(float(value), 60.0) if value else None
-    except ValueError:
-        return None
 
 
 class LlamaCppClient:

@@ -491,9 +491,11 @@ _LOCK = threading.Lock()
 
 def title_index(catalog: Any, system: str) -> TitleIndex:
     """The title index of one system of this index file, built on first use and kept while the file
-    is the same (a rebuild renames a new file into place: a new inode, a new key)."""
-    st = Path(catalog.path).stat()
-    key = (str(catalog.path), st.st_ino, st.st_mtime_ns, system)
+    is the same (a rebuild renames a new file into place: a new inode, a new key). The key is the file
+    the catalog opened, not the one at its path now: made from the catalog's rows, it must not be
+    kept as the new file's."""
+    stamp = catalog.stamp
+    key = (str(catalog.path), stamp[1] if stamp else 0, stamp[2] if stamp else 0, system)
     with _LOCK:
         hit = _INDEXES.get(key)
         if hit is None:

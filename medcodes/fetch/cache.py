@@ -14,10 +14,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from .. import settings
 from ..errors import MedcodesError
+from ..http_client import HttpClient
 from .download import FetchError, Progress, client, download
 from .releases import PUBLISHERS, RELEASES, ReleaseFile, files
 from .verify import verify
@@ -85,7 +84,7 @@ class Fetcher:
         held = [(rf, self.path(rf)) for rf in self.table if self.path(rf).is_file()]
         return sorted(held, key=lambda row: row[0].effective)
 
-    def _fetch_file(self, http: httpx.Client, rf: ReleaseFile) -> Fetched:
+    def _fetch_file(self, http: HttpClient, rf: ReleaseFile) -> Fetched:
         dest, url = self.path(rf), self.url(rf)
         if dest.is_file():
             try:
@@ -96,12 +95,12 @@ class Fetcher:
                 dest.unlink()
         part = dest.with_name(dest.name + ".part")
         t0 = time.perf_counter()
-        resumed = download(http, url, part, f"{rf.system} {rf.release} {rf.file}", self.progress)
+        resumed = download(http, url, part, f"{rf.system} {rf.release} {rf.file}", self.progress, size=rf.size)
         try:
             verify(part, rf)
         except FetchError as e:
             part.unlink()
-            raise FetchError(f"{url}: the download is not a good copy: {e}; removed it") from None
+            raise FetchError(url, f"the download is not a good copy: {e}; removed it") from None
         os.replace(part, dest)
         got = Fetched(rf, dest, url, downloaded=True, size=dest.stat().st_size, resumed_from=resumed,
                       seconds=time.perf_counter() - t0)

@@ -10,14 +10,20 @@ file that changed on the server in between is caught there.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 
-from ..errors import MedcodesError
+from ..http_client import FetchError, HttpClient, Limits
+
+__all__ = ["FetchError", "Progress", "client", "download"]
 
 USER_AGENT = "medcodes (official release fetcher)"
+# a release file is at most a few hundred MB: an hour is slow but honest; a server dripping bytes
+# is cut off then rather than holding `medcodes update` forever
+DEADLINE = 3600.0
+MAX_BYTES = 2 * 1024**3  # when the table does not say how big the file is
 
 # (label, bytes so far, total bytes or None when the server does not say)
 Progress = Callable[[str, int, int | None], None]
@@ -25,36 +31,38 @@ Progress = Callable[[str, int, int | None], None]
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-\d+/(?:\d+|\*)")
 
 
-class FetchError(MedcodesError):
-    """A release file that could not be downloaded or is not a good copy."""
-
-
-def client(timeout: float) -> httpx.Client:
+def client(timeout: float) -> HttpClient:
     # identity encoding: byte offsets for Range must count the file's own bytes
-    return httpx.Client(timeout=timeout, follow_redirects=True,
-                        headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"})
+    return HttpClient(limits=Limits(timeout=timeout, deadline=DEADLINE, max_bytes=MAX_BYTES, retries=0),
+                      user_agent=USER_AGENT, headers={"Accept-Encoding": "identity"})
 
 
-def download(http: httpx.Client, url: str, part: Path, label: str = "", progress: Progress | None = None) -> int:
-    """Complete `part` from `url`; return the byte offset the download resumed from (0: from the start)."""
+def download(http: HttpClient, url: str, part: Path, label: str = "", progress: Progress | None = None,
+             size: int | None = None) -> int:
+    """Complete `part` from `url`; return the byte offset the download resumed from (0: from the start).
+    `size`: the file's known size; nothing beyond it is written."""
     for _attempt in range(2):
         start = part.stat().st_size if part.exists() else 0
         try:
-            with http.stream("GET", url, headers={"Range": f"bytes={start}-"} if start else {}) as r:
+            with http.stream(url, headers={"Range": f"bytes={start}-"} if start else {}) as r:
                 if r.status_code == 416 and start:
                     part.unlink()  # what we hold is not a prefix the server can continue: start over
                     continue
                 offset = _offset(r, url, start)
-                _write(r, part, offset, label or url, progress)
+                cap = (size if size is not None else http.limits.max_bytes) - offset
+                _write(http.body(r, max_bytes=max(cap, 0), raw=True), r, part, offset, label or url, progress)
                 return offset
-        except httpx.TimeoutException:
-            raise FetchError(f"{url}: no data from the server for {_timeout(http):g} s (MEDCODES_FETCH_TIMEOUT)"
-                             + _resume_hint(part)) from None
-        except httpx.ConnectError as e:
-            raise FetchError(f"{url}: cannot connect ({e})") from None
-        except httpx.TransportError as e:
-            raise FetchError(f"{url}: download broke off ({e})" + _resume_hint(part)) from None
-    raise FetchError(f"{url}: the server refuses every byte range (HTTP 416)")
+        except FetchError as e:
+            if e.too_big:
+                part.unlink(missing_ok=True)  # not the file the table describes: nothing to resume
+                raise FetchError(f"{e}; the release file is {size:,} bytes" if size else str(e)) from None
+            if e.timed_out:
+                raise FetchError(url, f"no data from the server for {http.limits.timeout:g} s"
+                                      f" (MEDCODES_FETCH_TIMEOUT){_resume_hint(part)}") from None
+            if e.retryable and "cannot connect" not in str(e):
+                raise FetchError(f"{e}{_resume_hint(part)}") from None
+            raise
+    raise FetchError(url, "the server refuses every byte range (HTTP 416)")
 
 
 def _offset(r: httpx.Response, url: str, start: int) -> int:
@@ -64,27 +72,24 @@ def _offset(r: httpx.Response, url: str, start: int) -> int:
         m = _CONTENT_RANGE.match(r.headers.get("Content-Range", ""))
         if m and int(m.group(1)) == start:
             return start
-        raise FetchError(f"{url}: asked for bytes {start}- and got {r.headers.get('Content-Range')!r}")
-    raise FetchError(f"{url}: HTTP {r.status_code} {r.reason_phrase}".rstrip())
+        raise FetchError(url, f"asked for bytes {start}- and got {r.headers.get('Content-Range')!r}")
+    raise FetchError(url, f"HTTP {r.status_code} {r.reason_phrase}".rstrip(), r.status_code)
 
 
-def _write(r: httpx.Response, part: Path, offset: int, label: str, progress: Progress | None) -> None:
+def _write(chunks: Iterator[bytes], r: httpx.Response, part: Path, offset: int, label: str,
+           progress: Progress | None) -> None:
     length = r.headers.get("Content-Length")
     total = offset + int(length) if length and length.isdigit() else None
     done = offset
     part.parent.mkdir(parents=True, exist_ok=True)
     with open(part, "ab" if offset else "wb") as f:
-        # no re-chunking: a buffered tail would be lost when the peer breaks off (httpx checks
-        # Content-Length and raises RemoteProtocolError on a short body)
-        for chunk in r.iter_raw():
+        # raw chunks, not re-chunked: a buffered tail would be lost when the peer breaks off (httpx
+        # checks Content-Length and raises RemoteProtocolError on a short body)
+        for chunk in chunks:
             f.write(chunk)
             done += len(chunk)
             if progress is not None:
                 progress(label, done, total)
-
-
-def _timeout(http: httpx.Client) -> float:
-    return http.timeout.read or 0.0
 
 
 def _resume_hint(part: Path) -> str:

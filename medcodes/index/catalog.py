@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import weakref
 from pathlib import Path
 from typing import Any
 
 from .. import settings, systems
 from ..errors import MedcodesError, NotFound
+from ..memo import file_stamp
 from .build import check_schema
 
 # Note types that apply to everything below the code they are written on.
@@ -28,7 +30,8 @@ _CODE_COLUMNS = ("system, code, title, short_title, kind, billable, parent, dept
 
 
 class Catalog:
-    """An open index. Safe to share between threads: each thread gets its own connection.
+    """An open index. Safe to share between threads: each thread gets its own connection, all to the
+    one file that was at `path` when the Catalog opened (`stamp`).
 
     `store` is the durable store (policies, generated text) the code data reads besides the index;
     by default MEDCODES_STORE, else the file beside the index.
@@ -40,17 +43,39 @@ class Catalog:
             raise MedcodesError(f"{self.path}: no index here; run `medcodes build` first")
         self.store_path = Path(store).expanduser() if store else settings.store_path(str(self.path))
         self._local = threading.local()
-        check_schema(self.conn, self.path)
+        # every connection, closed when the Catalog goes: a connection is in a reference cycle (its
+        # statement cache), so without this one opened to a replaced file would hold the deleted
+        # file open until a full collection, and never once the server has frozen its objects
+        self._opened: list[sqlite3.Connection] = []
+        weakref.finalize(self, _close_all, self._opened)
+        for _ in range(10):  # a build renaming a file into place right now: open the one after it
+            self.stamp = file_stamp(self.path)
+            self._first = self._connect()
+            if file_stamp(self.path) == self.stamp:
+                break
+        self._local.conn = self._first
+        check_schema(self._first, self.path)
+
+    def _connect(self) -> sqlite3.Connection:
+        # immutable=1: no locking, no change detection: a rebuild renames a new file into place,
+        # connections already open keep reading the old inode, and a server opens a new Catalog
+        # for the next request (index/live.py)
+        conn = sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        self._opened.append(conn)
+        return conn
 
     @property
     def conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            # immutable=1: no locking, no change detection: a rebuild renames a new file
-            # into place and readers reopen; the old inode stays valid meanwhile.
-            conn = sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True,
-                                   check_same_thread=False)
-            conn.row_factory = sqlite3.Row
+            conn = self._connect()
+            if file_stamp(self.path) != self.stamp:
+                # the path holds a newer file than this Catalog's: this thread shares the first
+                # connection (SQLite serialises it), so one request never reads two files
+                self._opened.remove(conn)
+                conn.close()
+                conn = self._first
             self._local.conn = conn
         return conn
 
@@ -58,8 +83,10 @@ class Catalog:
         """Close this thread's connection (a short-lived worker thread's, before it ends)."""
         conn = getattr(self._local, "conn", None)
         if conn is not None:
-            conn.close()
             self._local.conn = None
+            if conn is not self._first:
+                self._opened.remove(conn)
+                conn.close()
 
     # -- lookups ---------------------------------------------------------------
     def find(self, text: str, system: str | None = None) -> list[sqlite3.Row]:
@@ -285,6 +312,11 @@ class Catalog:
             "deleted_in": row["deleted_in"],
             "history": self.history(row["system"], row["code"]),
         }
+
+
+def _close_all(conns: list[sqlite3.Connection]) -> None:
+    for conn in conns:
+        conn.close()
 
 
 def _brief(r: sqlite3.Row) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import settings
-from ..errors import BadRequest, MedcodesError
+from ..errors import BadRequest, MedcodesError, NotFound
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -65,6 +65,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     s.add_argument("policy_id")
     s.set_defaults(policies_func=cmd_show)
 
+    r = sub.add_parser("remove", parents=[common], help="remove a policy, its versions and its code links")
+    r.add_argument("policy_ids", nargs="+", metavar="POLICY_ID")
+    r.set_defaults(policies_func=cmd_remove)
+
     k = sub.add_parser("codes", parents=[common], help="the policies that cite one code")
     k.add_argument("code")
     k.add_argument("--system", help="code system id, when the code exists in several")
@@ -74,7 +78,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     func = getattr(args, "policies_func", None)
     if func is None:
-        raise BadRequest("say what to do: medcodes policies ingest|import-map|import-mcd|coverage-api|list|show|codes")
+        raise BadRequest("say what to do: medcodes policies"
+                         " ingest|import-map|import-mcd|coverage-api|list|show|remove|codes")
     return int(func(args))
 
 
@@ -237,6 +242,20 @@ def cmd_show(args: argparse.Namespace) -> int:
             print(f"  {c['system']:<9} {c['code']:<9} {c['title'] or ''}")
         if len(codes) > 200:
             print(f"  … {len(codes) - 200} more")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    store = _store(args)
+    try:
+        missing = [pid for pid in args.policy_ids if not store.delete(pid)]
+    finally:
+        store.close()
+    for pid in args.policy_ids:
+        if pid not in missing:
+            print(f"removed   {pid}")
+    if missing:
+        raise NotFound("no stored policy " + ", ".join(repr(pid) for pid in missing))
     return 0
 
 

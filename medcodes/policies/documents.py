@@ -326,7 +326,7 @@ def read_text(text: str, *, source: str | None = None, url: str | None = None, f
               title: str | None = None, meta: dict[str, str] | None = None) -> Document:
     if len(text) > MAX_TEXT_CHARS:
         raise DocumentError(source, f"text is over the {MAX_TEXT_CHARS:,} character limit")
-    blocks = tuple(text_blocks(text))
+    blocks = tuple(_join_wrapped_cells(text_blocks(text)))
     plain = "\n".join(b.text for b in blocks)
     return Document(format, blocks, plain, title=title, meta=meta or {}, url=url, source=source)
 
@@ -370,6 +370,26 @@ def text_blocks(text: str) -> Iterator[Block]:
         header = ()
     if current:
         yield _joined(*current)
+
+
+def _join_wrapped_cells(blocks: Iterator[Block]) -> Iterator[Block]:
+    """A line in lower case right after a table row is the end of its last cell, wrapped ("... includes all
+    components" / "and accessories"), not a paragraph that would end the list the row belongs to."""
+    held: Block | None = None
+    for block in blocks:
+        if held is not None and block.kind in ("para", "item") and block.text[:1].islower():
+            cells = (*held.cells[:-1], f"{held.cells[-1]} {block.text}") if held.cells else (block.text,)
+            held = Block("row", f"{held.text} {block.text}", cells=cells, header=held.header)
+            continue
+        if held is not None:
+            yield held
+            held = None
+        if block.kind == "row":
+            held = block
+        else:
+            yield block
+    if held is not None:
+        yield held
 
 
 def _continues(current: tuple[str, list[str]], line: str) -> bool:
@@ -467,7 +487,7 @@ def read_pdf(data: bytes, *, source: str | None = None, url: str | None = None) 
     if b"%PDF-" not in data[:1024]:
         raise DocumentError(source, "not a PDF (no %PDF- header)")
     pages, meta = _pdf_text(data, source)
-    text = "\n".join(pages)
+    text = "\n".join(strip_running_lines(pages))
     if not text.strip():
         raise DocumentError(source, "no text in this PDF (a scanned image? OCR it first)")
     doc = read_text(text, source=source, url=url, format="pdf", title=meta.get("title"), meta=meta)
@@ -525,6 +545,39 @@ def _pages(reader: object, source: str | None) -> list[str]:
         if time.monotonic() > deadline:
             raise DocumentError(source, f"PDF took over {PDF_SECONDS:.0f} s to read; not read")
         out.append(text)
+    return out
+
+
+_RUNNING_ZONE = 3  # lines at the top and at the bottom of a page where headers and footers sit
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def strip_running_lines(pages: list[str]) -> list[str]:
+    """Pages without their running headers and footers: a line at the top or bottom of at least half the
+    pages (page numbers aside: "Page 2 of 3") is the template, not the policy. Left in, it cuts a code
+    table in two at every page break, and its contract numbers and ZIP codes sit right next to codes."""
+    if len(pages) < 2:
+        return pages
+    split = [page.split("\n") for page in pages]
+
+    def zone(lines: list[str]) -> list[int]:
+        filled = [i for i, line in enumerate(lines) if line.strip()]
+        return sorted(set(filled[:_RUNNING_ZONE] + filled[-_RUNNING_ZONE:]))
+
+    def key(line: str) -> str:
+        return _DIGITS.sub("#", _WS.sub(" ", line).strip().lower())
+
+    seen: dict[str, int] = {}
+    for lines in split:
+        for k in {key(lines[i]) for i in zone(lines)}:
+            seen[k] = seen.get(k, 0) + 1
+    running = {k for k, n in seen.items() if n >= max(2, (len(pages) + 1) // 2)}
+    if not running:
+        return pages
+    out = []
+    for lines in split:
+        drop = {i for i in zone(lines) if key(lines[i]) in running}
+        out.append("\n".join(line for i, line in enumerate(lines) if i not in drop))
     return out
 
 

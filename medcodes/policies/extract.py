@@ -25,8 +25,23 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from .. import systems
-from .records import COVERAGE_SECTIONS, Block, Document, Mention
-from .sections import INVESTIGATIONAL, NOT_COVERED, classify, clause_at, is_coding, sentence_at, status_cell
+from .records import COVERAGE_SECTIONS, HISTORY, Block, Document, Mention
+from .sections import (
+    INVESTIGATIONAL,
+    NOT_COVERED,
+    classify,
+    clause_at,
+    excepted,
+    is_billing_denial,
+    is_coding,
+    is_history_heading,
+    is_history_table,
+    is_removal,
+    opposite,
+    sentence_at,
+    status_cell,
+    without_parentheses,
+)
 from .tokens import (
     CODE_LED,
     Candidate,
@@ -85,11 +100,18 @@ _SYSTEM_LABEL = re.compile(r"(?:cpt®?|hcpcs|icd-?10(?:-?cm|-?pcs)?|cpt/hcpcs)(?
                            r"diagnoses))?(?:\s+codes?)?|(?:diagnosis|procedure)\s+codes?", re.I)
 
 
+# Medicare billing articles: "Group 2 Paragraph: <what the group is>" then "Group 2 Codes:" and its table.
+_GROUP_PARAGRAPH = re.compile(r"^\s*group\s+(\w+)\s+paragraph\s*:?\s*", re.I)
+_GROUP_CODES = re.compile(r"^\s*group\s+(\w+)\s+codes?\s*:?\s*$", re.I)
+
+
 @dataclass
 class _State:
     headings: list[tuple[int, str]] = field(default_factory=list)
     label: str | None = None
     sublabel: str | None = None
+    group: tuple[str, str] | None = None  # (group number, what its paragraph says about the group's codes)
+    history_level: int | None = None  # under a "Revision History" heading of this level
 
     def update(self, block: Block) -> None:
         if block.kind == "heading":
@@ -97,13 +119,28 @@ class _State:
                 self.headings.pop()
             self.headings.append((block.level, block.text))
             self.label = self.sublabel = None
-        elif block.kind == "para" and not CODE_LED.match(block.text):
-            # A label heads the list or table under it; prose after that list is out of its reach.
+            self.group = None
+            if self.history_level is not None and block.level <= self.history_level:
+                self.history_level = None
+            if is_history_heading(block.text):
+                self.history_level = block.level
+        elif block.kind in ("para", "label") and _GROUP_PARAGRAPH.match(block.text):
+            # The paragraph says what its group's codes are; the "Group N Codes:" table comes after it.
+            m = _GROUP_PARAGRAPH.match(block.text)
+            assert m is not None
+            self.group = (m.group(1).lower(), block.text[m.end():].strip())
+            self.label = self.sublabel = None
+        elif block.kind == "para" and not CODE_LED.match(block.text) and not block.text[:1].islower():
+            # A label heads the list or table under it; prose after that list is out of its reach
+            # (a line starting in lower case is the end of a wrapped table cell, not prose).
             self.label = self.sublabel = None
         elif block.kind in ("label", "caption"):
             text = block.text.rstrip(":").strip()
+            codes = _GROUP_CODES.match(text)
+            if codes and self.group and self.group[0] == codes.group(1).lower() and classify(self.group[1]):
+                self.label, self.sublabel = self.group[1], None
             # only inside a table: "CPT" / "ICD-10 Diagnosis" rows under a "When services are ..." label
-            if block.level == 1 and _SYSTEM_LABEL.fullmatch(text) and self.label and classify(self.label):
+            elif block.level == 1 and _SYSTEM_LABEL.fullmatch(text) and self.label and classify(self.label):
                 self.sublabel = text
             else:
                 self.label, self.sublabel = text, None
@@ -112,6 +149,10 @@ class _State:
         """Innermost first: the labels, then the headings from the nearest out."""
         inner = [t for t in (self.sublabel, self.label) if t]
         return inner + [t for _, t in reversed(self.headings)]
+
+    @property
+    def in_history(self) -> bool:
+        return self.history_level is not None
 
     @property
     def in_references(self) -> bool:
@@ -135,6 +176,7 @@ class _Where:
 
     chain: list[str]
     in_references: bool
+    in_history: bool  # under a revision-history heading: what it names is the policy's past, not its coverage
     cpt_document: bool  # the document speaks of CPT codes somewhere: "(43290)" after a procedure is one
     icd_document: bool  # ... of ICD-10 codes: "multiple sclerosis (G35)"
     checker: CodeChecker
@@ -153,14 +195,14 @@ def extract(doc: Document, checker: CodeChecker) -> list[Mention]:
     pending: list[int] = []  # mentions in a heading wait for what its section says first
     for block in doc.blocks:
         state.update(block)
-        where = _Where(state.chain(), state.in_references, cpt_document, icd_document, checker)
+        where = _Where(state.chain(), state.in_references, state.in_history, cpt_document, icd_document, checker)
         if block.kind == "heading":
             pending = []
         found = list(block_mentions(block, where))
         if block.kind == "heading":
             pending = [i for i in range(len(out), len(out) + len(found)) if found[i - len(out)].section
                        not in COVERAGE_SECTIONS]
-        elif pending and block.kind in ("label", "para", "item"):
+        elif pending and block.kind in ("label", "para", "item") and not where.in_history:
             said = classify(block.text)
             if said:
                 for i in pending:
@@ -174,10 +216,18 @@ def block_mentions(block: Block, where: _Where) -> Iterator[Mention]:
     text, chain = block.text, where.chain
     found = [(c, _interpret(c, text, block, where)) for c in candidates(text)]
     found = _propagate(text, found, block, where)
+    history = where.in_history or (block.kind == "row" and is_history_table(block.header))
+    exceptions = excepted(text, [c for c, h in found if h is not None]) | _exception_column(block, found)
     for cand, hit in found:
         if hit is None:
             continue
-        section = section_for(block, chain, cand.start, cand.end)
+        if history or is_removal(text, cand.start, cand.end):
+            section = HISTORY
+        elif cand in exceptions:
+            # "K50.- and K51.-, except K51.90": the excepted code gets the opposite of what the list gets
+            section = opposite(section_for(block, chain, *exceptions[cand]))
+        else:
+            section = section_for(block, chain, cand.start, cand.end)
         # "*" or "+" widens an ICD-10-CM code; after a CPT, HCPCS or PCS code it is a footnote mark
         yield Mention(hit.system, hit.code, hit.last, cand.subtree and hit.system == "icd10cm", section,
                       snippet(block, chain, cand, hit.system), text[cand.start:cand.end], hit.validated, hit.seventh)
@@ -188,8 +238,11 @@ def _interpret(cand: Candidate, text: str, block: Block, where: _Where, *,
     """The one reading of a candidate that survives the shape, lookalike, context and catalog checks."""
     if is_lookalike(text, cand.start, cand.end):
         return None
-    local_cue = cue_before(text, cand.start) or cue_after(text, cand.end)
+    local_cue = cue_before(text, cand.start) or cue_after(text, cand.end) or (
+        where.in_history and bool(_HISTORY_CUE.search(text[max(0, cand.start - 40):cand.start])))
     if where.in_references and not local_cue:
+        return None
+    if _in_identifier_column(block, cand):
         return None
     ctx = _block_context(block, where.chain)
     readings = []
@@ -281,6 +334,59 @@ def _block_context(block: Block, chain: list[str]) -> set[str]:
     return context_systems(texts)
 
 
+# "Removed 72149 (...)" in a revision history: the verb says a code follows.
+_HISTORY_CUE = re.compile(r"\b(?:removed|deleted|added|replaced|revised)\b[^.;]{0,30}$", re.I)
+# A table column or row label that holds numbers which are not codes: "Contract Number | 05102".
+_IDENTIFIER_LABEL = re.compile(r"\b(?:contract|zip|postal|phone|fax|telephone|tin|npi|account|jurisdiction|box|"
+                               r"address|suite|agreement|license|tax id|(?:group|member|plan|policy|provider|vendor)"
+                               r"\s+(?:number|no\.?|id|#))\b", re.I)
+_CODE_LABEL = re.compile(r"\bcodes?\b|\bcpt\b|\bhcpcs\b|\bicd", re.I)
+
+
+_EXCEPTION_HEADER = re.compile(r"\bexcept|\bexclu", re.I)
+
+
+def _exception_column(block: Block, found: list[tuple[Candidate, Found | None]]) -> dict[Candidate, tuple[int, int]]:
+    """"Codes | Exceptions" tables: the codes in the exceptions column are taken out of the row's codes."""
+    if block.kind != "row" or not any(_EXCEPTION_HEADER.search(h) for h in block.header):
+        return {}
+    cells = [(c, _cell_at(block, c.start)) for c, h in found if h is not None]
+    listed = [c for c, i in cells if i is not None and i < len(block.header)
+              and not _EXCEPTION_HEADER.search(block.header[i])]
+    if not listed:
+        return {}
+    anchor = (listed[0].start, listed[0].end)
+    return {c: anchor for c, i in cells if i is not None and i < len(block.header)
+            and _EXCEPTION_HEADER.search(block.header[i])}
+
+
+def _in_identifier_column(block: Block, cand: Candidate) -> bool:
+    """Whether the token sits in a table cell whose column header (or row label) names an identifier."""
+    if block.kind != "row" or not cand.a.isdigit():
+        return False
+    i = _cell_at(block, cand.start)
+    if i is None:
+        return False
+    labels = [block.header[i]] if i < len(block.header) else []
+    if not block.header and i > 0 and not candidates(block.cells[0]):
+        labels.append(block.cells[0])  # "<th>Contract Number</th><td>04412</td>"
+    return any(_IDENTIFIER_LABEL.search(t) and not _CODE_LABEL.search(t) for t in labels)
+
+
+def _cell_at(block: Block, pos: int) -> int | None:
+    offset = 0
+    for i, cell in enumerate(block.cells):
+        if not cell:
+            continue
+        idx = block.text.find(cell, offset)
+        if idx < 0:
+            continue
+        if idx <= pos < idx + len(cell):
+            return i
+        offset = idx + len(cell)
+    return None
+
+
 def _plausible_position(block: Block, cand: Candidate) -> bool:
     """In a table, a weak token counts only in a code cell, not inside a description."""
     if block.kind != "row":
@@ -317,6 +423,10 @@ def _propagate(text: str, found: list[tuple[Candidate, Found | None]], block: Bl
     for run in _runs(text, [c for c, _ in found]):
         strong = frozenset(s for c, h in out if c in run and h is not None and h.strong for s in _FAMILY[h.system])
         first = min(run, key=lambda c: c.start)
+        if is_lookalike(text, first.start, first.end):
+            # "group numbers 40012 and 40013": what the first number is, the ones listed with it are too
+            out = [(c, None if c in run and h is not None and not h.strong else h) for c, h in out]
+            continue
         listed = len(run) >= 3 or any(c.b for c in run) or is_code_list(text)
         if listed and not is_lookalike(text, first.start, first.end):
             strong |= {s for c in run for system, _, _ in shapes(c.a) for s in _FAMILY[system]}
@@ -366,8 +476,11 @@ def section_for(block: Block, chain: list[str], start: int, end: int) -> str:
             return classify(rest) or "coding"
     else:
         lo, hi = clause_at(block.text, start, end)
-        found = classify(block.text[lo:hi])
-        if found == "not_covered":
+        found = _clause_class(block.text, lo, hi, start, end)
+        if found == "not_covered" and is_billing_denial(block.text[lo:hi]):
+            # "claims for J3490 without an NDC will be denied": a billing instruction, not a coverage call
+            found = None
+        elif found == "not_covered":
             # "... are not eligible for X; these are considered investigational": the sentence's stronger word
             slo, shi = sentence_at(block.text, start, end)
             found = classify(block.text[slo:shi]) or found
@@ -389,6 +502,19 @@ def section_for(block: Block, chain: list[str], start: int, end: int) -> str:
         if is_coding(block.text[lo:hi]) or is_code_list(block.text):  # "codes ... must be billed with modifier GP"
             return "coding"
     return "mentioned"
+
+
+def _clause_class(text: str, lo: int, hi: int, start: int, end: int) -> str | None:
+    """What a clause says about the code at text[start:end]: a parenthetical holding the code speaks for it
+    first ("(M84.3- stress fracture excluded)"); any other parenthetical speaks for nothing outside it."""
+    open_ = text.rfind("(", lo, start)
+    if open_ >= 0 and ")" not in text[open_:start]:
+        close = text.find(")", end, hi)
+        if close >= 0:
+            inner = classify(text[open_ + 1:close])
+            if inner:
+                return inner
+    return classify(without_parentheses(text[lo:hi])) or None
 
 
 # -- snippets ------------------------------------------------------------------------------
@@ -421,7 +547,7 @@ def _trim(text: str, start: int, end: int) -> str:
 
 
 # -- summaries -----------------------------------------------------------------------------
-SECTION_RANK = {"not_covered": 0, "investigational": 0, "covered": 0, "coding": 1, "mentioned": 2}
+SECTION_RANK = {"not_covered": 0, "investigational": 0, "covered": 0, "coding": 1, "mentioned": 2, HISTORY: 3}
 
 
 def primary(mentions: Sequence[Mention]) -> Mention:

@@ -12,7 +12,7 @@ from . import metadata
 from .documents import DocumentError, read_bytes, read_path
 from .extract import extract
 from .http import FetchError, HttpClient
-from .linking import link
+from .linking import history, link
 from .records import Document, PolicyRecord
 from .store import PolicyStore, PutResult, text_hash
 
@@ -58,7 +58,7 @@ def document_record(doc: Document, checker: Any, *, payer: str | None = None, po
         format=doc.format,
         text=doc.text,
         html=doc.html,
-        attributes={"mentions": len(mentions)},
+        attributes={"mentions": len(mentions), **({"history": past} if (past := history(mentions)) else {})},
     )
 
 

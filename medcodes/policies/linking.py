@@ -16,7 +16,7 @@ from typing import Any
 from .. import systems
 from ..errors import NotFound
 from .extract import primary
-from .records import Link, Mention, RangeLink
+from .records import COVERAGE_SECTIONS, HISTORY, Link, Mention, RangeLink
 
 MAX_RANGE_CODES = 25_000  # a chapter-sized range: links past this say more about a typo than a policy
 
@@ -90,20 +90,78 @@ def expand_mention(checker: Any, m: Mention) -> list[str]:
     return codes or [m.code]
 
 
+def split_range(first: str, last: str, inside: Iterable[str]) -> list[tuple[str, str]]:
+    """A range kept as written ("77385-77387"), less the codes named apart inside it ("except 77386"):
+    the pieces around them, for codes that count up in their digits ("0001U"-"0012U" too)."""
+    pieces = [(first, last)]
+    for code in sorted(set(inside)):
+        step = _steps(code)
+        if step is None:
+            continue
+        before, after = step
+        out = []
+        for a, b in pieces:
+            if len(code) != len(a) or not a <= code <= b:
+                out.append((a, b))
+                continue
+            if code != a:
+                out.append((a, before))
+            if code != b:
+                out.append((after, b))
+        pieces = out
+    return pieces
+
+
+def _steps(code: str) -> tuple[str, str] | None:
+    """The codes just before and after `code` in its numbering: "77386" -> ("77385", "77387")."""
+    digits = len(code) - len(code.lstrip("0123456789"))
+    if digits == 0 or digits < len(code) - 1:
+        return None
+    n, suffix = int(code[:digits]), code[digits:]
+    return f"{n - 1:0{digits}d}{suffix}", f"{n + 1:0{digits}d}{suffix}"
+
+
 def link(mentions: Iterable[Mention], checker: Any) -> tuple[list[Link], list[RangeLink]]:
-    """One link per (system, code, section), first snippet kept; unvalidated ranges kept as ranges."""
+    """One link per (system, code, section), first snippet kept; unvalidated ranges kept as ranges.
+
+    The narrower statement wins: a code the policy names on its own ("except K51.90", "L40.2 is not
+    covered") with a coverage call is left out of a wider range or subtree that says otherwise, and a
+    range kept as written is split around it. Codes named only in the revision history are not linked.
+    """
+    cited = [m for m in mentions if m.section != HISTORY]
+    expanded = [(m, expand_mention(checker, m) if m.validated and (m.last or m.subtree) else [m.code]) for m in cited]
+    own: dict[tuple[str, str], tuple[int, str]] = {}  # (system, code) -> (codes in its statement, section)
+    for m, codes in expanded:
+        if m.section in COVERAGE_SECTIONS and (m.last is None or m.validated):
+            for code in codes:
+                if (m.system, code) not in own or len(codes) < own[(m.system, code)][0]:
+                    own[(m.system, code)] = (len(codes), m.section)
     links: dict[tuple[str, str, str], Link] = {}
     ranges: dict[tuple[str, str, str, str], RangeLink] = {}
-    for m in mentions:
+    for m, codes in expanded:
         if not m.validated and m.last is not None:
-            ranges.setdefault((m.system, m.code, m.last, m.section),
-                              RangeLink(m.system, m.code, m.last, m.section, m.snippet, m.raw))
+            inside = [c for (s, c), (_, section) in own.items() if s == m.system and section != m.section]
+            for first, last in split_range(m.code, m.last, inside):
+                ranges.setdefault((m.system, first, last, m.section),
+                                  RangeLink(m.system, first, last, m.section, m.snippet, m.raw))
             continue
-        codes = expand_mention(checker, m) if m.validated else [m.code]
         for code in codes:
+            narrower = own.get((m.system, code))
+            if narrower is not None and narrower[0] < len(codes) and narrower[1] != m.section:
+                continue
             links.setdefault((m.system, code, m.section),
                              Link(m.system, code, m.section, m.snippet, m.raw, m.validated))
     return list(links.values()), list(ranges.values())
+
+
+def history(mentions: Iterable[Mention]) -> list[dict[str, str | None]]:
+    """The codes named in the policy's revision history, once each, for the policy page."""
+    out: dict[tuple[str, str, str | None], dict[str, str | None]] = {}
+    for m in mentions:
+        if m.section == HISTORY:
+            out.setdefault(m.key, {"system": m.system, "code": m.code, "last": m.key[2], "mention": m.raw,
+                                   "snippet": m.snippet})
+    return list(out.values())
 
 
 def summary(mentions: list[Mention]) -> dict[tuple[str, str, str | None], Mention]:

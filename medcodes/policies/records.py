@@ -21,6 +21,8 @@ SECTIONS: dict[str, str] = {
 }
 # The three that say whether the plan pays: the "coverage" classes the bench scores.
 COVERAGE_SECTIONS = ("covered", "not_covered", "investigational")
+# A code named only in the policy's revision history ("Removed 0398T"): kept for the policy page, never linked.
+HISTORY = "history"
 
 
 @dataclass(frozen=True, slots=True)

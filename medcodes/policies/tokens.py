@@ -111,7 +111,7 @@ _PRE_WORDS = (
     r"document|doc|id|contract|grant|case|claim|member|group|bulletin|transmittal|order|model|lot|serial|"
     r"catalog|item|account|acct|npi|tin|ndc|ext|extension|room|building|bldg|highway|route|fig|figure|"
     r"table|chapter|section|sect|article|lcd|ncd|cpb|mp|docket|appendix|attachment|exhibit|fy|cy|rate|ratio|"
-    r"score|n"
+    r"score|n|numbers|nos|agreement|vendor|tty|contracts|accounts|members?\s+id|ids"
 )
 _PRE_REJECT = re.compile(rf"(?:\b(?:{_PRE_WORDS})\.?\s*(?:#|no\.?|number|:)?\s*[:#=]?\s*(?:\|\s*)?$|[$€£#§]\s*$)",
                          re.IGNORECASE)
@@ -136,10 +136,16 @@ _CUE_NEAR = re.compile(_NOT_A_CODE_WORD + r"(?:\b(?:cpt|hcpcs|icd-?10(?:-?(?:cm|
                        r"\s*(?:codes?|#|:)?\s*(?:\(\s*)?$)", re.IGNORECASE)
 
 
+# "43120 Market Street": a street number (the street's name and kind capitalised, as addresses are written)
+_STREET = re.compile(r"^\s+(?:[NSEW]\.?\s+)?(?:[A-Z][A-Za-z'.]*\s+){1,3}(?:Street|St|Avenue|Ave|Road|Rd|Drive|Dr|"
+                     r"Boulevard|Blvd|Parkway|Pkwy|Lane|Ln|Way|Court|Ct|Place|Pl|Plaza|Circle|Cir|Highway|Hwy|"
+                     r"Terrace|Trail|Square|Pike|Turnpike|Freeway|Expressway)\b")
+
+
 def is_lookalike(text: str, start: int, end: int) -> bool:
     """Whether what surrounds text[start:end] shows it is a date, number, address, dose, identifier..."""
-    pre, post = text[max(0, start - 40):start], text[end:end + 30]
-    if _POST_REJECT.match(post):
+    pre, post = text[max(0, start - 40):start], text[end:end + 60]
+    if _POST_REJECT.match(post) or (text[start:end].isdigit() and _STREET.match(post)):
         return True
     if _CUE_NEAR.search(pre):
         return False  # "CPT 55401", "code: 20345": the cue right before wins over any word further back

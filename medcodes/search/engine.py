@@ -15,6 +15,7 @@ matches; and the counts and candidates of a costly match are remembered.
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import threading
@@ -27,7 +28,7 @@ import numpy as np
 
 from .. import systems
 from ..errors import MedcodesError
-from . import lexicon, rank, stored_parts
+from . import lexicon, paths, rank, stored_parts
 from .asof import AsOf, History
 from .codes import CodeIndex, range_systems
 from .lexicon import Group
@@ -41,6 +42,16 @@ ANY_WORD_BUDGET = 3_000  # codes an any-word match may bring to BM25, rarest wor
 COSTLY = 2_000  # matches past which a word match's counts and candidates are remembered
 WINDOW_FROM = 1_500  # a system's matches past which its candidates are its shortest descriptors (_shortest)
 CACHE_SIZE = 1024
+# A level of matches smaller than this is blended with the next looser one (Engine._find); their BM25
+# scale differs, so the looser level's scores count for less.
+BLEND_BELOW = 40
+BLENDED = 0.5
+GEMS_SHOWN = 8  # GEMs equivalents listed for the ICD-9 code a query names
+LEGACY_PENALTY = rank.LEGACY_PENALTY
+LEGACY_MARGIN = 0.02
+PATH_RELAX_UPTO = 4  # groups up to which index paths are also matched on all but one of them
+PATH_HITS = 40  # index paths (paths.py) that may bring their code into the candidates
+PATH_BONUS = 0.02  # the official index's own way to the code, over a descriptor that says as much
 SYSTEM_ORDER = tuple(systems.SYSTEMS)
 DOTTED = frozenset(s.id for s in systems.SYSTEMS.values() if s.dotted("A000000") != "A000000")
 _ROW = "id, system, code, title, kind, billable, deleted_in"
@@ -76,6 +87,7 @@ class Lexical:
     corrected: dict[str, str] = field(default_factory=dict)  # typed word -> the word searched instead
     relaxed: bool = False
     expr: str = ""  # the FTS expression that matched
+    paths: dict[int, tuple[str, str]] = field(default_factory=dict)  # code id -> (index path, index) that led to it
 
 
 # Semantic fusion costs one sentence encoding (~10 ms on a CPU core). When several descriptors
@@ -122,6 +134,7 @@ class Engine:
         self.doc, self.ordered = _doc_ids(conn, size)
         self.vocab = Vocabulary(conn)
         self.parts = stored_parts.PartsTable.load(conn)
+        self.paths = paths.present(conn)
         self._lock = threading.Lock()
         self._local = threading.local()
         self._lazy: dict[str, Any] = {}
@@ -162,7 +175,8 @@ class Engine:
 
     # -- words -------------------------------------------------------------------
     def lexical(self, conn: sqlite3.Connection, words: tuple[str, ...], partial: bool, flt: Filter,
-                correct: bool = True, asked: frozenset[str] = frozenset(), candidates: int = CANDIDATES) -> Lexical:
+                correct: bool = True, asked: frozenset[str] = frozenset(), candidates: int = CANDIDATES,
+                index: bool = True) -> Lexical:
         """Word matches, best first. `asked`: systems the user named (no penalty for old or DRG);
         `candidates`: how many to re-score when every word matches (suggestions need fewer)."""
         complete = partial and (len(words) > 1 or self.vocab.unfinished(words[-1]))
@@ -176,41 +190,116 @@ class Engine:
         if partial:
             out.groups[-1] = self._complete(out.groups[-1])
         found = self._find(conn, out, partial, flt, candidates)
-        if found is None:
-            return out
-        out.facets, ids, scores = found
-        out.total = sum(v for k, v in out.facets.items() if not flt.wanted or k in flt.wanted)
-        if out.total:
-            out.hits = self._candidates(ids, scores, flt)
-            rank.rescore(out.hits, self._titles(conn, out.hits), out.groups, partial,
-                         asked=asked | frozenset(flt.wanted))
-            out.hits.sort(key=lambda c: (-c.score, c.id))
+        if found is not None:
+            out.facets, ids, scores = found
+            out.total = sum(v for k, v in out.facets.items() if not flt.wanted or k in flt.wanted)
+            if out.total:
+                out.hits = self._candidates(ids, scores, flt)
+                rank.rescore(out.hits, self._titles(conn, out.hits), out.groups, partial,
+                             asked=asked | frozenset(flt.wanted))
+        # the official indexes, where the descriptors do not already say everything asked
+        if self.paths and index and candidates >= CANDIDATES and not lexically_answered(out):
+            self._add_paths(conn, out, partial, flt, asked | frozenset(flt.wanted))
+        out.hits.sort(key=lambda c: (-c.score, c.id))
         return out
+
+    def _add_paths(self, conn: sqlite3.Connection, out: Lexical, partial: bool, flt: Filter,
+                   asked: frozenset[str]) -> None:
+        via = self._index_paths(conn, out, partial, flt)
+        if not via:
+            return
+        known = {c.id for c in out.hits}
+        fresh = np.array([h.code_id for h in via if h.code_id not in known], dtype=np.int64)
+        if len(fresh):  # codes only the index leads to: scored on their descriptor first (no BM25 of theirs)
+            made = self._candidates(fresh, np.zeros(len(fresh)), flt)
+            rank.rescore(made, self._titles(conn, made), out.groups, partial, asked=asked)
+            out.hits += made
+            added = self.facets(fresh)
+            for name, count in added.items():
+                out.facets[name] = out.facets.get(name, 0) + count
+            out.total += sum(added.values())
+        self._rescore_paths(out, via, partial, asked)
+
+    def _index_paths(self, conn: sqlite3.Connection, out: Lexical, partial: bool, flt: Filter) -> list[paths.Hit]:
+        """Codes the official indexes lead to (paths.py): every group in the path, else (short
+        queries) all but one."""
+        n = len(out.groups)
+        for need in _needs(n)[:2 if n <= PATH_RELAX_UPTO else 1]:
+            expr = rank.fts_expression(out.groups, partial, need)
+            hits = paths.search(conn, out.groups, expr, mask=lambda ids: self.mask(ids, flt))
+            if hits:
+                return hits[:PATH_HITS]
+        return []
+
+    def _rescore_paths(self, out: Lexical, via: list[paths.Hit], partial: bool, asked: frozenset[str]) -> None:
+        """Score each index path as if it were the code's descriptor; where the path scores better,
+        the code takes that score (a little more: the index is the coder's own way in) and the path
+        is remembered as what led to it."""
+        by_id = {c.id: c for c in out.hits}
+        pairs = [(h, by_id[h.code_id]) for h in via if h.code_id in by_id and h.coverage > 0]
+        if not pairs:
+            return
+        top = max(c.bm25 for c in out.hits) or 1.0
+        twins = [rank.Candidate(c.id, c.system, c.code, c.kind, c.billable, c.deleted, top * h.bm25)
+                 for h, c in pairs]
+        twins.append(rank.Candidate(-1, "", "", "", None, False, top))  # keeps the BM25 scale of the titles
+        words = rank.title_words([*(rank.title_parts(h.text) for h, _ in pairs), rank.title_parts("")])
+        rank.rescore(twins, words, out.groups, partial, asked=asked)
+        for (h, c), twin in zip(pairs, twins, strict=False):
+            if twin.score + PATH_BONUS > c.score:
+                c.score, c.coverage = twin.score + PATH_BONUS, max(c.coverage, twin.coverage)
+                out.paths[c.id] = (h.path, h.source)
 
     def _find(self, conn: sqlite3.Connection, out: Lexical, partial: bool, flt: Filter,
               candidates: int = CANDIDATES) -> tuple[dict[str, int], np.ndarray, np.ndarray] | None:
-        """Facets and candidates of the strictest match that finds something: every group, then
-        all but one, then any (the rarest); sets `out.expr` and `out.relaxed`."""
+        """Facets and candidates, strictest match first: every group, then all but one, then any
+        (the rarest). Levels are counted after the filters (a level whose matches are all in other
+        systems finds nothing), and a level with fewer than BLEND_BELOW matches is blended with the
+        next one, so that partial matches compete with a few all-word ones in the re-scoring
+        ("Essential hypertension, unspecified": I10 says two of the three words). Sets `out.expr`
+        (the strictest level that matched) and `out.relaxed` (a looser level contributed)."""
         n = len(out.groups)
+        found: tuple[dict[str, int], np.ndarray, np.ndarray] | None = None
         for need in _needs(n):
-            matching = out.groups if need > 1 else self._rare(conn, out.groups, partial)
-            expr = rank.fts_expression(matching, partial and matching[-1] is out.groups[-1], need)
-            k = min(RELAXED_CANDIDATES, candidates) if need < n else candidates
-            total = self._remember(("df", expr), lambda e=expr: self._df(conn, e), lambda t: t > COSTLY)
-            if not total:
+            level = self._level(conn, out.groups, need, partial, flt, candidates)
+            if level is None:
                 continue
-            if total <= SMALL:  # one statement gives the counts and the candidates
-                facets, ids, scores = self._all(conn, expr, flt, k, scored=total > k + k // 5)
-            else:
-                facets = self._count(conn, expr, flt)
-                if not facets:
-                    continue
-                # every candidate says all the words: the shortest descriptors are the best of them
-                ids, scores = self._pool(conn, expr, flt, facets, k, windowed=need == n)
-            if facets:
+            expr, facets, ids, scores = level
+            in_wanted = sum(v for s, v in facets.items() if not flt.wanted or s in flt.wanted)
+            if found is None:
+                found = facets, ids, scores
                 out.expr, out.relaxed = expr, need < n
-                return facets, ids, scores
-        return None
+            else:  # blended: the looser level's candidates after the stricter level's, never twice
+                fresh = ~np.isin(ids, found[1])
+                found = found[0], np.concatenate([found[1], ids[fresh]]), \
+                    np.concatenate([found[2], scores[fresh] * BLENDED])
+                out.relaxed = True
+            if in_wanted >= BLEND_BELOW or len(found[1]) >= candidates:
+                break
+        return found
+
+    def _level(self, conn: sqlite3.Connection, groups: list[Group], need: int, partial: bool, flt: Filter,
+               candidates: int) -> tuple[str, dict[str, int], np.ndarray, np.ndarray] | None:
+        """One level of `_find`: the expression, facets and candidates of `need` groups matching;
+        None when no code of the wanted systems matches."""
+        n = len(groups)
+        matching = groups if need > 1 else self._rare(conn, groups, partial)
+        expr = rank.fts_expression(matching, partial and matching[-1] is groups[-1], need)
+        k = min(RELAXED_CANDIDATES, candidates) if need < n else candidates
+        total: int = self._remember(("df", expr), lambda: self._df(conn, expr), lambda t: t > COSTLY)
+        if not total:
+            return None
+        if total <= SMALL:  # one statement gives the counts and the candidates
+            facets, ids, scores = self._all(conn, expr, flt, k, scored=total > k + k // 5)
+        else:
+            facets = self._count(conn, expr, flt)
+            if not any(not flt.wanted or s in flt.wanted for s in facets):
+                return None
+            # every candidate says all the words: the shortest descriptors are the best of them
+            ids, scores = self._pool(conn, expr, flt, facets, k, windowed=need == n)
+        if not len(ids) or not any(not flt.wanted or s in flt.wanted for s in facets):
+            return None
+        return expr, facets, ids, scores
 
     def _all(self, conn: sqlite3.Connection, expr: str, flt: Filter, k: int,
              scored: bool = True) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
@@ -269,7 +358,7 @@ class Engine:
         df = {}
         for i, g in enumerate(groups):
             expr = rank.fts_expression([g], partial and i == len(groups) - 1)
-            df[id(g)] = self._remember(("df", expr), lambda e=expr: self._df(conn, e), lambda n: n > COSTLY)
+            df[id(g)] = self._remember(("df", expr), functools.partial(self._df, conn, expr), _costly)
         kept: set[int] = set()
         total = 0
         for g in sorted(groups, key=lambda g: df[id(g)]):
@@ -367,7 +456,8 @@ class Engine:
         limit = "" if not flt.plain or wanted else f" ORDER BY s DESC LIMIT {int(k)}"
         parts: list[tuple[np.ndarray, np.ndarray]] = []
         # one query per span, each a rowid range FTS5 scans alone (an OR of ranges scans everything)
-        for lo, hi in spans or [(None, None)]:
+        everything: list[tuple[int | None, int | None]] = [(None, None)]
+        for lo, hi in spans or everything:
             where, args = ("", (expr,)) if lo is None else (" AND rowid BETWEEN ? AND ?", (expr, lo, hi))
             rows = self._sql(conn, sql + where + (limit or " ORDER BY s DESC"), args)
             parts.append((self.doc[np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))],
@@ -461,8 +551,54 @@ class Engine:
         if table is not None and held.all():
             return table.title_words(ids)
         titles = {r[0]: r[3] for r in fetch_rows(conn, ids[~held].tolist())}
-        return rank.title_words([table.get(c.id) if table is not None and h else rank.title_parts(titles.get(c.id, ""))
+        return rank.title_words([(table.get(c.id) if table is not None and h else None)
+                                 or rank.title_parts(titles.get(c.id, ""))
                                  for c, h in zip(cands, held.tolist(), strict=True)])
+
+    # -- legacy codes --------------------------------------------------------------
+    def legacy_match(self, conn: sqlite3.Connection, lex: Lexical, words: tuple[str, ...], partial: bool,
+                     flt: Filter) -> rank.Candidate | None:
+        """The ICD-9 code the query names, when it matches an ICD-9 descriptor at least as well as
+        any current code matches (an old description typed or pasted): its GEMs equivalents are
+        then what the user wants. Looked up apart when the filter leaves ICD-9 out."""
+        legacy = tuple(s for s in rank.LEGACY_SYSTEMS if s in SYSTEM_ORDER)
+        if not lex.groups or sum(1 for g in lex.groups if g.entry is None) < 2:
+            return None  # one word or a lexicon term: a current code's word, not an old description
+        if flt.wanted and not set(flt.wanted) & set(legacy):
+            if lexically_answered(lex):  # current descriptors say it all: not an old description
+                return None
+            old = self.lexical(conn, words, partial, Filter(legacy), asked=frozenset(legacy), index=False)
+            best_old = old.hits[0] if old.hits else None
+            lift = 0.0
+        else:
+            olds = [c for c in lex.hits if c.system in legacy]
+            best_old = max(olds, key=lambda c: (c.coverage, c.score)) if olds else None
+            lift = 0.0 if set(flt.wanted) & set(legacy) else LEGACY_PENALTY
+        if best_old is None or best_old.coverage < 1.0:
+            return None
+        current = next((c for c in lex.hits if c.system not in legacy), None)
+        if current is not None and current.score > best_old.score + lift + LEGACY_MARGIN:
+            return None
+        return best_old
+
+    def equivalents(self, conn: sqlite3.Connection, system: str, code: str, flt: Filter) -> list[int]:
+        """Ids of the current codes the GEMs map `code` to (forward map first, then the backward one)."""
+        rows = conn.execute("SELECT target_system, target_code FROM relations WHERE type='gem'"
+                            " AND source_system=? AND source_code=? ORDER BY rowid", (system, code)).fetchall()
+        rows += conn.execute("SELECT source_system, source_code FROM relations WHERE type='gem'"
+                             " AND target_system=? AND target_code=? ORDER BY rowid", (system, code)).fetchall()
+        ids: list[int] = []
+        for target_system, target_code in dict.fromkeys(map(tuple, rows)):
+            if target_system in rank.LEGACY_SYSTEMS:
+                continue
+            row = conn.execute("SELECT id FROM codes WHERE system=? AND code=?",
+                               (target_system, target_code)).fetchone()
+            if row is not None:
+                ids.append(int(row[0]))
+        if not ids:
+            return ids
+        arr = np.array(ids, dtype=np.int64)
+        return [int(i) for i in arr[self.mask(arr, flt.without_scope())]][:GEMS_SHOWN]
 
     # -- codes -------------------------------------------------------------------
     def exact(self, conn: sqlite3.Connection, compact: str, flt: Filter) -> list[tuple[Any, ...]]:
@@ -471,6 +607,12 @@ class Engine:
             return rows
         keep = self.mask(np.array([r[0] for r in rows], dtype=np.int64), flt.without_scope())
         return [r for r, k in zip(rows, keep, strict=True) if k]
+
+    def exact_in(self, conn: sqlite3.Connection, system: str, code: str, flt: Filter) -> list[int]:
+        """The id of `code` of `system`, when the filter keeps it."""
+        rows = conn.execute("SELECT id FROM codes WHERE system=? AND code=?", (system, code)).fetchall()
+        ids = np.array([r[0] for r in rows], dtype=np.int64)
+        return [int(i) for i in ids[self.mask(ids, flt.without_scope())]] if len(ids) else []
 
     def family(self, conn: sqlite3.Connection, term: CodeTerm, flt: Filter) -> np.ndarray:
         """Ids of the codes under a code prefix ("S72.0", "0SG", "E11"), in code order."""
@@ -527,6 +669,10 @@ class Engine:
                     self._semantic = semantic.load(conn)
                     self._semantic_loaded = True
         return self._semantic
+
+
+def _costly(matches: int) -> bool:
+    return matches > COSTLY
 
 
 def _ranges(system: np.ndarray) -> dict[str, tuple[int, int]] | None:

@@ -24,11 +24,11 @@ from typing import Any
 
 import numpy as np
 
-from . import stored_parts
+from . import paths, stored_parts
 from .query import words
 
-SEARCH_VERSION = "4"  # 2: rows ordered by descriptor length, search_order; 3: one-letter prefix index;
-# 4: search_parts (stored_parts.py)
+SEARCH_VERSION = "5"  # 2: rows ordered by descriptor length, search_order; 3: one-letter prefix index;
+# 4: search_parts (stored_parts.py); 5: search_paths (paths.py)
 COLUMNS = ("title", "short", "terms", "notes")
 # Note types whose text says what a code *is*; the others (excludes, code first...) say what it is not.
 TERM_NOTES = frozenset({"inclusion"})
@@ -77,6 +77,7 @@ def build_lexical(conn: sqlite3.Connection, short_titles: bool = True, index_ter
     conn.executemany("INSERT INTO search_vocab VALUES (?, ?)", sorted(vocab.items()))
     conn.execute("INSERT INTO search_order VALUES (?)", (order.tobytes(),))
     stored_parts.build(conn, ((row[0], row[1]) for row in docs))
+    paths.build(conn)
     conn.execute("INSERT OR REPLACE INTO meta VALUES ('search_version', ?)", (SEARCH_VERSION,))
 
 

@@ -32,6 +32,7 @@ class Entry:
     expect: tuple[tuple[str, str], ...]  # (system, code or code prefix) a good answer starts with
     line: int
     prefer: tuple[str, ...] = ()  # systems whose codes this term usually means (a procedure: icd10pcs)
+    origin: str = "lexicon.tsv"  # the file and, for a drug brand, where the pair comes from
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,24 @@ def _expect(text: str, number: int) -> tuple[str, str]:
 def entries() -> tuple[Entry, ...]:
     text = resources.files(__package__).joinpath("lexicon.tsv").read_text(encoding="utf-8")
     out = [e for n, line in enumerate(text.splitlines(), 1) if (e := parse_line(line, n))]
+    return tuple(out) + drug_entries()
+
+
+@functools.cache
+def drug_entries() -> tuple[Entry, ...]:
+    """drugs.tsv: a brand name means the generic name HCPCS descriptors use ("keytruda" -> pembrolizumab)."""
+    text = resources.files(__package__).joinpath("drugs.tsv").read_text(encoding="utf-8")
+    out = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        cols = line.split("\t")
+        if len(cols) != 4 or not words(cols[0]) or not words(cols[1]) or not cols[3].strip():
+            raise ValueError(f"drugs.tsv:{n}: want brand, generic, hcpcs codes, source; got {line!r}")
+        brand = tuple(words(cols[0]))
+        expect = tuple(("hcpcs", c.strip()) for c in cols[2].split("|") if c.strip())
+        out.append(Entry(brand, (tuple(words(cols[1])), brand), "lay", expect, n, ("hcpcs",),
+                         f"drugs.tsv ({cols[3].strip()})"))
     return tuple(out)
 
 

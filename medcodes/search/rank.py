@@ -38,6 +38,7 @@ PLAIN = frozenset({"unspecified", "nos"})
 _SCALES = frozenset({"type", "stage", "grade", "degree", "class"})
 GROUPING_KINDS = frozenset({"chapter", "block", "section", "body_system", "mdc"})
 LEGACY_SYSTEMS = frozenset({"icd9cm", "icd9pcs"})
+LEGACY_PENALTY = 0.20  # ICD-9, retired since 2015: after any current code that says what was asked
 # Payment groups, not what a disease or procedure word names: after the codes, unless asked for.
 GROUPER_SYSTEMS = frozenset({"msdrg"})
 # ICD-10-CM 7th characters: the initial encounter first, then later encounters, the sequela last.
@@ -276,14 +277,14 @@ def rescore(cands: list[Candidate], titles: TitleWords, groups: Sequence[Group],
         present[some] = np.logical_or.reduceat(entry_keys, starts[some], axis=0)
     covered = np.zeros(n, dtype=np.int64)
     longer = np.zeros(n, dtype=np.int64)
-    for g in alts:
+    for options in alts:
         best = np.full(n, -1, dtype=np.int64)
-        for size, ks in g:
+        for size, ks in options:
             says = present[:, ks].all(axis=1)
             best = np.where(says & (size > best), size, best)
         said = best >= 0
         covered += said
-        longer += np.where(said, best - min(size for size, _ in g), 0)
+        longer += np.where(said, best - min(size for size, _ in options), 0)
     coverage = covered / len(groups) if groups else np.zeros(n)
     seventh = np.array([c.system == "icd10cm" and len(c.code) == 8 and c.code[-1].isalpha() for c in cands])
     kind = titles.flags & KIND
@@ -315,7 +316,7 @@ def rescore(cands: list[Candidate], titles: TitleWords, groups: Sequence[Group],
 def _system_bonus(system: str, preferred: set[str] | frozenset[str], asked: frozenset[str]) -> float:
     return ((0.12 if system in preferred else 0.0)
             # ICD-9, retired since 2015: after any current code that says what was asked
-            - (0.20 if system in LEGACY_SYSTEMS and system not in asked else 0.0)
+            - (LEGACY_PENALTY if system in LEGACY_SYSTEMS and system not in asked else 0.0)
             - (0.10 if system in GROUPER_SYSTEMS and system not in asked else 0.0))
 
 

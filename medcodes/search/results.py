@@ -17,7 +17,8 @@ import numpy as np
 from .. import systems as systems_mod
 from ..errors import BadRequest
 from ..index import Catalog
-from . import lexicon, rank
+from ..policies.queries import policies_for_code
+from . import lexicon, paths, rank, shorthand
 from .asof import AsOf
 from .engine import Engine, Filter, Lexical, fetch_rows, note_terms
 from .query import CodeTerm, Query, parse, system_id
@@ -77,12 +78,15 @@ _SYSTEMS = tuple(systems_mod.SYSTEMS)
 # suggestion for 96% of typed prefixes and 94% of the same 8 (bench/suggest.py compares them)
 SUGGEST_CANDIDATES = 150
 # Words that ask for MS-DRGs ("diabetes drg"): they name the system, they are not searched for.
+COMBINED_FIRST = 3  # codes that say both conditions, listed before each condition's own best code
+CAUSE_WORDS = ("cause", "diseases", "classified", "elsewhere")  # B95-B97: the organism as the cause
 _GROUPER_WORDS = frozenset({"drg", "drgs", "msdrg", "msdrgs"})
 
 
 def run_search(catalog: Catalog, engine: Engine, q: str, systems: Any, billable: bool | None,
                limit: int, offset: int, as_of: str | None = None) -> dict[str, Any]:
-    query = parse(q)
+    reading = shorthand.read(q) if isinstance(q, str) and len(q.split()) > 1 else shorthand.Reading(q)
+    query = parse(reading.text)
     wanted = _wanted(systems, query)
     if billable is not None and not isinstance(billable, bool):
         raise BadRequest("billable must be true, false or None")
@@ -91,6 +95,11 @@ def run_search(catalog: Catalog, engine: Engine, q: str, systems: Any, billable:
     flt = Filter(wanted, billable if billable is not None else query.billable, when)
     plan = Plan()
     found = _codes(conn, engine, query, flt, plan, offset + limit)
+    cited = _cited(catalog, found.missed, wanted)  # CPT codes with no CPT data loaded, that policies cite
+    if cited:
+        found.missed = [m for m in found.missed if m.compact not in {c["code"] for c in cited}]
+    for st in reading.status:  # "s/p CABG": the status code, before what the words find
+        plan.add(engine.exact_in(conn, st.system, st.code, flt), "status", st.why, engine)
     words, asked = _grouper(_words_to_search(query, found.missed) + tuple(found.range_words), wanted)
     lex = Lexical()
     if words:
@@ -101,22 +110,29 @@ def run_search(catalog: Catalog, engine: Engine, q: str, systems: Any, billable:
             lex = engine.lexical(conn, words, partial, Filter(flt.wanted, flt.billable, when, scope), asked=asked)
         if not lex.hits:
             lex = engine.lexical(conn, words, partial, flt, asked=asked)
-        _add_lexical(plan, lex, engine, conn, query, flt, limit + offset - len(plan.ids))
+        combined = _each_part(engine, conn, reading.parts, lex, flt) if reading.parts else []
+        _add_lexical(plan, lex, engine, conn, query, flt, limit + offset - len(plan.ids), (words, partial), combined)
     plan.add(found.named, "code", query.words[0].upper() if found.named else "", engine)  # after the words
     did_you_mean = engine.nearest_code(conn, found.missed[0].compact) if found.missed and not plan.ids else None
     if lex.corrected:
         did_you_mean = _corrected_text(query, lex.corrected)
-    elif words and not plan.ids:
+    elif words and not plan.ids and not cited:
         did_you_mean = _respell(engine, conn, words, flt) or did_you_mean
     parsed = {**query.as_dict(), "systems": list(wanted), "billable": flt.billable, "relaxed": lex.relaxed,
               "corrected": lex.corrected, "semantic": plan.semantic}
+    if reading.changed:
+        parsed["shorthand"] = reading.text.strip()
     if when is not None:
         parsed["as_of"] = {"date": when.date, "releases": when.releases}
+    for c in cited:
+        plan.facets[c["system"]] = plan.facets.get(c["system"], 0) + 1
+    results = _format(conn, plan.ids[max(offset - len(cited), 0):max(offset + limit - len(cited), 0)], plan, lex,
+                      query, engine, when)
     return {
         "query": q if isinstance(q, str) else "",
-        "total": plan.total,
+        "total": plan.total + len(cited),
         "facets": dict(sorted(plan.facets.items(), key=lambda kv: (-kv[1], kv[0]))),
-        "results": _format(conn, plan.ids[offset:offset + limit], plan, lex, query, engine, when),
+        "results": [*cited[offset:offset + limit], *results][:limit],
         "did_you_mean": did_you_mean,
         "parsed": parsed,
     }
@@ -166,6 +182,31 @@ def _codes(conn: Any, engine: Engine, query: Query, flt: Filter, plan: Plan, kee
     return out
 
 
+def _cited(catalog: Catalog, missed: list[CodeTerm], wanted: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Results for code-shaped tokens that are CPT codes no loaded data holds but a policy cites: their
+    pages exist (Catalog.code_data), so a search for "22214" finds the page instead of "did you mean"."""
+    licensed = systems_mod.LICENSED_SYSTEMS
+    if wanted and not set(wanted) & licensed:
+        return []
+    out = []
+    for ct in missed:
+        for system in sorted(licensed):
+            if not systems_mod.looks_like(system, ct.compact):
+                continue
+            code = systems_mod.normalize(system, ct.compact)
+            n = len(policies_for_code(catalog.store_path, system, code))
+            if not n:
+                continue
+            name = systems_mod.SYSTEMS[system].name
+            label = f"cited by {n} loaded {'policy' if n == 1 else 'policies'}"
+            out.append({"system": system, "system_name": name, "code": code,
+                        "title": f"{name} code {label}; its descriptor is licensed and not loaded",
+                        "kind": "code", "billable": None, "deleted_in": None, "score": 1.0, "in_index": False,
+                        "match": {"field": "code", "fragment": f"<mark>{escape(code)}</mark>",
+                                  "term": ct.raw, "how": "cited", "label": label}})
+    return out
+
+
 def _grouper(words: tuple[str, ...], wanted: tuple[str, ...]) -> tuple[tuple[str, ...], frozenset[str]]:
     """The words to search and the systems the query names: "diabetes drg" is diabetes, DRGs first."""
     asked = frozenset(wanted)
@@ -200,9 +241,22 @@ def _words_to_search(query: Query, missed: list[CodeTerm]) -> tuple[str, ...]:
 
 
 def _add_lexical(plan: Plan, lex: Lexical, engine: Engine, conn: Any, query: Query, flt: Filter,
-                 need: int) -> None:
+                 need: int, asked: tuple[tuple[str, ...], bool] = ((), False),
+                 combined: list[int] | None = None) -> None:
     scores = {c.id: c.score for c in lex.hits}
     ordered = [c.id for c in lex.hits]
+    if combined:  # "X due to Y": codes that say both first, then the best code of each condition
+        both = [c.id for c in lex.hits[:COMBINED_FIRST] if c.coverage >= 1.0]
+        lead = [*both, *(i for i in combined if i not in both)]
+        scores.update({i: scores.get(i, lex.hits[0].score if lex.hits else 1.0) for i in lead})
+        ordered = [*lead, *(i for i in ordered if i not in set(lead))]
+    gems = _legacy(plan, lex, engine, conn, flt, asked)
+    if gems:  # the current equivalents first, then the ICD-9 code itself, then the rest
+        old_id = next(iter(gems.values()))[0]
+        first = [*gems, *([old_id] if old_id in scores else [])]
+        top = max(scores.values(), default=0.0)
+        scores.update(dict.fromkeys(first, top))
+        ordered = [*first, *(i for i in ordered if i not in set(first))]
     fused = engine.fuse(conn, query, lex, flt)
     if fused is not None:
         ordered, scores, semantic_only = fused
@@ -214,6 +268,9 @@ def _add_lexical(plan: Plan, lex: Lexical, engine: Engine, conn: Any, query: Que
     plan.add([i for i in ordered if i not in semantic_only], "words", "", engine, scores)
     plan.add(ordered, "semantic", "", engine, scores)  # only the semantic-only ones are new
     plan.add(rest, "words", "", engine, {})
+    for i, (_, term) in gems.items():
+        if plan.why.get(i, ("",))[0] in ("words", "semantic"):
+            plan.why[i] = ("gems", term)
     extra = lex.total - (plan.total - before)
     if extra > 0:  # matches beyond what was ranked still count
         plan.total += extra
@@ -222,6 +279,41 @@ def _add_lexical(plan: Plan, lex: Lexical, engine: Engine, conn: Any, query: Que
     else:
         for name, n in lex.facets.items():
             plan.facets[name] = max(plan.facets.get(name, 0), n)
+
+
+def _each_part(engine: Engine, conn: Any, parts: tuple[str, ...], lex: Lexical, flt: Filter) -> list[int]:
+    """The best code of each condition a phrase names ("UTI due to klebsiella": N39.0, B96.1). What
+    follows "due to" is a cause: where a code says it is "the cause of diseases classified
+    elsewhere" (organisms), that code."""
+    out: list[int] = []
+    for i, part in enumerate(parts[:3]):
+        ws = parse(part).words
+        if not ws:
+            continue
+        hits: list[Any] = []
+        if i > 0:
+            cause = engine.lexical(conn, (*ws, *CAUSE_WORDS), False, flt, index=False).hits
+            hits = [c for c in cause[:1] if c.coverage >= 1.0]
+        if not hits:
+            hits = engine.lexical(conn, ws, False, flt).hits
+        if hits and hits[0].id not in out:
+            out.append(hits[0].id)
+    return out if len(out) >= 2 else []
+
+
+def _legacy(plan: Plan, lex: Lexical, engine: Engine, conn: Any, flt: Filter,
+            asked: tuple[tuple[str, ...], bool]) -> dict[int, tuple[int, str]]:
+    """Current codes the GEMs give for the ICD-9 code the query names: id -> (the ICD-9 code's id,
+    "ICD-9-CM 250.00")."""
+    words, partial = asked
+    if not words:
+        return {}
+    old = engine.legacy_match(conn, lex, words, partial, flt)
+    if old is None:
+        return {}
+    name = systems_mod.SYSTEMS[old.system].name if old.system in systems_mod.SYSTEMS else old.system
+    return {i: (old.id, f"{name} {old.code}") for i in engine.equivalents(conn, old.system, old.code, flt)
+            if i not in plan.why}
 
 
 def _corrected_text(query: Query, corrected: dict[str, str]) -> str:
@@ -275,6 +367,15 @@ def _why(conn: Any, r: tuple[Any, ...], how: str, term: str, lex: Lexical, cover
          marks: rank.Highlighter, title_coverage: float | None) -> dict[str, Any]:
     if how in ("code", "family", "range"):
         return {"field": "code", "fragment": _mark_code(r[2], term, how), "term": term, "how": how}
+    if how == "status":  # "s/p CABG", "on eliquis": what the shorthand says of the patient
+        return {"field": "shorthand", "fragment": escape(r[3]), "term": term, "how": how, "label": term}
+    if how == "gems":  # a current equivalent of the ICD-9 code the words named
+        return {"field": "gems", "fragment": escape(r[3]), "term": term, "how": how,
+                "label": f"GEMs equivalent of {term}"}
+    if r[0] in lex.paths:  # the official index led here: its path is why
+        path, source = lex.paths[r[0]]
+        return {"field": "index", "fragment": marks(path), "term": path, "how": "index",
+                "index": paths.SOURCE_NAMES.get(source, source), "path": path}
     cov_title = coverage(r[3]) if title_coverage is None else title_coverage
     best = ("title", r[3], cov_title)
     if cov_title < 1.0:

@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from .. import settings
+from .. import memo, settings
 from ..api import v1
 from ..api.fhir import routes as fhir_routes
 from ..api.fhir.resources import FhirResponse, outcome
@@ -26,17 +26,30 @@ from ..app import services
 from ..app.errors import classify
 from ..errors import MedcodesError
 from ..index import Catalog
+from ..index.live import LiveCatalog
 from . import pages, templating
-from .middleware import HeadersMiddleware
+from .middleware import HeadersMiddleware, IndexMiddleware
 
 log = logging.getLogger("medcodes.web")
 
 
 def create_app(db: str | Path | None = None, store: str | Path | None = None) -> Starlette:
-    catalog = Catalog(settings.db_path(str(db) if db else None), store=store)
     handlers = {Exception: handle_error, HTTPException: handle_error, MedcodesError: handle_error}
-    app = Starlette(routes=_routes(), middleware=[Middleware(HeadersMiddleware)],
+
+    def replaced(new: Catalog) -> None:
+        # answers and arrays made from the old file are of no use now; the new file's are made
+        # in the background while the first requests make their own
+        memo.forget_all()
+        app.state.catalog = new
+        app.state.systems = services.systems_present(new)
+        app.state.warm = _warm_up(new, [s["id"] for s in app.state.systems])
+
+    live = LiveCatalog(settings.db_path(str(db) if db else None), store=store, on_replace=replaced)
+    app = Starlette(routes=_routes(),
+                    middleware=[Middleware(HeadersMiddleware), Middleware(IndexMiddleware, live=live)],
                     exception_handlers=handlers)  # type: ignore[arg-type]
+    catalog = live.current()
+    app.state.live = live
     app.state.catalog = catalog
     app.state.systems = services.systems_present(catalog)
     app.state.templates = templating.environment(app)
@@ -86,7 +99,7 @@ def _routes() -> list[BaseRoute]:
         Route("/browse/{system}/{code:path}", pages.browse_node, name="browse_node"),
         Route("/sources", pages.sources, name="sources"),
         Route("/policies", pages.policies, name="policies"),
-        Route("/policies/{policy_id}", pages.policy, name="policy"),
+        Route("/policies/{policy_id:path}", pages.policy, name="policy"),
         Route("/changes", pages.changes_index, name="changes_index"),
         Route("/changes/{system}/{release}", pages.changes, name="changes"),
         Route("/api", pages.api_index, name="api"),

@@ -1,9 +1,12 @@
-"""Headers every response gets: CORS for reading the API and FHIR, and security headers for pages."""
+"""Headers every response gets: CORS for reading the API and FHIR, and security headers for pages;
+and the index each request reads."""
 
 from __future__ import annotations
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..index.live import LiveCatalog
 
 # Pages load nothing from elsewhere and run only our own script: a strict policy costs nothing.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none';"
@@ -53,3 +56,17 @@ async def _preflight(send: Send) -> None:
                (b"content-length", b"0")]
     await send({"type": "http.response.start", "status": 204, "headers": headers})
     await send({"type": "http.response.body", "body": b""})
+
+
+class IndexMiddleware:
+    """Pins the index a request reads (`request.state.catalog`) when it starts: a build renaming a
+    new file into place switches the requests that follow, never one half way."""
+
+    def __init__(self, app: ASGIApp, live: LiveCatalog) -> None:
+        self.app = app
+        self.live = live
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scope.setdefault("state", {})["catalog"] = self.live.current()
+        await self.app(scope, receive, send)

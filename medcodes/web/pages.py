@@ -35,7 +35,7 @@ def _html(request: Request, template: str, context: dict[str, Any]) -> str:
 
 
 def _catalog(request: Request) -> Catalog:
-    return request.app.state.catalog  # type: ignore[no-any-return]
+    return request.state.catalog  # type: ignore[no-any-return]  # the one this request started with
 
 
 def _path(request: Request, name: str, **path_params: Any) -> str:
@@ -57,7 +57,7 @@ def search(request: Request) -> HTMLResponse:
         catalog = _catalog(request)
         offset = (page - 1) * SEARCH_PAGE
         key = (q, tuple(chosen), billable, SEARCH_PAGE, offset)
-        result = memo.RESULTS.get(catalog.path, key, lambda: services.search(
+        result = memo.RESULTS.get(catalog, key, lambda: services.search(
             catalog, q, chosen or None, billable, SEARCH_PAGE, offset))
     pages = math.ceil(result["total"] / SEARCH_PAGE) if result else 0
 

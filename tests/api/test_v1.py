@@ -129,7 +129,7 @@ def test_openapi_documents_every_api_route(client: TestClient) -> None:
     for route in mount.routes:
         if not route.include_in_schema:  # answers only bad input: /codes/{system}/ and codes with a slash
             continue
-        path = "/api/v1" + route.path
+        path = "/api/v1" + route.path.replace(":path}", "}")  # a policy id may hold a slash
         served |= {(path, m) for m in route.methods if m != "HEAD"}
     assert served == documented
     json.dumps(spec)  # serialisable as is

@@ -28,3 +28,9 @@ def fetcher(tmp_path: Path, publisher: Publisher) -> Fetcher:
     )
     return Fetcher(cache=tmp_path / "cache", base_urls={"cms": publisher.url, "cdc": publisher.url + "/cdc"},
                    timeout=2.0, table=table)
+
+
+@pytest.fixture(autouse=True)
+def _local_servers_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The publisher runs on 127.0.0.1, which medcodes refuses unless told."""
+    monkeypatch.setenv("MEDCODES_ALLOW_PRIVATE_URLS", "1")

@@ -61,11 +61,19 @@ def _stream(data: bytes, compress: bool) -> bytes:
     return f"<< /Length {len(data)} >>\nstream\n".encode() + data + b"\nendstream"
 
 
-def text_pdf(text: str, *, title: str | None = None, compress: bool = True) -> bytes:
-    """A PDF whose pages show `text` line by line (long lines wrapped, as a word processor would)."""
+def text_pdf(text: str, *, title: str | None = None, compress: bool = True, header: str | None = None,
+             footer: str | None = None, lines_per_page: int = LINES_PER_PAGE) -> bytes:
+    """A PDF whose pages show `text` line by line (long lines wrapped, as a word processor would).
+
+    `header` and `footer` are printed on every page, as payers' templates do ("Page {page} of {pages}"
+    is filled in), so they cut through whatever list or table runs across a page break.
+    """
     lines = _wrap(text)
-    pages = [lines[i:i + LINES_PER_PAGE] for i in range(0, len(lines), LINES_PER_PAGE)] or [[]]
+    pages = [lines[i:i + lines_per_page] for i in range(0, len(lines), lines_per_page)] or [[]]
     n = len(pages)
+    if header or footer:
+        pages = [([header, ""] if header else []) + page + (["", footer.format(page=i + 1, pages=n)] if footer else [])
+                 for i, page in enumerate(pages)]
     # objects: 1 catalog, 2 pages, 3 font, then (page, content) pairs, then info
     kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(n))
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>",

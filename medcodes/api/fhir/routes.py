@@ -20,7 +20,7 @@ Operation = Callable[[Catalog, OperationParams], dict[str, Any]]
 def _endpoint(operation: Operation) -> Callable[[Request], Any]:
     async def endpoint(request: Request) -> FhirResponse:
         params = await collect(request)
-        resource = await run_in_threadpool(operation, request.app.state.catalog, params)
+        resource = await run_in_threadpool(operation, request.state.catalog, params)
         return FhirResponse(resource)
 
     endpoint.__name__ = operation.__name__

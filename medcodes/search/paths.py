@@ -1,0 +1,102 @@
+"""The official indexes as search vocabulary: ICD-10-CM Alphabetic Index paths (with the External
+Cause index, Neoplasm and Drug tables) and ICD-10-PCS Index entries, searched as paths.
+
+A coder looks a condition up in the index, not in the tabular: "Chloral, hydrate — poisoning,
+assault" leads to T42.6X3, whose descriptor ("Poisoning by other antiepileptic and
+sedative-hypnotic drugs, assault") shares two words with the path. The descriptor re-scoring
+cannot see that, so each index path is a row of its own (`search_paths`, FTS5 over the path),
+and a path that says what was asked brings its code into the results with the path that led to
+it (`Hit.path`), shown on the result ("found through the index").
+
+Words in parentheses are nonessential modifiers: the index prints them to say they may be
+present or not, so a path is not penalised for them.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import rank
+from .lexicon import Group
+
+TOKENIZER = "porter unicode61 remove_diacritics 2"
+LIMIT = 120  # paths read per query, best BM25 first
+SOURCE_NAMES = {
+    "index": "ICD-10-CM Alphabetic Index",
+    "eindex": "ICD-10-CM External Cause Index",
+    "neoplasm": "ICD-10-CM Neoplasm Table",
+    "drug": "ICD-10-CM Table of Drugs and Chemicals",
+    "pcs-index": "ICD-10-PCS Index",
+    "hcpcs-index": "HCPCS Index",
+}
+_MODIFIERS = re.compile(r"\([^)]*\)")
+
+DDL = f"""
+DROP TABLE IF EXISTS search_paths;
+DROP TABLE IF EXISTS search_paths_fts;
+CREATE TABLE search_paths (id INTEGER PRIMARY KEY, code_id INTEGER NOT NULL, source TEXT NOT NULL,
+                           path TEXT NOT NULL);
+CREATE VIRTUAL TABLE search_paths_fts USING fts5(path, content='search_paths', content_rowid='id',
+                                                 tokenize='{TOKENIZER}');
+"""
+
+
+def build(conn: sqlite3.Connection) -> None:
+    """One row per (index path, code) of the `terms` table whose code is in the index."""
+    conn.executescript(DDL)
+    ids = {(s, c): i for i, s, c in conn.execute("SELECT id, system, code FROM codes")}
+    rows: list[tuple[int, int, str, str]] = []
+    for system, code, term, source in conn.execute("SELECT system, code, term, source FROM terms ORDER BY rowid"):
+        cid = ids.get((system, code))
+        if cid is not None:
+            rows.append((len(rows) + 1, cid, source, term))
+    conn.executemany("INSERT INTO search_paths VALUES (?,?,?,?)", rows)
+    conn.execute("INSERT INTO search_paths_fts (search_paths_fts) VALUES ('rebuild')")
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    code_id: int
+    path: str  # as the index prints it
+    text: str  # what is scored: the path without its nonessential modifiers
+    source: str
+    coverage: float
+    bm25: float  # relative to the best path of the query, 0 to 1
+
+
+def present(conn: sqlite3.Connection) -> bool:
+    try:
+        conn.execute("SELECT 1 FROM search_paths LIMIT 1")
+    except sqlite3.OperationalError:
+        return False
+    return True
+
+
+def search(conn: sqlite3.Connection, groups: list[Group], expr: str,
+           mask: Callable[[np.ndarray], np.ndarray] | None = None) -> list[Hit]:
+    """The paths matching `expr`, one per code (the one that says most of the query), best first."""
+    try:
+        rows = conn.execute("SELECT p.code_id, p.path, p.source, -bm25(search_paths_fts)"
+                            " FROM search_paths_fts JOIN search_paths p ON p.id = search_paths_fts.rowid"
+                            " WHERE search_paths_fts MATCH ? ORDER BY rank LIMIT ?", (expr, LIMIT)).fetchall()
+    except sqlite3.OperationalError:  # an expression SQLite refuses: no paths, not a crash
+        return []
+    if rows and mask is not None:
+        ok = mask(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)))
+        rows = [r for r, k in zip(rows, ok.tolist(), strict=True) if k]
+    if not rows:
+        return []
+    coverage = rank.Coverage(groups)
+    top = max(r[3] for r in rows) or 1.0
+    best: dict[int, Hit] = {}
+    for cid, path, source, bm25 in rows:
+        text = _MODIFIERS.sub(" ", path) if "(" in path else path
+        hit = Hit(cid, path, text, source, coverage(text), max(bm25, 0.0) / top)
+        if cid not in best or (best[cid].coverage, best[cid].bm25) < (hit.coverage, hit.bm25):
+            best[cid] = hit
+    return sorted(best.values(), key=lambda h: (-h.coverage, -h.bm25))

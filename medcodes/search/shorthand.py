@@ -1,0 +1,166 @@
+"""Clinician shorthand: notes and problem lists as written ("s/p CABG x3", "hx of DVT on eliquis",
+"UTI 2/2 klebsiella", "DVT LLE", "CKD 3b") read as the words the code sets use.
+
+`read(text)` rewrites the query text before it is parsed and says what the text asks for beyond
+words: the status or history of a condition ("s/p CABG" is the status code Z95.1, not the bypass
+procedure again), the long-term use of a drug ("on eliquis": Z79.01), and the two conditions of
+"X due to Y" / "X with Y", which the searcher looks up one by one when no code says both.
+
+Status, history and long-term-use codes come from status.tsv, each row checked against the
+official titles on the full index (tests/search/test_shorthand.py).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+
+from . import lexicon
+from .query import words
+
+# Whole-token rewrites, matched case-insensitively between non-word characters. Order matters:
+# "w/o" before "w/". A slash inside a token would otherwise split it into letters that mean nothing.
+_REWRITES: tuple[tuple[str, str], ...] = (
+    (r"s/p|s\\p|status[- ]post", " status post "),
+    (r"h/o|h\\o|hx\.? of|hx|pmhx? of|pmhx?|history of|hist of", " history of "),
+    (r"2/2|2/t|d/t|secondary to|sec to|2nd to|due 2", " due to "),
+    (r"w/o|w/out", " without "),
+    (r"w/", " with "),
+    (r"r/o|rule out|ruled out|eval for", " "),
+    (r"c/o|complains of|complaining of", " "),
+    (r"b/l|bil|bilat|bilaterally", " bilateral "),
+    (r"lle", " left lower limb "),
+    (r"rle", " right lower limb "),
+    (r"lue", " left upper limb "),
+    (r"rue", " right upper limb "),
+    (r"llq", " left lower quadrant "),
+    (r"rlq", " right lower quadrant "),
+    (r"luq", " left upper quadrant "),
+    (r"ruq", " right upper quadrant "),
+    (r"lt|l", " left "),
+    (r"rt|r", " right "),
+    (r"x ?\d+|\d+x", " "),  # "CABG x3", "3x": a count, not a code or a level
+    (r"yo|y/o|yr old|year old", " "),
+)
+# Each rewrite is a whole token: not inside a word, and ("w/o" aside) not followed by one; "w/" may be
+# written against its word ("w/stent").
+_PATTERN = re.compile("|".join(
+    f"(?P<r{i}>(?<![\\w/])(?:{p})" + ("" if p.endswith("/") else "(?![\\w/])") + ")"
+    for i, (p, _) in enumerate(_REWRITES)), re.IGNORECASE)
+# Stages and grades: "stg 3b" -> "stage 3b", "CKD 3b" -> "chronic kidney disease stage 3b".
+_ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6"}
+_SCALE = re.compile(r"\b(stage|grade|type|class|degree|gr|stg)\s*([ivx]{1,3}|\d)([ab])?\b", re.IGNORECASE)
+_CKD = re.compile(r"\bckd\s*(?:stage\s*)?([1-5]|[ivx]{1,3})([ab])?\b", re.IGNORECASE)
+# "X due to Y", "X with Y", "X and Y", "X secondary to Y": two conditions, coded together or one by one
+_JOIN = re.compile(r"\s(?:due to|with|and|caused by)\s", re.IGNORECASE)
+_STATUS = re.compile(r"\b(status post|history of)\s+(.+?)(?=\s(?:on|with|and|due to)\s|$)", re.IGNORECASE)
+_ON = re.compile(r"\bon\s+(?:chronic\s+|long term\s+)?(.+?)(?=\s(?:with|and|due to|for)\s|$)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Status:
+    """A code the text names by its status: (system, code, why)."""
+
+    system: str
+    code: str
+    why: str
+
+
+@dataclass
+class Reading:
+    text: str  # the query with shorthand spelled out
+    changed: bool = False
+    status: list[Status] = field(default_factory=list)
+    parts: tuple[str, ...] = ()  # the conditions of "X due to Y", when the text names two
+
+
+def read(text: str) -> Reading:
+    """The query with shorthand spelled out, and what it asks for beyond words."""
+    if not text or not any(ch.isalpha() for ch in text):
+        return Reading(text)
+    out = _CKD.sub(lambda m: f"chronic kidney disease stage {_arabic(m.group(1))}{(m.group(2) or '').lower()}", text)
+    out = _SCALE.sub(_scale, out)
+    out = _PATTERN.sub(_rewrite, out)
+    out = re.sub(r"\s+", " ", out).strip()
+    if out.lower() == re.sub(r"\s+", " ", text).strip().lower():
+        out = text  # nothing spelled out: keep the text as typed (a trailing space says "finished")
+    elif text[-1:].isspace():
+        out += " "
+    reading = Reading(out, out != text)
+    reading.status = _statuses(out)
+    reading.parts = _parts(out)
+    return reading
+
+
+def _arabic(value: str) -> str:
+    return _ROMAN.get(value.lower(), value)
+
+
+def _scale(m: re.Match[str]) -> str:
+    """"stg 3b" -> "stage 3b"; a roman numeral stays (the lexicon reads "ii" as 2 or ii: ICD-9-CM
+    titles write "type II", ICD-10-CM "type 2")."""
+    word = {"gr": "grade", "stg": "stage"}.get(m.group(1).lower(), m.group(1).lower())
+    return f"{word} {m.group(2).lower()}{(m.group(3) or '').lower()}"
+
+
+def _rewrite(m: re.Match[str]) -> str:
+    name = m.lastgroup or ""
+    return _REWRITES[int(name[1:])][1]
+
+
+def _statuses(text: str) -> list[Status]:
+    out: list[Status] = []
+    table = _table()
+    for m in _STATUS.finditer(text):
+        kind = "status" if m.group(1).lower() == "status post" else "history"
+        found = _lookup(table, kind, m.group(2))
+        if found is None and kind == "status":  # "s/p MI": a condition had, its history code
+            found = _lookup(table, "history", m.group(2))
+        if found is not None:
+            out.append(found)
+    for m in _ON.finditer(text):
+        found = _lookup(table, "drug", m.group(1))
+        if found is not None:
+            out.append(found)
+    return list(dict.fromkeys(out))
+
+
+def _lookup(table: dict[tuple[str, tuple[str, ...]], Status], kind: str, phrase: str) -> Status | None:
+    """The row whose term is the longest start of `phrase` ("DVT LLE" -> dvt), or a lexicon term's meaning."""
+    ws = [w for w in words(phrase) if w not in lexicon.STOPWORDS]
+    for n in range(min(len(ws), 5), 0, -1):
+        found = table.get((kind, lexicon.key(tuple(ws[:n]))))
+        if found is not None:
+            return found
+    return None
+
+
+def _parts(text: str) -> tuple[str, ...]:
+    """The conditions joined by "due to" / "with" / "and": each with a word that is not a stop word."""
+    found = tuple(p.strip() for p in _JOIN.split(text) if p.strip())
+    kept = tuple(p for p in found if any(w not in lexicon.STOPWORDS for w in words(p)))
+    return kept if len(kept) >= 2 else ()
+
+
+@functools.cache
+def _table() -> dict[tuple[str, tuple[str, ...]], Status]:
+    """status.tsv: kind, term, system:code, why (the code's official title)."""
+    out: dict[tuple[str, tuple[str, ...]], Status] = {}
+    text = resources.files(__package__).joinpath("status.tsv").read_text(encoding="utf-8")
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        cols = line.split("\t")
+        if len(cols) != 4 or cols[0] not in ("status", "history", "drug"):
+            raise ValueError(f"status.tsv:{n}: want kind, terms, system:code, title; got {line!r}")
+        system, _, code = cols[2].partition(":")
+        for term in cols[1].split("|"):
+            out[(cols[0], lexicon.key(tuple(words(term))))] = Status(system, code, f"{cols[0]}: {cols[3]}")
+    return out
+
+
+def rows() -> list[tuple[str, str, str, str]]:
+    """(kind, term, system, code) of every status.tsv row, for the tests that check them."""
+    return sorted({(k, " ".join(t), s.system, s.code) for (k, t), s in _table().items()})
