@@ -170,3 +170,24 @@ def test_the_lexical_gate() -> None:
     assert lexically_answered(Lexical(hits=hits(1.0, 1.0, 1.0, 0.5)))
     assert not lexically_answered(Lexical(hits=hits(1.0, 1.0, 0.5)))  # too few full answers
     assert not lexically_answered(Lexical(hits=hits(1.0, 1.0, 1.0), relaxed=True))  # words were dropped
+
+
+def test_meaning_slots_in_where_the_words_are_weak(fused_path: Path, on: None) -> None:
+    from medcodes.search.engine import Filter, Lexical
+    from medcodes.search.query import parse
+
+    cat = Catalog(fused_path)
+    engine = engine_for(cat)
+    id_of = dict(cat.conn.execute("SELECT code, id FROM codes WHERE system='icd10cm'").fetchall())
+    strong, weak, forced = id_of["I21.9"], id_of["M25.50"], id_of["E11.9"]
+    # a plan that put E11.9 first (as the GEMs do) above a higher-scored code: that order is kept
+    fused = engine.fuse(cat.conn, parse("bladder infection"), Lexical(), Filter(("icd10cm",)),
+                        [forced, strong, weak], {forced: 0.5, strong: 0.9, weak: 0.01})
+    assert fused is not None
+    ordered, scores, by_meaning = fused
+    assert id_of["N39.0"] in by_meaning and not {forced, strong, weak} & by_meaning
+    lexical = [i for i in ordered if i not in by_meaning]
+    assert lexical == [forced, strong, weak]
+    n39 = ordered.index(id_of["N39.0"])
+    assert ordered.index(strong) < n39 < ordered.index(weak)  # before the weak word match, after the strong
+    assert 0.01 < scores[id_of["N39.0"]] < 0.9
