@@ -1,4 +1,5 @@
-"""The semantic build step alone, on a copy of a built index: wall and CPU time, peak RSS, size.
+"""The semantic build step alone, on a copy of a built index: wall and CPU time, peak RSS, size;
+then success@1/@10 on lay paraphrases (bench/queries/meaning.tsv) with semantic retrieval off and on.
 
     .venv/bin/python bench/vectors.py --db /tmp/full.sqlite [--queries 500]
 
@@ -80,6 +81,33 @@ def main() -> None:
               f"  p50 {statistics.median(times):.2f} ms"
               f"  p99 {times[int(len(times) * 0.99) - 1]:.2f} ms wall, mean {statistics.mean(cpus):.2f} ms CPU"
               f"  (vectors {(index.coarse.nbytes + index.full.nbytes) / 1e6:.0f} MB in memory)")
+    meaning(Path(args.db))
+
+
+def meaning(db: Path) -> None:
+    """success@1/@10 and empty answers on the paraphrase set, searched in ICD-10-CM, off and on."""
+    from medcodes.index import Catalog
+    from medcodes.search import engine_for, search
+    from medcodes.systems import compact
+
+    rows = []
+    for line in (REPO / "bench" / "queries" / "meaning.tsv").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            q, wanted = line.split("\t")[:2]
+            rows.append((q, [compact(e.partition(":")[2]) for e in wanted.split("|")]))
+    for mode in ("off", "on"):
+        os.environ["MEDCODES_SEMANTIC"] = mode
+        cat = Catalog(db)
+        engine_for(cat)
+        s1 = s10 = empty = 0
+        for q, expect in rows:
+            got = [compact(r["code"]) for r in search(cat, q, systems=["icd10cm"], limit=10)["results"]]
+            ok = [any(c.startswith(e) for e in expect) for c in got]
+            s1 += bool(ok and ok[0])
+            s10 += any(ok)
+            empty += not got
+        n = len(rows)
+        print(f"meaning      {n:>4}  semantic={mode:<3}  s@1 {s1 / n:.3f}  s@10 {s10 / n:.3f}  empty {empty}")
 
 
 if __name__ == "__main__":

@@ -658,7 +658,7 @@ class Engine:
             return None
         from . import semantic
 
-        return semantic.fuse(index, self, query, flt, ordered, scores)
+        return semantic.fuse(index, self, query, flt, ordered, scores, {c.id: c.coverage for c in lex.hits})
 
     def semantic(self, conn: sqlite3.Connection) -> Any:
         """The embedding index, loaded on first use; None when semantic search is off or absent."""

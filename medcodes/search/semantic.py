@@ -62,9 +62,9 @@ CHUNK = 2048
 # the top 10 for 0.580 of queries, 1e-2 for 0.635, 0.1 for 0.650, plain means for 0.645.
 SIF_A = 0.1
 NEAREST = 50
-# A code found only by meaning scores FILL * cosine, which puts good semantic matches after codes
-# whose descriptor says everything asked (lexical score ~0.5-0.75) and before partial word
-# matches (~0.2-0.4).
+# A code found by meaning alone goes before word matches that miss some of the query's words when it
+# is at least CONFIDENT alike (cosine), after the word matches otherwise; its score is FILL * cosine.
+CONFIDENT = 0.90
 FILL = 0.60
 _SELECT = ("SELECT c.id, c.title, CASE WHEN c.kind = 'table' THEN (SELECT p.title FROM codes p"
            " WHERE p.system = c.system AND p.code = c.parent) END FROM codes c WHERE c.deleted_in IS NULL AND ("
@@ -325,25 +325,21 @@ def nearest(index: Index, vec: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray
     return short[best], sims[best]
 
 
-def fuse(index: Index, engine: Any, query: Any, flt: Any, ordered: list[int],
-         scores: dict[int, float]) -> tuple[list[int], dict[int, float], set[int]]:
+def fuse(index: Index, engine: Any, query: Any, flt: Any, ordered: list[int], scores: dict[int, float],
+         coverage: dict[int, float]) -> tuple[list[int], dict[int, float], set[int]]:
     """The lexical ranking kept as it is, with the nearest codes by meaning (those the search's
-    filter allows: systems, billable, existing on the as-of date) slotted in before the first
-    lexical result that scores below FILL * their cosine. Lexical results never move relative to
+    filter allows: systems, billable, existing on the as-of date) slotted in: a code at least
+    CONFIDENT alike goes before the first word match that misses some of the query's words
+    (`coverage` below 1), any other after the word matches. Lexical results never move relative to
     each other: what the words, the GEMs or a combination code put first stays first."""
     vec = index.model.encode([" ".join(query.words)], index.weights)[0]
     rows, sims = nearest(index, vec, engine.mask(index.ids, flt.without_scope()))
     lexical = set(ordered)
-    extra = [(int(index.ids[r]), FILL * s) for r, s in zip(rows.tolist(), sims.tolist(), strict=True)
+    extra = [(int(index.ids[r]), s) for r, s in zip(rows.tolist(), sims.tolist(), strict=True)
              if s > 0 and int(index.ids[r]) not in lexical]  # best first
-    out: list[int] = []
+    confident = [cid for cid, s in extra if s >= CONFIDENT]
+    weak = next((i for i, cid in enumerate(ordered) if coverage.get(cid, 1.0) < 1.0), len(ordered))
+    out = [*ordered[:weak], *confident, *ordered[weak:], *(cid for cid, s in extra if s < CONFIDENT)]
     fused = dict(scores)
-    k = 0
-    for cid in ordered:
-        while k < len(extra) and extra[k][1] > scores.get(cid, 0.0):
-            out.append(extra[k][0])
-            k += 1
-        out.append(cid)
-    out += [cid for cid, _ in extra[k:]]
-    fused.update((cid, round(score, 4)) for cid, score in extra)
+    fused.update((cid, round(FILL * s, 4)) for cid, s in extra)
     return out, fused, {cid for cid, _ in extra}
