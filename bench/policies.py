@@ -6,8 +6,11 @@ Quality is scored on tests/data/policies/corpus (payer-style documents written f
 code lists in gold.json): a code mention counts as found when its system, first and last code (or "*" for
 "E11.-") match; the coverage call (covered / not covered / investigational) counts when the code is found
 with the right call. "dev" documents are the ones the rules were written against; "holdout" ones were
-written after the rules were frozen. "links" scores what reaches the code pages: every code, ranges
-expanded in the catalog's order. Without --db the codes are checked against the test catalog
+written before the rules they test and scored while tuning; "report" ones were written after the rules were
+frozen and never tuned on. "links" scores what reaches the code pages, by kind of document (billing
+article, multi-page PDF, text bulletin, revision history...): every code, ranges expanded in the catalog's
+order, with its stance (the narrower statement winning, as the linker does); "history" scores the codes
+kept apart as the policy's revision history. Without --db the codes are checked against the test catalog
 (tests/data/policies/catalog.tsv, a sample of the official code lists the corpus cites); with --db, a
 real index (build it with HCPCS for the HCPCS codes to count).
 

@@ -39,6 +39,10 @@ KINDS: tuple[str, ...] = (
     "mdc",  # MS-DRG major diagnostic category
 )
 
+# How an index entry refers to another: "see" (look there instead), "see_also" (look there too),
+# "use" (PCS: the body part or device value to use for this term).
+REFERENCE_KINDS: tuple[str, ...] = ("see", "see_also", "use")
+
 # What a release can do to a code, in the order a release's changes are listed.
 CHANGE_TYPES: tuple[str, ...] = ("added", "deleted", "revised")
 
@@ -104,8 +108,27 @@ class Term:
 
     system: str
     code: str
-    term: str
+    term: str  # the entry as a coder reads it: levels joined by ", ", a table's column after " — "
     source: str  # "index", "eindex", "drug", "neoplasm", "pcs-index", "hcpcs-index"
+    # The entry's levels, main term first, then each subterm; for the drug and neoplasm tables the
+    # column heading comes last. Empty where a source has no levels.
+    path: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """An index entry that sends the coder to another entry instead of (or besides) a code.
+
+    "Infarct" -> see "Infarction"; "Abnormal, abnormality" -> see also "Anomaly"; PCS "Abdominal
+    aorta" -> use "Abdominal Aorta". `target` is the other entry's text as the index prints it.
+    """
+
+    system: str
+    term: str  # the entry that refers, in Term.term form
+    kind: str  # one of REFERENCE_KINDS
+    target: str
+    source: str  # as Term.source
+    path: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,4 +173,4 @@ class Change:
     effective: str | None = None  # ISO date it took effect; None: the release's own date
 
 
-Record = Code | Term | Relation | Release | Change
+Record = Code | Term | Reference | Relation | Release | Change

@@ -22,7 +22,7 @@ class System:
     fhir_uri: str | None
     pattern: re.Pattern[str]  # matches the compact (undotted, upper-case) form of a leaf code
     dotted: Callable[[str], str]  # compact -> canonical display form
-    kind: str  # "diagnosis", "procedure", "supply", "modifier", "drg"
+    kind: str  # "diagnosis", "procedure", "supply", "modifier", "drg", "setting"
     # The descriptors are licensed (CPT): a code of the system that a policy cites has a page of its own
     # even when none of the system's data is loaded, showing the policies and similar codes.
     licensed: bool = False
@@ -63,6 +63,9 @@ SYSTEMS: dict[str, System] = {
                re.compile(r"[0-9]{2}[0-9]{0,2}"), _dot_after(2), "procedure"),
         System("msdrg", "MS-DRG", "MS-DRG", "https://www.cms.gov/Medicare/Medicare-Fee-for-Service-Payment/AcuteInpatientPPS/MS-DRG-Classifications-and-Software",
                re.compile(r"[0-9]{3}"), _no_dots, "drg"),
+        System("pos", "Place of Service", "Place of Service code",
+               "https://www.cms.gov/Medicare/Coding/place-of-service-codes/Place_of_Service_Code_Set",
+               re.compile(r"[0-9]{2}"), _no_dots, "setting"),
     )
 }
 

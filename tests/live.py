@@ -29,15 +29,17 @@ def free_port() -> int:
 
 @contextmanager
 def medcodes_serve(index: Path, log: Path, *args: str, env: dict[str, str] | None = None,
-                   start_s: float = 30) -> Iterator[str]:
+                   start_s: float = 30, max_files: int | None = None) -> Iterator[str]:
     """`medcodes serve --db INDEX [ARGS]` on a free port of 127.0.0.1; yields its base URL once it
-    answers, and stops it afterwards."""
+    answers, and stops it afterwards. `max_files`: the server's limit on open files (as a small
+    machine or container has)."""
     port = free_port()
     cmd = [sys.executable, "-m", "medcodes", "serve", "--db", str(index), "--host", "127.0.0.1",
            "--port", str(port), *args]
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
-                                env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
+                                env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+                                preexec_fn=None if max_files is None else lambda: _limit_files(max_files))
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base, proc, log, start_s)
@@ -49,6 +51,61 @@ def medcodes_serve(index: Path, log: Path, *args: str, env: dict[str, str] | Non
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def _limit_files(n: int) -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
+
+
+class SlowClients:
+    """Connections that send a request's headers a byte at a time and never finish them (a
+    slowloris): `open(n)`, then `trickle()` now and then; `closed` counts those the server cut."""
+
+    def __init__(self, base: str) -> None:
+        host, port = base.removeprefix("http://").split(":")
+        self.address = (host, int(port))
+        self.socks: list[socket.socket] = []
+        self.closed = 0
+
+    def open(self, n: int) -> None:
+        for _ in range(n):
+            s = socket.create_connection(self.address, timeout=5)
+            s.setblocking(False)
+            try:
+                s.send(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n")
+            except OSError:
+                s.close()
+                self.closed += 1
+                continue
+            self.socks.append(s)
+
+    def trickle(self) -> None:
+        alive = []
+        for s in self.socks:
+            try:
+                if s.recv(1024, socket.MSG_PEEK) == b"":
+                    raise ConnectionResetError  # the server hung up
+            except BlockingIOError:
+                pass  # nothing from the server: still waiting on us
+            except OSError:
+                s.close()
+                self.closed += 1
+                continue
+            try:
+                s.send(b"X")
+            except OSError:
+                s.close()
+                self.closed += 1
+                continue
+            alive.append(s)
+        self.socks = alive
+
+    def close(self) -> None:
+        for s in self.socks:
+            s.close()
+        self.socks = []
 
 
 def _wait_until_up(base: str, proc: subprocess.Popen[bytes], log: Path, start_s: float) -> None:

@@ -16,6 +16,7 @@ from ..errors import BadRequest, NotFound
 from ..index import Catalog
 from ..policies.queries import policies_for_code, policy_page
 from ..policies.queries import search_policies as find_policies
+from ..record import CodeRecord
 from . import codes
 
 SUGGEST_LIMIT = 8
@@ -58,7 +59,7 @@ def resolve_key(catalog: Catalog, system: str, code: str) -> tuple[str, str]:
 
 
 def code_data(catalog: Catalog, system: str, code: str, as_of: str | None = None, *,
-              extra: bool = True, defer_similar: bool = False) -> dict[str, Any]:
+              extra: bool = True, defer_similar: bool = False) -> CodeRecord:
     """Everything about one code: the one data function behind page, JSON and FHIR $lookup."""
     return codes.code_data(catalog, system, code, as_of, extra=extra, defer_similar=defer_similar)
 
@@ -66,13 +67,13 @@ def code_data(catalog: Catalog, system: str, code: str, as_of: str | None = None
 def similar(catalog: Catalog, system: str, code: str, limit: int) -> dict[str, Any]:
     in_index = bool(catalog.find(code, system))
     found = codes.similar(catalog, system, code, limit, in_index=in_index)
-    return {"system": system, "code": code, "similar": found}
+    return {"system": system, "code": code, "similar": [s.to_json() for s in found]}
 
 
 def code_policies(catalog: Catalog, system: str, code: str, limit: int, offset: int) -> dict[str, Any]:
     found = policies_for_code(catalog.store_path, system, code)
     return {"system": system, "code": code, "total": len(found),
-            "policies": [codes.policy_entry(p) for p in found[offset:offset + limit]]}
+            "policies": [codes.policy_entry(p).to_json() for p in found[offset:offset + limit]]}
 
 
 def search_policies(catalog: Catalog, q: str, payer: str | None, limit: int, offset: int) -> dict[str, Any]:

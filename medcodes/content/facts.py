@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from ..record import CodeRecord
+from .sections import section_set_name
+
 Fact = dict[str, Any]
-CodeData = Mapping[str, Any]
 
 # What each ICD-10-CM instructional note means, from the Official Guidelines (section I.A).
 NOTE_MEANINGS: dict[str, tuple[str, str]] = {
@@ -48,77 +50,109 @@ def _fact(title: str, text: str, fields: list[str], items: list[str] | None = No
             "source": {"type": "official", "fields": fields}}
 
 
-def explainer_facts(code_data: CodeData) -> list[Fact]:
-    """The official facts of one code, as explainer sections (issue layer one)."""
-    out = [_description(code_data)]
-    builders: list[Callable[[CodeData], Iterable[Fact]]] = [_placement]
-    builders += _BY_SYSTEM.get(code_data["system"], [])
-    builders += [_index_terms, _crosswalks]
-    for build in builders:
+def explainer_facts(code_data: CodeRecord) -> list[Fact]:
+    """The official facts of one code said plainly, under the seed's section names for its kind.
+
+    The official notes are not repeated here: the page shows them once, in their own section. A
+    "Coding notes" section only says which kinds of note apply.
+    """
+    kind = section_set_name(code_data) if code_data.title is not None else "licensed"
+    if code_data.kind in _GROUPING_KINDS:
+        kind = "grouping"
+    out: list[Fact] = []
+    builders = _by_system(code_data) if kind not in ("grouping", "licensed") else None
+    for build in builders or _BY_KIND.get(kind, [_summary]):
         out.extend(build(code_data))
     return out
 
 
-# -- every system --------------------------------------------------------------
-def _description(d: CodeData) -> Fact:
-    if d.get("kind") in ("chapter", "block", "section", "body_system", "table", "mdc"):
-        label = f"{d.get('system_name') or d['system']} {_KIND_NAMES.get(d['kind'], d['kind'])}"
+def _summary(d: CodeRecord) -> list[Fact]:
+    """What the code is, whether it is billed, where it sits, and the index words that lead to it."""
+    text, fields = _description(d)
+    placement = _placement(d)
+    if placement:
+        text += " " + placement
+        fields.append("ancestors")
+    terms = _index_term_list(d)
+    if terms:
+        shown = ", ".join(f"“{t}”" for t in terms[:6])
+        more = f" and {len(terms) - 6} more" if len(terms) > 6 else ""
+        text += f" The official index leads here from {shown}{more}."
+        fields.append("index_terms")
+    title = "What it is" if section_set_name(d) in ("supply", "drug") else "Summary"
+    return [_fact(title, text, fields)]
+
+
+def _description(d: CodeRecord) -> tuple[str, list[str]]:
+    if d.kind in _GROUPING_KINDS:
+        label = f"{d.system_name or d.system} {_KIND_NAMES.get(d.kind, d.kind)}"
     else:
-        label = d.get("system_label") or d["system"]
-    if d.get("title") is None:
-        # a licensed code (CPT) that policies cite, with none of its system's data loaded (issue 6)
-        name = d.get("system_name") or d["system"]
-        return _fact("Official description", f"{d['code']} is a {label}. Its descriptor is not shown: {name}"
-                     f" text is licensed, and no {name} data loaded here includes it.", ["in_index"])
-    text = f"{d['code']} is the {label} for “{d['title']}”."
+        label = d.system_label or d.system
+    if d.title is None:
+        # a licensed code (CPT) that policies cite, with none of its system's data loaded
+        name = d.system_name or d.system
+        return (f"{d.code} is a {label}. Its descriptor is not shown: {name} text is licensed, and no {name}"
+                " data loaded here includes it.", ["in_index"])
+    text = f"{d.code} is the {label} for “{d.title}”."
     fields = ["title"]
-    if d.get("short_title") and d["short_title"] != d["title"]:
-        text += f" Its short form is “{d['short_title']}”."
+    if d.short_title and d.short_title != d.title:
+        text += f" Its short form is “{d.short_title}”."
         fields.append("short_title")
-    if d.get("billable") is True:
-        text += " It is valid for submission."
+    if d.deleted_in:
+        text += f" It was deleted in {d.deleted_in} and is no longer valid for new claims."
+        fields.append("deleted_in")
+    elif d.system == "msdrg" or d.kind in _GROUPING_KINDS:
+        pass  # a DRG is assigned by a grouper, a chapter or block is a heading: neither is "billed"
+    elif d.billable is True:
+        text += " It is valid for submission on a claim."
         fields.append("billable")
-    elif d.get("billable") is False and d.get("children"):
-        text += (f" It is a header, not valid for submission: one of the {len(d['children'])} more specific"
+    elif d.billable is False and d.children:
+        text += (f" It is a header, not valid for submission: one of the {len(d.children)} more specific"
                  " codes below it is used instead.")
         fields += ["billable", "children"]
-    elif d.get("billable") is False:
+    elif d.billable is False:
         text += " It is not valid for submission."
         fields.append("billable")
-    if d.get("deleted_in"):
-        text += f" It was deleted in {d['deleted_in']}."
-        fields.append("deleted_in")
-    return _fact("Official description", text, fields)
+    return text, fields
 
 
-def _placement(d: CodeData) -> list[Fact]:
-    ancestors = d.get("ancestors") or []
-    if not ancestors:
+def _placement(d: CodeRecord) -> str:
+    if not d.ancestors:
+        return ""
+    chain = ", ".join(f"{_KIND_NAMES.get(a.kind, a.kind)} {a.code} “{a.title}”" for a in d.ancestors)
+    return f"It sits in {chain}."
+
+
+def _index_term_list(d: CodeRecord) -> list[str]:
+    return list(dict.fromkeys(t.term for t in d.index_terms))
+
+
+def _coding_notes(d: CodeRecord) -> list[Fact]:
+    """Which kinds of official note apply, said once; the notes themselves are in the Notes section."""
+    counts: dict[str, int] = {}
+    for n in d.notes:
+        counts[n.type] = counts.get(n.type, 0) + 1
+    if not counts:
         return []
-    chain = ", ".join(f"{_KIND_NAMES.get(a['kind'], a['kind'])} {a['code']} “{a['title']}”" for a in ancestors)
-    return [_fact("Where it sits", f"It sits in {chain}.", ["ancestors"])]
+    parts = []
+    for note_type, count in counts.items():
+        name = NOTE_MEANINGS.get(note_type, (note_type.replace("_", " ").capitalize(), ""))[0]
+        parts.append(f"{name} ({count})")
+    text = ("Official instructional notes apply to this code, from it or the codes above it: "
+            f"{', '.join(parts)}. They are listed once, under Notes, with what each kind means.")
+    fields = [f"notes[{t}]" for t in counts]
+    return [_fact("Coding notes", text, fields)]
 
 
-def _index_terms(d: CodeData) -> list[Fact]:
-    terms = list(dict.fromkeys(t["term"] for t in d.get("index_terms") or []))
-    if not terms:
-        return []
-    shown = terms[:12]
-    more = f" (and {len(terms) - len(shown)} more)" if len(terms) > len(shown) else ""
-    text = f"The official index leads here from {_count(len(terms), 'entry', 'entries')}{more}."
-    return [_fact("Index entries", text, ["index_terms"], shown)]
-
-
-def _crosswalks(d: CodeData) -> list[Fact]:
-    # A GEM pair often runs both ways (E11.9 -> 250.00 and 250.00 -> E11.9): one line per code.
+def crosswalk_items(d: CodeRecord) -> list[str]:
+    """One line per linked code: a GEM pair often runs both ways (E11.9 -> 250.00 and back)."""
     links: dict[tuple[str, str], dict[str, Any]] = {}
-    for x in d.get("crosswalks") or []:
-        if not x.get("code"):
+    for x in d.crosswalks:
+        if not x.code:
             continue
-        link = links.setdefault((x["system"], x["code"]), {"title": x.get("title"), "directions": set(),
-                                                           "flags": []})
-        link["directions"].add(x["direction"])
-        attrs = x.get("attributes") or {}
+        link = links.setdefault((x.system, x.code), {"title": x.title, "directions": set(), "flags": []})
+        link["directions"].add(x.direction)
+        attrs = x.attributes or {}
         link["flags"] += [label for key, label in _GEM_FLAGS.items() if attrs.get(key) is True
                           and label not in link["flags"]]
     items = []
@@ -128,16 +162,7 @@ def _crosswalks(d: CodeData) -> list[Fact]:
         title = f" “{link['title']}”" if link["title"] else ""
         flags = f" ({', '.join(link['flags'])})" if link["flags"] else ""
         items.append(f"{arrow} {_system_name(system)} {code}{title}{flags}")
-    if not items:
-        return []
-    kinds = {x["type"] for x in d.get("crosswalks") or []}
-    source = "The CMS General Equivalence Mappings (GEMs)" if kinds == {"gem"} else "Official crosswalks"
-    return [_fact("Crosswalks", f"{source} link this code to {_count(len(items), 'code')} in other systems.",
-                  ["crosswalks"], items[:20])]
-
-
-def _count(n: int, noun: str, plural: str | None = None) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {plural or noun + 's'}"
+    return items
 
 
 def _system_name(system: str) -> str:
@@ -149,37 +174,40 @@ def _system_name(system: str) -> str:
         return system
 
 
-# -- ICD-10-CM and ICD-9-CM: notes ----------------------------------------------
-def _notes(d: CodeData) -> list[Fact]:
-    by_type: dict[str, list[str]] = {}
-    for n in d.get("notes") or []:
-        where = f" (written on {n['from']}, applies to the codes below it)" if n.get("from") else ""
-        by_type.setdefault(n["type"], []).append(n["text"] + where)
-    out = []
-    for note_type, (title, lead) in NOTE_MEANINGS.items():
-        if note_type in by_type:
-            out.append(_fact(title, lead, [f"notes[{note_type}]"], by_type[note_type]))
-    for note_type in sorted(set(by_type) - set(NOTE_MEANINGS)):
-        out.append(_fact(note_type.replace("_", " ").capitalize(), "An official note applies:",
-                         [f"notes[{note_type}]"], by_type[note_type]))
-    synonyms = list(d.get("synonyms") or [])
-    if synonyms:
-        out.append(_fact("Also called", "The official files also describe this code as:", ["synonyms"], synonyms))
-    return out
+def note_lines(d: CodeRecord) -> list[str]:
+    """The notes a writer of plain language needs, one line each: the code's own notes and its
+    category's, not a chapter's long lists of other chapters (which read as causes of this code)."""
+    near = {d.code} | {a.code for a in d.ancestors if a.kind in ("category", "code")}
+    lines = []
+    for n in d.notes:
+        if n.inherited_from and n.inherited_from not in near:
+            continue
+        name = NOTE_MEANINGS.get(n.type, (n.type.replace("_", " ").capitalize(), ""))[0]
+        lines.append(f"{name}: {n.text}")
+    return list(dict.fromkeys(lines))
 
 
 # -- ICD-10-PCS: the seven axes -------------------------------------------------
-def _axes(d: CodeData) -> list[Fact]:
-    axes = sorted((d.get("attributes") or {}).get("axes") or [], key=lambda a: int(a.get("position", 0)))
-    if not axes:
-        return []
-    items = []
-    for a in axes:
-        line = f"Character {a['position']} · {a['name']}: {a['value']} = {a['label']}"
-        if a.get("definition"):
-            line += f" — {a['definition']}"
-        items.append(line)
-    return [_fact("What each character means", _compose_axes(d["code"], axes), ["attributes.axes"], items)]
+def _pcs(d: CodeRecord) -> list[Fact]:
+    axes = sorted(d.attributes.get("axes") or [], key=lambda a: int(a.get("position", 0)))
+    summary, fields = _description(d)
+    if axes:
+        summary += " " + _compose_axes(d.code, axes)
+        fields.append("attributes.axes")
+    out = [_fact("Summary", summary, fields)]
+    if axes:
+        items = []
+        for a in axes:
+            line = f"Character {a['position']} · {a['name']}: {a['value']} = {a['label']}"
+            if a.get("definition"):
+                line += f" — {a['definition']}"
+            items.append(line)
+        out.append(_fact("Procedure Description", "What each character of the code says, with the official"
+                         " definitions.", ["attributes.axes"], items))
+    out.append(_fact("Setting", "ICD-10-PCS codes report procedures done for patients admitted to a hospital"
+                     " (inpatient stays); the same work in an office or outpatient department is reported"
+                     " with CPT or HCPCS codes.", ["system"]))
+    return out
 
 
 def _compose_axes(code: str, axes: list[Mapping[str, Any]]) -> str:
@@ -209,20 +237,34 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
-# -- HCPCS Level II: descriptor, coverage, BETOS ---------------------------------
-def _hcpcs(d: CodeData) -> list[Fact]:
-    a = d.get("attributes") or {}
-    out = []
-    coverage = []
-    fields = []
+# -- HCPCS Level II: what it is, who bills it, coverage basics -------------------
+def _hcpcs(d: CodeRecord) -> list[Fact]:
+    a = d.attributes
+    summary = _summary(d)[0]
+    category, fields = [], list(summary["source"]["fields"])
+    if a.get("betos"):
+        category.append(f"Its BETOS category is {a['betos']}: {a.get('betos_label') or 'unlabelled'}.")
+        fields.append("attributes.betos")
+    xrefs = a.get("cross_references") or []
+    if xrefs:
+        category.append(f"The HCPCS file cross-refers to {', '.join(xrefs)}.")
+        fields.append("attributes.cross_references")
+    if category:
+        summary = _fact(summary["title"], f"{summary['text']} {' '.join(category)}", fields)
+    out = [summary]
+    if a.get("types_of_service_labels"):
+        who = "; ".join(x for x in a["types_of_service_labels"] if x)
+        if who:
+            title = "Who uses it" if summary["title"] == "What it is" else "Personnel"
+            out.append(_fact(title, f"Medicare type of service: {who}.", ["attributes.types_of_service"]))
+    coverage, fields = [], []
     if a.get("coverage"):
         coverage.append(f"Medicare coverage code {a['coverage']}: {a.get('coverage_label') or 'see the HCPCS file'}.")
         fields.append("attributes.coverage")
-    if a.get("pricing_indicators_labels"):
-        labels = [x for x in a["pricing_indicators_labels"] if x]
-        if labels:
-            coverage.append(f"Pricing: {'; '.join(labels)}.")
-            fields.append("attributes.pricing_indicators")
+    labels = [x for x in a.get("pricing_indicators_labels") or [] if x]
+    if labels:
+        coverage.append(f"Pricing: {'; '.join(labels)}.")
+        fields.append("attributes.pricing_indicators")
     if a.get("statute"):
         coverage.append(f"Statute: {a['statute']}.")
         fields.append("attributes.statute")
@@ -230,77 +272,66 @@ def _hcpcs(d: CodeData) -> list[Fact]:
     if refs:
         coverage.append(f"Medicare manual references: {', '.join(refs)}.")
         fields += ["attributes.coverage_issues_manual_refs", "attributes.carriers_manual_refs"]
-    if coverage:
-        out.append(_fact("Coverage", " ".join(coverage), fields))
-    category = []
-    fields = []
-    if a.get("betos"):
-        category.append(f"BETOS category {a['betos']}: {a.get('betos_label') or 'unlabelled'}.")
-        fields.append("attributes.betos")
-    if a.get("types_of_service_labels"):
-        category.append(f"Type of service: {'; '.join(x for x in a['types_of_service_labels'] if x)}.")
-        fields.append("attributes.types_of_service")
-    if category:
-        out.append(_fact("Category", " ".join(category), fields))
-    out += _hcpcs_dates(a) + _hcpcs_notes(d)
-    return out
-
-
-def _hcpcs_dates(a: Mapping[str, Any]) -> list[Fact]:
-    parts, fields = [], []
     for key, label in (("added", "Added"), ("action_effective", "Last change effective"),
                        ("terminated", "Terminated")):
         if a.get(key):
-            parts.append(f"{label} {a[key]}.")
+            coverage.append(f"{label} {a[key]}.")
             fields.append(f"attributes.{key}")
-    return [_fact("Dates", " ".join(parts), fields)] if parts else []
-
-
-def _hcpcs_notes(d: CodeData) -> list[Fact]:
-    out = []
-    notes = [n["text"] for n in d.get("notes") or []]
-    if notes:
-        out.append(_fact("Processing notes", "The HCPCS file attaches these notes:", ["notes"], notes))
-    xrefs = (d.get("attributes") or {}).get("cross_references") or []
-    if xrefs:
-        out.append(_fact("Cross-references", f"The HCPCS file cross-refers to {', '.join(xrefs)}.",
-                         ["attributes.cross_references"]))
+    if coverage:
+        out.append(_fact("Coverage basics", " ".join(coverage), fields))
     return out
 
 
-# -- MS-DRG: MDC, type and payment figures ---------------------------------------
-def _drg(d: CodeData) -> list[Fact]:
-    a = d.get("attributes") or {}
-    out = []
-    parts, fields = [], []
+# -- MS-DRG: what the group means and the expected stay --------------------------
+def _drg(d: CodeRecord) -> list[Fact]:
+    a = d.attributes
+    text, fields = _description(d)
+    text = text.replace(" is the MS-DRG for ", " is the Medicare Severity Diagnosis Related Group for ")
+    text += (" A DRG is not put on a claim by a coder: the hospital's grouper software assigns it to an"
+             " inpatient stay from its diagnosis and procedure codes, and Medicare pays the stay by it.")
     if a.get("mdc"):
         mdc_title = a.get("mdc_title") or next(
-            (x["title"] for x in d.get("ancestors") or [] if x.get("kind") == "mdc"), None)
-        parts.append(f"It belongs to major diagnostic category (MDC) {a['mdc']}"
-                     + (f" “{mdc_title}”." if mdc_title else "."))
+            (x.title for x in d.ancestors if x.kind == "mdc"), None)
+        text += (f" It belongs to major diagnostic category (MDC) {a['mdc']}"
+                 + (f" “{mdc_title}”." if mdc_title else "."))
         fields.append("attributes.mdc")
     if a.get("type"):
         kind = _DRG_TYPES.get(str(a["type"]).upper(), str(a["type"]).lower())
-        parts.append(f"It is a {kind} DRG.")
+        text += f" It is a {kind} DRG."
         fields.append("attributes.type")
-    if parts:
-        out.append(_fact("Grouping", " ".join(parts), fields))
-    figures, fields = [], []
-    for key, label in (("weight", "relative weight"), ("gmlos", "geometric mean length of stay (days)"),
-                       ("amlos", "arithmetic mean length of stay (days)")):
-        if a.get(key) not in (None, ""):
-            figures.append(f"{label} {a[key]}")
-            fields.append(f"attributes.{key}")
-    if figures:
-        out.append(_fact("Payment figures", f"CMS publishes: {'; '.join(figures)}.", fields))
+    if a.get("weight") not in (None, ""):
+        text += f" Its relative weight is {a['weight']} (1.0 is an average Medicare stay)."
+        fields.append("attributes.weight")
+    out = [_fact("Summary", text, fields)]
+    stay, fields = [], []
+    if a.get("gmlos") not in (None, ""):
+        stay.append(f"geometric mean {a['gmlos']} days")
+        fields.append("attributes.gmlos")
+    if a.get("amlos") not in (None, ""):
+        stay.append(f"arithmetic mean {a['amlos']} days")
+        fields.append("attributes.amlos")
+    if stay:
+        out.append(_fact("Duration", f"Expected length of stay published by CMS: {'; '.join(stay)}.", fields))
     return out
 
 
-_BY_SYSTEM: dict[str, list[Callable[[CodeData], Iterable[Fact]]]] = {
-    "icd10cm": [_notes],
-    "icd9cm": [_notes],
-    "icd10pcs": [_axes, _notes],
-    "hcpcs": [_hcpcs],
-    "msdrg": [_drg],
-    "cpt": [_notes],
+_GROUPING_KINDS = ("chapter", "block", "section", "body_system", "table", "mdc")
+
+_BY_KIND: dict[str, list[Callable[[CodeRecord], Iterable[Fact]]]] = {
+    "diagnosis": [_summary, _coding_notes],
+    "procedure": [_summary, _coding_notes],
+    "supply": [_summary],
+    "drug": [_summary],
+    "encounter": [_summary, _coding_notes],
+    "modifier": [_summary],
+    "drg": [_drg],
+    "grouping": [_summary, _coding_notes],
+    "licensed": [_summary],
 }
+
+
+_BY_SYSTEM: dict[str, list[Callable[[CodeRecord], Iterable[Fact]]]] = {"icd10pcs": [_pcs], "hcpcs": [_hcpcs]}
+
+
+def _by_system(d: CodeRecord) -> list[Callable[[CodeRecord], Iterable[Fact]]] | None:
+    return _BY_SYSTEM.get(d.system)

@@ -3,6 +3,7 @@
 Line 1 is a header {"format": "medcodes-content-pack", "version": 1, ...}; every further line
 is one explainer as stored (system, code, prompt version, sections, model, dates, review).
 Every line is checked before anything is stored; a bad line names the file and line number.
+Imported text is unreviewed here whatever the pack says (its claim is kept as a note).
 """
 
 from __future__ import annotations
@@ -94,4 +95,18 @@ def _item(path: Path, number: int, line: str) -> dict[str, Any]:
     item.setdefault("section_set", "")
     item.setdefault("facts_hash", "")
     item["origin"] = "imported"
+    return _unreviewed(item)
+
+
+def _unreviewed(item: dict[str, Any]) -> dict[str, Any]:
+    """A pack's word that a text was approved is not a review here: anyone can write that line.
+    Imported text is unreviewed until someone approves it with `medcodes content review`; what
+    the pack claimed is kept as the review note. A claimed rejection is kept (it only hides text)."""
+    claimed = item.get("review_status") or "unreviewed"
+    who = f" by {item['reviewed_by']}" if item.get("reviewed_by") else ""
+    when = f" on {item['reviewed_at']}" if item.get("reviewed_at") else ""
+    note = f": {item['review_note']}" if item.get("review_note") else ""
+    item["review_status"] = "rejected" if claimed == "rejected" else "unreviewed"
+    item["reviewed_by"] = item["reviewed_at"] = None
+    item["review_note"] = f"the content pack said {claimed}{who}{when}{note}" if claimed != "unreviewed" else None
     return item

@@ -156,8 +156,9 @@ class ContentStore:
 
     # -- reading -------------------------------------------------------------
     def get(self, system: str, code: str, *, prompt_version: str | None = None,
-            include_rejected: bool = False) -> dict[str, Any] | None:
-        """The explainer to show: the given prompt version, else approved first, then the newest."""
+            include_rejected: bool = False, approved_only: bool = False) -> dict[str, Any] | None:
+        """The explainer to show: the given prompt version, else approved first, then the newest
+        (only approved text when `approved_only`: an operator who shows reviewed text only)."""
         if not self._ready():
             return None
         sql = f"SELECT {_COLUMNS} FROM content_explainers WHERE system=? AND code=?"
@@ -165,7 +166,9 @@ class ContentStore:
         if prompt_version:
             sql += " AND prompt_version=?"
             args.append(prompt_version)
-        if not include_rejected:
+        if approved_only:
+            sql += " AND review_status = 'approved'"
+        elif not include_rejected:
             sql += " AND review_status != 'rejected'"
         sql += " ORDER BY review_status='approved' DESC, created DESC LIMIT 1"
         row = self.conn.execute(sql, args).fetchone()
@@ -198,6 +201,16 @@ class ContentStore:
             return []
         rows = self.conn.execute("SELECT * FROM content_failures WHERE system=? AND code=? ORDER BY at, rowid",
                                  (system, code))
+        return [dict(r) for r in rows]
+
+    def open_failures(self, limit: int = 200) -> list[dict[str, Any]]:
+        """The newest failure of each code that has no stored text since: what a reviewer looks at."""
+        if not self._ready():
+            return []
+        rows = self.conn.execute(
+            "SELECT f.* FROM content_failures f WHERE f.rowid = (SELECT MAX(rowid) FROM content_failures g"
+            " WHERE g.system=f.system AND g.code=f.code) AND NOT EXISTS (SELECT 1 FROM content_explainers e"
+            " WHERE e.system=f.system AND e.code=f.code AND e.created > f.at) ORDER BY f.at DESC LIMIT ?", (limit,))
         return [dict(r) for r in rows]
 
     def counts(self) -> dict[str, int]:

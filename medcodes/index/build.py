@@ -8,7 +8,7 @@ so a failed build leaves the previous index serving.
 
 from __future__ import annotations
 
-import hashlib
+import gc
 import json
 import os
 import sqlite3
@@ -19,9 +19,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+from .. import data
 from ..errors import MedcodesError, SourceError
-from ..model import Change, Code, Record, Relation, Release, Term
+from ..files import file_sha256
+from ..model import Change, Code, Record, Reference, Relation, Release, Term
 from ..sources import reader
 from ..systems import compact
 from .hierarchy import orphans, walk
@@ -38,6 +41,8 @@ class SourceReport:
     releases: list[dict[str, str | None]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=lambda: {"codes": 0, "terms": 0, "relations": 0, "changes": 0})
     seconds: float = 0.0
+    provenance: dict[str, Any] | None = None  # a data-layer file's provenance record (medcodes.data)
+    code_systems: set[str] = field(default_factory=set)  # systems it gave codes or changes of
 
 
 @dataclass
@@ -48,6 +53,7 @@ class BuildReport:
     orphans: int = 0
     seconds: float = 0.0
     steps: dict[str, float] = field(default_factory=dict)
+    unresolved: int = 0  # index entries whose code the loaded releases do not have
 
 
 # A step run on the finished tables before the rename (the search tables, embeddings): the layers
@@ -62,7 +68,12 @@ class _Collector:
     def __init__(self) -> None:
         self.codes: dict[tuple[str, str], Code] = {}
         self.release_of: dict[tuple[str, str], str] = {}
-        self.terms: list[Term] = []
+        # Index entries, with the release and the source (1-based) they came from: checked against the codes
+        # when all are read (resolve_terms).
+        self.terms: list[tuple[Term, str, int]] = []
+        self.references: list[tuple[Reference, str, int]] = []
+        self.unresolved: list[tuple[Term, str, int, str]] = []  # (term, release, source, reason)
+        self.sources = 0
         self.relations: list[Relation] = []
         self.snapshots: list[Snapshot] = []
         self.official: list[Change] = []  # what the importers yielded
@@ -71,6 +82,7 @@ class _Collector:
         self.release_dates: dict[tuple[str, str], str | None] = {}  # (system, release name) -> effective
 
     def add(self, records: Iterable[Record], report: SourceReport) -> None:
+        self.sources += 1
         current: dict[str, Release] = {}
         snaps: dict[tuple[str, str], Snapshot] = {}
         for rec in records:
@@ -89,15 +101,20 @@ class _Collector:
                     # every official title of another release look like a revision.
                     snap.titles[rec.code] = "" if rec.attributes.get("title_composed") else rec.title
                 report.counts["codes"] += 1
+                report.code_systems.add(rec.system)
             elif isinstance(rec, Term):
-                self.terms.append(rec)
+                self.terms.append((rec, _name(current.get(rec.system)), self.sources))
                 report.counts["terms"] += 1
+            elif isinstance(rec, Reference):
+                self.references.append((rec, _name(current.get(rec.system)), self.sources))
+                report.counts["references"] = report.counts.get("references", 0) + 1
             elif isinstance(rec, Relation):
                 self.relations.append(rec)
                 report.counts["relations"] += 1
             elif isinstance(rec, Change):
                 self.official.append(rec if rec.effective else replace(rec, effective=self._date_of(rec)))
                 report.counts["changes"] += 1
+                report.code_systems.add(rec.system)
             elif isinstance(rec, Release):
                 current[rec.system] = rec
                 self.release_dates.setdefault((rec.system, rec.name), rec.effective)
@@ -105,6 +122,61 @@ class _Collector:
                     {"system": rec.system, "name": rec.name, "effective": rec.effective}
                 )
         self.snapshots.extend(snaps.values())
+
+    def resolve_terms(self, reports: list[SourceReport], log: Callable[[str], None]) -> int:
+        """Keep each index's newest release, and of its entries only those whose code is loaded.
+
+        An index of another release than the codes (the FY2025 ICD-10-CM index beside FY2026 codes)
+        can name codes the loaded release deleted or never had: those entries go to `unresolved`,
+        counted on their source, never into the terms a code page or the search reads. When two
+        releases of one index are read (the default's and a newer official file), the older one's
+        entries are dropped: a newer index replaces it, as a newer code list does.
+        """
+        newest: dict[tuple[str, str], tuple[str, int]] = {}  # (system, index) -> (effective, source)
+        for items in (self.terms, self.references):
+            for rec, release, source in items:
+                key = (rec.system, rec.source)
+                when = (self.release_dates.get((rec.system, release)) or "", source)
+                if key not in newest or when > newest[key]:
+                    newest[key] = when
+        superseded = 0
+
+        def current(rec: Term | Reference, source: int) -> bool:
+            nonlocal superseded
+            keep = newest[(rec.system, rec.source)][1] == source
+            superseded += not keep
+            return keep
+
+        self.references = [(r, rel, src) for r, rel, src in self.references if current(r, src)]
+        kept: list[tuple[Term, str, int]] = []
+        for term, release, source in self.terms:
+            if not current(term, source):
+                continue
+            key = (term.system, term.code)
+            reason = ("no such code in the loaded release" if key not in self.codes
+                      else f"deleted in {self.deleted[key]}" if key in self.deleted else None)
+            if reason is None:
+                kept.append((term, release, source))
+            else:
+                self.unresolved.append((term, release, source, reason))
+                counts = reports[source - 1].counts
+                counts["unresolved"] = counts.get("unresolved", 0) + 1
+        self.terms = kept
+        if superseded:
+            log(f"index entries of older index releases replaced by newer ones: {superseded:,}")
+        if self.unresolved:
+            by_source = ", ".join(f"{reports[i - 1].name} {Path(reports[i - 1].path).name} {n:,}" for i, n in
+                                  sorted(_count(src for _t, _r, src, _why in self.unresolved).items()))
+            log(f"index entries whose code is not in the loaded release: {len(self.unresolved):,} of "
+                f"{len(self.unresolved) + len(kept):,} ({by_source}); listed by `medcodes sources --unresolved`")
+        return len(self.unresolved)
+
+    def forget(self) -> None:
+        """Drop the records once written (a full build holds several hundred MB of them)."""
+        for value in vars(self).values():
+            if isinstance(value, (dict, list)):
+                value.clear()
+        gc.collect()
 
     def _date_of(self, change: Change) -> str | None:
         return self.release_dates.get((change.system, change.release))
@@ -165,18 +237,21 @@ class _Collector:
         return date is not None and newest.effective is not None and date > newest.effective
 
 
+def _name(release: Release | None) -> str:
+    return release.name if release else ""
+
+
+def _count(items: Iterable[int]) -> dict[int, int]:
+    out: dict[int, int] = {}
+    for i in items:
+        out[i] = out.get(i, 0) + 1
+    return out
+
+
 def _prefix_parent(index: dict[str, str], code: str) -> str | None:
     """The longest code of the same system that the code starts with (T81.32XA -> T81.32), if any."""
     key = compact(code)
     return next((index[key[:n]] for n in range(len(key) - 1, 0, -1) if key[:n] in index), None)
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _progress(records: Iterator[Record], label: str) -> Iterator[Record]:
@@ -208,7 +283,8 @@ def build_index(
         if not path.is_file():
             raise SourceError(path, "no such file")
         t0 = time.perf_counter()
-        src = SourceReport(name=name, path=str(path), sha256=file_sha256(path), size=path.stat().st_size)
+        src = SourceReport(name=name, path=str(path), sha256=file_sha256(path), size=path.stat().st_size,
+                           provenance=_provenance(path))
         collector.add(_progress(reader(name)(path), f"{name}: {path.name}"), src)
         if sum(src.counts.values()) == 0:
             raise SourceError(path, f"no {name} records found: is this the right file?")
@@ -218,6 +294,11 @@ def build_index(
     _finish(collector, report, out, log, steps)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _provenance(path: Path) -> dict[str, Any] | None:
+    """A data-layer file's provenance record, after checking the file against it; None for official files."""
+    return data.verify(path).as_dict() if data.is_derived(path) else None
 
 
 def build_from_records(records: Iterable[Record], out: Path, name: str = "records",
@@ -235,16 +316,75 @@ def build_from_records(records: Iterable[Record], out: Path, name: str = "record
 def _finish(collector: _Collector, report: BuildReport, out: Path, log: Callable[[str], None],
             steps: Sequence[PostBuildStep]) -> None:
     collector.apply_history()
+    report.unresolved = collector.resolve_terms(report.sources, log)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".building", dir=out.parent)
-    os.close(fd)
+    remove_stale_builds(out, log)
+    # the pid in the name says whose it is; the lock held on it while writing says it is alive
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.{os.getpid()}.", suffix=BUILDING, dir=out.parent)
     tmp = Path(tmp_name)
     try:
+        _lock(fd, blocking=True)
         _write(tmp, collector, report, log, steps)
+        # synchronous=OFF while writing is safe only because nothing reads the file before this:
+        # its bytes reach the disk before the rename makes it the index, and the rename itself
+        # before the build says it is done (a power cut then leaves the old index or the new one)
+        os.fsync(fd)
         os.replace(tmp, out)
+        _fsync_dir(out.parent)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    finally:
+        os.close(fd)
+
+
+BUILDING = ".building"
+
+
+def remove_stale_builds(out: Path, log: Callable[[str], None] = lambda _m: None) -> list[Path]:
+    """Delete what killed builds of `out` left behind (a 100-200 MB file each); a build still
+    running holds a lock on its file and keeps it."""
+    removed = []
+    for path in out.parent.glob(f".{out.name}.*{BUILDING}"):
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            continue  # gone meanwhile
+        try:
+            if not _lock(fd, blocking=False):
+                continue  # a build at work
+            path.unlink(missing_ok=True)
+            removed.append(path)
+            log(f"removed {path.name}, left by a build that did not finish")
+        finally:
+            os.close(fd)
+    return removed
+
+
+def _lock(fd: int, *, blocking: bool) -> bool:
+    """An exclusive lock on the open file, released by the system when its holder dies."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: a running build's file cannot be deleted there anyway
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return  # a platform that cannot open directories (Windows) orders renames itself
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _counts_text(counts: dict[str, int]) -> str:
@@ -264,6 +404,7 @@ def _write(tmp: Path, collector: _Collector, report: BuildReport, log: Callable[
         _write_links(conn, collector)
         conn.commit()
         report.steps["write"] = time.perf_counter() - t0
+        collector.forget()  # the steps below read the tables: the records' memory is better spent there
         for step in steps:
             _run_step(conn, step, report, log)
         conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
@@ -292,13 +433,17 @@ def _now() -> str:
 def _write_sources(conn: sqlite3.Connection, report: BuildReport) -> None:
     for i, src in enumerate(report.sources, 1):
         conn.execute(
-            "INSERT INTO sources VALUES (?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO sources VALUES (?,?,?,?,?,?,?,?,?,?)",
             (i, src.name, src.path, src.sha256, src.size, json.dumps(src.releases),
-             json.dumps(src.counts), _now(), round(src.seconds, 3)),
+             json.dumps(src.counts), _now(), round(src.seconds, 3),
+             json.dumps(src.provenance, ensure_ascii=False) if src.provenance else None),
         )
         for rel in src.releases:
-            conn.execute("INSERT INTO releases VALUES (?,?,?,?)",
-                         (rel["system"], rel["name"], rel["effective"], i))
+            # A release only an index came in (the FY2025 index beside FY2026 codes) is no release of codes
+            # in force: the sources table lists it, the releases table does not.
+            if rel["system"] in src.code_systems or not src.code_systems and not src.counts.get("terms"):
+                conn.execute("INSERT INTO releases VALUES (?,?,?,?)",
+                             (rel["system"], rel["name"], rel["effective"], i))
 
 
 def _write_codes(conn: sqlite3.Connection, collector: _Collector, report: BuildReport) -> None:
@@ -327,12 +472,18 @@ def _write_codes(conn: sqlite3.Connection, collector: _Collector, report: BuildR
 def _write_links(conn: sqlite3.Connection, collector: _Collector) -> None:
     seen: set[tuple[str, str, str]] = set()
     term_rows = []
-    for t in collector.terms:
+    for t, _release, _source in collector.terms:
         key = (t.system, t.code, t.term)
         if key not in seen:
             seen.add(key)
-            term_rows.append((t.system, t.code, t.term, t.source))
-    conn.executemany("INSERT INTO terms VALUES (?,?,?,?)", term_rows)
+            term_rows.append((t.system, t.code, t.term, t.source, _path(t.path)))
+    conn.executemany("INSERT INTO terms VALUES (?,?,?,?,?)", term_rows)
+    refs = dict.fromkeys((r.system, r.term, _path(r.path), r.kind, r.target, r.source)
+                         for r, _release, _source in collector.references)
+    conn.executemany("INSERT INTO term_refs VALUES (?,?,?,?,?,?)", refs)
+    conn.executemany("INSERT INTO unresolved_terms VALUES (?,?,?,?,?,?,?,?)",
+                     ((t.system, t.code, t.term, t.source, _path(t.path), release, reason, source)
+                      for t, release, source, reason in collector.unresolved))
     conn.executemany(
         "INSERT INTO history (system, code, release, effective, change, old_title, new_title, source)"
         " VALUES (?,?,?,?,?,?,?,?)",
@@ -344,6 +495,10 @@ def _write_links(conn: sqlite3.Connection, collector: _Collector) -> None:
         ((r.type, r.source_system, r.source_code, r.target_system, r.target_code,
           json.dumps(dict(r.attributes), separators=(",", ":"))) for r in collector.relations),
     )
+
+
+def _path(levels: tuple[str, ...]) -> str:
+    return json.dumps(list(levels), ensure_ascii=False, separators=(",", ":"))
 
 
 def check_schema(conn: sqlite3.Connection, path: Path) -> None:

@@ -4,7 +4,7 @@ data, so a rebuild is the migration)."""
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 3  # 3: history.source (issue 7)
+SCHEMA_VERSION = 4  # 3: history.source; 4: sources.provenance, terms.path, term_refs, unresolved_terms
 
 DDL = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -18,7 +18,8 @@ CREATE TABLE sources (
     releases TEXT NOT NULL,      -- JSON [{system, name, effective}]
     counts TEXT NOT NULL,        -- JSON {"codes": n, "terms": n, "relations": n, "changes": n}
     imported_at TEXT NOT NULL,
-    seconds REAL NOT NULL
+    seconds REAL NOT NULL,
+    provenance TEXT              -- JSON: a data-layer file's provenance record (medcodes.data), else NULL
 );
 
 CREATE TABLE releases (
@@ -51,13 +52,42 @@ CREATE INDEX codes_compact ON codes (compact);
 CREATE INDEX codes_parent ON codes (system, parent);
 CREATE UNIQUE INDEX codes_seq ON codes (system, seq);
 
+-- Index entries (alphabetic index, External Cause Index, drug and neoplasm tables, PCS index) that
+-- point at a code of the loaded release. term: the entry as printed, levels joined by ", " and a
+-- table's column heading after " — "; path: JSON [main term, subterm, ..., column heading].
 CREATE TABLE terms (
     system TEXT NOT NULL,
     code TEXT NOT NULL,
     term TEXT NOT NULL,
-    source TEXT NOT NULL
+    source TEXT NOT NULL,        -- "index", "eindex", "drug", "neoplasm", "pcs-index"
+    path TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX terms_code ON terms (system, code);
+
+-- Index entries that send the coder to another entry: kind "see" (look there instead), "see_also"
+-- (look there too), "use" (PCS: the axis value to use). target: the other entry as printed.
+CREATE TABLE term_refs (
+    system TEXT NOT NULL,
+    term TEXT NOT NULL,
+    path TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    target TEXT NOT NULL,
+    source TEXT NOT NULL
+);
+CREATE INDEX term_refs_term ON term_refs (system, term);
+
+-- Index entries whose code is not in the loaded release (an FY2025 index read beside FY2026 codes):
+-- reported here and by the build, never kept in terms. reason: "no such code" or "deleted in ...".
+CREATE TABLE unresolved_terms (
+    system TEXT NOT NULL,
+    code TEXT NOT NULL,
+    term TEXT NOT NULL,
+    source TEXT NOT NULL,
+    path TEXT NOT NULL,
+    release TEXT NOT NULL,       -- the index's release
+    reason TEXT NOT NULL,
+    source_id INTEGER NOT NULL REFERENCES sources(id)
+);
 
 CREATE TABLE relations (
     type TEXT NOT NULL,

@@ -506,7 +506,12 @@ def section_for(block: Block, chain: list[str], start: int, end: int) -> str:
 
 def _clause_class(text: str, lo: int, hi: int, start: int, end: int) -> str | None:
     """What a clause says about the code at text[start:end]: a parenthetical holding the code speaks for it
-    first ("(M84.3- stress fracture excluded)"); any other parenthetical speaks for nothing outside it."""
+    first ("(M84.3- stress fracture excluded)"); any other parenthetical that names a code speaks for
+    nothing outside it."""
+    clause = text[lo:hi]
+    found = classify(clause)
+    if found is None or "(" not in clause:
+        return found
     open_ = text.rfind("(", lo, start)
     if open_ >= 0 and ")" not in text[open_:start]:
         close = text.find(")", end, hi)
@@ -514,7 +519,8 @@ def _clause_class(text: str, lo: int, hi: int, start: int, end: int) -> str | No
             inner = classify(text[open_ + 1:close])
             if inner:
                 return inner
-    return classify(without_parentheses(text[lo:hi])) or None
+    stripped = without_parentheses(clause)
+    return found if stripped == clause else classify(stripped)
 
 
 # -- snippets ------------------------------------------------------------------------------

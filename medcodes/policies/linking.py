@@ -154,13 +154,14 @@ def link(mentions: Iterable[Mention], checker: Any) -> tuple[list[Link], list[Ra
     return list(links.values()), list(ranges.values())
 
 
-def history(mentions: Iterable[Mention]) -> list[dict[str, str | None]]:
-    """The codes named in the policy's revision history, once each, for the policy page."""
-    out: dict[tuple[str, str, str | None], dict[str, str | None]] = {}
+def history(mentions: Iterable[Mention]) -> list[dict[str, str | bool | None]]:
+    """The codes named in the policy's revision history, once each, for the policy page ("validated": the
+    catalog holds the code, so it has a page; a CPT code named only here has none without CPT data)."""
+    out: dict[tuple[str, str, str | None], dict[str, str | bool | None]] = {}
     for m in mentions:
         if m.section == HISTORY:
             out.setdefault(m.key, {"system": m.system, "code": m.code, "last": m.key[2], "mention": m.raw,
-                                   "snippet": m.snippet})
+                                   "snippet": m.snippet, "validated": m.validated})
     return list(out.values())
 
 

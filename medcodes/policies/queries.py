@@ -110,7 +110,29 @@ def _current_version(conn: sqlite3.Connection, policy_id: str) -> tuple[str, int
 def fts_query(q: str) -> str:
     """User words as FTS5 phrases: no user string is ever FTS syntax (STYLE.md principle 4)."""
     words = re.findall(r"[\w][\w.\-/]*", q)
-    return " ".join('"' + w.replace('"', '""') + '"' for w in words[:20])
+    groups = []
+    for w in words[:20]:
+        forms = ['"' + f.replace('"', '""') + '"' for f in word_forms(w)]
+        groups.append(forms[0] if len(forms) == 1 else "(" + " OR ".join(forms) + ")")
+    return " AND ".join(groups)  # FTS5 has no implicit AND next to a parenthesised group
+
+
+def word_forms(word: str) -> list[str]:
+    """A word and its other number, so "wheelchair" finds "Wheelchairs" and "biopsies" "biopsy"."""
+    w = word.lower()
+    if len(w) < 4 or not w.isalpha():
+        return [word]
+    if w.endswith("ies"):
+        return [word, w[:-3] + "y"]
+    if w.endswith(("sses", "xes", "ches", "shes")):
+        return [word, w[:-2]]
+    if w.endswith("s") and not w.endswith("ss"):
+        return [word, w[:-1]]
+    if w.endswith("y") and w[-2] not in "aeiou":
+        return [word, w[:-1] + "ies"]
+    if w.endswith(("s", "x", "ch", "sh")):
+        return [word, w + "es"]
+    return [word, w + "s"]
 
 
 def search_policies(store_path: str | Path, q: str = "", limit: int = 20, offset: int = 0,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from typing import Protocol, TypeVar
@@ -132,8 +133,11 @@ def excepted(text: str, cands: Sequence[S]) -> dict[S, tuple[int, int]]:
     excluding E11.A"; "other than L40.4"; "with the exception of ... (M08.3)"), each with the span whose
     stance it reverses: the list code right before the clause, else the clause word itself."""
     out: dict[S, tuple[int, int]] = {}
+    markers = list(_EXCEPT.finditer(text)) if cands else []
+    if not markers:
+        return out
     ordered = sorted(cands, key=lambda c: c.start)
-    for m in _EXCEPT.finditer(text):
+    for m in markers:
         after = [c for c in ordered if c.start >= m.end()]
         if not after:
             continue
@@ -178,6 +182,8 @@ _HISTORY_HEADING = re.compile(
 _DATE_CELL = re.compile(r"\b(?:date|effective|revised|month|year)\b", re.I)
 _CHANGE_CELL = re.compile(r"\b(?:action|changes?|revisions?|explanation|summary|history)\b", re.I)
 _CODE_CELL = re.compile(r"\bcodes?\b", re.I)
+_HISTORY_HEADER = re.compile(r"revision history|summary of changes|policy history", re.I)
+_REMOVED_WORD = re.compile(r"removed|deleted|retired", re.I)
 _REMOVED = re.compile(r"\b(?:removed|deleted|retired)\b[^.;]{0,80}?\bfrom\s+(?:this|the)\s+(?:policy|article|"
                       r"guideline|lcd|list|document|code list)\b", re.I)
 
@@ -187,10 +193,12 @@ def is_history_heading(text: str) -> bool:
     return len(text) < 60 and bool(_HISTORY_HEADING.match(text))
 
 
-def is_history_table(header: Sequence[str]) -> bool:
+@functools.lru_cache(maxsize=1024)
+def is_history_table(header: tuple[str, ...]) -> bool:
     """A table of dated changes to the policy: "Revision History Date | ... | Explanation", "Date | Action"."""
-    joined = " | ".join(header)
-    if re.search(r"revision history|summary of changes|policy history", joined, re.I):
+    if not header:
+        return False
+    if _HISTORY_HEADER.search(" | ".join(header)):
         return True
     return (any(_DATE_CELL.search(h) for h in header) and any(_CHANGE_CELL.search(h) for h in header)
             and not any(_CODE_CELL.search(h) for h in header))
@@ -198,6 +206,8 @@ def is_history_table(header: Sequence[str]) -> bool:
 
 def is_removal(text: str, start: int, end: int) -> bool:
     """"0398T was removed from this policy": the code is the policy's history, not its coverage."""
+    if not _REMOVED_WORD.search(text):
+        return False
     lo, hi = clause_at(text, start, end)
     return bool(_REMOVED.search(text[lo:hi]))
 

@@ -111,7 +111,8 @@ _PRE_WORDS = (
     r"document|doc|id|contract|grant|case|claim|member|group|bulletin|transmittal|order|model|lot|serial|"
     r"catalog|item|account|acct|npi|tin|ndc|ext|extension|room|building|bldg|highway|route|fig|figure|"
     r"table|chapter|section|sect|article|lcd|ncd|cpb|mp|docket|appendix|attachment|exhibit|fy|cy|rate|ratio|"
-    r"score|n|numbers|nos|agreement|vendor|tty|contracts|accounts|members?\s+id|ids"
+    r"score|n|numbers|nos|agreement|vendor|tty|contracts|accounts|members?\s+id|ids|cr|change request|"
+    r"pub|publication|tdl|jsm|ptan|ccn|oscar|ein|fein|ssa|bin|pcn"
 )
 _PRE_REJECT = re.compile(rf"(?:\b(?:{_PRE_WORDS})\.?\s*(?:#|no\.?|number|:)?\s*[:#=]?\s*(?:\|\s*)?$|[$€£#§]\s*$)",
                          re.IGNORECASE)

@@ -13,7 +13,8 @@ Contract for every importer module:
 - Nothing is read at import time.
 
 `IMPORTERS` maps the names users give to `medcodes build --source NAME=PATH`
-to the importer modules.
+to the importer modules. `reader(name)` also reads the derived files of the
+vendored data layer (medcodes.data) that importer's files were derived into.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import importlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from .. import data
+from ..data.codec import Expander
 from ..errors import MedcodesError
 from ..model import Record
 
@@ -35,6 +38,7 @@ IMPORTERS: dict[str, str] = {
     "icd9pcs": "icd9cm",
     "gems": "gems",
     "msdrg": "msdrg",
+    "pos": "pos",
 }
 
 
@@ -46,4 +50,17 @@ def reader(name: str) -> Callable[[Path], Iterator[Record]]:
             f"unknown source {name!r}; known: {', '.join(sorted(IMPORTERS))}"
         ) from None
     module = importlib.import_module(f"{__name__}.{module_name}")
-    return module.read  # type: ignore[no-any-return]
+    official: Callable[[Path], Iterator[Record]] = module.read
+
+    def read(path: Path) -> Iterator[Record]:
+        # A file of the data layer (medcodes.data) is read back from its derived form, after its hash check.
+        return data.read(path, name, expanders()) if data.is_derived(path) else official(path)
+
+    return read
+
+
+def expanders() -> dict[str, Expander]:
+    """What turns each compact record kind of the data layer back into importer records."""
+    from .icd10pcs.tables import expand_table
+
+    return {"icd10pcs-tables": expand_table}

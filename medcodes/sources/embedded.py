@@ -1,7 +1,8 @@
-"""The embedded default: official files that PyPI packages install in site-packages.
+"""The embedded default: official files that PyPI packages install in site-packages, and the data layer.
 
-Nothing is copied into this repository; each importer says which installed
-files it reads (`embedded_sources()`), and the build reads them in place.
+Each importer says which files it reads (`embedded_sources()`): installed
+files, read in place, and the derived files of the vendored data layer
+(medcodes.data) for official files no package carries.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 from . import IMPORTERS
 
 # Order matters: a later source enriches codes an earlier one created.
-DEFAULT_ORDER: tuple[str, ...] = ("icd10cm", "icd10pcs", "icd9cm", "gems", "msdrg")
+DEFAULT_ORDER: tuple[str, ...] = ("icd10cm", "icd10pcs", "hcpcs", "pos", "icd9cm", "gems", "msdrg")
 
 
 def default_sources() -> list[tuple[str, Path]]:

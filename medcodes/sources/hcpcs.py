@@ -282,8 +282,10 @@ def section_of(code: str) -> tuple[str, str] | None:
 
 
 def embedded_sources() -> list[Path]:
-    # No PyPI package ships the CMS file; users add it with --source hcpcs=PATH.
-    return []
+    """The January 2025 file as the data layer carries it (no PyPI package ships the CMS file)."""
+    from ..data import layer_files
+
+    return layer_files(SYSTEM)
 
 
 # ---------------------------------------------------------------------------

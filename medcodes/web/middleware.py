@@ -13,6 +13,10 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        " base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 _CROSS_ORIGIN = ("/api/", "/fhir/", "/fhir", "/openapi.json")
 _READ_METHODS = ("GET", "HEAD")
+# Static files are linked with ?v=<hash of the templates and static files>: a new release changes the
+# address, so a browser may keep each version for a year without asking again.
+STATIC_CACHE = "public, max-age=31536000, immutable"
+STATIC_CACHE_UNVERSIONED = "public, max-age=3600"
 
 
 class HeadersMiddleware:
@@ -37,6 +41,9 @@ class HeadersMiddleware:
                 if cross and method in _READ_METHODS:
                     headers["Access-Control-Allow-Origin"] = "*"
                     headers["Access-Control-Expose-Headers"] = "ETag, Link"
+                if path.startswith("/static/") and message["status"] == 200:
+                    versioned = b"v=" in scope.get("query_string", b"")
+                    headers["Cache-Control"] = STATIC_CACHE if versioned else STATIC_CACHE_UNVERSIONED
                 if headers.get("content-type", "").startswith("text/html"):
                     headers.setdefault("Content-Security-Policy", CSP)
                     headers.setdefault("X-Frame-Options", "DENY")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -12,9 +13,11 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from .. import systems
 from ..app import codes, memo, params, services
+from ..app.errors import classify
 from ..app.http import cached, quote_path
 from ..errors import BadRequest, NotFound
 from ..index import Catalog
+from .notes import note_groups
 
 SEARCH_PAGE = 20
 BROWSE_PAGE = 200
@@ -46,7 +49,7 @@ def home(request: Request) -> HTMLResponse:
     return render(request, "home.html", examples=EXAMPLES, q="")
 
 
-def search(request: Request) -> HTMLResponse:
+def search(request: Request) -> Response:
     p = request.query_params
     q = params.text(p, "q")
     chosen = params.system_ids(p) or []
@@ -55,6 +58,9 @@ def search(request: Request) -> HTMLResponse:
     result = None
     if q:
         catalog = _catalog(request)
+        exact = _exact_code(catalog, q, chosen) if page == 1 else None
+        if exact:  # a code typed whole opens its page: the one answer needs no list
+            return RedirectResponse(_path(request, "code", system=exact[0], code=exact[1]), 302)
         offset = (page - 1) * SEARCH_PAGE
         key = (q, tuple(chosen), billable, SEARCH_PAGE, offset)
         result = memo.RESULTS.get(catalog, key, lambda: services.search(
@@ -74,6 +80,18 @@ def search(request: Request) -> HTMLResponse:
                   billable=billable, page=page, pages=min(pages, params.MAX_OFFSET // SEARCH_PAGE), url=url)
 
 
+def _exact_code(catalog: Catalog, q: str, chosen: list[str]) -> tuple[str, str] | None:
+    """(system, code) when the query is one code that exactly one loaded system has."""
+    text = q.strip()
+    if not _CODE_SHAPED.fullmatch(text):
+        return None
+    rows = [r for r in catalog.find(text) if not chosen or r["system"] in chosen]
+    return (rows[0]["system"], rows[0]["code"]) if len(rows) == 1 else None
+
+
+_CODE_SHAPED = re.compile(r"[A-Za-z0-9]{1,4}[.]?[A-Za-z0-9]{0,5}")
+
+
 def _groups(result: dict[str, Any] | None) -> list[tuple[str, list[dict[str, Any]]]]:
     """The page's results by system, systems in the order their best result ranks."""
     groups: dict[str, list[dict[str, Any]]] = {}
@@ -89,14 +107,20 @@ def code(request: Request) -> Response:
         return RedirectResponse(_path(request, "browse_system", system=system), 301)
     as_of = params.iso_date(request.query_params)
     catalog = _catalog(request)
-    key = services.resolve_key(catalog, system, raw_code)
+    try:
+        key = services.resolve_key(catalog, system, raw_code)
+    except NotFound as exc:  # a near miss: the nearest real codes and a search, not a bare 404
+        near = codes.nearest(catalog, system, raw_code)
+        return render(request, "error.html", 404, problem=classify(exc), near=near, near_query=raw_code[:40], q="")
     if (raw_system, raw_code) != key:
         query = f"?{urlencode({'as_of': as_of})}" if as_of else ""
         return RedirectResponse(_path(request, "code", system=key[0], code=key[1]) + query, 301)
     # similar codes on the page when already found, else fetched by app.js after the page (a link
     # without JavaScript): finding them is most of a first visit's time
     d = services.code_data(catalog, *key, as_of, defer_similar=True)
-    body = _html(request, "code.html", {"d": d, "children_shown": CHILDREN_SHOWN, "q": ""})
+    code_url = _path(request, "code", system=key[0], code="{code}").replace("%7Bcode%7D", "{code}")
+    notes = note_groups(catalog, key[0], d.notes, code_url, d.ancestors)
+    body = _html(request, "code.html", {"d": d, "notes": notes, "children_shown": CHILDREN_SHOWN, "q": ""})
     return cached(request, body.encode(), HTML, salt=request.app.state.asset_version)
 
 
@@ -112,7 +136,7 @@ def code_similar(request: Request) -> Response:
         query = "?fragment=1" if fragment else ""
         return RedirectResponse(_path(request, "code_similar", system=key[0], code=key[1]) + query, 301)
     d = services.code_data(catalog, *key, extra=False)
-    d["similar"] = codes.similar(catalog, *key, SIMILAR_SHOWN, in_index=d["in_index"])
+    d = replace(d, similar=codes.similar(catalog, *key, SIMILAR_SHOWN, in_index=d.in_index))
     template = "_similar.html" if fragment else "similar.html"
     body = _html(request, template, {"d": d, "q": ""})
     return cached(request, body.encode(), HTML, salt=request.app.state.asset_version)

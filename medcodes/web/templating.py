@@ -6,6 +6,8 @@ import functools
 import hashlib
 import json
 import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from .. import systems
 from ..app.http import quote_path
 from ..errors import NotFound
 from ..model import NOTE_TYPES
+from ..record import CodeRecord, CodeRef, Crosswalk, Note
 
 HERE = Path(__file__).parent
 GROUPING_KINDS = frozenset({"chapter", "block", "section", "body_system", "table", "mdc"})
@@ -55,7 +58,8 @@ def environment(app: Starlette) -> Environment:
     env.globals.update(path=path, code_path=code_path, static=static, system_name=system_name,
                        code_label=code_label, kind_name=lambda k: KIND_NAMES.get(k, k),
                        note_label=lambda t: NOTE_LABELS.get(t, t.replace("_", " ").capitalize()),
-                       gem_flags=gem_flags, note_groups=note_groups, attribute_rows=attribute_rows,
+                       gem_flags=gem_flags, note_groups=note_groups, attribute_rows=attribute_rows, badges=badges,
+                       fact_rows=fact_rows, plural=plural, crosswalk_rows=crosswalk_rows,
                        GROUPING_KINDS=GROUPING_KINDS)
     env.filters.update(fragment=safe_fragment, number=lambda n: f"{n:,}", web_url=web_url)
     return env
@@ -71,6 +75,11 @@ def asset_version() -> str:
     return h.hexdigest()
 
 
+def plural(n: int, noun: str, nouns: str | None = None) -> str:
+    """"1 code", "2 codes", with the thousands separated."""
+    return f"{n:,} {noun if n == 1 else (nouns or noun + 's')}"
+
+
 def web_url(value: Any) -> str | None:
     """A link another layer stored (a policy's address) only when it is http(s): never javascript:."""
     text = str(value or "").strip()
@@ -84,27 +93,52 @@ def system_name(system_id: str) -> str:
         return system_id
 
 
-def code_label(d: dict[str, Any]) -> str:
+def code_label(d: CodeRecord | CodeRef) -> str:
     """"ICD-10-CM code", "ICD-10-PCS table", "HCPCS Level II section"."""
-    if d["kind"] in GROUPING_KINDS:
-        return f"{system_name(d['system'])} {KIND_NAMES.get(d['kind'], d['kind'])}"
-    return str(systems.get(d["system"]).label)
+    if d.kind in GROUPING_KINDS:
+        return f"{system_name(d.system)} {KIND_NAMES.get(d.kind, d.kind)}"
+    return str(systems.get(d.system).label)
 
 
-def gem_flags(attributes: dict[str, Any]) -> list[str]:
+def gem_flags(attributes: Mapping[str, Any]) -> list[str]:
     return [label for key, label in GEM_FLAGS.items() if attributes.get(key) is True]
 
 
-def note_groups(notes: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+def crosswalk_rows(crosswalks: Sequence[Crosswalk]) -> list[dict[str, Any]]:
+    """One row per linked code: a GEM pair usually runs both ways (E11.9 -> 250.00 and back)."""
+    rows: dict[tuple[str, str | None], dict[str, Any]] = {}
+    for x in crosswalks:
+        key = (x.system, x.code or None)
+        row = rows.get(key)
+        if row is None or not x.code:
+            rows[key if x.code else (x.system, f"none-{len(rows)}")] = {
+                "system": x.system, "code": x.code, "title": x.title,
+                "directions": {x.direction}, "flags": gem_flags(x.attributes or {})}
+            continue
+        row["directions"].add(x.direction)
+        row["flags"] += [f for f in gem_flags(x.attributes or {}) if f not in row["flags"]]
+    for row in rows.values():
+        both = len(row["directions"]) == 2
+        row["direction"] = "both ways" if both else ("maps to" if "to" in row["directions"] else "mapped from")
+    return list(rows.values())
+
+
+def note_groups(notes: Sequence[Note]) -> list[tuple[str, list[Note]]]:
     """Notes by type, in the order a coder reads them (model.NOTE_TYPES), unknown types last."""
-    groups: dict[str, list[dict[str, Any]]] = {}
+    groups: dict[str, list[Note]] = {}
     for n in notes:
-        groups.setdefault(n["type"], []).append(n)
+        groups.setdefault(n.type, []).append(n)
     order = {t: i for i, t in enumerate(NOTE_TYPES)}
     return sorted(groups.items(), key=lambda kv: order.get(kv[0], len(order)))
 
 
+def _attribute_label(key: str) -> str:
+    return ATTRIBUTE_LABELS.get(key) or key.replace("_", " ").capitalize()
+
+
 def as_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
     if isinstance(value, str):
         return value
     if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
@@ -112,10 +146,75 @@ def as_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-HIDDEN_ATTRIBUTES = frozenset({"axes", "title_composed"})  # shown as the axes table / a remark
+HIDDEN_ATTRIBUTES = frozenset({"axes", "title_composed", "axis_values", "tabular_id", "mdc_title",
+                               "weight_uncapped"})  # shown elsewhere, or bookkeeping of the source file
+
+# What each attribute of the official files is called where people read it.
+ATTRIBUTE_LABELS = {
+    "mdc": "Major diagnostic category (MDC)", "type": "DRG type", "weight": "Relative weight",
+    "gmlos": "Geometric mean length of stay (days)", "amlos": "Arithmetic mean length of stay (days)",
+    "post_acute": "Post-acute care transfer DRG", "special_pay": "Special pay DRG",
+    "chapter": "Chapter", "seventh_character": "7th character", "placeholder": "Placeholder character",
+    "betos": "BETOS category", "coverage": "Medicare coverage", "pricing_indicators": "Pricing",
+    "multiple_pricing_indicator": "Multiple pricing", "coverage_issues_manual_refs": "Coverage Issues Manual",
+    "carriers_manual_refs": "Medicare Carriers Manual", "statute": "Statute",
+    "lab_certifications": "Lab certification", "cross_references": "Cross-references",
+    "asc_payment_group": "ASC payment group", "asc_payment_group_effective": "ASC payment group effective",
+    "mog_payment_group": "MOG payment group", "mog_effective": "MOG effective",
+    "mog_payment_policy_indicator": "MOG payment policy", "processing_note": "Processing note",
+    "types_of_service": "Type of service", "anesthesia_base_units": "Anesthesia base units",
+    "action_code": "Last action", "added": "Added", "action_effective": "Last action effective",
+    "terminated": "Terminated",
+}
 
 
-def attribute_rows(attributes: dict[str, Any]) -> list[tuple[str, str]]:
+@dataclass(frozen=True, slots=True)
+class Badge:
+    text: str
+    tone: str  # ok, warn or info: how the page colours it
+    help: str
+
+
+def badges(d: CodeRecord) -> list[Badge]:
+    """Status badges that are true for the code's system and kind: "billable" only where a code is
+    put on a claim (ICD-10, HCPCS), a DRG or a heading says what it is, a deleted code says so."""
+    kind = d.kind
+    out: list[Badge] = []
+    if not d.in_index:
+        out.append(Badge("Descriptor not loaded", "info", "licensed text: load your own licensed files"))
+    elif d.deleted_in:
+        out.append(Badge(f"Deleted in {d.deleted_in}", "warn", "not valid for services after its deletion"))
+    elif d.system == "msdrg":
+        out.append(Badge("Payment group", "info", "assigned to a hospital stay by the grouper, not coded by hand"))
+    elif kind in GROUPING_KINDS:
+        out.append(Badge(f"{KIND_NAMES.get(kind, kind).capitalize()} heading", "info", "groups codes; not a code"))
+    elif d.system in ("icd9cm", "icd9pcs"):
+        out.append(Badge("Legacy code", "warn", "ICD-9-CM: replaced by ICD-10 on 1 October 2015"))
+    elif kind == "modifier":
+        out.append(Badge("Modifier", "info", "added to a procedure code to add information"))
+    elif d.billable is True:
+        out.append(Badge("Billable", "ok", "valid for submission on a claim"))
+    elif d.billable is False:
+        text = "Not billable — use a more specific code" if d.children else "Not billable"
+        out.append(Badge(text, "warn", "not valid for submission on a claim"))
+    if d.release:
+        out.append(Badge(str(d.release), "info", "the release this page shows"))
+    return out
+
+
+def fact_rows(d: CodeRecord) -> list[tuple[str, str]]:
+    """The key facts of a code, each under the name people use for it."""
+    rows: list[tuple[str, str]] = []
+    if d.kind != "code":  # "Kind: code" says nothing; "Kind: category" does
+        rows.append(("Kind", KIND_NAMES.get(d.kind, d.kind).capitalize()))
+    if d.short_title and d.short_title != d.title:
+        rows.append(("Short descriptor", d.short_title))
+    if d.synonyms:
+        rows.append(("Also described as", "; ".join(d.synonyms)))
+    return rows + attribute_rows(d.attributes or {})
+
+
+def attribute_rows(attributes: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(label, text) per attribute; "coverage": "D" with "coverage_label" reads "Special ... (D)"."""
     rows = []
     for key, value in attributes.items():
@@ -128,10 +227,10 @@ def attribute_rows(attributes: dict[str, Any]) -> list[tuple[str, str]]:
             text = "; ".join(f"{lab} ({v})" for lab, v in zip(labels, value, strict=True))
         else:
             text = as_text(value)
-        rows.append((key.replace("_", " ").capitalize(), text))
+        rows.append((_attribute_label(key), text))
     for key, value in attributes.items():  # a label whose code is missing still says something
         if key.endswith(("_label", "_labels")) and key.rsplit("_", 1)[0] not in attributes:
-            rows.append((key.replace("_", " ").capitalize(), as_text(value)))
+            rows.append((_attribute_label(key.rsplit("_", 1)[0]), as_text(value)))
     return rows
 
 

@@ -121,3 +121,58 @@ def test_cli_errors_are_clean(env: Path, capsys: pytest.CaptureFixture[str], mon
     err = capsys.readouterr().err
     assert "say what to do" in err and "no model configured" in err and "no generated text stored" in err
     assert "no code matches 'X99.9'" in err and "Traceback" not in err
+
+
+def test_an_imported_approval_is_only_a_note(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A pack line saying "approved" is text anyone can write: imported, it is unreviewed until
+    someone here approves it, and the code page says so."""
+    from medcodes.content.pack import PACK_FORMAT
+
+    line = {"system": "icd10cm", "code": "E11.9", "prompt_version": "p1", "model": "m",
+            "created": "2026-01-01T00:00:00Z",
+            "sections": [{"title": "Summary", "text": "Invented summary text."}],
+            "review_status": "approved", "reviewed_by": "someone", "reviewed_at": "2026-01-02"}
+    rejected = {**line, "code": "E11.8", "review_status": "rejected"}
+    pack = env / "claims.jsonl"
+    pack.write_text("\n".join(json.dumps(x) for x in ({"format": PACK_FORMAT, "version": 1}, line, rejected)) + "\n")
+    store = env / "claims.sqlite"
+    assert main(["content", "import", str(pack), "--store", str(store)]) == 0
+    item = ContentStore(store).get("icd10cm", "E11.9")
+    assert item is not None and item["review_status"] == "unreviewed" and item["reviewed_by"] is None
+    assert item["review_note"] == "the content pack said approved by someone on 2026-01-02"
+    assert ContentStore(store).get("icd10cm", "E11.8") is None  # a claimed rejection still hides it
+    capsys.readouterr()
+    assert main(["content", "review", "E11.9", "--store", str(store)]) == 0
+    assert "review status: unreviewed" in capsys.readouterr().out
+    page = _code_page(store, "/codes/icd10cm/E11.9")
+    assert "Invented summary text." in page and "review status: unreviewed" in page and "approved" not in page
+    assert main(["content", "review", "E11.9", "--approve", "--reviewer", "ana", "--store", str(store)]) == 0
+    assert ContentStore(store).get("icd10cm", "E11.9")["review_status"] == "approved"  # type: ignore[index]
+
+
+def _code_page(store: Path, path: str) -> str:
+    import os
+    import warnings
+
+    from starlette.exceptions import StarletteDeprecationWarning
+
+    from medcodes.web.app import create_app
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StarletteDeprecationWarning)
+        from starlette.testclient import TestClient
+    with TestClient(create_app(os.environ["MEDCODES_DB"], store=store)) as client:
+        r = client.get(path)
+        assert r.status_code == 200
+        return r.text
+
+
+def test_cli_lists_failed_codes(env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    with FakeLLM(per_code={"E10.9": ["invented"] * 3}) as llm:
+        monkeypatch.setenv("MEDCODES_LLM_BASE_URL", llm.base_url)
+        monkeypatch.setenv("MEDCODES_LLM_MODEL", "fake")
+        assert main(["content", "generate", "--quiet", "E10.9"]) == 1  # a failed code: exit 1
+    capsys.readouterr()
+    assert main(["content", "review", "--failed"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("icd10cm E10.9") and "names code Z99.999" in out and err.startswith("1 code with failed text")

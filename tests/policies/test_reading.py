@@ -177,6 +177,8 @@ def test_identifier_columns_in_a_billing_article_are_not_cpt(mem: MemoryChecker,
     "Members under vendor agreement 60418 and group numbers 40012 and 40013 follow these codes.",
     "Members enrolled under contract 71532 are billed with the codes below.",
     "Mail claims to PO Box 21440, Eagan, MN 55121-0440 (TTY 711).",
+    "This article follows Change Request 13456 (CR 13457) and Pub. 10004, Chapter 12.",
+    "Suppliers bill under their PTAN 40512; pharmacies use BIN 61004.",
 ])
 def test_five_digit_numbers_near_code_lists_are_not_cpt(mem: MemoryChecker, line: str) -> None:
     doc = read_text(f"CODING\n\nCPT codes: 96365, 96366\n\n{line}\n")
@@ -264,16 +266,17 @@ def test_history_is_stored_with_the_policy_and_shown_on_its_page(mem: MemoryChec
                                                                 catalog_path: Path) -> None:
     doc = read_html("<h1>Bone Growth Stimulation</h1><p>E0747 is medically necessary.</p>"
                     "<h2>Policy History</h2><table><tr><th>Date</th><th>Action</th></tr>"
-                    "<tr><td>03/12/2026</td><td>Removed E0749 from the policy.</td></tr></table>",
+                    "<tr><td>03/12/2026</td><td>Removed E0749 from the policy.</td></tr>"
+                    "<tr><td>03/14/2025</td><td>Removed CPT 20975.</td></tr></table>",
                     source="bone.html")
     record = document_record(doc, mem, payer="Harborline Health", policy_id="bone")
-    assert [h["code"] for h in record.attributes["history"]] == ["E0749"]
+    assert [h["code"] for h in record.attributes["history"]] == ["E0749", "20975"]
     store = PolicyStore(tmp_path / "store.sqlite")
     store.put(record)
     store.close()
     page = policy_page(tmp_path / "store.sqlite", "bone")
     assert {c["code"] for c in page["codes"]} == {"E0747"}
-    assert [h["code"] for h in page["attributes"]["history"]] == ["E0749"]
+    assert [h["code"] for h in page["attributes"]["history"]] == ["E0749", "20975"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", StarletteDeprecationWarning)
         from starlette.testclient import TestClient
@@ -284,3 +287,4 @@ def test_history_is_stored_with_the_policy_and_shown_on_its_page(mem: MemoryChec
     assert "E0747" in cited and "E0749" not in cited
     assert "Codes named in the policy&#39;s history" in past or "Codes named in the policy's history" in past
     assert 'href="/codes/hcpcs/E0749"' in past and "Removed E0749 from the policy." in past
+    assert "20975" in past and 'href="/codes/cpt/20975"' not in past  # no CPT data: no page to link to

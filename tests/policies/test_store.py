@@ -123,6 +123,8 @@ def test_search_by_words_and_by_code(store: PolicyStore, checker: CatalogChecker
     assert [p["policy_id"] for p in search_policies(store.path, "shoulder surgery")] == ["acme-health-plan-mp-100"]
     assert [p["policy_id"] for p in search_policies(store.path, "M25.519")] == ["acme-health-plan-mp-100"]
     assert search_policies(store.path, "cataract") == []
+    # one or many: the policy's "surgery" is found by "surgeries", its "shoulder" by "shoulders"
+    assert [p["policy_id"] for p in search_policies(store.path, "shoulders surgeries")] == ["acme-health-plan-mp-100"]
     (listed,) = search_policies(store.path, "")
     assert listed["codes"] > 3
 
@@ -144,3 +146,12 @@ def test_records_round_trip_ranges_and_hash(store: PolicyStore) -> None:
     store.put(rec)
     assert [p["policy_id"] for p in policies_for_code(store.path, "cpt", "80200")] == ["p-1"]
     assert text_hash("a  b\n") == text_hash("a b")
+
+
+def test_word_forms_of_one_and_many() -> None:
+    from medcodes.policies.queries import word_forms
+
+    assert word_forms("wheelchair") == ["wheelchair", "wheelchairs"]
+    assert word_forms("Wheelchairs") == ["Wheelchairs", "wheelchair"]
+    assert word_forms("biopsies") == ["biopsies", "biopsy"] and word_forms("biopsy") == ["biopsy", "biopsies"]
+    assert word_forms("E11.9") == ["E11.9"] and word_forms("knee")[1] == "knees" and word_forms("cpt") == ["cpt"]

@@ -13,7 +13,7 @@ import pytest
 
 from medcodes.errors import SourceError
 from medcodes.model import Change, Code, Note, Record, Release
-from medcodes.sources import hcpcs
+from medcodes.sources import hcpcs, reader
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "hcpcs"
 FIXTURE = DATA / "HCPC2025_JAN_ANWEB_fixture.txt"
@@ -220,8 +220,15 @@ def test_lf_line_ends_and_trimmed_filler(tmp_path: Path, records: list[Record]) 
     assert list(hcpcs.read(p)) == records
 
 
-def test_embedded_sources_is_empty() -> None:
-    assert hcpcs.embedded_sources() == []
+def test_embedded_source_is_the_january_2025_file_of_the_data_layer() -> None:
+    found = hcpcs.embedded_sources()
+    assert [p.name for p in found] == ["hcpcs-anweb-2025-january-q1.jsonl.gz"]
+    records = list(reader("hcpcs")(found[0]))
+    assert records[:2] == [Release("hcpcs", "HCPCS Level II 2025 January (Q1)", "2025-01-01"),
+                           Release("hcpcs-mod", "HCPCS Level II 2025 January (Q1)", "2025-01-01")]
+    # CMS's own record counts for the January 2025 file
+    assert len(codes(records, "hcpcs", "code")) == 8_259
+    assert len(codes(records, "hcpcs-mod", "modifier")) == 383
 
 
 # --- action codes: the release's official changes (issue 7) -------------------
@@ -327,7 +334,7 @@ def test_builds_into_an_index_without_orphans(tmp_path: Path) -> None:
 
     report = build_index([("hcpcs", FIXTURE)], tmp_path / "idx.sqlite")
     assert report.orphans == 0
-    d = Catalog(tmp_path / "idx.sqlite").official("hcpcs", "a0384")
+    d = Catalog(tmp_path / "idx.sqlite").official("hcpcs", "a0384").to_json()
     assert [a["code"] for a in d["ancestors"]] == ["A0021-A0999"]
     assert d["release"] == RELEASE_2025
 
@@ -509,6 +516,6 @@ def test_real_history_2020_to_2025(shared_data: Path, tmp_path: Path) -> None:
         (RELEASE_2025, "revised", "hcpcs action code S", 2),
         (RELEASE_2025, "revised", "release diff", 242),
     }
-    e1800 = cat.history("hcpcs", "E1800")[-1]  # action C: the old text is the 2020 file's
+    e1800 = cat.history("hcpcs", "E1800")[-1].to_json()  # action C: the old text is the 2020 file's
     assert e1800["old_title"].startswith("Dynamic adjustable elbow extension/flexion device")
     assert e1800["new_title"].startswith("Dynamic adjustable elbow extension and flexion device")

@@ -111,20 +111,67 @@ def test_code_page_sections(client: TestClient) -> None:
     text = t.plain()
     assert "ICD-10-CM code" in text and "E11.9" in text
     assert t.all("h1") and "Type 2 diabetes mellitus without complications" in text
-    assert "Official descriptors" in text and "Type 2 diabetes mellitus w/o complications" in text
+    assert "Short descriptor" in text and "Type 2 diabetes mellitus w/o complications" in text
     crumbs = [a["href"] for a in t.all("a") if a.get("href", "").startswith("/codes/icd10cm/E")]  # type: ignore[union-attr]
     assert crumbs[:3] == ["/codes/icd10cm/E00-E89", "/codes/icd10cm/E08-E13", "/codes/icd10cm/E11"]
     assert "Excludes1" in text and "gestational diabetes (O24.4-)" in text and "Use additional code" in text
     assert "Crosswalks" in text and "/codes/icd9cm/250.00" in str(t.all("a"))
     assert "Release and history" in text and "ICD-10-CM FY2026" in text
-    for heading in ("In plain language", "Medical policies and guidelines", "Similar codes"):
-        assert heading in text
-    assert "From the official data" in text and "E11.9 is the ICD-10-CM code for" in text
-    assert "No generated explanation yet" in text  # honest: the store has no text for E11.9
-    assert "No medical policies loaded for this code" in text
-    order = [text.index(s) for s in ("Official descriptors", "Notes", "Crosswalks", "Release and history",
-                                     "In plain language", "Medical policies and guidelines", "Similar codes")]
-    assert order == sorted(order)
+    assert "E11.9 is the ICD-10-CM code for" in text and "From the official data" in text
+    # nothing a reader must scroll past: no empty sections, no note said twice
+    assert "No generated explanation yet" not in text and "Medical policies and guidelines" not in text
+    assert text.count("gestational diabetes") == 1 and "written on E11, applies" not in text
+    html = client.get("/codes/icd10cm/E11.9").text
+    headings = [re.sub(r"<[^>]+>", "", h).strip() for h in re.findall(r"<h2[^>]*>(.*?)</h2>", html, re.S)]
+    assert headings[:3] == ["In plain language", "Key facts", "Notes"]
+    assert headings.index("Crosswalks") < headings.index("Release and history") < headings.index("Similar codes")
+
+
+def test_codes_named_in_notes_are_links(client: TestClient) -> None:
+    r = client.get("/codes/icd10cm/E11.9")
+    assert '<a class="code" href="/codes/icd10cm/O24.4">O24.4-</a>' not in r.text  # O24.4 is not in the fixture
+    assert "gestational diabetes (O24.4-)" in Tags(r.text).plain()
+    r = client.get("/codes/icd10cm/E11.65")
+    links = [a["href"] for a in Tags(r.text).all("a") if a.get("class") == "code"]  # type: ignore[union-attr]
+    assert "/codes/icd10cm/E11" in links  # "Written on E11" names the code the note came from
+
+
+def test_badges_are_true_for_the_system(client: TestClient) -> None:
+    text = page(client, "/codes/msdrg/250").plain()
+    assert "Payment group" in text and "Billable" not in text and "valid for submission" not in text
+    text = page(client, "/codes/icd10cm/E11.8").plain()
+    assert "Deleted in ICD-10-CM FY2026" in text and "Not billable" not in text
+    text = page(client, "/codes/icd10cm/E00-E89").plain()
+    assert "Chapter heading" in text and "Billable" not in text
+
+
+def test_a_code_only_policies_cite_opens_with_no_empty_sections(client: TestClient) -> None:
+    text = page(client, "/codes/cpt/99999").plain()
+    for empty in ("No instructional notes", "No crosswalks loaded", "No loaded CPT release includes"):
+        assert empty not in text
+
+
+def test_a_near_miss_lists_the_nearest_codes(client: TestClient) -> None:
+    r = client.get("/codes/icd10cm/E11.99")
+    assert r.status_code == 404
+    t = Tags(r.text)
+    assert "The nearest real codes" in t.plain()
+    assert "/codes/icd10cm/E11.9" in [a.get("href") for a in t.all("a")]
+    assert "/search?q=E11.99" in r.text
+
+
+def test_a_whole_code_in_the_search_box_opens_its_page(client: TestClient) -> None:
+    r = client.get("/search", params={"q": "e119"}, follow_redirects=False)
+    assert r.status_code == 302 and r.headers["location"] == "/codes/icd10cm/E11.9"
+    r = client.get("/search", params={"q": "diabetes"}, follow_redirects=False)
+    assert r.status_code == 200
+
+
+def test_gzip_and_static_cache_headers(client: TestClient) -> None:
+    r = client.get("/codes/icd10cm/E11.9", headers={"Accept-Encoding": "gzip"})
+    assert r.headers.get("content-encoding") == "gzip"
+    r = client.get("/static/style.css?v=abc")
+    assert "immutable" in r.headers["cache-control"]
 
 
 def test_code_page_children_and_history(client: TestClient) -> None:
@@ -314,9 +361,14 @@ def test_attributes_read_as_words() -> None:
                            "pricing_indicators": ["51", "57"], "pricing_indicators_labels": ["Drugs", "Other"],
                            "types": ["1", "P"], "added": "1982-01-01", "axes": [], "title_composed": True,
                            "orphan_label": "Only a label", "nested": {"a": 1}})
-    assert rows == [("Coverage", "Special coverage instructions apply (D)"),
-                    ("Pricing indicators", "Drugs (51); Other (57)"), ("Types", "1, P"), ("Added", "1982-01-01"),
-                    ("Nested", '{"a": 1}'), ("Orphan label", "Only a label")]
+    assert rows == [("Medicare coverage", "Special coverage instructions apply (D)"),
+                    ("Pricing", "Drugs (51); Other (57)"), ("Types", "1, P"), ("Added", "1982-01-01"),
+                    ("Nested", '{"a": 1}'), ("Orphan", "Only a label")]
+    rows = dict(attribute_rows({"mdc": "05", "gmlos": 2.1, "amlos": 2.6, "post_acute": True, "betos": "D1E",
+                                "weight_uncapped": 1.0}))
+    assert rows == {"Major diagnostic category (MDC)": "05", "Geometric mean length of stay (days)": "2.1",
+                    "Arithmetic mean length of stay (days)": "2.6", "Post-acute care transfer DRG": "Yes",
+                    "BETOS category": "D1E"}
 
 
 def test_server_errors_keep_each_shape(index_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,7 +12,9 @@ the CDC/CMS zip, where it reads every member it knows):
   (flat.py); in a zip that also holds the order file it is skipped, the
   order file saying the same and more;
 - index XML (<ICD10CM.index>): Terms of the alphabetic index, External
-  Cause Index, Table of Drugs and Chemicals and Neoplasm Table (index.py);
+  Cause Index, Table of Drugs and Chemicals and Neoplasm Table, and the
+  References of their see / see also entries (index.py);
+- index CSV: the alphabetic index flattened to rows (index.py);
 - codes and order addenda (icd10cm_codes_addenda_YYYY.txt,
   icd10cm_order_addenda_YYYY.txt): the release's official changes, as
   `Change` records, not a code list (addenda.py, issue 7). In a zip holding
@@ -26,7 +28,10 @@ their April updates ("ICD-10-CM FY2026, April 2026 update", effective
 2026-04-01), from the file's <version> and its name (or the zip's).
 
 The embedded default (`embedded_sources()`) is the April 2026 tabular XML
-the simple-icd-10-cm package ships. Its `code-list-April-2026.txt` beside it
+the simple-icd-10-cm package ships, then the data layer's FY2025 (April
+update) index files (medcodes.data): the alphabetic index, External Cause
+Index, Table of Drugs and Neoplasm Table, their targets checked against the
+FY2026 codes when the index is built. Its `code-list-April-2026.txt` beside it
 is that package's list of every node code (chapter numbers, blocks, codes)
 with no titles or flags: nothing a source needs, so `read` refuses it; the
 tests use it to check the tabular's node list.
@@ -45,7 +50,7 @@ from ...model import Record, Release
 from .addenda import ADDENDA_LINE_RE, ORDER_ADDENDA_LINE_RE, read_addenda
 from .common import SYSTEM, Source, canonical_code, release_for
 from .flat import CODE_LIST_LINE_RE, CODES_LINE_RE, ORDER_LINE_RE, read_codes, read_order
-from .index import index_kind, read_index
+from .index import CSV_HEADER, index_kind, read_index, read_index_csv
 from .tabular import (
     SEVENTH_CHARACTER_LIMITS,
     block_code,
@@ -66,7 +71,7 @@ EMBEDDED_GLOB = "data/icd10c*-tabular-*.xml"
 
 # Reading order inside a zip: flat files first, so the tabular's titles (with their diacritics) win;
 # changes last, after the codes they name.
-_ZIP_ORDER = ("order", "codes", "tabular", "index", "codes_addenda", "order_addenda")
+_ZIP_ORDER = ("order", "codes", "tabular", "index", "index_csv", "codes_addenda", "order_addenda")
 # In a zip, a kind that says everything another one says: the other is skipped.
 _REPEATS = {"order": "codes", "codes_addenda": "order_addenda"}
 _PROLOGUE_RE = re.compile(r"\s*(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>)\s*", re.DOTALL)
@@ -76,7 +81,14 @@ _SKIPPED_MEMBER_RE = re.compile(r"\.(?:pdf|xsd|xlsx?|docx?|html?)$", re.IGNORECA
 
 
 def embedded_sources() -> list[Path]:
-    """The tabular XML of simple-icd-10-cm, where installed (its code list adds nothing: see above)."""
+    """The tabular XML of simple-icd-10-cm where installed (its code list adds nothing: see above), then the
+    data layer's index, External Cause Index, Table of Drugs and Neoplasm Table."""
+    from ...data import layer_files
+
+    return [*tabular_sources(), *layer_files(SYSTEM)]
+
+
+def tabular_sources() -> list[Path]:
     spec = importlib.util.find_spec(EMBEDDED_PACKAGE)  # a top-level find_spec imports nothing
     for base in (spec.submodule_search_locations or []) if spec else []:
         found = sorted(p for p in Path(base).glob(EMBEDDED_GLOB) if p.is_file())
@@ -88,7 +100,7 @@ def embedded_sources() -> list[Path]:
 def sniff(head: bytes) -> str | None:
     """Which ICD-10-CM format a (decompressed) file starts like.
 
-    One of "tabular", "index", "addenda" (the CDC's addenda XML), "order",
+    One of "tabular", "index", "index_csv", "addenda" (the CDC's addenda XML), "order",
     "codes", "codes_addenda", "order_addenda", "code_list", "empty", or None
     for anything else.
     """
@@ -103,6 +115,8 @@ def sniff(head: bytes) -> str | None:
             return "addenda"
         return "tabular" if root.group(1) == "ICD10CM.tabular" else "index"
     lines = [line.rstrip("\r") for line in text.splitlines() if line.strip()][:5]
+    if lines[0].strip() == CSV_HEADER:
+        return "index_csv"
     if ADDENDA_LINE_RE.match(lines[0]):
         return "order_addenda" if ORDER_ADDENDA_LINE_RE.match(lines[0]) else "codes_addenda"
     if ORDER_LINE_RE.match(lines[0]):
@@ -148,6 +162,7 @@ def _reader(src: Source, kind: str, names: list[str]) -> Iterator[Record]:
     readers: dict[str, Callable[[], Iterator[Record]]] = {
         "tabular": lambda: read_tabular(src, release),
         "index": lambda: read_index(src, release, index_kind(head, src.name)),
+        "index_csv": lambda: read_index_csv(src, release),
         "order": lambda: read_order(src, release),
         "codes": lambda: read_codes(src, release),
         "codes_addenda": lambda: read_addenda(src, release, order=False),

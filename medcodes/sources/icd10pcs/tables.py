@@ -100,11 +100,29 @@ def _table_records(src: Source, table: etree._Element, seen: set[str]) -> Iterat
             yield node
     for row, axes in rows:
         _check_count(src, row, axes)
-    section = prefix[0]
-    for code, code_axes in compose_codes(head, [axes for _row, axes in rows]):
-        title = compose_title(section, [a["label"] for a in code_axes])
+    yield from table_codes(prefix, head, [axes for _row, axes in rows])
+
+
+def table_codes(prefix: str, head: Sequence[AxisValue], rows: Sequence[Sequence[Sequence[AxisValue]]],
+                ) -> Iterator[Code]:
+    """The codes of one table, each titled from its axis labels."""
+    for code, code_axes in compose_codes(head, rows):
+        title = compose_title(prefix[0], [a["label"] for a in code_axes])
         yield Code(SYSTEM, code, title, kind="code", billable=True, parent=prefix,
                    attributes={"axes": code_axes, "title_composed": True})
+
+
+def expand_table(node: Record) -> Iterator[Code]:
+    """The codes a table node's attributes describe (its "axes" and "rows"), as read_tables yields them.
+
+    A derived tables file (medcodes.data) keeps the table nodes only and composes the codes again here.
+    """
+    if not isinstance(node, Code) or node.kind != "table" or "rows" not in node.attributes:
+        return
+    head = node.attributes["axes"]
+    rows = [[[{"position": axis["position"], "name": axis["name"], "value": v["value"], "label": v["label"]}
+              for v in axis["values"]] for axis in row["axes"]] for row in node.attributes["rows"]]
+    yield from table_codes(node.code, head, rows)
 
 
 def _grouping(prefix: str, head: list[AxisValue], rows: list[list[list[AxisValue]]]) -> list[Code]:

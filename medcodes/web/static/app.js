@@ -158,7 +158,22 @@
       .then(function () { box.removeAttribute("aria-busy"); });
   }
 
+  // "Copy code": the code onto the clipboard, said to screen readers through the button's own text.
+  function copyCode(button) {
+    var text = button.getAttribute("data-copy"), label = button.textContent;
+    function done(ok) {
+      button.textContent = ok ? "Copied" : "Press Ctrl+C to copy";
+      setTimeout(function () { button.textContent = label; }, 1500);
+    }
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(text).then(function () { done(true); }, function () { done(false); });
+    } else { done(false); }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("button[data-copy]"), function (b) {
+      b.addEventListener("click", function () { copyCode(b); });
+    });
     Array.prototype.forEach.call(document.querySelectorAll("input[data-suggest]"), function (input) {
       new Combobox(input);
     });
