@@ -240,7 +240,8 @@ class Worker:
             if key is None:
                 self._wakeup.clear()
                 try:
-                    await asyncio.wait_for(self._wakeup.wait(), POLL_SECONDS)
+                    async with asyncio.timeout(POLL_SECONDS):
+                        await self._wakeup.wait()
                 except TimeoutError:
                     pass
                 continue
@@ -256,8 +257,10 @@ class Worker:
 
         reason, attempts = "", 1
         try:
-            outcome = await asyncio.wait_for(self._explain(self.catalog(), client, system, code),
-                                             self.config.timeout)
+            # asyncio.timeout, not wait_for: 3.11's wait_for can lose a cancellation that comes as
+            # the code starts, and then a stopping server waits on the model
+            async with asyncio.timeout(self.config.timeout):
+                outcome = await self._explain(self.catalog(), client, system, code)
         except TimeoutError:
             reason = f"no checked answer within {self.config.timeout:g} s"
         except MedcodesError as e:  # the model unreachable or refusing, the code gone from the index
