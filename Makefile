@@ -28,6 +28,7 @@ test: setup
 
 lint: setup
 	$(BIN)/ruff check medcodes tests bench
+	$(BIN)/mypy medcodes
 
 bench: setup
 	$(BIN)/python bench/build.py

@@ -9,7 +9,6 @@ so a failed build leaves the previous index serving.
 from __future__ import annotations
 
 import gc
-import hashlib
 import json
 import os
 import sqlite3
@@ -22,7 +21,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .. import data
 from ..errors import MedcodesError, SourceError
+from ..files import file_sha256
 from ..model import Change, Code, Record, Reference, Relation, Release, Term
 from ..sources import reader
 from ..systems import compact
@@ -253,14 +254,6 @@ def _prefix_parent(index: dict[str, str], code: str) -> str | None:
     return next((index[key[:n]] for n in range(len(key) - 1, 0, -1) if key[:n] in index), None)
 
 
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _progress(records: Iterator[Record], label: str) -> Iterator[Record]:
     if not sys.stderr.isatty():
         yield from records
@@ -305,8 +298,6 @@ def build_index(
 
 def _provenance(path: Path) -> dict[str, Any] | None:
     """A data-layer file's provenance record, after checking the file against it; None for official files."""
-    from .. import data
-
     return data.verify(path).as_dict() if data.is_derived(path) else None
 
 

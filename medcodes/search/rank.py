@@ -339,13 +339,9 @@ def _default_bonus(c: Candidate, defaults: list[tuple[str, str, float]]) -> floa
     return max((b for s, code, b in defaults if s == c.system and compact.startswith(code)), default=0.0)
 
 
-def highlight(text: str, query_words: Iterable[str], prefix: bool = False) -> str:
-    """`text` HTML-escaped, with each word that matches a query word wrapped in <mark>."""
-    return Highlighter(query_words, prefix)(text)
-
-
 class Highlighter:
-    """`highlight` for many texts of one query: each text word is compared once."""
+    """Texts HTML-escaped, with each word that matches a query word wrapped in <mark>; for many texts
+    of one query, each text word is compared once."""
 
     def __init__(self, query_words: Iterable[str], prefix: bool = False) -> None:
         self.qs = tuple(dict.fromkeys(w for w in query_words if w not in STOPWORDS))

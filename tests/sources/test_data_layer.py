@@ -338,7 +338,7 @@ def test_a_newer_index_replaces_the_older_one(tmp_path: Path) -> None:
         index_records(Release("icd10cm", "FY2026", "2025-10-01"), ("A00.1", "Cholera, new wording")),
     ]
     cat = Catalog(_build_records(tmp_path, sources))
-    assert [t["term"] for t in cat.terms("icd10cm", "A00.1")] == ["Cholera, new wording"]
+    assert [t.term for t in cat.terms("icd10cm", "A00.1")] == ["Cholera, new wording"]
     assert cat.unresolved_terms() == []
     assert cat.term_refs("icd10cm", "Vibrio") == []  # it came with the older index
 
@@ -389,7 +389,7 @@ def _build_records(tmp_path: Path, sources: list[list[Record]], log: list[str] |
 
 def _provenance_for(layer: Path, paths: list[Path]) -> None:
     from medcodes.data.provenance import Official, Provenance, save
-    from medcodes.index.build import file_sha256
+    from medcodes.files import file_sha256
 
     save(layer, [Provenance(p.name, "icd10cm", p.stem, [], None, Official(p.name, "test", URL, "0" * 64, 0),
                             file_sha256(p), p.stat().st_size, "2026-01-01") for p in paths])
@@ -417,8 +417,8 @@ def test_cli_derive_wants_source_equals_path() -> None:
 
 
 def test_unknown_source(tmp_path: Path) -> None:
-    with pytest.raises(MedcodesError, match="unknown source 'loinc'"):
-        derive("loinc", POS, tmp_path)
+    with pytest.raises(MedcodesError, match="unknown source 'nosuch'"):
+        derive("nosuch", POS, tmp_path)
 
 
 # --- real data --------------------------------------------------------------------

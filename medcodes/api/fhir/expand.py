@@ -1,0 +1,157 @@
+"""ValueSet $expand: implicit value sets of the index's systems, value sets supplied with the request or
+inline (`valueSet`), with filter, count/offset, activeOnly, includeDesignations, property,
+excludeNested and the used-codesystem / echoed parameters clients read back."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from . import valuesets
+from .concepts import CodeSystemView, Concept
+from .context import Context
+from .indexed import IndexCodeSystem
+from .outcome import fail
+from .params import OperationParams
+from .resources import now
+from .validate import value_set_param
+from .valuesets import Evaluator, Member
+
+MAX_COUNT = 1000
+MAX_FILTER = 200
+_WORD = re.compile(r"[0-9A-Za-z]+")
+# Request parameters an expansion names back in expansion.parameter, and their value types
+_ECHOED = {"excludeNested": "Boolean", "includeDesignations": "Boolean", "displayLanguage": "Code",
+           "activeOnly": "Boolean", "filter": "String", "count": "Integer", "offset": "Integer",
+           "designation": "String", "system-version": "Uri",
+           "check-system-version": "Uri", "force-system-version": "Uri", "default-valueset-version": "Uri",
+           "excludeNotForUI": "Boolean", "excludePostCoordinated": "Boolean"}
+_HEADER_KEYS = ("url", "version", "name", "title", "status", "experimental", "language")
+
+
+def expand(ctx: Context, p: OperationParams) -> dict[str, Any]:
+    count = p.integer("count", MAX_COUNT, 0, valuesets.MAX_EXPANSION, too_big="too-costly")
+    offset = p.integer("offset", 0, 0, 10_000_000)
+    active_only = p.boolean("activeOnly", False)
+    text = (p.text("filter") or "").strip()
+    if len(text) > MAX_FILTER:
+        raise fail(400, f"parameter 'filter' must be at most {MAX_FILTER} characters")
+    vs = value_set_param(ctx, p)
+    ev = Evaluator(ctx, vs)
+    fast = _fast_path(ctx, ev)
+    if fast is not None:
+        cs, root = fast
+        total, concepts = cs.expansion_page(root, _WORD.findall(text)[:8], min(count, MAX_COUNT), offset,
+                                            active_only or ev.active_only)
+        members = [Member(cs, c) for c in concepts]
+        used = {f"{cs.url}|{cs.version}" if cs.version else cs.url}
+    else:
+        if p.text("count") is None and not text:
+            limit = MAX_COUNT
+        else:
+            limit = valuesets.MAX_EXPANSION
+        everything = ev.members(limit)
+        if active_only:
+            everything = [m for m in everything if not m.concept.inactive]
+        if text:
+            everything = [m for m in everything if _matches(m.concept, text)]
+        total = len(everything)
+        members = everything[offset:offset + count]
+        used = set(ev.problems.used_systems)
+    return _value_set(ctx, p, vs, ev, members, total, offset, used)
+
+
+def _fast_path(ctx: Context, ev: Evaluator) -> tuple[IndexCodeSystem, str | None] | None:
+    """A value set that is all of one indexed system, or one code's subtree: paged in the index."""
+    if len(ev.includes) != 1 or ev.excludes:
+        return None
+    inc = ev.includes[0]
+    if inc.get("concept") or inc.get("valueSet") or not isinstance(inc.get("system"), str):
+        return None
+    filters = inc.get("filter") or []
+    root = None
+    if filters:
+        f = filters[0]
+        if len(filters) != 1 or f.get("property") != "concept" or f.get("op") != "is-a":
+            return None
+        root = f.get("value")
+    cs = ev.code_system_for(inc)
+    if not isinstance(cs, IndexCodeSystem):
+        return None
+    if root is not None and cs.get(root) is None:
+        raise fail(404, f"Unknown code '{root}' in the CodeSystem '{cs.url}'", "not-found", "invalid-code")
+    return cs, root
+
+
+def _matches(c: Concept, text: str) -> bool:
+    words = [w.lower() for w in _WORD.findall(text)]
+    hay = " " + " ".join(_WORD.findall(f"{c.code} {c.display or ''}")).lower()
+    return all(f" {w}" in hay for w in words)
+
+
+def _value_set(ctx: Context, p: OperationParams, vs: dict[str, Any], ev: Evaluator, members: list[Member],
+               total: int, offset: int, used: set[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {"resourceType": "ValueSet"}
+    if vs.get("id"):
+        out["id"] = vs["id"]
+    for k in _HEADER_KEYS:
+        if k in vs:
+            out[k] = vs[k]
+    out.setdefault("status", "active")
+    params: list[dict[str, Any]] = []
+    for name, kind in _ECHOED.items():
+        for v in p.all_text(name):
+            params.append({"name": name, f"value{kind}": _typed(v, kind)})
+    params += [{"name": "used-codesystem", "valueUri": u} for u in sorted(used)]
+    params += [{"name": "used-valueset", "valueUri": u} for u in sorted(ev.used_value_sets())]
+    expansion: dict[str, Any] = {"identifier": f"urn:uuid:{uuid.uuid4()}", "timestamp": now(), "total": total}
+    if p.has("offset") or p.has("count"):
+        expansion["offset"] = offset
+    if params:
+        expansion["parameter"] = params
+    contains = [_entry(ctx, p, m) for m in members]
+    if contains:  # FHIR JSON has no empty arrays
+        expansion["contains"] = contains
+    out["expansion"] = expansion
+    return out
+
+
+def _typed(v: str, kind: str) -> Any:
+    if kind == "Boolean":
+        return v.lower() == "true"
+    if kind == "Integer":
+        return int(v)
+    return v
+
+
+def _entry(ctx: Context, p: OperationParams, m: Member) -> dict[str, Any]:
+    c = m.concept
+    e: dict[str, Any] = {"system": m.cs.url}
+    if c.abstract:
+        e["abstract"] = True
+    if c.inactive:
+        e["inactive"] = True
+    e["code"] = c.code
+    display = _display(ctx, m.cs, c)
+    if display:
+        e["display"] = display
+    if p.boolean("includeDesignations", False):
+        designations = [_designation(d) for d in c.designations]
+        if designations:
+            e["designation"] = designations
+    return e
+
+
+def _display(ctx: Context, cs: CodeSystemView, c: Concept) -> str | None:
+    lang = (ctx.display_language or "").split(",")[0].split(";")[0].strip().lower()
+    if lang and cs.language and not cs.language.lower().startswith(lang):
+        for d in c.designations:
+            if str(d.get("language", "")).lower().startswith(lang) and isinstance(d.get("value"), str):
+                return str(d["value"])
+    return c.display
+
+
+def _designation(d: dict[str, Any]) -> dict[str, Any]:
+    out = {k: d[k] for k in ("language", "use", "value") if k in d}
+    return out

@@ -1,0 +1,443 @@
+"""$validate-code for CodeSystem and ValueSet: code + system, Coding or CodeableConcept; display checking
+(lenient or not), inactive and abstract codes, versions; the answer names the code, system, version
+and display it settled on and lists every issue found."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .concepts import CodeSystemView, Concept, version_matches
+from .context import Context
+from .dated import service_date, validate_on
+from .indexed import IndexCodeSystem
+from .outcome import Issue, fail, not_found
+from .params import OperationParams
+from .resources import parameters
+from .valuesets import Evaluator, vs_label
+
+
+@dataclass
+class Coding:
+    system: str | None
+    code: str
+    version: str | None = None
+    display: str | None = None
+    path: str = ""  # "" for code/system/display parameters, "Coding", "CodeableConcept.coding[0]"
+
+    def at(self, element: str) -> str:
+        return f"{self.path}.{element}" if self.path else element
+
+
+@dataclass
+class Checked:
+    """One coding checked: whether it is valid, what was found, what to report."""
+
+    coding: Coding
+    valid: bool = False
+    cs: CodeSystemView | None = None
+    concept: Concept | None = None
+    issues: list[Issue] = field(default_factory=list)
+    unknown_system: str | None = None
+    member: bool = False  # in the value set (or, for a code system, a code of it)
+    fallback_version: str | None = None  # the version to report when the one asked for is not known
+
+
+def codings(p: OperationParams) -> tuple[list[Coding], dict[str, Any] | None, str]:
+    """The codings to check, the CodeableConcept given (echoed back) and which form was used."""
+    cc = p.complex("codeableConcept")
+    if cc is not None:
+        items = [c for c in cc.get("coding") or [] if isinstance(c, dict)]
+        out = [Coding(c.get("system"), str(c.get("code") or ""), c.get("version"), c.get("display"),
+                      f"CodeableConcept.coding[{i}]") for i, c in enumerate(items)]
+        if not out:
+            raise fail(400, "the CodeableConcept has no coding to validate", "invalid")
+        return out, cc, "codeableConcept"
+    c = p.coding("coding")
+    if c is not None:
+        if not c.get("code"):
+            raise fail(400, "the Coding has no code to validate", "invalid")
+        return [Coding(c.get("system"), c["code"], c.get("version"), c.get("display"), "Coding")], None, "coding"
+    code = p.text("code")
+    if not code:
+        raise fail(400, "Unable to find code to validate (looked for coding | codeableConcept | code)", "invalid",
+                   message_id="NO_CODE_TO_VALIDATE")
+    system = p.text("system") or (None if p.has("url") and not p.has("system") else p.text("url"))
+    return [Coding(system, code, p.text("systemVersion") or p.text("version"), p.text("display"))], None, "code"
+
+
+def validate_code_system(ctx: Context, p: OperationParams) -> dict[str, Any]:
+    date = service_date(p)  # checked before any lookup, so a bad date is a 400 even for an unknown code
+    items, cc, _ = codings(p)
+    supplied = p.resource("codeSystem")
+    if supplied is not None:
+        ctx.add(supplied)
+    url = p.text("url")
+    for item in items:
+        if url and not item.system:
+            item.system = url
+        if not item.system:
+            raise fail(400, "a system (url or system parameter) is required to validate against a code system",
+                       "required")
+    if date and len(items) == 1:
+        cs = ctx.code_system(items[0].system or "", items[0].version)
+        if isinstance(cs, IndexCodeSystem):
+            return validate_on(cs, items[0].code, date, items[0].display)
+    checked = [check_in_system(ctx, item, p) for item in items]
+    return answer(ctx, checked, cc, any(c.valid for c in checked), [], p)
+
+
+def validate_value_set(ctx: Context, p: OperationParams) -> dict[str, Any]:
+    vs = value_set_param(ctx, p)
+    items, cc, _ = codings(p)
+    ev = Evaluator(ctx, vs)
+    checked: list[Checked] = []
+    extra: list[Issue] = []
+    for item in items:
+        if not item.system:
+            inferred = _infer_system(ev, item, p)
+            if inferred is None:
+                where = "#" + item.code
+                extra.append(Issue("error", "not-found", f"The System URI could not be determined for the code "
+                                   f"'{item.code}' in the ValueSet '{vs_label(vs)}'", "cannot-infer",
+                                   item.at("code"), "UNABLE_TO_INFER_CODESYSTEM"))
+                extra.append(Issue("error", "code-invalid", f"The provided code '{where}' was not found in the value "
+                                   f"set '{vs_label(vs)}'", "not-in-vs", item.at("code"),
+                                   "None_of_the_provided_codes_are_in_the_value_set_one"))
+                checked.append(Checked(item))
+                continue
+            item.system = inferred
+        checked.append(_check_in_value_set(ctx, ev, item, p))
+    valid = any(c.valid for c in checked)
+    if cc is not None and not any(c.member for c in checked):
+        extra.append(Issue("error", "code-invalid", f"No valid coding was found for the value set '{vs_label(vs)}'",
+                           "not-in-vs", message_id="TX_GENERAL_CC_ERROR_MESSAGE"))
+    return answer(ctx, checked, cc, valid, extra, p)
+
+
+def value_set_param(ctx: Context, p: OperationParams) -> dict[str, Any]:
+    if p.has("valueSet"):
+        inline = p.resource("valueSet")
+        if inline is None or inline.get("resourceType") != "ValueSet":
+            raise fail(400, "the valueSet parameter must be a ValueSet resource", "invalid")
+        return inline
+    url = p.text("url") or p.text("context")
+    if not url:
+        raise fail(400, "a value set is required: give url (or a valueSet resource)", "required")
+    version = p.text("valueSetVersion")
+    vs = ctx.value_set(url, version)
+    if vs is None:
+        label = f"{url}|{version}" if version else url
+        raise not_found(f"A definition for the value Set '{label}' could not be found", "Unable_to_resolve_value_Set_")
+    return vs
+
+
+def _infer_system(ev: Evaluator, item: Coding, p: OperationParams) -> str | None:
+    found = []
+    for system in ev.systems():
+        if ev.find(system, item.code) is not None:
+            found.append(system)
+    return found[0] if len(found) == 1 else None
+
+
+def _resolve(ctx: Context, item: Coding) -> tuple[CodeSystemView | None, list[Issue]]:
+    system = item.system or ""
+    cs = ctx.code_system(system, item.version)
+    if cs is not None:
+        problem = ctx.check_version(system, cs.version)
+        return cs, [problem] if problem else []
+    if not ctx.known_system(system):
+        return None, [_unknown_system(item)]
+    return None, [_unknown_version(ctx, item, item.version or "")]
+
+
+def check_in_system(ctx: Context, item: Coding, p: OperationParams) -> Checked:
+    out = Checked(item)
+    cs, issues = _resolve(ctx, item)
+    out.issues += issues
+    if cs is None:
+        out.unknown_system = item.system if not ctx.known_system(item.system or "") else \
+            f"{item.system}|{item.version}"
+        return out
+    out.cs = cs
+    concept = cs.get(item.code)
+    if concept is None:
+        out.issues.append(_unknown_code(cs, item))
+        return out
+    out.concept = concept
+    out.member = True
+    out.valid = not any(i.severity == "error" for i in out.issues)
+    _check_concept(ctx, out, p)
+    return out
+
+
+def _check_in_value_set(ctx: Context, ev: Evaluator, item: Coding, p: OperationParams) -> Checked:
+    system = item.system or ""
+    pinned = _include_version(ev, system)
+    out = Checked(item)
+    where = system + (f"|{item.version}" if item.version else "") + "#" + item.code
+    if item.display:
+        where += f" ('{item.display}')"
+    not_in = Issue("error", "code-invalid", f"The provided code '{where}' was not found in the value set "
+                   f"'{vs_label(ev.vs)}'", "not-in-vs", item.at("code"),
+                   "None_of_the_provided_codes_are_in_the_value_set_one")
+    if item.path.startswith("CodeableConcept"):
+        not_in = Issue("information", "code-invalid", not_in.text, "this-code-not-in-vs", item.at("code"),
+                       not_in.message_id)
+    if not ctx.known_system(system):
+        out.unknown_system = system
+        out.issues += [_unknown_system(item), not_in]
+        return out
+    cs = _version_for_value_set(ctx, out, pinned)
+    if cs is None:
+        return out
+    out.cs = cs
+    concept = cs.get(item.code)
+    if concept is None:
+        out.issues += [not_in, _unknown_code(cs, item)]
+        return out
+    out.concept = concept
+    member = ev.find(cs.url, concept.code, cs.version)
+    if member is None:
+        if concept.inactive and ev.active_only:
+            out.issues.append(Issue("error", "business-rule", f"The concept '{concept.code}' is valid but is not "
+                                    "active", "code-rule", item.at("code"), "STATUS_CODE_WARNING_CODE"))
+        out.issues.append(not_in)
+        _check_concept(ctx, out, p, display_check=False)
+        return out
+    out.member = True
+    out.concept = member.concept
+    out.valid = not any(i.severity == "error" for i in out.issues)
+    _check_concept(ctx, out, p)
+    return out
+
+
+def _version_for_value_set(ctx: Context, out: Checked, pinned: str | None) -> CodeSystemView | None:
+    """The version of the coding's system the value set is checked in, with the issues a coding whose
+    version differs from the value set's (or is not known) raises."""
+    item = out.coding
+    system = item.system or ""
+    wanted = item.version
+    if pinned:
+        cs = ctx.code_system(system, pinned)
+        if wanted and wanted != pinned and not version_matches(pinned, wanted):
+            text = (f"The code system '{system}' version '{pinned}' in the ValueSet include is different to the one "
+                    f"in the value ('{wanted}')")
+            out.issues.append(Issue("error", "invalid", text, "vs-invalid", item.at("version"),
+                                    "VALUESET_VALUE_MISMATCH"))
+        if cs is None:
+            out.issues.append(_unknown_version(ctx, item, pinned))
+            out.unknown_system = f"{system}|{pinned}"
+            out.fallback_version = wanted
+            if wanted:
+                shown = ctx.code_system(system, wanted)
+                out.cs = shown
+                out.concept = shown.get(item.code) if shown is not None else None
+        return cs
+    cs = ctx.code_system(system)
+    if wanted:
+        exact = ctx.code_system(system, wanted)
+        if exact is None:
+            out.issues.append(_unknown_version(ctx, item, wanted))
+            out.unknown_system = f"{system}|{wanted}"
+            if cs is not None:
+                text = (f"The code system '{system}' version '{cs.version}' for the versionless include in the "
+                        f"ValueSet include is different to the one in the value ('{wanted}')")
+                out.issues.append(Issue("warning", "invalid", text, "vs-invalid", item.at("version"),
+                                        "VALUESET_VALUE_MISMATCH_DEFAULT"))
+                out.cs = cs
+                out.concept = cs.get(item.code)
+            return None
+        return exact
+    return cs
+
+
+def _unknown_system(item: Coding) -> Issue:
+    return Issue("error", "not-found", f"A definition for CodeSystem '{item.system}' could not be found, so the code "
+                 "cannot be validated", "not-found", item.at("system"), "UNKNOWN_CODESYSTEM")
+
+
+def _unknown_version(ctx: Context, item: Coding, version: str) -> Issue:
+    return Issue("error", "not-found", f"A definition for CodeSystem '{item.system}' version '{version}' could not be "
+                 "found, so the code cannot be validated. Valid versions: "
+                 f"{' or '.join(ctx.versions(item.system or ''))}",
+                 "not-found", item.at("system"), "UNKNOWN_CODESYSTEM_VERSION")
+
+
+def _include_version(ev: Evaluator, system: str) -> str | None:
+    for inc in ev.includes:
+        if inc.get("system") == system and isinstance(inc.get("version"), str):
+            return str(inc["version"])
+    return None
+
+
+def _unknown_code(cs: CodeSystemView, item: Coding) -> Issue:
+    version = f" version '{cs.version}'" if cs.version else ""
+    if cs.content == "fragment":
+        return Issue("warning", "code-invalid", f"Unknown Code '{item.code}' in the CodeSystem '{cs.url}'{version} - "
+                     "note that the code system is labeled as a fragment, so the code may be valid in some other "
+                     "fragment", "invalid-code", item.at("code"), "UNKNOWN_CODE_IN_FRAGMENT")
+    return Issue("error", "code-invalid", f"Unknown code '{item.code}' in the CodeSystem '{cs.url}'{version}",
+                 "invalid-code", item.at("code"), "Unknown_Code_in_Version")
+
+
+def _check_concept(ctx: Context, out: Checked, p: OperationParams, display_check: bool = True) -> None:
+    concept, item = out.concept, out.coding
+    assert concept is not None and out.cs is not None
+    if concept.inactive or concept.status in ("retired", "deprecated", "withdrawn"):
+        status = concept.status or "inactive"
+        state = status if status == "inactive" else f"{status} and inactive" if concept.inactive else status
+        if concept.inactive:
+            out.issues.append(Issue("warning", "business-rule", f"The concept '{concept.code}' has a status of {state} "
+                                    "and its use should be reviewed", "code-comment", item.path or "Coding",
+                                    "INACTIVE_CONCEPT_FOUND"))
+        else:
+            out.issues.append(Issue("information", "business-rule", f"The concept '{concept.code}' is deprecated",
+                                    "code-comment", item.path or "Coding", "CONCEPT_DEPRECATED_IN_VALUESET"))
+    if concept.abstract and p.text("abstract") == "false":
+        out.valid = False
+        out.issues.append(Issue("error", "business-rule", f"Code '{concept.code}' is abstract, and not allowed in this "
+                                "context", "code-rule", item.at("code"), "ABSTRACT_CODE_NOT_ALLOWED"))
+    if display_check and item.display:
+        issue = check_display(ctx, out.cs, concept, item, p.boolean("lenient-display-validation", False))
+        if issue is not None:
+            out.issues.append(issue)
+            if issue.severity == "error":
+                out.valid = False
+
+
+_WS = re.compile(r"\s+")
+
+
+def displays_for(ctx: Context, cs: CodeSystemView, concept: Concept) -> list[tuple[str, str | None]]:
+    """(display, language) pairs a concept may be called, in the requested language when one is given."""
+    out = displays_for_all(cs, concept)
+    wanted = _languages(ctx.display_language)
+    if wanted:
+        return [(v, lang) for v, lang in out if lang and any(lang.lower().startswith(w) for w in wanted)]
+    return out
+
+
+def _languages(header: str | None) -> list[str]:
+    if not header:
+        return []
+    out = []
+    for part in header.split(","):
+        tag = part.split(";")[0].strip().lower()
+        if tag and tag != "*":
+            out.append(tag)
+    return out
+
+
+def check_display(ctx: Context, cs: CodeSystemView, concept: Concept, item: Coding, lenient: bool) -> Issue | None:
+    given = item.display or ""
+    all_names = [v for v, _ in displays_for_all(cs, concept)]
+    choices = displays_for(ctx, cs, concept)
+    names = [v for v, _ in choices]
+    if given in names or (not choices and given in all_names):
+        return None
+    if given.casefold() in {n.casefold() for n in names} and not cs.case_sensitive:
+        return None
+    severity = "warning" if lenient else "error"
+    langs = ctx.display_language or "--"
+    shown = choices or displays_for_all(cs, concept)
+    listed = " or ".join(f"'{v}' ({lang})" if lang else f"'{v}'" for v, lang in _unique(shown))
+    count = len(_unique(shown))
+    valid = f"Valid display is {listed}" if count == 1 else f"Valid display is one of {count} choices: {listed}"
+    norm = _WS.sub(" ", given.strip())
+    if norm in names or norm in all_names:
+        return Issue(severity, "invalid", f"Wrong whitespace in Display Name '{given}' for {cs.url}#{concept.code}. "
+                     f"{valid} (for the language(s) '{langs}')", "invalid-display", item.at("display"),
+                     "Display_Name_WS_for__should_be_one_of__instead_of")
+    if not choices and ctx.display_language:
+        return Issue(severity, "invalid", f"Wrong Display Name '{given}' for {cs.url}#{concept.code}. There are no "
+                     f"valid display names found for language(s) '{langs}'. Default display is '{concept.display}'",
+                     "invalid-display", item.at("display"), "NO_VALID_DISPLAY_FOUND_NONE_FOR_LANG_ERR")
+    return Issue(severity, "invalid", f"Wrong Display Name '{given}' for {cs.url}#{concept.code}. {valid} (for the "
+                 f"language(s) '{langs}')", "invalid-display", item.at("display"),
+                 "Display_Name_for__should_be_one_of__instead_of")
+
+
+def displays_for_all(cs: CodeSystemView, concept: Concept) -> list[tuple[str, str | None]]:
+    out: list[tuple[str, str | None]] = []
+    if concept.display:
+        out.append((concept.display, cs.language))
+    for d in _designations(cs, concept):
+        if isinstance(d.get("value"), str):
+            out.append((d["value"], d.get("language") or cs.language))
+    return out
+
+
+def _designations(cs: CodeSystemView, concept: Concept) -> list[dict[str, Any]]:
+    """A concept's designations; an indexed code's (short title, synonyms) are read when asked for."""
+    if isinstance(cs, IndexCodeSystem):
+        return cs.designations(concept.code)
+    return concept.designations
+
+
+def _unique(items: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
+    seen: list[tuple[str, str | None]] = []
+    for x in items:
+        if x not in seen:
+            seen.append(x)
+    return seen
+
+
+def answer(ctx: Context, checked: list[Checked], cc: dict[str, Any] | None, valid: bool, extra: list[Issue],
+           p: OperationParams) -> dict[str, Any]:
+    """The Parameters of a $validate-code answer."""
+    issues = [*extra, *(i for c in checked for i in c.issues)]
+    issues = _dedupe(issues)
+    best = (next((c for c in checked if c.valid), None) or next((c for c in checked if c.member), None)
+            or next((c for c in checked if c.concept), None))
+    if cc is None and best is None and checked:
+        best = checked[0]
+    out: list[tuple[str, Any] | dict[str, Any] | None] = []
+    if cc is not None:
+        out.append({"name": "codeableConcept", "valueCodeableConcept": cc})
+    if best is not None and (cc is None or best.concept is not None):
+        code = best.concept.code if best.concept else best.coding.code
+        out.append({"name": "code", "valueCode": code})
+        if best.coding.system:
+            out.append({"name": "system", "valueUri": best.coding.system})
+        version = best.fallback_version or (best.cs.version if best.cs is not None else None)
+        if version:
+            out.append(("version", version))
+        if best.concept is not None:
+            display = _display(ctx, best)
+            if display:
+                out.append(("display", display))
+            if best.concept.inactive:
+                out.append(("inactive", True))
+    for c in checked:
+        if c.unknown_system:
+            out.append({"name": "x-caused-by-unknown-system", "valueCanonical": c.unknown_system})
+    if issues:
+        out.append({"name": "issues", "resource": {"resourceType": "OperationOutcome",
+                                                   "issue": [i.json() for i in issues]}})
+    # the message names what is wrong with the code; a value set's version note is left to the issues
+    # when there is an error to tell
+    errors = any(i.severity == "error" for i in issues)
+    texts = sorted({i.text for i in issues if i.severity == "error" or
+                    (i.severity == "warning" and not (errors and i.tx == "vs-invalid"))})
+    if texts:
+        out.append(("message", "; ".join(texts)))
+    out.append(("result", valid))
+    return parameters(*out)
+
+
+def _display(ctx: Context, c: Checked) -> str | None:
+    assert c.concept is not None and c.cs is not None
+    choices = displays_for(ctx, c.cs, c.concept)
+    if choices and ctx.display_language:
+        return choices[0][0]
+    return c.concept.display
+
+
+def _dedupe(issues: list[Issue]) -> list[Issue]:
+    out: list[Issue] = []
+    for i in issues:
+        if i not in out:
+            out.append(i)
+    return out

@@ -1,0 +1,345 @@
+"""ValueSet compose evaluation: which concepts a value set holds (expansion) and whether it holds one
+(validation), over supplied and indexed code systems.
+
+include/exclude by system (all codes), by concept list, by filter (is-a, descendent-of, is-not-a,
+generalizes, child-of, in, not-in, =, regex, exists on the concept, its display or a property), by
+other value sets (their intersection); `compose.inactive: false` leaves inactive codes out.
+A value set that includes itself, directly or through others, is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import re2  # type: ignore[import-untyped]
+
+from .concepts import CodeSystemView, Concept
+from .context import Context
+from .outcome import Issue, TxError, fail
+
+MAX_EXPANSION = 10_000  # codes one expansion may hold before it is refused as too costly
+MAX_DEPTH = 16  # value sets including value sets
+_REGEX_LIMIT = 200
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False
+
+Predicate = Callable[[CodeSystemView, Concept], bool]
+
+
+@dataclass
+class Member:
+    cs: CodeSystemView
+    concept: Concept
+
+
+@dataclass
+class Problems:
+    """Issues found while evaluating a value set (unknown systems, versions) that the answer reports."""
+
+    issues: list[Issue] = field(default_factory=list)
+    unknown_systems: list[str] = field(default_factory=list)
+    used_systems: dict[str, CodeSystemView] = field(default_factory=dict)
+
+
+def vs_label(vs: dict[str, Any]) -> str:
+    url = vs.get("url") or ""
+    return f"{url}|{vs['version']}" if vs.get("version") else url
+
+
+class Evaluator:
+    def __init__(self, ctx: Context, vs: dict[str, Any], pathway: tuple[str, ...] = ()) -> None:
+        self.ctx = ctx
+        self.vs = vs
+        label = vs_label(vs)
+        if label in pathway or (vs.get("url") and any(p.split("|")[0] == vs.get("url") for p in pathway)):
+            raise fail(400, f"Found a circularity pointing to {label} processing ValueSet with pathway "
+                            f"[{', '.join(pathway)}]", "processing", message_id="VALUESET_CIRCULAR_REFERENCE")
+        if len(pathway) > MAX_DEPTH:
+            raise fail(400, f"value sets are nested more than {MAX_DEPTH} deep", "too-costly")
+        self.pathway = (*pathway, label)
+        compose = vs.get("compose") or {}
+        self.includes = [i for i in compose.get("include") or [] if isinstance(i, dict)]
+        self.excludes = [i for i in compose.get("exclude") or [] if isinstance(i, dict)]
+        self.active_only = compose.get("inactive") is False
+        self.problems = Problems()
+        self._nested: dict[str, Evaluator] = {}
+
+    def used_value_sets(self) -> set[str]:
+        out: set[str] = set()
+        for ev in self._nested.values():
+            out.add(vs_label(ev.vs))
+            out |= ev.used_value_sets()
+        return out
+
+    # -- resolving the parts --------------------------------------------------------------------
+
+    def code_system_for(self, inc: dict[str, Any]) -> CodeSystemView | None:
+        system = inc.get("system")
+        if not isinstance(system, str):
+            return None
+        version = inc.get("version") if isinstance(inc.get("version"), str) else None
+        cs = self.ctx.code_system(system, version)
+        if cs is not None:
+            self.problems.used_systems[f"{cs.url}|{cs.version}" if cs.version else cs.url] = cs
+        return cs
+
+    def nested(self, ref: str) -> Evaluator:
+        if ref not in self._nested:
+            vs = self.ctx.value_set(ref)
+            if vs is None:
+                url, _, version = ref.partition("|")
+                text = (f"Unable to find included value set '{url}' version '{version}'" if version
+                        else f"A definition for the value Set '{url}' could not be found")
+                raise fail(404 if not version else 400, text, "not-found", "not-found",
+                           "Unable_to_resolve_value_Set_")
+            self._nested[ref] = Evaluator(self.ctx, vs, self.pathway)
+        return self._nested[ref]
+
+    def systems(self) -> list[str]:
+        return sorted({i["system"] for i in self.includes if isinstance(i.get("system"), str)})
+
+    # -- membership -----------------------------------------------------------------------------
+
+    def find(self, system: str, code: str, version: str | None = None) -> Member | None:
+        """The concept `system#code` if this value set holds it."""
+        hit = None
+        for inc in self.includes:
+            hit = self._in_part(inc, system, code, version)
+            if hit is not None:
+                break
+        if hit is None:
+            return None
+        for exc in self.excludes:
+            if self._in_part(exc, system, code, version) is not None:
+                return None
+        if self.active_only and hit.concept.inactive:
+            return None
+        return hit
+
+    def _in_part(self, part: dict[str, Any], system: str, code: str, version: str | None) -> Member | None:
+        member: Member | None = None
+        if isinstance(part.get("system"), str):
+            if part["system"] != system:
+                return None
+            cs = self.code_system_for(part if not version or part.get("version") else {**part, "version": version})
+            if cs is None:
+                return None
+            concept = cs.get(code)
+            if concept is None:
+                return None
+            if part.get("concept"):
+                codes = {c.get("code") for c in part["concept"] if isinstance(c, dict)}
+                if concept.code not in codes and not (not cs.case_sensitive and
+                                                      code.casefold() in {str(c).casefold() for c in codes}):
+                    return None
+            for f in part.get("filter") or []:
+                if not _predicate(cs, f)(cs, concept):
+                    return None
+            member = Member(cs, concept)
+        for ref in part.get("valueSet") or []:
+            if not isinstance(ref, str):
+                continue
+            inner = self.nested(ref).find(system, code, version)
+            if inner is None:
+                return None
+            member = member or inner
+        return member
+
+    # -- expansion ------------------------------------------------------------------------------
+
+    def members(self, limit: int | None = None) -> list[Member]:
+        limit = limit or MAX_EXPANSION
+        out: list[Member] = []
+        seen: set[tuple[str, str]] = set()
+        excluded = self._excluded()
+        for inc in self.includes:
+            for m in self._part_members(inc):
+                key = (m.cs.url, m.concept.code)
+                if key in seen or key in excluded or (self.active_only and m.concept.inactive):
+                    continue
+                seen.add(key)
+                out.append(m)
+                if len(out) > limit:
+                    raise fail(400, f"The value set '{vs_label(self.vs)}' expansion has too many codes to produce "
+                                    f"(>{limit})", "too-costly", "too-costly", "VALUESET_TOO_COSTLY")
+        return out
+
+    def _excluded(self) -> set[tuple[str, str]]:
+        out: set[tuple[str, str]] = set()
+        for exc in self.excludes:
+            for m in self._part_members(exc):
+                out.add((m.cs.url, m.concept.code))
+        return out
+
+    def _part_members(self, part: dict[str, Any]) -> Iterator[Member]:
+        refs = [r for r in part.get("valueSet") or [] if isinstance(r, str)]
+        if not isinstance(part.get("system"), str):
+            if not refs:
+                return
+            first, *rest = [self.nested(r) for r in refs]
+            for m in first.members():
+                if all(o.find(m.cs.url, m.concept.code) is not None for o in rest):
+                    yield m
+            return
+        cs = self.code_system_for(part)
+        if cs is None:
+            self._unknown(part)
+            return
+        others = [self.nested(r) for r in refs]
+        for concept in _part_concepts(cs, part):
+            if all(o.find(cs.url, concept.code) is not None for o in others):
+                yield Member(cs, concept)
+
+    def _unknown(self, part: dict[str, Any]) -> None:
+        system, version = part["system"], part.get("version")
+        if system not in self.problems.unknown_systems:
+            self.problems.unknown_systems.append(system)
+        if version and self.ctx.known_system(system):
+            text = (f"A definition for CodeSystem '{system}' version '{version}' could not be found, so the value set"
+                    f" cannot be expanded. Valid versions: {', '.join(self.ctx.versions(system))}")
+            raise fail(400, text, "not-found", "not-found", "UNKNOWN_CODESYSTEM_VERSION_EXP")
+        raise fail(400, f"A definition for CodeSystem '{system}' could not be found, so the value set cannot be "
+                        "expanded", "not-found", "not-found", "UNKNOWN_CODESYSTEM_EXP")
+
+
+def _part_concepts(cs: CodeSystemView, part: dict[str, Any]) -> Iterator[Concept]:
+    filters = [f for f in part.get("filter") or [] if isinstance(f, dict)]
+    predicates = [_predicate(cs, f) for f in filters]
+    if part.get("concept"):
+        for item in part["concept"]:
+            if not isinstance(item, dict) or not isinstance(item.get("code"), str):
+                continue
+            concept = cs.get(item["code"])
+            if concept is None:
+                continue
+            if item.get("display") or item.get("designation"):
+                concept = _with_vs_display(concept, item)
+            if all(p(cs, concept) for p in predicates):
+                yield concept
+        return
+    source: Iterator[Concept] = cs.concepts()
+    # a hierarchy filter narrows the walk to one subtree rather than testing every concept
+    for f in filters:
+        hierarchy = f.get("property") == "concept" and f.get("op") in ("is-a", "descendent-of")
+        if hierarchy and isinstance(f.get("value"), str):
+            root = cs.get(f["value"])
+            if root is None:
+                return
+            source = iter([root, *cs.descendants(root.code)]) if f["op"] == "is-a" else cs.descendants(root.code)
+            break
+    for concept in source:
+        if all(p(cs, concept) for p in predicates):
+            yield concept
+
+
+def _with_vs_display(concept: Concept, item: dict[str, Any]) -> Concept:
+    from dataclasses import replace
+
+    extra = [d for d in item.get("designation") or [] if isinstance(d, dict)]
+    return replace(concept, display=item.get("display") or concept.display,
+                   designations=[*concept.designations, *extra])
+
+
+def _ancestors(cs: CodeSystemView, code: str) -> set[str]:
+    custom = getattr(cs, "ancestors", None)
+    if custom is not None:
+        return set(custom(code))
+    out: set[str] = set()
+    stack = [code]
+    while stack:
+        c = cs.get(stack.pop())
+        if c is None:
+            continue
+        for p in c.parents:
+            if p not in out:
+                out.add(p)
+                stack.append(p)
+    return out
+
+
+def _predicate(cs: CodeSystemView, f: dict[str, Any]) -> Predicate:
+    prop, op, value = f.get("property"), f.get("op"), f.get("value")
+    if not isinstance(value, str) or value == "":
+        if op == "exists" and value is None:
+            value = "true"
+        else:
+            raise fail(400, f"The system {cs.url} filter with property = {prop}, op = {op} has no value", "invalid",
+                       "vs-invalid", "UNABLE_TO_HANDLE_SYSTEM_FILTER_WITH_NO_VALUE")
+    if prop in ("concept", "code"):
+        return _concept_predicate(cs, str(op), value)
+    if op == "regex":
+        pattern = _regex(value)
+        return lambda s, c: any(pattern.fullmatch(str(v)) for v in _values(c, str(prop)))
+    if op == "=":
+        return lambda s, c: value in [str(v).lower() if isinstance(v, bool) else str(v) for v in _values(c, str(prop))]
+    if op in ("in", "not-in"):
+        wanted = set(value.split(","))
+        if op == "in":
+            return lambda s, c: any(str(v) in wanted for v in _values(c, str(prop)))
+        return lambda s, c: not any(str(v) in wanted for v in _values(c, str(prop)))
+    if op == "exists":
+        want = value.lower() == "true"
+        return lambda s, c: bool(_values(c, str(prop))) == want
+    raise fail(400, f"The filter operation '{op}' on property '{prop}' is not supported", "not-supported",
+               "vs-invalid")
+
+
+def _values(c: Concept, prop: str) -> list[Any]:
+    if prop == "display":
+        return [c.display] if c.display else []
+    if prop == "status" and c.status:
+        return [c.status]
+    if prop == "inactive":
+        return [c.inactive]
+    if prop == "notSelectable" and c.abstract:
+        return [True]
+    if prop == "parent":
+        return list(c.parents)
+    if prop == "child":
+        return list(c.children)
+    return [v for v in c.property_values(prop) if v is not None]
+
+
+def _concept_predicate(cs: CodeSystemView, op: str, value: str) -> Predicate:
+    if op == "is-a":
+        return lambda s, c: c.code == value or value in _ancestors(s, c.code)
+    if op == "descendent-of":
+        return lambda s, c: c.code != value and value in _ancestors(s, c.code)
+    if op == "is-not-a":
+        return lambda s, c: c.code != value and value not in _ancestors(s, c.code)
+    if op == "generalizes":
+        return lambda s, c: c.code == value or c.code in _ancestors(s, value)
+    if op == "child-of":
+        return lambda s, c: value in c.parents
+    if op == "=":
+        return lambda s, c: c.code == value
+    if op == "in":
+        codes = set(value.split(","))
+        return lambda s, c: c.code in codes
+    if op == "not-in":
+        codes = set(value.split(","))
+        return lambda s, c: c.code not in codes
+    if op == "regex":
+        pattern = _regex(value)
+        return lambda s, c: bool(pattern.fullmatch(c.code))
+    raise fail(400, f"The filter operation '{op}' on property 'concept' is not supported", "not-supported",
+               "vs-invalid")
+
+
+def _regex(value: str) -> Any:
+    """A client's pattern, compiled by RE2: matching takes linear time, so "(a+)+" cannot hang a
+    worker as it would Python's backtracking engine; what RE2 cannot compile is refused."""
+    if len(value) > _REGEX_LIMIT:
+        raise fail(400, f"a regex filter may be at most {_REGEX_LIMIT} characters", "too-costly")
+    try:
+        return re2.compile(value, _RE2_OPTIONS)
+    except re2.error as e:
+        detail = e.args[0].decode(errors="replace") if e.args and isinstance(e.args[0], bytes) else str(e)
+        raise fail(400, f"The regex filter '{value}' is not valid: {detail}", "invalid", "vs-invalid") from None
+
+
+def raise_if(issues: list[Issue], status: int = 400) -> None:
+    if issues:
+        raise TxError(status, issues)
