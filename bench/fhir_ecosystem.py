@@ -140,6 +140,7 @@ def send(base: str, method: str, path: str, body: Any, lang: str | None, timeout
             return r.status, json.loads(r.read() or b"null")
     except urllib.error.HTTPError as e:
         raw = e.read()
+        e.close()
         try:
             return e.code, json.loads(raw)
         except ValueError:

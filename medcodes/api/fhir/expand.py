@@ -38,6 +38,9 @@ def expand(ctx: Context, p: OperationParams) -> dict[str, Any]:
     if len(text) > MAX_FILTER:
         raise fail(400, f"parameter 'filter' must be at most {MAX_FILTER} characters")
     vs = value_set_param(ctx, p)
+    defaults = _vs_parameters(vs)
+    if not ctx.display_language and defaults.get("displayLanguage"):
+        ctx.display_language = defaults["displayLanguage"]
     ev = Evaluator(ctx, vs)
     fast = _fast_path(ctx, ev)
     if fast is not None:
@@ -100,8 +103,12 @@ def _value_set(ctx: Context, p: OperationParams, vs: dict[str, Any], ev: Evaluat
             out[k] = vs[k]
     out.setdefault("status", "active")
     params: list[dict[str, Any]] = []
+    defaults = _vs_parameters(vs)
     for name, kind in _ECHOED.items():
-        for v in p.all_text(name):
+        given = p.all_text(name) or ([defaults[name]] if name in defaults else [])
+        if name == "displayLanguage" and not given and ctx.display_language:
+            given = [ctx.display_language]  # from Accept-Language
+        for v in given:
             params.append({"name": name, f"value{kind}": _typed(v, kind)})
     params += [{"name": "used-codesystem", "valueUri": u} for u in sorted(used)]
     params += [{"name": "used-valueset", "valueUri": u} for u in sorted(ev.used_value_sets())]
@@ -114,6 +121,23 @@ def _value_set(ctx: Context, p: OperationParams, vs: dict[str, Any], ev: Evaluat
     if contains:  # FHIR JSON has no empty arrays
         expansion["contains"] = contains
     out["expansion"] = expansion
+    return out
+
+
+_EXPANSION_PARAMETER = "http://hl7.org/fhir/StructureDefinition/valueset-expansion-parameter"
+
+
+def _vs_parameters(vs: dict[str, Any]) -> dict[str, str]:
+    """Expansion parameters a value set sets for itself (compose extension expansion-parameter)."""
+    out: dict[str, str] = {}
+    for ext in (vs.get("compose") or {}).get("extension") or []:
+        if not isinstance(ext, dict) or ext.get("url") != _EXPANSION_PARAMETER:
+            continue
+        parts = {e.get("url"): next((v for k, v in e.items() if k.startswith("value")), None)
+                 for e in ext.get("extension") or [] if isinstance(e, dict)}
+        if isinstance(parts.get("name"), str) and parts.get("value") is not None:
+            value = parts["value"]
+            out[parts["name"]] = str(value).lower() if isinstance(value, bool) else str(value)
     return out
 
 

@@ -61,8 +61,8 @@ def codings(p: OperationParams) -> tuple[list[Coding], dict[str, Any] | None, st
         return [Coding(c.get("system"), c["code"], c.get("version"), c.get("display"), "Coding")], None, "coding"
     code = p.text("code")
     if not code:
-        raise fail(400, "Unable to find code to validate (looked for coding | codeableConcept | code)", "invalid",
-                   message_id="NO_CODE_TO_VALIDATE")
+        raise fail(400, "Unable to find code to validate (looked for coding | codeableConcept | code+system | "
+                        "code+inferSystem in parameters", "invalid", message_id="NO_CODE_TO_VALIDATE")
     system = p.text("system") or (None if p.has("url") and not p.has("system") else p.text("url"))
     return [Coding(system, code, p.text("systemVersion") or p.text("version"), p.text("display"))], None, "code"
 
@@ -204,7 +204,7 @@ def _check_in_value_set(ctx: Context, ev: Evaluator, item: Coding, p: OperationP
             out.issues.append(Issue("error", "business-rule", f"The concept '{concept.code}' is valid but is not "
                                     "active", "code-rule", item.at("code"), "STATUS_CODE_WARNING_CODE"))
         out.issues.append(not_in)
-        _check_concept(ctx, out, p, display_check=False)
+        _check_concept(ctx, out, p, display_severity="warning")
         return out
     out.member = True
     out.concept = member.concept
@@ -282,7 +282,7 @@ def _unknown_code(cs: CodeSystemView, item: Coding) -> Issue:
                  "invalid-code", item.at("code"), "Unknown_Code_in_Version")
 
 
-def _check_concept(ctx: Context, out: Checked, p: OperationParams, display_check: bool = True) -> None:
+def _check_concept(ctx: Context, out: Checked, p: OperationParams, display_severity: str | None = None) -> None:
     concept, item = out.concept, out.coding
     assert concept is not None and out.cs is not None
     if concept.inactive or concept.status in ("retired", "deprecated", "withdrawn"):
@@ -299,8 +299,9 @@ def _check_concept(ctx: Context, out: Checked, p: OperationParams, display_check
         out.valid = False
         out.issues.append(Issue("error", "business-rule", f"Code '{concept.code}' is abstract, and not allowed in this "
                                 "context", "code-rule", item.at("code"), "ABSTRACT_CODE_NOT_ALLOWED"))
-    if display_check and item.display:
-        issue = check_display(ctx, out.cs, concept, item, p.boolean("lenient-display-validation", False))
+    if item.display:
+        lenient = display_severity == "warning" or p.boolean("lenient-display-validation", False)
+        issue = check_display(ctx, out.cs, concept, item, lenient)
         if issue is not None:
             out.issues.append(issue)
             if issue.severity == "error":
