@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .concepts import CodeSystemView, Concept, version_matches
+from .concepts import CodeSystemView, Concept, is_wildcard, version_matches
 from .context import Context
 from .dated import service_date, validate_on
 from .indexed import IndexCodeSystem
@@ -226,6 +226,9 @@ def _version_for_value_set(ctx: Context, out: Checked, pinned: str | None) -> Co
                     f"in the value ('{wanted}')")
             out.issues.append(Issue("error", "invalid", text, "vs-invalid", item.at("version"),
                                     "VALUESET_VALUE_MISMATCH"))
+        if wanted and not is_wildcard(wanted) and ctx.code_system(system, wanted) is None:
+            out.issues.append(_unknown_version(ctx, item, wanted))
+            out.unknown_system = f"{system}|{wanted}"
         if cs is None:
             out.issues.append(_unknown_version(ctx, item, pinned))
             out.unknown_system = f"{system}|{pinned}"
