@@ -117,7 +117,12 @@ def _value_set(ctx: Context, p: OperationParams, vs: dict[str, Any], ev: Evaluat
         expansion["offset"] = offset
     if params:
         expansion["parameter"] = params
-    contains = [_entry(ctx, p, m) for m in members]
+    wanted = [w for w in p.all_text("property") if w != "*"]
+    declared = _declared(wanted, members)
+    if declared:
+        expansion["extension"] = [_r5(_PROPERTY, [("code", {"valueCode": code}), ("uri", {"valueUri": uri})])
+                                  for code, uri in declared]
+    contains = [_entry(ctx, p, m, wanted) for m in members]
     if contains:  # FHIR JSON has no empty arrays
         expansion["contains"] = contains
     out["expansion"] = expansion
@@ -149,7 +154,50 @@ def _typed(v: str, kind: str) -> Any:
     return v
 
 
-def _entry(ctx: Context, p: OperationParams, m: Member) -> dict[str, Any]:
+# R5 elements an R4 expansion carries as the extensions R5 defines for them
+_R5 = "http://hl7.org/fhir/5.0/StructureDefinition/extension-"
+_PROPERTY = "ValueSet.expansion.property"
+_CONTAINS_PROPERTY = "ValueSet.expansion.contains.property"
+_KNOWN_PROPERTIES = {"definition": "http://hl7.org/fhir/concept-properties#definition",
+                     "status": "http://hl7.org/fhir/concept-properties#status",
+                     "inactive": "http://hl7.org/fhir/concept-properties#inactive",
+                     "notSelectable": "http://hl7.org/fhir/concept-properties#notSelectable",
+                     "parent": "http://hl7.org/fhir/concept-properties#parent",
+                     "child": "http://hl7.org/fhir/concept-properties#child"}
+
+
+def _r5(element: str, parts: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    return {"url": _R5 + element, "extension": [{"url": name, **value} for name, value in parts]}
+
+
+def _declared(wanted: list[str], members: list[Member]) -> list[tuple[str, str]]:
+    """(code, uri) of each requested property some code of the expansion has."""
+    out: list[tuple[str, str]] = []
+    for code in wanted:
+        if not any(_property_values(m, code) for m in members):
+            continue
+        uri = _KNOWN_PROPERTIES.get(code)
+        for m in members:
+            for d in m.cs.property_defs():
+                if d.get("code") == code and isinstance(d.get("uri"), str):
+                    uri = d["uri"]
+        if uri:
+            out.append((code, uri))
+    return out
+
+
+def _property_values(m: Member, code: str) -> list[dict[str, Any]]:
+    c = m.concept
+    if code == "definition":
+        return [{"valueString": c.definition}] if c.definition else []
+    out = []
+    for prop in c.properties:
+        if prop.get("code") == code:
+            out += [{k: v} for k, v in prop.items() if k.startswith("value")]
+    return out
+
+
+def _entry(ctx: Context, p: OperationParams, m: Member, wanted: list[str] | None = None) -> dict[str, Any]:
     c = m.concept
     e: dict[str, Any] = {"system": m.cs.url}
     if c.abstract:
@@ -164,6 +212,10 @@ def _entry(ctx: Context, p: OperationParams, m: Member) -> dict[str, Any]:
         designations = [_designation(d) for d in c.designations]
         if designations:
             e["designation"] = designations
+    props = [_r5(_CONTAINS_PROPERTY, [("code", {"valueCode": code}), ("value", value)])
+             for code in wanted or [] for value in _property_values(m, code)]
+    if props:
+        e["extension"] = props
     return e
 
 

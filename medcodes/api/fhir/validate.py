@@ -207,7 +207,8 @@ def _check_in_value_set(ctx: Context, ev: Evaluator, item: Coding, p: OperationP
         _check_concept(ctx, out, p, display_severity="warning")
         return out
     out.member = True
-    out.concept = member.concept
+    if member.cs.version == cs.version:  # the value set's own display, if it gives one
+        out.concept = member.concept
     out.valid = not any(i.severity == "error" for i in out.issues)
     _check_concept(ctx, out, p)
     return out
@@ -220,7 +221,9 @@ def _version_for_value_set(ctx: Context, out: Checked, pinned: str | None) -> Co
     system = item.system or ""
     wanted = item.version
     if pinned:
-        cs = ctx.code_system(system, pinned)
+        # a pattern ("1.x") takes the coding's own version when it fits the pattern
+        fits = bool(wanted) and is_wildcard(pinned) and version_matches(pinned, wanted or "")
+        cs = ctx.code_system(system, wanted if fits else pinned)
         if wanted and wanted != pinned and not version_matches(pinned, wanted):
             text = (f"The code system '{system}' version '{pinned}' in the ValueSet include is different to the one "
                     f"in the value ('{wanted}')")
