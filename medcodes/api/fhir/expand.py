@@ -122,7 +122,11 @@ def _value_set(ctx: Context, p: OperationParams, vs: dict[str, Any], ev: Evaluat
     if declared:
         expansion["extension"] = [_r5(_PROPERTY, [("code", {"valueCode": code}), ("uri", {"valueUri": uri})])
                                   for code, uri in declared]
-    contains = [_entry(ctx, p, m, wanted) for m in members]
+    versions: dict[str, set[str | None]] = {}
+    for m in members:
+        versions.setdefault(m.cs.url, set()).add(m.cs.version)
+    # a code's version is named only where the expansion holds one system in several versions
+    contains = [_entry(ctx, p, m, wanted, len(versions[m.cs.url]) > 1) for m in members]
     if contains:  # FHIR JSON has no empty arrays
         expansion["contains"] = contains
     out["expansion"] = expansion
@@ -140,9 +144,9 @@ def _vs_parameters(vs: dict[str, Any]) -> dict[str, str]:
             continue
         parts = {e.get("url"): next((v for k, v in e.items() if k.startswith("value")), None)
                  for e in ext.get("extension") or [] if isinstance(e, dict)}
-        if isinstance(parts.get("name"), str) and parts.get("value") is not None:
-            value = parts["value"]
-            out[parts["name"]] = str(value).lower() if isinstance(value, bool) else str(value)
+        name, value = parts.get("name"), parts.get("value")
+        if isinstance(name, str) and value is not None:
+            out[name] = str(value).lower() if isinstance(value, bool) else str(value)
     return out
 
 
@@ -197,9 +201,11 @@ def _property_values(m: Member, code: str) -> list[dict[str, Any]]:
     return out
 
 
-def _entry(ctx: Context, p: OperationParams, m: Member, wanted: list[str] | None = None) -> dict[str, Any]:
+def _entry(ctx: Context, p: OperationParams, m: Member, wanted: list[str], versioned: bool) -> dict[str, Any]:
     c = m.concept
     e: dict[str, Any] = {"system": m.cs.url}
+    if versioned and m.cs.version:
+        e["version"] = m.cs.version
     if c.abstract:
         e["abstract"] = True
     if c.inactive:
@@ -213,7 +219,7 @@ def _entry(ctx: Context, p: OperationParams, m: Member, wanted: list[str] | None
         if designations:
             e["designation"] = designations
     props = [_r5(_CONTAINS_PROPERTY, [("code", {"valueCode": code}), ("value", value)])
-             for code in wanted or [] for value in _property_values(m, code)]
+             for code in wanted for value in _property_values(m, code)]
     if props:
         e["extension"] = props
     return e

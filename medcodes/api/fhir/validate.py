@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .concepts import CodeSystemView, Concept, is_wildcard, version_matches
+from .concepts import CodeSystemView, Concept, is_wildcard, version_key, version_matches
 from .context import Context
 from .dated import service_date, validate_on
 from .indexed import IndexCodeSystem
@@ -174,7 +174,7 @@ def check_in_system(ctx: Context, item: Coding, p: OperationParams) -> Checked:
 
 def _check_in_value_set(ctx: Context, ev: Evaluator, item: Coding, p: OperationParams) -> Checked:
     system = item.system or ""
-    pinned = _include_version(ev, system)
+    pinned = _include_version(ctx, ev, item)
     out = Checked(item)
     where = system + (f"|{item.version}" if item.version else "") + "#" + item.code
     if item.display:
@@ -271,11 +271,30 @@ def _unknown_version(ctx: Context, item: Coding, version: str) -> Issue:
                  "not-found", item.at("system"), "UNKNOWN_CODESYSTEM_VERSION")
 
 
-def _include_version(ev: Evaluator, system: str) -> str | None:
+def _include_version(ctx: Context, ev: Evaluator, item: Coding) -> str | None:
+    """The version the value set includes the coding's system in: the one the coding names if several
+    are included, else the newest that has the code (None when an include takes any version)."""
+    system = item.system or ""
+    versions: list[str] = []
     for inc in ev.includes:
-        if inc.get("system") == system and isinstance(inc.get("version"), str):
-            return str(inc["version"])
-    return None
+        if inc.get("system") == system:
+            if not isinstance(inc.get("version"), str):
+                return None
+            versions.append(str(inc["version"]))
+    if not versions:
+        return None
+    if item.version and item.version in versions:
+        return item.version
+    ordered = sorted(set(versions), key=version_key, reverse=True)
+    having = []
+    for v in ordered:
+        cs = ctx.code_system(system, v)
+        concept = cs.get(item.code) if cs is not None else None
+        if cs is not None and concept is not None:
+            if not item.display or item.display in [d for d, _ in displays_for_all(cs, concept)]:
+                return v
+            having.append(v)
+    return (having or ordered)[0]
 
 
 def _unknown_code(cs: CodeSystemView, item: Coding) -> Issue:
