@@ -49,6 +49,12 @@ SETTINGS: tuple[Setting, ...] = (
             "where `medcodes fetch` downloads CMS files (ICD-10-CM/PCS code files and tables, GEMs, HCPCS)"),
     Setting("MEDCODES_CDC_BASE_URL", "https://ftp.cdc.gov",
             "where `medcodes fetch` downloads CDC files (ICD-10-CM XML)"),
+    Setting("MEDCODES_FDA_BASE_URL", "https://www.accessdata.fda.gov",
+            "where `medcodes fetch` downloads the FDA NDC Directory"),
+    Setting("MEDCODES_NLM_BASE_URL", "https://download.nlm.nih.gov",
+            "where `medcodes fetch` downloads NLM files (RxNorm prescribable content)"),
+    Setting("MEDCODES_LOINC_BASE_URL", "https://loinc.org",
+            "where `medcodes fetch` looks for the LOINC table file (loinc.org asks for a free account)"),
     Setting("MEDCODES_FETCH_DIR", "", "cache of downloaded official files (default: MEDCODES_CACHE/downloads)"),
     Setting("MEDCODES_ALLOW_PRIVATE_URLS", "",
             "1 lets policy ingest, crawls and `medcodes fetch` reach loopback, private and link-local addresses"

@@ -15,6 +15,7 @@ from typing import Any
 from .. import systems
 from ..content.explain import explainer
 from ..content.similar import similar_cited, similar_codes
+from ..edits.lookup import edits_for
 from ..errors import NotFound
 from ..index import Catalog
 from ..memo import Memo, file_stamp
@@ -36,6 +37,8 @@ def code_data(catalog: Catalog, system: str, code: str, as_of: str | None = None
     """
     try:
         data = catalog.official(system, code)
+        # official CMS tables, like the record itself: every rendering carries them, FHIR included
+        data = replace(data, edits=edits_for(catalog.conn, data.system, data.code))
     except NotFound:
         cited = cited_only(catalog, system, code)
         if cited is None:

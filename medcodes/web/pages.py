@@ -199,7 +199,9 @@ def _browse_page(request: Request, system: str, node: Any, ancestors: list[Any],
 
 def sources(request: Request) -> HTMLResponse:
     catalog = _catalog(request)
-    return render(request, "sources.html", sources=catalog.sources(), q="")
+    from ..edits.lookup import sources as edit_sources
+
+    return render(request, "sources.html", sources=catalog.sources(), edit_sources=edit_sources(catalog.conn), q="")
 
 
 def api_docs(request: Request) -> HTMLResponse:

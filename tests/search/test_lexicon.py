@@ -29,6 +29,11 @@ def test_bad_lines_are_refused(line: str) -> None:
         lexicon.parse_line(line, 1)
 
 
+def test_no_term_is_a_lone_letter_once_stop_words_go() -> None:
+    # "i and d" would be looked up as "d": "vitamin d" would mean incision and drainage
+    assert not [e.term for e in lexicon.entries() if len(lexicon.key(e.term)) == 1 and len(lexicon.key(e.term)[0]) == 1]
+
+
 def test_groups_rewrite_the_longest_phrase() -> None:
     gs = lexicon.groups(("broken", "wrist", "and", "chf"))
     assert [g.words for g in gs] == [("broken", "wrist"), ("and",), ("chf",)]

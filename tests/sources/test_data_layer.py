@@ -400,8 +400,8 @@ def test_cli_derive_wants_source_equals_path() -> None:
 
 
 def test_unknown_source(tmp_path: Path) -> None:
-    with pytest.raises(MedcodesError, match="unknown source 'loinc'"):
-        derive("loinc", POS, tmp_path)
+    with pytest.raises(MedcodesError, match="unknown source 'nosuch'"):
+        derive("nosuch", POS, tmp_path)
 
 
 # --- real data --------------------------------------------------------------------
