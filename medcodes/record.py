@@ -218,10 +218,14 @@ class Generated:
 class Explainer:
     sections: tuple[ExplainerSection, ...]
     generated: Generated | None
+    # without generated text, where the server writes it on demand: the code's state in the queue
+    # (status queued / failed / not_queued; see medcodes.content.queue)
+    pending: Mapping[str, Any] | None = None
 
     def to_json(self) -> JSON:
         return {"sections": [s.to_json() for s in self.sections],
-                "generated": None if self.generated is None else self.generated.to_json()}
+                "generated": None if self.generated is None else self.generated.to_json(),
+                "pending": None if self.pending is None else dict(self.pending)}
 
 
 @dataclass(frozen=True, slots=True)

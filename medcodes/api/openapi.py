@@ -187,7 +187,10 @@ _SCHEMAS: dict[str, Any] = {
         "in_index": {"type": "boolean", "description": "false: a CPT code cited by a policy, no CPT data loaded"},
         "explainer": {"type": "object", "properties": {
             "sections": {"type": "array", "items": {"$ref": "#/components/schemas/ExplainerSection"}},
-            "generated": {"type": ["object", "null"]}}},
+            "generated": {"type": ["object", "null"]},
+            "pending": {"type": ["object", "null"], "description": (
+                "without generated text, when the server writes explainers on demand: status queued"
+                " (writing: a worker has it), failed (reason, retry_after) or not_queued (the queue is full)")}}},
         "similar": {"type": "array", "items": {"$ref": "#/components/schemas/Similar"}},
         "policies": {"type": "array", "items": {"$ref": "#/components/schemas/PolicyRef"}},
         "policies_total": {"type": "integer"},

@@ -5,9 +5,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -25,6 +28,7 @@ from ..api.fhir import routes as fhir_routes
 from ..api.fhir.resources import FhirResponse, outcome
 from ..app import services
 from ..app.errors import classify
+from ..content import queue
 from ..errors import MedcodesError
 from ..index import Catalog
 from ..index.live import LiveCatalog
@@ -49,7 +53,7 @@ def create_app(db: str | Path | None = None, store: str | Path | None = None) ->
     # gzip for pages, JSON and static files of 1 kB or more: a code page is ~3x smaller on the wire
     middleware = [Middleware(GZipMiddleware, minimum_size=1024, compresslevel=6), Middleware(HeadersMiddleware),
                   Middleware(IndexMiddleware, live=live)]
-    app = Starlette(routes=_routes(), middleware=middleware,
+    app = Starlette(routes=_routes(), middleware=middleware, lifespan=_lifespan,
                     exception_handlers=handlers)  # type: ignore[arg-type]
     catalog = live.current()
     app.state.live = live
@@ -59,6 +63,18 @@ def create_app(db: str | Path | None = None, store: str | Path | None = None) ->
     app.state.asset_version = templating.asset_version()
     app.state.warm = _warm_up(catalog, [s["id"] for s in app.state.systems])
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: Starlette) -> AsyncIterator[None]:
+    """With a model configured, this worker process also writes explainers on demand (a thread of
+    its own; see medcodes.content.queue); stopping gives its unfinished codes back to the queue."""
+    worker = queue.start(lambda: app.state.catalog, app.state.catalog.store_path)
+    try:
+        yield
+    finally:
+        if worker is not None:
+            await asyncio.to_thread(queue.stop)
 
 
 def _warm_up(catalog: Catalog, system_ids: list[str]) -> threading.Event:
@@ -95,6 +111,7 @@ def _routes() -> list[BaseRoute]:
         Route("/codes/{system}/", pages.code_system_root, name="code_system_root"),
         Route("/codes/{system}/{code}", pages.code, name="code"),
         Route("/codes/{system}/{code}/similar", pages.code_similar, name="code_similar"),
+        Route("/codes/{system}/{code}/explainer", pages.code_explainer, name="code_explainer"),
         Route("/codes/{system}/{code:path}", pages.malformed_code),
         Route("/codes/{code}", pages.code_anywhere, name="code_anywhere"),
         Route("/browse", pages.browse, name="browse"),
