@@ -25,7 +25,7 @@ from medcodes.edits import build  # noqa: E402
 from medcodes.model import Code  # noqa: E402
 from medcodes.sources import loinc  # noqa: E402
 
-FACTS = {"icd10cm": ("cc_mcc", "cc_exclusion", "ms_drg", "hcc"), "icd10pcs": ("ms_drg",)}
+FACTS = {"icd10cm": ("cc_mcc", "cc_exclusion", "ms_drg", "hcc", "mce"), "icd10pcs": ("ms_drg", "mce")}
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ Tables:
   its SHA-256, how many of its rows matched a loaded code.
 - `code_edits`: one row per (system, code, fact), the fact's value as JSON and the file it comes from.
   Facts: `cc_mcc` (Table 6I/6J), `cc_exclusion` (Table 6K), `ms_drg` (Definitions Manual lists,
-  kept raw: see tables.groups()), `hcc` (CMS-HCC V28).
+  kept raw: see tables.groups()), `hcc` (CMS-HCC V28), `mce` (the Medicare Code Editor lists a code is on).
 - `cc_collections`: each PDX exclusion collection of Table 6K with its principal diagnoses.
 """
 
@@ -24,7 +24,7 @@ from typing import Any, TypeVar, cast
 from ..errors import SourceError
 from ..files import file_sha256
 from . import tables
-from .sources import HCC_MODEL, EditFile, embedded_files
+from .sources import HCC_MODEL, MCE_ON, EditFile, embedded_files
 
 SYSTEMS = ("icd10cm", "icd10pcs")
 
@@ -34,7 +34,7 @@ DROP TABLE IF EXISTS code_edits;
 DROP TABLE IF EXISTS cc_collections;
 CREATE TABLE edit_sources (
     id INTEGER PRIMARY KEY,
-    key TEXT NOT NULL,           -- table6i, table6j, table6k, msdrg_lists, hcc_map
+    key TEXT NOT NULL,           -- table6i, table6j, table6k, msdrg_lists, hcc_map, mce
     title TEXT NOT NULL,
     version TEXT NOT NULL,
     publisher TEXT NOT NULL,
@@ -94,6 +94,8 @@ def _facts(found: dict[str, EditFile], excl: tables.CcExclusions | None) -> Iter
         yield "table6k", _exclusions(excl)
     if "msdrg_lists" in found:
         yield "msdrg_lists", _drg_lists(found["msdrg_lists"])
+    if "mce" in found:
+        yield "mce", _mce(found["mce"])
     if "hcc_map" in found and "hcc_labels" in found:
         yield "hcc_map", _hcc(found["hcc_map"], found["hcc_labels"])
 
@@ -123,6 +125,19 @@ def _drg_lists(f: EditFile) -> Iterator[Fact]:
             else:
                 value = json.dumps(raw, separators=(",", ":"))
             yield system, code, "ms_drg", value
+
+
+def _mce(f: EditFile) -> Iterator[Fact]:
+    mce = _parsed(_read_mce, f.path)
+    for system, lists in (("icd10cm", mce.dx), ("icd10pcs", mce.pcs)):
+        for code, names in lists.items():
+            if names:  # a code on no list has no MCE edit: "checked" says the tables were read
+                ages = {n: mce.ages[n] for n in names if n in mce.ages}
+                yield system, code, "mce", json.dumps({"lists": names, "ages": ages}, separators=(",", ":"))
+
+
+def _read_mce(path: Path) -> tables.Mce:
+    return tables.read_mce(path, MCE_ON)
 
 
 def _hcc(mapping: EditFile, labels: EditFile) -> Iterator[Fact]:
@@ -168,7 +183,7 @@ def _parsed(read: Callable[[Path], T], path: Path) -> T:
     return cast(T, _parse_once(read, path, st.st_size, st.st_mtime_ns))
 
 
-@functools.lru_cache(maxsize=4)
+@functools.lru_cache(maxsize=6)
 def _parse_once(read: Callable[[Path], Any], path: Path, _size: int, _mtime: int) -> Any:
     return read(path)
 

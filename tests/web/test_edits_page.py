@@ -32,7 +32,8 @@ def test_diagnosis_page_shows_each_edit_with_its_source(client: TestClient) -> N
     assert "MDC 05 (Diseases and Disorders of the Circulatory System)" in s
     assert 'href="/codes/msdrg/280"' in s and "MS-DRG v43.1" in s
     assert "<strong>HCC 228</strong>" in s and "CMS-HCC V28, payment year 2026" in s
-    assert "Medicare Code Editor edits" in s and "Not loaded" in s
+    assert "Medicare Code Editor" in s and "MCE v43.1 (lists in force on 2026-04-01)" in s
+    assert "POA exempt status" in s and "Not loaded" in s
 
 
 def test_a_diagnosis_that_is_no_cc(client: TestClient) -> None:
@@ -43,7 +44,7 @@ def test_a_diagnosis_that_is_no_cc(client: TestClient) -> None:
 def test_procedure_page_shows_procedure_facts_only(client: TestClient) -> None:
     # 0SG00A1 left ICD-10-PCS before FY2026: the v43.1 lists do not have it, and the page says so
     s = _section(client.get("/codes/icd10pcs/0SG00A1").text)
-    assert "CC / MCC" not in s and "CMS-HCC" not in s and "Medicare Code Editor" not in s
+    assert "CC / MCC" not in s and "CMS-HCC" not in s and "POA exempt" not in s
     assert "On no list of the MS-DRG v43.1 Definitions Manual: it does not affect the MS-DRG." in s
 
 
