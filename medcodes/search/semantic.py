@@ -14,13 +14,16 @@ time and stored beside the vectors, so a query is weighted the same way.
 What is embedded (`_texts`): descriptors of ICD-10-CM codes (not the 7th-character variants,
 which share their parent's meaning), HCPCS codes, and ICD-10-PCS tables as "operation, body
 system" ("Excision, Breast"): about 48k texts for the embedded data. Made at `medcodes build`
-in a few seconds (measured by bench/search.py --semantic); stored in `search_vectors`.
+as a step of its own (bench/vectors.py: about 1.4 s of CPU and 120 MB above the process for 47,608
+texts) and stored in `search_vectors` as float16 (12.5 MB).
 
-A query is one tokenisation and a mean of a few rows (microseconds), then a matrix-vector product
-over the stored vectors (about 1-3 ms), and it runs only when the words answer the query weakly
-(engine.lexically_answered). MEDCODES_SEMANTIC: `auto` (the default) uses semantic retrieval when
-the model package is installed, `on` requires it, `off` never loads it. An index without vectors,
-or with vectors that do not fit the model, is searched by words only, with a warning in the log.
+A query is one tokenisation and a mean of a few rows (microseconds), then a shortlist made on 64
+dimensions and ranked on 128 (`nearest`, a few ms), and it runs only when the words answer the
+query weakly (engine.lexically_answered). What it finds goes after the word matches unless it is
+very alike (`fuse`): on the judged sets the words are better than this model wherever they match.
+MEDCODES_SEMANTIC: `auto` (the default) uses semantic retrieval when the model package is
+installed, `on` requires it, `off` never loads it. An index without vectors, or with vectors that
+do not fit the model, is searched by words only, with a warning in the log.
 """
 
 from __future__ import annotations
@@ -51,19 +54,21 @@ PACKAGE = "wordllama"
 WEIGHTS = "weights/l2_supercat_256.safetensors"
 TOKENIZER = "tokenizers/l2_supercat_tokenizer_config.json"
 # WordLlama is trained so that the leading dimensions of a vector are a vector of their own (Matryoshka):
-# 128 of the 256 find as well on the tuning set (success@10 0.580 against 0.585 on old ICD-9-CM
-# titles searched in ICD-10-CM; 64 give 0.550) for half the memory and time of each query
+# 128 of the 256 found as well when tuned (fused success@10 0.580 against 0.585 on old ICD-9-CM
+# titles searched in ICD-10-CM; 64 gave 0.550) for half the memory and time of each query
 DIM = 128
 COARSE = 64
 SHORTLIST = 500
 CHUNK = 2048
 # Smooth inverse frequency: a token in one text of ten weighs half as much as a rare one. Mild on
-# purpose: on old ICD-9-CM titles searched in ICD-10-CM (the tuning set), a = 1e-3 finds the code in
-# the top 10 for 0.580 of queries, 1e-2 for 0.635, 0.1 for 0.650, plain means for 0.645.
+# purpose: on old ICD-9-CM titles searched in ICD-10-CM (the tuning set), a = 1e-3 put the code in
+# the fused top 10 for 0.580 of queries, 1e-2 for 0.635, 0.1 for 0.650, plain means for 0.645.
 SIF_A = 0.1
 NEAREST = 50
 # A code found by meaning alone goes before word matches that miss some of the query's words when it
 # is at least CONFIDENT alike (cosine), after the word matches otherwise; its score is FILL * cosine.
+# Tuned on the *_tune sets: at 0.7-0.85 the fused success@1 falls (GEMs 0.860 -> 0.745-0.850, index
+# paths 0.255 -> 0.205-0.245) because partial word matches were right more often; 0.9 changes none.
 CONFIDENT = 0.90
 FILL = 0.60
 _SELECT = ("SELECT c.id, c.title, CASE WHEN c.kind = 'table' THEN (SELECT p.title FROM codes p"
