@@ -274,11 +274,85 @@ def score(run: Searcher, qs: QuerySet) -> tuple[float, float, float]:
     return s1 / n, s10 / n, rr / n
 
 
+# -- judged sets with a system filter, tuning and report halves -------------------------------
+# name -> the systems searched (as a user would filter), the baseline searching the same systems
+JUDGED: dict[str, tuple[str, ...]] = {
+    "gems": ("icd10cm",), "index_paths": ("icd10cm",), "plain_cm": ("icd10cm",), "plain_pcs": ("icd10pcs",),
+    "plain_hcpcs": ("hcpcs",), "shorthand_cm": ("icd10cm",), "shorthand_pcs": ("icd10pcs",),
+}
+
+
+def ours_in(cat: Catalog, systems: tuple[str, ...]) -> Searcher:
+    from medcodes.search import engine_for, search
+
+    engine_for(cat)
+
+    def run(q: str) -> list[tuple[str, str]]:
+        return [(r["system"], compact(r["code"])) for r in search(cat, q, systems=list(systems), limit=10)["results"]]
+
+    return run
+
+
+def baseline_or(db: Path, systems: tuple[str, ...]) -> Searcher:
+    """Plain FTS5 over the same systems' descriptors and index terms: the query's words ORed, ordered by bm25()."""
+    mem = sqlite3.connect(":memory:")
+    mem.execute("CREATE VIRTUAL TABLE b USING fts5(system UNINDEXED, code UNINDEXED, text)")
+    src = sqlite3.connect(db)
+    marks = ",".join("?" * len(systems))
+    terms: dict[tuple[str, str], list[str]] = {}
+    for s, c, t in src.execute(f"SELECT system, code, term FROM terms WHERE system IN ({marks})", systems):
+        terms.setdefault((s, c), []).append(t)
+    rows = [(s, c, " ; ".join([title, *terms.get((s, c), [])])) for s, c, title in
+            src.execute(f"SELECT system, code, title FROM codes WHERE system IN ({marks})", systems)]
+    mem.executemany("INSERT INTO b VALUES (?,?,?)", rows)
+
+    def run(q: str) -> list[tuple[str, str]]:
+        ws = words(q)
+        if not ws:
+            return []
+        expr = " OR ".join(f'"{w}"' for w in dict.fromkeys(ws))
+        return [(s, compact(c)) for s, c in
+                mem.execute("SELECT system, code FROM b WHERE b MATCH ? ORDER BY bm25(b) LIMIT 10", (expr,))]
+
+    return run
+
+
+def known_word(vocab: set[str], q: str) -> bool:
+    return any(w in vocab for w in words(q)) or any(lexicon.key(tuple(words(q))[i:i + 1]) in lexicon.known_terms()
+                                                   for i in range(len(words(q))))
+
+
+def judged(db: Path, modes: list[str], chosen: set[str] | None, parts: tuple[str, ...]) -> None:
+    vocab = {w for (w,) in sqlite3.connect(db).execute("SELECT word FROM search_vocab")}
+    header = f"{'set':<14} {'part':<7} {'n':>4}  {'engine':<22} {'s@1':>6} {'s@10':>6} {'MRR':>6} {'empty':>5}"
+    print("\n" + header + "\n" + "-" * len(header))
+    for name, systems in JUDGED.items():
+        if chosen and name not in chosen:
+            continue
+        base = baseline_or(db, systems)
+        for part in parts:
+            path = REPO / "bench" / "queries" / f"{name}_{part}.tsv"
+            if not path.is_file():
+                continue
+            qs = tsv_set(path.name)
+            rows: list[tuple[str, Searcher]] = [("fts5 bm25 OR baseline", base)]
+            for mode in modes:
+                os.environ["MEDCODES_SEMANTIC"] = mode
+                rows.append((f"medcodes ({'lexical' if mode == 'off' else 'fused'})", ours_in(Catalog(db), systems)))
+            for label, run in rows:
+                s1, s10, mrr = score(run, qs)
+                empty = sum(1 for q, _ in qs if known_word(vocab, q) and not run(q))
+                print(f"{name:<14} {part:<7} {len(qs):>4}  {label:<22} {s1:6.3f} {s10:6.3f} {mrr:6.3f} {empty:>5}")
+
+
 # -- speed -----------------------------------------------------------------------
 def speed_queries(conn: sqlite3.Connection, sets: dict[str, QuerySet], rng: random.Random, n: int) -> list[str]:
     qs: list[str] = []
     for name in ("lay_abbr", "typos", "pcs_index", "hcpcs_short", "codes", "payer"):
         qs += [q for q, _ in sets.get(name, [])]
+    for name in JUDGED:  # old descriptions, index paths, plain words, shorthand
+        qs += [q for part in ("tune", "report") if (REPO / "bench" / "queries" / f"{name}_{part}.tsv").is_file()
+               for q, _ in tsv_set(f"{name}_{part}.tsv")]
     rows = conn.execute("SELECT code, title FROM codes WHERE kind='code' ORDER BY id").fetchall()
     for code, title in rng.sample(rows, 300):
         ws = words(title)
@@ -290,21 +364,23 @@ def speed_queries(conn: sqlite3.Connection, sets: dict[str, QuerySet], rng: rand
     return qs[:max(n, 1000)]
 
 
-def timed(cat: Catalog, qs: list[str]) -> dict[str, float]:
+def timed(cat: Catalog, qs: list[str], vocab: set[str] | None = None) -> dict[str, float]:
     from medcodes.search import search
 
     for q in qs[:50]:
         search(cat, q)  # warm: engine arrays, page cache
     lat = []
+    empty = 0
     t0 = time.perf_counter()
     for q in qs:
         t = time.perf_counter()
-        search(cat, q, limit=10)
+        found = search(cat, q, limit=10)
         lat.append((time.perf_counter() - t) * 1000)
+        empty += not found["results"] and vocab is not None and known_word(vocab, q)
     wall = time.perf_counter() - t0
     lat.sort()
     return {"n": len(qs), "p50": statistics.median(lat), "p99": lat[int(len(lat) * 0.99) - 1],
-            "max": lat[-1], "qps": len(qs) / wall}
+            "max": lat[-1], "qps": len(qs) / wall, "empty": empty}
 
 
 def rss_mb() -> tuple[float, float]:
@@ -325,6 +401,8 @@ def main() -> None:
     p.add_argument("--sets", help="only these quality sets, comma-separated (e.g. first_result,lay_abbr)")
     p.add_argument("--no-speed", action="store_true", help="quality only")
     p.add_argument("--write-sets", action="store_true", help="draw the GEMs and index-path sets from --db and stop")
+    p.add_argument("--part", choices=("tune", "report", "both"), default="both",
+                   help="which half of the judged sets to score (tune while tuning; report for the figure)")
     args = p.parse_args()
     db = Path(args.db)
     rng = random.Random(20260)
@@ -349,13 +427,16 @@ def main() -> None:
         os.environ["MEDCODES_SEMANTIC"] = mode
         cat = Catalog(db)
         qs = speed_queries(conn, sets, rng, args.speed)
-        timings[mode] = timed(cat, qs)
+        timings[mode] = timed(cat, qs, {w for (w,) in conn.execute("SELECT word FROM search_vocab")})
         cur, peak = rss_mb()
         t = timings[mode]
         print(f"speed semantic={mode}: {t['n']} queries  p50 {t['p50']:.2f} ms  p99 {t['p99']:.2f} ms"
-              f"  max {t['max']:.1f} ms  {t['qps']:.0f} q/s  RSS {cur:.0f} MB (peak {peak:.0f} MB)")
+              f"  max {t['max']:.1f} ms  {t['qps']:.0f} q/s  RSS {cur:.0f} MB (peak {peak:.0f} MB)"
+              f"  empty answers with a known word: {t['empty']:.0f}")
     chosen = set(args.sets.split(",")) if args.sets else None
-    _quality(db, sets, modes, chosen)
+    judged(db, modes, chosen, ("tune", "report") if args.part == "both" else (args.part,))
+    if chosen is None or chosen - set(JUDGED):
+        _quality(db, sets, modes, chosen)
 
 
 def _quality(db: Path, sets: dict[str, QuerySet], modes: list[str], chosen: set[str] | None = None) -> None:

@@ -8,14 +8,15 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from . import settings
+from . import backup, settings
 from .content import cli as content_cli
 from .data import cli as data_cli
+from .dates import iso_day
 from .errors import MedcodesError
 from .fetch import commands as fetch_commands
 from .policies import cli as policies_cli
+from .record import CodeRecord
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,7 +106,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     data = [codes.code_data(catalog, system, code, as_of=as_of)
             for system, code in codes.code_keys(catalog, args.code, args.system)]
     if args.json:
-        print(json.dumps(data[0] if len(data) == 1 else data, indent=2, ensure_ascii=False))
+        shown = [d.to_json() for d in data]
+        print(json.dumps(shown[0] if len(shown) == 1 else shown, indent=2, ensure_ascii=False))
         return 0
     if len(data) > 1:
         print(f"{args.code!r} is a code in {len(data)} systems:\n")
@@ -114,76 +116,71 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def _iso_date(text: str) -> str:
-    from datetime import date
-
-    try:
-        return date.fromisoformat(text.strip()).isoformat()
-    except ValueError:
-        raise MedcodesError(f"--as-of wants a date like 2024-06-01, got {text!r}") from None
+    return iso_day(text, "--as-of")
 
 
-def format_code(d: dict[str, Any]) -> str:
-    billable = {True: "billable", False: "not billable", None: ""}[d["billable"]]
-    title = d["title"] or f"(no descriptor: {d['system_name']} text is licensed; no loaded data includes it)"
-    lines = [f"{d['code']} — {title}", f"  {d['system_label']} · {d['kind']}"
-             + (f" · {billable}" if billable else "") + (f" · {d['release']}" if d["release"] else "")]
-    if d["short_title"] and d["short_title"] != d["title"]:
-        lines.append(f"  short: {d['short_title']}")
-    if d.get("as_of"):
-        a = d["as_of"]
-        state = "valid" if a["valid"] else "NOT valid"
-        lines.append(f"  on {a['date']}: {state}" + (f" — {a['reason']}" if a["reason"] else "")
-                     + (f"; release in force: {a['release']}" if a["release"] else ""))
-        if a["title"] != d["title"]:
-            lines.append(f"  title then: {a['title']}")
-    if d["deleted_in"]:
-        lines.append(f"  deleted in {d['deleted_in']}")
-    if d["ancestors"]:
+def format_code(d: CodeRecord) -> str:
+    billable = {True: "billable", False: "not billable", None: ""}[d.billable]
+    title = d.title or f"(no descriptor: {d.system_name} text is licensed; no loaded data includes it)"
+    lines = [f"{d.code} — {title}", f"  {d.system_label} · {d.kind}"
+             + (f" · {billable}" if billable else "") + (f" · {d.release}" if d.release else "")]
+    if d.short_title and d.short_title != d.title:
+        lines.append(f"  short: {d.short_title}")
+    if d.as_of:
+        a = d.as_of
+        state = "valid" if a.valid else "NOT valid"
+        lines.append(f"  on {a.date}: {state}" + (f" — {a.reason}" if a.reason else "")
+                     + (f"; release in force: {a.release}" if a.release else ""))
+        if a.title != d.title:
+            lines.append(f"  title then: {a.title}")
+    if d.deleted_in:
+        lines.append(f"  deleted in {d.deleted_in}")
+    if d.ancestors:
         lines.append("\nHierarchy")
-        lines += [f"  {'  ' * i}{a['code']}  {a['title']}" for i, a in enumerate(d["ancestors"])]
-    if d["children"]:
-        lines.append(f"\nChildren ({len(d['children'])})")
-        lines += [f"  {c['code']}  {c['title']}" for c in d["children"][:25]]
-        if len(d["children"]) > 25:
-            lines.append(f"  … {len(d['children']) - 25} more")
-    if d["notes"]:
+        lines += [f"  {'  ' * i}{a.code}  {a.title}" for i, a in enumerate(d.ancestors)]
+    if d.children:
+        lines.append(f"\nChildren ({len(d.children)})")
+        lines += [f"  {c.code}  {c.title}" for c in d.children[:25]]
+        if len(d.children) > 25:
+            lines.append(f"  … {len(d.children) - 25} more")
+    if d.notes:
         lines.append("\nNotes")
-        lines += [f"  [{n['type']}{' from ' + n['from'] if n['from'] else ''}] {n['text']}" for n in d["notes"]]
-    if d["crosswalks"]:
+        lines += [f"  [{n.type}{' from ' + n.inherited_from if n.inherited_from else ''}] {n.text}" for n in d.notes]
+    if d.crosswalks:
         lines.append("\nCrosswalks")
-        for x in d["crosswalks"][:30]:
-            flags = ", ".join(k for k, v in x["attributes"].items() if v is True)
-            lines.append(f"  {x['direction']:<4} {x['system']} {x['code'] or '(no map)'}  {x['title'] or ''}"
+        for x in d.crosswalks[:30]:
+            flags = ", ".join(k for k, v in x.attributes.items() if v is True)
+            lines.append(f"  {x.direction:<4} {x.system} {x.code or '(no map)'}  {x.title or ''}"
                          + (f"  [{flags}]" if flags else ""))
-    if d["history"]:
+    if d.history:
         lines.append("\nHistory")
-        for h in d["history"]:
-            text = {"added": h["new_title"], "deleted": h["old_title"],
-                    "revised": f"{h['old_title']} -> {h['new_title']}"}[h["change"]]
-            repl = f" (replaced by {', '.join(h['replaced_by'])})" if h.get("replaced_by") else ""
-            where = f" [{h['source']}]" if h.get("source") else ""
-            lines.append(f"  {h['release']}: {h['change']} — {text}{repl}{where}")
+        for h in d.history:
+            text = {"added": h.new_title, "deleted": h.old_title,
+                    "revised": f"{h.old_title} -> {h.new_title}"}[h.change]
+            repl = f" (replaced by {', '.join(h.replaced_by)})" if h.replaced_by else ""
+            where = f" [{h.source}]" if h.source else ""
+            lines.append(f"  {h.release}: {h.change} — {text}{repl}{where}")
     lines += _format_extras(d)
-    if d["attributes"]:
+    if d.attributes:
         lines.append("\nAttributes")
-        for k, v in d["attributes"].items():
+        for k, v in d.attributes.items():
             text = v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
             lines.append(f"  {k}: {text[:200]}")
     return "\n".join(lines)
 
 
-def _format_extras(d: dict[str, Any]) -> list[str]:
+def _format_extras(d: CodeRecord) -> list[str]:
     lines = []
-    if d.get("policies"):
-        lines.append(f"\nMedical policies and guidelines ({d.get('policies_total', len(d['policies']))})")
-        lines += [f"  {p['section_label']}: {p['payer']} — {p['title']} ({p['policy_id']})" for p in d["policies"]]
-    if d.get("similar"):
+    if d.policies:
+        lines.append(f"\nMedical policies and guidelines ({d.policies_total})")
+        lines += [f"  {p.section_label}: {p.payer} — {p.title} ({p.policy_id})" for p in d.policies]
+    if d.similar:
         lines.append("\nSimilar codes")
-        lines += [f"  {s['system']} {s['code']}  {s['title'] or ''}  ({s['reason']})" for s in d["similar"]]
-    generated = (d.get("explainer") or {}).get("generated")
+        lines += [f"  {s.system} {s.code}  {s.title or ''}  ({s.reason})" for s in d.similar]
+    generated = d.explainer.generated if d.explainer else None
     if generated:
-        lines.append(f"\nExplainer: {generated['label']} ({generated['model']}, {generated['date']},"
-                     f" {generated['review_status']}); `--json` shows its sections")
+        lines.append(f"\nExplainer: {generated.label} ({generated.model}, {generated.date},"
+                     f" {generated.review_status}); `--json` shows its sections")
     return lines
 
 
@@ -223,6 +220,11 @@ def cmd_sources(args: argparse.Namespace) -> int:
             if p["note"]:
                 print(f"          note: {p['note']}")
     print("codes: " + ", ".join(f"{k} {v:,}" for k, v in catalog.counts().items()))
+    from .edits.lookup import sources as edit_sources
+
+    for e in edit_sources(catalog.conn):
+        print(f"edits     {e['title']}, {e['version']}\n          {e['file']} ({e['package']})"
+              f"  sha256 {e['sha256'][:16]}…  {e['rows']:,} rows")
     return 0
 
 
@@ -295,6 +297,8 @@ COMMANDS: list[tuple[str, Callable[[argparse.Namespace], int], str, Callable[[ar
      fetch_commands.add_update),
     ("policies", policies_cli.run, "ingest payer and Medicare medical policies and link them to codes",
      policies_cli.add_arguments),
+    ("store", backup.run, "back up or restore the store of policies and generated text (safe while serving)",
+     backup.add_arguments),
     ("data", data_cli.run, "derive the vendored data files from official files; list and check them",
      data_cli.add_arguments),
 ]

@@ -32,3 +32,11 @@ def test_help_lists_settings(capsys) -> None:  # type: ignore[no-untyped-def]
         pass
     out = capsys.readouterr().out
     assert all(s.name in out for s in settings.SETTINGS)
+
+
+def test_the_layout_names_every_part_of_the_package() -> None:
+    package = Path(__file__).resolve().parents[1] / "medcodes"
+    layout = README[README.index("## Layout"):]
+    parts = [f"medcodes/{p.name}/" for p in package.iterdir() if (p / "__init__.py").is_file()]
+    parts += [f"medcodes/{p.name}" for p in package.glob("*.py") if p.stem not in ("__init__", "__main__")]
+    assert [p for p in parts if p not in layout] == []

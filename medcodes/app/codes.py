@@ -8,25 +8,27 @@ FHIR $lookup (STYLE.md principle 1), so they all carry the same `explainer`, `si
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from .. import systems
+from ..content import queue
 from ..content.explain import explainer
 from ..content.similar import similar_cited, similar_codes
+from ..edits.lookup import edits_for
 from ..errors import NotFound
 from ..index import Catalog
 from ..memo import Memo, file_stamp
 from ..policies.queries import policies_for_code
+from ..record import AsOf, CodeRecord, Explainer, PolicyCitation, PolicyMention, SimilarCode
 
 SIMILAR_LIMIT = 10
 POLICIES_SHOWN = 50  # a code cited by hundreds of Medicare articles: the page lists the strongest first
-POLICY_KEYS = ("policy_id", "payer", "title", "number", "kind", "url", "effective", "last_reviewed", "version",
-               "section", "section_label", "snippet")
 
 
 def code_data(catalog: Catalog, system: str, code: str, as_of: str | None = None, *,
-              extra: bool = True, defer_similar: bool = False) -> dict[str, Any]:
+              extra: bool = True, defer_similar: bool = False) -> CodeRecord:
     """Everything about one code. With `extra`, also what the other layers add (explainer, similar
     codes, policies); FHIR, which shows none of it, leaves it out. `defer_similar`: similar codes only
     if already found (the code page; see `add`).
@@ -36,16 +38,18 @@ def code_data(catalog: Catalog, system: str, code: str, as_of: str | None = None
     """
     try:
         data = catalog.official(system, code)
+        # official CMS tables, like the record itself: every rendering carries them, FHIR included
+        data = replace(data, edits=edits_for(catalog.conn, data.system, data.code))
     except NotFound:
         cited = cited_only(catalog, system, code)
         if cited is None:
             raise
         data = cited
     if extra:
-        add(catalog, data, defer_similar=defer_similar)
+        data = add(catalog, data, defer_similar=defer_similar)
     if as_of:
-        data["as_of"] = (catalog.as_of(data["system"], data["code"], as_of) if data["in_index"]
-                         else as_of_unloaded(data, as_of))
+        then = catalog.as_of(data.system, data.code, as_of) if data.in_index else as_of_unloaded(data, as_of)
+        data = replace(data, as_of=then)
     return data
 
 
@@ -58,54 +62,63 @@ def code_keys(catalog: Catalog, text: str, system: str | None = None) -> list[tu
             continue
         cited = cited_only(catalog, licensed, text)
         if cited:
-            keys.append((cited["system"], cited["code"]))
+            keys.append((cited.system, cited.code))
     if not keys:
         raise NotFound(f"no code {text!r}" + (f" in {system}" if system else ""))
     return keys
 
 
-def add(catalog: Catalog, data: dict[str, Any], *, defer_similar: bool = False) -> dict[str, Any]:
+def add(catalog: Catalog, data: CodeRecord, *, defer_similar: bool = False) -> CodeRecord:
     """With `defer_similar`, similar codes only when already remembered, else `similar` is None and
     `similar_deferred` True: the code page then loads them in a second request (they are most of a
     first visit's time, and the last section of the page)."""
-    system, code, store = data["system"], data["code"], catalog.store_path
-    data["explainer"] = explainer(store, data)
+    system, code, store = data.system, data.code, catalog.store_path
+    deferred: bool | None = None
     if defer_similar:
-        data["similar"] = remembered_similar(catalog, system, code, SIMILAR_LIMIT, in_index=data["in_index"])
-        data["similar_deferred"] = data["similar"] is None
+        found_similar = remembered_similar(catalog, system, code, SIMILAR_LIMIT, in_index=data.in_index)
+        deferred = found_similar is None
     else:
-        data["similar"] = similar(catalog, system, code, SIMILAR_LIMIT, in_index=data["in_index"])
+        found_similar = similar(catalog, system, code, SIMILAR_LIMIT, in_index=data.in_index)
     found = policies_for_code(store, system, code)
-    data["policies"] = [policy_entry(p) for p in found[:POLICIES_SHOWN]]
-    data["policies_total"] = len(found)
-    return data
+    return replace(data, explainer=code_explainer(catalog, data), similar=found_similar, similar_deferred=deferred,
+                   policies=tuple(policy_entry(p) for p in found[:POLICIES_SHOWN]), policies_total=len(found))
+
+
+def code_explainer(catalog: Catalog, data: CodeRecord) -> Explainer:
+    """The explainer of a code's data; without generated text, also `pending`: the code's place in
+    the on-demand queue (viewing it queues it when this server generates on demand), else None."""
+    out = explainer(catalog.store_path, data)
+    if out.generated is None and data.in_index:
+        return replace(out, pending=queue.on_view(catalog.store_path, data.system, data.code))
+    return out
 
 
 def similar(catalog: Catalog, system: str, code: str, limit: int = SIMILAR_LIMIT, *,
-            in_index: bool = True) -> list[dict[str, Any]]:
+            in_index: bool = True) -> tuple[SimilarCode, ...]:
     """Similar codes, remembered: they are most of a code page's time (a PCS table's thousand rows),
     and they change only with the index file (a rebuild is a new file) or the store (an ingest)."""
 
-    def find() -> list[dict[str, Any]]:
+    def find() -> tuple[SimilarCode, ...]:
         if in_index:
-            return similar_codes(catalog, system, code, limit, store=catalog.store_path)
-        return similar_cited(catalog, system, code, limit, store=catalog.store_path)
+            found = similar_codes(catalog, system, code, limit, store=catalog.store_path)
+        else:
+            found = similar_cited(catalog, system, code, limit, store=catalog.store_path)
+        return tuple(SimilarCode.from_json(s) for s in found)
 
-    return list(_SIMILAR.get(catalog, _similar_key(catalog, system, code, limit, in_index), find))
+    return _SIMILAR.get(catalog, _similar_key(catalog, system, code, limit, in_index), find)
 
 
 def remembered_similar(catalog: Catalog, system: str, code: str, limit: int = SIMILAR_LIMIT, *,
-                       in_index: bool = True) -> list[dict[str, Any]] | None:
+                       in_index: bool = True) -> tuple[SimilarCode, ...] | None:
     """The similar codes `similar` has already found for this code and state, or None."""
-    hit = _SIMILAR.peek(catalog, _similar_key(catalog, system, code, limit, in_index))
-    return None if hit is None else list(hit)
+    return _SIMILAR.peek(catalog, _similar_key(catalog, system, code, limit, in_index))
 
 
 def _similar_key(catalog: Catalog, system: str, code: str, limit: int, in_index: bool) -> tuple[Any, ...]:
     return (_store_stamp(catalog.store_path), system, code, limit, in_index)
 
 
-_SIMILAR: Memo[list[dict[str, Any]]] = Memo(20_000)  # entries: about 3 KB each
+_SIMILAR: Memo[tuple[SimilarCode, ...]] = Memo(20_000)  # entries: about 3 KB each
 
 
 def _store_stamp(path: Path) -> tuple[Any, ...]:
@@ -113,15 +126,17 @@ def _store_stamp(path: Path) -> tuple[Any, ...]:
     return (file_stamp(path), file_stamp(path.with_name(path.name + "-wal")))
 
 
-def policy_entry(p: dict[str, Any]) -> dict[str, Any]:
+def policy_entry(p: dict[str, Any]) -> PolicyCitation:
     """One policy as the code data carries it: what it is and what it says about this code."""
-    out = {k: p.get(k) for k in POLICY_KEYS}
-    out["mentions"] = [{"section": m["section"], "section_label": m["section_label"], "snippet": m["snippet"]}
-                       for m in p.get("mentions") or []]
-    return out
+    return PolicyCitation(
+        policy_id=p["policy_id"], payer=p.get("payer"), title=p.get("title"), number=p.get("number"),
+        kind=p.get("kind"), url=p.get("url"), effective=p.get("effective"), last_reviewed=p.get("last_reviewed"),
+        version=p.get("version"), section=p.get("section"), section_label=p.get("section_label"),
+        snippet=p.get("snippet"),
+        mentions=tuple(PolicyMention(m["section"], m["section_label"], m["snippet"]) for m in p.get("mentions") or []))
 
 
-def cited_only(catalog: Catalog, system: str, code: str) -> dict[str, Any] | None:
+def cited_only(catalog: Catalog, system: str, code: str) -> CodeRecord | None:
     """The code data of a licensed-system code the index lacks but a policy cites; None otherwise."""
     if system not in systems.LICENSED_SYSTEMS or not systems.looks_like(system, code):
         return None
@@ -129,10 +144,10 @@ def cited_only(catalog: Catalog, system: str, code: str) -> dict[str, Any] | Non
     if not policies_for_code(catalog.store_path, system, canonical):
         return None
     info = systems.get(system)
-    return {"system": system, "system_name": info.name, "system_label": info.label, "fhir_system": info.fhir_uri,
-            "code": canonical, "in_index": False, "title": None, "short_title": None, "kind": "code",
-            "billable": None, "release": None, "ancestors": [], "children": [], "notes": [], "synonyms": [],
-            "index_terms": [], "crosswalks": [], "attributes": {}, "deleted_in": None, "history": []}
+    return CodeRecord(system=system, system_name=info.name, system_label=info.label, fhir_system=info.fhir_uri,
+                      code=canonical, in_index=False, title=None, short_title=None, kind="code", billable=None,
+                      release=None, ancestors=(), children=(), notes=(), synonyms=(), index_terms=(), crosswalks=(),
+                      attributes={}, deleted_in=None, history=())
 
 
 def cited_key(catalog: Catalog, system: str, code: str) -> tuple[str, str]:
@@ -140,13 +155,12 @@ def cited_key(catalog: Catalog, system: str, code: str) -> tuple[str, str]:
     data = cited_only(catalog, system, code)
     if data is None:
         raise NotFound(f"{systems.get(system).name} code {code.strip()[:40]!r} not found")
-    return data["system"], data["code"]
+    return data.system, data.code
 
 
-def as_of_unloaded(data: dict[str, Any], date: str) -> dict[str, Any]:
-    return {"date": date, "valid": None, "exists": None, "title": None, "release": None,
-            "reason": f"no loaded {data['system_name']} data includes {data['code']}, so its validity on {date}"
-                      " is unknown"}
+def as_of_unloaded(data: CodeRecord, date: str) -> AsOf:
+    return AsOf(date, None, None, None,
+                f"no loaded {data.system_name} data includes {data.code}, so its validity on {date} is unknown", None)
 
 
 def nearest(catalog: Catalog, system: str, text: str, limit: int = 8) -> list[dict[str, Any]]:

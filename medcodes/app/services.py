@@ -16,6 +16,7 @@ from ..errors import BadRequest, NotFound
 from ..index import Catalog
 from ..policies.queries import policies_for_code, policy_page
 from ..policies.queries import search_policies as find_policies
+from ..record import CodeRecord
 from . import codes
 
 SUGGEST_LIMIT = 8
@@ -58,7 +59,7 @@ def resolve_key(catalog: Catalog, system: str, code: str) -> tuple[str, str]:
 
 
 def code_data(catalog: Catalog, system: str, code: str, as_of: str | None = None, *,
-              extra: bool = True, defer_similar: bool = False) -> dict[str, Any]:
+              extra: bool = True, defer_similar: bool = False) -> CodeRecord:
     """Everything about one code: the one data function behind page, JSON and FHIR $lookup."""
     return codes.code_data(catalog, system, code, as_of, extra=extra, defer_similar=defer_similar)
 
@@ -66,13 +67,13 @@ def code_data(catalog: Catalog, system: str, code: str, as_of: str | None = None
 def similar(catalog: Catalog, system: str, code: str, limit: int) -> dict[str, Any]:
     in_index = bool(catalog.find(code, system))
     found = codes.similar(catalog, system, code, limit, in_index=in_index)
-    return {"system": system, "code": code, "similar": found}
+    return {"system": system, "code": code, "similar": [s.to_json() for s in found]}
 
 
 def code_policies(catalog: Catalog, system: str, code: str, limit: int, offset: int) -> dict[str, Any]:
     found = policies_for_code(catalog.store_path, system, code)
     return {"system": system, "code": code, "total": len(found),
-            "policies": [codes.policy_entry(p) for p in found[offset:offset + limit]]}
+            "policies": [codes.policy_entry(p).to_json() for p in found[offset:offset + limit]]}
 
 
 def search_policies(catalog: Catalog, q: str, payer: str | None, limit: int, offset: int) -> dict[str, Any]:
@@ -89,6 +90,7 @@ def policy(catalog: Catalog, policy_id: str) -> dict[str, Any]:
 def changes(catalog: Catalog, system: str, release: str) -> dict[str, Any]:
     """What one loaded release added, revised and deleted (the history a diff of releases recorded)."""
     name = systems.get(system).name
+    release = next((r for r in catalog.releases().get(system, []) if release_slug(r) == release), release)
     found = catalog.conn.execute("SELECT MAX(effective) FROM releases WHERE system=? AND name=?"
                                  " GROUP BY name", (system, release)).fetchone()
     if found is None:
@@ -98,6 +100,12 @@ def changes(catalog: Catalog, system: str, release: str) -> dict[str, Any]:
     counts = {c: sum(r["change"] == c for r in rows) for c in ("added", "revised", "deleted")}
     return {"system": system, "system_name": name, "release": release, "effective": found[0],
             "counts": counts, "changes": rows}
+
+
+def release_slug(release: str) -> str:
+    """A release's name as an address part: "ICD-10-CM FY2026, April 2026 update" ->
+    "icd-10-cm-fy2026-april-2026-update" (the name itself is accepted too)."""
+    return re.sub(r"[^a-z0-9]+", "-", release.lower()).strip("-")
 
 
 def change_releases(catalog: Catalog) -> list[dict[str, Any]]:

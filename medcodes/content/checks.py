@@ -12,8 +12,11 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from ..record import CodeRecord
 from . import validate
 from .mentions import code_mentions
+from .prompt import grounding
+from .quality import quality_problems
 from .sections import Section
 
 _EMPTY = {"", "n/a", "na", "tbd", "...", "…", "-", "null", "none.", "todo"}
@@ -36,9 +39,13 @@ def parse_json_answer(text: str) -> Any:
         raise
 
 
-def check_answer(text: str, sections: Sequence[Section], schema: Mapping[str, Any], code_data: Mapping[str, Any],
-                 code_exists: Callable[[str], bool]) -> tuple[list[dict[str, Any]], list[str]]:
-    """(sections as stored, problems). Problems empty = accepted."""
+def check_answer(text: str, sections: Sequence[Section], schema: Mapping[str, Any], code_data: CodeRecord,
+                 code_exists: Callable[[str], bool],
+                 grounded: str | None = None) -> tuple[list[dict[str, Any]], list[str]]:
+    """(sections as stored, problems). Problems empty = accepted.
+
+    `schema` is the validation schema (with length limits); `grounded` the official facts the
+    model was given (prompt.grounding), which drug names and doses are checked against."""
     try:
         answer = parse_json_answer(text)
     except json.JSONDecodeError as e:
@@ -56,13 +63,14 @@ def check_answer(text: str, sections: Sequence[Section], schema: Mapping[str, An
         out.append({"key": s.key, "title": s.title, "text": body, **({"items": items} if items is not None else {})})
     problems += invented_codes(out, code_data, code_exists)
     problems += contradictions(code_data, out)
+    problems += quality_problems(code_data, grounding(code_data) if grounded is None else grounded, out)
     return out, problems
 
 
-def invented_codes(sections: Sequence[Mapping[str, Any]], code_data: Mapping[str, Any],
+def invented_codes(sections: Sequence[Mapping[str, Any]], code_data: CodeRecord,
                    code_exists: Callable[[str], bool]) -> list[str]:
     """Codes the text names that exist in no loaded system."""
-    known = {code_data["code"].upper()}
+    known = {code_data.code.upper()}
     bad: list[str] = []
     for s in sections:
         for token in code_mentions(s["text"]):
@@ -79,9 +87,9 @@ def _words(text: str) -> set[str]:
     return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _STOP and len(w) > 2}
 
 
-def contradictions(code_data: Mapping[str, Any], sections: Sequence[Mapping[str, Any]]) -> list[str]:
+def contradictions(code_data: CodeRecord, sections: Sequence[Mapping[str, Any]]) -> list[str]:
     """Statements that contradict the official descriptor, found by named rules."""
-    title = str(code_data["title"])
+    title = str(code_data.title)
     first = sections[0]["text"] if sections else ""
     everything = "\n".join(s["text"] for s in sections)
     problems = _laterality(title, everything)
@@ -93,9 +101,9 @@ def contradictions(code_data: Mapping[str, Any], sections: Sequence[Mapping[str,
     return problems
 
 
-def _synonym_overlap(code_data: Mapping[str, Any], text: str) -> bool:
-    terms = [*(code_data.get("synonyms") or []), *(t["term"] for t in code_data.get("index_terms") or []),
-             *(n["text"] for n in code_data.get("notes") or [] if n["type"] == "inclusion")]
+def _synonym_overlap(code_data: CodeRecord, text: str) -> bool:
+    terms = [*code_data.synonyms, *(t.term for t in code_data.index_terms),
+             *(n.text for n in code_data.notes if n.type == "inclusion")]
     words = _words(text)
     return any(_words(t) & words for t in terms)
 
@@ -142,6 +150,9 @@ def _with_without(title: str, text: str) -> list[str]:
 _EXCLUSIVE: tuple[tuple[str, ...], ...] = (
     ("initial encounter", "subsequent encounter", "sequela"),
     ("malignant", "benign"),
+    # ICD-10-PCS approaches ("percutaneous approach" never matches inside "percutaneous endoscopic approach")
+    ("open approach", "percutaneous approach", "percutaneous endoscopic approach", "external approach",
+     "via natural or artificial opening approach", "via natural or artificial opening endoscopic approach"),
 )
 
 

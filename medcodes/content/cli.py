@@ -11,6 +11,7 @@ from typing import Any
 
 from .. import settings
 from ..errors import BadRequest, MedcodesError
+from ..record import CodeRecord
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -32,6 +33,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--gguf", metavar="FILE", help="run a local GGUF model in-process (needs llama-cpp-python)")
     g.add_argument("--timeout", type=float, default=300.0,
                    help="seconds to wait for one answer before retrying (default 300: CPU servers are slow)")
+    g.add_argument("--code-timeout", type=float, default=600.0,
+                   help="seconds one code may take, every attempt included, before it is recorded as failed"
+                        " and the run goes on (default 600)")
+    g.add_argument("--threads", type=int, help="CPU threads for --gguf (default: every core)")
     g.add_argument("--dry-run", action="store_true", help="say what would be generated and stop")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
     g.set_defaults(content_func=cmd_generate)
@@ -49,8 +54,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                                                            " prompt version (default: keep it)")
     i.set_defaults(content_func=cmd_import)
 
-    r = sub.add_parser("review", parents=[common], help="show a code's generated text; approve or reject it")
-    r.add_argument("code")
+    r = sub.add_parser("review", parents=[common], help="show a code's generated text; approve or reject it;"
+                                                          " with --failed, the codes whose answers failed the checks")
+    r.add_argument("code", nargs="?")
+    r.add_argument("--failed", action="store_true", help="list codes whose last answers failed the checks")
     r.add_argument("--system", help="code system id, when the code exists in several")
     decision = r.add_mutually_exclusive_group()
     decision.add_argument("--approve", dest="status", action="store_const", const="approved")
@@ -109,7 +116,7 @@ async def _generate(args: argparse.Namespace, catalog: Any, store: Any, targets:
     from .prompt import PROMPT_VERSION
 
     client = client_from_settings(base_url=args.base_url, model=args.model, gguf=args.gguf,
-                                  concurrency=args.concurrency, timeout=args.timeout)
+                                  concurrency=args.concurrency, timeout=args.timeout, threads=args.threads)
     bar: Any = None
 
     def on_plan(todo: int, skipped: int) -> None:
@@ -126,7 +133,8 @@ async def _generate(args: argparse.Namespace, catalog: Any, store: Any, targets:
 
     try:
         report = await generate(catalog, store, client, targets, concurrency=args.concurrency,
-                                attempts=args.attempts, force=args.force, on_plan=on_plan, on_done=on_done)
+                                attempts=args.attempts, force=args.force, timeout=args.code_timeout,
+                                on_plan=on_plan, on_done=on_done)
     except asyncio.CancelledError:
         print("interrupted: finished codes are stored; run the same command again to resume", file=sys.stderr)
         raise KeyboardInterrupt from None
@@ -188,6 +196,8 @@ def cmd_review(args: argparse.Namespace) -> int:
     from ..errors import NotFound
     from .explain import explainer
 
+    if args.failed or not args.code:
+        return _list_failures(args)
     catalog = _catalog(args)
     rows = catalog.find(args.code, args.system)
     if not rows:
@@ -206,14 +216,28 @@ def cmd_review(args: argparse.Namespace) -> int:
     shown = explainer(store, data)
     history = store.reviews(row["system"], row["code"])
     if args.json:
-        print(json.dumps({"stored": item, "explainer": shown, "reviews": history}, indent=2, ensure_ascii=False))
+        print(json.dumps({"stored": item, "explainer": shown.to_json(), "reviews": history}, indent=2,
+                         ensure_ascii=False))
         return 0
     print(_format_review(data, item, history))
     return 0
 
 
-def _format_review(data: dict[str, Any], item: dict[str, Any], history: list[dict[str, Any]]) -> str:
-    lines = [f"{data['code']} — {data['title']}",
+def _list_failures(args: argparse.Namespace) -> int:
+    """Codes whose answers failed the checks (or timed out) and have no text since: never shown on a page."""
+    failures = _store(args).open_failures()
+    if args.json:
+        print(json.dumps(failures, indent=2, ensure_ascii=False))
+        return 0
+    for f in failures:
+        print(f"{f['system']} {f['code']}  {f['at']}  {f['model']}  {f['attempts']} answers: {f['reason'][:160]}")
+    n = len(failures)
+    print(f"{n} {'code' if n == 1 else 'codes'} with failed text (kept off every page)", file=sys.stderr)
+    return 0
+
+
+def _format_review(data: CodeRecord, item: dict[str, Any], history: list[dict[str, Any]]) -> str:
+    lines = [f"{data.code} — {data.title}",
              f"  generated by {item['model']} on {item['created']} ({item['prompt_version']}, {item['origin']})",
              f"  review status: {item['review_status']}"
              + (f" by {item['reviewed_by']}" if item["reviewed_by"] else "")

@@ -1,16 +1,17 @@
 """The explainer of one code: official facts (layer one) and stored generated text (layer two).
 
-This is what `code_data["explainer"]` holds. Official sections always come first and are always
+This is what a code record's `explainer` holds. Official sections always come first and are always
 there; generated sections follow only when the store has text for the code that a reviewer has
 not rejected, each labelled with its model, date and review status.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .. import settings
+from ..record import CodeRecord, Explainer, ExplainerSection, Generated, SectionSource
 from .facts import explainer_facts
 from .prompt import facts_hash
 from .store import ContentStore
@@ -18,36 +19,34 @@ from .store import ContentStore
 GENERATED_LABEL = "Generated — not medical advice"
 
 
-def explainer(store: ContentStore | str | Path | None, code_data: Mapping[str, Any]) -> dict[str, Any]:
-    """{"sections": [{title, text, source}, ...], "generated": {...} | None} for one code's data.
-
-    Every section's `text` is complete on its own; a section written as a list also has `items`
-    (and, for official facts, `lead`: the sentence before the list).
+def explainer(store: ContentStore | str | Path | None, code_data: CodeRecord) -> Explainer:
+    """The official sections, then the stored generated ones (when there are any a reviewer has not
+    rejected). Every section's `text` is complete on its own; a section written as a list also has
+    `items` (and, for official facts, `lead`: the sentence before the list).
     """
-    sections = explainer_facts(code_data)
-    item = _stored(store, code_data["system"], code_data["code"])
+    sections = [ExplainerSection(f["title"], f["text"], SectionSource("official", tuple(f["source"]["fields"])),
+                                 f.get("lead"), tuple(f.get("items") or ()))
+                for f in explainer_facts(code_data)]
+    item = _stored(store, code_data.system, code_data.code)
     if item is None:
-        return {"sections": sections, "generated": None}
-    generated = {
-        "label": GENERATED_LABEL,
-        "model": item["model"],
-        "date": item["created"][:10],
-        "created": item["created"],
-        "prompt_version": item["prompt_version"],
-        "review_status": item["review_status"],
-        "reviewed_at": item["reviewed_at"],
-        "origin": item["origin"],
+        return Explainer(tuple(sections), None)
+    generated = Generated(
+        label=GENERATED_LABEL,
+        model=item["model"],
+        date=item["created"][:10],
+        created=item["created"],
+        prompt_version=item["prompt_version"],
+        review_status=item["review_status"],
+        reviewed_at=item["reviewed_at"],
+        origin=item["origin"],
         # The official data changed since the text was written (a newer release): worth a re-run.
-        "stale": item["facts_hash"] != facts_hash(code_data),
-    }
-    source = {"type": "generated", "model": item["model"], "date": generated["date"],
-              "review_status": item["review_status"], "prompt_version": item["prompt_version"]}
-    for s in item["sections"]:
-        out = {"title": s["title"], "text": s["text"], "source": source}
-        if s.get("items"):
-            out["items"] = s["items"]
-        sections.append(out)
-    return {"sections": sections, "generated": generated}
+        stale=item["facts_hash"] != facts_hash(code_data),
+    )
+    source = SectionSource("generated", model=item["model"], date=generated.date,
+                           review_status=item["review_status"], prompt_version=item["prompt_version"])
+    sections += [ExplainerSection(s["title"], s["text"], source, items=tuple(s.get("items") or ()))
+                 for s in item["sections"]]
+    return Explainer(tuple(sections), generated)
 
 
 _OPEN: dict[Path, ContentStore] = {}
@@ -60,4 +59,7 @@ def _stored(store: ContentStore | str | Path | None, system: str, code: str) -> 
         path = Path(store).expanduser()
         # one store object per file: it keeps one connection per thread, reused across pages
         store = _OPEN.setdefault(path, ContentStore(path, create=False))
-    return store.get(system, code)
+    return store.get(system, code, approved_only=settings.get("MEDCODES_CONTENT_REVIEWED_ONLY") in _YES)
+
+
+_YES = ("1", "true", "yes", "on")

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from ..record import CodeRecord
 from .sections import section_set_name
 
 Fact = dict[str, Any]
-CodeData = Mapping[str, Any]
 
 # What each ICD-10-CM instructional note means, from the Official Guidelines (section I.A).
 NOTE_MEANINGS: dict[str, tuple[str, str]] = {
@@ -50,14 +50,14 @@ def _fact(title: str, text: str, fields: list[str], items: list[str] | None = No
             "source": {"type": "official", "fields": fields}}
 
 
-def explainer_facts(code_data: CodeData) -> list[Fact]:
+def explainer_facts(code_data: CodeRecord) -> list[Fact]:
     """The official facts of one code said plainly, under the seed's section names for its kind.
 
     The official notes are not repeated here: the page shows them once, in their own section. A
     "Coding notes" section only says which kinds of note apply.
     """
-    kind = section_set_name(code_data) if code_data.get("title") is not None else "licensed"
-    if code_data.get("kind") in _GROUPING_KINDS:
+    kind = section_set_name(code_data) if code_data.title is not None else "licensed"
+    if code_data.kind in _GROUPING_KINDS:
         kind = "grouping"
     out: list[Fact] = []
     builders = _by_system(code_data) if kind not in ("grouping", "licensed") else None
@@ -66,7 +66,7 @@ def explainer_facts(code_data: CodeData) -> list[Fact]:
     return out
 
 
-def _summary(d: CodeData) -> list[Fact]:
+def _summary(d: CodeRecord) -> list[Fact]:
     """What the code is, whether it is billed, where it sits, and the index words that lead to it."""
     text, fields = _description(d)
     placement = _placement(d)
@@ -79,82 +79,80 @@ def _summary(d: CodeData) -> list[Fact]:
         more = f" and {len(terms) - 6} more" if len(terms) > 6 else ""
         text += f" The official index leads here from {shown}{more}."
         fields.append("index_terms")
-    title = "What it is" if section_set_name(d) == "supply" else "Summary"
+    title = "What it is" if section_set_name(d) in ("supply", "drug") else "Summary"
     return [_fact(title, text, fields)]
 
 
-def _description(d: CodeData) -> tuple[str, list[str]]:
-    if d.get("kind") in _GROUPING_KINDS:
-        label = f"{d.get('system_name') or d['system']} {_KIND_NAMES.get(d['kind'], d['kind'])}"
+def _description(d: CodeRecord) -> tuple[str, list[str]]:
+    if d.kind in _GROUPING_KINDS:
+        label = f"{d.system_name or d.system} {_KIND_NAMES.get(d.kind, d.kind)}"
     else:
-        label = d.get("system_label") or d["system"]
-    if d.get("title") is None:
+        label = d.system_label or d.system
+    if d.title is None:
         # a licensed code (CPT) that policies cite, with none of its system's data loaded
-        name = d.get("system_name") or d["system"]
-        return (f"{d['code']} is a {label}. Its descriptor is not shown: {name} text is licensed, and no {name}"
+        name = d.system_name or d.system
+        return (f"{d.code} is a {label}. Its descriptor is not shown: {name} text is licensed, and no {name}"
                 " data loaded here includes it.", ["in_index"])
-    text = f"{d['code']} is the {label} for “{d['title']}”."
+    text = f"{d.code} is the {label} for “{d.title}”."
     fields = ["title"]
-    if d.get("short_title") and d["short_title"] != d["title"]:
-        text += f" Its short form is “{d['short_title']}”."
+    if d.short_title and d.short_title != d.title:
+        text += f" Its short form is “{d.short_title}”."
         fields.append("short_title")
-    if d.get("deleted_in"):
-        text += f" It was deleted in {d['deleted_in']} and is no longer valid for new claims."
+    if d.deleted_in:
+        text += f" It was deleted in {d.deleted_in} and is no longer valid for new claims."
         fields.append("deleted_in")
-    elif d.get("system") == "msdrg" or d.get("kind") in _GROUPING_KINDS:
+    elif d.system == "msdrg" or d.kind in _GROUPING_KINDS:
         pass  # a DRG is assigned by a grouper, a chapter or block is a heading: neither is "billed"
-    elif d.get("billable") is True:
+    elif d.billable is True:
         text += " It is valid for submission on a claim."
         fields.append("billable")
-    elif d.get("billable") is False and d.get("children"):
-        text += (f" It is a header, not valid for submission: one of the {len(d['children'])} more specific"
+    elif d.billable is False and d.children:
+        text += (f" It is a header, not valid for submission: one of the {len(d.children)} more specific"
                  " codes below it is used instead.")
         fields += ["billable", "children"]
-    elif d.get("billable") is False:
+    elif d.billable is False:
         text += " It is not valid for submission."
         fields.append("billable")
     return text, fields
 
 
-def _placement(d: CodeData) -> str:
-    ancestors = d.get("ancestors") or []
-    if not ancestors:
+def _placement(d: CodeRecord) -> str:
+    if not d.ancestors:
         return ""
-    chain = ", ".join(f"{_KIND_NAMES.get(a['kind'], a['kind'])} {a['code']} “{a['title']}”" for a in ancestors)
+    chain = ", ".join(f"{_KIND_NAMES.get(a.kind, a.kind)} {a.code} “{a.title}”" for a in d.ancestors)
     return f"It sits in {chain}."
 
 
-def _index_term_list(d: CodeData) -> list[str]:
-    return list(dict.fromkeys(t["term"] for t in d.get("index_terms") or []))
+def _index_term_list(d: CodeRecord) -> list[str]:
+    return list(dict.fromkeys(t.term for t in d.index_terms))
 
 
-def _coding_notes(d: CodeData) -> list[Fact]:
+def _coding_notes(d: CodeRecord) -> list[Fact]:
     """Which kinds of official note apply, said once; the notes themselves are in the Notes section."""
     counts: dict[str, int] = {}
-    for n in d.get("notes") or []:
-        counts[n["type"]] = counts.get(n["type"], 0) + 1
+    for n in d.notes:
+        counts[n.type] = counts.get(n.type, 0) + 1
     if not counts:
         return []
     parts = []
-    for note_type, n in counts.items():
+    for note_type, count in counts.items():
         name = NOTE_MEANINGS.get(note_type, (note_type.replace("_", " ").capitalize(), ""))[0]
-        parts.append(f"{name} ({n})")
+        parts.append(f"{name} ({count})")
     text = ("Official instructional notes apply to this code, from it or the codes above it: "
             f"{', '.join(parts)}. They are listed once, under Notes, with what each kind means.")
     fields = [f"notes[{t}]" for t in counts]
     return [_fact("Coding notes", text, fields)]
 
 
-def crosswalk_items(d: CodeData) -> list[str]:
+def crosswalk_items(d: CodeRecord) -> list[str]:
     """One line per linked code: a GEM pair often runs both ways (E11.9 -> 250.00 and back)."""
     links: dict[tuple[str, str], dict[str, Any]] = {}
-    for x in d.get("crosswalks") or []:
-        if not x.get("code"):
+    for x in d.crosswalks:
+        if not x.code:
             continue
-        link = links.setdefault((x["system"], x["code"]), {"title": x.get("title"), "directions": set(),
-                                                           "flags": []})
-        link["directions"].add(x["direction"])
-        attrs = x.get("attributes") or {}
+        link = links.setdefault((x.system, x.code), {"title": x.title, "directions": set(), "flags": []})
+        link["directions"].add(x.direction)
+        attrs = x.attributes or {}
         link["flags"] += [label for key, label in _GEM_FLAGS.items() if attrs.get(key) is True
                           and label not in link["flags"]]
     items = []
@@ -176,25 +174,25 @@ def _system_name(system: str) -> str:
         return system
 
 
-def note_lines(d: CodeData) -> list[str]:
+def note_lines(d: CodeRecord) -> list[str]:
     """The notes a writer of plain language needs, one line each: the code's own notes and its
     category's, not a chapter's long lists of other chapters (which read as causes of this code)."""
-    near = {d["code"]} | {a["code"] for a in d.get("ancestors") or [] if a.get("kind") in ("category", "code")}
+    near = {d.code} | {a.code for a in d.ancestors if a.kind in ("category", "code")}
     lines = []
-    for n in d.get("notes") or []:
-        if n.get("from") and n["from"] not in near:
+    for n in d.notes:
+        if n.inherited_from and n.inherited_from not in near:
             continue
-        name = NOTE_MEANINGS.get(n["type"], (n["type"].replace("_", " ").capitalize(), ""))[0]
-        lines.append(f"{name}: {n['text']}")
+        name = NOTE_MEANINGS.get(n.type, (n.type.replace("_", " ").capitalize(), ""))[0]
+        lines.append(f"{name}: {n.text}")
     return list(dict.fromkeys(lines))
 
 
 # -- ICD-10-PCS: the seven axes -------------------------------------------------
-def _pcs(d: CodeData) -> list[Fact]:
-    axes = sorted((d.get("attributes") or {}).get("axes") or [], key=lambda a: int(a.get("position", 0)))
+def _pcs(d: CodeRecord) -> list[Fact]:
+    axes = sorted(d.attributes.get("axes") or [], key=lambda a: int(a.get("position", 0)))
     summary, fields = _description(d)
     if axes:
-        summary += " " + _compose_axes(d["code"], axes)
+        summary += " " + _compose_axes(d.code, axes)
         fields.append("attributes.axes")
     out = [_fact("Summary", summary, fields)]
     if axes:
@@ -240,8 +238,8 @@ def _sentence(text: str) -> str:
 
 
 # -- HCPCS Level II: what it is, who bills it, coverage basics -------------------
-def _hcpcs(d: CodeData) -> list[Fact]:
-    a = d.get("attributes") or {}
+def _hcpcs(d: CodeRecord) -> list[Fact]:
+    a = d.attributes
     summary = _summary(d)[0]
     category, fields = [], list(summary["source"]["fields"])
     if a.get("betos"):
@@ -285,15 +283,15 @@ def _hcpcs(d: CodeData) -> list[Fact]:
 
 
 # -- MS-DRG: what the group means and the expected stay --------------------------
-def _drg(d: CodeData) -> list[Fact]:
-    a = d.get("attributes") or {}
+def _drg(d: CodeRecord) -> list[Fact]:
+    a = d.attributes
     text, fields = _description(d)
     text = text.replace(" is the MS-DRG for ", " is the Medicare Severity Diagnosis Related Group for ")
     text += (" A DRG is not put on a claim by a coder: the hospital's grouper software assigns it to an"
              " inpatient stay from its diagnosis and procedure codes, and Medicare pays the stay by it.")
     if a.get("mdc"):
         mdc_title = a.get("mdc_title") or next(
-            (x["title"] for x in d.get("ancestors") or [] if x.get("kind") == "mdc"), None)
+            (x.title for x in d.ancestors if x.kind == "mdc"), None)
         text += (f" It belongs to major diagnostic category (MDC) {a['mdc']}"
                  + (f" “{mdc_title}”." if mdc_title else "."))
         fields.append("attributes.mdc")
@@ -319,10 +317,12 @@ def _drg(d: CodeData) -> list[Fact]:
 
 _GROUPING_KINDS = ("chapter", "block", "section", "body_system", "table", "mdc")
 
-_BY_KIND: dict[str, list[Callable[[CodeData], Iterable[Fact]]]] = {
+_BY_KIND: dict[str, list[Callable[[CodeRecord], Iterable[Fact]]]] = {
     "diagnosis": [_summary, _coding_notes],
     "procedure": [_summary, _coding_notes],
     "supply": [_summary],
+    "drug": [_summary],
+    "encounter": [_summary, _coding_notes],
     "modifier": [_summary],
     "drg": [_drg],
     "grouping": [_summary, _coding_notes],
@@ -330,8 +330,8 @@ _BY_KIND: dict[str, list[Callable[[CodeData], Iterable[Fact]]]] = {
 }
 
 
-_BY_SYSTEM: dict[str, list[Callable[[CodeData], Iterable[Fact]]]] = {"icd10pcs": [_pcs], "hcpcs": [_hcpcs]}
+_BY_SYSTEM: dict[str, list[Callable[[CodeRecord], Iterable[Fact]]]] = {"icd10pcs": [_pcs], "hcpcs": [_hcpcs]}
 
 
-def _by_system(d: CodeData) -> list[Callable[[CodeData], Iterable[Fact]]] | None:
-    return _BY_SYSTEM.get(d["system"])
+def _by_system(d: CodeRecord) -> list[Callable[[CodeRecord], Iterable[Fact]]] | None:
+    return _BY_SYSTEM.get(d.system)

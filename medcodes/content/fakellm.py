@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 BEHAVIOURS = ("ok", "fenced", "malformed", "truncated", "invented", "drop", "empty", "contradict", "slow",
-              "error500", "error429", "not_chat", "reject_format")
+              "error500", "error429", "error401", "not_chat", "reject_format")
 
 
 @dataclass
@@ -122,6 +122,8 @@ class _Handler(BaseHTTPRequestHandler):
             behaviour = "ok"
         if behaviour == "error500":
             return self._send(500, {"error": {"message": "internal error"}})
+        if behaviour == "error401":
+            return self._send(401, {"error": {"message": "invalid api key"}})
         if behaviour == "error429":
             return self._send(429, {"error": {"message": "slow down"}}, {"Retry-After": "0"})
         if behaviour == "reject_format" and "response_format" in body:

@@ -11,15 +11,23 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from .. import systems
 from ..errors import NotFound
 from .checks import check_answer
-from .llm import ChatClient
-from .prompt import PROMPT_VERSION, answer_schema, build_messages, facts_hash, retry_message
+from .llm import ChatClient, LLMConfigError, LLMError, Sampling
+from .prompt import (
+    PROMPT_VERSION,
+    answer_schema,
+    build_messages,
+    facts_hash,
+    grounding,
+    retry_messages,
+    validation_schema,
+)
 from .sections import section_set, section_set_name
 from .store import ContentStore, now
 
@@ -88,41 +96,70 @@ def _rows_for(catalog: Any, spec: str, system: str | None) -> list[Any]:
     return list(exact)
 
 
+# A retry after an answer cut off by the token limit: the model was looping or wordy, so it gets
+# fewer tokens and a repetition penalty, from the original prompt.
+RETRY_TOKENS = 0.6
+RETRY_PENALTY = 1.15
+CODE_TIMEOUT = 600.0  # seconds one code may take, every attempt included, before it is recorded as failed
+
+
 async def explain_code(catalog: Any, client: ChatClient, system: str, code: str, *, attempts: int = 3,
-                       code_exists: Callable[[str], bool] | None = None) -> Outcome:
-    """Ask the model for one code's sections until an answer passes the checks (or attempts run out)."""
-    started = time.perf_counter()
+                       code_exists: Callable[[str], bool] | None = None, max_tokens: int = 3000) -> Outcome:
+    """Ask the model for one code's sections until an answer passes the checks (or attempts run out).
+
+    `seconds` is the model's own time over every attempt, not time spent waiting for a turn."""
     # the prompt is grounded in official data only: similar codes and policies would be wasted work here
     data = catalog.official(system, code)
     sections = section_set(data)
-    schema = answer_schema(sections)
-    messages = build_messages(data)
+    schema, limits = answer_schema(sections), validation_schema(sections)
+    original = build_messages(data)
+    messages, sampling = original, Sampling()
+    grounded = grounding(data)
     exists = code_exists or (lambda token: bool(catalog.find(token)))
     problems: list[str] = []
+    seconds = 0.0
     for attempt in range(1, attempts + 1):
-        completion = await client.complete(messages, schema)
+        completion = await client.complete(messages, schema, sampling)
+        seconds += completion.seconds
         if completion.finish_reason == "length":
             problems = ["the answer was cut off by the token limit; keep every section shorter"]
+            tokens = int((sampling.max_tokens or max_tokens) * RETRY_TOKENS)
+            sampling = Sampling(max_tokens=tokens, repeat_penalty=RETRY_PENALTY)
         else:
-            out, problems = check_answer(completion.text, sections, schema, data, exists)
+            out, problems = check_answer(completion.text, sections, limits, data, exists, grounded)
             if not problems:
-                item = {"system": data["system"], "code": data["code"], "prompt_version": PROMPT_VERSION,
+                item = {"system": data.system, "code": data.code, "prompt_version": PROMPT_VERSION,
                         "section_set": section_set_name(data), "sections": out,
                         "model": client.model or completion.model, "created": now(),
-                        "facts_hash": facts_hash(data), "attempts": attempt,
-                        "seconds": round(time.perf_counter() - started, 3)}
-                return Outcome(system, code, True, attempt, time.perf_counter() - started, item)
-        messages = [*messages, {"role": "assistant", "content": completion.text[:6000]}, retry_message(problems)]
-    return Outcome(system, code, False, attempts, time.perf_counter() - started, problems=problems)
+                        "facts_hash": facts_hash(data), "attempts": attempt, "seconds": round(seconds, 3)}
+                return Outcome(system, code, True, attempt, seconds, item)
+        messages = retry_messages(original, problems)
+    return Outcome(system, code, False, attempts, seconds, problems=problems)
+
+
+async def explain_within(catalog: Any, client: ChatClient, system: str, code: str, timeout: float,
+                         **kwargs: Any) -> Outcome:
+    """explain_code with a deadline; a code that runs past it, or whose requests fail, is a failed
+    code (recorded, the run goes on), not the end of the run. A refused key or a missing endpoint
+    (LLMConfigError) still ends the run: every other code would fail the same way."""
+    try:
+        return await asyncio.wait_for(explain_code(catalog, client, system, code, **kwargs), timeout)
+    except TimeoutError:
+        return Outcome(system, code, False, 0, timeout, problems=[f"no answer within {timeout:g} s"])
+    except LLMConfigError:
+        raise
+    except LLMError as e:
+        return Outcome(system, code, False, 0, 0.0, problems=[str(e)])
 
 
 async def generate(catalog: Any, store: ContentStore, client: ChatClient, targets: list[Key], *,
-                   concurrency: int = 4, attempts: int = 3, force: bool = False,
+                   concurrency: int = 4, attempts: int = 3, force: bool = False, timeout: float = CODE_TIMEOUT,
                    on_plan: Callable[[int, int], None] | None = None,
                    on_done: Callable[[Outcome], None] | None = None) -> GenerateReport:
     """Generate and store explainers for `targets`, skipping those stored for this prompt version.
 
-    An LLMError (endpoint down after retries, bad key) stops the run; what was finished stays stored.
+    A code whose requests fail or time out is recorded as failed and the run goes on; a refused
+    key or a missing endpoint (LLMConfigError) stops it. What was finished stays stored.
     """
     started = time.perf_counter()
     stored = set() if force else store.done(PROMPT_VERSION)
@@ -157,7 +194,8 @@ async def generate(catalog: Any, store: ContentStore, client: ChatClient, target
 
     async def worker() -> None:
         for system, code in pending:  # one shared iterator: each code goes to exactly one worker
-            record(await explain_code(catalog, client, system, code, attempts=attempts, code_exists=exists))
+            record(await explain_within(catalog, client, system, code, timeout, attempts=attempts,
+                                        code_exists=exists))
 
     tasks = [asyncio.create_task(worker()) for _ in range(max(1, min(concurrency, len(todo))))]
     try:
@@ -170,7 +208,3 @@ async def generate(catalog: Any, store: ContentStore, client: ChatClient, target
         report.seconds = time.perf_counter() - started
     return report
 
-
-def stored_summary(item: Mapping[str, Any]) -> str:
-    return (f"{item['system']} {item['code']}: {item['model']}, {item['prompt_version']}, {item['created']},"
-            f" {item['review_status']}")

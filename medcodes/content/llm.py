@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import math
+import os
 import ssl
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -34,22 +36,37 @@ class LLMError(MedcodesError):
     """The model could not be asked (transport, auth, configuration); retrying the answer will not help."""
 
 
+class LLMConfigError(LLMError):
+    """No model can be asked at all (no endpoint, a refused key): every code would fail the same way."""
+
+
 @dataclass(frozen=True, slots=True)
 class Completion:
     text: str
     finish_reason: str | None  # "length" = cut off by the token limit
     model: str
+    seconds: float = 0.0  # the model's own time: from the request leaving to the answer (no queueing here)
+
+
+@dataclass(frozen=True, slots=True)
+class Sampling:
+    """Per-request settings a retry changes: fewer tokens and a repetition penalty after an answer
+    that ran to the token limit (a model that loops runs until it is cut off)."""
+
+    max_tokens: int | None = None  # None: the client's own
+    repeat_penalty: float = 1.0  # 1.0 = none; llama.cpp's repeat_penalty, OpenAI's frequency_penalty
 
 
 class ChatClient(Protocol):
     model: str
 
-    async def complete(self, messages: Messages, schema: dict[str, Any]) -> Completion: ...
+    async def complete(self, messages: Messages, schema: dict[str, Any],
+                       sampling: Sampling = ...) -> Completion: ...
 
     async def aclose(self) -> None: ...
 
 
-def completion_from(body: Any, default_model: str) -> Completion:
+def completion_from(body: Any, default_model: str, seconds: float = 0.0) -> Completion:
     """Read an OpenAI-shaped chat-completions body (the same shape llama-cpp-python returns)."""
     try:
         choice = body["choices"][0]
@@ -58,7 +75,7 @@ def completion_from(body: Any, default_model: str) -> Completion:
         raise LLMError("the endpoint answered without choices[0].message: not a chat-completions answer") from None
     if not isinstance(content, str):
         content = ""
-    return Completion(content, choice.get("finish_reason"), str(body.get("model") or default_model))
+    return Completion(content, choice.get("finish_reason"), str(body.get("model") or default_model), seconds)
 
 
 _PER_SHARD = 8  # connections per HTTP client (see OpenAIChatClient.__init__)
@@ -75,7 +92,7 @@ class OpenAIChatClient:
                  temperature: float = 0.2, response_format: str = "json_schema", concurrency: int = 8,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         if not base_url:
-            raise LLMError("no endpoint: set MEDCODES_LLM_BASE_URL (e.g. http://127.0.0.1:8080/v1)")
+            raise LLMConfigError("no endpoint: set MEDCODES_LLM_BASE_URL (e.g. http://127.0.0.1:8080/v1)")
         self.url = base_url.rstrip("/") + "/chat/completions"
         self.model = model
         self.retries, self.backoff, self.timeout = retries, backoff, timeout
@@ -95,9 +112,12 @@ class OpenAIChatClient:
     def __repr__(self) -> str:
         return f"OpenAIChatClient({self.url!r}, model={self.model!r})"
 
-    def _body(self, messages: Messages, schema: dict[str, Any]) -> dict[str, Any]:
+    def _body(self, messages: Messages, schema: dict[str, Any], sampling: Sampling) -> dict[str, Any]:
         body: dict[str, Any] = {"model": self.model, "messages": messages, "temperature": self.temperature,
-                                "max_tokens": self.max_tokens}
+                                "max_tokens": sampling.max_tokens or self.max_tokens}
+        if sampling.repeat_penalty != 1.0:
+            body["frequency_penalty"] = round(sampling.repeat_penalty - 1.0, 3)  # the OpenAI name
+            body["repeat_penalty"] = sampling.repeat_penalty  # llama.cpp server's own
         fmt = _FORMATS[self._format]
         if fmt == "json_schema":
             body["response_format"] = {"type": "json_schema",
@@ -106,7 +126,8 @@ class OpenAIChatClient:
             body["response_format"] = {"type": "json_object"}
         return body
 
-    async def complete(self, messages: Messages, schema: dict[str, Any]) -> Completion:
+    async def complete(self, messages: Messages, schema: dict[str, Any],
+                       sampling: Sampling = Sampling()) -> Completion:  # noqa: B008 - frozen, shared
         # the whole exchange, retries and waits included, within the tries' read timeouts and backoff
         deadline = (self.timeout + self.backoff * 2 ** self.retries + MAX_RETRY_AFTER) * (self.retries + 1)
         tries = Retries(self.url, Limits(retries=self.retries, backoff=self.backoff, deadline=deadline,
@@ -114,7 +135,8 @@ class OpenAIChatClient:
         while True:
             try:
                 http = self._shards[next(self._next) % len(self._shards)]
-                r = await http.post(self.url, json=self._body(messages, schema))
+                sent = time.perf_counter()
+                r = await http.post(self.url, json=self._body(messages, schema, sampling))
             except httpx.TimeoutException as e:
                 await self._wait(tries, f"timed out ({type(e).__name__})")
                 continue
@@ -122,12 +144,13 @@ class OpenAIChatClient:
                 await self._wait(tries, f"cannot reach it ({type(e).__name__}: {e})")
                 continue
             if r.status_code == 200:
-                return self._read(r)
+                return self._read(r, time.perf_counter() - sent)
             if r.status_code == 400 and "format" in r.text.lower() and self._format < len(_FORMATS) - 1:
                 self._format += 1  # the server does not know this response_format: ask more plainly
-                return await self.complete(messages, schema)
+                return await self.complete(messages, schema, sampling)
             if r.status_code in (401, 403):
-                raise LLMError(f"{self.url} refused the API key (HTTP {r.status_code}); check MEDCODES_LLM_API_KEY")
+                raise LLMConfigError(f"{self.url} refused the API key (HTTP {r.status_code});"
+                                     " check MEDCODES_LLM_API_KEY")
             if r.status_code not in RETRY_STATUSES:
                 raise LLMError(f"{self.url} answered HTTP {r.status_code}: {r.text[:300]}")
             await self._wait(tries, f"HTTP {r.status_code}", r.headers.get("retry-after"))
@@ -140,12 +163,12 @@ class OpenAIChatClient:
             raise LLMError(f"{self.url}: {problem} ({tries.attempt + 1} tries)") from None
         await asyncio.sleep(wait)
 
-    def _read(self, r: httpx.Response) -> Completion:
+    def _read(self, r: httpx.Response, seconds: float) -> Completion:
         try:
             body = r.json()
         except ValueError:
             raise LLMError(f"{self.url} answered 200 with a body that is not JSON: {r.text[:200]!r}") from None
-        return completion_from(body, self.model)
+        return completion_from(body, self.model, seconds)
 
     async def aclose(self) -> None:
         for http in self._shards:
@@ -160,7 +183,7 @@ class LlamaCppClient:
     """
 
     def __init__(self, model_path: str | Path, *, n_ctx: int = 8192, max_tokens: int = 3000,
-                 temperature: float = 0.2, **llama_kwargs: Any) -> None:
+                 temperature: float = 0.2, threads: int | None = None, **llama_kwargs: Any) -> None:
         try:
             import llama_cpp
         except ImportError:
@@ -172,31 +195,39 @@ class LlamaCppClient:
         self.model = path.name
         self.max_tokens, self.temperature = max_tokens, temperature
         self._lock = threading.Lock()
-        self._llm = llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx, verbose=False, **llama_kwargs)
+        # llama.cpp's default is one thread per physical core it detects, which in a container is
+        # often 1; generation scales with threads up to the cores there are (2 threads: 40-55% faster)
+        threads = threads or os.cpu_count() or 1
+        self._llm = llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx, verbose=False, n_threads=threads,
+                                    n_threads_batch=threads, **llama_kwargs)
 
-    def _call(self, messages: Messages, schema: dict[str, Any]) -> Any:
-        with self._lock:
-            return self._llm.create_chat_completion(
-                messages=messages, temperature=self.temperature, max_tokens=self.max_tokens,
-                response_format={"type": "json_object", "schema": schema})
+    def _call(self, messages: Messages, schema: dict[str, Any], sampling: Sampling) -> tuple[Any, float]:
+        with self._lock:  # time waiting for the lock is queueing, not the model's time
+            started = time.perf_counter()
+            body = self._llm.create_chat_completion(
+                messages=messages, temperature=self.temperature, max_tokens=sampling.max_tokens or self.max_tokens,
+                repeat_penalty=sampling.repeat_penalty, response_format={"type": "json_object", "schema": schema})
+            return body, time.perf_counter() - started
 
-    async def complete(self, messages: Messages, schema: dict[str, Any]) -> Completion:
-        body = await asyncio.to_thread(self._call, messages, schema)
-        return completion_from(body, self.model)
+    async def complete(self, messages: Messages, schema: dict[str, Any],
+                       sampling: Sampling = Sampling()) -> Completion:  # noqa: B008 - frozen, shared
+        body, seconds = await asyncio.to_thread(self._call, messages, schema, sampling)
+        return completion_from(body, self.model, seconds)
 
     async def aclose(self) -> None:
         return None
 
 
 def client_from_settings(*, base_url: str | None = None, model: str | None = None, api_key: str | None = None,
-                         gguf: str | None = None, concurrency: int = 8, timeout: float = 300.0) -> ChatClient:
+                         gguf: str | None = None, concurrency: int = 8, timeout: float = 300.0,
+                         threads: int | None = None) -> ChatClient:
     """The client the settings describe: a GGUF file (given, or as MEDCODES_LLM_MODEL with no
     base URL) runs in-process; otherwise the OpenAI-compatible endpoint."""
     base_url = base_url if base_url is not None else settings.get("MEDCODES_LLM_BASE_URL")
     model = model if model is not None else settings.get("MEDCODES_LLM_MODEL")
     api_key = api_key if api_key is not None else settings.get("MEDCODES_LLM_API_KEY")
     if gguf or (not base_url and model.endswith(".gguf")):
-        return LlamaCppClient(gguf or model)
+        return LlamaCppClient(gguf or model, threads=threads)
     if not base_url:
         raise LLMError("no model configured: set MEDCODES_LLM_BASE_URL and MEDCODES_LLM_MODEL"
                        " (an OpenAI-compatible endpoint), or give a GGUF file with --gguf")

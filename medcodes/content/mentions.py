@@ -22,16 +22,14 @@ class NoteCode:
 
     first: str
     last: str | None = None
-    with_subtree: bool = False  # written "O24.4-": the code and the codes below it
 
 
 def codes_in_note(text: str) -> list[NoteCode]:
     """ICD-10-CM codes and ranges a note names, in the order written."""
     out: list[NoteCode] = []
     for m in _NOTE_CODE.finditer(text):
-        first, dash, last = m.group(1).rstrip("."), m.group(2), m.group(3)
-        subtree = bool(dash) or m.group(1).endswith(".")
-        item = NoteCode(first, last.rstrip(".") if last else None, subtree)
+        first, last = m.group(1).rstrip("."), m.group(3)
+        item = NoteCode(first, last.rstrip(".") if last else None)
         if item not in out:
             out.append(item)
     return out

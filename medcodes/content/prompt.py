@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
+from ..record import CodeRecord, CodeRef, Note
 from .facts import crosswalk_items, explainer_facts, note_lines
 from .sections import SECTION_SETS, Section, section_set
 
-PROMPT_VERSION = "explainer-2"
+PROMPT_VERSION = "explainer-3"
 # prompt_fingerprint() of the prompt PROMPT_VERSION names; a test fails when the prompt changes
 # without a new version, so stored text never claims a prompt it was not made with.
-PROMPT_FINGERPRINT = "18a2adbe3b39a86b"
+PROMPT_FINGERPRINT = "0115e56735cdbd40"
 
 SYSTEM_PROMPT = """You write plain-language explanations of medical codes for patients, students and \
 medical coders. Write at the level of a good patient leaflet: short sentences, common words, medical \
@@ -30,11 +31,29 @@ Do not write any code (ICD, PCS, HCPCS, CPT, DRG) that is not in the official da
 Answer with one JSON object and nothing else."""
 
 
+MAX_TEXT = 2500  # characters of a section written as text
+MAX_ITEMS = 15  # items of a section written as a list
+MAX_ITEM = 500  # characters of one item
+
+
 def answer_schema(sections: Sequence[Section]) -> dict[str, Any]:
-    """JSON Schema of a model's answer: one key per section, each a text or a list of items."""
-    text = {"type": "string", "minLength": 1, "maxLength": 2500}
-    items = {"type": "array", "minItems": 1, "maxItems": 15,
-             "items": {"type": "string", "minLength": 1, "maxLength": 500}}
+    """JSON Schema sent with the request: one key per section, each a text or a list of items.
+
+    No length limits: a runtime that turns the schema into a grammar (llama.cpp) writes
+    `maxLength: 2500` as 2,500 nested optional groups, past its own limit. The limits are checked
+    on the answer instead (`validation_schema`), and `max_tokens` bounds what the model writes."""
+    return _schema(sections, {"type": "string", "minLength": 1},
+                   {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}})
+
+
+def validation_schema(sections: Sequence[Section]) -> dict[str, Any]:
+    """The answer schema with the length limits an answer must keep to be stored."""
+    return _schema(sections, {"type": "string", "minLength": 1, "maxLength": MAX_TEXT},
+                   {"type": "array", "minItems": 1, "maxItems": MAX_ITEMS,
+                    "items": {"type": "string", "minLength": 1, "maxLength": MAX_ITEM}})
+
+
+def _schema(sections: Sequence[Section], text: dict[str, Any], items: dict[str, Any]) -> dict[str, Any]:
     return {
         "type": "object",
         "additionalProperties": False,
@@ -43,11 +62,9 @@ def answer_schema(sections: Sequence[Section]) -> dict[str, Any]:
     }
 
 
-def grounding(code_data: Mapping[str, Any]) -> str:
+def grounding(d: CodeRecord) -> str:
     """The official facts of the code as plain lines: the only facts the model is given."""
-    d = code_data
-    lines = [f"System: {d.get('system_name') or d['system']}", f"Code: {d['code']}",
-             f"Official descriptor: {d['title']}"]
+    lines = [f"System: {d.system_name or d.system}", f"Code: {d.code}", f"Official descriptor: {d.title}"]
     for fact in explainer_facts(d):
         if fact["title"] == "Coding notes":
             continue  # the notes themselves follow
@@ -61,44 +78,49 @@ def grounding(code_data: Mapping[str, Any]) -> str:
     if crosswalks:
         lines.append("Crosswalks:")
         lines += [f"  - {line}" for line in crosswalks[:10]]
-    children = d.get("children") or []
+    children = d.children
     if children:
         lines.append("More specific codes below it: "
-                     + "; ".join(f"{c['code']} {c['title']}" for c in children[:15])
+                     + "; ".join(f"{c.code} {c.title}" for c in children[:15])
                      + (f"; and {len(children) - 15} more" if len(children) > 15 else ""))
     return "\n".join(lines)
 
 
-def facts_hash(code_data: Mapping[str, Any]) -> str:
+def facts_hash(code_data: CodeRecord) -> str:
     """Changes when the official facts a prompt is grounded in change (a new release)."""
     return hashlib.sha256(grounding(code_data).encode()).hexdigest()[:16]
 
 
-def build_messages(code_data: Mapping[str, Any]) -> list[dict[str, str]]:
+def build_messages(code_data: CodeRecord) -> list[dict[str, str]]:
     sections = section_set(code_data)
     guide = "\n".join(f'- "{s.key}" ({s.title}): {s.guide}' + (" — a list of short items" if s.as_list else "")
                       for s in sections)
     example = json.dumps({s.key: (["…", "…"] if s.as_list else "…") for s in sections}, ensure_ascii=False)
     user = (f"Official data:\n{grounding(code_data)}\n\n"
-            f"Write these sections about {code_data['code']} “{code_data['title']}”:\n{guide}\n\n"
+            f"Write these sections about {code_data.code} “{code_data.title}”:\n{guide}\n\n"
             f"Every section is required and must not be empty. Answer as JSON shaped like:\n{example}")
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
 
-def retry_message(problems: Sequence[str]) -> dict[str, str]:
-    """What the model is told when its answer was rejected."""
+def retry_messages(messages: Sequence[dict[str, str]], problems: Sequence[str]) -> list[dict[str, str]]:
+    """The original prompt again, with what was wrong with the last answer, not the answer itself:
+    a looping or copied answer sent back is copied again."""
     listed = "\n".join(f"- {p}" for p in problems[:10])
-    return {"role": "user", "content": f"Your answer was rejected:\n{listed}\n"
-                                       "Answer again with the whole JSON object, fixing these problems."}
+    note = (f"\n\nAn earlier answer was rejected:\n{listed}\nWrite the whole JSON object again, avoiding"
+            " these problems. Keep every section short; never repeat a sentence or an item.")
+    last = messages[-1]
+    return [*messages[:-1], {**last, "content": last["content"] + note}]
 
 
 def prompt_fingerprint() -> str:
     """A hash of everything that shapes the prompt: the system prompt, every section set, the
     message layout (rendered for a fixed made-up code) and the answer schema."""
-    sample = {"system": "icd10cm", "system_name": "ICD-10-CM", "code": "X00.0", "title": "Made-up condition",
-              "ancestors": [{"kind": "category", "code": "X00", "title": "Made-up group"}],
-              "notes": [{"type": "excludes1", "text": "other made-up condition (X01.-)", "from": "X00"}]}
-    parts = [SYSTEM_PROMPT, json.dumps(build_messages(sample)), json.dumps(answer_schema(section_set(sample)))]
+    sample = CodeRecord.bare(
+        "icd10cm", "X00.0", "Made-up condition", system_name="ICD-10-CM",
+        ancestors=(CodeRef("icd10cm", "X00", "Made-up group", "category", None),),
+        notes=(Note("excludes1", "other made-up condition (X01.-)", "X00"),))
+    parts = [SYSTEM_PROMPT, json.dumps(build_messages(sample)), json.dumps(answer_schema(section_set(sample))),
+             json.dumps(retry_messages(build_messages(sample), ["x"]))]
     parts += [f"{name}:{s.key}|{s.title}|{s.guide}|{s.as_list}" for name, sections in SECTION_SETS.items()
               for s in sections]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]

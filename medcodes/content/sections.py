@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..record import CodeRecord
+
 
 @dataclass(frozen=True, slots=True)
 class Section:
@@ -57,6 +59,30 @@ SUPPLY: tuple[Section, ...] = (
             " no prices and no promises of payment"),
 )
 
+# Codes for a reason to be seen or a status (ICD-10-CM Z codes, a normal delivery): no disease, so no
+# causes, symptoms or treatment to invent.
+ENCOUNTER: tuple[Section, ...] = (
+    Section("summary", "Summary", "two or three sentences saying what visit, status or circumstance the code"
+            " records, in plain words"),
+    Section("when_it_is_used", "When it is used", "typical situations in which this code is recorded", True),
+    Section("what_it_means_for_the_patient", "What it means for the patient",
+            "what the visit or status usually involves for the person, in general terms"),
+    Section("coding_notes", "Coding notes",
+            "the official notes given above said plainly for a coder; if there are none, say that the code"
+            " carries no instructional notes of its own"),
+)
+
+DRUG: tuple[Section, ...] = (
+    Section("what_it_is", "What it is", "two or three sentences saying what the drug is and the form the"
+            " official descriptor names"),
+    Section("what_it_treats", "What it treats", "conditions it is usually given for", True),
+    Section("how_it_is_given", "How it is given", "how it is usually given (injection, infusion, ...), without"
+            " doses", True),
+    Section("coverage_basics", "Coverage basics",
+            "coverage basics in general terms, consistent with the official coverage status given above;"
+            " no prices and no promises of payment"),
+)
+
 MODIFIER: tuple[Section, ...] = (
     Section("summary", "Summary", "what the modifier says about the service it is added to"),
     Section("when_it_is_used", "When it is used", "typical situations in which a coder adds it", True),
@@ -69,7 +95,14 @@ DRG: tuple[Section, ...] = (
 
 SECTION_SETS: Mapping[str, tuple[Section, ...]] = {
     "procedure": PROCEDURE, "diagnosis": DIAGNOSIS, "supply": SUPPLY, "modifier": MODIFIER, "drg": DRG,
+    "encounter": ENCOUNTER, "drug": DRUG,
 }
+
+# ICD-10-CM codes that record an encounter or a status rather than a disease: chapter 21 (Z00-Z99)
+# and the outcome-of-delivery and normal-delivery codes.
+_ENCOUNTER_PREFIXES = ("Z", "O80", "O82")
+# HCPCS Level II drug codes: J (drugs given other than by mouth) and the drug and biological Q codes
+_DRUG_PREFIXES = ("J", "Q0", "Q2", "Q3", "Q4", "Q5", "Q9")
 
 # HCPCS Level II: BETOS categories that name things rather than services. Immunizations (O1G)
 # hold both vaccine products (Q, J codes) and their administration (G codes): decided by letter.
@@ -79,17 +112,19 @@ _SUPPLY_BETOS_PREFIXES = ("D", "O1C", "O1D", "O1E", "O1L")
 _SUPPLY_HCPCS_PREFIXES = ("A2", "A4", "A5", "A6", "A7", "A8", "A9", "B", "E", "J", "K", "L", "V2", "V5")
 
 
-def section_set_name(code_data: Mapping[str, Any]) -> str:
-    """"procedure", "diagnosis", "supply", "modifier" or "drg" for a code-data dict."""
-    system = code_data["system"]
+def section_set_name(code_data: CodeRecord) -> str:
+    """The name of the section set that fits the kind of thing the code names."""
+    system, code = code_data.system, code_data.code
+    if system == "icd10cm" and code.startswith(_ENCOUNTER_PREFIXES):
+        return "encounter"
     if system in ("icd10cm", "icd9cm"):
         return "diagnosis"
     if system == "hcpcs-mod":
         return "modifier"
     if system == "msdrg":
         return "drg"
-    if system == "hcpcs" and is_hcpcs_supply(code_data["code"], code_data.get("attributes") or {}):
-        return "supply"
+    if system == "hcpcs" and is_hcpcs_supply(code, code_data.attributes):
+        return "drug" if code.startswith(_DRUG_PREFIXES) else "supply"
     return "procedure"
 
 
@@ -103,5 +138,5 @@ def is_hcpcs_supply(code: str, attributes: Mapping[str, Any]) -> bool:
     return code.startswith(_SUPPLY_HCPCS_PREFIXES)
 
 
-def section_set(code_data: Mapping[str, Any]) -> tuple[Section, ...]:
+def section_set(code_data: CodeRecord) -> tuple[Section, ...]:
     return SECTION_SETS[section_set_name(code_data)]

@@ -25,6 +25,7 @@ import numpy as np
 from .. import systems
 from ..index.catalog import resolved_notes
 from ..policies.queries import co_cited_codes
+from ..record import Note
 from .mentions import NoteCode, codes_in_note
 
 Key = tuple[str, str]
@@ -234,9 +235,10 @@ class _Family:
             texts.extend([text] * len(group) if isinstance(text, str) else text)
         if len(weights) > best:
             floor = np.partition(weights, len(weights) - best)[len(weights) - best] if best > 0 else np.inf
-            chosen = np.flatnonzero(weights >= floor).tolist()
-            chosen_set = set(chosen)
-            chosen += [i for i, k in enumerate(self.keys) if k in others and i not in chosen_set]
+            picked = np.flatnonzero(weights >= floor).tolist()
+            picked_set = set(picked)
+            picked += [i for i, k in enumerate(self.keys) if k in others and i not in picked_set]
+            chosen: Iterable[int] = picked
         else:
             chosen = range(len(weights))
         out: dict[Key, _Candidate] = {}
@@ -291,30 +293,31 @@ def _family(catalog: Any, row: Any, index: TitleIndex, seventh: str | None) -> _
     return family
 
 
-def _seventh_character(row: Any, notes: list[dict[str, Any]]) -> str | None:
+def _seventh_character(row: Any, notes: list[Note]) -> str | None:
     """The 7th character of an ICD-10-CM code that has one (S72.001A -> "A"); a 7-character code
     such as E11.3211 has none: only codes under a 7th-character note do."""
     compact = systems.compact(row["code"])
     if row["system"] != "icd10cm" or len(compact) != 7:
         return None
-    return compact[6] if any(n["type"] == "seventh_character" for n in notes) else None
+    return compact[6] if any(n.type == "seventh_character" for n in notes) else None
 
 
 # -- notes and crosswalks ---------------------------------------------------------
-def _notes(catalog: Any, row: Any, ancestors: list[Any], notes: list[dict[str, Any]],
+def _notes(catalog: Any, row: Any, ancestors: list[Any], notes: list[Note],
            add: Callable[[Key, float, str, str], None]) -> None:
     kinds = {a["code"]: a["kind"] for a in ancestors}
     depth = {a["code"]: len(ancestors) - i for i, a in enumerate(ancestors)}  # parent = 1
     for note in notes:
-        weight = NOTE_WEIGHTS.get(note["type"])
-        kind = kinds.get(note["from"])
+        weight = NOTE_WEIGHTS.get(note.type)
+        origin = note.inherited_from
+        kind = kinds.get(origin) if origin else None
         if weight is None or kind == "chapter":
             continue  # a chapter's notes name whole chapters: too broad to call anything similar
-        where = "its" if note["from"] is None else f"the {note['from']}"
-        text = f"named in {where} {NOTE_LABELS[note['type']]} note"
+        where = "its" if origin is None else f"the {origin}"
+        text = f"named in {where} {NOTE_LABELS[note.type]} note"
         # the farther up a note is written, the less it says about this code; a block's least
-        weight = weight * 0.6 if kind == "block" else weight - 0.05 * depth.get(note["from"], 0)
-        for named in codes_in_note(note["text"]):
+        weight = weight * 0.6 if kind == "block" else weight - 0.05 * (depth.get(origin, 0) if origin else 0)
+        for named in codes_in_note(note.text):
             key = _resolve_note_code(catalog, row["system"], named)
             if key:
                 add(key, weight, NOTE, text)
@@ -337,15 +340,15 @@ def _resolve_note_code(catalog: Any, system: str, named: NoteCode) -> Key | None
 
 def _crosswalks(catalog: Any, row: Any, add: Callable[[Key, float, str, str], None]) -> None:
     for x in catalog.crosswalks(row["system"], row["code"]):
-        if not x["code"] or x["system"] == row["system"]:
+        if not x.code or x.system == row["system"]:
             continue
-        flags = x.get("attributes") or {}
+        flags = x.attributes or {}
         if flags.get("no_map"):
             continue
         approx = " (approximate)" if flags.get("approximate") else ""
-        name = systems.get(x["system"]).name if x["system"] in systems.SYSTEMS else x["system"]
+        name = systems.get(x.system).name if x.system in systems.SYSTEMS else x.system
         # an equivalent in another system is as close as the nearest siblings, and shown among them
-        add((x["system"], x["code"]), 1.15 if approx else 1.2, GEM, f"GEMs equivalent in {name}{approx}")
+        add((x.system, x.code), 1.15 if approx else 1.2, GEM, f"GEMs equivalent in {name}{approx}")
     attrs = json.loads(row["attributes"]) if isinstance(row["attributes"], str) else row["attributes"]
     for other in (attrs or {}).get("cross_references") or []:
         add((row["system"], systems.normalize(row["system"], other)), 0.9, XREF, "cross-reference in the HCPCS file")

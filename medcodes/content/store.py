@@ -60,6 +60,23 @@ CREATE TABLE content_failures (
 );
 CREATE INDEX content_failures_code ON content_failures (system, code);
 """),
+    # Codes waiting for generated text, asked for by page views (medcodes.content.queue). One row
+    # per code: the primary key is what deduplicates across workers and replicas sharing the store.
+    ("content_0002_queue", """
+CREATE TABLE content_queue (
+    system TEXT NOT NULL,
+    code TEXT NOT NULL,
+    status TEXT NOT NULL,            -- queued / failed (a finished code's row is deleted)
+    queued_at TEXT NOT NULL,         -- ISO 8601 UTC
+    claimed_by TEXT,                 -- the worker generating it now (host:pid:id), else NULL
+    claimed_at REAL,                 -- unix seconds: a claim older than the stale limit is taken over
+    failures INTEGER NOT NULL DEFAULT 0,
+    retry_after REAL,                -- unix seconds: a failed code is not queued again before this
+    reason TEXT,                     -- why the last try failed
+    PRIMARY KEY (system, code)
+);
+CREATE INDEX content_queue_status ON content_queue (status, queued_at);
+"""),
 )
 
 _COLUMNS = ("system, code, prompt_version, section_set, sections, model, created, facts_hash, attempts, seconds,"
@@ -100,9 +117,17 @@ class ContentStore:
         for name, sql in MIGRATIONS:
             if name in done:
                 continue
-            with conn:  # one transaction per migration: all of it or none of it
-                conn.executescript(f"BEGIN; {sql};"
-                                   f" INSERT INTO content_migrations VALUES ('{name}', '{now()}'); COMMIT;")
+            try:
+                with conn:  # one transaction per migration: all of it or none of it
+                    conn.executescript(f"BEGIN; {sql};"
+                                       f" INSERT INTO content_migrations VALUES ('{name}', '{now()}'); COMMIT;")
+            except sqlite3.OperationalError:
+                # Two server workers starting together both saw the migration missing; the other one
+                # applied it first (its tables and its record commit together), which is no error.
+                conn.rollback()
+                if not conn.execute("SELECT 1 FROM content_migrations WHERE name=?", (name,)).fetchone():
+                    raise
+                continue
             applied.append(name)
         return applied
 
@@ -156,8 +181,9 @@ class ContentStore:
 
     # -- reading -------------------------------------------------------------
     def get(self, system: str, code: str, *, prompt_version: str | None = None,
-            include_rejected: bool = False) -> dict[str, Any] | None:
-        """The explainer to show: the given prompt version, else approved first, then the newest."""
+            include_rejected: bool = False, approved_only: bool = False) -> dict[str, Any] | None:
+        """The explainer to show: the given prompt version, else approved first, then the newest
+        (only approved text when `approved_only`: an operator who shows reviewed text only)."""
         if not self._ready():
             return None
         sql = f"SELECT {_COLUMNS} FROM content_explainers WHERE system=? AND code=?"
@@ -165,7 +191,9 @@ class ContentStore:
         if prompt_version:
             sql += " AND prompt_version=?"
             args.append(prompt_version)
-        if not include_rejected:
+        if approved_only:
+            sql += " AND review_status = 'approved'"
+        elif not include_rejected:
             sql += " AND review_status != 'rejected'"
         sql += " ORDER BY review_status='approved' DESC, created DESC LIMIT 1"
         row = self.conn.execute(sql, args).fetchone()
@@ -198,6 +226,16 @@ class ContentStore:
             return []
         rows = self.conn.execute("SELECT * FROM content_failures WHERE system=? AND code=? ORDER BY at, rowid",
                                  (system, code))
+        return [dict(r) for r in rows]
+
+    def open_failures(self, limit: int = 200) -> list[dict[str, Any]]:
+        """The newest failure of each code that has no stored text since: what a reviewer looks at."""
+        if not self._ready():
+            return []
+        rows = self.conn.execute(
+            "SELECT f.* FROM content_failures f WHERE f.rowid = (SELECT MAX(rowid) FROM content_failures g"
+            " WHERE g.system=f.system AND g.code=f.code) AND NOT EXISTS (SELECT 1 FROM content_explainers e"
+            " WHERE e.system=f.system AND e.code=f.code AND e.created > f.at) ORDER BY f.at DESC LIMIT ?", (limit,))
         return [dict(r) for r in rows]
 
     def counts(self) -> dict[str, int]:

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import SourceError
+from ..files import file_sha256
 from ..model import Record
 from . import codec
 from .provenance import Provenance, load, record_of
@@ -44,8 +45,6 @@ def is_derived(path: Path) -> bool:
 
 def verify(path: Path) -> Provenance:
     """The file's provenance record, after checking the file's bytes against it."""
-    from ..index.build import file_sha256
-
     path = Path(path)
     rec = record_of(path)
     digest = file_sha256(path)
@@ -56,17 +55,12 @@ def verify(path: Path) -> Provenance:
     return rec
 
 
-def read(path: Path, source: str) -> Iterator[Record]:
-    """The records of a derived file, after checking it against its provenance and its importer."""
+def read(path: Path, source: str, expanders: dict[str, codec.Expander]) -> Iterator[Record]:
+    """The records of a derived file, after checking it against its provenance and its importer.
+    `expanders`: what turns a compact record back into the importer's records (sources.expanders())."""
     path = Path(path)
     rec = verify(path)
     head = codec.read_header(path) or {}
     if rec.source != source or head.get("source") != source:
         raise SourceError(path, f"a derived {head.get('source') or rec.source} file, given as {source}")
-    yield from codec.records(path, _expanders())
-
-
-def _expanders() -> dict[str, codec.Expander]:
-    from ..sources.icd10pcs.tables import expand_table
-
-    return {"icd10pcs-tables": expand_table}
+    yield from codec.records(path, expanders)

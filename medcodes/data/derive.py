@@ -29,7 +29,7 @@ from pathlib import Path
 from .. import settings
 from ..errors import MedcodesError, SourceError
 from ..model import Code, Record, Release
-from ..sources import IMPORTERS
+from ..sources import IMPORTERS, expanders
 from . import DATA_DIR, codec
 from .provenance import Official, Provenance, load, save, write_atomic
 
@@ -184,12 +184,10 @@ def _check_release_named(path: Path, releases: list[Release]) -> None:
 
 
 def _check_round_trip(path: Path, data: bytes, records: list[Record]) -> None:
-    from . import _expanders
-
     with tempfile.TemporaryDirectory(prefix="medcodes-derive-") as tmp:
         check = Path(tmp) / "check.jsonl.gz"
         check.write_bytes(data)
-        back = list(codec.records(check, _expanders()))
+        back = list(codec.records(check, expanders()))
     if back != records:
         first = next((i for i, (a, b) in enumerate(zip(back, records, strict=False)) if a != b),
                      min(len(back), len(records)))
@@ -245,7 +243,7 @@ def _order(p: Provenance) -> tuple[int, str]:
 
 
 def _sha256(path: Path) -> str:
-    from ..index.build import file_sha256
+    from ..files import file_sha256
 
     return file_sha256(path)
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from ..app.build import build_index
 from ..errors import MedcodesError
+from ..files import file_sha256
 from ..index import BuildReport, Catalog
-from ..index.build import file_sha256
 from ..sources.embedded import default_sources
 from .cache import Fetched, Fetcher
 from .download import FetchError

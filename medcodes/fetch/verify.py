@@ -7,7 +7,7 @@ import zlib
 from fnmatch import fnmatchcase
 from pathlib import Path
 
-from ..index.build import file_sha256
+from ..files import file_sha256
 from .download import FetchError
 from .releases import ReleaseFile
 

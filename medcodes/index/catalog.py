@@ -16,6 +16,7 @@ from typing import Any
 from .. import settings, systems
 from ..errors import MedcodesError, NotFound
 from ..memo import file_stamp
+from ..record import AsOf, CodeRecord, CodeRef, Crosswalk, HistoryEvent, IndexTerm, Note
 from .build import check_schema
 
 # Note types that apply to everything below the code they are written on.
@@ -159,27 +160,24 @@ class Catalog:
             (system, lo, end),
         ).fetchall()
 
-    def terms(self, system: str, code: str) -> list[dict[str, str]]:
+    def terms(self, system: str, code: str) -> list[IndexTerm]:
         rows = self.conn.execute(
             "SELECT term, source FROM terms WHERE system=? AND code=? ORDER BY source, term", (system, code)
         ).fetchall()
-        return [{"term": r["term"], "source": r["source"]} for r in rows]
+        return [IndexTerm(r["term"], r["source"]) for r in rows]
 
-    def crosswalks(self, system: str, code: str) -> list[dict[str, Any]]:
-        out = []
+    def crosswalks(self, system: str, code: str) -> list[Crosswalk]:
+        found = []
         sql_to = ("SELECT type, target_system AS system, target_code AS code, attributes FROM relations"
                   " WHERE source_system=? AND source_code=?")
         sql_from = ("SELECT type, source_system AS system, source_code AS code, attributes FROM relations"
                     " WHERE target_system=? AND target_code=?")
         for direction, sql in (("to", sql_to), ("from", sql_from)):
-            for r in self.conn.execute(sql, (system, code)):
-                out.append({"direction": direction, "type": r["type"], "system": r["system"],
-                            "code": r["code"], "attributes": json.loads(r["attributes"])})
-        found = self.titles([(x["system"], x["code"]) for x in out])
-        for x in out:
-            hit = found.get((x["system"], x["code"]))
-            x["title"] = hit["title"] if hit else None
-        return out
+            found += [(direction, r) for r in self.conn.execute(sql, (system, code))]
+        titles = self.titles([(r["system"], r["code"]) for _, r in found])
+        return [Crosswalk(direction, r["type"], r["system"], r["code"], json.loads(r["attributes"]),
+                          hit["title"] if (hit := titles.get((r["system"], r["code"]))) else None)
+                for direction, r in found]
 
     def sources(self) -> list[dict[str, Any]]:
         rows = self.conn.execute("SELECT * FROM sources ORDER BY id").fetchall()
@@ -214,16 +212,14 @@ class Catalog:
         return out
 
     # -- history -------------------------------------------------------------
-    def history(self, system: str, code: str) -> list[dict[str, Any]]:
+    def history(self, system: str, code: str) -> list[HistoryEvent]:
         rows = self.conn.execute(
             "SELECT release, effective, change, old_title, new_title, source FROM history"
             " WHERE system=? AND code=? ORDER BY effective, rowid", (system, code),
         ).fetchall()
-        out = [dict(r) for r in rows]
-        for event in out:
-            if event["change"] == "deleted":
-                event["replaced_by"] = self.replaced_by(system, code, event["release"])
-        return out
+        return [HistoryEvent(r["release"], r["effective"], r["change"], r["old_title"], r["new_title"], r["source"],
+                             tuple(self.replaced_by(system, code, r["release"])) if r["change"] == "deleted" else None)
+                for r in rows]
 
     def replaced_by(self, system: str, code: str, release: str) -> list[str]:
         """Codes the same release added under the deleted code's stem (how ICD-10 expands a code)."""
@@ -255,36 +251,37 @@ class Catalog:
             item[r["change"]] = r["n"]
         return list(out.values())
 
-    def as_of(self, system: str, code: str, date: str) -> dict[str, Any]:
+    def as_of(self, system: str, code: str, date: str) -> AsOf:
         """Whether the code was valid on `date` (ISO) and its title then, from the loaded history.
 
         `valid` is None when no loaded release of the system was in force on that date: before the
-        first release loaded, the index cannot tell (issue 7). `exists` says whether the code was in
+        first release loaded, the index cannot tell. `exists` says whether the code was in
         the code system then, whatever its billability.
         """
         row = self.row(system, code)
         release = self.release_on(system, date)
         if release is None:
             first = self.first_release(system)
-            reason = f"no release of {systems.get(system).name} loaded in force on {date}" + (
+            unknown = f"no release of {systems.get(system).name} loaded in force on {date}" + (
                 f"; the first loaded is {first[0]}, effective {first[1]}" if first else "")
-            return {"date": date, "valid": None, "exists": None, "title": None, "reason": reason,
-                    "release": None}
-        valid, title, reason, replaced_by = True, row["title"], None, []
+            return AsOf(date, None, None, None, unknown, None)
+        valid: bool = True
+        title: str | None = row["title"]
+        reason: str | None = None
+        replaced_by: tuple[str, ...] = ()
         for e in self.history(system, row["code"]):
-            eff = e["effective"] or ""
-            if e["change"] == "added" and eff > date:
-                valid, reason = False, f"added in {e['release']} (effective {eff})"
-            elif e["change"] == "deleted" and eff <= date:
-                valid, reason = False, f"deleted in {e['release']} (effective {eff})"
-                replaced_by = e.get("replaced_by") or []
-            elif e["change"] == "revised" and eff > date and title == row["title"]:
-                title = e["old_title"]
+            eff = e.effective or ""
+            if e.change == "added" and eff > date:
+                valid, reason = False, f"added in {e.release} (effective {eff})"
+            elif e.change == "deleted" and eff <= date:
+                valid, reason = False, f"deleted in {e.release} (effective {eff})"
+                replaced_by = e.replaced_by or ()
+            elif e.change == "revised" and eff > date and title == row["title"]:
+                title = e.old_title
         exists = valid
         if row["deleted_in"] is None and row["billable"] == 0 and valid:
             valid, reason = False, "not valid for submission (a header code)"
-        return {"date": date, "valid": valid, "exists": exists, "title": title, "reason": reason,
-                "release": release, **({"replaced_by": replaced_by} if replaced_by else {})}
+        return AsOf(date, valid, exists, title, reason, release, replaced_by)
 
     def first_release(self, system: str) -> tuple[str, str] | None:
         r = self.conn.execute("SELECT name, effective FROM releases WHERE system=? AND effective IS NOT NULL"
@@ -298,35 +295,35 @@ class Catalog:
         return r[0] if r else None
 
     # -- the official data ---------------------------------------------------
-    def official(self, system: str, code: str) -> dict[str, Any]:
-        """What the official files say about one code: the first part of its code data."""
+    def official(self, system: str, code: str) -> CodeRecord:
+        """What the official files say about one code: the part of its record the index knows."""
         return self._official(self.row(system, code))
 
-    def _official(self, row: sqlite3.Row) -> dict[str, Any]:
+    def _official(self, row: sqlite3.Row) -> CodeRecord:
         ancestors = self.ancestors(row)
         sys_info = systems.get(row["system"])
-        return {
-            "system": row["system"],
-            "system_name": sys_info.name,
-            "system_label": sys_info.label,
-            "fhir_system": sys_info.fhir_uri,
-            "code": row["code"],
-            "in_index": True,
-            "title": row["title"],
-            "short_title": row["short_title"],
-            "kind": row["kind"],
-            "billable": None if row["billable"] is None else bool(row["billable"]),
-            "release": row["release"],
-            "ancestors": [_brief(a) for a in ancestors],
-            "children": [_brief(c) for c in self.children(row["system"], row["code"])],
-            "notes": resolved_notes(row, ancestors),
-            "synonyms": json.loads(row["synonyms"]),
-            "index_terms": self.terms(row["system"], row["code"]),
-            "crosswalks": self.crosswalks(row["system"], row["code"]),
-            "attributes": json.loads(row["attributes"]),
-            "deleted_in": row["deleted_in"],
-            "history": self.history(row["system"], row["code"]),
-        }
+        return CodeRecord(
+            system=row["system"],
+            system_name=sys_info.name,
+            system_label=sys_info.label,
+            fhir_system=sys_info.fhir_uri,
+            code=row["code"],
+            in_index=True,
+            title=row["title"],
+            short_title=row["short_title"],
+            kind=row["kind"],
+            billable=None if row["billable"] is None else bool(row["billable"]),
+            release=row["release"],
+            ancestors=tuple(_brief(a) for a in ancestors),
+            children=tuple(_brief(c) for c in self.children(row["system"], row["code"])),
+            notes=tuple(resolved_notes(row, ancestors)),
+            synonyms=tuple(json.loads(row["synonyms"])),
+            index_terms=tuple(self.terms(row["system"], row["code"])),
+            crosswalks=tuple(self.crosswalks(row["system"], row["code"])),
+            attributes=json.loads(row["attributes"]),
+            deleted_in=row["deleted_in"],
+            history=tuple(self.history(row["system"], row["code"])),
+        )
 
 
 def _close_all(conns: list[sqlite3.Connection]) -> None:
@@ -334,16 +331,16 @@ def _close_all(conns: list[sqlite3.Connection]) -> None:
         conn.close()
 
 
-def _brief(r: sqlite3.Row) -> dict[str, Any]:
-    return {"system": r["system"], "code": r["code"], "title": r["title"], "kind": r["kind"],
-            "billable": None if r["billable"] is None else bool(r["billable"])}
+def _brief(r: sqlite3.Row) -> CodeRef:
+    billable = None if r["billable"] is None else bool(r["billable"])
+    return CodeRef(r["system"], r["code"], r["title"], r["kind"], billable)
 
 
-def resolved_notes(row: sqlite3.Row, ancestors: list[sqlite3.Row]) -> list[dict[str, Any]]:
+def resolved_notes(row: sqlite3.Row, ancestors: list[sqlite3.Row]) -> list[Note]:
     """Own notes first, then the notes of each ancestor that apply below it, nearest first."""
-    notes = [{"type": t, "text": x, "from": None} for t, x in json.loads(row["notes"])]
+    notes = [Note(t, x, None) for t, x in json.loads(row["notes"])]
     for anc in reversed(ancestors):
         for t, x in json.loads(anc["notes"]):
             if t in INHERITED_NOTE_TYPES:
-                notes.append({"type": t, "text": x, "from": anc["code"]})
+                notes.append(Note(t, x, anc["code"]))
     return notes

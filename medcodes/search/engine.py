@@ -46,10 +46,11 @@ CACHE_SIZE = 1024
 # scale differs, so the looser level's scores count for less.
 BLEND_BELOW = 40
 BLENDED = 0.5
+BLEND_CANDIDATES = 60  # per system, from the looser level
+BLEND_FROM_GROUPS = 3  # two words: the looser level is either word alone, too broad to be worth blending
 GEMS_SHOWN = 8  # GEMs equivalents listed for the ICD-9 code a query names
 LEGACY_PENALTY = rank.LEGACY_PENALTY
 LEGACY_MARGIN = 0.02
-PATH_RELAX_UPTO = 4  # groups up to which index paths are also matched on all but one of them
 PATH_HITS = 40  # index paths (paths.py) that may bring their code into the candidates
 PATH_BONUS = 0.02  # the official index's own way to the code, over a descriptor that says as much
 SYSTEM_ORDER = tuple(systems.SYSTEMS)
@@ -221,15 +222,9 @@ class Engine:
         self._rescore_paths(out, via, partial, asked)
 
     def _index_paths(self, conn: sqlite3.Connection, out: Lexical, partial: bool, flt: Filter) -> list[paths.Hit]:
-        """Codes the official indexes lead to (paths.py): every group in the path, else (short
-        queries) all but one."""
-        n = len(out.groups)
-        for need in _needs(n)[:2 if n <= PATH_RELAX_UPTO else 1]:
-            expr = rank.fts_expression(out.groups, partial, need)
-            hits = paths.search(conn, out.groups, expr, mask=lambda ids: self.mask(ids, flt))
-            if hits:
-                return hits[:PATH_HITS]
-        return []
+        """Codes the official indexes lead to (paths.py): paths that say every group."""
+        expr = rank.fts_expression(out.groups, partial)
+        return paths.search(conn, out.groups, expr, mask=lambda ids: self.mask(ids, flt))[:PATH_HITS]
 
     def _rescore_paths(self, out: Lexical, via: list[paths.Hit], partial: bool, asked: frozenset[str]) -> None:
         """Score each index path as if it were the code's descriptor; where the path scores better,
@@ -261,21 +256,27 @@ class Engine:
         n = len(out.groups)
         found: tuple[dict[str, int], np.ndarray, np.ndarray] | None = None
         for need in _needs(n):
+            if found is not None:  # blended: the looser level's shortest descriptors, never twice
+                more = self._blend(conn, out.groups, need, partial, flt, candidates)
+                fresh = ~np.isin(more[0], found[1])
+                found = found[0], np.concatenate([found[1], more[0][fresh]]), \
+                    np.concatenate([found[2], more[1][fresh] * BLENDED])
+                out.relaxed = out.relaxed or bool(fresh.any())
+                break
             level = self._level(conn, out.groups, need, partial, flt, candidates)
             if level is None:
                 continue
             expr, facets, ids, scores = level
+            found = facets, ids, scores
+            out.expr, out.relaxed = expr, need < n
             in_wanted = sum(v for s, v in facets.items() if not flt.wanted or s in flt.wanted)
-            if found is None:
-                found = facets, ids, scores
-                out.expr, out.relaxed = expr, need < n
-            else:  # blended: the looser level's candidates after the stricter level's, never twice
-                fresh = ~np.isin(ids, found[1])
-                found = found[0], np.concatenate([found[1], ids[fresh]]), \
-                    np.concatenate([found[2], scores[fresh] * BLENDED])
-                out.relaxed = True
-            if in_wanted >= BLEND_BELOW or len(found[1]) >= candidates:
+            if in_wanted >= BLEND_BELOW or len(ids) >= candidates or need == 1 or n < BLEND_FROM_GROUPS:
                 break
+        if found is None and n > 1:  # the rarest words are other systems' only: any word the wanted systems know
+            ids, scores = self._blend(conn, out.groups, 1, partial, flt, candidates, rare=False)
+            if len(ids):
+                found = self.facets(ids), ids, scores
+                out.relaxed = True
         return found
 
     def _level(self, conn: sqlite3.Connection, groups: list[Group], need: int, partial: bool, flt: Filter,
@@ -283,8 +284,7 @@ class Engine:
         """One level of `_find`: the expression, facets and candidates of `need` groups matching;
         None when no code of the wanted systems matches."""
         n = len(groups)
-        matching = groups if need > 1 else self._rare(conn, groups, partial)
-        expr = rank.fts_expression(matching, partial and matching[-1] is groups[-1], need)
+        expr = self._expression(conn, groups, need, partial)
         k = min(RELAXED_CANDIDATES, candidates) if need < n else candidates
         total: int = self._remember(("df", expr), lambda: self._df(conn, expr), lambda t: t > COSTLY)
         if not total:
@@ -300,6 +300,34 @@ class Engine:
         if not len(ids) or not any(not flt.wanted or s in flt.wanted for s in facets):
             return None
         return expr, facets, ids, scores
+
+    def _expression(self, conn: sqlite3.Connection, groups: list[Group], need: int, partial: bool,
+                    rare: bool = True) -> str:
+        matching = groups if need > 1 or not rare else self._rare(conn, groups, partial)
+        return rank.fts_expression(matching, partial and matching[-1] is groups[-1], need)
+
+    def _blend(self, conn: sqlite3.Connection, groups: list[Group], need: int, partial: bool, flt: Filter,
+               candidates: int, rare: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """Candidates of a looser level to blend with a stricter one: the codes of the wanted systems
+        whose descriptor says `need` of the groups, shortest descriptor first (indexer.py), read in
+        rowid order with no BM25 and no counting, so blending costs a few short scans."""
+        empty = np.zeros(0, dtype=np.int64), np.zeros(0)
+        if self.ranges is None or not self.ordered:
+            return empty
+        expr = "{title} : (" + self._expression(conn, groups, need, partial, rare) + ")"
+        present = [s for s in (flt.wanted or SYSTEM_ORDER) if s in self.ranges and s not in rank.LEGACY_SYSTEMS]
+        k = min(BLEND_CANDIDATES, candidates)
+        per_row = Filter(billable=flt.billable, as_of=flt.as_of)
+        sql = "SELECT rowid FROM search_fts WHERE search_fts MATCH ? AND rowid BETWEEN ? AND ? ORDER BY rowid LIMIT ?"
+        ids: list[np.ndarray] = []
+        for lo, hi in _spans([self.ranges[s] for s in present]):  # neighbouring systems are one scan
+            rows = self._sql(conn, sql, (expr, lo, hi, k if per_row.plain else 4 * k))
+            found = self.doc[np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))]
+            ids.append(found[self.mask(found, per_row)][:k])
+        if not ids:
+            return empty
+        out = np.concatenate(ids)
+        return out, 1.0 / (1.0 + np.arange(len(out)) / k)
 
     def _all(self, conn: sqlite3.Connection, expr: str, flt: Filter, k: int,
              scored: bool = True) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
@@ -649,15 +677,16 @@ class Engine:
         return None
 
     # -- semantic ----------------------------------------------------------------
-    def fuse(self, conn: sqlite3.Connection, query: Query, lex: Lexical,
-             flt: Filter) -> tuple[list[int], dict[int, float], set[int]] | None:
-        """Lexical hits fused with the nearest codes by meaning; None when semantic search is off."""
+    def fuse(self, conn: sqlite3.Connection, query: Query, lex: Lexical, flt: Filter, ordered: list[int],
+             scores: dict[int, float]) -> tuple[list[int], dict[int, float], set[int]] | None:
+        """The lexical ranking (`ordered`, `scores`) with the nearest codes by meaning slotted in
+        where it is weak; None when semantic search is off or the words already answer."""
         index = self.semantic(conn)
         if index is None or not query.words or lexically_answered(lex):
             return None
         from . import semantic
 
-        return semantic.fuse(index, self, query, lex, flt)
+        return semantic.fuse(index, self, query, flt, ordered, scores, {c.id: c.coverage for c in lex.hits})
 
     def semantic(self, conn: sqlite3.Connection) -> Any:
         """The embedding index, loaded on first use; None when semantic search is off or absent."""

@@ -23,6 +23,7 @@ import numpy as np
 
 from . import rank
 from .lexicon import Group
+from .query import words
 
 TOKENIZER = "porter unicode61 remove_diacritics 2"
 LIMIT = 120  # paths read per query, best BM25 first
@@ -35,6 +36,7 @@ SOURCE_NAMES = {
     "hcpcs-index": "HCPCS Index",
 }
 _MODIFIERS = re.compile(r"\([^)]*\)")
+REFERENCE_CODES = 3  # codes a "see" reference may lead to: the target entry's own
 
 DDL = f"""
 DROP TABLE IF EXISTS search_paths;
@@ -47,16 +49,38 @@ CREATE VIRTUAL TABLE search_paths_fts USING fts5(path, content='search_paths', c
 
 
 def build(conn: sqlite3.Connection) -> None:
-    """One row per (index path, code) of the `terms` table whose code is in the index."""
+    """One row per (index path, code) of the `terms` table whose code is in the index, and one per
+    "see" / "see also" reference whose target entry names codes of its own ("Abdominalgia — see
+    Pain, abdominal" leads to the codes of "Pain, abdominal")."""
     conn.executescript(DDL)
     ids = {(s, c): i for i, s, c in conn.execute("SELECT id, system, code FROM codes")}
     rows: list[tuple[int, int, str, str]] = []
+    own: dict[tuple[str, str], list[int]] = {}
     for system, code, term, source in conn.execute("SELECT system, code, term, source FROM terms ORDER BY rowid"):
         cid = ids.get((system, code))
         if cid is not None:
             rows.append((len(rows) + 1, cid, source, term))
+            own.setdefault((system, entry_key(term)), []).append(cid)
+    for system, term, kind, target, source in _references(conn):
+        label = "see" if kind == "see" else "see also"
+        for cid in list(dict.fromkeys(own.get((system, entry_key(target)), [])))[:REFERENCE_CODES]:
+            rows.append((len(rows) + 1, cid, source, f"{term} — {label} {target}"))
     conn.executemany("INSERT INTO search_paths VALUES (?,?,?,?)", rows)
     conn.execute("INSERT INTO search_paths_fts (search_paths_fts) VALUES ('rebuild')")
+
+
+def entry_key(text: str) -> str:
+    """An index entry as a reference names it: "Pain(s) (see also Painful), abdominal" and "Pain,
+    abdominal" are one entry (nonessential modifiers and plural marks are not part of the name)."""
+    return " ".join(words(_MODIFIERS.sub(" ", text)))
+
+
+def _references(conn: sqlite3.Connection) -> list[tuple[str, str, str, str, str]]:
+    try:
+        return conn.execute("SELECT system, term, kind, target, source FROM term_refs"
+                            " WHERE kind IN ('see', 'see_also') ORDER BY rowid").fetchall()
+    except sqlite3.OperationalError:  # an index built before references were kept
+        return []
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..fts import phrase
 from .lexicon import STOPWORDS as lexicon_stopwords
 from .lexicon import Group
 from .query import POSSESSIVE, fold
@@ -74,7 +75,7 @@ def _group_expr(group: Group, prefix: bool) -> str:
     alts = []
     for alt in group.alternatives:
         ws = content(alt)
-        terms = [f'"{w}"' for w in ws]
+        terms = [phrase(w) for w in ws]
         if prefix and alt is group.alternatives[0] and terms:
             terms[-1] += "*"
         alts.append(terms[0] if len(terms) == 1 else "(" + " AND ".join(terms) + ")")
@@ -339,13 +340,9 @@ def _default_bonus(c: Candidate, defaults: list[tuple[str, str, float]]) -> floa
     return max((b for s, code, b in defaults if s == c.system and compact.startswith(code)), default=0.0)
 
 
-def highlight(text: str, query_words: Iterable[str], prefix: bool = False) -> str:
-    """`text` HTML-escaped, with each word that matches a query word wrapped in <mark>."""
-    return Highlighter(query_words, prefix)(text)
-
-
 class Highlighter:
-    """`highlight` for many texts of one query: each text word is compared once."""
+    """Texts HTML-escaped, with each word that matches a query word wrapped in <mark>; for many texts
+    of one query, each text word is compared once."""
 
     def __init__(self, query_words: Iterable[str], prefix: bool = False) -> None:
         self.qs = tuple(dict.fromkeys(w for w in query_words if w not in STOPWORDS))

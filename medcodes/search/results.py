@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from html import escape
+from itertools import groupby
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ from ..index import Catalog
 from ..policies.queries import policies_for_code
 from . import lexicon, paths, rank, shorthand
 from .asof import AsOf
-from .engine import Engine, Filter, Lexical, fetch_rows, note_terms
+from .engine import Engine, Filter, Lexical, fetch_rows, lexically_answered, note_terms
 from .query import CodeTerm, Query, parse, system_id
 
 _SINGLE_CODE = re.compile(r"[A-Za-z0-9]{2,7}")
@@ -78,6 +79,8 @@ _SYSTEMS = tuple(systems_mod.SYSTEMS)
 # suggestion for 96% of typed prefixes and 94% of the same 8 (bench/suggest.py compares them)
 SUGGEST_CANDIDATES = 150
 # Words that ask for MS-DRGs ("diabetes drg"): they name the system, they are not searched for.
+NOTE_TEXTS = 24  # texts of a code read for why it matched: a code with hundreds of index terms costs no more
+COMBINED_WORDS = 8  # words of a phrase naming two conditions; more is a descriptor, read as one
 COMBINED_FIRST = 3  # codes that say both conditions, listed before each condition's own best code
 CAUSE_WORDS = ("cause", "diseases", "classified", "elsewhere")  # B95-B97: the organism as the cause
 _GROUPER_WORDS = frozenset({"drg", "drgs", "msdrg", "msdrgs"})
@@ -110,7 +113,8 @@ def run_search(catalog: Catalog, engine: Engine, q: str, systems: Any, billable:
             lex = engine.lexical(conn, words, partial, Filter(flt.wanted, flt.billable, when, scope), asked=asked)
         if not lex.hits:
             lex = engine.lexical(conn, words, partial, flt, asked=asked)
-        combined = _each_part(engine, conn, reading.parts, lex, flt) if reading.parts else []
+        combined = _each_part(engine, conn, reading, lex, flt) \
+            if reading.parts and not lexically_answered(lex) else []
         _add_lexical(plan, lex, engine, conn, query, flt, limit + offset - len(plan.ids), (words, partial), combined)
     plan.add(found.named, "code", query.words[0].upper() if found.named else "", engine)  # after the words
     did_you_mean = engine.nearest_code(conn, found.missed[0].compact) if found.missed and not plan.ids else None
@@ -257,7 +261,7 @@ def _add_lexical(plan: Plan, lex: Lexical, engine: Engine, conn: Any, query: Que
         top = max(scores.values(), default=0.0)
         scores.update(dict.fromkeys(first, top))
         ordered = [*first, *(i for i in ordered if i not in set(first))]
-    fused = engine.fuse(conn, query, lex, flt)
+    fused = engine.fuse(conn, query, lex, flt, ordered, scores)
     if fused is not None:
         ordered, scores, semantic_only = fused
         plan.semantic = True
@@ -265,8 +269,8 @@ def _add_lexical(plan: Plan, lex: Lexical, engine: Engine, conn: Any, query: Que
         semantic_only = set()
     rest = engine.more(conn, lex, flt, need + len(ordered)) if len(ordered) < need else []
     before = plan.total
-    plan.add([i for i in ordered if i not in semantic_only], "words", "", engine, scores)
-    plan.add(ordered, "semantic", "", engine, scores)  # only the semantic-only ones are new
+    for by_meaning, run in groupby(ordered, key=semantic_only.__contains__):  # in fused order
+        plan.add(list(run), "semantic" if by_meaning else "words", "", engine, scores)
     plan.add(rest, "words", "", engine, {})
     for i, (_, term) in gems.items():
         if plan.why.get(i, ("",))[0] in ("words", "semantic"):
@@ -281,21 +285,25 @@ def _add_lexical(plan: Plan, lex: Lexical, engine: Engine, conn: Any, query: Que
             plan.facets[name] = max(plan.facets.get(name, 0), n)
 
 
-def _each_part(engine: Engine, conn: Any, parts: tuple[str, ...], lex: Lexical, flt: Filter) -> list[int]:
+def _each_part(engine: Engine, conn: Any, reading: shorthand.Reading, lex: Lexical, flt: Filter) -> list[int]:
     """The best code of each condition a phrase names ("UTI due to klebsiella": N39.0, B96.1). What
     follows "due to" is a cause: where a code says it is "the cause of diseases classified
     elsewhere" (organisms), that code."""
     out: list[int] = []
-    for i, part in enumerate(parts[:3]):
+    parts = reading.parts
+    if len(parts) > 2 or sum(len(parse(p).words) for p in parts) > COMBINED_WORDS:
+        return out  # a long description, not two conditions named in a note
+    for i, part in enumerate(parts):
         ws = parse(part).words
         if not ws:
             continue
         hits: list[Any] = []
-        if i > 0:
-            cause = engine.lexical(conn, (*ws, *CAUSE_WORDS), False, flt, index=False).hits
+        if i > 0 and reading.cause:
+            cause = engine.lexical(conn, (*ws, *CAUSE_WORDS), False, flt, index=False,
+                                   candidates=SUGGEST_CANDIDATES).hits
             hits = [c for c in cause[:1] if c.coverage >= 1.0]
         if not hits:
-            hits = engine.lexical(conn, ws, False, flt).hits
+            hits = engine.lexical(conn, ws, False, flt, candidates=SUGGEST_CANDIDATES).hits
         if hits and hits[0].id not in out:
             out.append(hits[0].id)
     return out if len(out) >= 2 else []
@@ -379,7 +387,7 @@ def _why(conn: Any, r: tuple[Any, ...], how: str, term: str, lex: Lexical, cover
     cov_title = coverage(r[3]) if title_coverage is None else title_coverage
     best = ("title", r[3], cov_title)
     if cov_title < 1.0:
-        for field_, text in note_terms(conn, r[0]):
+        for field_, text in note_terms(conn, r[0])[:NOTE_TEXTS]:
             cov = coverage(text)
             if cov > best[2]:
                 best = (field_, text, cov)

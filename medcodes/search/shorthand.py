@@ -26,6 +26,7 @@ _REWRITES: tuple[tuple[str, str], ...] = (
     (r"s/p|s\\p|status[- ]post", " status post "),
     (r"h/o|h\\o|hx\.? of|hx|pmhx? of|pmhx?|history of|hist of", " history of "),
     (r"2/2|2/t|d/t|secondary to|sec to|2nd to|due 2", " due to "),
+    (r"i&d|i & d|i/d", " incision and drainage "),
     (r"w/o|w/out", " without "),
     (r"w/", " with "),
     (r"r/o|rule out|ruled out|eval for", " "),
@@ -55,6 +56,7 @@ _SCALE = re.compile(r"\b(stage|grade|type|class|degree|gr|stg)\s*([ivx]{1,3}|\d)
 _CKD = re.compile(r"\bckd\s*(?:stage\s*)?([1-5]|[ivx]{1,3})([ab])?\b", re.IGNORECASE)
 # "X due to Y", "X with Y", "X and Y", "X secondary to Y": two conditions, coded together or one by one
 _JOIN = re.compile(r"\s(?:due to|with|and|caused by)\s", re.IGNORECASE)
+_CAUSE = re.compile(r"\s(?:due to|caused by)\s", re.IGNORECASE)
 _STATUS = re.compile(r"\b(status post|history of)\s+(.+?)(?=\s(?:on|with|and|due to)\s|$)", re.IGNORECASE)
 _ON = re.compile(r"\bon\s+(?:chronic\s+|long term\s+)?(.+?)(?=\s(?:with|and|due to|for)\s|$)", re.IGNORECASE)
 
@@ -74,6 +76,7 @@ class Reading:
     changed: bool = False
     status: list[Status] = field(default_factory=list)
     parts: tuple[str, ...] = ()  # the conditions of "X due to Y", when the text names two
+    cause: bool = False  # the second condition is the cause of the first ("due to", "caused by")
 
 
 def read(text: str) -> Reading:
@@ -91,6 +94,7 @@ def read(text: str) -> Reading:
     reading = Reading(out, out != text)
     reading.status = _statuses(out)
     reading.parts = _parts(out)
+    reading.cause = bool(reading.parts) and bool(_CAUSE.search(out))
     return reading
 
 
@@ -158,6 +162,19 @@ def _table() -> dict[tuple[str, tuple[str, ...]], Status]:
         system, _, code = cols[2].partition(":")
         for term in cols[1].split("|"):
             out[(cols[0], lexicon.key(tuple(words(term))))] = Status(system, code, f"{cols[0]}: {cols[3]}")
+    return out
+
+
+@functools.cache
+def titled() -> dict[tuple[str, str, str, str], str]:
+    """(kind, terms, system, code) -> the official title status.tsv gives, for the tests that check them."""
+    text = resources.files(__package__).joinpath("status.tsv").read_text(encoding="utf-8")
+    out = {}
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("#"):
+            kind, terms, target, title = line.split("\t")
+            system, _, code = target.partition(":")
+            out[(kind, terms, system, code)] = title
     return out
 
 

@@ -23,6 +23,8 @@ import importlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from .. import data
+from ..data.codec import Expander
 from ..errors import MedcodesError
 from ..model import Record
 
@@ -37,6 +39,9 @@ IMPORTERS: dict[str, str] = {
     "gems": "gems",
     "msdrg": "msdrg",
     "pos": "pos",
+    "loinc": "loinc",
+    "ndc": "ndc",  # the FDA NDC Directory and the CMS NDC-HCPCS crosswalk
+    "rxnorm": "rxnorm",
 }
 
 
@@ -52,8 +57,13 @@ def reader(name: str) -> Callable[[Path], Iterator[Record]]:
 
     def read(path: Path) -> Iterator[Record]:
         # A file of the data layer (medcodes.data) is read back from its derived form, after its hash check.
-        from .. import data
-
-        return data.read(path, name) if data.is_derived(path) else official(path)
+        return data.read(path, name, expanders()) if data.is_derived(path) else official(path)
 
     return read
+
+
+def expanders() -> dict[str, Expander]:
+    """What turns each compact record kind of the data layer back into importer records."""
+    from .icd10pcs.tables import expand_table
+
+    return {"icd10pcs-tables": expand_table}

@@ -102,7 +102,7 @@ def read(path: Path) -> Iterator[Record]:
         if not any(c.strip() for c in row):
             continue
         fields = _fields(path, no, row, columns)
-        mdc = fields.get("mdc")
+        mdc = fields.get("mdc") or ""
         parent = f"MDC {mdc}" if mdc in MDC_TITLES else None
         if parent and parent not in mdcs:
             mdcs.add(parent)

@@ -10,13 +10,14 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from ..errors import SourceError
 from ..model import Record, Release
 
 
 def members(path: Path, wanted: Callable[[str], bool], missing: str,
-            order: Callable[[str], object] | None = None) -> Iterator[tuple[str, bytes]]:
+            order: Callable[[str], Any] | None = None) -> Iterator[tuple[str, bytes]]:
     """(member name, bytes) of each wanted member; SourceError for a broken zip or member, or none wanted."""
     try:
         zf = zipfile.ZipFile(path)

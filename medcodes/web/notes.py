@@ -6,13 +6,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from markupsafe import Markup, escape
 
 from ..content.facts import NOTE_MEANINGS
 from ..index import Catalog
 from ..model import NOTE_TYPES
+from ..record import CodeRef, Note
 
 # A code as notes write it: E11.9, E11.A, O24.4- (the codes under O24.4), E10.- (the codes under E10),
 # and ranges such as P70-P74 or E16-E31. Only inside parentheses or lists, where notes name codes.
@@ -45,22 +45,22 @@ class NoteGroup:
         return sum(len(o.items) for o in self.origins)
 
 
-def note_groups(catalog: Catalog, system: str, notes: Iterable[Mapping[str, Any]], code_url: str,
-                ancestors: Iterable[Mapping[str, Any]] = ()) -> list[NoteGroup]:
+def note_groups(catalog: Catalog, system: str, notes: Iterable[Note], code_url: str,
+                ancestors: Iterable[CodeRef] = ()) -> list[NoteGroup]:
     """Notes by kind in the order a coder reads them, each note's codes linked where the code exists.
 
     `code_url` is the code page address with "{code}" in place of the code."""
     notes = list(notes)
-    far = {a["code"] for a in ancestors if a.get("kind") in FAR_KINDS}
-    targets = _existing(catalog, system, (ref for n in notes for ref in _references(n["text"])))
+    far = {a.code for a in ancestors if a.kind in FAR_KINDS}
+    targets = _existing(catalog, system, (ref for n in notes for ref in _references(n.text)))
     groups: dict[str, NoteGroup] = {}
     for n in notes:
-        label, meaning = NOTE_MEANINGS.get(n["type"], (n["type"].replace("_", " ").capitalize(), ""))
-        group = groups.setdefault(n["type"], NoteGroup(n["type"], label, meaning.rstrip(":") + "." if meaning else ""))
-        origin = n.get("from")
+        label, meaning = NOTE_MEANINGS.get(n.type, (n.type.replace("_", " ").capitalize(), ""))
+        group = groups.setdefault(n.type, NoteGroup(n.type, label, meaning.rstrip(":") + "." if meaning else ""))
+        origin = n.inherited_from
         if not group.origins or group.origins[-1].code != origin:
             group.origins.append(NoteOrigin(origin, origin in far))
-        group.origins[-1].items.append(linked(n["text"], targets, code_url))
+        group.origins[-1].items.append(linked(n.text, targets, code_url))
     order = {t: i for i, t in enumerate(NOTE_TYPES)}
     return sorted(groups.values(), key=lambda g: order.get(g.type, len(order)))
 

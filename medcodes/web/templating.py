@@ -6,7 +6,7 @@ import functools
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,8 +17,10 @@ from starlette.applications import Starlette
 
 from .. import systems
 from ..app.http import quote_path
+from ..app.services import release_slug
 from ..errors import NotFound
 from ..model import NOTE_TYPES
+from ..record import CodeRecord, CodeRef, Crosswalk, Note
 
 HERE = Path(__file__).parent
 GROUPING_KINDS = frozenset({"chapter", "block", "section", "body_system", "table", "mdc"})
@@ -60,7 +62,7 @@ def environment(app: Starlette) -> Environment:
                        gem_flags=gem_flags, note_groups=note_groups, attribute_rows=attribute_rows, badges=badges,
                        fact_rows=fact_rows, plural=plural, crosswalk_rows=crosswalk_rows,
                        GROUPING_KINDS=GROUPING_KINDS)
-    env.filters.update(fragment=safe_fragment, number=lambda n: f"{n:,}", web_url=web_url)
+    env.filters.update(fragment=safe_fragment, number=lambda n: f"{n:,}", web_url=web_url, slug=release_slug)
     return env
 
 
@@ -92,41 +94,44 @@ def system_name(system_id: str) -> str:
         return system_id
 
 
-def code_label(d: dict[str, Any]) -> str:
+def code_label(d: CodeRecord | CodeRef) -> str:
     """"ICD-10-CM code", "ICD-10-PCS table", "HCPCS Level II section"."""
-    if d["kind"] in GROUPING_KINDS:
-        return f"{system_name(d['system'])} {KIND_NAMES.get(d['kind'], d['kind'])}"
-    return str(systems.get(d["system"]).label)
+    if d.kind in GROUPING_KINDS:
+        return f"{system_name(d.system)} {KIND_NAMES.get(d.kind, d.kind)}"
+    return str(systems.get(d.system).label)
 
 
-def gem_flags(attributes: dict[str, Any]) -> list[str]:
-    return [label for key, label in GEM_FLAGS.items() if attributes.get(key) is True]
+def gem_flags(attributes: Mapping[str, Any]) -> list[str]:
+    flags = [label for key, label in GEM_FLAGS.items() if attributes.get(key) is True]
+    if attributes.get("bill_units_per_package"):  # an NDC-HCPCS crosswalk row: what one package bills as
+        flags.append(f"{attributes['bill_units_per_package']} billing units per package")
+    return flags
 
 
-def crosswalk_rows(crosswalks: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def crosswalk_rows(crosswalks: Sequence[Crosswalk]) -> list[dict[str, Any]]:
     """One row per linked code: a GEM pair usually runs both ways (E11.9 -> 250.00 and back)."""
     rows: dict[tuple[str, str | None], dict[str, Any]] = {}
     for x in crosswalks:
-        key = (x["system"], x.get("code") or None)
+        key = (x.system, x.code or None)
         row = rows.get(key)
-        if row is None or not x.get("code"):
-            rows[key if x.get("code") else (x["system"], f"none-{len(rows)}")] = {
-                "system": x["system"], "code": x.get("code"), "title": x.get("title"),
-                "directions": {x["direction"]}, "flags": gem_flags(x.get("attributes") or {})}
+        if row is None or not x.code:
+            rows[key if x.code else (x.system, f"none-{len(rows)}")] = {
+                "system": x.system, "code": x.code, "title": x.title,
+                "directions": {x.direction}, "flags": gem_flags(x.attributes or {})}
             continue
-        row["directions"].add(x["direction"])
-        row["flags"] += [f for f in gem_flags(x.get("attributes") or {}) if f not in row["flags"]]
+        row["directions"].add(x.direction)
+        row["flags"] += [f for f in gem_flags(x.attributes or {}) if f not in row["flags"]]
     for row in rows.values():
         both = len(row["directions"]) == 2
         row["direction"] = "both ways" if both else ("maps to" if "to" in row["directions"] else "mapped from")
     return list(rows.values())
 
 
-def note_groups(notes: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+def note_groups(notes: Sequence[Note]) -> list[tuple[str, list[Note]]]:
     """Notes by type, in the order a coder reads them (model.NOTE_TYPES), unknown types last."""
-    groups: dict[str, list[dict[str, Any]]] = {}
+    groups: dict[str, list[Note]] = {}
     for n in notes:
-        groups.setdefault(n["type"], []).append(n)
+        groups.setdefault(n.type, []).append(n)
     order = {t: i for i, t in enumerate(NOTE_TYPES)}
     return sorted(groups.items(), key=lambda kv: order.get(kv[0], len(order)))
 
@@ -174,46 +179,46 @@ class Badge:
     help: str
 
 
-def badges(d: Mapping[str, Any]) -> list[Badge]:
+def badges(d: CodeRecord) -> list[Badge]:
     """Status badges that are true for the code's system and kind: "billable" only where a code is
     put on a claim (ICD-10, HCPCS), a DRG or a heading says what it is, a deleted code says so."""
-    kind = d["kind"]
+    kind = d.kind
     out: list[Badge] = []
-    if not d.get("in_index"):
+    if not d.in_index:
         out.append(Badge("Descriptor not loaded", "info", "licensed text: load your own licensed files"))
-    elif d.get("deleted_in"):
-        out.append(Badge(f"Deleted in {d['deleted_in']}", "warn", "not valid for services after its deletion"))
-    elif d["system"] == "msdrg":
+    elif d.deleted_in:
+        out.append(Badge(f"Deleted in {d.deleted_in}", "warn", "not valid for services after its deletion"))
+    elif d.system == "msdrg":
         out.append(Badge("Payment group", "info", "assigned to a hospital stay by the grouper, not coded by hand"))
     elif kind in GROUPING_KINDS:
         out.append(Badge(f"{KIND_NAMES.get(kind, kind).capitalize()} heading", "info", "groups codes; not a code"))
-    elif d["system"] in ("icd9cm", "icd9pcs"):
+    elif d.system in ("icd9cm", "icd9pcs"):
         out.append(Badge("Legacy code", "warn", "ICD-9-CM: replaced by ICD-10 on 1 October 2015"))
     elif kind == "modifier":
         out.append(Badge("Modifier", "info", "added to a procedure code to add information"))
-    elif d.get("billable") is True:
+    elif d.billable is True:
         out.append(Badge("Billable", "ok", "valid for submission on a claim"))
-    elif d.get("billable") is False:
-        text = "Not billable — use a more specific code" if d.get("children") else "Not billable"
+    elif d.billable is False:
+        text = "Not billable — use a more specific code" if d.children else "Not billable"
         out.append(Badge(text, "warn", "not valid for submission on a claim"))
-    if d.get("release"):
-        out.append(Badge(str(d["release"]), "info", "the release this page shows"))
+    if d.release:
+        out.append(Badge(str(d.release), "info", "the release this page shows"))
     return out
 
 
-def fact_rows(d: Mapping[str, Any]) -> list[tuple[str, str]]:
+def fact_rows(d: CodeRecord) -> list[tuple[str, str]]:
     """The key facts of a code, each under the name people use for it."""
     rows: list[tuple[str, str]] = []
-    if d["kind"] != "code":  # "Kind: code" says nothing; "Kind: category" does
-        rows.append(("Kind", KIND_NAMES.get(d["kind"], d["kind"]).capitalize()))
-    if d.get("short_title") and d["short_title"] != d.get("title"):
-        rows.append(("Short descriptor", d["short_title"]))
-    if d.get("synonyms"):
-        rows.append(("Also described as", "; ".join(d["synonyms"])))
-    return rows + attribute_rows(d.get("attributes") or {})
+    if d.kind != "code":  # "Kind: code" says nothing; "Kind: category" does
+        rows.append(("Kind", KIND_NAMES.get(d.kind, d.kind).capitalize()))
+    if d.short_title and d.short_title != d.title:
+        rows.append(("Short descriptor", d.short_title))
+    if d.synonyms:
+        rows.append(("Also described as", "; ".join(d.synonyms)))
+    return rows + attribute_rows(d.attributes or {})
 
 
-def attribute_rows(attributes: dict[str, Any]) -> list[tuple[str, str]]:
+def attribute_rows(attributes: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(label, text) per attribute; "coverage": "D" with "coverage_label" reads "Special ... (D)"."""
     rows = []
     for key, value in attributes.items():

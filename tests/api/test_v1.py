@@ -61,7 +61,7 @@ def test_suggest(client: TestClient) -> None:
 def test_code_is_the_catalog_code_data(client: TestClient, index_path: Path) -> None:
     r = client.get("/api/v1/codes/icd10cm/E11.9")
     body = r.json()
-    assert body == codes.code_data(Catalog(index_path), "icd10cm", "E11.9")
+    assert body == codes.code_data(Catalog(index_path), "icd10cm", "E11.9").to_json()
     for key in ("title", "billable", "ancestors", "children", "notes", "crosswalks", "history"):
         assert key in body
     assert body["billable"] is True and [a["code"] for a in body["ancestors"]][-1] == "E11"

@@ -75,7 +75,7 @@ def test_show_names_both_meanings_of_a_cpt_lookalike(index_path: Path, capsys: p
 
 def test_the_catalog_code_data_is_the_api_answer(client: TestClient, index_path: Path, store_path: Path) -> None:
     catalog = Catalog(index_path, store=store_path)
-    assert client.get("/api/v1/codes/icd10cm/E11.65").json() == codes.code_data(catalog, "icd10cm", "E11.65")
+    assert client.get("/api/v1/codes/icd10cm/E11.65").json() == codes.code_data(catalog, "icd10cm", "E11.65").to_json()
 
 
 def test_similar_endpoint(client: TestClient) -> None:
@@ -137,15 +137,15 @@ def test_code_as_of_a_date(client: TestClient) -> None:
 
 
 def test_as_of_before_the_first_release_is_unknown(client: TestClient, index_path: Path) -> None:
-    """Issue 7: before the first loaded release, the index cannot say the code was valid."""
-    then = Catalog(index_path).as_of("icd10cm", "E11.9", "2019-06-01")
+    """Before the first loaded release, the index cannot say the code was valid."""
+    then = Catalog(index_path).as_of("icd10cm", "E11.9", "2019-06-01").to_json()
     assert then["valid"] is None and then["release"] is None and then["exists"] is None
     assert then["reason"].startswith("no release of ICD-10-CM loaded in force on 2019-06-01")
     assert "ICD-10-CM FY2025, effective 2024-10-01" in then["reason"]
     api = client.get("/api/v1/codes/icd10cm/E11.9", params={"as_of": "2019-06-01"}).json()["as_of"]
     assert api == then
     # A release without an effective date is taken to be in force (HCPCS files carry none here)
-    assert Catalog(index_path).as_of("hcpcs", "J1100", "1990-01-01")["valid"] is True
+    assert Catalog(index_path).as_of("hcpcs", "J1100", "1990-01-01").valid is True
     cpt = client.get("/api/v1/codes/cpt/63650", params={"as_of": "2025-01-01"}).json()["as_of"]
     assert cpt["valid"] is None and "no loaded CPT data includes 63650" in cpt["reason"]
 

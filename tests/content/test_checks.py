@@ -11,12 +11,13 @@ from medcodes.content.checks import check_answer, contradictions, parse_json_ans
 from medcodes.content.mentions import NoteCode, code_mentions, codes_in_note
 from medcodes.content.prompt import answer_schema
 from medcodes.content.sections import DIAGNOSIS
+from medcodes.record import CodeRecord
 
 
 def test_codes_in_notes() -> None:
-    assert codes_in_note("gestational diabetes (O24.4-)") == [NoteCode("O24.4", None, True)]
+    assert codes_in_note("gestational diabetes (O24.4-)") == [NoteCode("O24.4")]
     assert codes_in_note("diabetes (E08-E13), E10.-, insulin use (Z79.4)") == [
-        NoteCode("E08", "E13"), NoteCode("E10", None, True), NoteCode("Z79.4")]
+        NoteCode("E08", "E13"), NoteCode("E10"), NoteCode("Z79.4")]
 
 
 def test_code_mentions_take_codes_not_prose() -> None:
@@ -48,7 +49,7 @@ def test_parse_json_answer_tolerates_fences_and_words() -> None:
         parse_json_answer("no json here")
 
 
-DATA = {"system": "icd10cm", "code": "E11.9", "title": "Type 2 diabetes mellitus without complications"}
+DATA = CodeRecord.bare("icd10cm", "E11.9", "Type 2 diabetes mellitus without complications")
 
 
 def _answer(**overrides: object) -> str:
@@ -76,7 +77,7 @@ def test_rejections() -> None:
     del dropped["outlook"]
     assert _check(json.dumps(dropped)) == ["does not match the schema: $: missing 'outlook'"]
     assert _check(_answer(outlook="N/A")) == ["section 'outlook' is empty"]
-    assert _check(_answer(coding_notes="Add code Z79.4 for insulin use; never use E11.99.")) == [
+    assert _check(_answer(coding_notes="Add code Z79.4 when it applies; never use E11.99.")) == [
         "names code E11.99 which does not exist; name only codes given in the official data"]
     assert _check(_answer(summary="Type 2 diabetes with complications affecting the kidneys.")) == [
         "says “with complications”; the official descriptor says “without complications”"]
@@ -88,18 +89,17 @@ def test_rejections() -> None:
 
 
 def test_contradiction_rules() -> None:
-    right = {"system": "icd10cm", "code": "M16.11", "title": "Unilateral primary osteoarthritis, right hip"}
+    right = CodeRecord.bare("icd10cm", "M16.11", "Unilateral primary osteoarthritis, right hip")
     bad = [{"key": "summary", "text": "Wear of the cartilage in the left hip joint."}]
     assert contradictions(right, bad) == ["describes the left side; the official descriptor is for the right side"]
     ok = [{"key": "summary", "text": "Wear and tear arthritis of one hip, if left untreated it worsens."}]
     assert contradictions(right, ok) == []
-    fracture = {"system": "icd10cm", "code": "S72.001A",
-                "title": "Fracture of unspecified part of neck of right femur, initial encounter for closed fracture"}
+    fracture = CodeRecord.bare("icd10cm", "S72.001A", "Fracture of unspecified part of neck of right femur,"
+                               " initial encounter for closed fracture")
     later = [{"key": "summary", "text": "A broken right femur neck, seen at a subsequent encounter."}]
     assert contradictions(fracture, later) == ["says “subsequent encounter”; the official descriptor says"
                                                " “initial encounter”"]
-    tumour = {"system": "icd10cm", "code": "C50.911", "title": "Malignant neoplasm of unspecified site of right"
-              " female breast"}
+    tumour = CodeRecord.bare("icd10cm", "C50.911", "Malignant neoplasm of unspecified site of right female breast")
     assert contradictions(tumour, [{"key": "summary", "text": "A benign neoplasm of the breast."}]) == [
         "says “benign”; the official descriptor says “malignant”"]
 

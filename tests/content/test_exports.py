@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 from medcodes.content.facts import explainer_facts
+from medcodes.record import CodeRecord
 
 
 def test_explainer_is_the_function_even_after_its_module_loaded() -> None:
@@ -25,8 +26,7 @@ def test_explainer_export_in_a_fresh_interpreter() -> None:
 
 
 def test_facts_of_a_cited_cpt_code_without_its_descriptor() -> None:
-    data = {"system": "cpt", "system_name": "CPT", "system_label": "CPT® code", "code": "63650", "title": None,
-            "kind": "code", "in_index": False}
+    data = CodeRecord.bare("cpt", "63650", system_name="CPT", system_label="CPT® code", kind="code", in_index=False)
     (fact,) = explainer_facts(data)
     assert fact["text"].startswith("63650 is a CPT® code. Its descriptor is not shown")
     assert "None" not in fact["text"] and fact["source"] == {"type": "official", "fields": ["in_index"]}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -74,8 +75,12 @@ def test_bad_answers_are_rejected_then_retried(catalog: Catalog, store: ContentS
     with FakeLLM(per_code={"M16.11": [bad]}) as llm:
         report = _run(catalog, store, llm, [("icd10cm", "M16.11")])
         assert (report.generated, report.retried) == (1, 1)
-        retry = llm.requests[1]["messages"]
-        assert retry[-2]["role"] == "assistant" and retry[-1]["content"].startswith("Your answer was rejected:")
+        first, retry = llm.requests[0], llm.requests[1]
+        # the original prompt again with what was wrong, never the rejected answer to copy
+        assert [m["role"] for m in retry["messages"]] == [m["role"] for m in first["messages"]]
+        assert "An earlier answer was rejected:" in retry["messages"][-1]["content"]
+        if bad == "truncated":  # cut off by the token limit: fewer tokens and a repetition penalty
+            assert retry["max_tokens"] < first["max_tokens"] and retry["repeat_penalty"] > 1
     assert store.get("icd10cm", "M16.11")["attempts"] == 2  # type: ignore[index]
 
 
@@ -88,9 +93,24 @@ def test_a_code_whose_answers_stay_bad_is_recorded_and_left(catalog: Catalog, st
     assert store.failures("icd10cm", "E10.9")[0]["attempts"] == 3
 
 
-def test_endpoint_failure_stops_the_run_and_keeps_finished_work(catalog: Catalog, store: ContentStore) -> None:
+def test_a_code_whose_requests_fail_is_recorded_and_the_run_goes_on(catalog: Catalog, store: ContentStore) -> None:
     with FakeLLM(per_code={"E10.9": ["error500"] * 5}) as llm:
-        with pytest.raises(LLMError, match="HTTP 500"):
+        report = _run(catalog, store, llm, [("icd10cm", "E10.9"), ("icd10cm", "E11.9")], concurrency=1)
+    assert (report.generated, report.failed) == (1, 1) and "HTTP 500" in report.failures[0][2]
+    assert store.done(PROMPT_VERSION) == {("icd10cm", "E11.9")}
+    assert store.failures("icd10cm", "E10.9")
+
+
+def test_a_code_past_its_deadline_is_recorded_and_the_run_goes_on(catalog: Catalog, store: ContentStore) -> None:
+    with FakeLLM(per_code={"E10.9": ["slow"]}, slow_seconds=3) as llm:
+        report = _run(catalog, store, llm, [("icd10cm", "E10.9"), ("icd10cm", "E11.9")], concurrency=2, timeout=0.5)
+    assert report.generated == 1 and report.failures[0][:2] == ("icd10cm", "E10.9")
+    assert "no answer within 0.5 s" in report.failures[0][2]
+
+
+def test_a_refused_key_stops_the_run_and_keeps_finished_work(catalog: Catalog, store: ContentStore) -> None:
+    with FakeLLM(per_code={"E10.9": ["error401"]}) as llm:
+        with pytest.raises(LLMError, match="refused the API key"):
             _run(catalog, store, llm, [("icd10cm", "E11.9"), ("icd10cm", "E10.9")], concurrency=1)
     assert store.done(PROMPT_VERSION) == {("icd10cm", "E11.9")}
 
@@ -122,10 +142,10 @@ def test_interrupted_run_keeps_finished_codes(catalog: Catalog, store: ContentSt
 
 def test_explainer_combines_both_layers(catalog: Catalog, store: ContentStore, fake_llm: FakeLLM) -> None:
     data = catalog.official("icd10cm", "E11.9")
-    plain = explainer(store, data)
+    plain = explainer(store, data).to_json()
     assert plain["generated"] is None and {s["source"]["type"] for s in plain["sections"]} == {"official"}
     _run(catalog, store, fake_llm, [("icd10cm", "E11.9")])
-    shown = explainer(store.path, data)
+    shown = explainer(store.path, data).to_json()
     assert shown["generated"]["label"] == GENERATED_LABEL == "Generated — not medical advice"
     assert shown["generated"]["model"] == "fake" and shown["generated"]["stale"] is False
     generated = [s for s in shown["sections"] if s["source"]["type"] == "generated"]
@@ -134,7 +154,21 @@ def test_explainer_combines_both_layers(catalog: Catalog, store: ContentStore, f
     assert set(generated[0]["source"]) == {"type", "model", "date", "review_status", "prompt_version"}
     assert shown["sections"][0]["title"] == "Summary"
     store.review("icd10cm", "E11.9", "rejected", note="wrong")
-    assert explainer(store, data)["generated"] is None  # rejected text is never shown
-    changed = {**data, "title": "Type 2 diabetes mellitus without complications (revised)"}
+    assert explainer(store, data).to_json()["generated"] is None  # rejected text is never shown
+    changed = replace(data, title="Type 2 diabetes mellitus without complications (revised)")
     store.review("icd10cm", "E11.9", "approved")
-    assert explainer(store, changed)["generated"]["stale"] is True
+    assert explainer(store, changed).to_json()["generated"]["stale"] is True
+
+
+def test_failed_codes_are_listed_for_review_and_reviewed_only_hides_unreviewed(
+        catalog: Catalog, store: ContentStore, fake_llm: FakeLLM, monkeypatch: pytest.MonkeyPatch) -> None:
+    with FakeLLM(per_code={"E10.9": ["invented"] * 3}) as llm:
+        _run(catalog, store, llm, [("icd10cm", "E10.9"), ("icd10cm", "E11.9")], attempts=3)
+    (failed,) = store.open_failures()
+    assert (failed["system"], failed["code"], failed["attempts"]) == ("icd10cm", "E10.9", 3)
+    data = catalog.official("icd10cm", "E11.9")
+    assert explainer(store, data).to_json()["generated"]["review_status"] == "unreviewed"
+    monkeypatch.setenv("MEDCODES_CONTENT_REVIEWED_ONLY", "1")
+    assert explainer(store, data).to_json()["generated"] is None  # not approved: not shown
+    store.review("icd10cm", "E11.9", "approved")
+    assert explainer(store, data).to_json()["generated"]["review_status"] == "approved"

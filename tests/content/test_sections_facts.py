@@ -7,11 +7,12 @@ import pytest
 from medcodes.content.facts import explainer_facts
 from medcodes.content.sections import is_hcpcs_supply, section_set, section_set_name
 from medcodes.index import Catalog
+from medcodes.record import CodeRecord, CodeRef, Note
 
 
 @pytest.mark.parametrize(("system", "code", "expected"), [
     ("icd10cm", "E11.9", "diagnosis"), ("icd9cm", "250.00", "diagnosis"), ("icd10pcs", "0SR9019", "procedure"),
-    ("cpt", "12345", "procedure"), ("hcpcs", "E0100", "supply"), ("hcpcs", "J1100", "supply"),
+    ("cpt", "12345", "procedure"), ("hcpcs", "E0100", "supply"), ("hcpcs", "J1100", "drug"),
     ("hcpcs", "G0008", "procedure"), ("msdrg", "291", "drg"), ("hcpcs-mod", "LT", "modifier"),
 ])
 def test_section_set_by_kind_of_code(catalog: Catalog, system: str, code: str, expected: str) -> None:
@@ -19,14 +20,23 @@ def test_section_set_by_kind_of_code(catalog: Catalog, system: str, code: str, e
 
 
 def test_the_issue_section_sets() -> None:
-    titles = [s.title for s in section_set({"system": "icd10pcs", "code": "0SR9019"})]
+    titles = [s.title for s in section_set(CodeRecord.bare("icd10pcs", "0SR9019"))]
     assert titles == ["Summary", "Purpose", "Indications", "Preparation", "Procedure Description", "Duration",
                       "Setting", "Personnel", "Risks and Complications", "Benefits", "Recovery", "Alternatives",
                       "Patient Experience"]
-    titles = [s.title for s in section_set({"system": "icd10cm", "code": "E11.9"})]
+    titles = [s.title for s in section_set(CodeRecord.bare("icd10cm", "E11.9"))]
     assert titles == ["Summary", "Causes", "Symptoms", "Diagnosis", "Treatment", "Outlook", "Coding notes"]
-    titles = [s.title for s in section_set({"system": "hcpcs", "code": "E0100", "attributes": {"betos": "D1E"}})]
+    titles = [s.title for s in section_set(CodeRecord.bare("hcpcs", "E0100", attributes={"betos": "D1E"}))]
     assert titles == ["What it is", "Who uses it", "How it is used", "Coverage basics"]
+
+
+def test_encounters_and_drugs_have_sections_of_their_own() -> None:
+    encounter = [s.title for s in section_set(CodeRecord.bare("icd10cm", "Z95.1"))]
+    assert "Causes" not in encounter and "Treatment" not in encounter and encounter[0] == "Summary"
+    assert section_set_name(CodeRecord.bare("icd10cm", "O80")) == "encounter"
+    assert section_set_name(CodeRecord.bare("icd10cm", "O24.410")) == "diagnosis"
+    drug = [s.title for s in section_set(CodeRecord.bare("hcpcs", "J9271"))]
+    assert drug == ["What it is", "What it treats", "How it is given", "Coverage basics"]
 
 
 def test_hcpcs_supply_from_betos_then_section() -> None:
@@ -71,19 +81,19 @@ def test_no_fact_repeats_a_note_or_the_written_on_suffix(catalog: Catalog) -> No
         data = catalog.official(system, code)
         text = " ".join(f["text"] for f in explainer_facts(data))
         assert "written on" not in text
-        for n in data["notes"]:
-            assert n["text"] not in text
+        for n in data.notes:
+            assert n.text not in text
 
 
 def test_prompt_notes_leave_out_a_chapter_s_lists() -> None:
     from medcodes.content.facts import note_lines
 
-    data = {"system": "icd10cm", "code": "X00.0", "title": "Invented",
-            "ancestors": [{"kind": "chapter", "code": "X00-X99", "title": "c"},
-                          {"kind": "category", "code": "X00", "title": "g"}],
-            "notes": [{"type": "excludes2", "text": "snake bite (T63.0-)", "from": "X00-X99"},
-                      {"type": "excludes1", "text": "other thing (X01.-)", "from": "X00"},
-                      {"type": "code_first", "text": "cause", "from": None}]}
+    data = CodeRecord.bare(
+        "icd10cm", "X00.0", "Invented",
+        ancestors=(CodeRef("icd10cm", "X00-X99", "c", "chapter", None),
+                   CodeRef("icd10cm", "X00", "g", "category", None)),
+        notes=(Note("excludes2", "snake bite (T63.0-)", "X00-X99"), Note("excludes1", "other thing (X01.-)", "X00"),
+               Note("code_first", "cause", None)))
     assert note_lines(data) == ["Excludes1: other thing (X01.-)", "Code first: cause"]
 
 
@@ -123,11 +133,10 @@ def test_msdrg_summary_and_expected_stay(catalog: Catalog) -> None:
 
 
 def test_a_deleted_code_says_so_and_not_billable() -> None:
-    facts = explainer_facts({"system": "hcpcs", "code": "C9290", "title": "Injection", "billable": False,
-                             "deleted_in": "HCPCS 2025", "children": []})
+    facts = explainer_facts(CodeRecord.bare("hcpcs", "C9290", "Injection", billable=False, deleted_in="HCPCS 2025"))
     assert "deleted in HCPCS 2025" in facts[0]["text"] and "not valid for submission" not in facts[0]["text"]
 
 
-def test_facts_from_a_bare_dict() -> None:
-    facts = explainer_facts({"system": "icd10cm", "code": "X00.0", "title": "Invented", "billable": None})
+def test_facts_from_a_bare_record() -> None:
+    facts = explainer_facts(CodeRecord.bare("icd10cm", "X00.0", "Invented", billable=None))
     assert [f["title"] for f in facts] == ["Summary"]

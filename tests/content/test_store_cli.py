@@ -28,7 +28,7 @@ def test_store_shares_the_file_and_migrates_once(tmp_path: Path) -> None:
     assert store.migrate() == []  # already applied by the constructor
     tables = {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {t for t in tables if t != "policies"} == {"content_explainers", "content_reviews", "content_failures",
-                                                     "content_migrations"}
+                                                     "content_migrations", "content_queue"}
     applied = [r[0] for r in store.conn.execute("SELECT name FROM content_migrations")]
     assert applied == [name for name, _ in MIGRATIONS]
 
@@ -165,3 +165,14 @@ def _code_page(store: Path, path: str) -> str:
         r = client.get(path)
         assert r.status_code == 200
         return r.text
+
+
+def test_cli_lists_failed_codes(env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    with FakeLLM(per_code={"E10.9": ["invented"] * 3}) as llm:
+        monkeypatch.setenv("MEDCODES_LLM_BASE_URL", llm.base_url)
+        monkeypatch.setenv("MEDCODES_LLM_MODEL", "fake")
+        assert main(["content", "generate", "--quiet", "E10.9"]) == 1  # a failed code: exit 1
+    capsys.readouterr()
+    assert main(["content", "review", "--failed"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("icd10cm E10.9") and "names code Z99.999" in out and err.startswith("1 code with failed text")

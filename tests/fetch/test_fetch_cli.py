@@ -41,7 +41,7 @@ def test_fetch_then_update(env: Path, publisher: Publisher, capsys: pytest.Captu
     out = capsys.readouterr().out
     assert out.startswith("fetched 1 new file(s), 0.0 MB\nrebuilt ") and "hcpcs " in out
     catalog = Catalog(env / "medcodes.sqlite")
-    assert len(catalog.releases()["hcpcs"]) == 2 and catalog.history("hcpcs", "J1100")[-1]["change"] == "deleted"
+    assert len(catalog.releases()["hcpcs"]) == 2 and catalog.history("hcpcs", "J1100")[-1].change == "deleted"
     catalog.conn.close()
 
     assert main(["update", "hcpcs", "--no-default"]) == 0

@@ -41,7 +41,7 @@ def test_update_fetches_the_newest_and_builds_history(two_releases: Fetcher, tmp
     assert report.build is not None and report.build.counts_by_system["hcpcs"] > 5
     catalog = open_index(out)
     assert catalog.releases()["hcpcs"] == [JAN_NAME, APR_NAME]
-    assert [(h["release"], h["change"]) for h in catalog.history("hcpcs", "J1100")] == [(APR_NAME, "deleted")]
+    assert [(h.release, h.change) for h in catalog.history("hcpcs", "J1100")] == [(APR_NAME, "deleted")]
     catalog.conn.close()
 
 

@@ -39,7 +39,7 @@ def catalog(tmp_path: Path) -> Catalog:
 
 
 def test_official_data_merges_sources_and_resolves_hierarchy(catalog: Catalog) -> None:
-    d = catalog.official("icd10cm", "e119")
+    d = catalog.official("icd10cm", "e119").to_json()
     assert d["code"] == "E11.9" and d["title"] == "Type 2 diabetes mellitus without complications"
     assert d["short_title"] == "Type 2 diabetes mellitus w/o complications"
     assert d["billable"] is True and d["release"] == "ICD-10-CM test release"
@@ -48,19 +48,19 @@ def test_official_data_merges_sources_and_resolves_hierarchy(catalog: Catalog) -
 
 
 def test_notes_inherited_from_ancestors_but_not_inclusion_terms(catalog: Catalog) -> None:
-    notes = catalog.official("icd10cm", "E11.9")["notes"]
+    notes = catalog.official("icd10cm", "E11.9").to_json()["notes"]
     assert {"type": "excludes1", "text": "gestational diabetes (O24.4-)", "from": "E11"} in notes
     assert {"type": "note", "text": "block note", "from": "E08-E13"} in notes
     assert not any(n["type"] == "inclusion" for n in notes)
 
 
 def test_children_in_code_order_and_ranges(catalog: Catalog) -> None:
-    assert [c["code"] for c in catalog.official("icd10cm", "E08-E13")["children"]] == ["E10", "E11"]
+    assert [c["code"] for c in catalog.official("icd10cm", "E08-E13").to_json()["children"]] == ["E10", "E11"]
     assert [r["code"] for r in catalog.code_range("icd10cm", "E10", "E11")] == ["E10", "E11", "E11.65", "E11.9"]
 
 
 def test_crosswalks_both_directions(catalog: Catalog) -> None:
-    x = catalog.official("icd10cm", "E11.9")["crosswalks"]
+    x = catalog.official("icd10cm", "E11.9").to_json()["crosswalks"]
     assert x == [{"direction": "from", "type": "gem", "system": "icd9cm", "code": "250.00",
                   "attributes": {"approximate": True},
                   "title": "Diabetes mellitus without mention of complication, type II"}]
@@ -123,14 +123,14 @@ def test_as_of_a_date(tmp_path: Path) -> None:
     out = tmp_path / "h.sqlite"
     build_from_records(old + new, out)
     cat = Catalog(out)
-    then = cat.as_of("icd10cm", "A00.0", "2025-01-15")
+    then = cat.as_of("icd10cm", "A00.0", "2025-01-15").to_json()
     assert then["valid"] and then["title"] == "Cholera old" and then["release"] == "FY2025"
-    assert cat.as_of("icd10cm", "A00.0", "2025-11-01")["title"] == "Cholera new"
-    assert cat.as_of("icd10cm", "A00.1", "2025-01-15")["valid"] is True
-    gone = cat.as_of("icd10cm", "A00.1", "2025-11-01")
+    assert cat.as_of("icd10cm", "A00.0", "2025-11-01").to_json()["title"] == "Cholera new"
+    assert cat.as_of("icd10cm", "A00.1", "2025-01-15").to_json()["valid"] is True
+    gone = cat.as_of("icd10cm", "A00.1", "2025-11-01").to_json()
     assert not gone["valid"] and "deleted in FY2026" in gone["reason"]
-    assert not cat.as_of("icd10cm", "A00.10", "2025-01-15")["valid"]
-    deleted = cat.official("icd10cm", "A00.1")["history"]
+    assert not cat.as_of("icd10cm", "A00.10", "2025-01-15").to_json()["valid"]
+    deleted = cat.official("icd10cm", "A00.1").to_json()["history"]
     assert deleted[0]["change"] == "deleted" and deleted[0]["replaced_by"] == ["A00.10", "A00.11"]
 
 
@@ -140,9 +140,9 @@ def test_a_code_carries_the_newest_release_that_lists_it(tmp_path: Path) -> None
     out = tmp_path / "r.sqlite"
     build_from_records(new + old, out)
     cat = Catalog(out)
-    assert cat.official("icd10cm", "A00.0")["release"] == "FY2026"  # unchanged, still listed by FY2026
-    assert cat.official("icd10cm", "A00.1")["release"] == "FY2025"  # the last release that had it
-    assert cat.official("icd10cm", "A00.2")["release"] == "FY2026"
+    assert cat.official("icd10cm", "A00.0").to_json()["release"] == "FY2026"  # unchanged, still listed by FY2026
+    assert cat.official("icd10cm", "A00.1").to_json()["release"] == "FY2025"  # the last release that had it
+    assert cat.official("icd10cm", "A00.2").to_json()["release"] == "FY2026"
 
 
 @pytest.mark.slow

@@ -85,7 +85,7 @@ def test_one_release_with_its_official_changes(tmp_path: Path) -> None:
         "Gone, initial encounter", 0, "T81.32", "FY2025", None)
     assert json.loads(gone["attributes"]) == {"known_from": "addenda"}
     assert cat.row("icd10cm", "A00.0")["title"] == "Cholera new"
-    assert [e["change"] for e in cat.history("icd10cm", "A00.1")] == ["added"]
+    assert [e.change for e in cat.history("icd10cm", "A00.1")] == ["added"]
 
 
 def test_official_changes_take_precedence_over_the_diff(tmp_path: Path) -> None:
@@ -123,7 +123,7 @@ def test_a_code_deleted_then_added_back_is_not_deleted(tmp_path: Path) -> None:
         official(FY2026, "A00.0", "added", None, "Cholera"), official(FY2025, "A00.0", "deleted", "Cholera")]
     out = tmp_path / "back.sqlite"
     build_from_records(records, out)
-    assert [e["change"] for e in Catalog(out).history("icd10cm", "A00.0")] == ["deleted", "added"]
+    assert [e.change for e in Catalog(out).history("icd10cm", "A00.0")] == ["deleted", "added"]
     assert Catalog(out).row("icd10cm", "A00.0")["deleted_in"] is None
 
 

@@ -35,7 +35,7 @@ def test_icd10cm_fy2025_zip_alone_gives_its_addenda(shared_data: Path, tmp_path:
     expected = addenda_lines(fy2025)
     assert expected == {"added": 252, "deleted": 36, "revised": 13}
     assert {tuple(r) for r in rows} == {("ICD-10-CM FY2025", k, "addenda", n) for k, n in expected.items()}
-    [event] = cat.history("icd10cm", "A77.41")
+    [event] = [e.to_json() for e in cat.history("icd10cm", "A77.41")]
     assert (event["release"], event["effective"], event["change"], event["old_title"], event["new_title"]) == (
         "ICD-10-CM FY2025", "2024-10-01", "revised", "Ehrlichiosis chafeensis [E. chafeensis]",
         "Ehrlichiosis chaffeensis [E. chaffeensis]")

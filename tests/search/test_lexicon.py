@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from medcodes import systems
 from medcodes.index import Catalog
 from medcodes.search import lexicon, search
-
-from .conftest import full_db
 
 
 def test_every_line_parses_and_terms_are_unique() -> None:
@@ -29,6 +29,11 @@ def test_bad_lines_are_refused(line: str) -> None:
         lexicon.parse_line(line, 1)
 
 
+def test_no_term_is_a_lone_letter_once_stop_words_go() -> None:
+    # "i and d" would be looked up as "d": "vitamin d" would mean incision and drainage
+    assert not [e.term for e in lexicon.entries() if len(lexicon.key(e.term)) == 1 and len(lexicon.key(e.term)[0]) == 1]
+
+
 def test_groups_rewrite_the_longest_phrase() -> None:
     gs = lexicon.groups(("broken", "wrist", "and", "chf"))
     assert [g.words for g in gs] == [("broken", "wrist"), ("and",), ("chf",)]
@@ -38,11 +43,8 @@ def test_groups_rewrite_the_longest_phrase() -> None:
 
 
 @pytest.fixture(scope="module")
-def full() -> Catalog:
-    path = full_db()
-    if path is None:
-        pytest.skip("no full index: `medcodes build --out /tmp/full.sqlite` or set MEDCODES_TEST_FULL_DB")
-    return Catalog(path)
+def full(full_index: Path) -> Catalog:
+    return Catalog(full_index)
 
 
 @pytest.mark.slow

@@ -8,13 +8,14 @@ index terms read from tiny files in the official index layouts (tests/data/searc
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from medcodes.index import Catalog
-from medcodes.model import Code, Record, Relation, Release, Term
+from medcodes.model import Code, Record, Reference, Relation, Release, Term
 from medcodes.search import search
 from medcodes.sources import reader
 from tests.web import fixture_store
@@ -33,6 +34,8 @@ MORE: list[Record] = [
     Code("icd10cm", "I16.9", "Hypertensive crisis, unspecified", billable=True),
     Code("icd10cm", "I27.20", "Pulmonary hypertension, unspecified", billable=True),
     Code("icd10cm", "R62.0", "Delayed milestone in childhood", billable=True),
+    Code("icd10cm", "R10.9", "Unspecified abdominal pain", billable=True),
+    Code("icd10cm", "R52", "Pain, unspecified", billable=True),
     Code("icd10cm", "T42.6X3", "Poisoning by other antiepileptic and sedative-hypnotic drugs, assault",
          billable=False),
     Code("icd10cm", "T36.2X3", "Poisoning by chloramphenicol group, assault", billable=False),
@@ -73,6 +76,8 @@ MORE: list[Record] = [
          " flowmeter, humidifier, cannula or mask, and tubing", billable=True),
     Code("hcpcs", "A4615", "Cannula, nasal", billable=True),
     Code("icd9cm", "401.9", "Unspecified essential hypertension", billable=True),
+    Code("icd9cm", "250.02", "Diabetes mellitus without mention of complication, type II or unspecified type,"
+         " uncontrolled", billable=True),
     Code("icd9cm", "427.31", "Atrial fibrillation", billable=True),
     Relation("gem", "icd9cm", "250.00", "icd10cm", "E11.9", GEM),
     Relation("gem", "icd9cm", "401.9", "icd10cm", "I10", GEM),
@@ -84,7 +89,7 @@ def _official_terms() -> list[Record]:
     out: list[Record] = []
     for name, file in (("icd10cm", "icd10cm_index_mini.xml"), ("icd10cm", "icd10cm_drug_mini.xml"),
                        ("icd10pcs", "icd10pcs_index_mini.xml")):
-        out += [r for r in reader(name)(DATA / file) if isinstance(r, Term)]
+        out += [r for r in reader(name)(DATA / file) if isinstance(r, Term | Reference)]
     return out
 
 
@@ -140,6 +145,12 @@ def test_an_alphabetic_index_path_leads_to_its_code(cat: Catalog) -> None:
     assert top["match"]["field"] == "index"
     assert top["match"]["path"] == "Late, walker"
     assert top["match"]["index"] == "ICD-10-CM Alphabetic Index"
+
+
+def test_a_see_reference_leads_to_the_codes_of_its_target(cat: Catalog) -> None:
+    top = search(cat, "abdominalgia")["results"][0]
+    assert top["code"] == "R10.9"
+    assert top["match"]["path"] == "Abdominalgia — see Pain, abdominal"
 
 
 def test_a_drug_table_path_beats_descriptors_that_share_words(cat: Catalog) -> None:
@@ -256,3 +267,41 @@ def test_a_system_filter_leaves_cited_cpt_out(cat: Catalog) -> None:
 def test_bad_input_gets_an_answer(cat: Catalog, q: str) -> None:
     found = search(cat, q)
     assert isinstance(found["results"], list) and found["total"] >= 0
+
+
+# -- the search page and the API say how a result was found ----------------------------------
+@pytest.fixture(scope="module")
+def client(cat: Catalog) -> Iterator[Any]:
+    from medcodes.web.app import create_app
+    from tests.web.conftest import TestClient
+
+    with TestClient(create_app(cat.path, store=cat.store_path), follow_redirects=False) as c:
+        yield c
+
+
+def test_the_page_shows_the_index_path_and_the_gems_label(client: Any) -> None:
+    html = client.get("/search", params={"q": "late walker"}).text
+    assert "found through the ICD-10-CM Alphabetic Index" in html and "<mark>Late</mark>, <mark>walker</mark>" in html
+    html = client.get("/search", params={"q": "Unspecified essential hypertension"}).text
+    assert "GEMs equivalent of ICD-9-CM 401.9" in html
+    html = client.get("/search", params={"q": "63685"}).text
+    assert "/codes/cpt/63685" in html and "cited by 1 loaded policy" in html and "Did you mean" not in html
+
+
+@pytest.mark.parametrize("q", ["x" * 10_000, "a\x00b", 'NEAR("a" "b")', "\U0001F600\u202e"])
+def test_bad_input_is_never_a_500(client: Any, q: str) -> None:
+    for url in ("/search", "/api/v1/search"):
+        r = client.get(url, params={"q": q})
+        assert r.status_code in (200, 400), (url, r.status_code)
+
+
+def test_a_word_only_other_systems_know_does_not_hide_one_the_filter_knows(cat: Catalog,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # "mention" and "uncontrolled" are ICD-9-CM words and the rarest; the any-word match keeps only the
+    # rarest (a budget of one match here); "complications" is an ICD-10-CM word all the same
+    from medcodes.search import engine
+
+    monkeypatch.setattr(engine, "ANY_WORD_BUDGET", 1)
+    found = search(cat, "mention uncontrolled complications", systems=["icd10cm"])
+    assert found["results"] and all(r["system"] == "icd10cm" for r in found["results"])
+    assert {r["code"] for r in found["results"]} & {"E10.9", "E11.9"}

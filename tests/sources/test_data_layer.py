@@ -338,9 +338,26 @@ def test_a_newer_index_replaces_the_older_one(tmp_path: Path) -> None:
         index_records(Release("icd10cm", "FY2026", "2025-10-01"), ("A00.1", "Cholera, new wording")),
     ]
     cat = Catalog(_build_records(tmp_path, sources))
-    assert [t["term"] for t in cat.terms("icd10cm", "A00.1")] == ["Cholera, new wording"]
+    assert [t.term for t in cat.terms("icd10cm", "A00.1")] == ["Cholera, new wording"]
     assert cat.unresolved_terms() == []
     assert cat.term_refs("icd10cm", "Vibrio") == []  # it came with the older index
+
+
+def test_a_newer_official_release_replaces_the_layer_file(tmp_path: Path) -> None:
+    """What `medcodes build --source` and `medcodes update` do: the official file is read after the default."""
+    rec = derive("hcpcs", hcpcs_zip(tmp_path), tmp_path / "layer", url=URL)
+    lines = HCPCS.read_bytes().splitlines(keepends=True)
+    april = [ln for ln in lines if not ln.startswith(b"G0027")]  # gone in April
+    april = [ln.replace(b"Injection, dexamethasone sodium phosphate, 1 mg  ",
+                        b"Injection, dexamethasone sodium phosphate, 2 mg  ") for ln in april]
+    newer = tmp_path / "HCPC2025_APR_ANWEB_fixture.txt"
+    newer.write_bytes(b"".join(april))
+    out = built(tmp_path, [("hcpcs", tmp_path / "layer" / rec.file), ("hcpcs", newer)])
+    cat = Catalog(out)
+    j1100 = cat.conn.execute("SELECT title, release FROM codes WHERE system='hcpcs' AND code='J1100'").fetchone()
+    assert tuple(j1100) == ("Injection, dexamethasone sodium phosphate, 2 mg", "HCPCS Level II 2025 April (Q2)")
+    g0027 = cat.conn.execute("SELECT billable, deleted_in FROM codes WHERE system='hcpcs' AND code='G0027'").fetchone()
+    assert tuple(g0027) == (0, "HCPCS Level II 2025 April (Q2)")
 
 
 def test_references_and_paths_are_stored(tmp_path: Path) -> None:
@@ -372,7 +389,7 @@ def _build_records(tmp_path: Path, sources: list[list[Record]], log: list[str] |
 
 def _provenance_for(layer: Path, paths: list[Path]) -> None:
     from medcodes.data.provenance import Official, Provenance, save
-    from medcodes.index.build import file_sha256
+    from medcodes.files import file_sha256
 
     save(layer, [Provenance(p.name, "icd10cm", p.stem, [], None, Official(p.name, "test", URL, "0" * 64, 0),
                             file_sha256(p), p.stat().st_size, "2026-01-01") for p in paths])
@@ -400,8 +417,8 @@ def test_cli_derive_wants_source_equals_path() -> None:
 
 
 def test_unknown_source(tmp_path: Path) -> None:
-    with pytest.raises(MedcodesError, match="unknown source 'loinc'"):
-        derive("loinc", POS, tmp_path)
+    with pytest.raises(MedcodesError, match="unknown source 'nosuch'"):
+        derive("nosuch", POS, tmp_path)
 
 
 # --- real data --------------------------------------------------------------------

@@ -334,7 +334,7 @@ def test_builds_into_an_index_without_orphans(tmp_path: Path) -> None:
 
     report = build_index([("hcpcs", FIXTURE)], tmp_path / "idx.sqlite")
     assert report.orphans == 0
-    d = Catalog(tmp_path / "idx.sqlite").official("hcpcs", "a0384")
+    d = Catalog(tmp_path / "idx.sqlite").official("hcpcs", "a0384").to_json()
     assert [a["code"] for a in d["ancestors"]] == ["A0021-A0999"]
     assert d["release"] == RELEASE_2025
 
@@ -516,6 +516,6 @@ def test_real_history_2020_to_2025(shared_data: Path, tmp_path: Path) -> None:
         (RELEASE_2025, "revised", "hcpcs action code S", 2),
         (RELEASE_2025, "revised", "release diff", 242),
     }
-    e1800 = cat.history("hcpcs", "E1800")[-1]  # action C: the old text is the 2020 file's
+    e1800 = cat.history("hcpcs", "E1800")[-1].to_json()  # action C: the old text is the 2020 file's
     assert e1800["old_title"].startswith("Dynamic adjustable elbow extension/flexion device")
     assert e1800["new_title"].startswith("Dynamic adjustable elbow extension and flexion device")

@@ -37,22 +37,22 @@ def validate_on(cs: IndexCodeSystem, code: str, date: str, display: str | None) 
         message = f"Unknown code '{code}' in the CodeSystem '{cs.url}'{version}"
         return parameters(("result", False), ("message", message))
     then = cs.catalog.as_of(row["system"], row["code"], date)
-    title = then["title"] or row["title"]
-    if then["exists"] is None:
-        return parameters(("result", False), ("message", f"cannot tell: {then['reason']}"))
-    if not then["exists"]:
-        return parameters(("result", False), ("message", f"{row['code']} was not valid on {date}: {then['reason']}"),
+    title = then.title or row["title"]
+    if then.exists is None:
+        return parameters(("result", False), ("message", f"cannot tell: {then.reason}"))
+    if not then.exists:
+        return parameters(("result", False), ("message", f"{row['code']} was not valid on {date}: {then.reason}"),
                           ("display", title))
     if display and display.strip().casefold() != (title or "").casefold() and not _display_ok(cs, code, display):
         return parameters(("result", False), ("message", f"display {display[:80]!r} is not a name of {row['code']}"
                                                          f" on {date}; it was {title!r}"), ("display", title))
     return parameters(("result", True), {"name": "code", "valueCode": row["code"]}, ("display", title),
-                      ("message", f"valid on {date} (release in force: {then['release']})"))
+                      ("message", f"valid on {date} (release in force: {then.release})"))
 
 
 def _display_ok(cs: IndexCodeSystem, code: str, display: str) -> bool:
     row = cs.row(code)
     assert row is not None
     d = services.code_data(cs.catalog, row["system"], row["code"], extra=False)
-    names = {d["title"], d["short_title"] or "", *d["synonyms"]}
+    names = {d.title or "", d.short_title or "", *d.synonyms}
     return display.strip().casefold() in {n.casefold() for n in names if n}

@@ -18,6 +18,7 @@ from typing import Any
 from ... import systems
 from ...app import services
 from ...index import Catalog
+from ...record import CodeRecord
 from .concepts import Concept, version_key, version_matches
 
 GROUPING_KINDS = frozenset({"chapter", "block", "section", "body_system", "table", "mdc"})
@@ -140,7 +141,7 @@ class IndexCodeSystem:
         row = self.row(code)
         return systems.get(row["system"]).name if row is not None else self.name
 
-    def data(self, code: str) -> dict[str, Any]:
+    def data(self, code: str) -> CodeRecord:
         row = self.row(code)
         assert row is not None
         return services.code_data(self.catalog, row["system"], row["code"], extra=False)
@@ -186,25 +187,25 @@ class IndexCodeSystem:
     def properties(self, code: str) -> list[tuple[str, Any, str]]:
         """(property, value, FHIR type) of one code: what $lookup and expansions show."""
         d = self.data(code)
-        props: list[tuple[str, Any, str]] = [("kind", d["kind"], "Code")]
-        if d["billable"] is not None:
-            props.append(("billable", d["billable"], "Boolean"))
-        props += [("notSelectable", d["kind"] in GROUPING_KINDS, "Boolean"),
-                  ("inactive", d["deleted_in"] is not None, "Boolean")]
-        if d["deleted_in"]:
+        props: list[tuple[str, Any, str]] = [("kind", d.kind, "Code")]
+        if d.billable is not None:
+            props.append(("billable", d.billable, "Boolean"))
+        props += [("notSelectable", d.kind in GROUPING_KINDS, "Boolean"),
+                  ("inactive", d.deleted_in is not None, "Boolean")]
+        if d.deleted_in:
             props.append(("status", "retired", "Code"))
-        if d["ancestors"]:
-            props.append(("parent", d["ancestors"][-1]["code"], "Code"))
-        props += [("child", c["code"], "Code") for c in d["children"]]
+        if d.ancestors:
+            props.append(("parent", d.ancestors[-1].code, "Code"))
+        props += [("child", c.code, "Code") for c in d.children]
         return props
 
     def designations(self, code: str) -> list[dict[str, Any]]:
         d = self.data(code)
         out = []
-        if d["short_title"] and d["short_title"] != d["title"]:
+        if d.short_title and d.short_title != d.title:
             out.append({"language": "en", "use": {"system": "http://terminology.hl7.org/CodeSystem/designation-usage",
-                                                  "code": "display"}, "value": d["short_title"]})
-        out += [{"language": "en", "value": s} for s in d["synonyms"] if s and s != d["title"]]
+                                                  "code": "display"}, "value": d.short_title})
+        out += [{"language": "en", "value": s} for s in d.synonyms if s and s != d.title]
         return out
 
     def expansion_page(self, root: str | None, words: list[str], count: int, offset: int,

@@ -203,20 +203,20 @@ def _translate_gems(ctx: Context, cs: IndexCodeSystem, code: str, target: str | 
     direction = "from" if reverse else "to"
     matches: list[dict[str, Any]] = []
     found = False
-    for x in d["crosswalks"]:
-        if x["direction"] != direction or (targets is not None and x["system"] not in targets):
+    for x in d.crosswalks:
+        if x.direction != direction or (targets is not None and x.system not in targets):
             continue
-        flags = x["attributes"]
+        flags = x.attributes
         equivalence = next((eq for flag, eq in _EQUIVALENCE if flags.get(flag) is True), "equivalent")
-        if not x["code"]:
+        if not x.code:
             equivalence = "unmatched"
         parts: list[dict[str, Any]] = [{"name": "equivalence", "valueCode": equivalence}]
         if equivalence != "unmatched":
             found = True
-            tgt = systems.get(x["system"])
-            concept_json = {"system": tgt.fhir_uri, "code": x["code"]}
-            if x["title"]:
-                concept_json["display"] = x["title"]
+            tgt = systems.get(x.system)
+            concept_json = {"system": tgt.fhir_uri, "code": x.code}
+            if x.title:
+                concept_json["display"] = x.title
             parts.append({"name": "concept", "valueCoding": concept_json})
         matches.append({"name": "match", "part": parts})
     message = None if found else f"no {'reverse ' if reverse else ''}GEM mapping for {concept.code}"

@@ -1,0 +1,159 @@
+"""Checks of what a model wrote, beyond its form: repetition, notes misreported or copied, a summary
+that only repeats the descriptor, drugs and doses the official data does not name, reading level.
+
+Each check is a named function of (official data, the grounding text, sections) returning problem
+lines; `quality_problems` runs them all. The wording of each problem is sent back to the model.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..record import CodeRecord
+
+Sections = Sequence[Mapping[str, Any]]
+
+MAX_GRADE = 8.0  # Flesch-Kincaid grade of the sections written for patients
+GRADE_MIN_WORDS = 40  # below this a grade says more about one word than about the text
+PHRASE_WORDS = 6  # a phrase of this many words said three times is a loop
+# Sections written for coders, not patients: left out of the reading-level check.
+CODER_SECTIONS = frozenset({"coding_notes"})
+
+# Common drug names a model reaches for; one the official data does not name is an invention
+# (the official data names a drug when the code is about one: a HCPCS drug descriptor, a note).
+DRUG_NAMES = frozenset("""acetaminophen adalimumab albuterol alteplase amiodarone amlodipine amoxicillin apixaban
+aspirin atenolol atorvastatin azithromycin carvedilol cephalexin ciprofloxacin clopidogrel dexamethasone diclofenac
+digoxin diltiazem doxycycline enoxaparin epinephrine furosemide gabapentin heparin hydrochlorothiazide hydrocodone
+ibuprofen insulin ketorolac levothyroxine lisinopril losartan meloxicam metformin methotrexate methylprednisolone
+metoprolol morphine naproxen nitroglycerin omeprazole ondansetron oxycodone pantoprazole paracetamol prednisone
+rivaroxaban simvastatin tramadol warfarin""".split())
+_DOSE = re.compile(r"\b\d+(?:[.,]\d+)?\s?(?:mg|mcg|µg|micrograms?|milligrams?|g|grams?|ml|mL|units?|iu)\b", re.I)
+_NO_NOTES = re.compile(r"\b(?:no|carries no|has no|without any|without) (?:official |instructional |coding )*notes?\b"
+                       r"|\bno (?:excludes|includes)\b", re.I)
+
+
+def quality_problems(code_data: CodeRecord, grounding: str, sections: Sections) -> list[str]:
+    problems = repeated(sections)
+    problems += notes_misreported(code_data, sections)
+    problems += notes_copied(code_data, sections)
+    problems += descriptor_only(code_data, sections)
+    problems += drugs_not_in_the_data(grounding, sections)
+    problems += reading_level(sections)
+    return problems
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def repeated(sections: Sections) -> list[str]:
+    """The same item twice in a list, the same sentence twice, or one phrase said over and over."""
+    problems = []
+    for s in sections:
+        items = [_norm(i) for i in s.get("items") or []]
+        twice = sorted({i for i, n in Counter(items).items() if n > 1 and i})
+        if twice:
+            problems.append(f"section {s['key']!r} repeats the item “{twice[0]}”; list each item once")
+    sentences = [_norm(x) for s in sections for x in re.split(r"(?<=[.!?])\s+|\n", s["text"])]
+    again = sorted({x for x, n in Counter(sentences).items() if n > 1 and len(x.split()) >= 5})
+    if again:
+        problems.append(f"the sentence “{again[0]}” is written more than once")
+    grams: Counter[str] = Counter()
+    for s in sections:  # within each section: short items shared by two lists are not a loop
+        words = _norm(s["text"]).split()
+        grams.update(" ".join(words[i:i + PHRASE_WORDS]) for i in range(len(words) - PHRASE_WORDS + 1))
+    loops = [g for g, n in grams.items() if n >= 3]
+    if loops and not again:
+        problems.append(f"the phrase “{loops[0]}” is repeated {grams[loops[0]]} times; say each thing once")
+    return problems
+
+
+def notes_misreported(code_data: CodeRecord, sections: Sections) -> list[str]:
+    """"The code carries no instructional notes" for a code that has some."""
+    if not code_data.notes:
+        return []
+    for s in sections:
+        if _NO_NOTES.search(s["text"]):
+            return [f"section {s['key']!r} says there are no notes, but the official data lists"
+                    f" {len(code_data.notes)} notes for this code"]
+    return []
+
+
+def notes_copied(code_data: CodeRecord, sections: Sections) -> list[str]:
+    """An excluded condition (an Excludes note's entry) written as a cause, symptom or treatment."""
+    entries = {_norm(re.sub(r"\([^)]*\)", "", n.text)) for n in code_data.notes
+               if n.type in ("excludes1", "excludes2")}
+    entries = {e for e in entries if len(e.split()) >= 2}
+    problems = []
+    for s in sections:
+        if s["key"] in CODER_SECTIONS:
+            continue
+        text = _norm(s["text"])
+        copied = sorted(e for e in entries if f" {e} " in f" {text} ")
+        if copied:
+            problems.append(f"section {s['key']!r} names “{copied[0]}”, which the official notes exclude from"
+                            " this code; leave excluded conditions out of it")
+    return problems
+
+
+def descriptor_only(code_data: CodeRecord, sections: Sections) -> list[str]:
+    """A first section that only says the descriptor again, adding nothing."""
+    if not sections or not code_data.title:
+        return []
+    first, title = set(_norm(sections[0]["text"]).split()), set(_norm(str(code_data.title)).split())
+    if first and not first - title - _FILLER:
+        return [f"section {sections[0]['key']!r} only repeats the descriptor; explain it in plain words"]
+    return []
+
+
+# Words a sentence needs to say "this code is for <descriptor>" and nothing more.
+_FILLER = frozenset("a an the this that code codes is are for of it means used to and or describes records".split())
+
+
+def drugs_not_in_the_data(grounding: str, sections: Sections) -> list[str]:
+    """Doses, and drug names the official data does not mention."""
+    official = grounding.lower()
+    said = " ".join(s["text"] for s in sections)
+    problems = [f"names the dose “{m.group(0)}”; give no doses" for m in _DOSE.finditer(said)
+                if m.group(0).lower() not in official][:1]
+    words = set(re.findall(r"[a-z]+", said.lower()))
+    drugs = sorted(d for d in DRUG_NAMES & words if d not in official)
+    if drugs:
+        problems.append(f"names the drug {drugs[0]}, which the official data does not mention; name no drugs"
+                        " the data does not name")
+    return problems
+
+
+def reading_level(sections: Sections, max_grade: float = MAX_GRADE) -> list[str]:
+    text = "\n".join(s["text"] for s in sections if s["key"] not in CODER_SECTIONS)
+    if len(re.findall(r"[A-Za-z]+", text)) < GRADE_MIN_WORDS:
+        return []
+    grade = flesch_kincaid_grade(text)
+    if grade > max_grade:
+        return [f"reads at school grade {grade:.0f}; write for grade {max_grade:.0f}: shorter sentences,"
+                " common words"]
+    return []
+
+
+def flesch_kincaid_grade(text: str) -> float:
+    """0.39 (words/sentences) + 11.8 (syllables/words) - 15.59; 0 for text with no words."""
+    words = re.findall(r"[A-Za-z]+", text)
+    if not words:
+        return 0.0
+    sentences = max(1, len(re.findall(r"[.!?]+(?:\s|$)", text)) or 1)
+    sentences = max(sentences, text.count("\n") + 1 if "\n" in text else sentences)
+    syllables = sum(syllable_count(w) for w in words)
+    return 0.39 * len(words) / sentences + 11.8 * syllables / len(words) - 15.59
+
+
+def syllable_count(word: str) -> int:
+    """Vowel groups, less a silent final e: good enough for a grade level, exact for no word."""
+    w = word.lower()
+    groups = re.findall(r"[aeiouy]+", w)
+    n = len(groups)
+    if w.endswith("e") and not w.endswith(("le", "ee", "ye")) and n > 1:
+        n -= 1
+    return max(1, n)

@@ -1,0 +1,98 @@
+"""The checks of what a model wrote beyond its form (medcodes.content.quality), each on the failure it
+exists for: answers real small models gave (loops, copied notes, invented drugs, "no notes")."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+from medcodes.content.checks import check_answer
+from medcodes.content.prompt import answer_schema, grounding, validation_schema
+from medcodes.content.quality import (
+    descriptor_only,
+    drugs_not_in_the_data,
+    flesch_kincaid_grade,
+    notes_copied,
+    notes_misreported,
+    reading_level,
+    repeated,
+    syllable_count,
+)
+from medcodes.content.sections import DIAGNOSIS, section_set
+from medcodes.record import CodeRecord, CodeRef, Note
+
+HIP = CodeRecord.bare(
+    "icd10cm", "S72.001A", "Fracture of unspecified part of neck of right femur, initial encounter for closed fracture",
+    notes=(Note("excludes2", "snake bite (T63.0-)", "S00-T88"),
+           Note("excludes1", "traumatic amputation of hip and thigh (S78.-)", "S72")))
+
+
+def _s(key: str, text: str, items: list[str] | None = None) -> dict:
+    return {"key": key, "text": text, **({"items": items} if items is not None else {})}
+
+
+def test_repeated_items_sentences_and_loops() -> None:
+    assert repeated([_s("causes", "a\nfall\na", ["A fall", "a fall!"])])[0].startswith("section 'causes' repeats")
+    twice = "The thigh bone breaks near the hip joint."
+    assert "written more than once" in repeated([_s("summary", f"{twice} {twice}")])[0]
+    loop = " ".join(["the bone may heal slowly over time"] * 3)
+    assert "repeated 3 times" in repeated([_s("outlook", loop)])[0]
+    assert repeated([_s("causes", "a fall", ["a fall"]), _s("symptoms", "a fall", ["a fall"])]) == []
+
+
+def test_no_notes_claimed_for_a_code_with_notes() -> None:
+    said = [_s("coding_notes", "This code carries no instructional notes of its own.")]
+    assert "says there are no notes" in notes_misreported(HIP, said)[0]
+    assert notes_misreported(replace(HIP, notes=()), said) == []
+
+
+def test_excluded_conditions_written_as_causes() -> None:
+    causes = [_s("causes", "A snake bite or traumatic amputation of hip and thigh.")]
+    problems = notes_copied(HIP, causes)
+    assert len(problems) == 1 and "snake bite" in problems[0]  # one line a section, the first excluded entry
+    assert notes_copied(HIP, [_s("coding_notes", "Do not use it for a snake bite.")]) == []  # coders may say so
+
+
+def test_a_summary_that_only_repeats_the_descriptor() -> None:
+    d = CodeRecord.bare("icd10cm", "E11.9", "Type 2 diabetes mellitus without complications")
+    assert descriptor_only(d, [_s("summary", "This code is for type 2 diabetes mellitus without complications.")])
+    assert descriptor_only(d, [_s("summary", "Type 2 diabetes is a long-term condition of high blood sugar.")]) == []
+
+
+def test_drugs_and_doses_the_official_data_does_not_name() -> None:
+    mi = "Official descriptor: Non-ST elevation (NSTEMI) myocardial infarction"
+    said = [_s("treatment", "Aspirin and ibuprofen 400 mg help.")]
+    problems = drugs_not_in_the_data(mi, said)
+    assert problems[0] == "names the dose “400 mg”; give no doses" and "aspirin" in problems[1]
+    j = "Official descriptor: Injection, dexamethasone sodium phosphate, 1 mg"
+    assert drugs_not_in_the_data(j.lower(), [_s("what_it_is", "Dexamethasone 1 mg is a steroid.")]) == []
+
+
+def test_reading_level() -> None:
+    assert syllable_count("the") == 1 and syllable_count("complication") == 4 and syllable_count("bone") == 1
+    plain = "The bone in the top of the leg breaks. It hurts a lot. You may need a cast. " * 4
+    hard = ("Osteoporotic comminuted intracapsular fractures necessitate multidisciplinary orthopaedic"
+            " intervention incorporating arthroplasty considerations. ") * 4
+    assert flesch_kincaid_grade(plain) < 4 < 12 < flesch_kincaid_grade(hard)
+    assert reading_level([_s("summary", plain)]) == []
+    assert "school grade" in reading_level([_s("summary", hard)])[0]
+    assert reading_level([_s("coding_notes", hard)]) == []  # written for coders
+
+
+def test_lengths_are_checked_not_sent() -> None:
+    sent, checked = answer_schema(DIAGNOSIS), validation_schema(DIAGNOSIS)
+    assert "maxLength" not in json.dumps(sent) and "maxItems" not in json.dumps(sent)
+    long = {s.key: ("word " * 600 if not s.as_list else ["a"]) for s in DIAGNOSIS}
+    word = CodeRecord.bare("icd10cm", "X", "word")
+    _, problems = check_answer(json.dumps(long), DIAGNOSIS, checked, word, lambda t: False)
+    assert any("longer than 2500 characters" in p for p in problems)
+
+
+def test_prompt_grounding_leaves_out_a_chapter_s_lists_and_the_written_on_suffix() -> None:
+    data = replace(HIP, system_name="ICD-10-CM",
+                   ancestors=(CodeRef("icd10cm", "S00-T88", "Injury", "chapter", None),
+                              CodeRef("icd10cm", "S72", "Fracture of femur", "category", None)))
+    text = grounding(data)
+    assert "snake bite" not in text and "written on" not in text
+    assert "Excludes1: traumatic amputation of hip and thigh (S78.-)" in text
+    assert [s.key for s in section_set(CodeRecord.bare("icd10cm", "Z95.1"))][:2] == ["summary", "when_it_is_used"]

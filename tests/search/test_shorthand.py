@@ -1,0 +1,69 @@
+"""Clinician shorthand read as words (shorthand.py), and its status table checked against the titles."""
+
+from __future__ import annotations
+
+import pytest
+
+from medcodes.index import Catalog
+from medcodes.search import shorthand
+
+from .conftest import full_db
+
+
+@pytest.mark.parametrize(("typed", "read"), [
+    ("s/p CABG x3", "status post CABG"),
+    ("hx of DVT on eliquis", "history of DVT on eliquis"),
+    ("h/o PE", "history of PE"),
+    ("UTI 2/2 klebsiella", "UTI due to klebsiella"),
+    ("DM2 w/o complications", "DM2 without complications"),
+    ("DM2 w/neuropathy", "DM2 with neuropathy"),
+    ("DVT LLE", "DVT left lower limb"),
+    ("ORIF L ankle", "ORIF left ankle"),
+    ("OA b/l knees", "OA bilateral knees"),
+    ("CKD 3b", "chronic kidney disease stage 3b"),
+    ("ckd stage IV", "chronic kidney disease stage 4"),
+    ("pressure ulcer stg 2", "pressure ulcer stage 2"),
+    ("r/o sepsis", "sepsis"),
+])
+def test_shorthand_is_spelled_out(typed: str, read: str) -> None:
+    assert shorthand.read(typed).text == read
+
+
+@pytest.mark.parametrize("typed", ["L5 radiculopathy", "vitamin b12", "type 2 diabetes", "E11.9", "level 2"])
+def test_words_that_look_like_shorthand_stay(typed: str) -> None:
+    assert shorthand.read(typed).text == typed
+
+
+def test_status_history_and_drugs() -> None:
+    got = shorthand.read("hx of DVT on eliquis").status
+    assert [(s.system, s.code) for s in got] == [("icd10cm", "Z86.718"), ("icd10cm", "Z79.01")]
+    assert [s.code for s in shorthand.read("s/p CABG x3").status] == ["Z95.1"]
+    assert [s.code for s in shorthand.read("s/p MI").status] == ["I25.2"]  # a condition had: its history code
+    assert shorthand.read("CABG").status == []
+
+
+def test_two_conditions_and_their_cause() -> None:
+    r = shorthand.read("UTI 2/2 klebsiella")
+    assert r.parts == ("UTI", "klebsiella") and r.cause
+    r = shorthand.read("DM2 w/ neuropathy")
+    assert r.parts == ("DM2", "neuropathy") and not r.cause
+    assert shorthand.read("Diabetes with").parts == ()
+
+
+@pytest.fixture(scope="module")
+def full() -> Catalog:
+    path = full_db()
+    if path is None:
+        pytest.skip("no full index: `medcodes build --out /tmp/full.sqlite` or set MEDCODES_TEST_FULL_DB")
+    return Catalog(path)
+
+
+@pytest.mark.slow
+def test_every_status_code_is_the_official_one(full: Catalog) -> None:
+    titles = {}
+    for kind, term, system, code in shorthand.rows():
+        row = full.conn.execute("SELECT title FROM codes WHERE system=? AND code=?", (system, code)).fetchone()
+        assert row is not None, f"status.tsv: {kind} {term}: no {system} {code}"
+        titles[(system, code)] = row[0]
+    for (_kind, _terms, system, code), title in shorthand.titled().items():
+        assert titles[(system, code)] == title, f"status.tsv: {code} is {titles[(system, code)]!r}, not {title!r}"
