@@ -9,9 +9,10 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from . import settings
+from . import backup, settings
 from .content import cli as content_cli
 from .data import cli as data_cli
+from .dates import iso_day
 from .errors import MedcodesError
 from .fetch import commands as fetch_commands
 from .policies import cli as policies_cli
@@ -115,12 +116,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def _iso_date(text: str) -> str:
-    from datetime import date
-
-    try:
-        return date.fromisoformat(text.strip()).isoformat()
-    except ValueError:
-        raise MedcodesError(f"--as-of wants a date like 2024-06-01, got {text!r}") from None
+    return iso_day(text, "--as-of")
 
 
 def format_code(d: CodeRecord) -> str:
@@ -224,6 +220,11 @@ def cmd_sources(args: argparse.Namespace) -> int:
             if p["note"]:
                 print(f"          note: {p['note']}")
     print("codes: " + ", ".join(f"{k} {v:,}" for k, v in catalog.counts().items()))
+    from .edits.lookup import sources as edit_sources
+
+    for e in edit_sources(catalog.conn):
+        print(f"edits     {e['title']}, {e['version']}\n          {e['file']} ({e['package']})"
+              f"  sha256 {e['sha256'][:16]}…  {e['rows']:,} rows")
     return 0
 
 
@@ -296,6 +297,8 @@ COMMANDS: list[tuple[str, Callable[[argparse.Namespace], int], str, Callable[[ar
      fetch_commands.add_update),
     ("policies", policies_cli.run, "ingest payer and Medicare medical policies and link them to codes",
      policies_cli.add_arguments),
+    ("store", backup.run, "back up or restore the store of policies and generated text (safe while serving)",
+     backup.add_arguments),
     ("data", data_cli.run, "derive the vendored data files from official files; list and check them",
      data_cli.add_arguments),
 ]

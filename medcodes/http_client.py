@@ -135,9 +135,9 @@ class Retries:
     more tries, each wait the server's Retry-After (capped) or exponential backoff, never past
     the deadline."""
 
-    def __init__(self, url: str, limits: Limits, clock: Callable[[], float] = time.monotonic) -> None:
-        self.url, self.limits, self._clock = url, limits, clock
-        self.ends = clock() + limits.deadline
+    def __init__(self, url: str, limits: Limits, clock: Callable[[], float] | None = None) -> None:
+        self.url, self.limits, self._clock = url, limits, clock or time.monotonic
+        self.ends = self._clock() + limits.deadline
         self.attempt = 0
 
     def left(self) -> float:

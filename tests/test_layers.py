@@ -15,13 +15,13 @@ PACKAGE = Path(__file__).resolve().parents[1] / "medcodes"
 # cited by).
 RANKS: dict[str, int] = {
     "errors": 0, "systems": 0, "model": 0, "settings": 0, "memo": 0, "record": 0, "http_client": 0, "dates": 0,
-    "files": 0,
+    "files": 0, "fts": 0,
     "data": 0,  # the embedded data files and their lookup (importers read them)
     "sources": 1,
     "data.derive": 4, "data.cli": 5,  # deriving the data files downloads and runs the importers
     "index": 2,
-    "search": 3, "content": 3, "policies": 3,
-    "app": 4, "fetch": 4,
+    "search": 3, "content": 3, "policies": 3, "edits": 3,
+    "app": 4, "fetch": 4, "backup": 4,
     "web": 5, "api": 5, "cli": 5, "__main__": 5,
 }
 # `medcodes.search(...)`: the package itself forwards to the search layer when first asked (PEP 562).

@@ -1,0 +1,126 @@
+"""Backups of the durable store (policies, generated text, reviews): the one file `medcodes build`
+cannot make again.
+
+Copying the store file while a server or an ingest runs loses what sits in its write-ahead log
+(`-wal`) and can copy a page half written. `backup` uses SQLite's online backup instead: a
+consistent copy of everything committed, taken while others keep reading and writing. `restore`
+checks a backup, then copies it into the store the same way (writers wait a moment; readers see
+the restored content on their next query).
+
+    medcodes store backup store-2026-12-02.sqlite
+    medcodes store restore store-2026-12-02.sqlite
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sqlite3
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from . import settings
+from .errors import MedcodesError
+
+# tables whose rows a backup reports, when the store has them
+COUNTED = (("policies", "policies"), ("content_explainers", "explainers"), ("content_reviews", "reviews"))
+
+
+def backup(store: Path, dest: Path) -> dict[str, int]:
+    """Write a consistent copy of `store` to `dest` (replaced only once the copy is whole and
+    synced); return its row counts."""
+    if not store.is_file():
+        raise MedcodesError(f"{store}: no store here yet (nothing ingested or generated)")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    tmp = Path(tmp_name)
+    try:
+        src = sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=30)
+        out = sqlite3.connect(tmp)
+        try:
+            src.backup(out)
+            out.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+        finally:
+            out.close()
+            src.close()
+        counts = check(tmp)
+        os.fsync(fd)
+        os.replace(tmp, dest)
+    except sqlite3.Error as e:
+        tmp.unlink(missing_ok=True)
+        raise MedcodesError(f"{store}: backup failed: {e}") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        os.close(fd)
+    return counts
+
+
+def restore(source: Path, store: Path) -> dict[str, int]:
+    """Replace the store's content with the backup at `source`, after checking it."""
+    if not source.is_file():
+        raise MedcodesError(f"{source}: no such file")
+    counts = check(source)
+    store.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        dst = sqlite3.connect(store, timeout=30)
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+            src.close()
+    except sqlite3.Error as e:
+        raise MedcodesError(f"{store}: restore failed: {e}") from None
+    return counts
+
+
+def check(path: Path) -> dict[str, int]:
+    """Row counts of a store file; MedcodesError when it is not a whole medcodes store."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            verdict = conn.execute("PRAGMA integrity_check").fetchone()[0]
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            counts = {label: conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+                      for table, label in COUNTED if table in tables}
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as e:
+        raise MedcodesError(f"{path}: not a medcodes store ({e})") from None
+    if verdict != "ok":
+        raise MedcodesError(f"{path}: the file is damaged ({verdict})")
+    if not counts:
+        raise MedcodesError(f"{path}: not a medcodes store (no policy or content tables)")
+    return counts
+
+
+# -- the command ---------------------------------------------------------------------------
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(metavar="ACTION", dest="store_action")
+    for name, help_ in (("backup", "write a consistent copy of the store to FILE (safe while serving)"),
+                        ("restore", "replace the store's content with the backup in FILE")):
+        sp = sub.add_parser(name, help=help_, description=help_)
+        sp.add_argument("file", metavar="FILE")
+        sp.add_argument("--store", help="the store (default: $MEDCODES_STORE, beside the index)")
+
+
+def run(args: argparse.Namespace) -> int:
+    action = getattr(args, "store_action", None)
+    if action is None:
+        raise MedcodesError("say what to do: medcodes store backup FILE | medcodes store restore FILE")
+    store = Path(args.store).expanduser() if args.store else settings.store_path(args.db)
+    target = Path(args.file).expanduser()
+    if action == "backup":
+        counts = backup(store, target)
+        print(f"backed up {store} to {target}: {_counts(counts)}")
+    else:
+        counts = restore(target, store)
+        print(f"restored {store} from {target}: {_counts(counts)}")
+    return 0
+
+
+def _counts(counts: dict[str, Any]) -> str:
+    return ", ".join(f"{n:,} {label}" for label, n in counts.items())
