@@ -305,3 +305,12 @@ def test_huge_and_malformed_supplied_resources(client: TestClient) -> None:
     assert "is not valid" in outcome(r, 400, "invalid")
     r = post(client, "ValueSet/$expand", body({"name": "url", "valueUri": "http://example.org/none"}))
     assert "could not be found" in outcome(r, 404, "not-found")
+
+
+def test_validating_against_a_value_set_that_includes_a_missing_one(client: TestClient) -> None:
+    vs = {**WARM, "compose": {"include": [{"valueSet": ["http://example.org/fhir/ValueSet/missing"]}]}}
+    p = ok(post(client, "ValueSet/$validate-code", body(
+        {"name": "url", "valueUri": TEST_VS}, {"name": "code", "valueCode": "red"},
+        {"name": "system", "valueUri": TEST_CS}, resources=(COLOURS, vs))))
+    assert values(p, "result") == [False] and tx_types(p) == {"not-found"}
+    assert "'http://example.org/fhir/ValueSet/missing' could not be found" in values(p, "message")[0]
