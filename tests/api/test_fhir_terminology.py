@@ -190,6 +190,13 @@ def test_expand_supplied_value_set(client: TestClient) -> None:
     german = ok(post(client, "ValueSet/$expand", body({"name": "url", "valueUri": TEST_VS},
                                                       {"name": "displayLanguage", "valueCode": "de"})), "ValueSet")
     assert german["expansion"]["contains"][1]["display"] == "Rot"
+    german = ok(post(client, "ValueSet/$expand", body({"name": "url", "valueUri": TEST_VS},
+                                                      {"name": "displayLanguage", "valueCode": "de"},
+                                                      {"name": "includeDesignations", "valueBoolean": True})),
+                "ValueSet")
+    red = german["expansion"]["contains"][1]
+    # the German display is no longer a designation; the code system's English display is one
+    assert [(d.get("language"), d["value"]) for d in red["designation"]] == [("en", "Red")]
 
 
 def test_expansion_with_nothing_has_no_empty_contains(client: TestClient) -> None:
