@@ -74,6 +74,7 @@ def test_inline_value_set_and_inferred_system(client: TestClient) -> None:
         {"name": "valueSet", "resource": inline}, {"name": "code", "valueCode": "orange"}, resources=(COLOURS,))))
     assert values(p, "result") == [True] and values(p, "system") == [TEST_CS]
     assert values(p, "inactive") == [True] and "retired and inactive" in values(p, "message")[0]
+    assert values(p, "status") == ["retired"]
 
 
 def test_display_checking_and_lenient_mode(client: TestClient) -> None:

@@ -450,6 +450,8 @@ def answer(ctx: Context, checked: list[Checked], cc: dict[str, Any] | None, vali
                 out.append(("display", display))
             if best.concept.inactive:
                 out.append(("inactive", True))
+                if best.concept.status:
+                    out.append({"name": "status", "valueCode": best.concept.status})
     for c in checked:
         if c.unknown_system:
             out.append({"name": "x-caused-by-unknown-system", "valueCanonical": c.unknown_system})
