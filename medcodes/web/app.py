@@ -80,8 +80,8 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
 def _warm_up(catalog: Catalog, system_ids: list[str]) -> threading.Event:
     """Load what the first requests would otherwise wait for, now, in the background: the search
     engine with its sorted codes (half a second; any query with a code-shaped word such as "3rd"
-    needs them) and the similar-codes title index of each system (about a second per big system).
-    The event is set when done (/api/v1/health says `warm`)."""
+    needs them), its semantic vectors, and the similar-codes title index of each system (about a
+    second per big system). The event is set when done (/api/v1/health says `warm`)."""
     from ..content.similar import title_index
     from ..search import engine_for
 
@@ -89,7 +89,9 @@ def _warm_up(catalog: Catalog, system_ids: list[str]) -> threading.Event:
 
     def run() -> None:
         try:
-            engine_for(catalog).codes(catalog.conn)
+            engine = engine_for(catalog)
+            engine.codes(catalog.conn)
+            engine.semantic(catalog.conn)  # the model and vectors a fused query needs (under a second)
             for system in system_ids:
                 title_index(catalog, system)
         except Exception:  # a broken index shows itself on the first request, with its own error
