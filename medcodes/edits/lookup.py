@@ -38,8 +38,9 @@ MCE_EDITS: dict[str, str] = {
 
 
 def edits_for(conn: sqlite3.Connection, system: str, code: str) -> dict[str, Any] | None:
-    """{"cc_mcc": ..., "cc_exclusion": ..., "ms_drg": ..., "hcc": ..., "sources": [...], "not_loaded": [...]}
-    for an ICD-10-CM/PCS code; None for other systems or an index without edit tables."""
+    """{"cc_mcc", "cc_exclusion", "ms_drg", "hcc", "mce": each fact with its "source" or None, "checked": the
+    table each fact was looked up in, "not_loaded": facts no loaded table carries} for an ICD-10-CM code
+    (a procedure has only "ms_drg" and "mce"); None for other systems or an index without edit tables."""
     if system not in SYSTEMS:
         return None
     try:
