@@ -107,7 +107,7 @@ def get(system_id: str) -> System:
 
 def compact(code: str) -> str:
     """Upper-case, no dots, no white space: the form codes are matched in."""
-    return re.sub(r"[\s.]", "", code).upper()
+    return "".join(code.split()).replace(".", "").upper()  # a regex here costs seconds a build
 
 
 def normalize(system_id: str, code: str) -> str:
