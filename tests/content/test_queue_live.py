@@ -13,7 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from medcodes.content.fakellm import FakeLLM
+from tests import live
 from tests.live import medcodes_serve
 
 BEING_WRITTEN = "An explanation is being written"
@@ -129,3 +132,27 @@ def test_a_full_queue_queues_nothing_new(index_path: Path, tmp_path: Path) -> No
         assert api["explainer"]["pending"]["status"] == "not_queued"
         assert [r["code"] for r in queue_rows(store)] == ["E11.9"]
         assert llm.requests == [] or asked_about(llm, "E10.9") == 0
+
+
+@pytest.mark.browser
+def test_the_open_page_shows_the_sections_when_ready(index_path: Path, tmp_path: Path) -> None:
+    """In chromium: the page says the text is being written, then app.js puts the sections in place
+    without a reload, with no script error."""
+    browser_gen = live.chromium()
+    browser = next(browser_gen)
+    try:
+        with FakeLLM(default="slow", slow_seconds=3.0) as llm, serve(index_path, tmp_path, llm, "browser", 1) as base:
+            page = browser.new_page()
+            problems: list[str] = []
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            navigations: list[str] = []
+            page.on("framenavigated", lambda f: navigations.append(f.url))
+            page.goto(f"{base}/codes/icd10cm/E13.9")
+            assert BEING_WRITTEN in page.inner_text("section.explainer")
+            page.get_by_text(WRITTEN).wait_for(timeout=90_000)
+            assert BEING_WRITTEN not in page.inner_text("section.explainer")
+            assert page.locator("section.explainer").count() == 1 and len(navigations) == 1  # swapped, not reloaded
+            assert problems == [], problems
+    finally:
+        next(browser_gen, None)
