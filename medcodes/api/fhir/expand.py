@@ -211,11 +211,14 @@ def _entry(ctx: Context, p: OperationParams, m: Member, wanted: list[str], versi
     if c.inactive:
         e["inactive"] = True
     e["code"] = c.code
-    display = _display(ctx, m.cs, c)
+    display, used = _display(ctx, m.cs, c)
     if display:
         e["display"] = display
     if p.boolean("includeDesignations", False):
-        designations = [_designation(d) for d in c.designations]
+        designations = [_designation(d) for d in c.designations if d is not used]
+        if used is not None and c.display:  # the code system's own display becomes a designation
+            designations.insert(0, {**({"language": m.cs.language} if m.cs.language else {}),
+                                    "use": _PREFERRED, "value": c.display})
         if designations:
             e["designation"] = designations
     props = [_r5(_CONTAINS_PROPERTY, [("code", {"valueCode": code}), ("value", value)])
@@ -225,13 +228,18 @@ def _entry(ctx: Context, p: OperationParams, m: Member, wanted: list[str], versi
     return e
 
 
-def _display(ctx: Context, cs: CodeSystemView, c: Concept) -> str | None:
+_PREFERRED = {"system": "http://terminology.hl7.org/CodeSystem/hl7TermMaintInfra", "code": "preferredForLanguage",
+              "display": "Preferred For Language"}
+
+
+def _display(ctx: Context, cs: CodeSystemView, c: Concept) -> tuple[str | None, dict[str, Any] | None]:
+    """The display in the language asked for, and the designation it came from (None: the code's own)."""
     lang = (ctx.display_language or "").split(",")[0].split(";")[0].strip().lower()
     if lang and cs.language and not cs.language.lower().startswith(lang):
         for d in c.designations:
             if str(d.get("language", "")).lower().startswith(lang) and isinstance(d.get("value"), str):
-                return str(d["value"])
-    return c.display
+                return str(d["value"]), d
+    return c.display, None
 
 
 def _designation(d: dict[str, Any]) -> dict[str, Any]:

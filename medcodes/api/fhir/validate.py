@@ -12,7 +12,7 @@ from .concepts import CodeSystemView, Concept, is_wildcard, version_key, version
 from .context import Context
 from .dated import service_date, validate_on
 from .indexed import IndexCodeSystem
-from .outcome import Issue, fail, not_found
+from .outcome import Issue, TxError, fail, not_found
 from .params import OperationParams
 from .resources import parameters
 from .valuesets import Evaluator, vs_label
@@ -91,6 +91,20 @@ def validate_code_system(ctx: Context, p: OperationParams) -> dict[str, Any]:
 def validate_value_set(ctx: Context, p: OperationParams) -> dict[str, Any]:
     vs = value_set_param(ctx, p)
     items, cc, _ = codings(p)
+    try:
+        return _validate_value_set(ctx, p, vs, items, cc)
+    except TxError as e:
+        if e.status != 404:
+            raise
+        # a value set the one asked for includes is missing: the code cannot be in it, so say so
+        texts = "; ".join(sorted(i.text for i in e.issues))
+        return parameters({"name": "issues", "resource": {"resourceType": "OperationOutcome",
+                                                          "issue": [i.json() for i in e.issues]}},
+                          ("message", texts), ("result", False))
+
+
+def _validate_value_set(ctx: Context, p: OperationParams, vs: dict[str, Any], items: list[Coding],
+                        cc: dict[str, Any] | None) -> dict[str, Any]:
     ev = Evaluator(ctx, vs)
     checked: list[Checked] = []
     extra: list[Issue] = []
@@ -436,6 +450,8 @@ def answer(ctx: Context, checked: list[Checked], cc: dict[str, Any] | None, vali
                 out.append(("display", display))
             if best.concept.inactive:
                 out.append(("inactive", True))
+                if best.concept.status:
+                    out.append({"name": "status", "valueCode": best.concept.status})
     for c in checked:
         if c.unknown_system:
             out.append({"name": "x-caused-by-unknown-system", "valueCanonical": c.unknown_system})
