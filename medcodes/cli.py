@@ -224,6 +224,11 @@ def cmd_sources(args: argparse.Namespace) -> int:
             if p["note"]:
                 print(f"          note: {p['note']}")
     print("codes: " + ", ".join(f"{k} {v:,}" for k, v in catalog.counts().items()))
+    from .edits.lookup import sources as edit_sources
+
+    for e in edit_sources(catalog.conn):
+        print(f"edits     {e['title']}, {e['version']}\n          {e['file']} ({e['package']})"
+              f"  sha256 {e['sha256'][:16]}…  {e['rows']:,} rows")
     return 0
 
 

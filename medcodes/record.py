@@ -218,10 +218,14 @@ class Generated:
 class Explainer:
     sections: tuple[ExplainerSection, ...]
     generated: Generated | None
+    # without generated text, where the server writes it on demand: the code's state in the queue
+    # (status queued / failed / not_queued; see medcodes.content.queue)
+    pending: Mapping[str, Any] | None = None
 
     def to_json(self) -> JSON:
         return {"sections": [s.to_json() for s in self.sections],
-                "generated": None if self.generated is None else self.generated.to_json()}
+                "generated": None if self.generated is None else self.generated.to_json(),
+                "pending": None if self.pending is None else dict(self.pending)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,6 +253,9 @@ class CodeRecord:
     attributes: Mapping[str, Any]  # what a system's files say beyond the common fields (axes, BETOS, ...)
     deleted_in: str | None
     history: tuple[HistoryEvent, ...]
+    # coding edits of an ICD-10-CM/PCS code from the official CMS tables (medcodes.edits.lookup: each fact
+    # with its table and version); None for other systems and indexes built without them
+    edits: Mapping[str, Any] | None = None
     explainer: Explainer | None = None
     similar: tuple[SimilarCode, ...] | None = None  # None with `similar_deferred`: not found yet
     similar_deferred: bool | None = None  # set only when the similar codes were left for a second request
@@ -279,6 +286,8 @@ class CodeRecord:
             "deleted_in": self.deleted_in,
             "history": [h.to_json() for h in self.history],
         }
+        if self.edits is not None:
+            out["edits"] = dict(self.edits)
         if self.explainer is not None:
             out["explainer"] = self.explainer.to_json()
         if self.explainer is not None or self.similar is not None:

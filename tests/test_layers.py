@@ -20,7 +20,7 @@ RANKS: dict[str, int] = {
     "sources": 1,
     "data.derive": 4, "data.cli": 5,  # deriving the data files downloads and runs the importers
     "index": 2,
-    "search": 3, "content": 3, "policies": 3,
+    "search": 3, "content": 3, "policies": 3, "edits": 3,
     "app": 4, "fetch": 4, "backup": 4,
     "web": 5, "api": 5, "cli": 5, "__main__": 5,
 }

@@ -181,10 +181,16 @@ _SCHEMAS: dict[str, Any] = {
         "index_terms": {"type": "array", "items": {"type": "object"}},
         "crosswalks": {"type": "array", "items": {"type": "object"}},
         "attributes": {"type": "object"}, "history": {"type": "array", "items": {"type": "object"}},
+        "edits": {"type": ["object", "null"], "description": "ICD-10-CM/PCS only: cc_mcc, cc_exclusion, ms_drg,"
+                  " hcc (null: not in the table named in checked), each with its source table and version;"
+                  " not_loaded: edits no loaded official table carries"},
         "in_index": {"type": "boolean", "description": "false: a CPT code cited by a policy, no CPT data loaded"},
         "explainer": {"type": "object", "properties": {
             "sections": {"type": "array", "items": {"$ref": "#/components/schemas/ExplainerSection"}},
-            "generated": {"type": ["object", "null"]}}},
+            "generated": {"type": ["object", "null"]},
+            "pending": {"type": ["object", "null"], "description": (
+                "without generated text, when the server writes explainers on demand: status queued"
+                " (writing: a worker has it), failed (reason, retry_after) or not_queued (the queue is full)")}}},
         "similar": {"type": "array", "items": {"$ref": "#/components/schemas/Similar"}},
         "policies": {"type": "array", "items": {"$ref": "#/components/schemas/PolicyRef"}},
         "policies_total": {"type": "integer"},

@@ -61,7 +61,10 @@ def code(request: Request) -> Response:
     as_of = params.iso_date(request.query_params)  # parameters first: a bad date is a 400 before any lookup
     key = _code_key(request)
     data = services.code_data(_catalog(request), *key, as_of)
-    return cached(request, dumps(data.to_json()), "application/json", headers=_canonical(request, "api_code", key))
+    headers = _canonical(request, "api_code", key)
+    if data.explainer is not None and (data.explainer.pending or {}).get("status") == "queued":
+        headers["Cache-Control"] = "no-cache"  # the generated sections come soon: ask again, not the cache
+    return cached(request, dumps(data.to_json()), "application/json", headers=headers)
 
 
 def no_code(request: Request) -> Response:

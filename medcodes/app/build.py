@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
+from ..edits import build as edits
 from ..index import build as index_build
 from ..index.build import BuildReport, PostBuildStep
 from ..model import Record
-from ..search import indexer
+from ..search import indexer, semantic
 
-POST_BUILD_STEPS: tuple[PostBuildStep, ...] = (indexer.build,)
+POST_BUILD_STEPS: tuple[PostBuildStep, ...] = (indexer.build, semantic.build, edits.build)
 
 
 def build_index(sources: Sequence[tuple[str, Path]], out: Path,

@@ -13,13 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from .. import systems
+from ..content import queue
 from ..content.explain import explainer
 from ..content.similar import similar_cited, similar_codes
+from ..edits.lookup import edits_for
 from ..errors import NotFound
 from ..index import Catalog
 from ..memo import Memo, file_stamp
 from ..policies.queries import policies_for_code
-from ..record import AsOf, CodeRecord, PolicyCitation, PolicyMention, SimilarCode
+from ..record import AsOf, CodeRecord, Explainer, PolicyCitation, PolicyMention, SimilarCode
 
 SIMILAR_LIMIT = 10
 POLICIES_SHOWN = 50  # a code cited by hundreds of Medicare articles: the page lists the strongest first
@@ -36,6 +38,8 @@ def code_data(catalog: Catalog, system: str, code: str, as_of: str | None = None
     """
     try:
         data = catalog.official(system, code)
+        # official CMS tables, like the record itself: every rendering carries them, FHIR included
+        data = replace(data, edits=edits_for(catalog.conn, data.system, data.code))
     except NotFound:
         cited = cited_only(catalog, system, code)
         if cited is None:
@@ -76,8 +80,17 @@ def add(catalog: Catalog, data: CodeRecord, *, defer_similar: bool = False) -> C
     else:
         found_similar = similar(catalog, system, code, SIMILAR_LIMIT, in_index=data.in_index)
     found = policies_for_code(store, system, code)
-    return replace(data, explainer=explainer(store, data), similar=found_similar, similar_deferred=deferred,
+    return replace(data, explainer=code_explainer(catalog, data), similar=found_similar, similar_deferred=deferred,
                    policies=tuple(policy_entry(p) for p in found[:POLICIES_SHOWN]), policies_total=len(found))
+
+
+def code_explainer(catalog: Catalog, data: CodeRecord) -> Explainer:
+    """The explainer of a code's data; without generated text, also `pending`: the code's place in
+    the on-demand queue (viewing it queues it when this server generates on demand), else None."""
+    out = explainer(catalog.store_path, data)
+    if out.generated is None and data.in_index:
+        return replace(out, pending=queue.on_view(catalog.store_path, data.system, data.code))
+    return out
 
 
 def similar(catalog: Catalog, system: str, code: str, limit: int = SIMILAR_LIMIT, *,

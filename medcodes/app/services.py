@@ -90,6 +90,7 @@ def policy(catalog: Catalog, policy_id: str) -> dict[str, Any]:
 def changes(catalog: Catalog, system: str, release: str) -> dict[str, Any]:
     """What one loaded release added, revised and deleted (the history a diff of releases recorded)."""
     name = systems.get(system).name
+    release = next((r for r in catalog.releases().get(system, []) if release_slug(r) == release), release)
     found = catalog.conn.execute("SELECT MAX(effective) FROM releases WHERE system=? AND name=?"
                                  " GROUP BY name", (system, release)).fetchone()
     if found is None:
@@ -99,6 +100,12 @@ def changes(catalog: Catalog, system: str, release: str) -> dict[str, Any]:
     counts = {c: sum(r["change"] == c for r in rows) for c in ("added", "revised", "deleted")}
     return {"system": system, "system_name": name, "release": release, "effective": found[0],
             "counts": counts, "changes": rows}
+
+
+def release_slug(release: str) -> str:
+    """A release's name as an address part: "ICD-10-CM FY2026, April 2026 update" ->
+    "icd-10-cm-fy2026-april-2026-update" (the name itself is accepted too)."""
+    return re.sub(r"[^a-z0-9]+", "-", release.lower()).strip("-")
 
 
 def change_releases(catalog: Catalog) -> list[dict[str, Any]]:

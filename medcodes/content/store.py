@@ -60,6 +60,23 @@ CREATE TABLE content_failures (
 );
 CREATE INDEX content_failures_code ON content_failures (system, code);
 """),
+    # Codes waiting for generated text, asked for by page views (medcodes.content.queue). One row
+    # per code: the primary key is what deduplicates across workers and replicas sharing the store.
+    ("content_0002_queue", """
+CREATE TABLE content_queue (
+    system TEXT NOT NULL,
+    code TEXT NOT NULL,
+    status TEXT NOT NULL,            -- queued / failed (a finished code's row is deleted)
+    queued_at TEXT NOT NULL,         -- ISO 8601 UTC
+    claimed_by TEXT,                 -- the worker generating it now (host:pid:id), else NULL
+    claimed_at REAL,                 -- unix seconds: a claim older than the stale limit is taken over
+    failures INTEGER NOT NULL DEFAULT 0,
+    retry_after REAL,                -- unix seconds: a failed code is not queued again before this
+    reason TEXT,                     -- why the last try failed
+    PRIMARY KEY (system, code)
+);
+CREATE INDEX content_queue_status ON content_queue (status, queued_at);
+"""),
 )
 
 _COLUMNS = ("system, code, prompt_version, section_set, sections, model, created, facts_hash, attempts, seconds,"
@@ -100,9 +117,17 @@ class ContentStore:
         for name, sql in MIGRATIONS:
             if name in done:
                 continue
-            with conn:  # one transaction per migration: all of it or none of it
-                conn.executescript(f"BEGIN; {sql};"
-                                   f" INSERT INTO content_migrations VALUES ('{name}', '{now()}'); COMMIT;")
+            try:
+                with conn:  # one transaction per migration: all of it or none of it
+                    conn.executescript(f"BEGIN; {sql};"
+                                       f" INSERT INTO content_migrations VALUES ('{name}', '{now()}'); COMMIT;")
+            except sqlite3.OperationalError:
+                # Two server workers starting together both saw the migration missing; the other one
+                # applied it first (its tables and its record commit together), which is no error.
+                conn.rollback()
+                if not conn.execute("SELECT 1 FROM content_migrations WHERE name=?", (name,)).fetchone():
+                    raise
+                continue
             applied.append(name)
         return applied
 

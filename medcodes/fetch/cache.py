@@ -100,7 +100,8 @@ class Fetcher:
             verify(part, rf)
         except FetchError as e:
             part.unlink()
-            raise FetchError(url, f"the download is not a good copy: {e}; removed it") from None
+            note = f"\n{rf.note}: {dest}" if rf.note else ""
+            raise FetchError(url, f"the download is not a good copy: {e}; removed it{note}") from None
         os.replace(part, dest)
         got = Fetched(rf, dest, url, downloaded=True, size=dest.stat().st_size, resumed_from=resumed,
                       seconds=time.perf_counter() - t0)

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 def add_fetch(p: argparse.ArgumentParser) -> None:
-    p.add_argument("system", nargs="?", help="code system: icd10cm, icd10pcs, hcpcs, gems, icd9cm")
+    p.add_argument("system", nargs="?", help="code system: icd10cm, icd10pcs, hcpcs, gems, icd9cm, loinc, ndc, rxnorm")
     p.add_argument("--release", metavar="R", help="release id such as 2026 or 2025-jan (default: the newest)")
     p.add_argument("--list", action="store_true", help="list the releases that can be fetched and what is cached")
 

@@ -24,6 +24,9 @@ from ..errors import MedcodesError
 PUBLISHERS: dict[str, str] = {
     "cms": "MEDCODES_CMS_BASE_URL",
     "cdc": "MEDCODES_CDC_BASE_URL",
+    "fda": "MEDCODES_FDA_BASE_URL",
+    "nlm": "MEDCODES_NLM_BASE_URL",
+    "loinc": "MEDCODES_LOINC_BASE_URL",
 }
 
 _CDC_ICD10CM = "/pub/Health_Statistics/NCHS/Publications/ICD10CM"
@@ -41,6 +44,7 @@ class ReleaseFile:
     members: tuple[str, ...] = ()  # glob patterns (case-insensitive) that must each match a zip member
     size: int | None = None
     sha256: str | None = None
+    note: str = ""  # said when the download is not a good copy (a publisher that asks for a login)
 
 
 def _hcpcs(release: str, effective: str, month: str, year: int,
@@ -49,6 +53,25 @@ def _hcpcs(release: str, effective: str, month: str, year: int,
     return ReleaseFile("hcpcs", release, effective, name, "cms", f"/files/zip/{name}", "hcpcs",
                        ("HCPC*ANWEB*.txt",), size, sha256)
 
+
+def _ndc(release: str, effective: str, month: str, year: int) -> tuple[ReleaseFile, ...]:
+    """A quarter of the CMS ASP NDC-HCPCS crosswalk, with the FDA NDC Directory as served when fetched
+    (the FDA publishes only the current directory, updated daily)."""
+    crosswalk = f"{month}-{year}-asp-ndc-hcpcs-crosswalk.zip"
+    return (ReleaseFile("ndc", release, effective, "ndctext.zip", "fda", "/cder/ndctext.zip", "ndc",
+                        ("product.txt", "package.txt")),
+            ReleaseFile("ndc", release, effective, crosswalk, "cms", f"/files/zip/{crosswalk}", "ndc",
+                        ("*crosswalk*.csv",)))
+
+
+def _rxnorm(day: str) -> ReleaseFile:
+    """RxNorm Current Prescribable Content of a monthly release (the first Monday): no licence needed."""
+    name = f"RxNorm_full_prescribe_{day[5:7]}{day[8:10]}{day[:4]}.zip"
+    return ReleaseFile("rxnorm", day, day, name, "nlm", f"/rxnorm/{name}", "rxnorm", ("RXNCONSO.RRF",))
+
+
+_LOINC_NOTE = ("loinc.org asks for a free account before it serves the LOINC table file: download it there"
+               " in a browser and put it in the cache at the path below, then run the command again")
 
 # Rows of one release are read in table order; releases in order of their effective dates.
 RELEASES: tuple[ReleaseFile, ...] = (
@@ -117,6 +140,15 @@ RELEASES: tuple[ReleaseFile, ...] = (
     ReleaseFile("icd9cm", "v32", "2014-10-01", "icd-9-cm-v32-master-descriptions.zip", "cms",
         "/medicare/coding/icd9providerdiagnosticcodes/downloads/icd-9-cm-v32-master-descriptions.zip", "icd9cm",
         ("CMS32_DESC_LONG_DX.txt", "CMS32_DESC_LONG_SG.txt")),
+    # LOINC: the release zip with LoincTable/Loinc.csv (the user's own download: see _LOINC_NOTE).
+    ReleaseFile("loinc", "2.81", "2025-08-01", "Loinc_2.81.zip", "loinc", "/download/loinc-complete/", "loinc",
+        ("Loinc.csv",), note=_LOINC_NOTE),
+    # NDC: the FDA NDC Directory with a quarter of the CMS NDC-HCPCS crosswalk.
+    *_ndc("2026-jul", "2026-07-01", "july", 2026),
+    *_ndc("2026-oct", "2026-10-01", "october", 2026),
+    # RxNorm prescribable content, monthly.
+    _rxnorm("2026-10-05"),
+    _rxnorm("2026-11-02"),
 )
 
 # What `medcodes update` keeps current by default: the systems that still publish releases.

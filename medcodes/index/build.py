@@ -396,12 +396,14 @@ def _write(tmp: Path, collector: _Collector, report: BuildReport, log: Callable[
     conn = sqlite3.connect(tmp)
     try:
         conn.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA temp_store=MEMORY;")
-        conn.executescript(DDL)
+        tables, indexes = _split_ddl(DDL)
+        conn.executescript(tables)
         t0 = time.perf_counter()
         _write_sources(conn, report)
         report.orphans = orphans(collector.codes.values())
         _write_codes(conn, collector, report)
         _write_links(conn, collector)
+        conn.executescript(indexes)  # once, over the written rows: cheaper than kept up row by row
         conn.commit()
         report.steps["write"] = time.perf_counter() - t0
         collector.forget()  # the steps below read the tables: the records' memory is better spent there
@@ -446,6 +448,22 @@ def _write_sources(conn: sqlite3.Connection, report: BuildReport) -> None:
                              (rel["system"], rel["name"], rel["effective"], i))
 
 
+def _split_ddl(ddl: str) -> tuple[str, str]:
+    """(the CREATE TABLE statements, the CREATE INDEX statements) of the schema."""
+    bare = "\n".join(line.split("--", 1)[0] for line in ddl.splitlines())  # comments may hold a ";"
+    statements = [s.strip() for s in bare.split(";") if s.strip()]
+    is_index = [any(line.lstrip().startswith(("CREATE INDEX", "CREATE UNIQUE INDEX")) for line in s.splitlines())
+                for s in statements]
+    tables = ";\n".join(s for s, i in zip(statements, is_index, strict=True) if not i)
+    indexes = ";\n".join(s for s, i in zip(statements, is_index, strict=True) if i)
+    return tables + ";", indexes + ";"
+
+
+# One encoder each, made once: json.dumps with options builds a new one per call.
+_LIST_JSON = json.JSONEncoder(ensure_ascii=False).encode
+_OBJECT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def _write_codes(conn: sqlite3.Connection, collector: _Collector, report: BuildReport) -> None:
     rows = []
     seq_by_system: dict[str, int] = {}
@@ -457,9 +475,9 @@ def _write_codes(conn: sqlite3.Connection, collector: _Collector, report: BuildR
             None if code.billable is None else int(code.billable), code.parent, depth, seq,
             collector.release_of.get((code.system, code.code)) or None,
             collector.deleted.get((code.system, code.code)),
-            json.dumps([[n.type, n.text] for n in code.notes], ensure_ascii=False),
-            json.dumps(list(code.synonyms), ensure_ascii=False),
-            json.dumps(dict(code.attributes), ensure_ascii=False, separators=(",", ":")),
+            _LIST_JSON([[n.type, n.text] for n in code.notes]) if code.notes else "[]",
+            _LIST_JSON(list(code.synonyms)) if code.synonyms else "[]",
+            _OBJECT_JSON(dict(code.attributes)) if code.attributes else "{}",
         ))
     conn.executemany(
         "INSERT INTO codes (system, code, compact, title, short_title, kind, billable, parent, depth, seq,"

@@ -54,7 +54,7 @@ CREATE UNIQUE INDEX codes_seq ON codes (system, seq);
 
 -- Index entries (alphabetic index, External Cause Index, drug and neoplasm tables, PCS index) that
 -- point at a code of the loaded release. term: the entry as printed, levels joined by ", " and a
--- table's column heading after " — "; path: JSON [main term, subterm, ..., column heading].
+-- table's column heading after " — ". path: JSON [main term, subterm, ..., column heading].
 CREATE TABLE terms (
     system TEXT NOT NULL,
     code TEXT NOT NULL,

@@ -11,7 +11,7 @@
 - `search_parts`: what the re-scoring reads in each descriptor, worked out once (stored_parts.py).
 - `search_vocab`: every word with the number of codes that use it, for typo correction,
   "did you mean" and as-you-type completion.
-- `search_vectors`: sentence embeddings, when semantic search is enabled (see semantic.py).
+- `search_vectors` (made by semantic.build, a build step of its own): embeddings of descriptors.
 """
 
 from __future__ import annotations
@@ -49,11 +49,8 @@ CREATE TABLE search_order (ids BLOB NOT NULL);  -- int32 code id of each FTS row
 
 
 def build(conn: sqlite3.Connection, report: Any = None) -> None:
-    """The build step: lexical tables, then embeddings when semantic search is on."""
+    """The build step: the lexical tables (semantic.build, a step of its own, adds the embeddings)."""
     build_lexical(conn)
-    from . import semantic
-
-    semantic.build(conn, report)
 
 
 def build_lexical(conn: sqlite3.Connection, short_titles: bool = True, index_terms: bool = True) -> None:

@@ -88,11 +88,11 @@ def parse(text: str) -> Query:
     truncated = len(text) > MAX_CHARS
     text = _clean(text[:MAX_CHARS])
     rest, wanted, billable = _filters(text)
+    rest, codes = _numbered(rest)
     rest, ranges = _ranges(rest)
-    codes: list[CodeTerm] = []
     out_words: list[str] = []
-    all_words: list[str] = []
-    seen: set[str] = set()
+    all_words: list[str] = [c.compact.lower() for c in codes]
+    seen: set[str] = {c.compact for c in codes}
     for token in re.split(r"[\s,;]+", rest):
         token = token.strip("()[]{}<>\"'`")
         if _is_code_like(token):
@@ -154,6 +154,30 @@ def parse_bool(value: str) -> bool:
     raise BadRequest(f"billable: wants yes or no, got {value[:20]!r}")
 
 
+# LOINC numbers ("2160-0") and NDCs ("0002-1433-80", "00002143380"): hyphenated or long digit runs that
+# no other system's codes look like, taken out before ranges ("0002-1433" is no range) and matched in
+# their canonical form (every NDC form is one 5-4-2 code).
+_NUMBERED = re.compile(r"(?<![\w.-])([0-9]{3,7}-[0-9]|[0-9]{4,5}-[0-9]{3,4}-[0-9]{1,2}|[0-9]{11})(?![\w.-])")
+
+
+# Identifiers handed out in no meaningful order: a range of them says nothing ("001-999" is no RxNorm range).
+_UNORDERED = frozenset({"loinc", "ndc", "rxnorm"})
+
+
+def _numbered(text: str) -> tuple[str, list[CodeTerm]]:
+    found: list[CodeTerm] = []
+
+    def keep(m: re.Match[str]) -> str:
+        typed = m.group(1)
+        system = "loinc" if systems.looks_like("loinc", typed) else "ndc"
+        term = CodeTerm(typed, systems.compact(systems.normalize(system, typed)))
+        if term not in found:
+            found.append(term)
+        return " "
+
+    return _NUMBERED.sub(keep, text), found
+
+
 def _ranges(text: str) -> tuple[str, list[Range]]:
     found: dict[tuple[str, str], Range] = {}
 
@@ -181,7 +205,7 @@ def range_systems(first: str, last: str) -> tuple[str, ...]:
     three-digit one ("1-999"; "stage 3-4" is words)."""
     if max(len(first), len(last)) < 3:
         return ()
-    return tuple(s for s in systems.SYSTEMS if _fits(s, first) and _fits(s, last))
+    return tuple(s for s in systems.SYSTEMS if s not in _UNORDERED and _fits(s, first) and _fits(s, last))
 
 
 def _fits(system: str, typed: str) -> bool:

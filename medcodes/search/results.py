@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from html import escape
+from itertools import groupby
 from typing import Any
 
 import numpy as np
@@ -260,7 +261,7 @@ def _add_lexical(plan: Plan, lex: Lexical, engine: Engine, conn: Any, query: Que
         top = max(scores.values(), default=0.0)
         scores.update(dict.fromkeys(first, top))
         ordered = [*first, *(i for i in ordered if i not in set(first))]
-    fused = engine.fuse(conn, query, lex, flt)
+    fused = engine.fuse(conn, query, lex, flt, ordered, scores)
     if fused is not None:
         ordered, scores, semantic_only = fused
         plan.semantic = True
@@ -268,8 +269,8 @@ def _add_lexical(plan: Plan, lex: Lexical, engine: Engine, conn: Any, query: Que
         semantic_only = set()
     rest = engine.more(conn, lex, flt, need + len(ordered)) if len(ordered) < need else []
     before = plan.total
-    plan.add([i for i in ordered if i not in semantic_only], "words", "", engine, scores)
-    plan.add(ordered, "semantic", "", engine, scores)  # only the semantic-only ones are new
+    for by_meaning, run in groupby(ordered, key=semantic_only.__contains__):  # in fused order
+        plan.add(list(run), "semantic" if by_meaning else "words", "", engine, scores)
     plan.add(rest, "words", "", engine, {})
     for i, (_, term) in gems.items():
         if plan.why.get(i, ("",))[0] in ("words", "semantic"):

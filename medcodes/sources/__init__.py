@@ -39,6 +39,9 @@ IMPORTERS: dict[str, str] = {
     "gems": "gems",
     "msdrg": "msdrg",
     "pos": "pos",
+    "loinc": "loinc",
+    "ndc": "ndc",  # the FDA NDC Directory and the CMS NDC-HCPCS crosswalk
+    "rxnorm": "rxnorm",
 }
 
 

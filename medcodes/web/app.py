@@ -5,9 +5,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -25,6 +28,7 @@ from ..api.fhir import routes as fhir_routes
 from ..api.fhir.resources import FhirResponse, outcome
 from ..app import services
 from ..app.errors import classify
+from ..content import queue
 from ..errors import MedcodesError
 from ..index import Catalog
 from ..index.live import LiveCatalog
@@ -49,7 +53,7 @@ def create_app(db: str | Path | None = None, store: str | Path | None = None) ->
     # gzip for pages, JSON and static files of 1 kB or more: a code page is ~3x smaller on the wire
     middleware = [Middleware(GZipMiddleware, minimum_size=1024, compresslevel=6), Middleware(HeadersMiddleware),
                   Middleware(IndexMiddleware, live=live)]
-    app = Starlette(routes=_routes(), middleware=middleware,
+    app = Starlette(routes=_routes(), middleware=middleware, lifespan=_lifespan,
                     exception_handlers=handlers)  # type: ignore[arg-type]
     catalog = live.current()
     app.state.live = live
@@ -61,11 +65,23 @@ def create_app(db: str | Path | None = None, store: str | Path | None = None) ->
     return app
 
 
+@asynccontextmanager
+async def _lifespan(app: Starlette) -> AsyncIterator[None]:
+    """With a model configured, this worker process also writes explainers on demand (a thread of
+    its own; see medcodes.content.queue); stopping gives its unfinished codes back to the queue."""
+    worker = queue.start(lambda: app.state.catalog, app.state.catalog.store_path)
+    try:
+        yield
+    finally:
+        if worker is not None:
+            await asyncio.to_thread(queue.stop)
+
+
 def _warm_up(catalog: Catalog, system_ids: list[str]) -> threading.Event:
     """Load what the first requests would otherwise wait for, now, in the background: the search
     engine with its sorted codes (half a second; any query with a code-shaped word such as "3rd"
-    needs them) and the similar-codes title index of each system (about a second per big system).
-    The event is set when done (/api/v1/health says `warm`)."""
+    needs them), its semantic vectors, and the similar-codes title index of each system (about a
+    second per big system). The event is set when done (/api/v1/health says `warm`)."""
     from ..content.similar import title_index
     from ..search import engine_for
 
@@ -73,7 +89,9 @@ def _warm_up(catalog: Catalog, system_ids: list[str]) -> threading.Event:
 
     def run() -> None:
         try:
-            engine_for(catalog).codes(catalog.conn)
+            engine = engine_for(catalog)
+            engine.codes(catalog.conn)
+            engine.semantic(catalog.conn)  # the model and vectors a fused query needs (under a second)
             for system in system_ids:
                 title_index(catalog, system)
         except Exception:  # a broken index shows itself on the first request, with its own error
@@ -95,6 +113,7 @@ def _routes() -> list[BaseRoute]:
         Route("/codes/{system}/", pages.code_system_root, name="code_system_root"),
         Route("/codes/{system}/{code}", pages.code, name="code"),
         Route("/codes/{system}/{code}/similar", pages.code_similar, name="code_similar"),
+        Route("/codes/{system}/{code}/explainer", pages.code_explainer, name="code_explainer"),
         Route("/codes/{system}/{code:path}", pages.malformed_code),
         Route("/codes/{code}", pages.code_anywhere, name="code_anywhere"),
         Route("/browse", pages.browse, name="browse"),

@@ -17,6 +17,7 @@ from ..app.errors import classify
 from ..app.http import cached, quote_path
 from ..errors import BadRequest, NotFound
 from ..index import Catalog
+from ..record import CodeRecord
 from .notes import note_groups
 
 SEARCH_PAGE = 20
@@ -121,7 +122,27 @@ def code(request: Request) -> Response:
     code_url = _path(request, "code", system=key[0], code="{code}").replace("%7Bcode%7D", "{code}")
     notes = note_groups(catalog, key[0], d.notes, code_url, d.ancestors)
     body = _html(request, "code.html", {"d": d, "notes": notes, "children_shown": CHILDREN_SHOWN, "q": ""})
-    return cached(request, body.encode(), HTML, salt=request.app.state.asset_version)
+    return cached(request, body.encode(), HTML, salt=request.app.state.asset_version, headers=_pending_headers(d))
+
+
+def code_explainer(request: Request) -> Response:
+    """/codes/{system}/{code}/explainer: the code page's explainer section alone, which app.js
+    fetches again while an explanation is being written, and puts into the page once it is there."""
+    raw_system, raw_code = request.path_params["system"], request.path_params["code"]
+    catalog = _catalog(request)
+    key = services.resolve_key(catalog, params.system_id(raw_system), raw_code)
+    if (raw_system, raw_code) != key:
+        return RedirectResponse(_path(request, "code_explainer", system=key[0], code=key[1]), 301)
+    d = services.code_data(catalog, *key, extra=False)
+    d = replace(d, explainer=codes.code_explainer(catalog, d))
+    body = _html(request, "_explainer.html", {"d": d, "q": ""})
+    return cached(request, body.encode(), HTML, salt=request.app.state.asset_version, headers=_pending_headers(d))
+
+
+def _pending_headers(d: CodeRecord) -> dict[str, str]:
+    """While an explanation is being written, a reload asks the server again (no cached copy)."""
+    queued = (d.explainer.pending if d.explainer else None) or {}
+    return {"Cache-Control": "no-cache"} if queued.get("status") == "queued" else {}
 
 
 def code_similar(request: Request) -> Response:
@@ -199,7 +220,9 @@ def _browse_page(request: Request, system: str, node: Any, ancestors: list[Any],
 
 def sources(request: Request) -> HTMLResponse:
     catalog = _catalog(request)
-    return render(request, "sources.html", sources=catalog.sources(), q="")
+    from ..edits.lookup import sources as edit_sources
+
+    return render(request, "sources.html", sources=catalog.sources(), edit_sources=edit_sources(catalog.conn), q="")
 
 
 def api_docs(request: Request) -> HTMLResponse:

@@ -17,6 +17,7 @@ from starlette.applications import Starlette
 
 from .. import systems
 from ..app.http import quote_path
+from ..app.services import release_slug
 from ..errors import NotFound
 from ..model import NOTE_TYPES
 from ..record import CodeRecord, CodeRef, Crosswalk, Note
@@ -61,7 +62,7 @@ def environment(app: Starlette) -> Environment:
                        gem_flags=gem_flags, note_groups=note_groups, attribute_rows=attribute_rows, badges=badges,
                        fact_rows=fact_rows, plural=plural, crosswalk_rows=crosswalk_rows,
                        GROUPING_KINDS=GROUPING_KINDS)
-    env.filters.update(fragment=safe_fragment, number=lambda n: f"{n:,}", web_url=web_url)
+    env.filters.update(fragment=safe_fragment, number=lambda n: f"{n:,}", web_url=web_url, slug=release_slug)
     return env
 
 
@@ -101,7 +102,10 @@ def code_label(d: CodeRecord | CodeRef) -> str:
 
 
 def gem_flags(attributes: Mapping[str, Any]) -> list[str]:
-    return [label for key, label in GEM_FLAGS.items() if attributes.get(key) is True]
+    flags = [label for key, label in GEM_FLAGS.items() if attributes.get(key) is True]
+    if attributes.get("bill_units_per_package"):  # an NDC-HCPCS crosswalk row: what one package bills as
+        flags.append(f"{attributes['bill_units_per_package']} billing units per package")
+    return flags
 
 
 def crosswalk_rows(crosswalks: Sequence[Crosswalk]) -> list[dict[str, Any]]:

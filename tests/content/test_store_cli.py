@@ -28,7 +28,7 @@ def test_store_shares_the_file_and_migrates_once(tmp_path: Path) -> None:
     assert store.migrate() == []  # already applied by the constructor
     tables = {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {t for t in tables if t != "policies"} == {"content_explainers", "content_reviews", "content_failures",
-                                                     "content_migrations"}
+                                                     "content_migrations", "content_queue"}
     applied = [r[0] for r in store.conn.execute("SELECT name FROM content_migrations")]
     assert applied == [name for name, _ in MIGRATIONS]
 

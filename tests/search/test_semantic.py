@@ -1,87 +1,165 @@
-"""Embeddings: cached by content hash, stored in the index, fused with the lexical ranking.
-
-A fake encoder stands in for the model so these tests are fast and need no torch.
-"""
+"""Semantic retrieval with the real model (the wordllama package, a main dependency): vectors made
+at build time, queries found by meaning alone, fusion that leaves exact answers alone, and an index
+whose vectors are missing or damaged searched by words, with a log line."""
 
 from __future__ import annotations
 
+import json
+import logging
 import sqlite3
+import struct
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from medcodes.app.build import build_from_records
+from medcodes.errors import MedcodesError
 from medcodes.index import Catalog
 from medcodes.search import engine_for, search, semantic
 
 from .conftest import RECORDS
 
-WORDS = ["heart", "infarction", "attack", "diabetes", "eye", "conjunctivitis", "knee", "fracture"]
 
-
-def fake_encode(texts: list[str]) -> np.ndarray:
-    fake_encode.calls.append(list(texts))  # type: ignore[attr-defined]
-    out = np.zeros((len(texts), semantic.DIM), dtype=np.float32)
-    for i, t in enumerate(texts):
-        for j, w in enumerate(WORDS):
-            out[i, j] = float(w in t.lower())
-        out[i, 100 + len(t) % 50] = 0.1
-        out[i] /= np.linalg.norm(out[i])
-    return out
+@pytest.fixture(scope="module")
+def fused_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("semantic") / "index.sqlite"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MEDCODES_SEMANTIC", "on")
+        build_from_records(RECORDS, path)
+    return path
 
 
 @pytest.fixture()
-def fake(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    fake_encode.calls = []  # type: ignore[attr-defined]
-    monkeypatch.setattr(semantic, "encode", fake_encode)
-    monkeypatch.setattr(semantic, "model", lambda: None)
-    monkeypatch.setenv("MEDCODES_CACHE", str(tmp_path / "cache"))
+def on(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MEDCODES_SEMANTIC", "on")
-    monkeypatch.setattr(semantic, "installed", lambda: True)
 
 
-def test_cache_by_content_hash(fake: None) -> None:
-    a = semantic.cached_vectors(["heart attack", "diabetes"])
-    b = semantic.cached_vectors(["diabetes", "heart attack", "pink eye"])
-    assert fake_encode.calls == [["diabetes", "heart attack"], ["pink eye"]]  # type: ignore[attr-defined]
-    assert np.allclose(a[0], b[1], atol=1e-3)
-    semantic.cached_vectors(["pink eye", "diabetes"])
-    assert len(fake_encode.calls) == 2  # type: ignore[attr-defined]
+def codes(result: dict[str, object]) -> list[str]:
+    return [r["code"] for r in result["results"]]  # type: ignore[attr-defined,index]
 
 
-def test_rebuild_of_unchanged_source_computes_nothing(fake: None, tmp_path: Path) -> None:
-    build_from_records(RECORDS, tmp_path / "a.sqlite")
-    first = sum(len(c) for c in fake_encode.calls)  # type: ignore[attr-defined]
-    build_from_records(RECORDS, tmp_path / "b.sqlite")
-    assert first > 0 and sum(len(c) for c in fake_encode.calls) == first  # type: ignore[attr-defined]
-    n = sqlite3.connect(tmp_path / "b.sqlite").execute("SELECT count(*) FROM search_vectors").fetchone()[0]
-    assert n == first
+def test_vectors_are_made_at_build_time(fused_path: Path) -> None:
+    conn = sqlite3.connect(fused_path)
+    name, dim, ids, vectors, weights = conn.execute("SELECT * FROM search_vectors").fetchone()
+    assert name == semantic.model_name() and dim == semantic.DIM
+    id_of = dict(conn.execute("SELECT id, code FROM codes").fetchall())
+    embedded = {id_of[int(i)] for i in np.frombuffer(ids, "<i4")}
+    # whole codes and PCS tables; not 7th-character variants, chapters or PCS codes
+    assert {"I21", "I21.9", "N39.0", "0SG", "K0001", "S52.501"} <= embedded
+    assert not embedded & {"S52.501A", "I00-I99", "0SG00A1", "250.00"}
+    matrix = np.frombuffer(vectors, "<f2").reshape(len(embedded), dim).astype(np.float32)
+    assert np.allclose(np.linalg.norm(matrix, axis=1), 1.0, atol=1e-2)
+    assert len(weights) == 4 * semantic.model().table.shape[0]
 
 
-def test_fused_search(fake: None, tmp_path: Path) -> None:
-    build_from_records(RECORDS, tmp_path / "s.sqlite")
-    cat = Catalog(tmp_path / "s.sqlite")
-    assert engine_for(cat).semantic(cat.conn) is not None
-    r = search(cat, "heart attack")
-    # descriptors say everything asked: the encoder is not asked at all
-    assert not r["parsed"]["semantic"] and r["results"][0]["code"].startswith("I21")
-    # a word no descriptor has still finds codes by meaning
-    r = search(cat, "infarction eye zzzq")
-    assert r["parsed"]["semantic"] and r["results"]
+def test_a_query_found_by_meaning_alone(fused_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MEDCODES_SEMANTIC", "off")
+    assert search(Catalog(fused_path), "bladder infection")["results"] == []  # no descriptor has the words
+    monkeypatch.setenv("MEDCODES_SEMANTIC", "on")
+    cat = Catalog(fused_path)
+    r = search(cat, "bladder infection")
+    assert r["parsed"]["semantic"] and codes(r)[0] == "N39.0"
+    assert r["results"][0]["match"]["field"] == "semantic"
+    assert codes(search(cat, "eye inflammation"))[:2] == ["H10", "H10.9"]
 
 
-def test_off_means_no_vectors(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_the_filter_applies_to_meaning_too(fused_path: Path, on: None) -> None:
+    r = search(Catalog(fused_path), "bladder infection", systems=["hcpcs"])
+    assert r["results"] and all(x["system"] == "hcpcs" for x in r["results"])
+
+
+def test_fusion_leaves_exact_answers_alone(fused_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    answers = {}
+    for mode in ("off", "on"):
+        monkeypatch.setenv("MEDCODES_SEMANTIC", mode)
+        cat = Catalog(fused_path)
+        assert (engine_for(cat).semantic(cat.conn) is not None) == (mode == "on")
+        answers[mode] = [codes(search(cat, q)) for q in ("E11.9", "i219", "S52.5-S52.502", "heart attack")]
+        assert not search(cat, "E11.9")["parsed"]["semantic"]
+    assert answers["on"] == answers["off"]
+
+
+def test_off_builds_and_loads_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MEDCODES_SEMANTIC", "off")
     build_from_records(RECORDS, tmp_path / "o.sqlite")
     conn = sqlite3.connect(tmp_path / "o.sqlite")
     assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name='search_vectors'").fetchone()[0] == 0
+    cat = Catalog(tmp_path / "o.sqlite")
+    assert engine_for(cat).semantic(cat.conn) is None
+    assert not search(cat, "bladder infection")["parsed"]["semantic"]
     monkeypatch.setenv("MEDCODES_SEMANTIC", "sometimes")
-    with pytest.raises(Exception, match="auto, on or off"):
+    with pytest.raises(MedcodesError, match="auto, on or off"):
         semantic.mode()
 
 
-def test_fusion_is_skipped_when_words_already_answer() -> None:
+def test_missing_vectors_mean_words_only_with_a_log_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setenv("MEDCODES_SEMANTIC", "off")
+    build_from_records(RECORDS, tmp_path / "o.sqlite")
+    monkeypatch.setenv("MEDCODES_SEMANTIC", "on")
+    cat = Catalog(tmp_path / "o.sqlite")
+    with caplog.at_level(logging.WARNING, logger="medcodes.search.semantic"):
+        r = search(cat, "urinary infection")
+    assert codes(r) == ["N39.0"] and not r["parsed"]["semantic"]
+    assert "no semantic vectors" in caplog.text
+
+
+@pytest.mark.parametrize("damage", [
+    "UPDATE search_vectors SET vectors = substr(vectors, 1, 100)",
+    "UPDATE search_vectors SET model = 'another-model/v9'",
+    "UPDATE search_vectors SET weights = x'00'",
+    "DELETE FROM search_vectors",
+])
+def test_damaged_vectors_mean_words_only_with_a_log_line(fused_path: Path, tmp_path: Path, damage: str, on: None,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "damaged.sqlite"
+    path.write_bytes(fused_path.read_bytes())
+    conn = sqlite3.connect(path)
+    conn.execute(damage)
+    conn.commit()
+    conn.close()
+    cat = Catalog(path)
+    with caplog.at_level(logging.WARNING, logger="medcodes.search.semantic"):
+        r = search(cat, "urinary infection")
+    assert codes(r) == ["N39.0"] and not r["parsed"]["semantic"]
+    assert "searching by words only" in caplog.text
+
+
+def test_pooling_is_the_weighted_mean_of_token_vectors() -> None:
+    m = semantic.model()
+    texts = ["Acute myocardial infarction", "", "knee", "Type 2 diabetes mellitus without complications"] * 40
+    tokens = m.tokens(texts)
+    weights = np.linspace(0.1, 1.0, m.table.shape[0]).astype(np.float32)
+    got = m.pool(tokens, weights)
+    start = 0
+    for i, n in enumerate(tokens.lens.tolist()):
+        ids = tokens.flat[start:start + n]
+        start += n
+        want = (np.asarray(m.table[ids], dtype=np.float32) * weights[ids, None]).sum(axis=0)
+        want = want / np.linalg.norm(want) if n else want
+        assert np.allclose(got[i], want, atol=1e-5), texts[i]
+    # one text alone is pooled exactly as in a batch (queries and descriptors share one space)
+    assert np.allclose(m.encode(["knee"], weights)[0], got[2], atol=1e-6)
+
+
+def test_rare_tokens_weigh_more() -> None:
+    m = semantic.model()
+    tokens = m.tokens(["Pain in knee", "Pain in shoulder", "Pain in hip", "Infarction"])
+    weights = semantic.token_weights(m, tokens)
+    pain, infarction = (m.word(w)[0] for w in ("pain", "infarction"))
+    assert weights[pain] < weights[infarction] <= 1.0
+
+
+def test_a_weights_file_of_another_shape_is_refused(tmp_path: Path) -> None:
+    header = json.dumps({"w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]}}).encode()
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(struct.pack("<Q", len(header)) + header + b"\0" * 16)
+    with pytest.raises(MedcodesError, match="bad.safetensors: expected one float16 matrix"):
+        semantic.read_safetensors(bad)
+
+
+def test_the_lexical_gate() -> None:
     from medcodes.search.engine import Lexical, lexically_answered
     from medcodes.search.rank import Candidate
 
@@ -92,3 +170,32 @@ def test_fusion_is_skipped_when_words_already_answer() -> None:
     assert lexically_answered(Lexical(hits=hits(1.0, 1.0, 1.0, 0.5)))
     assert not lexically_answered(Lexical(hits=hits(1.0, 1.0, 0.5)))  # too few full answers
     assert not lexically_answered(Lexical(hits=hits(1.0, 1.0, 1.0), relaxed=True))  # words were dropped
+
+
+@pytest.mark.parametrize("confident", [0.0, 1.01])
+def test_meaning_slots_in_where_the_words_are_weak(fused_path: Path, on: None, confident: float,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from medcodes.search.engine import Filter, Lexical
+    from medcodes.search.query import parse
+    from medcodes.search.rank import Candidate
+
+    monkeypatch.setattr(semantic, "CONFIDENT", confident)
+    cat = Catalog(fused_path)
+    engine = engine_for(cat)
+    id_of = dict(cat.conn.execute("SELECT code, id FROM codes WHERE system='icd10cm'").fetchall())
+    forced, strong, weak = id_of["E11.9"], id_of["I21.9"], id_of["M25.50"]
+    lex = Lexical(hits=[Candidate(strong, "icd10cm", "I21.9", "code", 1, False, 0.9, coverage=1.0),
+                        Candidate(weak, "icd10cm", "M25.50", "code", 1, False, 0.4, coverage=0.5)])
+    # a plan that put E11.9 first (as the GEMs do) above a higher-scored code: that order is kept
+    fused = engine.fuse(cat.conn, parse("bladder infection"), lex, Filter(("icd10cm",)),
+                        [forced, strong, weak], {forced: 0.5, strong: 0.9, weak: 0.4})
+    assert fused is not None
+    ordered, scores, by_meaning = fused
+    assert id_of["N39.0"] in by_meaning and not {forced, strong, weak} & by_meaning
+    assert [i for i in ordered if i not in by_meaning] == [forced, strong, weak]
+    n39 = ordered.index(id_of["N39.0"])
+    if confident < 1:  # alike enough: before the word match that misses a word, after those that do not
+        assert ordered.index(strong) < n39 < ordered.index(weak)
+    else:  # not alike enough: after every word match
+        assert n39 > ordered.index(weak)
+    assert 0 < scores[id_of["N39.0"]] < 1

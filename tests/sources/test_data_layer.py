@@ -343,6 +343,23 @@ def test_a_newer_index_replaces_the_older_one(tmp_path: Path) -> None:
     assert cat.term_refs("icd10cm", "Vibrio") == []  # it came with the older index
 
 
+def test_a_newer_official_release_replaces_the_layer_file(tmp_path: Path) -> None:
+    """What `medcodes build --source` and `medcodes update` do: the official file is read after the default."""
+    rec = derive("hcpcs", hcpcs_zip(tmp_path), tmp_path / "layer", url=URL)
+    lines = HCPCS.read_bytes().splitlines(keepends=True)
+    april = [ln for ln in lines if not ln.startswith(b"G0027")]  # gone in April
+    april = [ln.replace(b"Injection, dexamethasone sodium phosphate, 1 mg  ",
+                        b"Injection, dexamethasone sodium phosphate, 2 mg  ") for ln in april]
+    newer = tmp_path / "HCPC2025_APR_ANWEB_fixture.txt"
+    newer.write_bytes(b"".join(april))
+    out = built(tmp_path, [("hcpcs", tmp_path / "layer" / rec.file), ("hcpcs", newer)])
+    cat = Catalog(out)
+    j1100 = cat.conn.execute("SELECT title, release FROM codes WHERE system='hcpcs' AND code='J1100'").fetchone()
+    assert tuple(j1100) == ("Injection, dexamethasone sodium phosphate, 2 mg", "HCPCS Level II 2025 April (Q2)")
+    g0027 = cat.conn.execute("SELECT billable, deleted_in FROM codes WHERE system='hcpcs' AND code='G0027'").fetchone()
+    assert tuple(g0027) == (0, "HCPCS Level II 2025 April (Q2)")
+
+
 def test_references_and_paths_are_stored(tmp_path: Path) -> None:
     sources = [[Release("icd10cm", "FY2026", "2025-10-01"), Code("icd10cm", "V94.11", "Boat", billable=True),
                 Term("icd10cm", "V94.11", "Accident (to), boat, boating", "eindex", ("Accident (to)", "boat, boating")),
@@ -400,8 +417,8 @@ def test_cli_derive_wants_source_equals_path() -> None:
 
 
 def test_unknown_source(tmp_path: Path) -> None:
-    with pytest.raises(MedcodesError, match="unknown source 'loinc'"):
-        derive("loinc", POS, tmp_path)
+    with pytest.raises(MedcodesError, match="unknown source 'nosuch'"):
+        derive("nosuch", POS, tmp_path)
 
 
 # --- real data --------------------------------------------------------------------

@@ -158,6 +158,24 @@
       .then(function () { box.removeAttribute("aria-busy"); });
   }
 
+  // While an explanation is being written: ask for the explainer section again now and then, and put
+  // it in place of the old one once it no longer says so (a reload does the same without this file).
+  function pollExplainer(box, wait, left) {
+    if (left <= 0) return;  // this long without it: leave it to a reload
+    setTimeout(function () {
+      fetch(box.getAttribute("data-explainer-poll"), { headers: { Accept: "text/html" }, cache: "no-store" })
+        .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
+        .then(function (html) {
+          var t = document.createElement("template");
+          t.innerHTML = html;  // the server's own escaped fragment, as the similar codes above
+          var fresh = t.content.querySelector("section.explainer"), old = box.closest("section.explainer");
+          if (fresh && old && !fresh.querySelector("[data-explainer-poll]")) old.replaceWith(fresh);
+          else pollExplainer(box, Math.min(wait * 1.5, 15000), left - wait);
+        })
+        .catch(function () { pollExplainer(box, Math.min(wait * 2, 30000), left - wait); });
+    }, wait);
+  }
+
   // "Copy code": the code onto the clipboard, said to screen readers through the button's own text.
   function copyCode(button) {
     var text = button.getAttribute("data-copy"), label = button.textContent;
@@ -178,6 +196,9 @@
       new Combobox(input);
     });
     Array.prototype.forEach.call(document.querySelectorAll("[data-similar-src]"), loadDeferred);
+    Array.prototype.forEach.call(document.querySelectorAll("[data-explainer-poll]"), function (box) {
+      pollExplainer(box, 2000, 1200000);  // twenty minutes
+    });
     document.addEventListener("pointerover", prefetch);
     document.addEventListener("focusin", prefetch);
   });
