@@ -5,7 +5,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: setup run build serve test lint bench
+.PHONY: setup run build serve test test-fast lint bench
 
 setup: $(VENV)/.installed
 
@@ -25,6 +25,10 @@ run: build serve
 
 test: setup
 	$(BIN)/pytest
+
+# the edit-test loop: everything but the tests that build and read the full index, and the browser
+test-fast: setup
+	$(BIN)/pytest -m "not slow and not browser"
 
 lint: setup
 	$(BIN)/ruff check medcodes tests bench

@@ -3,14 +3,16 @@
     .venv/bin/python bench/edits.py --index medcodes.sqlite [--loinc FILE ...]
 
 Runs the edits build step on a copy of a built index (its ICD-10-CM/PCS codes as loaded) and prints
-the step's wall time and peak RSS growth, the rows each official table gave and how many were for codes
-the index lacks, and the share of billable ICD-10-CM and ICD-10-PCS codes with each fact. With
---loinc, the codes each LOINC file gives (the LOINC table sample, the Top 2000 files).
+the step's wall and CPU time (the machine's load beside them) and peak RSS growth, the rows each
+official table gave and how many were for codes the index lacks, and the share of billable ICD-10-CM
+and ICD-10-PCS codes with each fact. With --loinc, the codes each LOINC file gives (the LOINC table
+sample, the Top 2000 files).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import shutil
 import sqlite3
@@ -38,12 +40,13 @@ def main() -> None:
         shutil.copy(args.index, copy)
         conn = sqlite3.connect(copy)
         rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        t0 = time.perf_counter()
+        cpu0, t0 = time.process_time(), time.perf_counter()
         build.build(conn)
         conn.commit()
-        wall = time.perf_counter() - t0
+        wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
         rss = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) / 1024
-        print(f"edits step      {wall:8.1f} s   peak RSS +{rss:.0f} MB")
+        load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"edits step      {wall:8.1f} s wall  {cpu:6.1f} s CPU  peak RSS +{rss:.0f} MB  (load {load})")
         for key, version, rows, unmatched in conn.execute("SELECT key, version, rows, unmatched FROM edit_sources"):
             print(f"{key:<12} {version:<38} {rows:8,} rows  {unmatched:6,} for codes the index lacks")
         _coverage(conn)

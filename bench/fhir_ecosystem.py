@@ -140,6 +140,7 @@ def send(base: str, method: str, path: str, body: Any, lang: str | None, timeout
             return r.status, json.loads(r.read() or b"null")
     except urllib.error.HTTPError as e:
         raw = e.read()
+        e.close()
         try:
             return e.code, json.loads(raw)
         except ValueError:
@@ -186,9 +187,11 @@ def _r5_element(ext: dict[str, Any]) -> Any:
         return value
     parts: dict[str, Any] = {}
     for sub in ext.get("extension", []):
-        v = next((x for k, x in sub.items() if k.startswith("value")), None)
-        if v is None:
-            v = _r5_element(sub)
+        typed = next(((k, x) for k, x in sub.items() if k.startswith("value")), None)
+        if sub.get("url") == "value" and typed is not None:  # value[x] keeps its type in R5
+            parts[typed[0]] = typed[1]
+            continue
+        v = typed[1] if typed is not None else _r5_element(sub)
         key = sub.get("url", "")
         if key in parts:
             parts[key] = [*parts[key], v] if isinstance(parts[key], list) else [parts[key], v]

@@ -12,6 +12,7 @@ from pathlib import Path
 from . import backup, settings
 from .content import cli as content_cli
 from .data import cli as data_cli
+from .dates import iso_day
 from .errors import MedcodesError
 from .fetch import commands as fetch_commands
 from .policies import cli as policies_cli
@@ -115,12 +116,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def _iso_date(text: str) -> str:
-    from datetime import date
-
-    try:
-        return date.fromisoformat(text.strip()).isoformat()
-    except ValueError:
-        raise MedcodesError(f"--as-of wants a date like 2024-06-01, got {text!r}") from None
+    return iso_day(text, "--as-of")
 
 
 def format_code(d: CodeRecord) -> str:

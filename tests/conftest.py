@@ -1,13 +1,34 @@
-"""Shared fixtures: where the official files live, and skipping when they do not."""
+"""Shared fixtures: where the official files live (skipping when they do not), and the full index."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def full_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The index `make run` builds from the embedded default data, built once per test run by
+    `medcodes build` (about a minute); MEDCODES_TEST_FULL_DB names an existing one to use instead.
+    Tests that read it are marked slow: `pytest -m "not slow"` leaves them out."""
+    given = os.environ.get("MEDCODES_TEST_FULL_DB")
+    if given:
+        path = Path(given).expanduser()
+        if not path.is_file():
+            pytest.fail(f"MEDCODES_TEST_FULL_DB={given}: no index there")
+        return path
+    out = tmp_path_factory.mktemp("full") / "medcodes.sqlite"
+    proc = subprocess.run([sys.executable, "-m", "medcodes", "build", "--out", str(out)],
+                          capture_output=True, text=True, timeout=1200)
+    assert proc.returncode == 0, proc.stderr
+    return out
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
 """End to end on the embedded default: what a user sees after `make run` builds the index.
 
-One build per session (about a minute); every check here reads it.
+One build per test run (tests/conftest.py `full_index`); every check here reads it.
 """
 
 from __future__ import annotations
@@ -17,13 +17,9 @@ from medcodes.index import Catalog
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="session")
-def full_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("full") / "medcodes.sqlite"
-    proc = subprocess.run([sys.executable, "-m", "medcodes", "build", "--out", str(out)],
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr
-    return out
+@pytest.fixture(scope="module")
+def full_db(full_index: Path) -> Path:
+    return full_index
 
 
 def _medcodes(db: Path, *args: str) -> subprocess.CompletedProcess[str]:

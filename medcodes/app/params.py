@@ -7,11 +7,11 @@ becomes a 400 in the one error shape instead of a 500 further down.
 from __future__ import annotations
 
 import re
-from datetime import date
 
 from starlette.datastructures import QueryParams
 
 from .. import systems
+from ..dates import iso_day
 from ..errors import BadRequest
 
 MAX_QUERY = 200  # characters: longer than any code or sensible search
@@ -79,9 +79,6 @@ def system_id(value: str) -> str:
     return value.lower()
 
 
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
-
 def iso_date(params: QueryParams, name: str = "as_of") -> str | None:
     """A date of service, `YYYY-MM-DD` and a real day (2024-02-30 is not); None when absent."""
     raw = (params.get(name) or "").strip()
@@ -91,12 +88,7 @@ def iso_date(params: QueryParams, name: str = "as_of") -> str | None:
 
 
 def parse_date(raw: str, name: str) -> str:
-    if _ISO_DATE.fullmatch(raw):
-        try:
-            return date.fromisoformat(raw).isoformat()
-        except ValueError:
-            pass
-    raise BadRequest(f"parameter {name!r} must be a date like 2024-06-01, got {raw[:40]!r}")
+    return iso_day(raw, f"parameter {name!r}")
 
 
 _POLICY_ID = re.compile(r"[^\x00-\x1f\x7f]{1,200}")

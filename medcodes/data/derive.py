@@ -19,8 +19,9 @@ import hashlib
 import importlib
 import re
 import tempfile
+import zipfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
@@ -150,13 +151,13 @@ def _not_a_part(source: str, kind: str | None, wanted: str) -> str:
 
 
 def _is_zip(path: Path) -> bool:
-    import zipfile
-
     return zipfile.is_zipfile(path)
 
 
-def _importer(source: str):  # type: ignore[no-untyped-def]
-    return importlib.import_module(f"medcodes.sources.{IMPORTERS[source]}").read
+def _importer(source: str) -> Callable[[Path], Iterator[Record]]:
+    """The importer's own reader: a derive reads the official file, never a derived one."""
+    read: Callable[[Path], Iterator[Record]] = importlib.import_module(f"medcodes.sources.{IMPORTERS[source]}").read
+    return read
 
 
 def _check_known_download(path: Path) -> None:

@@ -38,8 +38,9 @@ MCE_EDITS: dict[str, str] = {
 
 
 def edits_for(conn: sqlite3.Connection, system: str, code: str) -> dict[str, Any] | None:
-    """{"cc_mcc": ..., "cc_exclusion": ..., "ms_drg": ..., "hcc": ..., "sources": [...], "not_loaded": [...]}
-    for an ICD-10-CM/PCS code; None for other systems or an index without edit tables."""
+    """{"cc_mcc", "cc_exclusion", "ms_drg", "hcc", "mce": each fact with its "source" or None, "checked": the
+    table each fact was looked up in, "not_loaded": facts no loaded table carries} for an ICD-10-CM code
+    (a procedure has only "ms_drg" and "mce"); None for other systems or an index without edit tables."""
     if system not in SYSTEMS:
         return None
     try:
@@ -93,8 +94,19 @@ def _shaped(conn: sqlite3.Connection, fact: str, value: Any) -> dict[str, Any]:
         return _drg_groups(conn, tables.groups(value))
     if fact == "cc_exclusion" and value.get("collection"):
         row = conn.execute("SELECT codes FROM cc_collections WHERE name=?", (value["collection"],)).fetchone()
-        return {**value, "principal_diagnoses": json.loads(row[0]) if row else []}
+        codes = json.loads(row[0]) if row else []
+        return {**value, "principal_diagnoses": codes, "not_loaded": sorted(set(codes) - _loaded(conn, codes))}
     return dict(value)
+
+
+def _loaded(conn: sqlite3.Connection, codes: list[str]) -> set[str]:
+    """Which of these ICD-10-CM codes the index holds (a page links only those)."""
+    found: set[str] = set()
+    for i in range(0, len(codes), 500):
+        chunk = codes[i:i + 500]
+        found.update(r[0] for r in conn.execute(
+            f"SELECT code FROM codes WHERE system='icd10cm' AND code IN ({','.join('?' * len(chunk))})", chunk))
+    return found
 
 
 def _drg_groups(conn: sqlite3.Connection, lists: dict[str, Any]) -> dict[str, Any]:

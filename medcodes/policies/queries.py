@@ -13,6 +13,7 @@ from typing import Any
 
 from .. import systems
 from ..errors import NotFound
+from ..fts import phrase
 from .records import SECTIONS
 from .store import policy_dict, reader
 
@@ -112,7 +113,7 @@ def fts_query(q: str) -> str:
     words = re.findall(r"[\w][\w.\-/]*", q)
     groups = []
     for w in words[:20]:
-        forms = ['"' + f.replace('"', '""') + '"' for f in word_forms(w)]
+        forms = [phrase(f) for f in word_forms(w)]
         groups.append(forms[0] if len(forms) == 1 else "(" + " OR ".join(forms) + ")")
     return " AND ".join(groups)  # FTS5 has no implicit AND next to a parenthesised group
 

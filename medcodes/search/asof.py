@@ -10,7 +10,6 @@ deleted. Codes without history were in every loaded release. The rule is the one
 
 from __future__ import annotations
 
-import datetime as dt
 import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .. import systems
-from ..errors import BadRequest
+from ..dates import iso_day
 
 Event = tuple[str, str, str, str | None]  # (effective or "", change, release, old title)
 
@@ -49,17 +48,7 @@ class AsOf:
 
 def parse_date(value: Any) -> str:
     """An ISO date (YYYY-MM-DD), or BadRequest."""
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    text = value.strip() if isinstance(value, str) else ""
-    try:
-        if len(text) == 10:  # fromisoformat also takes "20240601" and week dates
-            return dt.date.fromisoformat(text).isoformat()
-    except ValueError:
-        pass
-    raise BadRequest(f"as_of wants a date like 2024-06-01, got {str(value)[:40]!r}")
+    return iso_day(value, "as_of")
 
 
 class History:

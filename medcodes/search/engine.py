@@ -11,6 +11,11 @@ codes have consecutive ids) and, when every word matched, takes its candidates f
 system's shortest descriptors, which the indexer puts first, instead of scoring tens of
 thousands of matches; an any-word match keeps only the rarest words, up to a budget of
 matches; and the counts and candidates of a costly match are remembered.
+
+Recall: every level of matching is counted after the filters (a level whose matches are all in
+systems the user filtered out finds nothing), and a small all-word match is blended with the
+shortest descriptors that say all but one of the words (`_find`). Codes the official indexes lead
+to (paths.py) join the candidates when the descriptors do not already say everything asked.
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@
   the re-scoring favour: a word in 30,000 codes ("open", "fracture") is ranked from there
   instead of scoring every match (Engine._top).
 - `search_parts`: what the re-scoring reads in each descriptor, worked out once (stored_parts.py).
+- `search_paths`: every official index path (and "see" reference) with the code it leads to, searched
+  as a path of its own (paths.py).
 - `search_vocab`: every word with the number of codes that use it, for typo correction,
   "did you mean" and as-you-type completion.
 - `search_vectors` (made by semantic.build, a build step of its own): embeddings of descriptors.

@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..fts import phrase
 from .lexicon import STOPWORDS as lexicon_stopwords
 from .lexicon import Group
 from .query import POSSESSIVE, fold
@@ -74,7 +75,7 @@ def _group_expr(group: Group, prefix: bool) -> str:
     alts = []
     for alt in group.alternatives:
         ws = content(alt)
-        terms = [f'"{w}"' for w in ws]
+        terms = [phrase(w) for w in ws]
         if prefix and alt is group.alternatives[0] and terms:
             terms[-1] += "*"
         alts.append(terms[0] if len(terms) == 1 else "(" + " AND ".join(terms) + ")")

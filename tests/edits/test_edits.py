@@ -161,6 +161,7 @@ def test_a_code_shows_each_fact_with_its_table_and_version(conn: sqlite3.Connect
     assert e["cc_mcc"]["source"]["version"] == "MS-DRG v43 (FY2026 IPPS Final Rule)"
     x = e["cc_exclusion"]
     assert (x["collection"], x["principal_diagnoses"]) == ("0781", ["I21.9", "I21A1"])  # loaded codes dotted
+    assert x["not_loaded"] == ["I21A1"]  # named, not linked
     assert x["drg_exclusions"][0]["drgs"] == ["280", "281", "282"]
     assert e["ms_drg"]["mdc"] == [{"mdc": "05", "title": "Diseases and Disorders of the Circulatory System"}]
     first = e["ms_drg"]["groups"][0]

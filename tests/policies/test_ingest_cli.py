@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 from pathlib import Path
 
 import pytest
 
 from medcodes.cli import main
 from medcodes.policies import policies_for_code
-from medcodes.policies.http import FetchError, HttpClient
+from medcodes.policies.http import FetchError, HttpClient, RateLimiter
 
 from .corpus import CORPUS
 from .pdfgen import bomb_pdf, encrypted_pdf, text_pdf
@@ -181,8 +180,19 @@ def test_http_client_retries_then_gives_one_clear_error() -> None:
 
 
 def test_rate_limiter_spaces_requests() -> None:
-    with serve({"/x": Answer(body=b"x")}) as site, HttpClient(rate=20) as http:
-        start = time.monotonic()
-        for _ in range(6):
-            http.get(site.url + "/x")
-        assert time.monotonic() - start >= 5 / 20 * 0.95
+    """Six requests at 20 per second on a clock the test moves: the five after the first each wait
+    until 50 ms after the one before (a request that comes late waits for nothing)."""
+    now = [100.0]
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(round(seconds, 6))
+        now[0] += seconds
+
+    limiter = RateLimiter(20, clock=lambda: now[0], sleep=sleep)
+    for _ in range(6):
+        limiter.wait()
+    assert waits == [0.05] * 5 and now[0] == pytest.approx(100.25)
+    now[0] += 1.0  # a pause longer than the interval: the next request goes at once
+    limiter.wait()
+    assert len(waits) == 5

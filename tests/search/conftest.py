@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -115,7 +114,3 @@ def catalog(index_path: Path) -> Catalog:
     return Catalog(index_path)
 
 
-def full_db() -> Path | None:
-    """The full embedded index for slow tests: MEDCODES_TEST_FULL_DB or /tmp/full.sqlite."""
-    path = Path(os.environ.get("MEDCODES_TEST_FULL_DB", "/tmp/full.sqlite"))
-    return path if path.is_file() else None

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from medcodes import systems
 from medcodes.index import Catalog
 from medcodes.search import lexicon, search
-
-from .conftest import full_db
 
 
 def test_every_line_parses_and_terms_are_unique() -> None:
@@ -43,11 +43,8 @@ def test_groups_rewrite_the_longest_phrase() -> None:
 
 
 @pytest.fixture(scope="module")
-def full() -> Catalog:
-    path = full_db()
-    if path is None:
-        pytest.skip("no full index: `medcodes build --out /tmp/full.sqlite` or set MEDCODES_TEST_FULL_DB")
-    return Catalog(path)
+def full(full_index: Path) -> Catalog:
+    return Catalog(full_index)
 
 
 @pytest.mark.slow

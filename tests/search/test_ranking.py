@@ -4,7 +4,6 @@ paths (one statement for few matches, shortest descriptors for many)."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -113,9 +112,7 @@ def test_letters_are_not_a_range_nor_a_word(cat: Catalog, q: str) -> None:
 
 
 def test_repeated_ranges_and_codes_are_done_once(cat: Catalog) -> None:
-    t = time.perf_counter()
-    r = search(cat, "A00-Z99 " * 60)
-    assert time.perf_counter() - t < 2.0
+    r = search(cat, "A00-Z99 " * 60)  # bench/search.py times queries; here: one range, one answer
     assert r["total"] == search(cat, "A00-Z99")["total"] and len(r["parsed"]["ranges"]) == 1
     assert codes(search(cat, "E11.9 e119 E11.9 I10")) == ["E11.9", "I10"]
 

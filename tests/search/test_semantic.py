@@ -139,8 +139,10 @@ def test_pooling_is_the_weighted_mean_of_token_vectors() -> None:
         want = (np.asarray(m.table[ids], dtype=np.float32) * weights[ids, None]).sum(axis=0)
         want = want / np.linalg.norm(want) if n else want
         assert np.allclose(got[i], want, atol=1e-5), texts[i]
-    # one text alone is pooled exactly as in a batch (queries and descriptors share one space)
+    # one text alone is pooled exactly as in a batch (queries and descriptors share one space), and
+    # small batches as one large one
     assert np.allclose(m.encode(["knee"], weights)[0], got[2], atol=1e-6)
+    assert np.allclose(m.pool(tokens, weights, budget=8), got, atol=1e-6)
 
 
 def test_rare_tokens_weigh_more() -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from medcodes.index import Catalog
 from medcodes.search import shorthand
-
-from .conftest import full_db
 
 
 @pytest.mark.parametrize(("typed", "read"), [
@@ -51,11 +51,8 @@ def test_two_conditions_and_their_cause() -> None:
 
 
 @pytest.fixture(scope="module")
-def full() -> Catalog:
-    path = full_db()
-    if path is None:
-        pytest.skip("no full index: `medcodes build --out /tmp/full.sqlite` or set MEDCODES_TEST_FULL_DB")
-    return Catalog(path)
+def full(full_index: Path) -> Catalog:
+    return Catalog(full_index)
 
 
 @pytest.mark.slow

@@ -15,7 +15,7 @@ import pytest
 from medcodes.index import Catalog
 from medcodes.search import engine_for, rank, search, stored_parts
 
-from .conftest import RECORDS, build_lexical_index, full_db
+from .conftest import RECORDS, build_lexical_index
 
 QUERIES = ("heart attack", "type 2 diabetes", "fracture of radius", "pain unspecified joint", "knee replacement",
            "ambulance mile", "diabetes drg", "E11 kidney", "fusion lumbar posterior", "unspecified fracture")
@@ -120,14 +120,11 @@ def test_a_rebuilt_index_has_a_fresh_table(tmp_path: Path) -> None:
     assert table is not None and codes == 11 and sum(1 for i in range(len(table)) if table.get(i)) == codes
 
 
-@pytest.mark.skipif(full_db() is None, reason="needs the full embedded index (MEDCODES_TEST_FULL_DB)")
-def test_full_index_table_is_the_computed_parts() -> None:
-    path = full_db()
-    assert path is not None
-    conn = sqlite3.connect(path)
+@pytest.mark.slow
+def test_full_index_table_is_the_computed_parts(full_index: Path) -> None:
+    conn = sqlite3.connect(full_index)
     table = stored_parts.PartsTable.load(conn)
-    if table is None:
-        pytest.skip("the full index predates search_parts; rebuild it")
+    assert table is not None
     rows = conn.execute("SELECT id, title FROM codes WHERE title != ''").fetchall()
     for cid, title in random.Random(5).sample(rows, 5000):
         assert table.get(cid) == _computed(title), title

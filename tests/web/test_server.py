@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import http.client
 import socket
-import statistics
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -58,19 +56,16 @@ def two_workers(request: pytest.FixtureRequest, index_path: Path,
         yield int(base.rsplit(":", 1)[1])
 
 
-def test_kept_alive_requests_do_not_wait_for_delayed_acks(two_workers: int) -> None:
-    """Without TCP_NODELAY every request on a kept-alive connection to a worker took ~40 ms (the
-    client's delayed ACK); with it, about a millisecond. The bound leaves room for a slow machine."""
+def test_kept_alive_connections_are_answered_by_every_loop(two_workers: int) -> None:
+    """Many requests on one kept-alive connection to a worker, on both loops. Without TCP_NODELAY each
+    took ~40 ms (the client's delayed ACK): the option itself is checked above, and bench/serve.py
+    reports the latencies."""
     conn = http.client.HTTPConnection("127.0.0.1", two_workers, timeout=10)
-    times = []
     for _ in range(25):
-        start = time.perf_counter()
         conn.request("GET", "/api/v1/health")
         r = conn.getresponse()
-        assert r.status == 200 and r.read()
-        times.append(time.perf_counter() - start)
+        assert r.status == 200 and r.read() and r.getheader("connection", "keep-alive") != "close"
     conn.close()
-    assert statistics.median(times[5:]) < 0.02, f"median {statistics.median(times[5:]) * 1000:.1f} ms"
 
 
 def test_the_server_uses_the_fast_parser_and_loop() -> None:

@@ -73,7 +73,8 @@ class Context:
         if forced:
             version = forced
         elif not version:
-            version = self.default_versions.get(url)
+            # a version check the request makes also picks the version when nothing else names one
+            version = self.default_versions.get(url) or self.check_versions.get(url)
         supplied = self.code_systems.get(url, [])
         if supplied:
             if version:

@@ -38,6 +38,9 @@ def expand(ctx: Context, p: OperationParams) -> dict[str, Any]:
     if len(text) > MAX_FILTER:
         raise fail(400, f"parameter 'filter' must be at most {MAX_FILTER} characters")
     vs = value_set_param(ctx, p)
+    defaults = _vs_parameters(vs)
+    if not ctx.display_language and defaults.get("displayLanguage"):
+        ctx.display_language = defaults["displayLanguage"]
     ev = Evaluator(ctx, vs)
     fast = _fast_path(ctx, ev)
     if fast is not None:
@@ -100,8 +103,12 @@ def _value_set(ctx: Context, p: OperationParams, vs: dict[str, Any], ev: Evaluat
             out[k] = vs[k]
     out.setdefault("status", "active")
     params: list[dict[str, Any]] = []
+    defaults = _vs_parameters(vs)
     for name, kind in _ECHOED.items():
-        for v in p.all_text(name):
+        given = p.all_text(name) or ([defaults[name]] if name in defaults else [])
+        if name == "displayLanguage" and not given and ctx.display_language:
+            given = [ctx.display_language]  # from Accept-Language
+        for v in given:
             params.append({"name": name, f"value{kind}": _typed(v, kind)})
     params += [{"name": "used-codesystem", "valueUri": u} for u in sorted(used)]
     params += [{"name": "used-valueset", "valueUri": u} for u in sorted(ev.used_value_sets())]
@@ -110,10 +117,36 @@ def _value_set(ctx: Context, p: OperationParams, vs: dict[str, Any], ev: Evaluat
         expansion["offset"] = offset
     if params:
         expansion["parameter"] = params
-    contains = [_entry(ctx, p, m) for m in members]
+    wanted = [w for w in p.all_text("property") if w != "*"]
+    declared = _declared(wanted, members)
+    if declared:
+        expansion["extension"] = [_r5(_PROPERTY, [("code", {"valueCode": code}), ("uri", {"valueUri": uri})])
+                                  for code, uri in declared]
+    versions: dict[str, set[str | None]] = {}
+    for m in members:
+        versions.setdefault(m.cs.url, set()).add(m.cs.version)
+    # a code's version is named only where the expansion holds one system in several versions
+    contains = [_entry(ctx, p, m, wanted, len(versions[m.cs.url]) > 1) for m in members]
     if contains:  # FHIR JSON has no empty arrays
         expansion["contains"] = contains
     out["expansion"] = expansion
+    return out
+
+
+_EXPANSION_PARAMETER = "http://hl7.org/fhir/StructureDefinition/valueset-expansion-parameter"
+
+
+def _vs_parameters(vs: dict[str, Any]) -> dict[str, str]:
+    """Expansion parameters a value set sets for itself (compose extension expansion-parameter)."""
+    out: dict[str, str] = {}
+    for ext in (vs.get("compose") or {}).get("extension") or []:
+        if not isinstance(ext, dict) or ext.get("url") != _EXPANSION_PARAMETER:
+            continue
+        parts = {e.get("url"): next((v for k, v in e.items() if k.startswith("value")), None)
+                 for e in ext.get("extension") or [] if isinstance(e, dict)}
+        name, value = parts.get("name"), parts.get("value")
+        if isinstance(name, str) and value is not None:
+            out[name] = str(value).lower() if isinstance(value, bool) else str(value)
     return out
 
 
@@ -125,31 +158,88 @@ def _typed(v: str, kind: str) -> Any:
     return v
 
 
-def _entry(ctx: Context, p: OperationParams, m: Member) -> dict[str, Any]:
+# R5 elements an R4 expansion carries as the extensions R5 defines for them
+_R5 = "http://hl7.org/fhir/5.0/StructureDefinition/extension-"
+_PROPERTY = "ValueSet.expansion.property"
+_CONTAINS_PROPERTY = "ValueSet.expansion.contains.property"
+_KNOWN_PROPERTIES = {"definition": "http://hl7.org/fhir/concept-properties#definition",
+                     "status": "http://hl7.org/fhir/concept-properties#status",
+                     "inactive": "http://hl7.org/fhir/concept-properties#inactive",
+                     "notSelectable": "http://hl7.org/fhir/concept-properties#notSelectable",
+                     "parent": "http://hl7.org/fhir/concept-properties#parent",
+                     "child": "http://hl7.org/fhir/concept-properties#child"}
+
+
+def _r5(element: str, parts: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    return {"url": _R5 + element, "extension": [{"url": name, **value} for name, value in parts]}
+
+
+def _declared(wanted: list[str], members: list[Member]) -> list[tuple[str, str]]:
+    """(code, uri) of each requested property some code of the expansion has."""
+    out: list[tuple[str, str]] = []
+    for code in wanted:
+        if not any(_property_values(m, code) for m in members):
+            continue
+        uri = _KNOWN_PROPERTIES.get(code)
+        for m in members:
+            for d in m.cs.property_defs():
+                if d.get("code") == code and isinstance(d.get("uri"), str):
+                    uri = d["uri"]
+        if uri:
+            out.append((code, uri))
+    return out
+
+
+def _property_values(m: Member, code: str) -> list[dict[str, Any]]:
+    c = m.concept
+    if code == "definition":
+        return [{"valueString": c.definition}] if c.definition else []
+    out = []
+    for prop in c.properties:
+        if prop.get("code") == code:
+            out += [{k: v} for k, v in prop.items() if k.startswith("value")]
+    return out
+
+
+def _entry(ctx: Context, p: OperationParams, m: Member, wanted: list[str], versioned: bool) -> dict[str, Any]:
     c = m.concept
     e: dict[str, Any] = {"system": m.cs.url}
+    if versioned and m.cs.version:
+        e["version"] = m.cs.version
     if c.abstract:
         e["abstract"] = True
     if c.inactive:
         e["inactive"] = True
     e["code"] = c.code
-    display = _display(ctx, m.cs, c)
+    display, used = _display(ctx, m.cs, c)
     if display:
         e["display"] = display
     if p.boolean("includeDesignations", False):
-        designations = [_designation(d) for d in c.designations]
+        designations = [_designation(d) for d in c.designations if d is not used]
+        if used is not None and c.display:  # the code system's own display becomes a designation
+            designations.insert(0, {**({"language": m.cs.language} if m.cs.language else {}),
+                                    "use": _PREFERRED, "value": c.display})
         if designations:
             e["designation"] = designations
+    props = [_r5(_CONTAINS_PROPERTY, [("code", {"valueCode": code}), ("value", value)])
+             for code in wanted for value in _property_values(m, code)]
+    if props:
+        e["extension"] = props
     return e
 
 
-def _display(ctx: Context, cs: CodeSystemView, c: Concept) -> str | None:
+_PREFERRED = {"system": "http://terminology.hl7.org/CodeSystem/hl7TermMaintInfra", "code": "preferredForLanguage",
+              "display": "Preferred For Language"}
+
+
+def _display(ctx: Context, cs: CodeSystemView, c: Concept) -> tuple[str | None, dict[str, Any] | None]:
+    """The display in the language asked for, and the designation it came from (None: the code's own)."""
     lang = (ctx.display_language or "").split(",")[0].split(";")[0].strip().lower()
     if lang and cs.language and not cs.language.lower().startswith(lang):
         for d in c.designations:
             if str(d.get("language", "")).lower().startswith(lang) and isinstance(d.get("value"), str):
-                return str(d["value"])
-    return c.display
+                return str(d["value"]), d
+    return c.display, None
 
 
 def _designation(d: dict[str, Any]) -> dict[str, Any]:

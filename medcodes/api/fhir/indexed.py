@@ -8,8 +8,10 @@ A version is the name of a loaded release ("2026"); the newest is the default.
 
 from __future__ import annotations
 
+import bisect
 import re
 import sqlite3
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -211,6 +213,8 @@ class IndexCodeSystem:
         """A page of the system (or of one code's subtree) in code order, words matched as prefixes of
         title words or of the code: the fast path of implicit and simple value sets."""
         conn = self.catalog.conn
+        if words:
+            return self._filtered_page(root, words, count, offset, active_only)
         where = [f"system IN ({','.join('?' * len(self.ids))})"]
         args: list[Any] = list(self.ids)
         if root is not None:
@@ -222,14 +226,90 @@ class IndexCodeSystem:
             args += [row["system"], row["seq"], end]
         if active_only:
             where.append("deleted_in IS NULL")
-        for w in words:
-            where.append("((' ' || lower(title)) LIKE ? OR compact LIKE ?)")
-            args += [f"% {w.lower()}%", f"{w.upper()}%"]
         sql = " AND ".join(where)
         total = conn.execute(f"SELECT COUNT(*) FROM codes WHERE {sql}", args).fetchone()[0]
         rows = conn.execute(f"SELECT system, code, title, kind, deleted_in, parent FROM codes WHERE {sql}"
                             " ORDER BY system, seq LIMIT ? OFFSET ?", [*args, count, offset]).fetchall()
         return total, [concept_of(r) for r in rows]
+
+
+    def _filtered_page(self, root: str | None, words: list[str], count: int, offset: int,
+                       active_only: bool) -> tuple[int, list[Concept]]:
+        """Codes whose title has a word starting with each of `words` (or whose code starts with it),
+        from a word index of the system held per process: a title scan per request costs ~0.7 s on
+        ICD-10-CM, the index a few milliseconds."""
+        lo_hi = None
+        if root is not None:
+            row = self.row(root)
+            if row is None:
+                return 0, []
+            lo_hi = (row["system"], row["seq"], _subtree_end(self.catalog, row))
+        hits: list[tuple[int, int, int]] = []  # (system order, seq, id)
+        for order, system in enumerate(self.ids):
+            index = _word_index(self.catalog, system)
+            found = index.matching(words)
+            if lo_hi is not None:
+                if lo_hi[0] != system:
+                    continue
+                found = {i for i in found if lo_hi[1] <= index.seq[i] < lo_hi[2]}
+            if active_only:
+                found -= index.deleted
+            hits += [(order, index.seq[i], i) for i in found]
+        hits.sort()
+        page = [i for _, _, i in hits[offset:offset + count]]
+        if not page:
+            return len(hits), []
+        rows = {r["id"]: r for r in self.catalog.conn.execute(
+            f"SELECT id, system, code, title, kind, deleted_in, parent FROM codes WHERE id IN "
+            f"({','.join('?' * len(page))})", page)}
+        return len(hits), [concept_of(rows[i]) for i in page if i in rows]
+
+
+class _WordIndex:
+    """Sorted title words (and compact codes) of one system -> the ids of the codes that have them."""
+
+    def __init__(self, rows: list[sqlite3.Row]) -> None:
+        postings: dict[str, set[int]] = {}
+        self.seq: dict[int, int] = {}
+        self.deleted: set[int] = set()
+        for r in rows:
+            self.seq[r["id"]] = r["seq"]
+            if r["deleted_in"]:
+                self.deleted.add(r["id"])
+            for w in {*_TOKEN.findall(r["title"].lower()), r["compact"].lower()}:
+                postings.setdefault(w, set()).add(r["id"])
+        self.words = sorted(postings)
+        self.postings = [postings[w] for w in self.words]
+
+    def matching(self, words: list[str]) -> set[int]:
+        out: set[int] | None = None
+        for w in words:
+            w = w.lower()
+            i = bisect.bisect_left(self.words, w)
+            found: set[int] = set()
+            while i < len(self.words) and self.words[i].startswith(w):
+                found |= self.postings[i]
+                i += 1
+            out = found if out is None else out & found
+            if not out:
+                return set()
+        return out or set()
+
+
+_TOKEN = re.compile(r"[0-9a-z]+")
+_WORD_INDEXES: dict[tuple[str, str], _WordIndex] = {}
+_WORD_LOCK = threading.Lock()
+
+
+def _word_index(catalog: Catalog, system: str) -> _WordIndex:
+    key = (str(catalog.path), system)
+    with _WORD_LOCK:
+        found = _WORD_INDEXES.get(key)
+        if found is None:
+            rows = catalog.conn.execute("SELECT id, seq, compact, title, deleted_in FROM codes WHERE system=?",
+                                        (system,)).fetchall()
+            found = _WORD_INDEXES[key] = _WordIndex(rows)
+        return found
 
 
 def _subtree_end(catalog: Catalog, row: sqlite3.Row) -> float:

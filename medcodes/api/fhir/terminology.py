@@ -186,7 +186,7 @@ def _translate_maps(maps: list[dict[str, Any]], system: str, code: str, target: 
                     matches.append({"name": "match", "part": [
                         {"name": "equivalence", "valueCode": _R5_TO_R4.get(rel, rel)},
                         {"name": "concept", "valueCoding": concept},
-                        {"name": "source", "valueString": label}]})
+                        {"name": "originMap", "valueCanonical": label}]})
     if not matches:
         return parameters(("result", False), ("message", f"No translations found for {system}#{code}"))
     return parameters(("result", True), *matches)

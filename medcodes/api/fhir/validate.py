@@ -8,11 +8,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .concepts import CodeSystemView, Concept, version_matches
+from .concepts import CodeSystemView, Concept, is_wildcard, version_key, version_matches
 from .context import Context
 from .dated import service_date, validate_on
 from .indexed import IndexCodeSystem
-from .outcome import Issue, fail, not_found
+from .outcome import Issue, TxError, fail, not_found
 from .params import OperationParams
 from .resources import parameters
 from .valuesets import Evaluator, vs_label
@@ -61,8 +61,8 @@ def codings(p: OperationParams) -> tuple[list[Coding], dict[str, Any] | None, st
         return [Coding(c.get("system"), c["code"], c.get("version"), c.get("display"), "Coding")], None, "coding"
     code = p.text("code")
     if not code:
-        raise fail(400, "Unable to find code to validate (looked for coding | codeableConcept | code)", "invalid",
-                   message_id="NO_CODE_TO_VALIDATE")
+        raise fail(400, "Unable to find code to validate (looked for coding | codeableConcept | code+system | "
+                        "code+inferSystem in parameters", "invalid", message_id="NO_CODE_TO_VALIDATE")
     system = p.text("system") or (None if p.has("url") and not p.has("system") else p.text("url"))
     return [Coding(system, code, p.text("systemVersion") or p.text("version"), p.text("display"))], None, "code"
 
@@ -91,6 +91,20 @@ def validate_code_system(ctx: Context, p: OperationParams) -> dict[str, Any]:
 def validate_value_set(ctx: Context, p: OperationParams) -> dict[str, Any]:
     vs = value_set_param(ctx, p)
     items, cc, _ = codings(p)
+    try:
+        return _validate_value_set(ctx, p, vs, items, cc)
+    except TxError as e:
+        if e.status != 404:
+            raise
+        # a value set the one asked for includes is missing: the code cannot be in it, so say so
+        texts = "; ".join(sorted(i.text for i in e.issues))
+        return parameters({"name": "issues", "resource": {"resourceType": "OperationOutcome",
+                                                          "issue": [i.json() for i in e.issues]}},
+                          ("message", texts), ("result", False))
+
+
+def _validate_value_set(ctx: Context, p: OperationParams, vs: dict[str, Any], items: list[Coding],
+                        cc: dict[str, Any] | None) -> dict[str, Any]:
     ev = Evaluator(ctx, vs)
     checked: list[Checked] = []
     extra: list[Issue] = []
@@ -174,7 +188,7 @@ def check_in_system(ctx: Context, item: Coding, p: OperationParams) -> Checked:
 
 def _check_in_value_set(ctx: Context, ev: Evaluator, item: Coding, p: OperationParams) -> Checked:
     system = item.system or ""
-    pinned = _include_version(ev, system)
+    pinned = _include_version(ctx, ev, item)
     out = Checked(item)
     where = system + (f"|{item.version}" if item.version else "") + "#" + item.code
     if item.display:
@@ -204,10 +218,11 @@ def _check_in_value_set(ctx: Context, ev: Evaluator, item: Coding, p: OperationP
             out.issues.append(Issue("error", "business-rule", f"The concept '{concept.code}' is valid but is not "
                                     "active", "code-rule", item.at("code"), "STATUS_CODE_WARNING_CODE"))
         out.issues.append(not_in)
-        _check_concept(ctx, out, p, display_check=False)
+        _check_concept(ctx, out, p, display_severity="warning")
         return out
     out.member = True
-    out.concept = member.concept
+    if member.cs.version == cs.version:  # the value set's own display, if it gives one
+        out.concept = member.concept
     out.valid = not any(i.severity == "error" for i in out.issues)
     _check_concept(ctx, out, p)
     return out
@@ -220,12 +235,17 @@ def _version_for_value_set(ctx: Context, out: Checked, pinned: str | None) -> Co
     system = item.system or ""
     wanted = item.version
     if pinned:
-        cs = ctx.code_system(system, pinned)
+        # a pattern ("1.x") takes the coding's own version when it fits the pattern
+        fits = bool(wanted) and is_wildcard(pinned) and version_matches(pinned, wanted or "")
+        cs = ctx.code_system(system, wanted if fits else pinned)
         if wanted and wanted != pinned and not version_matches(pinned, wanted):
             text = (f"The code system '{system}' version '{pinned}' in the ValueSet include is different to the one "
                     f"in the value ('{wanted}')")
             out.issues.append(Issue("error", "invalid", text, "vs-invalid", item.at("version"),
                                     "VALUESET_VALUE_MISMATCH"))
+        if wanted and not is_wildcard(wanted) and ctx.code_system(system, wanted) is None:
+            out.issues.append(_unknown_version(ctx, item, wanted))
+            out.unknown_system = f"{system}|{wanted}"
         if cs is None:
             out.issues.append(_unknown_version(ctx, item, pinned))
             out.unknown_system = f"{system}|{pinned}"
@@ -265,11 +285,30 @@ def _unknown_version(ctx: Context, item: Coding, version: str) -> Issue:
                  "not-found", item.at("system"), "UNKNOWN_CODESYSTEM_VERSION")
 
 
-def _include_version(ev: Evaluator, system: str) -> str | None:
+def _include_version(ctx: Context, ev: Evaluator, item: Coding) -> str | None:
+    """The version the value set includes the coding's system in: the one the coding names if several
+    are included, else the newest that has the code (None when an include takes any version)."""
+    system = item.system or ""
+    versions: list[str] = []
     for inc in ev.includes:
-        if inc.get("system") == system and isinstance(inc.get("version"), str):
-            return str(inc["version"])
-    return None
+        if inc.get("system") == system:
+            if not isinstance(inc.get("version"), str):
+                return None
+            versions.append(str(inc["version"]))
+    if not versions:
+        return None
+    if item.version and item.version in versions:
+        return item.version
+    ordered = sorted(set(versions), key=version_key, reverse=True)
+    having = []
+    for v in ordered:
+        cs = ctx.code_system(system, v)
+        concept = cs.get(item.code) if cs is not None else None
+        if cs is not None and concept is not None:
+            if not item.display or item.display in [d for d, _ in displays_for_all(cs, concept)]:
+                return v
+            having.append(v)
+    return (having or ordered)[0]
 
 
 def _unknown_code(cs: CodeSystemView, item: Coding) -> Issue:
@@ -282,7 +321,7 @@ def _unknown_code(cs: CodeSystemView, item: Coding) -> Issue:
                  "invalid-code", item.at("code"), "Unknown_Code_in_Version")
 
 
-def _check_concept(ctx: Context, out: Checked, p: OperationParams, display_check: bool = True) -> None:
+def _check_concept(ctx: Context, out: Checked, p: OperationParams, display_severity: str | None = None) -> None:
     concept, item = out.concept, out.coding
     assert concept is not None and out.cs is not None
     if concept.inactive or concept.status in ("retired", "deprecated", "withdrawn"):
@@ -299,8 +338,9 @@ def _check_concept(ctx: Context, out: Checked, p: OperationParams, display_check
         out.valid = False
         out.issues.append(Issue("error", "business-rule", f"Code '{concept.code}' is abstract, and not allowed in this "
                                 "context", "code-rule", item.at("code"), "ABSTRACT_CODE_NOT_ALLOWED"))
-    if display_check and item.display:
-        issue = check_display(ctx, out.cs, concept, item, p.boolean("lenient-display-validation", False))
+    if item.display:
+        lenient = display_severity == "warning" or p.boolean("lenient-display-validation", False)
+        issue = check_display(ctx, out.cs, concept, item, lenient)
         if issue is not None:
             out.issues.append(issue)
             if issue.severity == "error":
@@ -410,6 +450,8 @@ def answer(ctx: Context, checked: list[Checked], cc: dict[str, Any] | None, vali
                 out.append(("display", display))
             if best.concept.inactive:
                 out.append(("inactive", True))
+                if best.concept.status:
+                    out.append({"name": "status", "valueCode": best.concept.status})
     for c in checked:
         if c.unknown_system:
             out.append({"name": "x-caused-by-unknown-system", "valueCanonical": c.unknown_system})

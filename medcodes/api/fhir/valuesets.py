@@ -152,12 +152,12 @@ class Evaluator:
     def members(self, limit: int | None = None) -> list[Member]:
         limit = limit or MAX_EXPANSION
         out: list[Member] = []
-        seen: set[tuple[str, str]] = set()
+        seen: set[tuple[str, str, str]] = set()
         excluded = self._excluded()
         for inc in self.includes:
             for m in self._part_members(inc):
-                key = (m.cs.url, m.concept.code)
-                if key in seen or key in excluded or (self.active_only and m.concept.inactive):
+                key = (m.cs.url, m.cs.version or "", m.concept.code)
+                if key in seen or key[::2] in excluded or (self.active_only and m.concept.inactive):
                     continue
                 seen.add(key)
                 out.append(m)

@@ -39,13 +39,13 @@ tests use it to check the tabular's node list.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ...errors import SourceError
+from ...files import package_dir
 from ...model import Record, Release
 from .addenda import ADDENDA_LINE_RE, ORDER_ADDENDA_LINE_RE, read_addenda
 from .common import SYSTEM, Source, canonical_code, release_for
@@ -89,12 +89,9 @@ def embedded_sources() -> list[Path]:
 
 
 def tabular_sources() -> list[Path]:
-    spec = importlib.util.find_spec(EMBEDDED_PACKAGE)  # a top-level find_spec imports nothing
-    for base in (spec.submodule_search_locations or []) if spec else []:
-        found = sorted(p for p in Path(base).glob(EMBEDDED_GLOB) if p.is_file())
-        if found:
-            return [found[-1]]
-    return []
+    base = package_dir(EMBEDDED_PACKAGE)
+    found = sorted(p for p in base.glob(EMBEDDED_GLOB) if p.is_file()) if base else []
+    return found[-1:]
 
 
 def sniff(head: bytes) -> str | None:

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from typing import IO
 
 from ...errors import SourceError
+from ...files import decoded_lines
 from ...model import Code, Record, Release
 from ...systems import compact
 from .common import CATEGORY, SYSTEM, Source, canonical_code, stream_errors
@@ -31,18 +32,7 @@ CODE_LIST_LINE_RE = re.compile(rf"[0-9]{{1,2}}|{CATEGORY}(?:-{CATEGORY}|[0-9A-Z]
 
 def _decoded_lines(label: str, stream: IO[bytes]) -> Iterator[tuple[int, str]]:
     """(line number, text) of the non-blank lines. CMS writes ASCII; cp1252 is the fallback for stray bytes."""
-    for number, raw in enumerate(stream, 1):
-        raw = raw.removeprefix(b"\xef\xbb\xbf") if number == 1 else raw  # a UTF-8 BOM, before a cp1252 byte too
-        if b"\x00" in raw:
-            raise SourceError(label, "bad encoding: NUL bytes (a UTF-16 or binary file?)", number)
-        try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            try:
-                line = raw.decode("cp1252")
-            except UnicodeDecodeError as exc:
-                raise SourceError(label, f"bad encoding: byte {raw[exc.start]:#04x} is neither UTF-8 nor "
-                                         "Windows-1252", number) from None
+    for number, line in decoded_lines(label, stream):
         line = line.rstrip("\r\n\x1a")
         if line.strip():
             yield number, line

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 from ...errors import SourceError
+from ...files import decoded_lines
 from ...model import Code, Record
 from .common import SYSTEM, Source, body_system_node, fiscal_year_release, section_node, stream_errors, table_node
 from .common import year_in_name as _year_in_name
@@ -108,15 +109,4 @@ def _codes(src: Source) -> Iterator[Code]:
 def _lines(src: Source) -> Iterator[tuple[int, str]]:
     """(line number, text): UTF-8, or Windows-1252 for the odd older file."""
     with stream_errors(src.label), src.open() as stream:
-        for number, raw in enumerate(stream, 1):
-            if b"\x00" in raw:
-                raise SourceError(src.label, "bad encoding: NUL bytes (a UTF-16 or binary file?)", number)
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                try:
-                    line = raw.decode("cp1252")
-                except UnicodeDecodeError as exc:
-                    raise SourceError(src.label, f"bad encoding: byte {raw[exc.start]:#04x} is neither UTF-8 nor "
-                                                 "Windows-1252", number) from None
-            yield number, line.lstrip("\ufeff") if number == 1 else line
+        yield from decoded_lines(src.label, stream)
