@@ -8,7 +8,9 @@ Prints
 - page latency (median, p95, max) of code pages that already have their text, with the queue idle,
   then with the queue busy: every other code of the index opened (queued), the model taking
   `--busy-model-seconds` per answer, the worker generating the whole time;
-- the latency of the opens that queued a code (a page view that writes the queue row).
+- the latency of the opens that queued a code (a page view that writes the queue row);
+- the similar-codes fragment of the written pages, idle and busy: similar codes are remembered per
+  state of the store file, which every queue write changes.
 
 Without --db it builds the small hand-made index of the tests (tests/content/conftest.py).
 """
@@ -84,13 +86,19 @@ def main() -> None:
             urls = [f"{base}/codes/{s}/{c}" for s, c in first]
             idle = [fetch(u)[0] for _ in range(args.rounds) for u in urls]
             print(summary("written pages, queue idle", idle))
+            similar = [fetch(u + "/similar?fragment=1")[0] for _ in range(args.rounds) for u in urls]
+            print(summary("their similar codes (app.js's 2nd request), idle", similar))
             llm.default, llm.slow_seconds = "slow", args.busy_model_seconds
+            before = len(llm.requests)
             queued = [fetch(f"{base}/codes/{s}/{c}")[0] for s, c in rest]
             if queued:
                 print(summary("opens that queue a code", queued))
             busy = [fetch(u)[0] for _ in range(args.rounds) for u in urls]
             print(summary(f"written pages, queue busy ({len(rest)} queued)", busy))
-            print(f"model requests during the busy run: {len(llm.requests)} in all; most at once {llm.max_in_flight}")
+            similar = [fetch(u + "/similar?fragment=1")[0] for _ in range(args.rounds) for u in urls]
+            print(summary("their similar codes, queue busy", similar))
+            print(f"model requests during the busy run: {len(llm.requests) - before}; most at once (whole run)"
+                  f" {llm.max_in_flight}")
 
 
 if __name__ == "__main__":

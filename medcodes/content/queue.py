@@ -167,6 +167,7 @@ class Worker:
         self.catalog, self.store_path, self.config = catalog, store_path, config
         self.id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._client_factory = client_factory
+        self._explain: Callable[..., Any] = lambda *a: None  # medcodes.content.generate.explain_code, once started
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wakeup: asyncio.Event | None = None
         self._stopping: asyncio.Event | None = None
@@ -198,11 +199,19 @@ class Worker:
             self._started.set()
 
     async def _serve(self) -> None:
+        # imported here, not by the pages that import this module; and now, not with the first code
+        from .generate import explain_code
         from .llm import client_from_settings
+
+        self._explain = explain_code
 
         self._loop = asyncio.get_running_loop()
         self._wakeup, self._stopping = asyncio.Event(), asyncio.Event()
         store = ContentStore(self.store_path)  # creates the queue table on first use
+        try:  # pages read the store while workers write the queue: WAL keeps readers from waiting
+            store.conn.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError:  # another process holds it just now; the mode is as it was
+            pass
         factory = self._client_factory or client_from_settings
         client = factory(concurrency=self.config.concurrency, timeout=self.config.timeout)
         slots = [asyncio.create_task(self._slot(store, client)) for _ in range(max(1, self.config.concurrency))]
@@ -231,7 +240,8 @@ class Worker:
             if key is None:
                 self._wakeup.clear()
                 try:
-                    await asyncio.wait_for(self._wakeup.wait(), POLL_SECONDS)
+                    async with asyncio.timeout(POLL_SECONDS):
+                        await self._wakeup.wait()
                 except TimeoutError:
                     pass
                 continue
@@ -243,13 +253,14 @@ class Worker:
 
     async def _generate(self, store: ContentStore, client: Any, system: str, code: str) -> None:
         from ..errors import MedcodesError
-        from .generate import explain_code
         from .prompt import PROMPT_VERSION
 
         reason, attempts = "", 1
         try:
-            outcome = await asyncio.wait_for(explain_code(self.catalog(), client, system, code),
-                                             self.config.timeout)
+            # asyncio.timeout, not wait_for: 3.11's wait_for can lose a cancellation that comes as
+            # the code starts, and then a stopping server waits on the model
+            async with asyncio.timeout(self.config.timeout):
+                outcome = await self._explain(self.catalog(), client, system, code)
         except TimeoutError:
             reason = f"no checked answer within {self.config.timeout:g} s"
         except MedcodesError as e:  # the model unreachable or refusing, the code gone from the index

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .. import migrations
 from ..errors import BadRequest, MedcodesError
 
 REVIEW_STATUSES = ("unreviewed", "approved", "rejected")
@@ -110,26 +111,7 @@ class ContentStore:
 
     def migrate(self) -> list[str]:
         """Apply the migrations this store has not seen yet; returns their names."""
-        conn = self.conn
-        conn.execute("CREATE TABLE IF NOT EXISTS content_migrations (name TEXT PRIMARY KEY, applied TEXT NOT NULL)")
-        done = {r[0] for r in conn.execute("SELECT name FROM content_migrations")}
-        applied = []
-        for name, sql in MIGRATIONS:
-            if name in done:
-                continue
-            try:
-                with conn:  # one transaction per migration: all of it or none of it
-                    conn.executescript(f"BEGIN; {sql};"
-                                       f" INSERT INTO content_migrations VALUES ('{name}', '{now()}'); COMMIT;")
-            except sqlite3.OperationalError:
-                # Two server workers starting together both saw the migration missing; the other one
-                # applied it first (its tables and its record commit together), which is no error.
-                conn.rollback()
-                if not conn.execute("SELECT 1 FROM content_migrations WHERE name=?", (name,)).fetchone():
-                    raise
-                continue
-            applied.append(name)
-        return applied
+        return migrations.migrate(self.conn, "content_migrations", MIGRATIONS)
 
     def _ready(self) -> bool:
         """Whether there is anything to read (a read never creates the store file)."""

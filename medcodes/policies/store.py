@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .. import migrations
 from .extract import EXTRACTOR_VERSION
 from .records import PolicyRecord
 
@@ -156,19 +157,8 @@ class PolicyStore:
         conn.execute("COMMIT")
 
     def migrate(self) -> list[str]:
-        conn = self.conn
-        conn.execute("CREATE TABLE IF NOT EXISTS policy_migrations (name TEXT PRIMARY KEY, applied TEXT NOT NULL)")
-        done = {r[0] for r in conn.execute("SELECT name FROM policy_migrations")}
-        applied = []
-        for name, sql in MIGRATIONS:
-            if name in done:
-                continue
-            with self.transaction() as c:
-                for statement in _statements(sql):
-                    c.execute(statement)
-                c.execute("INSERT INTO policy_migrations VALUES (?, ?)", (name, now()))
-            applied.append(name)
-        return applied
+        """Apply the migrations this store has not seen yet; returns their names."""
+        return migrations.migrate(self.conn, "policy_migrations", MIGRATIONS)
 
     # -- writing ---------------------------------------------------------------------------
     def put(self, record: PolicyRecord) -> PutResult:
@@ -274,10 +264,6 @@ def _meta_changed(row: sqlite3.Row, r: PolicyRecord) -> bool:
     now_ = (r.payer, r.title, r.number, r.effective, r.last_reviewed, r.url or row["url"])
     was = (row["payer"], row["title"], row["number"], row["effective"], row["last_reviewed"], row["url"])
     return now_ != was
-
-
-def _statements(sql: str) -> list[str]:
-    return [s.strip() for s in sql.split(";\n") if s.strip()]
 
 
 _READERS = threading.local()

@@ -684,14 +684,14 @@ class Engine:
     # -- semantic ----------------------------------------------------------------
     def fuse(self, conn: sqlite3.Connection, query: Query, lex: Lexical, flt: Filter, ordered: list[int],
              scores: dict[int, float]) -> tuple[list[int], dict[int, float], set[int]] | None:
-        """The lexical ranking (`ordered`, `scores`) with the nearest codes by meaning slotted in
-        where it is weak; None when semantic search is off or the words already answer."""
+        """The lexical ranking (`ordered`, `scores`) followed by the nearest codes by meaning; None
+        when semantic search is off or the words already answer."""
         index = self.semantic(conn)
         if index is None or not query.words or lexically_answered(lex):
             return None
         from . import semantic
 
-        return semantic.fuse(index, self, query, flt, ordered, scores, {c.id: c.coverage for c in lex.hits})
+        return semantic.fuse(index, self, query, flt, ordered, scores)
 
     def semantic(self, conn: sqlite3.Connection) -> Any:
         """The embedding index, loaded on first use; None when semantic search is off or absent."""

@@ -188,7 +188,7 @@ def _codes(conn: Any, engine: Engine, query: Query, flt: Filter, plan: Plan, kee
 
 def _cited(catalog: Catalog, missed: list[CodeTerm], wanted: tuple[str, ...]) -> list[dict[str, Any]]:
     """Results for code-shaped tokens that are CPT codes no loaded data holds but a policy cites: their
-    pages exist (Catalog.code_data), so a search for "22214" finds the page instead of "did you mean"."""
+    pages exist (app.codes.code_data), so a search for "22214" finds the page instead of "did you mean"."""
     licensed = systems_mod.LICENSED_SYSTEMS
     if wanted and not set(wanted) & licensed:
         return []

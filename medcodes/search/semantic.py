@@ -19,8 +19,8 @@ texts) and stored in `search_vectors` as float16 (12.5 MB).
 
 A query is one tokenisation and a mean of a few rows (microseconds), then a shortlist made on 64
 dimensions and ranked on 128 (`nearest`, a few ms), and it runs only when the words answer the
-query weakly (engine.lexically_answered). What it finds goes after the word matches unless it is
-very alike (`fuse`): on the judged sets the words are better than this model wherever they match.
+query weakly (engine.lexically_answered). What it finds goes after the word matches (`fuse`): on
+the judged sets the words are better than this model wherever they match.
 MEDCODES_SEMANTIC: `auto` (the default) uses semantic retrieval when the model package is
 installed, `on` requires it, `off` never loads it. An index without vectors, or with vectors that
 do not fit the model, is searched by words only, with a warning in the log.
@@ -65,11 +65,11 @@ CHUNK = 2048
 # the fused top 10 for 0.580 of queries, 1e-2 for 0.635, 0.1 for 0.650, plain means for 0.645.
 SIF_A = 0.1
 NEAREST = 50
-# A code found by meaning alone goes before word matches that miss some of the query's words when it
-# is at least CONFIDENT alike (cosine), after the word matches otherwise; its score is FILL * cosine.
-# Tuned on the *_tune sets: at 0.7-0.85 the fused success@1 falls (GEMs 0.860 -> 0.745-0.850, index
-# paths 0.255 -> 0.205-0.245) because partial word matches were right more often; 0.9 changes none.
-CONFIDENT = 0.90
+# A code found by meaning alone comes after the word matches, scored FILL * cosine. Put before word
+# matches that miss some of the query's words when at least c alike, it lost on the tuning sets at
+# every c tried: success@1 on GEMs 0.860 -> 0.745 (c = 0.7), 0.825 (0.8), 0.855 (0.9); on index
+# paths 0.255 -> 0.205, 0.235, 0.255; and at 0.9 on the GEMs report set 0.950 -> 0.940. Partial
+# word matches are right more often than this model's nearest codes.
 FILL = 0.60
 _SELECT = ("SELECT c.id, c.title, CASE WHEN c.kind = 'table' THEN (SELECT p.title FROM codes p"
            " WHERE p.system = c.system AND p.code = c.parent) END FROM codes c WHERE c.deleted_in IS NULL AND ("
@@ -338,21 +338,16 @@ def nearest(index: Index, vec: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray
     return short[best], sims[best]
 
 
-def fuse(index: Index, engine: Any, query: Any, flt: Any, ordered: list[int], scores: dict[int, float],
-         coverage: dict[int, float]) -> tuple[list[int], dict[int, float], set[int]]:
-    """The lexical ranking kept as it is, with the nearest codes by meaning (those the search's
-    filter allows: systems, billable, existing on the as-of date) slotted in: a code at least
-    CONFIDENT alike goes before the first word match that misses some of the query's words
-    (`coverage` below 1), any other after the word matches. Lexical results never move relative to
-    each other: what the words, the GEMs or a combination code put first stays first."""
+def fuse(index: Index, engine: Any, query: Any, flt: Any, ordered: list[int],
+         scores: dict[int, float]) -> tuple[list[int], dict[int, float], set[int]]:
+    """The lexical ranking kept as it is, followed by the nearest codes by meaning that the search's
+    filter allows (systems, billable, existing on the as-of date), best first. Measured, putting
+    very alike codes before partial word matches lost more than it found (see FILL)."""
     vec = index.model.encode([" ".join(query.words)], index.weights)[0]
     rows, sims = nearest(index, vec, engine.mask(index.ids, flt.without_scope()))
     lexical = set(ordered)
     extra = [(int(index.ids[r]), s) for r, s in zip(rows.tolist(), sims.tolist(), strict=True)
-             if s > 0 and int(index.ids[r]) not in lexical]  # best first
-    confident = [cid for cid, s in extra if s >= CONFIDENT]
-    weak = next((i for i, cid in enumerate(ordered) if coverage.get(cid, 1.0) < 1.0), len(ordered))
-    out = [*ordered[:weak], *confident, *ordered[weak:], *(cid for cid, s in extra if s < CONFIDENT)]
+             if s > 0 and int(index.ids[r]) not in lexical]
     fused = dict(scores)
     fused.update((cid, round(FILL * s, 4)) for cid, s in extra)
-    return out, fused, {cid for cid, _ in extra}
+    return [*ordered, *(cid for cid, _ in extra)], fused, {cid for cid, _ in extra}
