@@ -85,8 +85,9 @@ class SlowClients:
         alive = []
         for s in self.socks:
             try:
-                if s.recv(1024, socket.MSG_PEEK) == b"":
-                    raise ConnectionResetError  # the server hung up
+                s.recv(1024, socket.MSG_PEEK)
+                # an answer before the headers are done is a refusal (408, 503), and b"" a hang-up
+                raise ConnectionResetError
             except BlockingIOError:
                 pass  # nothing from the server: still waiting on us
             except OSError:

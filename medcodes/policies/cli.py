@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 from collections.abc import Iterable
@@ -109,11 +110,13 @@ def _report(outcomes: Iterable[Any], as_json: bool) -> int:
                "status": r.status if r else ("skipped" if o.skipped else "failed"), "links": r.links if r else 0,
                "ranges": r.ranges if r else 0, "title": o.title, "payer": o.payer, "error": o.error or o.skipped}
         rows.append(row)
+        # each document's line as soon as it is stored (flushed): a batch stopped half way has said
+        # what it stored; with --json, on stderr, the JSON array coming at the end
         if o.error:
             failed += 1
-            print(f"medcodes: error: {o.error}", file=sys.stderr)
-        elif not as_json:
-            print(_line(row))
+            print(f"medcodes: error: {o.error}", file=sys.stderr, flush=True)
+        else:
+            print(_line(row), file=sys.stderr if as_json else sys.stdout, flush=True)
     if as_json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
     return 1 if failed else 0
@@ -137,12 +140,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         raise BadRequest("--id and --title name one policy: give exactly one file or URL")
     checker, store = _checker(args), _store(args)
     with HttpClient(rate=args.rate) as http:
-        outcomes = list(ingest(store, args.inputs, checker, payer=args.payer, policy_id=args.policy_id,
-                               title=args.title, http=http))
+        outcomes = ingest(store, args.inputs, checker, payer=args.payer, policy_id=args.policy_id,
+                          title=args.title, http=http)
         if args.crawl:
-            outcomes += list(ingest_crawl(store, args.crawl, checker, http, payer=args.payer,
-                                          max_pages=args.max_pages, depth=args.depth))
-    return _report(outcomes, args.json)
+            outcomes = itertools.chain(outcomes, ingest_crawl(store, args.crawl, checker, http, payer=args.payer,
+                                                              max_pages=args.max_pages, depth=args.depth))
+        return _report(outcomes, args.json)
 
 
 def cmd_import_map(args: argparse.Namespace) -> int:
