@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import settings
+from ..errors import MedcodesError
 from .store import ContentStore
 
 log = logging.getLogger("medcodes.content.queue")
@@ -55,10 +56,22 @@ class Config:
 
     @classmethod
     def from_settings(cls) -> Config:
-        return cls(concurrency=int(settings.get("MEDCODES_ONDEMAND_CONCURRENCY")),
-                   max_queued=int(settings.get("MEDCODES_ONDEMAND_QUEUE")),
-                   timeout=float(settings.get("MEDCODES_ONDEMAND_TIMEOUT")),
-                   backoff=float(settings.get("MEDCODES_ONDEMAND_BACKOFF")))
+        return cls(concurrency=int(_number("MEDCODES_ONDEMAND_CONCURRENCY")),
+                   max_queued=int(_number("MEDCODES_ONDEMAND_QUEUE")),
+                   timeout=_number("MEDCODES_ONDEMAND_TIMEOUT", positive=True),
+                   backoff=_number("MEDCODES_ONDEMAND_BACKOFF"))
+
+
+def _number(name: str, *, positive: bool = False) -> float:
+    """A numeric setting, or a clear error naming it (the server then does not start half-configured)."""
+    raw = settings.get(name)
+    try:
+        value = float(raw)
+    except ValueError:
+        raise MedcodesError(f"{name}={raw!r} is not a number") from None
+    if value < 0 or (positive and value == 0) or value != value:
+        raise MedcodesError(f"{name}={raw!r} must be {'above' if positive else 'at least'} 0")
+    return value
 
 
 def model_configured() -> bool:
@@ -252,7 +265,6 @@ class Worker:
                 store.conn.rollback()
 
     async def _generate(self, store: ContentStore, client: Any, system: str, code: str) -> None:
-        from ..errors import MedcodesError
         from .prompt import PROMPT_VERSION
 
         reason, attempts = "", 1

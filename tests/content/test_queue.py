@@ -15,6 +15,7 @@ from medcodes.content import queue
 from medcodes.content.fakellm import FakeLLM
 from medcodes.content.llm import OpenAIChatClient
 from medcodes.content.store import ContentStore
+from medcodes.errors import MedcodesError
 from medcodes.index import Catalog
 
 CONFIG = queue.Config(concurrency=1, max_queued=3, timeout=30.0, backoff=60.0)
@@ -243,3 +244,12 @@ def test_on_view_queues_only_where_a_worker_runs(store: ContentStore, monkeypatc
         finally:
             queue.stop()
         assert rows(store)[0]["claimed_by"] is None  # given back on stop
+
+
+@pytest.mark.parametrize(("name", "value"), [("MEDCODES_ONDEMAND_QUEUE", "many"),
+                                             ("MEDCODES_ONDEMAND_TIMEOUT", "0"),
+                                             ("MEDCODES_ONDEMAND_CONCURRENCY", "-1")])
+def test_a_bad_setting_is_named(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(MedcodesError, match=name):
+        queue.Config.from_settings()
