@@ -204,14 +204,22 @@ class LlamaCppClient:
     def _call(self, messages: Messages, schema: dict[str, Any], sampling: Sampling) -> tuple[Any, float]:
         with self._lock:  # time waiting for the lock is queueing, not the model's time
             started = time.perf_counter()
-            body = self._llm.create_chat_completion(
-                messages=messages, temperature=self.temperature, max_tokens=sampling.max_tokens or self.max_tokens,
-                repeat_penalty=sampling.repeat_penalty, response_format={"type": "json_object", "schema": schema})
+            try:
+                body = self._create(messages, schema, sampling)
+            except ValueError as e:  # llama.cpp's own refusal, e.g. a prompt longer than the context
+                raise LLMError(f"{self.model}: {e}") from None
             return body, time.perf_counter() - started
+
+    def _create(self, messages: Messages, schema: dict[str, Any], sampling: Sampling) -> Any:
+        return self._llm.create_chat_completion(
+            messages=messages, temperature=self.temperature, max_tokens=sampling.max_tokens or self.max_tokens,
+            repeat_penalty=sampling.repeat_penalty, response_format={"type": "json_object", "schema": schema})
 
     async def complete(self, messages: Messages, schema: dict[str, Any],
                        sampling: Sampling = Sampling()) -> Completion:  # noqa: B008 - frozen, shared
         body, seconds = await asyncio.to_thread(self._call, messages, schema, sampling)
+        if isinstance(body, dict):
+            body = {**body, "model": self.model}  # the file's name, not the path llama.cpp reports
         return completion_from(body, self.model, seconds)
 
     async def aclose(self) -> None:
