@@ -18,7 +18,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import certifi
 import httpx
@@ -212,7 +212,7 @@ class LlamaCppClient:
 
     def _create(self, messages: Messages, schema: dict[str, Any], sampling: Sampling) -> Any:
         return self._llm.create_chat_completion(
-            messages=messages, temperature=self.temperature, max_tokens=sampling.max_tokens or self.max_tokens,
+            messages=cast(Any, messages), temperature=self.temperature, max_tokens=sampling.max_tokens or self.max_tokens,
             repeat_penalty=sampling.repeat_penalty, response_format={"type": "json_object", "schema": schema})
 
     async def complete(self, messages: Messages, schema: dict[str, Any],
