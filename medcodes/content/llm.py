@@ -212,8 +212,9 @@ class LlamaCppClient:
 
     def _create(self, messages: Messages, schema: dict[str, Any], sampling: Sampling) -> Any:
         return self._llm.create_chat_completion(
-            messages=cast(Any, messages), temperature=self.temperature, max_tokens=sampling.max_tokens or self.max_tokens,
-            repeat_penalty=sampling.repeat_penalty, response_format={"type": "json_object", "schema": schema})
+            messages=cast(Any, messages), temperature=self.temperature,
+            max_tokens=sampling.max_tokens or self.max_tokens, repeat_penalty=sampling.repeat_penalty,
+            response_format={"type": "json_object", "schema": schema})
 
     async def complete(self, messages: Messages, schema: dict[str, Any],
                        sampling: Sampling = Sampling()) -> Completion:  # noqa: B008 - frozen, shared
