@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.exceptions import StarletteDeprecationWarning
@@ -16,6 +17,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
     from starlette.testclient import TestClient
 
+from .. import live
 from . import fixture_store
 from .fixture_index import build
 
@@ -37,3 +39,16 @@ def store_path(index_path: Path) -> Path:
 def client(index_path: Path, store_path: Path) -> Iterator[TestClient]:
     with TestClient(create_app(index_path, store=store_path), follow_redirects=False) as c:
         yield c
+
+
+@pytest.fixture(scope="module")
+def server(index_path: Path, store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`medcodes serve` on a free port, as a user would start it, for a browser test module."""
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    with live.medcodes_serve(index_path, log, env={"MEDCODES_STORE": str(store_path)}, start_s=20) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    yield from live.chromium()

@@ -12,26 +12,12 @@ from typing import Any
 
 import pytest
 
-from .. import live
 from .fixture_store import XSS_SNIPPET, XSS_TITLE
 
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 SECTIONS = ("In plain language", "Release and history", "Similar codes")
-
-
-@pytest.fixture(scope="module")
-def server(index_path: Path, store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`medcodes serve` on a free port, as a user would start it."""
-    log = tmp_path_factory.mktemp("serve") / "serve.log"
-    with live.medcodes_serve(index_path, log, env={"MEDCODES_STORE": str(store_path)}, start_s=20) as base:
-        yield base
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    yield from live.chromium()
 
 
 @pytest.fixture()

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-from .. import live
 
 pytestmark = pytest.mark.browser
 
@@ -22,18 +19,6 @@ CODE_PAGES = ["/codes/icd10cm/E11.9", "/codes/icd10cm/E11", "/codes/icd10pcs/0SG
               "/codes/hcpcs/J1100", "/codes/hcpcs-mod/LT", "/codes/cpt/63650", "/codes/icd9cm/250.00",
               "/codes/icd9pcs/45.13", "/codes/msdrg/250", "/codes/icd10cm/E11.65"]
 START_PAGES = ["/", "/search?q=diabetes", "/policies", "/sources"]
-
-
-@pytest.fixture(scope="module")
-def server(index_path: Path, store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    log = tmp_path_factory.mktemp("serve") / "serve.log"
-    with live.medcodes_serve(index_path, log, env={"MEDCODES_STORE": str(store_path)}, start_s=20) as base:
-        yield base
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    yield from live.chromium()
 
 
 def _axe_source() -> str:
