@@ -5,7 +5,7 @@ Starts `medcodes serve` on the index and sends GET /fhir/ValueSet/$expand?url=<I
 due (so a slow answer that delays the next ones counts against them too, no coordinated omission).
 Target: p99 <= 50 ms at 50 requests/s.
 
-    .venv/bin/python bench/fhir_expand.py --db /tmp/full.sqlite [--rate 50] [--seconds 20]
+    .venv/bin/python bench/fhir_expand.py --db full.sqlite [--rate 50] [--seconds 20]
 """
 
 from __future__ import annotations

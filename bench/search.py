@@ -1,6 +1,6 @@
 """Search benchmark: speed (p50/p99/qps/RSS) and quality against a plain SQLite FTS5 BM25 baseline.
 
-    .venv/bin/python bench/search.py --db /tmp/full.sqlite [--semantic] [--quick]
+    .venv/bin/python bench/search.py --db full.sqlite [--semantic] [--quick]
 
 Quality sets (success@1, success@10, MRR@10; a query succeeds when a result's code starts
 with one of its expected codes, or is it exactly where the set says "=CODE", or matches a
@@ -398,7 +398,7 @@ def rss_mb() -> tuple[float, float]:
 # -- main ------------------------------------------------------------------------
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--db", default=os.environ.get("MEDCODES_TEST_FULL_DB", "/tmp/full.sqlite"))
+    p.add_argument("--db", default=os.environ.get("MEDCODES_TEST_FULL_DB", "full.sqlite"))
     p.add_argument("--semantic", action="store_true", help="also measure with semantic fusion on")
     p.add_argument("--quick", action="store_true", help="smaller generated sets")
     p.add_argument("--speed", type=int, default=1200, help="queries in the timed mix (at least 1000)")

@@ -7,8 +7,8 @@ Starts `medcodes serve --workers 2` on the index, then drives it from a second p
   latency a user sees at that load; targets: search API p99 <= 50 ms at 200 req/s, code page p99 <= 30 ms;
 - open: as many requests as wrk can get answered with --connections, the server's ceiling.
 
-    .venv/bin/python bench/serve.py --db /tmp/full.sqlite            # build it: medcodes build --out ...
-    .venv/bin/python bench/serve.py --db /tmp/full.sqlite --json out.json
+    .venv/bin/python bench/serve.py --db full.sqlite            # build it: medcodes build --out ...
+    .venv/bin/python bench/serve.py --db full.sqlite --json out.json
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def main() -> int:
 
 def _args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--db", default=os.environ.get("MEDCODES_DB", "/tmp/full.sqlite"))
+    p.add_argument("--db", default=os.environ.get("MEDCODES_DB", "full.sqlite"))
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--rate", type=int, default=200, help="requests/s of the paced runs")
     p.add_argument("--duration", type=int, default=20, help="seconds per run")

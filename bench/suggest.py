@@ -1,6 +1,6 @@
 """Suggestion benchmark: latency of `suggest()` as people type, and what the re-scoring depth costs.
 
-    .venv/bin/python bench/suggest.py --db /tmp/full.sqlite
+    .venv/bin/python bench/suggest.py --db full.sqlite
 
 The prefixes are what the search box sends while someone types the benchmark's queries (2, 3, 5 and
 8 characters of each, as bench/serve.py asks). Printed: p50/p90/p99/max latency in-process on the
@@ -28,7 +28,7 @@ LIMIT = 8
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--db", default=os.environ.get("MEDCODES_DB", "/tmp/full.sqlite"))
+    p.add_argument("--db", default=os.environ.get("MEDCODES_DB", "full.sqlite"))
     p.add_argument("--sample", type=int, default=800, help="prefixes timed")
     p.add_argument("--candidates", type=int, help=f"re-scored per suggestion (default {results.SUGGEST_CANDIDATES})")
     args = p.parse_args()
