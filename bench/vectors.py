@@ -1,7 +1,7 @@
 """The semantic build step alone, on a copy of a built index: wall and CPU time, peak RSS, size;
 then success@1/@10 on lay paraphrases (bench/queries/meaning.tsv) with semantic retrieval off and on.
 
-    .venv/bin/python bench/vectors.py --db /tmp/full.sqlite [--queries 500]
+    .venv/bin/python bench/vectors.py --db full.sqlite [--queries 500]
 
 Runs the step (medcodes.search.semantic.build) in this process on a copy of the index, so the
 figures are the step's own: RSS before it (Python, numpy, the open index) and its peak. Then times
@@ -41,7 +41,7 @@ def rss_mb() -> tuple[float, float]:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--db", default=os.environ.get("MEDCODES_TEST_FULL_DB", "/tmp/full.sqlite"))
+    p.add_argument("--db", default=os.environ.get("MEDCODES_TEST_FULL_DB", "full.sqlite"))
     p.add_argument("--queries", type=int, default=500)
     args = p.parse_args()
     os.environ["MEDCODES_SEMANTIC"] = "on"
