@@ -8,9 +8,10 @@ fixed text; the facts themselves are quoted, never paraphrased.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from ..record import CodeRecord
+from ..record import CodeRecord, Crosswalk
 from .sections import section_set_name
 
 Fact = dict[str, Any]
@@ -144,24 +145,53 @@ def _coding_notes(d: CodeRecord) -> list[Fact]:
     return [_fact("Coding notes", text, fields)]
 
 
+@dataclass(slots=True)
+class CrosswalkLink:
+    """The crosswalk rows to one code taken together: a GEM pair often runs both ways (E11.9 -> 250.00
+    and back). A row with no code (a "no map" GEM) is a link of its own."""
+
+    first: Crosswalk
+    directions: set[str]
+    attributes: list[Mapping[str, Any]]
+
+    def flags(self, labels: Callable[[Mapping[str, Any]], list[str]]) -> list[str]:
+        """The labels `labels` gives each row's attributes, each once, in the order the rows give them."""
+        out: list[str] = []
+        for a in self.attributes:
+            out += [f for f in labels(a) if f not in out]
+        return out
+
+
+def crosswalk_links(crosswalks: Iterable[Crosswalk]) -> list[CrosswalkLink]:
+    links: dict[tuple[str, str], CrosswalkLink] = {}
+    for i, x in enumerate(crosswalks):
+        key = (x.system, x.code or f"\0{i}")
+        link = links.get(key)
+        if link is None:
+            links[key] = CrosswalkLink(x, {x.direction}, [x.attributes or {}])
+        else:
+            link.directions.add(x.direction)
+            link.attributes.append(x.attributes or {})
+    return list(links.values())
+
+
+def _gem_labels(attributes: Mapping[str, Any]) -> list[str]:
+    return [label for key, label in _GEM_FLAGS.items() if attributes.get(key) is True]
+
+
 def crosswalk_items(d: CodeRecord) -> list[str]:
-    """One line per linked code: a GEM pair often runs both ways (E11.9 -> 250.00 and back)."""
-    links: dict[tuple[str, str], dict[str, Any]] = {}
-    for x in d.crosswalks:
+    """One line per linked code, saying which way the official map runs."""
+    items = []
+    for link in crosswalk_links(d.crosswalks):
+        x = link.first
         if not x.code:
             continue
-        link = links.setdefault((x.system, x.code), {"title": x.title, "directions": set(), "flags": []})
-        link["directions"].add(x.direction)
-        attrs = x.attributes or {}
-        link["flags"] += [label for key, label in _GEM_FLAGS.items() if attrs.get(key) is True
-                          and label not in link["flags"]]
-    items = []
-    for (system, code), link in links.items():
-        arrow = {"to": "maps to", "from": "is mapped from"}.get(next(iter(link["directions"])), "")
-        arrow = "maps both ways to" if len(link["directions"]) == 2 else arrow
-        title = f" “{link['title']}”" if link["title"] else ""
-        flags = f" ({', '.join(link['flags'])})" if link["flags"] else ""
-        items.append(f"{arrow} {_system_name(system)} {code}{title}{flags}")
+        arrow = ("maps both ways to" if len(link.directions) == 2
+                 else {"to": "maps to", "from": "is mapped from"}.get(x.direction, ""))
+        title = f" “{x.title}”" if x.title else ""
+        flags = link.flags(_gem_labels)
+        marks = f" ({', '.join(flags)})" if flags else ""
+        items.append(f"{arrow} {_system_name(x.system)} {x.code}{title}{marks}")
     return items
 
 

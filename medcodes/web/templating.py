@@ -18,19 +18,15 @@ from starlette.applications import Starlette
 from .. import systems
 from ..app.http import quote_path
 from ..app.services import release_slug
+from ..content.facts import crosswalk_links
 from ..errors import NotFound
-from ..model import NOTE_TYPES
-from ..record import CodeRecord, CodeRef, Crosswalk, Note
+from ..record import CodeRecord, CodeRef, Crosswalk
 
 HERE = Path(__file__).parent
 GROUPING_KINDS = frozenset({"chapter", "block", "section", "body_system", "table", "mdc"})
 KIND_NAMES = {"chapter": "chapter", "block": "block", "category": "category", "subcategory": "subcategory",
               "code": "code", "section": "section", "body_system": "body system", "table": "table",
               "modifier": "modifier", "mdc": "major diagnostic category"}
-NOTE_LABELS = {"definition": "Definition", "includes": "Includes", "inclusion": "Inclusion terms",
-               "excludes1": "Excludes1", "excludes2": "Excludes2", "code_first": "Code first",
-               "use_additional": "Use additional code", "code_also": "Code also",
-               "seventh_character": "7th character", "note": "Note"}
 GEM_FLAGS = {"approximate": "approximate", "no_map": "no map", "combination": "combination",
              "scenario": "scenario", "choice_list": "choice list"}
 
@@ -58,8 +54,7 @@ def environment(app: Starlette) -> Environment:
 
     env.globals.update(path=path, code_path=code_path, static=static, system_name=system_name,
                        code_label=code_label, kind_name=lambda k: KIND_NAMES.get(k, k),
-                       note_label=lambda t: NOTE_LABELS.get(t, t.replace("_", " ").capitalize()),
-                       gem_flags=gem_flags, note_groups=note_groups, attribute_rows=attribute_rows, badges=badges,
+                       attribute_rows=attribute_rows, badges=badges,
                        fact_rows=fact_rows, plural=plural, crosswalk_rows=crosswalk_rows,
                        GROUPING_KINDS=GROUPING_KINDS)
     env.filters.update(fragment=safe_fragment, number=lambda n: f"{n:,}", web_url=web_url, slug=release_slug)
@@ -109,31 +104,14 @@ def gem_flags(attributes: Mapping[str, Any]) -> list[str]:
 
 
 def crosswalk_rows(crosswalks: Sequence[Crosswalk]) -> list[dict[str, Any]]:
-    """One row per linked code: a GEM pair usually runs both ways (E11.9 -> 250.00 and back)."""
-    rows: dict[tuple[str, str | None], dict[str, Any]] = {}
-    for x in crosswalks:
-        key = (x.system, x.code or None)
-        row = rows.get(key)
-        if row is None or not x.code:
-            rows[key if x.code else (x.system, f"none-{len(rows)}")] = {
-                "system": x.system, "code": x.code, "title": x.title,
-                "directions": {x.direction}, "flags": gem_flags(x.attributes or {})}
-            continue
-        row["directions"].add(x.direction)
-        row["flags"] += [f for f in gem_flags(x.attributes or {}) if f not in row["flags"]]
-    for row in rows.values():
-        both = len(row["directions"]) == 2
-        row["direction"] = "both ways" if both else ("maps to" if "to" in row["directions"] else "mapped from")
-    return list(rows.values())
-
-
-def note_groups(notes: Sequence[Note]) -> list[tuple[str, list[Note]]]:
-    """Notes by type, in the order a coder reads them (model.NOTE_TYPES), unknown types last."""
-    groups: dict[str, list[Note]] = {}
-    for n in notes:
-        groups.setdefault(n.type, []).append(n)
-    order = {t: i for i, t in enumerate(NOTE_TYPES)}
-    return sorted(groups.items(), key=lambda kv: order.get(kv[0], len(order)))
+    """One table row per linked code (content.facts.crosswalk_links), both directions together."""
+    rows = []
+    for link in crosswalk_links(crosswalks):
+        x, both = link.first, len(link.directions) == 2
+        direction = "both ways" if both else ("maps to" if "to" in link.directions else "mapped from")
+        rows.append({"system": x.system, "code": x.code, "title": x.title, "direction": direction,
+                     "flags": link.flags(gem_flags)})
+    return rows
 
 
 def _attribute_label(key: str) -> str:
