@@ -143,8 +143,8 @@ def flesch_kincaid_grade(text: str) -> float:
     words = re.findall(r"[A-Za-z]+", text)
     if not words:
         return 0.0
-    sentences = max(1, len(re.findall(r"[.!?]+(?:\s|$)", text)) or 1)
-    sentences = max(sentences, text.count("\n") + 1 if "\n" in text else sentences)
+    # a list item is a sentence of its own, with or without a full stop
+    sentences = max(len(re.findall(r"[.!?]+(?:\s|$)", text)), text.count("\n") + 1)
     syllables = sum(syllable_count(w) for w in words)
     return 0.39 * len(words) / sentences + 11.8 * syllables / len(words) - 15.59
 
