@@ -21,7 +21,8 @@ from ..errors import NotFound
 from ..index import Catalog
 from ..memo import Memo, file_stamp
 from ..policies.queries import policies_for_code
-from ..record import AsOf, CodeRecord, Explainer, PolicyCitation, PolicyMention, SimilarCode
+from ..record import CodeRecord, Explainer, PolicyCitation, PolicyMention, SimilarCode
+from ..service_date import not_loaded
 
 SIMILAR_LIMIT = 10
 POLICIES_SHOWN = 50  # a code cited by hundreds of Medicare articles: the page lists the strongest first
@@ -48,8 +49,10 @@ def code_data(catalog: Catalog, system: str, code: str, as_of: str | None = None
     if extra:
         data = add(catalog, data, defer_similar=defer_similar)
     if as_of:
-        then = catalog.as_of(data.system, data.code, as_of) if data.in_index else as_of_unloaded(data, as_of)
-        data = replace(data, as_of=then)
+        if data.in_index:
+            data = replace(data, as_of=catalog.as_of(data.system, data.code, as_of))
+        else:
+            data = replace(data, as_of=not_loaded(as_of, data.system_name, data.code))
     return data
 
 
@@ -156,11 +159,6 @@ def cited_key(catalog: Catalog, system: str, code: str) -> tuple[str, str]:
     if data is None:
         raise NotFound(f"{systems.get(system).name} code {code.strip()[:40]!r} not found")
     return data.system, data.code
-
-
-def as_of_unloaded(data: CodeRecord, date: str) -> AsOf:
-    return AsOf(date, None, None, None,
-                f"no loaded {data.system_name} data includes {data.code}, so its validity on {date} is unknown", None)
 
 
 def nearest(catalog: Catalog, system: str, text: str, limit: int = 8) -> list[dict[str, Any]]:
