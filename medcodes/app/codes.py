@@ -9,7 +9,6 @@ FHIR $lookup (STYLE.md principle 1), so they all carry the same `explainer`, `si
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from .. import systems
@@ -19,9 +18,11 @@ from ..content.similar import similar_cited, similar_codes
 from ..edits.lookup import edits_for
 from ..errors import NotFound
 from ..index import Catalog
-from ..memo import Memo, file_stamp
+from ..memo import Memo
 from ..policies.queries import policies_for_code
+from ..policies.store import change_stamp
 from ..record import AsOf, CodeRecord, Explainer, PolicyCitation, PolicyMention, SimilarCode
+from ..storage import Location
 
 SIMILAR_LIMIT = 10
 POLICIES_SHOWN = 50  # a code cited by hundreds of Medicare articles: the page lists the strongest first
@@ -121,9 +122,9 @@ def _similar_key(catalog: Catalog, system: str, code: str, limit: int, in_index:
 _SIMILAR: Memo[tuple[SimilarCode, ...]] = Memo(20_000)  # entries: about 3 KB each
 
 
-def _store_stamp(path: Path) -> tuple[Any, ...]:
-    # an ingest writes the WAL first and the main file at a checkpoint: either changing is a change
-    return (file_stamp(path), file_stamp(path.with_name(path.name + "-wal")))
+def _store_stamp(where: Location) -> Any:
+    # any policy write changes it (on SQLite the file's or its WAL's stamp, on PostgreSQL a change number)
+    return change_stamp(where)
 
 
 def policy_entry(p: dict[str, Any]) -> PolicyCitation:
