@@ -112,7 +112,7 @@ def check(path: Path) -> dict[str, int]:
 
 
 # -- PostgreSQL: rows copied to and from a SQLite store file ------------------------------
-# the change number is not copied: a restore moves it on instead, so every server notices
+# the policy change counter is not copied: a restore moves the store's own on, so every server notices
 NOT_COPIED = ("policy_migrations", "content_migrations", "policy_changes")
 IN_ORDER = ("content_reviews", "content_failures", "content_queue")  # read in the order they were written
 
@@ -139,7 +139,7 @@ def copy_rows(src: Store, dst: Store) -> None:
         insert = f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' for _ in columns)})"
         while batch := list(itertools.islice(rows, 500)):
             dst.executemany(insert, batch)
-    dst.execute("UPDATE policy_changes SET n = n + 1 WHERE id = 1")
+    dst.execute("UPDATE policy_changes SET n = n + 1")
 
 
 def _backup_postgres(store: PostgresURL, dest: Path) -> dict[str, int]:

@@ -15,7 +15,7 @@ from medcodes.content.store import ContentStore
 from medcodes.errors import MedcodesError
 from medcodes.policies.queries import policies_for_code, search_policies
 from medcodes.policies.records import PolicyRecord
-from medcodes.policies.store import PolicyStore, change_stamp
+from medcodes.policies.store import PolicyStore, links_version
 
 ITEM = {"system": "icd10cm", "code": "E11.9", "prompt_version": "explainer-test", "section_set": "diagnosis",
         "sections": [{"key": "summary", "title": "Summary", "text": "Invented text."}], "model": "fake",
@@ -48,21 +48,23 @@ def test_rows_read_by_name_and_position(store_location: str) -> None:
 def test_a_failed_transaction_leaves_nothing_and_nested_ones_join(store_location: str) -> None:
     store = PolicyStore(store_location)
     with pytest.raises(RuntimeError), store.transaction() as db:
-        db.execute("INSERT INTO policy_changes (id, n) VALUES (2, 0)")
+        db.execute("INSERT INTO policy_changes (store, n) VALUES ('two', 0)")
         with db.transaction():
-            db.execute("INSERT INTO policy_changes (id, n) VALUES (3, 0)")
+            db.execute("INSERT INTO policy_changes (store, n) VALUES ('three', 0)")
         raise RuntimeError("half way")
     assert store.db.execute("SELECT COUNT(*) FROM policy_changes").fetchone()[0] == 1
 
 
-def test_every_policy_write_changes_the_stamp(store_location: str) -> None:
+def test_every_policy_write_moves_the_counter_and_content_writes_do_not(store_location: str) -> None:
     store = PolicyStore(store_location)
-    before = change_stamp(store_location)
+    before = links_version(store_location)
     store.put(_policy(1))
-    after = change_stamp(store_location)
-    assert after != before
+    after = links_version(store_location)
+    assert after is not None and before is not None and after[0] == before[0] and after[1] > before[1]
+    ContentStore(store_location).put(ITEM)
+    assert links_version(store_location) == after
     store.delete("P-1")
-    assert change_stamp(store_location) != after
+    assert links_version(store_location) != after
 
 
 def test_concurrent_ingests_number_versions_without_gaps(store_location: str) -> None:

@@ -164,7 +164,11 @@ _SCHEMAS: dict[str, Any] = {
         **_BRIEF["properties"], "system_name": {"type": "string"}, "score": {"type": "number"},
         "match": {"type": "object", "properties": {
             "field": {"type": "string"}, "term": {"type": "string"},
-            "fragment": {"type": "string", "description": "the matched text as HTML; only <mark> tags"}}}}},
+            "fragment": {"type": "string", "description": "the matched text as HTML; only <mark> tags"}}},
+        "as_of": {"type": "object", "description": "with as_of: what the code's page answers for that date",
+                  "properties": {"date": {"type": "string"}, "valid": {"type": ["boolean", "null"]},
+                                 "exists": {"type": ["boolean", "null"]}, "reason": {"type": ["string", "null"]},
+                                 "title": {"type": "string", "description": "its title then, where it differs"}}}}},
     "SearchResponse": {"type": "object", "properties": {
         "query": {"type": "string"}, "total": {"type": "integer"},
         "facets": {"type": "object", "additionalProperties": {"type": "integer"}},

@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from .. import migrations, storage
-from ..memo import file_stamp
 from ..migrations import Migration
 from .extract import EXTRACTOR_VERSION
 from .records import PolicyRecord
@@ -100,18 +99,33 @@ CREATE TABLE policy_fts (
 );
 CREATE INDEX policy_fts_policy ON policy_fts (policy_id);
 CREATE INDEX policy_fts_words ON policy_fts USING GIN (words)"""
+_COUNTED = ("policies", "policy_versions", "policy_links", "policy_ranges")  # what similar codes read
 MIGRATIONS: tuple[Migration, ...] = (
     ("policy_0001_tables", {
         "sqlite": _TABLES,
         # the same tables; full-text search in PostgreSQL's own form
         "postgresql": _TABLES.replace(") WITHOUT ROWID;", ");").replace(_SQLITE_FTS, _POSTGRES_FTS),
     }),
-    # a number every policy write moves on: how a server tells that the policies changed (remembered
-    # similar codes) when the store is a database, not a file whose time stamp says so
-    ("policy_0002_changes", """
-CREATE TABLE policy_changes (id INTEGER PRIMARY KEY, n INTEGER NOT NULL);
-INSERT INTO policy_changes (id, n) VALUES (1, 0);
-"""),
+    # What a code's similar codes read (which policies cite which codes) changes only with these
+    # tables: a counter the store raises on every write to them lets a reader remember answers
+    # until then, whatever else (the content queue) writes to the same file. `store` tells one
+    # store's counter from another's after a restore.
+    ("policy_0002_changes", {
+        "sqlite": """
+CREATE TABLE policy_changes (store TEXT NOT NULL, n INTEGER NOT NULL);
+INSERT INTO policy_changes VALUES (lower(hex(randomblob(8))), 0);
+""" + "".join(f"CREATE TRIGGER {table}_{op.lower()}_counted AFTER {op} ON {table}"
+              " BEGIN UPDATE policy_changes SET n = n + 1; END;\n"
+              for table in _COUNTED for op in ("INSERT", "UPDATE", "DELETE")),
+        # one trigger per statement, not per row: an ingest's 20,000 links move the counter once
+        "postgresql": """
+CREATE TABLE policy_changes (store TEXT NOT NULL, n BIGINT NOT NULL);
+INSERT INTO policy_changes VALUES (substr(md5(random()::text || clock_timestamp()::text), 1, 16), 0);
+CREATE FUNCTION policy_changes_count() RETURNS trigger LANGUAGE plpgsql
+    AS $$ BEGIN UPDATE policy_changes SET n = n + 1; RETURN NULL; END $$;
+""" + "".join(f"CREATE TRIGGER {table}_counted AFTER INSERT OR UPDATE OR DELETE ON {table}"
+              " FOR EACH STATEMENT EXECUTE FUNCTION policy_changes_count();\n" for table in _COUNTED),
+    }),
 )
 
 FTS_BODY_CHARS = 500_000
@@ -140,22 +154,6 @@ class PutResult:
     ranges: int
 
 
-class _Changing:
-    """A writing transaction that also moves `policy_changes` on (see `change_stamp`)."""
-
-    def __init__(self, db: storage.Store) -> None:
-        self.db = db
-        self._cm = db.transaction(exclusive=True)
-
-    def __enter__(self) -> storage.Store:
-        db = self._cm.__enter__()
-        db.execute("UPDATE policy_changes SET n = n + 1 WHERE id = 1")
-        return db
-
-    def __exit__(self, *exc: Any) -> bool | None:
-        return self._cm.__exit__(*exc)
-
-
 class PolicyStore:
     """The policy tables of one store: a SQLite file, or a PostgreSQL database (medcodes.storage)."""
 
@@ -174,8 +172,8 @@ class PolicyStore:
 
     def transaction(self) -> AbstractContextManager[storage.Store]:
         """All of it or none of it, as the store's only writer so two ingests (from any server)
-        never interleave their version numbers; moves the change number on."""
-        return _Changing(self.db)
+        never interleave their version numbers."""
+        return self.db.transaction(exclusive=True)
 
     def migrate(self) -> list[str]:
         """Apply the migrations this store has not seen yet; returns their names."""
@@ -303,14 +301,18 @@ def reader(path: str | Path) -> storage.Store | None:
     return db
 
 
-def change_stamp(path: str | Path) -> Any:
-    """Something that differs after any policy write: the file's stamps for SQLite (a WAL write
-    or a checkpoint changes one of them), the change number for PostgreSQL."""
-    loc = storage.location(path)
-    if isinstance(loc, Path):
-        return (file_stamp(loc), file_stamp(loc.with_name(loc.name + "-wal")))
-    db = reader(loc)
-    return db.execute("SELECT n FROM policy_changes WHERE id = 1").fetchone()[0] if db else None
+def links_version(path: str | Path) -> tuple[str, int] | None:
+    """What changes whenever a policy, a version or a link is written (not when other tables of the
+    store are): ("", 0) without policy tables, None for a store that has not run its migrations
+    since the counter came (the caller then watches the whole file)."""
+    db = reader(path)
+    if db is None:
+        return ("", 0)
+    try:
+        row = db.execute("SELECT store, n FROM policy_changes").fetchone()
+    except storage.STORE_ERRORS:
+        return None
+    return (str(row[0]), int(row[1])) if row else None
 
 
 def policy_dict(row: storage.RowLike) -> dict[str, Any]:
