@@ -63,7 +63,8 @@ def cluster() -> Iterator[str]:
                                          "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"]),
                        check=True, capture_output=True, timeout=120)
         options = (f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={root}"
-                   " -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+                   " -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+                   " -c shared_buffers=16MB")
         subprocess.run(_as_cluster_user([str(bindir / "pg_ctl"), "-D", str(data), "-l", str(root / "log"),
                                          "-o", options, "-w", "-t", "60", "start"]),
                        check=True, capture_output=True, timeout=90)

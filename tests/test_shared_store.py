@@ -22,6 +22,8 @@ from medcodes.storage import open_store
 from tests.content.conftest import catalog, index_path  # noqa: F401
 from tests.live import medcodes_serve
 
+pytestmark = pytest.mark.slow  # live multi-process servers
+
 POLICY = """<html><head><title>Continuous glucose monitors</title></head><body>
 <h1>Continuous glucose monitors (invented policy)</h1>
 <p>Policy number: SHARED-77. Effective 01/01/2026.</p>
