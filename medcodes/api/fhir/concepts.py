@@ -221,3 +221,12 @@ def version_matches(pattern: str, version: str | None) -> bool:
 
 def is_wildcard(pattern: str | None) -> bool:
     return bool(pattern) and any(seg in ("x", "X", "*") for seg in (pattern or "").split("."))
+
+
+def present_versions(versions: list[str]) -> str:
+    """A list of versions as a person reads it: "1", "1 or 2", "1, 2 and 3"."""
+    if len(versions) <= 1:
+        return "".join(versions)
+    if len(versions) == 2:
+        return f"{versions[0]} or {versions[1]}"
+    return f"{', '.join(versions[:-1])} and {versions[-1]}"

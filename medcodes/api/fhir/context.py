@@ -89,6 +89,12 @@ class Context:
             return next(cs for cs in matching if cs.version == best)
         return index_code_system(self.catalog, url, version)
 
+    def determine_version(self, url: str, version: str | None) -> str | None:
+        """The version a request settles on for `url` given `version` (an include's or a coding's): a
+        forced version, else `version`, else a default, else a checked one."""
+        return self.force_versions.get(url) or version or self.default_versions.get(url) or \
+            self.check_versions.get(url)
+
     def check_version(self, url: str, version: str | None) -> Issue | None:
         wanted = self.check_versions.get(url)
         if wanted and version and not version_matches(wanted, version) and wanted != version:

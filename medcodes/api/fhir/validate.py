@@ -5,10 +5,10 @@ and display it settled on and lists every issue found."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .concepts import CodeSystemView, Concept, is_wildcard, version_key, version_matches
+from .concepts import CodeSystemView, Concept, is_wildcard, present_versions, version_key, version_matches
 from .context import Context
 from .dated import service_date, validate_on
 from .indexed import IndexCodeSystem
@@ -188,7 +188,7 @@ def check_in_system(ctx: Context, item: Coding, p: OperationParams) -> Checked:
 
 def _check_in_value_set(ctx: Context, ev: Evaluator, item: Coding, p: OperationParams) -> Checked:
     system = item.system or ""
-    pinned = _include_version(ctx, ev, item)
+    vs_version = _include_version(ctx, ev, item)
     out = Checked(item)
     where = system + (f"|{item.version}" if item.version else "") + "#" + item.code
     if item.display:
@@ -203,13 +203,14 @@ def _check_in_value_set(ctx: Context, ev: Evaluator, item: Coding, p: OperationP
         out.unknown_system = system
         out.issues += [_unknown_system(item), not_in]
         return out
-    cs = _version_for_value_set(ctx, out, pinned)
+    cs = _version_for_value_set(ctx, out, vs_version)
     if cs is None:
         return out
     out.cs = cs
     concept = cs.get(item.code)
     if concept is None:
-        out.issues += [not_in, _unknown_code(cs, item)]
+        # a code its system does not have: the answers name where by expression only
+        out.issues += [replace(not_in, located=False), _unknown_code(cs, item)]
         return out
     out.concept = concept
     member = ev.find(cs.url, concept.code, cs.version)
@@ -228,49 +229,69 @@ def _check_in_value_set(ctx: Context, ev: Evaluator, item: Coding, p: OperationP
     return out
 
 
-def _version_for_value_set(ctx: Context, out: Checked, pinned: str | None) -> CodeSystemView | None:
+def _version_for_value_set(ctx: Context, out: Checked, vs_version: str | None) -> CodeSystemView | None:
     """The version of the coding's system the value set is checked in, with the issues a coding whose
-    version differs from the value set's (or is not known) raises."""
+    version differs from the value set's (or is not known) raises.
+
+    The version is the forced one, else the include's, else a default or checked one; a coding's own
+    version wins where it only adds detail to that ("1.0" -> "1.0.2"), or where nothing else names one
+    and the coding's version is loaded."""
     item = out.coding
     system = item.system or ""
     wanted = item.version
-    if pinned:
-        # a pattern ("1.x") takes the coding's own version when it fits the pattern
-        fits = bool(wanted) and is_wildcard(pinned) and version_matches(pinned, wanted or "")
-        cs = ctx.code_system(system, wanted if fits else pinned)
-        if wanted and wanted != pinned and not version_matches(pinned, wanted):
-            text = (f"The code system '{system}' version '{pinned}' in the ValueSet include is different to the one "
+    result = ctx.determine_version(system, vs_version)
+    if wanted:
+        if result and wanted != result and more_detailed(result, wanted):
+            result = wanted
+        if not result and any(v == wanted or more_detailed(wanted, v) for v in ctx.versions(system)):
+            result = wanted
+        cs = ctx.code_system(system, result)
+        if cs is not None and cs.version != wanted and not more_detailed(wanted, cs.version):
+            severity = "error"
+            if not result:
+                severity = "warning"
+                text = (f"The code system '{system}' version '{cs.version}' for the versionless include in the "
+                        f"ValueSet include is different to the one in the value ('{wanted}')")
+                mid = "VALUESET_VALUE_MISMATCH_DEFAULT"
+            elif result != vs_version:
+                text = (f"The code system '{system}' version '{result}' resulting from the version "
+                        f"'{vs_version or ''}' in the ValueSet include is different to the one in the value "
+                        f"('{wanted}')")
+                mid = "VALUESET_VALUE_MISMATCH_CHANGED"
+            else:
+                text = (f"The code system '{system}' version '{vs_version}' in the ValueSet include is different to "
+                        f"the one in the value ('{wanted}')")
+                mid = "VALUESET_VALUE_MISMATCH"
+            out.issues.append(Issue(severity, "invalid", text, "vs-invalid", item.at("version"), mid))
+            if ctx.code_system(system, wanted) is None:
+                out.issues.append(_unknown_version(ctx, item, wanted))
+                out.unknown_system = f"{system}|{wanted}"
+        elif cs is None and result != wanted:
+            text = (f"The code system '{system}' version '{result}' in the ValueSet include is different to the one "
                     f"in the value ('{wanted}')")
             out.issues.append(Issue("error", "invalid", text, "vs-invalid", item.at("version"),
                                     "VALUESET_VALUE_MISMATCH"))
-        if wanted and not is_wildcard(wanted) and ctx.code_system(system, wanted) is None:
-            out.issues.append(_unknown_version(ctx, item, wanted))
-            out.unknown_system = f"{system}|{wanted}"
-        if cs is None:
-            out.issues.append(_unknown_version(ctx, item, pinned))
-            out.unknown_system = f"{system}|{pinned}"
-            out.fallback_version = wanted
-            if wanted:
-                shown = ctx.code_system(system, wanted)
-                out.cs = shown
-                out.concept = shown.get(item.code) if shown is not None else None
-        return cs
-    cs = ctx.code_system(system)
-    if wanted:
-        exact = ctx.code_system(system, wanted)
-        if exact is None:
-            out.issues.append(_unknown_version(ctx, item, wanted))
-            out.unknown_system = f"{system}|{wanted}"
-            if cs is not None:
-                text = (f"The code system '{system}' version '{cs.version}' for the versionless include in the "
-                        f"ValueSet include is different to the one in the value ('{wanted}')")
-                out.issues.append(Issue("warning", "invalid", text, "vs-invalid", item.at("version"),
-                                        "VALUESET_VALUE_MISMATCH_DEFAULT"))
-                out.cs = cs
-                out.concept = cs.get(item.code)
-            return None
-        return exact
+    else:
+        cs = ctx.code_system(system, result)
+    if cs is None:
+        missing = result or ""
+        issue = _unknown_version(ctx, item, missing) if missing else _unknown_system(item)
+        if issue not in out.issues:
+            out.issues.append(issue)
+        out.unknown_system = f"{system}|{missing}" if missing else system
+        return None
+    problem = ctx.check_version(system, cs.version)
+    if problem is not None:
+        out.issues.append(replace(problem, location=item.at("version")))
     return cs
+
+
+def more_detailed(general: str | None, specific: str | None) -> bool:
+    """`specific` fits the pattern `general` ("1.0.x" -> "1.0.2"); a version that merely starts the same
+    ("1" -> "1.0.0") is another version."""
+    if not general or not specific or general == specific:
+        return False
+    return is_wildcard(general) and version_matches(general, specific)
 
 
 def _unknown_system(item: Coding) -> Issue:
@@ -280,8 +301,7 @@ def _unknown_system(item: Coding) -> Issue:
 
 def _unknown_version(ctx: Context, item: Coding, version: str) -> Issue:
     return Issue("error", "not-found", f"A definition for CodeSystem '{item.system}' version '{version}' could not be "
-                 "found, so the code cannot be validated. Valid versions: "
-                 f"{' or '.join(ctx.versions(item.system or ''))}",
+                 f"found, so the code cannot be validated. Valid versions: {present_versions(ctx.versions(item.system or ''))}",
                  "not-found", item.at("system"), "UNKNOWN_CODESYSTEM_VERSION")
 
 

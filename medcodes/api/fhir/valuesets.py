@@ -15,7 +15,7 @@ from typing import Any
 
 import re2  # type: ignore[import-untyped]
 
-from .concepts import CodeSystemView, Concept
+from .concepts import CodeSystemView, Concept, present_versions
 from .context import Context
 from .outcome import Issue, TxError, fail
 
@@ -198,7 +198,7 @@ class Evaluator:
             self.problems.unknown_systems.append(system)
         if version and self.ctx.known_system(system):
             text = (f"A definition for CodeSystem '{system}' version '{version}' could not be found, so the value set"
-                    f" cannot be expanded. Valid versions: {', '.join(self.ctx.versions(system))}")
+                    f" cannot be expanded. Valid versions: {present_versions(self.ctx.versions(system))}")
             raise fail(400, text, "not-found", "not-found", "UNKNOWN_CODESYSTEM_VERSION_EXP")
         raise fail(400, f"A definition for CodeSystem '{system}' could not be found, so the value set cannot be "
                         "expanded", "not-found", "not-found", "UNKNOWN_CODESYSTEM_EXP")
