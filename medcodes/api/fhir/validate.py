@@ -301,7 +301,8 @@ def _unknown_system(item: Coding) -> Issue:
 
 def _unknown_version(ctx: Context, item: Coding, version: str) -> Issue:
     return Issue("error", "not-found", f"A definition for CodeSystem '{item.system}' version '{version}' could not be "
-                 f"found, so the code cannot be validated. Valid versions: {present_versions(ctx.versions(item.system or ''))}",
+                 "found, so the code cannot be validated. Valid versions: "
+                 f"{present_versions(ctx.versions(item.system or ''))}",
                  "not-found", item.at("system"), "UNKNOWN_CODESYSTEM_VERSION")
 
 
