@@ -41,6 +41,7 @@ class Context:
         self.force_versions = _pinned(p.all_text("force-system-version"))
         self.default_vs_versions = _pinned(p.all_text("default-valueset-version"))
         self.warnings: list[Issue] = []
+        self.used_version_params: dict[tuple[str, str], None] = {}  # (parameter, value) in use order
 
     def add(self, r: dict[str, Any]) -> None:
         kind, url = r.get("resourceType"), r.get("url")
@@ -69,12 +70,7 @@ class Context:
     def code_system(self, url: str, version: str | None = None, *, pinned: bool = False) -> CodeSystemView | None:
         """The code system `url` in `version` (a pattern such as 1.x allowed); with no version, the
         version a request parameter defaults to, else the newest."""
-        forced = self.force_versions.get(url)
-        if forced:
-            version = forced
-        elif not version:
-            # a version check the request makes also picks the version when nothing else names one
-            version = self.default_versions.get(url) or self.check_versions.get(url)
+        version = self.determine_version(url, version)
         supplied = self.code_systems.get(url, [])
         if supplied:
             if version:
@@ -91,9 +87,16 @@ class Context:
 
     def determine_version(self, url: str, version: str | None) -> str | None:
         """The version a request settles on for `url` given `version` (an include's or a coding's): a
-        forced version, else `version`, else a default, else a checked one."""
-        return self.force_versions.get(url) or version or self.default_versions.get(url) or \
-            self.check_versions.get(url)
+        forced version, else `version`, else a default, else a checked one. A version parameter that
+        decided is remembered: an expansion names the ones it used."""
+        for name, pinned in (("force-system-version", self.force_versions),
+                             ("system-version", None if version else self.default_versions),
+                             ("check-system-version", None if version else self.check_versions)):
+            chosen = pinned.get(url) if pinned is not None else None
+            if chosen:
+                self.used_version_params.setdefault((name, f"{url}|{chosen}"), None)
+                return chosen
+        return version
 
     def check_version(self, url: str, version: str | None) -> Issue | None:
         wanted = self.check_versions.get(url)

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import replace
 from typing import Any
 
 from . import valuesets
 from .concepts import CodeSystemView, Concept
 from .context import Context
 from .indexed import IndexCodeSystem
-from .outcome import fail
+from .outcome import TxError, fail
 from .params import OperationParams
 from .resources import now
 from .validate import value_set_param
@@ -27,6 +28,7 @@ _ECHOED = {"excludeNested": "Boolean", "includeDesignations": "Boolean", "displa
            "designation": "String", "system-version": "Uri",
            "check-system-version": "Uri", "force-system-version": "Uri", "default-valueset-version": "Uri",
            "excludeNotForUI": "Boolean", "excludePostCoordinated": "Boolean"}
+_VERSION_RULES = frozenset({"system-version", "check-system-version", "force-system-version"})
 _HEADER_KEYS = ("url", "version", "name", "title", "status", "experimental", "language")
 
 
@@ -62,7 +64,16 @@ def expand(ctx: Context, p: OperationParams) -> dict[str, Any]:
         total = len(everything)
         members = everything[offset:offset + count]
         used = set(ev.problems.used_systems)
+    _check_versions(ctx, [*ev.problems.used_systems.values(), *([fast[0]] if fast is not None else [])])
     return _value_set(ctx, p, vs, ev, members, total, offset, used)
+
+
+def _check_versions(ctx: Context, used: list[CodeSystemView]) -> None:
+    """An expansion from a version a check-system-version parameter does not allow is refused."""
+    for cs in used:
+        problem = ctx.check_version(cs.url, cs.version)
+        if problem is not None:
+            raise TxError(400, [replace(problem, location=None)])
 
 
 def _fast_path(ctx: Context, ev: Evaluator) -> tuple[IndexCodeSystem, str | None] | None:
@@ -105,7 +116,10 @@ def _value_set(ctx: Context, p: OperationParams, vs: dict[str, Any], ev: Evaluat
     params: list[dict[str, Any]] = []
     defaults = _vs_parameters(vs)
     for name, kind in _ECHOED.items():
-        given = p.all_text(name) or ([defaults[name]] if name in defaults else [])
+        if name in _VERSION_RULES:  # the version rules that decided a version, not every one given
+            given = [v for n, v in ctx.used_version_params if n == name]
+        else:
+            given = p.all_text(name) or ([defaults[name]] if name in defaults else [])
         if name == "displayLanguage" and not given and ctx.display_language:
             given = [ctx.display_language]  # from Accept-Language
         for v in given:
