@@ -42,6 +42,7 @@ class Checked:
     unknown_system: str | None = None
     member: bool = False  # in the value set (or, for a code system, a code of it)
     fallback_version: str | None = None  # the version to report when the one asked for is not known
+    unknown_elsewhere: str | None = None  # an unknown system the value set does not name
 
 
 def codings(p: OperationParams) -> tuple[list[Coding], dict[str, Any] | None, str]:
@@ -200,8 +201,14 @@ def _check_in_value_set(ctx: Context, ev: Evaluator, item: Coding, p: OperationP
         not_in = Issue("information", "code-invalid", not_in.text, "this-code-not-in-vs", item.at("code"),
                        not_in.message_id)
     if not ctx.known_system(system):
-        out.unknown_system = system
-        out.issues += [_unknown_system(item), not_in]
+        if system in ev.systems():  # the value set names a system the server lacks: membership is unknown
+            out.unknown_system = system
+            out.issues.append(_unknown_system(item))
+        else:  # a system the value set does not include: the code is not in it, whatever the system is
+            unknown = _unknown_system(item, ctx)
+            out.issues += [unknown, not_in]
+            if unknown.message_id == "UNKNOWN_CODESYSTEM":  # not a value set named as a system
+                out.unknown_elsewhere = system
         return out
     cs = _version_for_value_set(ctx, out, vs_version)
     if cs is None:
@@ -294,7 +301,10 @@ def more_detailed(general: str | None, specific: str | None) -> bool:
     return is_wildcard(general) and version_matches(general, specific)
 
 
-def _unknown_system(item: Coding) -> Issue:
+def _unknown_system(item: Coding, ctx: Context | None = None) -> Issue:
+    if ctx is not None and item.system and ctx.value_set(item.system) is not None:
+        return Issue("error", "invalid", f"The Coding references a value set, not a code system ('{item.system}')",
+                     "invalid-data", item.at("system"), "Terminology_TX_System_ValueSet2")
     return Issue("error", "not-found", f"A definition for CodeSystem '{item.system}' could not be found, so the code "
                  "cannot be validated", "not-found", item.at("system"), "UNKNOWN_CODESYSTEM")
 
@@ -476,6 +486,8 @@ def answer(ctx: Context, checked: list[Checked], cc: dict[str, Any] | None, vali
     for c in checked:
         if c.unknown_system:
             out.append({"name": "x-caused-by-unknown-system", "valueCanonical": c.unknown_system})
+        elif c.unknown_elsewhere:
+            out.append({"name": "x-unknown-system", "valueCanonical": c.unknown_elsewhere})
     if issues:
         out.append({"name": "issues", "resource": {"resourceType": "OperationOutcome",
                                                    "issue": [i.json() for i in issues]}})
