@@ -199,7 +199,7 @@ def _check_in_value_set(ctx: Context, ev: Evaluator, item: Coding, p: OperationP
                    "None_of_the_provided_codes_are_in_the_value_set_one")
     if item.path.startswith("CodeableConcept"):
         not_in = Issue("information", "code-invalid", not_in.text, "this-code-not-in-vs", item.at("code"),
-                       not_in.message_id)
+                       not_in.message_id, located=False)
     if not ctx.known_system(system):
         if system in ev.systems():  # the value set names a system the server lacks: membership is unknown
             out.unknown_system = system
@@ -406,8 +406,15 @@ def check_display(ctx: Context, cs: CodeSystemView, concept: Concept, item: Codi
     all_names = [v for v, _ in displays_for_all(cs, concept)]
     choices = displays_for(ctx, cs, concept)
     names = [v for v, _ in choices]
-    if given in names or (not choices and given in all_names):
+    if given in names:
         return None
+    if not choices and given in all_names:
+        if not ctx.display_language or cs.language is None:
+            return None
+        return Issue("information", "invalid", f"There are no valid display names found for the code "
+                     f"{cs.url}#{concept.code} for language(s) '{ctx.display_language}'. The display is '{given}' "
+                     "which is a valid display for the default language", "invalid-display", item.at("display"),
+                     "NO_VALID_DISPLAY_FOUND_NONE_FOR_LANG_OK")
     if given.casefold() in {n.casefold() for n in names} and not cs.case_sensitive:
         return None
     severity = "warning" if lenient else "error"
@@ -467,7 +474,8 @@ def answer(ctx: Context, checked: list[Checked], cc: dict[str, Any] | None, vali
     out: list[tuple[str, Any] | dict[str, Any] | None] = []
     if cc is not None:
         out.append({"name": "codeableConcept", "valueCodeableConcept": cc})
-    if best is not None and (cc is None or best.concept is not None):
+    # a CodeableConcept names the coding it settled on only when one is in the value set
+    if best is not None and (cc is None or best.member):
         code = best.concept.code if best.concept else best.coding.code
         out.append({"name": "code", "valueCode": code})
         if best.coding.system:
@@ -495,7 +503,8 @@ def answer(ctx: Context, checked: list[Checked], cc: dict[str, Any] | None, vali
     # when there is an error to tell
     errors = any(i.severity == "error" for i in issues)
     texts = sorted({i.text for i in issues if i.severity == "error" or
-                    (i.severity == "warning" and not (errors and i.tx == "vs-invalid"))})
+                    (i.severity == "warning" and not (errors and i.tx == "vs-invalid")) or
+                    (i.severity == "information" and i.tx == "invalid-display")})
     if texts:
         out.append(("message", "; ".join(texts)))
     out.append(("result", valid))
