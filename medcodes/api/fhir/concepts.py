@@ -27,6 +27,7 @@ class Concept:
     inactive: bool = False
     status: str | None = None  # "retired", "deprecated", ...
     extensions: list[dict[str, Any]] = field(default_factory=list)
+    vs_extensions: list[dict[str, Any]] = field(default_factory=list)  # from the value set's include
 
     def property_values(self, code: str) -> list[Any]:
         return [next((v for k, v in p.items() if k.startswith("value")), None)
@@ -86,6 +87,7 @@ class FhirCodeSystem:
         self.language: str | None = resource.get("language")
         self.status: str | None = resource.get("status")
         self.supplements: str | None = resource.get("supplements")
+        self.experimental: bool = resource.get("experimental") is True
         self._concepts: dict[str, Concept] = {}
         self._order: list[str] = []
         self._roots: list[str] = []

@@ -63,8 +63,8 @@ def expand(ctx: Context, p: OperationParams) -> dict[str, Any]:
             everything = [m for m in everything if _matches(m.concept, text)]
         total = len(everything)
         members = everything[offset:offset + count]
-        used = set(ev.problems.used_systems)
-    _check_versions(ctx, [*ev.problems.used_systems.values(), *([fast[0]] if fast is not None else [])])
+        used = set(ev.all_used_systems())
+    _check_versions(ctx, [*ev.all_used_systems().values(), *([fast[0]] if fast is not None else [])])
     return _value_set(ctx, p, vs, ev, members, total, offset, used)
 
 
@@ -126,6 +126,7 @@ def _value_set(ctx: Context, p: OperationParams, vs: dict[str, Any], ev: Evaluat
             params.append({"name": name, f"value{kind}": _typed(v, kind)})
     params += [{"name": "used-codesystem", "valueUri": u} for u in sorted(used)]
     params += [{"name": "used-valueset", "valueUri": u} for u in sorted(ev.used_value_sets())]
+    params += [{"name": n.parameter, "valueUri": n.url} for n in ev.all_notes()]
     expansion: dict[str, Any] = {"identifier": f"urn:uuid:{uuid.uuid4()}", "timestamp": now(), "total": total}
     if p.has("offset") or p.has("count"):
         expansion["offset"] = offset
@@ -237,8 +238,8 @@ def _entry(ctx: Context, p: OperationParams, m: Member, wanted: list[str], versi
             e["designation"] = designations
     props = [_r5(_CONTAINS_PROPERTY, [("code", {"valueCode": code}), ("value", value)])
              for code in wanted for value in _property_values(m, code)]
-    if props:
-        e["extension"] = props
+    if c.vs_extensions or props:
+        e["extension"] = [*c.vs_extensions, *props]
     return e
 
 

@@ -105,6 +105,8 @@ class IndexCodeSystem:
     content = "complete"
     case_sensitive = False
     language = "en"
+    status = "active"
+    experimental = False
     resource: dict[str, Any] | None = None
 
     def __init__(self, catalog: Catalog, url: str, ids: list[str], version: str | None) -> None:

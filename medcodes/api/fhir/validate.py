@@ -15,6 +15,7 @@ from .indexed import IndexCodeSystem
 from .outcome import Issue, TxError, fail, not_found
 from .params import OperationParams
 from .resources import parameters
+from .status import STANDARDS_STATUS, VALUESET_DEPRECATED
 from .valuesets import Evaluator, vs_label
 
 
@@ -125,6 +126,7 @@ def _validate_value_set(ctx: Context, p: OperationParams, vs: dict[str, Any], it
             item.system = inferred
         checked.append(_check_in_value_set(ctx, ev, item, p))
     valid = any(c.valid for c in checked)
+    extra += [n.issue for n in ev.all_notes()]
     if cc is not None and not any(c.member for c in checked):
         extra.append(Issue("error", "code-invalid", f"No valid coding was found for the value set '{vs_label(vs)}'",
                            "not-in-vs", message_id="TX_GENERAL_CC_ERROR_MESSAGE"))
@@ -231,6 +233,11 @@ def _check_in_value_set(ctx: Context, ev: Evaluator, item: Coding, p: OperationP
     out.member = True
     if member.cs.version == cs.version:  # the value set's own display, if it gives one
         out.concept = member.concept
+    if any(e.get("url") in (STANDARDS_STATUS, VALUESET_DEPRECATED) for e in member.concept.vs_extensions):
+        out.issues.append(Issue("warning", "business-rule", f"The presence of the concept '{concept.code}' in the "
+                                f"system '{cs.url}' in the value set {vs_label(ev.vs)} is marked with a status of "
+                                "deprecated and its use should be reviewed", "code-comment", item.at("code"),
+                                "CONCEPT_DEPRECATED_IN_VALUESET"))
     out.valid = not any(i.severity == "error" for i in out.issues)
     _check_concept(ctx, out, p)
     return out

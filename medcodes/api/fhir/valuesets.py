@@ -18,6 +18,7 @@ import re2  # type: ignore[import-untyped]
 from .concepts import CodeSystemView, Concept, present_versions
 from .context import Context
 from .outcome import Issue, TxError, fail
+from .status import STANDARDS_STATUS, VALUESET_DEPRECATED, Standing, StatusNote, standards_status, status_note
 
 MAX_EXPANSION = 10_000  # codes one expansion may hold before it is refused as too costly
 MAX_DEPTH = 16  # value sets including value sets
@@ -41,6 +42,7 @@ class Problems:
     issues: list[Issue] = field(default_factory=list)
     unknown_systems: list[str] = field(default_factory=list)
     used_systems: dict[str, CodeSystemView] = field(default_factory=dict)
+    notes: dict[tuple[str, str], StatusNote] = field(default_factory=dict)  # (parameter, url) -> note
 
 
 def vs_label(vs: dict[str, Any]) -> str:
@@ -65,6 +67,28 @@ class Evaluator:
         self.active_only = compose.get("inactive") is False
         self.problems = Problems()
         self._nested: dict[str, Evaluator] = {}
+        self.standing = Standing.of(vs)
+        if not pathway:  # the value set asked for, judged against itself: only its own deprecation counts
+            self._note(status_note("ValueSet", label, self.standing, self.standing))
+
+    def _note(self, note: StatusNote | None) -> None:
+        if note is not None:
+            self.problems.notes.setdefault((note.parameter, note.url), note)
+
+    def all_notes(self) -> list[StatusNote]:
+        """Status notes of this value set and every one it includes, first found first."""
+        out = dict(self.problems.notes)
+        for ev in self._nested.values():
+            for note in ev.all_notes():
+                out.setdefault((note.parameter, note.url), note)
+        return list(out.values())
+
+    def all_used_systems(self) -> dict[str, CodeSystemView]:
+        out = dict(self.problems.used_systems)
+        for ev in self._nested.values():
+            for k, v in ev.all_used_systems().items():
+                out.setdefault(k, v)
+        return out
 
     def used_value_sets(self) -> set[str]:
         out: set[str] = set()
@@ -82,7 +106,10 @@ class Evaluator:
         version = inc.get("version") if isinstance(inc.get("version"), str) else None
         cs = self.ctx.code_system(system, version)
         if cs is not None:
-            self.problems.used_systems[f"{cs.url}|{cs.version}" if cs.version else cs.url] = cs
+            label = f"{cs.url}|{cs.version}" if cs.version else cs.url
+            self.problems.used_systems[label] = cs
+            own = Standing(getattr(cs, "status", None), _cs_standards_status(cs), getattr(cs, "experimental", False))
+            self._note(status_note("CodeSystem", label, own, self.standing))
         return cs
 
     def nested(self, ref: str) -> Evaluator:
@@ -94,7 +121,8 @@ class Evaluator:
                         else f"A definition for the value Set '{url}' could not be found")
                 raise fail(404 if not version else 400, text, "not-found", "not-found",
                            "Unable_to_resolve_value_Set_")
-            self._nested[ref] = Evaluator(self.ctx, vs, self.pathway)
+            nested = self._nested[ref] = Evaluator(self.ctx, vs, self.pathway)
+            self._note(status_note("ValueSet", vs_label(vs), nested.standing, self.standing))
         return self._nested[ref]
 
     def systems(self) -> list[str]:
@@ -130,10 +158,10 @@ class Evaluator:
             if concept is None:
                 return None
             if part.get("concept"):
-                codes = {c.get("code") for c in part["concept"] if isinstance(c, dict)}
-                if concept.code not in codes and not (not cs.case_sensitive and
-                                                      code.casefold() in {str(c).casefold() for c in codes}):
+                item = _listed(part["concept"], concept.code, cs.case_sensitive)
+                if item is None:
                     return None
+                concept = _with_vs_display(concept, item)
             for f in part.get("filter") or []:
                 if not _predicate(cs, f)(cs, concept):
                     return None
@@ -214,7 +242,7 @@ def _part_concepts(cs: CodeSystemView, part: dict[str, Any]) -> Iterator[Concept
             concept = cs.get(item["code"])
             if concept is None:
                 continue
-            if item.get("display") or item.get("designation"):
+            if item.get("display") or item.get("designation") or item.get("extension"):
                 concept = _with_vs_display(concept, item)
             if all(p(cs, concept) for p in predicates):
                 yield concept
@@ -234,12 +262,28 @@ def _part_concepts(cs: CodeSystemView, part: dict[str, Any]) -> Iterator[Concept
             yield concept
 
 
+def _listed(items: list[Any], code: str, case_sensitive: bool) -> dict[str, Any] | None:
+    """The include's entry for `code` in a concept list."""
+    for item in items:
+        if isinstance(item, dict) and (item.get("code") == code or
+                                       (not case_sensitive and str(item.get("code")).casefold() == code.casefold())):
+            return item
+    return None
+
+
+def _cs_standards_status(cs: CodeSystemView) -> str | None:
+    resource = getattr(cs, "resource", None)
+    return standards_status(resource) if isinstance(resource, dict) else None
+
+
 def _with_vs_display(concept: Concept, item: dict[str, Any]) -> Concept:
     from dataclasses import replace
 
     extra = [d for d in item.get("designation") or [] if isinstance(d, dict)]
+    marks = [e for e in item.get("extension") or [] if isinstance(e, dict) and e.get("url") in
+             (STANDARDS_STATUS, VALUESET_DEPRECATED)]
     return replace(concept, display=item.get("display") or concept.display,
-                   designations=[*concept.designations, *extra])
+                   designations=[*concept.designations, *extra], vs_extensions=marks)
 
 
 def _ancestors(cs: CodeSystemView, code: str) -> set[str]:
