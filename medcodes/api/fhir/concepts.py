@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 INACTIVE_STATUSES = frozenset({"retired", "inactive"})
+CONCEPT_PROPERTIES = "http://hl7.org/fhir/concept-properties#"
 
 
 @dataclass
@@ -92,6 +93,12 @@ class FhirCodeSystem:
         self._order: list[str] = []
         self._roots: list[str] = []
         self._folded: dict[str, str] = {}
+        # a system's own names for the standard properties (e.g. "not-selectable" for notSelectable)
+        self._standard: dict[str, str] = {}
+        for d in resource.get("property") or []:
+            uri = d.get("uri") if isinstance(d, dict) else None
+            if isinstance(uri, str) and uri.startswith(CONCEPT_PROPERTIES) and isinstance(d.get("code"), str):
+                self._standard[d["code"]] = uri[len(CONCEPT_PROPERTIES):]
         self._load(resource.get("concept") or [], None)
         for c in self._concepts.values():  # parent properties (hierarchy given by property, not nesting)
             for parent in c.property_values("parent"):
@@ -117,21 +124,21 @@ class FhirCodeSystem:
             self._order.append(c.code)
             self._load(item.get("concept") or [], c.code)
 
-    @staticmethod
-    def _concept(item: dict[str, Any]) -> Concept:
+    def _concept(self, item: dict[str, Any]) -> Concept:
         props = [p for p in item.get("property") or [] if isinstance(p, dict)]
         c = Concept(code=item["code"], display=item.get("display"), definition=item.get("definition"),
                     designations=[d for d in item.get("designation") or [] if isinstance(d, dict)],
                     properties=props, extensions=list(item.get("extension") or []))
         for p in props:
             value = next((v for k, v in p.items() if k.startswith("value")), None)
-            if p.get("code") == "notSelectable" and _bool(value):
+            meaning = self._standard.get(p.get("code"), p.get("code"))
+            if meaning == "notSelectable" and _bool(value):
                 c.abstract = True
-            elif p.get("code") == "status" and isinstance(value, str):
+            elif meaning == "status" and isinstance(value, str):
                 c.status = value
                 if value in INACTIVE_STATUSES:
                     c.inactive = True
-            elif p.get("code") == "inactive" and _bool(value):
+            elif meaning == "inactive" and _bool(value):
                 c.inactive = True
         for ext in c.extensions:
             if isinstance(ext, dict) and ext.get("url", "").endswith("structuredefinition-standards-status") \

@@ -26,6 +26,7 @@ class Issue:
     location: str | None = None  # "code", "Coding.code", "CodeableConcept.coding[0].code", ...
     message_id: str | None = None
     located: bool = True  # False: `expression` only, no deprecated `location`
+    in_message: bool = True  # False: a note that $validate-code's `message` leaves out
 
     def json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}

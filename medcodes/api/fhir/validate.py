@@ -237,7 +237,7 @@ def _check_in_value_set(ctx: Context, ev: Evaluator, item: Coding, p: OperationP
         out.issues.append(Issue("warning", "business-rule", f"The presence of the concept '{concept.code}' in the "
                                 f"system '{cs.url}' in the value set {vs_label(ev.vs)} is marked with a status of "
                                 "deprecated and its use should be reviewed", "code-comment", item.at("code"),
-                                "CONCEPT_DEPRECATED_IN_VALUESET"))
+                                "CONCEPT_DEPRECATED_IN_VALUESET", in_message=False))
     out.valid = not any(i.severity == "error" for i in out.issues)
     _check_concept(ctx, out, p)
     return out
@@ -509,9 +509,9 @@ def answer(ctx: Context, checked: list[Checked], cc: dict[str, Any] | None, vali
     # the message names what is wrong with the code; a value set's version note is left to the issues
     # when there is an error to tell
     errors = any(i.severity == "error" for i in issues)
-    texts = sorted({i.text for i in issues if i.severity == "error" or
-                    (i.severity == "warning" and not (errors and i.tx == "vs-invalid")) or
-                    (i.severity == "information" and i.tx == "invalid-display")})
+    texts = sorted({i.text for i in issues if i.in_message and (
+        i.severity == "error" or (i.severity == "warning" and not (errors and i.tx == "vs-invalid")) or
+        (i.severity == "information" and i.tx == "invalid-display"))})
     if texts:
         out.append(("message", "; ".join(texts)))
     out.append(("result", valid))

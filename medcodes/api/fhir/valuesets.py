@@ -315,19 +315,24 @@ def _predicate(cs: CodeSystemView, f: dict[str, Any]) -> Predicate:
         return _concept_predicate(cs, str(op), value)
     if op == "regex":
         pattern = _regex(value)
-        return lambda s, c: any(pattern.fullmatch(str(v)) for v in _values(c, str(prop)))
+        return lambda s, c: any(pattern.fullmatch(_text(v)) for v in _values(c, str(prop)))
     if op == "=":
-        return lambda s, c: value in [str(v).lower() if isinstance(v, bool) else str(v) for v in _values(c, str(prop))]
+        return lambda s, c: value in [_text(v) for v in _values(c, str(prop))]
     if op in ("in", "not-in"):
         wanted = set(value.split(","))
         if op == "in":
-            return lambda s, c: any(str(v) in wanted for v in _values(c, str(prop)))
-        return lambda s, c: not any(str(v) in wanted for v in _values(c, str(prop)))
+            return lambda s, c: any(_text(v) in wanted for v in _values(c, str(prop)))
+        return lambda s, c: not any(_text(v) in wanted for v in _values(c, str(prop)))
     if op == "exists":
         want = value.lower() == "true"
         return lambda s, c: bool(_values(c, str(prop))) == want
     raise fail(400, f"The filter operation '{op}' on property '{prop}' is not supported", "not-supported",
                "vs-invalid")
+
+
+def _text(v: Any) -> str:
+    """A property value as a filter's value spells it (booleans as true/false)."""
+    return str(v).lower() if isinstance(v, bool) else str(v)
 
 
 def _values(c: Concept, prop: str) -> list[Any]:
