@@ -131,7 +131,7 @@ class FhirCodeSystem:
                     properties=props, extensions=list(item.get("extension") or []))
         for p in props:
             value = next((v for k, v in p.items() if k.startswith("value")), None)
-            meaning = self._standard.get(p.get("code"), p.get("code"))
+            meaning = self._standard.get(str(p.get("code")), p.get("code"))
             if meaning == "notSelectable" and _bool(value):
                 c.abstract = True
             elif meaning == "status" and isinstance(value, str):
@@ -177,17 +177,18 @@ class FhirCodeSystem:
     def property_defs(self) -> list[dict[str, Any]]:
         return [p for p in self.resource.get("property") or [] if isinstance(p, dict)] if self.resource else []
 
-    def apply_supplement(self, supplement: dict[str, Any]) -> None:
-        """Designations and properties a supplement adds to this system's concepts."""
+    def apply_supplement(self, supplement: dict[str, Any], label: str) -> None:
+        """Designations and properties a supplement (`label`: its url|version) adds to this system's concepts;
+        each designation names the supplement it came from."""
         for item in _flatten(supplement.get("concept") or []):
             c = self._concepts.get(item.get("code", ""))
             if c is None:
                 continue
             for d in item.get("designation") or []:
                 if isinstance(d, dict):
-                    c.designations.append(d)
+                    c.designations.append({**d, "source": label})
             if item.get("display") and supplement.get("language"):
-                c.designations.append({"language": supplement["language"], "value": item["display"]})
+                c.designations.append({"language": supplement["language"], "value": item["display"], "source": label})
             for p in item.get("property") or []:
                 if isinstance(p, dict):
                     c.properties.append(p)

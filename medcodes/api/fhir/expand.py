@@ -40,6 +40,7 @@ def expand(ctx: Context, p: OperationParams) -> dict[str, Any]:
     if len(text) > MAX_FILTER:
         raise fail(400, f"parameter 'filter' must be at most {MAX_FILTER} characters")
     vs = value_set_param(ctx, p)
+    ctx.require_supplements([*p.all_text("useSupplement"), *ctx.value_set_supplements(vs)])
     defaults = _vs_parameters(vs)
     if not ctx.display_language and defaults.get("displayLanguage"):
         ctx.display_language = defaults["displayLanguage"]
@@ -126,6 +127,7 @@ def _value_set(ctx: Context, p: OperationParams, vs: dict[str, Any], ev: Evaluat
             params.append({"name": name, f"value{kind}": _typed(v, kind)})
     params += [{"name": "used-codesystem", "valueUri": u} for u in sorted(used)]
     params += [{"name": "used-valueset", "valueUri": u} for u in sorted(ev.used_value_sets())]
+    params += [{"name": "used-supplement", "valueUri": u} for u in ctx.used_supplements]
     params += [{"name": n.parameter, "valueUri": n.url} for n in ev.all_notes()]
     expansion: dict[str, Any] = {"identifier": f"urn:uuid:{uuid.uuid4()}", "timestamp": now(), "total": total}
     if p.has("offset") or p.has("count"):

@@ -93,6 +93,7 @@ def validate_code_system(ctx: Context, p: OperationParams) -> dict[str, Any]:
 def validate_value_set(ctx: Context, p: OperationParams) -> dict[str, Any]:
     vs = value_set_param(ctx, p)
     items, cc, _ = codings(p)
+    ctx.require_supplements([*p.all_text("useSupplement"), *ctx.value_set_supplements(vs)])
     try:
         return _validate_value_set(ctx, p, vs, items, cc)
     except TxError as e:
@@ -165,7 +166,7 @@ def _resolve(ctx: Context, item: Coding) -> tuple[CodeSystemView | None, list[Is
         problem = ctx.check_version(system, cs.version)
         return cs, [problem] if problem else []
     if not ctx.known_system(system):
-        return None, [_unknown_system(item)]
+        return None, [_unknown_system(item, ctx)]
     return None, [_unknown_version(ctx, item, item.version or "")]
 
 
@@ -239,7 +240,7 @@ def _check_in_value_set(ctx: Context, ev: Evaluator, item: Coding, p: OperationP
                                 "deprecated and its use should be reviewed", "code-comment", item.at("code"),
                                 "CONCEPT_DEPRECATED_IN_VALUESET", in_message=False))
     out.valid = not any(i.severity == "error" for i in out.issues)
-    _check_concept(ctx, out, p)
+    _check_concept(ctx, out, p, value_set=ev.vs)
     return out
 
 
@@ -309,6 +310,11 @@ def more_detailed(general: str | None, specific: str | None) -> bool:
 
 
 def _unknown_system(item: Coding, ctx: Context | None = None) -> Issue:
+    supplement = ctx.supplement(item.system) if ctx is not None and item.system else None
+    if supplement is not None:
+        label = f"{supplement.get('url')}|{supplement['version']}" if supplement.get("version") else item.system
+        return Issue("error", "invalid", f"CodeSystem {label} is a supplement, so can't be used as a value in "
+                     f"{item.at('system')}", "invalid-data", item.at("system"), "CODESYSTEM_CS_NO_SUPPLEMENT")
     if ctx is not None and item.system and ctx.value_set(item.system) is not None:
         return Issue("error", "invalid", f"The Coding references a value set, not a code system ('{item.system}')",
                      "invalid-data", item.at("system"), "Terminology_TX_System_ValueSet2")
@@ -359,7 +365,17 @@ def _unknown_code(cs: CodeSystemView, item: Coding) -> Issue:
                  "invalid-code", item.at("code"), "Unknown_Code_in_Version")
 
 
-def _check_concept(ctx: Context, out: Checked, p: OperationParams, display_severity: str | None = None) -> None:
+def _not_in(item: Coding, vs: dict[str, Any], *, located: bool = True) -> Issue:
+    where = (item.system or "") + (f"|{item.version}" if item.version else "") + "#" + item.code
+    if item.display:
+        where += f" ('{item.display}')"
+    return Issue("error", "code-invalid", f"The provided code '{where}' was not found in the value set "
+                 f"'{vs_label(vs)}'", "not-in-vs", item.at("code"),
+                 "None_of_the_provided_codes_are_in_the_value_set_one", located=located)
+
+
+def _check_concept(ctx: Context, out: Checked, p: OperationParams, display_severity: str | None = None,
+                   value_set: dict[str, Any] | None = None) -> None:
     concept, item = out.concept, out.coding
     assert concept is not None and out.cs is not None
     if concept.inactive or concept.status in ("retired", "deprecated", "withdrawn"):
@@ -374,8 +390,10 @@ def _check_concept(ctx: Context, out: Checked, p: OperationParams, display_sever
                                     "code-comment", item.path or "Coding", "CONCEPT_DEPRECATED_IN_VALUESET"))
     if concept.abstract and p.text("abstract") == "false":
         out.valid = False
-        out.issues.append(Issue("error", "business-rule", f"Code '{concept.code}' is abstract, and not allowed in this "
-                                "context", "code-rule", item.at("code"), "ABSTRACT_CODE_NOT_ALLOWED"))
+        out.issues.append(Issue("error", "business-rule", f"Code '{out.cs.url}#{concept.code}' is abstract, and not "
+                                "allowed in this context", "code-rule", item.at("code"), "ABSTRACT_CODE_NOT_ALLOWED"))
+        if value_set is not None:  # an abstract code is not a member of the value set where it is not allowed
+            out.issues.append(_not_in(item, value_set, located=False))
     if item.display:
         lenient = display_severity == "warning" or p.boolean("lenient-display-validation", False)
         issue = check_display(ctx, out.cs, concept, item, lenient)
