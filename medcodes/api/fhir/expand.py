@@ -130,7 +130,7 @@ def _value_set(ctx: Context, p: OperationParams, vs: dict[str, Any], ev: Evaluat
     params += [{"name": "used-supplement", "valueUri": u} for u in ctx.used_supplements]
     params += [{"name": n.parameter, "valueUri": n.url} for n in ev.all_notes()]
     expansion: dict[str, Any] = {"identifier": f"urn:uuid:{uuid.uuid4()}", "timestamp": now(), "total": total}
-    if p.has("offset") or p.has("count"):
+    if p.has("offset"):
         expansion["offset"] = offset
     if params:
         expansion["parameter"] = params

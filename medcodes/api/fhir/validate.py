@@ -113,18 +113,24 @@ def _validate_value_set(ctx: Context, p: OperationParams, vs: dict[str, Any], it
     extra: list[Issue] = []
     for item in items:
         if not item.system:
-            inferred = _infer_system(ev, item, p)
-            if inferred is None:
+            candidates = _infer_systems(ev, item)
+            if len(candidates) != 1:
                 where = "#" + item.code
-                extra.append(Issue("error", "not-found", f"The System URI could not be determined for the code "
-                                   f"'{item.code}' in the ValueSet '{vs_label(vs)}'", "cannot-infer",
-                                   item.at("code"), "UNABLE_TO_INFER_CODESYSTEM"))
+                text = f"The System URI could not be determined for the code '{item.code}' in the ValueSet " \
+                       f"'{vs_label(vs)}'"
+                if candidates:
+                    extra.append(Issue("error", "not-found", f"{text}: value set expansion has multiple matches: "
+                                       f"[{', '.join(candidates)}]", "cannot-infer", item.at("code"),
+                                       "Unable_to_resolve_system__value_set_has_multiple_matches"))
+                else:
+                    extra.append(Issue("error", "not-found", text, "cannot-infer", item.at("code"),
+                                       "UNABLE_TO_INFER_CODESYSTEM"))
                 extra.append(Issue("error", "code-invalid", f"The provided code '{where}' was not found in the value "
                                    f"set '{vs_label(vs)}'", "not-in-vs", item.at("code"),
                                    "None_of_the_provided_codes_are_in_the_value_set_one"))
                 checked.append(Checked(item))
                 continue
-            item.system = inferred
+            item.system = candidates[0]
         checked.append(_check_in_value_set(ctx, ev, item, p))
     valid = any(c.valid for c in checked)
     extra += [n.issue for n in ev.all_notes()]
@@ -151,12 +157,9 @@ def value_set_param(ctx: Context, p: OperationParams) -> dict[str, Any]:
     return vs
 
 
-def _infer_system(ev: Evaluator, item: Coding, p: OperationParams) -> str | None:
-    found = []
-    for system in ev.systems():
-        if ev.find(system, item.code) is not None:
-            found.append(system)
-    return found[0] if len(found) == 1 else None
+def _infer_systems(ev: Evaluator, item: Coding) -> list[str]:
+    """The systems of the value set that hold the code (one: the code's system can be inferred)."""
+    return [system for system in ev.systems() if ev.find(system, item.code) is not None]
 
 
 def _resolve(ctx: Context, item: Coding) -> tuple[CodeSystemView | None, list[Issue]]:
@@ -208,7 +211,7 @@ def _check_in_value_set(ctx: Context, ev: Evaluator, item: Coding, p: OperationP
             out.unknown_system = system
             out.issues.append(_unknown_system(item))
         else:  # a system the value set does not include: the code is not in it, whatever the system is
-            unknown = _unknown_system(item, ctx)
+            unknown = _unknown_system(item, ctx, quoted=False)
             out.issues += [unknown, not_in]
             if unknown.message_id == "UNKNOWN_CODESYSTEM":  # not a value set named as a system
                 out.unknown_elsewhere = system
@@ -309,7 +312,7 @@ def more_detailed(general: str | None, specific: str | None) -> bool:
     return is_wildcard(general) and version_matches(general, specific)
 
 
-def _unknown_system(item: Coding, ctx: Context | None = None) -> Issue:
+def _unknown_system(item: Coding, ctx: Context | None = None, *, quoted: bool = True) -> Issue:
     supplement = ctx.supplement(item.system) if ctx is not None and item.system else None
     if supplement is not None:
         label = f"{supplement.get('url')}|{supplement['version']}" if supplement.get("version") else item.system
@@ -318,7 +321,8 @@ def _unknown_system(item: Coding, ctx: Context | None = None) -> Issue:
     if ctx is not None and item.system and ctx.value_set(item.system) is not None:
         return Issue("error", "invalid", f"The Coding references a value set, not a code system ('{item.system}')",
                      "invalid-data", item.at("system"), "Terminology_TX_System_ValueSet2")
-    return Issue("error", "not-found", f"A definition for CodeSystem '{item.system}' could not be found, so the code "
+    name = f"'{item.system}'" if quoted else item.system
+    return Issue("error", "not-found", f"A definition for CodeSystem {name} could not be found, so the code "
                  "cannot be validated", "not-found", item.at("system"), "UNKNOWN_CODESYSTEM")
 
 

@@ -65,6 +65,7 @@ class Evaluator:
         self.includes = [i for i in compose.get("include") or [] if isinstance(i, dict)]
         self.excludes = [i for i in compose.get("exclude") or [] if isinstance(i, dict)]
         self.active_only = compose.get("inactive") is False
+        _check_filters(compose)
         self.problems = Problems()
         self._nested: dict[str, Evaluator] = {}
         self.standing = Standing.of(vs)
@@ -230,6 +231,22 @@ class Evaluator:
             raise fail(400, text, "not-found", "not-found", "UNKNOWN_CODESYSTEM_VERSION_EXP")
         raise fail(400, f"A definition for CodeSystem '{system}' could not be found, so the value set cannot be "
                         "expanded", "not-found", "not-found", "UNKNOWN_CODESYSTEM_EXP")
+
+
+def _check_filters(compose: dict[str, Any]) -> None:
+    """A filter with no value is refused up front, naming where it is."""
+    for kind in ("include", "exclude"):
+        for i, part in enumerate(compose.get(kind) or []):
+            if not isinstance(part, dict):
+                continue
+            for j, f in enumerate(part.get("filter") or []):
+                if not isinstance(f, dict) or f.get("op") == "exists":
+                    continue
+                if not isinstance(f.get("value"), str) or f["value"] == "":
+                    where = f"ValueSet.compose.{kind}[{i}].filter[{j}]"
+                    raise TxError(400, [Issue("error", "invalid", f"The system {part.get('system')} filter with "
+                                              f"property = {f.get('property')}, op = {f.get('op')} has no value",
+                                              "vs-invalid", where, "UNABLE_TO_HANDLE_SYSTEM_FILTER_WITH_NO_VALUE")])
 
 
 def _part_concepts(cs: CodeSystemView, part: dict[str, Any]) -> Iterator[Concept]:
