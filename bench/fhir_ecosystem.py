@@ -235,6 +235,8 @@ _TEMPLATES = {
 
 
 def string_matches(actual: str, expected: str) -> bool:
+    if "$version$" in expected and expected != "$version$":  # a variable within a longer string
+        expected = expected.replace("$version$", FHIR_VERSION)
     if not (len(expected) > 1 and expected.startswith("$") and expected.endswith("$")):
         return actual == expected
     body = expected[1:-1]

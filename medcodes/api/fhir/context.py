@@ -8,6 +8,7 @@ from typing import Any
 
 from ...index import Catalog
 from .concepts import CodeSystemView, FhirCodeSystem, is_wildcard, newest, version_matches
+from .core import CORE
 from .indexed import index_code_system, index_versions
 from .outcome import Issue, TxError, fail
 from .params import OperationParams
@@ -33,6 +34,9 @@ class Context:
         concepts = 0
         for r in supplied:
             self.add(r)
+        for r in CORE:  # FHIR core systems, unless the request supplies its own
+            if not (self.code_systems.get(r["url"]) or self.value_sets.get(r["url"])):
+                self.add(r)
             concepts += _count_concepts(r.get("concept") or [])
             if concepts > MAX_SUPPLIED_CONCEPTS:
                 raise fail(400, f"the supplied code systems hold more than {MAX_SUPPLIED_CONCEPTS} concepts",

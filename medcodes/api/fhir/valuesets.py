@@ -46,15 +46,23 @@ class Problems:
 
 
 def vs_label(vs: dict[str, Any]) -> str:
+    """url|version of a value set, as messages name it; "(unidentified)" for one without a url."""
     url = vs.get("url") or ""
+    if not url:
+        return "(unidentified)"
     return f"{url}|{vs['version']}" if vs.get("version") else url
 
 
 class Evaluator:
-    def __init__(self, ctx: Context, vs: dict[str, Any], pathway: tuple[str, ...] = ()) -> None:
+    def __init__(self, ctx: Context, vs: dict[str, Any], pathway: tuple[str, ...] = (),
+                 contained: dict[str, dict[str, Any]] | None = None) -> None:
         self.ctx = ctx
         self.vs = vs
-        label = vs_label(vs)
+        # resources the value set carries inside itself, referred to as "#id"
+        self.contained = {**(contained or {}), **{r["id"]: r for r in vs.get("contained") or []
+                                                  if isinstance(r, dict) and isinstance(r.get("id"), str)}}
+        # a value set without a url is told apart by identity, so two of them are not a cycle
+        label = vs_label(vs) if vs.get("url") else f"(unidentified #{id(vs)})"
         if label in pathway or (vs.get("url") and any(p.split("|")[0] == vs.get("url") for p in pathway)):
             raise fail(400, f"Found a circularity pointing to {label} processing ValueSet with pathway "
                             f"[{', '.join(pathway)}]", "processing", message_id="VALUESET_CIRCULAR_REFERENCE")
@@ -68,6 +76,7 @@ class Evaluator:
         _check_filters(compose)
         self.problems = Problems()
         self._nested: dict[str, Evaluator] = {}
+        self.is_contained = False
         self.standing = Standing.of(vs)
         if not pathway:  # the value set asked for, judged against itself: only its own deprecation counts
             self._note(status_note("ValueSet", label, self.standing, self.standing))
@@ -94,7 +103,8 @@ class Evaluator:
     def used_value_sets(self) -> set[str]:
         out: set[str] = set()
         for ev in self._nested.values():
-            out.add(vs_label(ev.vs))
+            if not ev.is_contained:  # a contained value set is part of this one
+                out.add(vs_label(ev.vs))
             out |= ev.used_value_sets()
         return out
 
@@ -115,14 +125,16 @@ class Evaluator:
 
     def nested(self, ref: str) -> Evaluator:
         if ref not in self._nested:
-            vs = self.ctx.value_set(ref)
+            inner = self.contained.get(ref[1:]) if ref.startswith("#") else None
+            vs = inner if inner is not None and inner.get("resourceType") == "ValueSet" else self.ctx.value_set(ref)
             if vs is None:
                 url, _, version = ref.partition("|")
                 text = (f"Unable to find included value set '{url}' version '{version}'" if version
                         else f"A definition for the value Set '{url}' could not be found")
                 raise fail(404 if not version else 400, text, "not-found", "not-found",
                            "Unable_to_resolve_value_Set_")
-            nested = self._nested[ref] = Evaluator(self.ctx, vs, self.pathway)
+            nested = self._nested[ref] = Evaluator(self.ctx, vs, self.pathway, self.contained)
+            nested.is_contained = ref.startswith("#")
             self._note(status_note("ValueSet", vs_label(vs), nested.standing, self.standing))
         return self._nested[ref]
 
