@@ -112,6 +112,13 @@ def _validate_value_set(ctx: Context, p: OperationParams, vs: dict[str, Any], it
     checked: list[Checked] = []
     extra: list[Issue] = []
     for item in items:
+        if not item.system and item.path:  # a Coding without a system: no meaning to check
+            extra.append(Issue("warning", "invalid", "Coding has no system. A code with no system has no defined "
+                               "meaning, and it cannot be validated. A system should be provided", "invalid-data",
+                               item.path, "Coding_has_no_system__cannot_validate"))
+            extra.append(_not_in(item, vs))
+            checked.append(Checked(item))
+            continue
         if not item.system:
             candidates = _infer_systems(ev, item)
             if len(candidates) != 1:
@@ -222,10 +229,15 @@ def _check_in_value_set(ctx: Context, ev: Evaluator, item: Coding, p: OperationP
     out.cs = cs
     concept = cs.get(item.code)
     if concept is None:
+        if cs.content != "complete":  # a fragment: the code may be in a part of the system not held here
+            out.issues.append(_unknown_code(cs, item))
+            out.valid = out.member = not any(i.severity == "error" for i in out.issues)
+            return out
         # a code its system does not have: the answers name where by expression only
         out.issues += [replace(not_in, located=False), _unknown_code(cs, item)]
         return out
     out.concept = concept
+    _normalised(out, cs, concept)
     member = ev.find(cs.url, concept.code, cs.version)
     if member is None:
         if concept.inactive and ev.active_only:
@@ -245,6 +257,25 @@ def _check_in_value_set(ctx: Context, ev: Evaluator, item: Coding, p: OperationP
     out.valid = not any(i.severity == "error" for i in out.issues)
     _check_concept(ctx, out, p, value_set=ev.vs)
     return out
+
+
+def _normalised(out: Checked, cs: CodeSystemView, concept: Concept) -> None:
+    """A code given in another form than the system's own: case (in a case-insensitive system), or the
+    dots and spacing of an indexed code ("E119" for "E11.9")."""
+    given = out.coding.code
+    if concept.code == given:
+        return
+    label = f"{cs.url}|{cs.version}" if cs.version else cs.url
+    if concept.code.casefold() == given.casefold():
+        text = (f"The code '{given}' differs from the correct code '{concept.code}' by case. Although the code "
+                f"system '{label}' is case insensitive, implementers are strongly encouraged to use the correct "
+                "case anyway")
+        out.issues.append(Issue("information", "business-rule", text, "code-rule", out.coding.at("code"),
+                                "CODE_CASE_DIFFERENCE", in_message=False))
+    else:
+        out.issues.append(Issue("information", "business-rule", f"The code '{given}' is written '{concept.code}' "
+                                f"in the code system '{label}'", "code-rule", out.coding.at("code"),
+                                in_message=False))
 
 
 def _version_for_value_set(ctx: Context, out: Checked, vs_version: str | None) -> CodeSystemView | None:
@@ -505,8 +536,9 @@ def answer(ctx: Context, checked: list[Checked], cc: dict[str, Any] | None, vali
         out.append({"name": "codeableConcept", "valueCodeableConcept": cc})
     # a CodeableConcept names the coding it settled on only when one is in the value set
     if best is not None and (cc is None or best.member):
-        code = best.concept.code if best.concept else best.coding.code
-        out.append({"name": "code", "valueCode": code})
+        out.append({"name": "code", "valueCode": best.coding.code})
+        if best.concept is not None and best.concept.code != best.coding.code:
+            out.append({"name": "normalized-code", "valueCode": best.concept.code})
         if best.coding.system:
             out.append({"name": "system", "valueUri": best.coding.system})
         version = best.fallback_version or (best.cs.version if best.cs is not None else None)
