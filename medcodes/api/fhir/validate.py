@@ -395,7 +395,7 @@ def _unknown_code(cs: CodeSystemView, item: Coding) -> Issue:
     if cs.content == "fragment":
         return Issue("warning", "code-invalid", f"Unknown Code '{item.code}' in the CodeSystem '{cs.url}'{version} - "
                      "note that the code system is labeled as a fragment, so the code may be valid in some other "
-                     "fragment", "invalid-code", item.at("code"), "UNKNOWN_CODE_IN_FRAGMENT")
+                     "fragment", "invalid-code", item.at("code"), "UNKNOWN_CODE_IN_FRAGMENT", in_message=False)
     return Issue("error", "code-invalid", f"Unknown code '{item.code}' in the CodeSystem '{cs.url}'{version}",
                  "invalid-code", item.at("code"), "Unknown_Code_in_Version")
 
@@ -527,6 +527,7 @@ def answer(ctx: Context, checked: list[Checked], cc: dict[str, Any] | None, vali
     """The Parameters of a $validate-code answer."""
     issues = [*extra, *(i for c in checked for i in c.issues)]
     issues = _dedupe(issues)
+    valid = valid and not any(i.severity == "error" for i in issues)  # any error (one coding of several) fails
     best = (next((c for c in checked if c.valid), None) or next((c for c in checked if c.member), None)
             or next((c for c in checked if c.concept), None))
     if cc is None and best is None and checked:
