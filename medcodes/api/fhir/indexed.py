@@ -21,6 +21,9 @@ from ...app import services
 from ...index import Catalog
 from ...record import CodeRecord
 from .concepts import Concept, version_key, version_matches
+from .edits import EDIT_PROPERTIES, EditProperty, edit_properties
+
+EDIT_SYSTEMS = frozenset({"icd10cm", "icd10pcs"})  # systems whose records carry coding edits
 
 GROUPING_KINDS = frozenset({"chapter", "block", "section", "body_system", "table", "mdc"})
 HCPCS_URL = "http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
@@ -185,7 +188,9 @@ class IndexCodeSystem:
                  "type": "boolean"},
                 {"code": "parent", "uri": "http://hl7.org/fhir/concept-properties#parent", "type": "code"},
                 {"code": "child", "uri": "http://hl7.org/fhir/concept-properties#child", "type": "code"},
-                {"code": "kind", "type": "code"}, {"code": "billable", "type": "boolean"}]
+                {"code": "kind", "type": "code"}, {"code": "billable", "type": "boolean"},
+                *({"code": code, "type": kind, "description": text} for code, (kind, text) in EDIT_PROPERTIES.items()
+                  if any(s in EDIT_SYSTEMS for s in self.ids))]
 
     def properties(self, code: str) -> list[tuple[str, Any, str]]:
         """(property, value, FHIR type) of one code: what $lookup and expansions show."""
@@ -201,6 +206,10 @@ class IndexCodeSystem:
             props.append(("parent", d.ancestors[-1].code, "Code"))
         props += [("child", c.code, "Code") for c in d.children]
         return props
+
+    def edit_properties(self, code: str) -> list[EditProperty]:
+        """The coding edits of an ICD-10-CM/PCS code (CC/MCC, MS-DRGs, HCC, MCE) as properties."""
+        return edit_properties(self.data(code).edits)
 
     def designations(self, code: str) -> list[dict[str, Any]]:
         d = self.data(code)
@@ -252,7 +261,7 @@ class IndexCodeSystem:
             if lo_hi is not None and lo_hi[0] != system:
                 continue
             index = _word_index(self.catalog, system)
-            found = index.matching(words)
+            found: set[int] | frozenset[int] = index.matching(words)
             if lo_hi is not None:
                 lo, hi = bisect.bisect_left(index.seqs, lo_hi[1]), bisect.bisect_left(index.seqs, lo_hi[2])
                 found = {r for r in found if lo <= r < hi}
@@ -263,10 +272,10 @@ class IndexCodeSystem:
         # only the page is put in order: ranks follow code order, so the smallest are the page
         wanted = offset + count
         page: list[int] = []
-        for index, found in found_by_system:
+        for index, hits in found_by_system:
             if wanted <= 0:
                 break
-            ranks = heapq.nsmallest(wanted, found) if len(found) > wanted else sorted(found)
+            ranks = heapq.nsmallest(wanted, hits) if len(hits) > wanted else sorted(hits)
             page += [index.ids[r] for r in ranks]
             wanted -= len(ranks)
         page = page[offset:offset + count]

@@ -81,6 +81,9 @@ def _properties(cs: CodeSystemView, concept: Concept) -> list[tuple[str, list[di
     if isinstance(cs, IndexCodeSystem):
         for name, value, kind in cs.properties(concept.code):
             out.append((name, [part("code", name, "Code"), part("value", value, kind)]))
+        for e in cs.edit_properties(concept.code):
+            out.append((e.code, [part("code", e.code, "Code"), part("value", e.value, e.kind),
+                                 part("description", e.description)]))
         return out
     for prop in concept.properties:
         value = {k: v for k, v in prop.items() if k.startswith("value")}

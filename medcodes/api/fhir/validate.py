@@ -101,7 +101,8 @@ def validate_value_set(ctx: Context, p: OperationParams) -> dict[str, Any]:
             raise
         # a value set the one asked for includes is missing: the code cannot be in it, so say so
         texts = "; ".join(sorted(i.text for i in e.issues))
-        return parameters({"name": "issues", "resource": {"resourceType": "OperationOutcome",
+        return parameters({"name": "codeableConcept", "valueCodeableConcept": cc} if cc is not None else None,
+                          {"name": "issues", "resource": {"resourceType": "OperationOutcome",
                                                           "issue": [i.json() for i in e.issues]}},
                           ("message", texts), ("result", False))
 
@@ -109,6 +110,13 @@ def validate_value_set(ctx: Context, p: OperationParams) -> dict[str, Any]:
 def _validate_value_set(ctx: Context, p: OperationParams, vs: dict[str, Any], items: list[Coding],
                         cc: dict[str, Any] | None) -> dict[str, Any]:
     ev = Evaluator(ctx, vs)
+    try:
+        ev.prepare()
+    except TxError as e:
+        if e.issues[0].message_id != "VALUESET_CIRCULAR_REFERENCE":
+            raise
+        # the value set cannot be judged at all: an invalid value set, not a code outside it
+        raise TxError(e.status, [replace(i, tx="vs-invalid") for i in e.issues]) from None
     checked: list[Checked] = []
     extra: list[Issue] = []
     for item in items:

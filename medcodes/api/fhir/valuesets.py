@@ -138,6 +138,14 @@ class Evaluator:
             self._note(status_note("ValueSet", vs_label(vs), nested.standing, self.standing))
         return self._nested[ref]
 
+    def prepare(self) -> None:
+        """Resolve every value set this one includes or excludes, however deep, so a missing one or a
+        cycle is found before any code is checked (a check may stop before reaching them)."""
+        for part in (*self.includes, *self.excludes):
+            for ref in part.get("valueSet") or []:
+                if isinstance(ref, str):
+                    self.nested(ref).prepare()
+
     def systems(self) -> list[str]:
         return sorted({i["system"] for i in self.includes if isinstance(i.get("system"), str)})
 
