@@ -29,6 +29,9 @@ SETTINGS: tuple[Setting, ...] = (
             " named medcodes-store.sqlite); survives index rebuilds"),
     Setting("MEDCODES_HOST", "127.0.0.1", "address `medcodes serve` listens on"),
     Setting("MEDCODES_PORT", "8000", "port `medcodes serve` listens on"),
+    Setting("MEDCODES_BASE_URL", "",
+            "the address users reach `medcodes serve` at (https://codes.example.org), for the absolute URLs FHIR"
+            " resources carry; unset, they are relative (/fhir): the Host header a client sends is never used"),
     Setting("MEDCODES_WORKERS", "1", "uvicorn worker processes for `medcodes serve`"),
     Setting("MEDCODES_HEADER_TIMEOUT", "10",
             "seconds `medcodes serve` waits for a request's headers, from its first byte (slow clients are cut off)"),

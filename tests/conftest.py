@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -17,17 +18,26 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 def full_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The index `make run` builds from the embedded default data, built once per test run by
     `medcodes build` (about a minute); MEDCODES_TEST_FULL_DB names an existing one to use instead.
-    Tests that read it are marked slow: `pytest -m "not slow"` leaves them out."""
+    Tests that read it are marked slow: `pytest -m "not slow"` leaves them out.
+
+    Under pytest-xdist every worker asks for it: the first builds it in the folder the workers of
+    the run share, under a file lock, and the others wait for it and read the same file."""
     given = os.environ.get("MEDCODES_TEST_FULL_DB")
     if given:
         path = Path(given).expanduser()
         if not path.is_file():
             pytest.fail(f"MEDCODES_TEST_FULL_DB={given}: no index there")
         return path
-    out = tmp_path_factory.mktemp("full") / "medcodes.sqlite"
-    proc = subprocess.run([sys.executable, "-m", "medcodes", "build", "--out", str(out)],
-                          capture_output=True, text=True, timeout=1200)
-    assert proc.returncode == 0, proc.stderr
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # each worker's folder is inside the run's
+    out = root / "full" / "medcodes.sqlite"
+    out.parent.mkdir(exist_ok=True)
+    with FileLock(str(out.parent / "build.lock")):
+        if not out.is_file():  # the build renames the index into place only once it is whole
+            proc = subprocess.run([sys.executable, "-m", "medcodes", "build", "--out", str(out)],
+                                  capture_output=True, text=True, timeout=1200)
+            assert proc.returncode == 0, proc.stderr
     return out
 
 

@@ -11,6 +11,7 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import Response
 
+from .. import settings
 from .errors import ApiError
 
 CODE_CACHE_CONTROL = "public, max-age=300"
@@ -83,6 +84,13 @@ def _has_lone_surrogate(data: Any) -> bool:
         elif isinstance(item, list):
             stack.extend(item)
     return False
+
+
+def public_url(path: str) -> str:
+    """An address of this server as users reach it: MEDCODES_BASE_URL + `path`, or `path` alone.
+    Never built from the request's Host header, which any client may forge (cache poisoning, links
+    to another site in a CapabilityStatement)."""
+    return settings.get("MEDCODES_BASE_URL").strip().rstrip("/") + path
 
 
 def quote_path(path: str) -> str:

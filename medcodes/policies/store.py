@@ -88,6 +88,17 @@ CREATE TABLE policy_ranges (
 CREATE INDEX policy_ranges_system ON policy_ranges (system, first);
 CREATE VIRTUAL TABLE policy_fts USING fts5(policy_id UNINDEXED, title, payer, number, body);
 """),
+    # What a code's similar codes read (which policies cite which codes) changes only with these
+    # tables: a counter the store raises on every write to them lets a reader remember answers
+    # until then, whatever else (the content queue) writes to the same file. `store` tells one
+    # store's counter from another's after a restore.
+    ("policy_0002_changes", """
+CREATE TABLE policy_changes (store TEXT NOT NULL, n INTEGER NOT NULL);
+INSERT INTO policy_changes VALUES (lower(hex(randomblob(8))), 0);
+""" + "".join(f"CREATE TRIGGER {table}_{op.lower()}_counted AFTER {op} ON {table}"
+              " BEGIN UPDATE policy_changes SET n = n + 1; END;\n"
+              for table in ("policies", "policy_versions", "policy_links", "policy_ranges")
+              for op in ("INSERT", "UPDATE", "DELETE"))),
 )
 
 FTS_BODY_CHARS = 500_000
@@ -293,6 +304,20 @@ def reader(path: str | Path) -> sqlite3.Connection | None:
             cache.pop(next(iter(cache))).close()  # the least recently used
     cache[key] = conn  # the most recently used last
     return conn
+
+
+def links_version(path: str | Path) -> tuple[str, int] | None:
+    """What changes whenever a policy, a version or a link is written (not when other tables of the
+    store are): ("", 0) without policy tables, None for a store that has not run its migrations
+    since the counter came (the caller then watches the whole file)."""
+    conn = reader(path)
+    if conn is None:
+        return ("", 0)
+    try:
+        row = conn.execute("SELECT store, n FROM policy_changes").fetchone()
+    except sqlite3.OperationalError:
+        return None
+    return (str(row[0]), int(row[1])) if row else None
 
 
 def connect_readonly(path: str | Path) -> sqlite3.Connection | None:

@@ -27,13 +27,13 @@ from ..api import v1
 from ..api.fhir import routes as fhir_routes
 from ..api.fhir.resources import FhirResponse, outcome
 from ..app import services
-from ..app.errors import classify
+from ..app.errors import Problem, classify
 from ..content import queue
 from ..errors import MedcodesError
 from ..index import Catalog
 from ..index.live import LiveCatalog
 from . import pages, templating
-from .middleware import HeadersMiddleware, IndexMiddleware
+from .middleware import HeadersMiddleware, IndexMiddleware, add_headers
 
 log = logging.getLogger("medcodes.web")
 
@@ -140,6 +140,13 @@ async def handle_error(request: Request, exc: Exception) -> Response:
     """Every failure in the shape its caller reads: JSON error, OperationOutcome or an HTML page."""
     problem = classify(exc)  # a 500 is logged by the server, which sees the exception re-raised
     headers = getattr(exc, "headers", None) or {}
+    response = _error_response(request, problem, headers)
+    # a 500 is answered from outside the middleware that adds these to every other response
+    add_headers(response.headers, request.scope, response.status_code)
+    return response
+
+
+def _error_response(request: Request, problem: Problem, headers: dict[str, str]) -> Response:
     path = request.url.path
     if path == "/fhir" or path.startswith("/fhir/"):
         return FhirResponse(outcome(problem.issue, problem.message), problem.status, headers=headers)

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
 from ... import systems
+from ...app.http import public_url
 from ...index import Catalog
 from .indexed import HCPCS_URL, index_code_system, index_versions, system_ids
 from .outcome import Issue, operation_outcome
@@ -96,7 +97,7 @@ def _search(kind: str) -> Any:
                 found = [r for r in found if wanted.lower() in str(r.get(field, "")).lower()]
             else:
                 found = [r for r in found if str(r.get(field)) == wanted]
-        base = str(request.url).split("?")[0]
+        base = public_url(request.url.path)
         bundle = {"resourceType": "Bundle", "type": "searchset", "total": len(found)}
         if found:
             bundle["entry"] = [{"fullUrl": f"{base}/{r['id']}", "resource": r, "search": {"mode": "match"}}
