@@ -130,6 +130,8 @@ def run_search(catalog: Catalog, engine: Engine, q: str, systems: Any, billable:
         parsed["as_of"] = {"date": when.date, "releases": when.releases}
     for c in cited:
         plan.facets[c["system"]] = plan.facets.get(c["system"], 0) + 1
+        if when is not None:
+            c["as_of"] = when.not_loaded(c["system_name"], c["code"])
     results = _format(conn, plan.ids[max(offset - len(cited), 0):max(offset + limit - len(cited), 0)], plan, lex,
                       query, engine, when)
     return {
@@ -367,7 +369,7 @@ def _format(conn: Any, ids: list[int], plan: Plan, lex: Lexical, query: Query, e
             "match": _why(conn, r, how, term, lex, coverage, marks, titles.get(i)),
         })
         if when is not None:
-            out[-1]["as_of"] = when.mark(i, engine.events(conn, i), r[3])
+            out[-1]["as_of"] = when.mark(engine.events(conn, i), r)
     return out
 
 

@@ -45,7 +45,7 @@ def test_before_a_release_its_additions_are_left_out(path: Path) -> None:
     r = search(Catalog(path), "cholera", as_of="2025-01-15", limit=20)
     found = by_code(r)
     assert "A00.2" not in found and r["total"] == len(found)
-    assert found["A00.1"]["as_of"] == {"date": "2025-01-15", "valid": True, "reason": None}
+    assert found["A00.1"]["as_of"] == {"date": "2025-01-15", "valid": True, "exists": True, "reason": None}
     assert found["A00.0"]["as_of"]["title"] == "Cholera due to Vibrio cholerae old"  # the title then
     assert r["parsed"]["as_of"] == {"date": "2025-01-15", "releases": {"icd10cm": "FY2025"}}
     assert search(Catalog(path), "A00.2", as_of="2025-01-15")["results"] == []
