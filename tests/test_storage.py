@@ -158,3 +158,25 @@ def test_an_unreachable_postgres_is_a_clear_error(capsys: pytest.CaptureFixture[
     with pytest.raises(MedcodesError, match=r"store postgresql://nobody@127.0.0.1:9/none: cannot connect"):
         PolicyStore(url)
     storage.forget(url)
+
+
+def test_many_rows_at_once_with_duplicates_ignored(store_location: str) -> None:
+    """executemany of an INSERT ... VALUES becomes multi-row statements on PostgreSQL: thousands of
+    rows, a duplicate among them ignored as on SQLite."""
+    db = PolicyStore(store_location).db
+    rows = [("P-1", 1, "icd10cm", f"E{n}", "covered", "s", "m", 1) for n in range(2500)]
+    with db.transaction():
+        db.executemany("INSERT INTO policy_links VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+                       [*rows, rows[0]])
+    assert db.execute("SELECT COUNT(*), MIN(code) FROM policy_links").fetchone()[:] == (2500, "E0")
+
+
+def test_a_connection_the_server_dropped_is_replaced(pg_url: str) -> None:
+    store = PolicyStore(pg_url)
+    store.put(_policy(1))
+    killer = storage.new_store(pg_url)
+    killed = killer.execute("SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                            " WHERE datname = current_database() AND pid <> pg_backend_pid()").fetchone()[0]
+    assert killed >= 1
+    assert [p["policy_id"] for p in search_policies(pg_url, "wheelchairs")] == ["P-1"]
+    killer.close()
