@@ -82,6 +82,7 @@ def _warm_up(catalog: Catalog, system_ids: list[str]) -> threading.Event:
     engine with its sorted codes (half a second; any query with a code-shaped word such as "3rd"
     needs them), its semantic vectors, and the similar-codes title index of each system (about a
     second per big system). The event is set when done (/api/v1/health says `warm`)."""
+    from ..api.fhir.indexed import warm as fhir_warm
     from ..content.similar import title_index
     from ..search import engine_for
 
@@ -94,6 +95,7 @@ def _warm_up(catalog: Catalog, system_ids: list[str]) -> threading.Event:
             engine.semantic(catalog.conn)  # the model and vectors a fused query needs (under a second)
             for system in system_ids:
                 title_index(catalog, system)
+            fhir_warm(catalog, system_ids)  # the word indexes filtered FHIR expansions read
         except Exception:  # a broken index shows itself on the first request, with its own error
             log.exception("warming up failed")
         catalog.close_thread_connection()
