@@ -74,10 +74,12 @@ class Context:
         found = [cs.version for cs in self.code_systems.get(url, []) if cs.version]
         return sorted(set(found) | set(index_versions(self.catalog, url)))
 
-    def code_system(self, url: str, version: str | None = None, *, pinned: bool = False) -> CodeSystemView | None:
+    def code_system(self, url: str, version: str | None = None, *, exact: bool = False) -> CodeSystemView | None:
         """The code system `url` in `version` (a pattern such as 1.x allowed); with no version, the
-        version a request parameter defaults to, else the newest."""
-        version = self.determine_version(url, version)
+        version a request parameter defaults to, else the newest. `exact`: `version` as given, whatever
+        the request's version rules say (is that version loaded at all?)."""
+        if not exact:
+            version = self.determine_version(url, version)
         supplied = self.code_systems.get(url, [])
         if supplied:
             if version:

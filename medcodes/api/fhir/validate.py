@@ -149,7 +149,9 @@ def _validate_value_set(ctx: Context, p: OperationParams, vs: dict[str, Any], it
         checked.append(_check_in_value_set(ctx, ev, item, p))
     valid = any(c.valid for c in checked)
     extra += [n.issue for n in ev.all_notes()]
-    if cc is not None and not any(c.member for c in checked):
+    # a CodeableConcept none of whose codings could be judged (their system is not known) is not
+    # said to have no valid coding: that is not known either
+    if cc is not None and not any(c.member for c in checked) and not all(c.unknown_system for c in checked):
         extra.append(Issue("error", "code-invalid", f"No valid coding was found for the value set '{vs_label(vs)}'",
                            "not-in-vs", message_id="TX_GENERAL_CC_ERROR_MESSAGE"))
     return answer(ctx, checked, cc, valid, extra, p)
@@ -320,7 +322,7 @@ def _version_for_value_set(ctx: Context, out: Checked, vs_version: str | None) -
                         f"the one in the value ('{wanted}')")
                 mid = "VALUESET_VALUE_MISMATCH"
             out.issues.append(Issue(severity, "invalid", text, "vs-invalid", item.at("version"), mid))
-            if ctx.code_system(system, wanted) is None:
+            if ctx.code_system(system, wanted, exact=True) is None:
                 out.issues.append(_unknown_version(ctx, item, wanted))
                 out.unknown_system = f"{system}|{wanted}"
         elif cs is None and result != wanted:
