@@ -238,7 +238,11 @@ def _check_in_value_set(ctx: Context, ev: Evaluator, item: Coding, p: OperationP
         return out
     out.cs = cs
     concept = cs.get(item.code)
+    membership_only = p.boolean("valueset-membership-only", False)
     if concept is None:
+        if membership_only:  # only whether the value set holds it: an unknown code simply is not in it
+            out.issues.append(replace(not_in, located=False))
+            return out
         if cs.content != "complete":  # a fragment: the code may be in a part of the system not held here
             out.issues.append(_unknown_code(cs, item))
             out.valid = out.member = not any(i.severity == "error" for i in out.issues)
@@ -254,7 +258,8 @@ def _check_in_value_set(ctx: Context, ev: Evaluator, item: Coding, p: OperationP
             out.issues.append(Issue("error", "business-rule", f"The concept '{concept.code}' is valid but is not "
                                     "active", "code-rule", item.at("code"), "STATUS_CODE_WARNING_CODE"))
         out.issues.append(not_in)
-        _check_concept(ctx, out, p, display_severity="warning")
+        if not membership_only:
+            _check_concept(ctx, out, p, display_severity="warning")
         return out
     out.member = True
     if member.cs.version == cs.version:  # the value set's own display, if it gives one
@@ -456,7 +461,8 @@ def displays_for(ctx: Context, cs: CodeSystemView, concept: Concept) -> list[tup
     out = displays_for_all(cs, concept)
     wanted = _languages(ctx.display_language)
     if wanted:
-        return [(v, lang) for v, lang in out if lang and any(lang.lower().startswith(w) for w in wanted)]
+        # a display of no stated language (a code system without one) serves any language
+        return [(v, lang) for v, lang in out if not lang or any(lang.lower().startswith(w) for w in wanted)]
     return out
 
 
