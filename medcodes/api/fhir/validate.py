@@ -253,8 +253,11 @@ def _check_in_value_set(ctx: Context, ev: Evaluator, item: Coding, p: OperationP
     out.concept = concept
     _normalised(out, cs, concept)
     member = ev.find(cs.url, concept.code, cs.version)
+    active_only = ev.active_only or p.boolean("activeOnly", False)
+    if member is not None and concept.inactive and active_only:
+        member = None  # only active codes are members when activeOnly is asked for
     if member is None:
-        if concept.inactive and ev.active_only:
+        if concept.inactive and active_only:
             out.issues.append(Issue("error", "business-rule", f"The concept '{concept.code}' is valid but is not "
                                     "active", "code-rule", item.at("code"), "STATUS_CODE_WARNING_CODE"))
         out.issues.append(not_in)
@@ -435,9 +438,10 @@ def _check_concept(ctx: Context, out: Checked, p: OperationParams, display_sever
             out.issues.append(Issue("warning", "business-rule", f"The concept '{concept.code}' has a status of {state} "
                                     "and its use should be reviewed", "code-comment", item.path or "Coding",
                                     "INACTIVE_CONCEPT_FOUND"))
-        else:
-            out.issues.append(Issue("information", "business-rule", f"The concept '{concept.code}' is deprecated",
-                                    "code-comment", item.path or "Coding", "CONCEPT_DEPRECATED_IN_VALUESET"))
+        else:  # deprecated: still valid, to be reviewed
+            out.issues.append(Issue("warning", "business-rule", f"The concept '{concept.code}' is {status} and its "
+                                    "use should be reviewed", "code-comment", item.at("code"),
+                                    "DEPRECATED_CONCEPT_FOUND"))
     if concept.abstract and p.text("abstract") == "false":
         out.valid = False
         out.issues.append(Issue("error", "business-rule", f"Code '{out.cs.url}#{concept.code}' is abstract, and not "
@@ -567,8 +571,8 @@ def answer(ctx: Context, checked: list[Checked], cc: dict[str, Any] | None, vali
                 out.append(("display", display))
             if best.concept.inactive:
                 out.append(("inactive", True))
-                if best.concept.status:
-                    out.append({"name": "status", "valueCode": best.concept.status})
+            if best.concept.status and (best.concept.inactive or best.concept.status in ("deprecated", "withdrawn")):
+                out.append({"name": "status", "valueCode": best.concept.status})
     for c in checked:
         if c.unknown_system:
             out.append({"name": "x-caused-by-unknown-system", "valueCanonical": c.unknown_system})
