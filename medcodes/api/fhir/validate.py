@@ -401,7 +401,10 @@ def _include_version(ctx: Context, ev: Evaluator, item: Coding) -> str | None:
     for v in ordered:
         cs = ctx.code_system(system, v)
         concept = cs.get(item.code) if cs is not None else None
-        if cs is not None and concept is not None:
+        # the include of that version must hold the code, not only its code system
+        if cs is not None and concept is not None and any(
+                inc.get("system") == system and inc.get("version") == v and ev.holds(inc, system, item.code, v)
+                for inc in ev.includes):
             if not item.display or item.display in [d for d, _ in displays_for_all(cs, concept)]:
                 return v
             having.append(v)

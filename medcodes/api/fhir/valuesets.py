@@ -168,6 +168,10 @@ class Evaluator:
             return None
         return hit
 
+    def holds(self, part: dict[str, Any], system: str, code: str, version: str | None) -> bool:
+        """Whether one include (or exclude) of this value set takes `system#code` in `version`."""
+        return self._in_part(part, system, code, version) is not None
+
     def _in_part(self, part: dict[str, Any], system: str, code: str, version: str | None) -> Member | None:
         member: Member | None = None
         if isinstance(part.get("system"), str):
