@@ -26,7 +26,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MEDCODES_DB", _default_db(), "the index file every command reads (and `build` writes)"),
     Setting("MEDCODES_STORE", "",
             "durable store for ingested policies and generated content (default: beside MEDCODES_DB,"
-            " named medcodes-store.sqlite); survives index rebuilds"),
+            " named medcodes-store.sqlite); survives index rebuilds. A postgresql://user@host:port/db URL"
+            " puts it in PostgreSQL, shared by several servers"),
+    Setting("MEDCODES_STORE_POOL", "8",
+            "connections each server process keeps to a PostgreSQL store"),
     Setting("MEDCODES_HOST", "127.0.0.1", "address `medcodes serve` listens on"),
     Setting("MEDCODES_PORT", "8000", "port `medcodes serve` listens on"),
     Setting("MEDCODES_BASE_URL", "",
@@ -89,10 +92,12 @@ def db_path(explicit: str | None = None) -> Path:
     return Path(explicit or get("MEDCODES_DB")).expanduser()
 
 
-def store_path(db: str | None = None) -> Path:
+def store_path(db: str | None = None) -> str | Path:
     """The durable store: what users add (policies, generated text) lives apart from the
-    derived index, so `medcodes build` can replace the index without losing it."""
+    derived index, so `medcodes build` can replace the index without losing it. A file path, or a
+    PostgreSQL URL as given (medcodes.storage.location tells them apart)."""
     explicit = get("MEDCODES_STORE")
     if explicit:
-        return Path(explicit).expanduser()
+        is_url = explicit.lower().startswith(("postgresql://", "postgres://"))
+        return explicit if is_url else Path(explicit).expanduser()
     return db_path(db).with_name("medcodes-store.sqlite")

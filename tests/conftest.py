@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,46 @@ def _forget_remembered_answers() -> None:
 
     for m in (memo.SEARCHES, memo.RESULTS, memo.SUGGESTIONS):
         m.clear()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """A PostgreSQL server for the store tests: MEDCODES_TEST_PG, else a throwaway cluster from
+    Debian's server binaries (tests/postgres.py); the tests skip when neither is there."""
+    from . import postgres
+
+    # CI sets MEDCODES_TEST_PG_REQUIRED: there a missing PostgreSQL fails the tests instead of skipping them
+    missing = pytest.fail if os.environ.get("MEDCODES_TEST_PG_REQUIRED") else pytest.skip
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        missing("psycopg is not installed")
+    given = os.environ.get("MEDCODES_TEST_PG")
+    if given:
+        yield given
+        return
+    if postgres.binaries() is None:
+        missing("PostgreSQL is not installed (apt-get install postgresql)")
+    with postgres.cluster() as url:
+        yield url
+
+
+@pytest.fixture
+def pg_url(pg_server: str) -> Iterator[str]:
+    """An empty database of its own for one test."""
+    from medcodes import storage
+
+    from . import postgres
+
+    url = postgres.new_database(pg_server)
+    yield url
+    storage.forget(url)
+    postgres.drop_database(pg_server, url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a test's durable store lives, once on each backend: a SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "store.sqlite")
+    return str(request.getfixturevalue("pg_url"))

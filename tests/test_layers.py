@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "medcodes"
 # cited by).
 RANKS: dict[str, int] = {
     "errors": 0, "systems": 0, "model": 0, "settings": 0, "memo": 0, "record": 0, "http_client": 0, "dates": 0,
-    "files": 0, "fts": 0, "migrations": 0, "service_date": 0,
+    "files": 0, "fts": 0, "migrations": 0, "service_date": 0, "storage": 0,
     "data": 0,  # the embedded data files and their lookup (importers read them)
     "sources": 1,
     "data.derive": 4, "data.cli": 5,  # deriving the data files downloads and runs the importers

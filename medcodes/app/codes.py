@@ -24,6 +24,7 @@ from ..policies.queries import policies_for_code
 from ..policies.store import links_version
 from ..record import CodeRecord, Explainer, PolicyCitation, PolicyMention, SimilarCode
 from ..service_date import not_loaded
+from ..storage import Location
 
 SIMILAR_LIMIT = 10
 POLICIES_SHOWN = 50  # a code cited by hundreds of Medicare articles: the page lists the strongest first
@@ -126,15 +127,15 @@ def _similar_key(catalog: Catalog, system: str, code: str, limit: int, in_index:
 _SIMILAR: Memo[tuple[SimilarCode, ...]] = Memo(20_000)  # entries: about 3 KB each
 
 
-def _policies_version(path: Path) -> tuple[Any, ...]:
+def _policies_version(where: Location) -> Any:
     """What similar codes read from the store: the policy tables' change counter, so that the content
-    queue's writes to the same file keep them remembered."""
-    version = links_version(path)
-    if version is not None:
+    queue's writes to the same store keep them remembered."""
+    version = links_version(where)
+    if version is not None or not isinstance(where, Path):
         return version
-    # a store not migrated since the counter came: an ingest writes the WAL first and the main file
-    # at a checkpoint, so either changing is a change
-    return (file_stamp(path), file_stamp(path.with_name(path.name + "-wal")))
+    # a store file not migrated since the counter came: an ingest writes the WAL first and the main
+    # file at a checkpoint, so either changing is a change
+    return (file_stamp(where), file_stamp(where.with_name(where.name + "-wal")))
 
 
 def policy_entry(p: dict[str, Any]) -> PolicyCitation:

@@ -18,6 +18,7 @@ from ..errors import MedcodesError, NotFound
 from ..memo import file_stamp
 from ..record import AsOf, CodeRecord, CodeRef, Crosswalk, HistoryEvent, IndexTerm, Note
 from ..service_date import Event, Release, on_date
+from ..storage import Location, location
 from .build import check_schema
 
 # Note types that apply to everything below the code they are written on.
@@ -43,7 +44,8 @@ class Catalog:
         self.path = Path(path)
         if not self.path.is_file():
             raise MedcodesError(f"{self.path}: no index here; run `medcodes build` first")
-        self.store_path = Path(store).expanduser() if store else settings.store_path(str(self.path))
+        # a file path, or a PostgreSQL URL several servers share (medcodes.storage)
+        self.store_path: Location = location(store if store else settings.store_path(str(self.path)))
         self._local = threading.local()
         # every connection, closed when the Catalog goes: a connection is in a reference cycle (its
         # statement cache), so without this one opened to a replaced file would hold the deleted

@@ -12,13 +12,15 @@ from typing import Any
 
 from .. import settings
 from ..errors import BadRequest, MedcodesError, NotFound
+from ..storage import Location, location
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(metavar="ACTION", dest="policies_action")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", default=argparse.SUPPRESS, help="index file to read (default: $MEDCODES_DB)")
-    common.add_argument("--store", help="policy store (default: $MEDCODES_STORE, beside the index)")
+    common.add_argument("--store", help="policy store: a file or a postgresql:// URL (default: $MEDCODES_STORE,"
+                        " beside the index)")
     common.add_argument("--json", action="store_true", help="print JSON")
 
     i = sub.add_parser("ingest", parents=[common], help="ingest policy documents (HTML, PDF, text): files, "
@@ -84,8 +86,8 @@ def run(args: argparse.Namespace) -> int:
     return int(func(args))
 
 
-def _store_path(args: argparse.Namespace) -> Path:
-    return Path(args.store).expanduser() if args.store else settings.store_path(getattr(args, "db", None))
+def _store_path(args: argparse.Namespace) -> Location:
+    return location(args.store or settings.store_path(getattr(args, "db", None)))
 
 
 def _store(args: argparse.Namespace) -> Any:

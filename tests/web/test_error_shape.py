@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import socket
+import urllib.error
+import urllib.request
 import warnings
 from pathlib import Path
 from typing import Any
@@ -161,3 +163,9 @@ def test_errors_the_server_answers_itself_keep_the_shape(index_path: Path, tmp_p
             assert got["ok"] is False and got["status"] == status and got["message"]
         line, headers, body = _raw(base, b"GET /fhir/metadata HTTP/1.1\r\nHost: x\r\n")
         assert line.startswith(b"HTTP/1.1 408 ") and json.loads(body)["resourceType"] == "OperationOutcome"
+        # a body past the limit sent whole by a plain client: it reads the 413, not a reset connection
+        big = json.dumps({"codes": ["E11.9"] * 350_000}).encode()  # 3.5 MB: most of it unsent when refused
+        req = urllib.request.Request(f"{base}/api/v1/validate", data=big, headers={"Content-Type": "application/json"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(req, timeout=60)
+        assert refused.value.code == 413 and json.loads(refused.value.read())["status"] == 413
