@@ -98,7 +98,8 @@ class FhirCodeSystem:
         self._standard: dict[str, str] = {}
         for d in resource.get("property") or []:
             uri = d.get("uri") if isinstance(d, dict) else None
-            meaning = uri[len(CONCEPT_PROPERTIES):] if isinstance(uri, str) and uri.startswith(CONCEPT_PROPERTIES) else ""
+            standard = isinstance(uri, str) and uri.startswith(CONCEPT_PROPERTIES)
+            meaning = str(uri)[len(CONCEPT_PROPERTIES):] if standard else ""
             if meaning in _STANDARD_PROPERTIES and isinstance(d.get("code"), str):
                 self._standard[d["code"]] = meaning
         self._load(resource.get("concept") or [], None)
