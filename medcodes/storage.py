@@ -40,6 +40,10 @@ class StoreError(MedcodesError):
     """A statement PostgreSQL refused or could not run, with its message and the store named."""
 
 
+class StoreUnavailable(StoreError):
+    """The PostgreSQL server cannot be reached (down, restarting, refusing connections)."""
+
+
 STORE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, StoreError)
 
 
@@ -391,7 +395,7 @@ class _Pool:
             return psycopg.connect(self.url, autocommit=True, row_factory=_row_factory, connect_timeout=10,
                                    application_name="medcodes")
         except psycopg.Error as e:
-            raise MedcodesError(f"store {PostgresURL(self.url).redacted()}: cannot connect ({e})") from None
+            raise StoreUnavailable(f"store {PostgresURL(self.url).redacted()}: cannot connect ({e})") from None
 
     def get(self) -> Any:
         if not self._slots.acquire(timeout=POOL_WAIT_SECONDS):
@@ -477,7 +481,7 @@ class PostgresStore(Store):
                 # a pooled connection the server closed (a restart, which closes them all): the idle
                 # ones go, and the statement runs once more on a new one, outside a transaction
                 if attempt == 2 or self.in_transaction:
-                    raise self._error(e) from None
+                    raise StoreUnavailable(str(self._error(e))) from None
                 self._pool.close()
             except psycopg.Error as e:
                 raise self._error(e) from None

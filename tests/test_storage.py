@@ -16,6 +16,7 @@ from medcodes.errors import MedcodesError
 from medcodes.policies.queries import policies_for_code, search_policies
 from medcodes.policies.records import PolicyRecord
 from medcodes.policies.store import PolicyStore, links_version
+from tests.content.conftest import index_path  # noqa: F401
 
 ITEM = {"system": "icd10cm", "code": "E11.9", "prompt_version": "explainer-test", "section_set": "diagnosis",
         "sections": [{"key": "summary", "title": "Summary", "text": "Invented text."}], "model": "fake",
@@ -180,3 +181,25 @@ def test_a_connection_the_server_dropped_is_replaced(pg_url: str) -> None:
     assert killed >= 1
     assert [p["policy_id"] for p in search_policies(pg_url, "wheelchairs")] == ["P-1"]
     killer.close()
+
+
+def test_a_store_that_cannot_be_reached_is_a_503_not_a_500(index_path: Path) -> None:  # noqa: F811
+    import warnings
+
+    from starlette.exceptions import StarletteDeprecationWarning
+
+    from medcodes.web.app import create_app
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StarletteDeprecationWarning)
+        from starlette.testclient import TestClient
+    pytest.importorskip("psycopg")
+    url = "postgresql://nobody@127.0.0.1:9/none"
+    try:
+        with TestClient(create_app(index_path, store=url), raise_server_exceptions=False) as client:
+            for path in ("/api/v1/codes/icd10cm/E11.9", "/api/v1/policies", "/policies"):
+                r = client.get(path)
+                assert r.status_code == 503, (path, r.status_code)
+            assert client.get("/api/v1/codes/icd10cm/E11.9").json()["error"] == "store_unavailable"
+    finally:
+        storage.forget(url)
