@@ -18,6 +18,7 @@ from .errors import MedcodesError, no_room_message, out_of_room
 from .fetch import commands as fetch_commands
 from .policies import cli as policies_cli
 from .record import CodeRecord
+from .storage import describe, location
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,8 +39,8 @@ def main(argv: list[str] | None = None) -> int:
             raise
         # one line, not a traceback: each document and each build is its own transaction, so what
         # was stored before is kept (and said, line by line, by the commands that store documents)
-        store = getattr(args, "store", None) or settings.store_path(getattr(args, "db", None))
-        where = f"the store {store} or the index"
+        store = location(getattr(args, "store", None) or settings.store_path(getattr(args, "db", None)))
+        where = f"the store {describe(store)} or the index"
         print(f"medcodes: error: {no_room_message(where, 'what was stored before is kept')}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -24,6 +24,8 @@ from medcodes.errors import DiskFull, out_of_room
 
 from .policies.corpus import CORPUS
 
+pytestmark = pytest.mark.slow  # builds and ingests in subprocesses: about a minute and a half
+
 DATA = Path(__file__).parent / "data"
 SOURCES = ["--source", f"hcpcs={DATA / 'hcpcs' / 'HCPC2025_JAN_ANWEB_fixture.txt'}",
            "--source", f"icd10cm={DATA / 'icd10cm' / 'icd10cm_tabular_2026.xml'}"]

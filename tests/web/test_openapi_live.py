@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import schemathesis  # noqa: F401  (fails here, not in a subprocess, when the test extra is missing)
 
 from .. import live
@@ -16,6 +17,7 @@ from .. import live
 SCHEMATHESIS = "import sys; from schemathesis.cli import schemathesis; sys.exit(schemathesis())"
 
 
+@pytest.mark.slow  # a live server and about 650 requests: half a minute to a minute
 def test_the_server_accepts_exactly_what_its_openapi_document_says(index_path: Path, tmp_path: Path) -> None:
     env = {"MEDCODES_STORE": str(index_path.with_name("medcodes-store.sqlite")), "MEDCODES_SEMANTIC": "off"}
     with live.medcodes_serve(index_path, tmp_path / "serve.log", env=env) as base:
