@@ -126,6 +126,9 @@ def _value_set(ctx: Context, p: OperationParams, vs: dict[str, Any], ev: Evaluat
         for v in given:
             params.append({"name": name, f"value{kind}": _typed(v, kind)})
     params += [{"name": "used-codesystem", "valueUri": u} for u in sorted(used)]
+    # a fragment's codes are only part of the system: say which systems were fragments
+    params += [{"name": "used-fragment", "valueUri": u} for u, cs in sorted(ev.all_used_systems().items())
+               if cs.content == "fragment" and u in used]
     if ev.versions_match or ev.loose_versions:
         params.append({"name": "versionsMatch", "valueBoolean": True})
     params += [{"name": "used-valueset", "valueUri": u} for u in sorted(ev.used_value_sets())]
