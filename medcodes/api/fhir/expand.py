@@ -113,7 +113,7 @@ def _value_set(ctx: Context, p: OperationParams, vs: dict[str, Any], ev: Evaluat
     for k in _HEADER_KEYS:
         if k in vs:
             out[k] = vs[k]
-    out.setdefault("status", "active")
+    out.setdefault("status", "unknown")  # required in a ValueSet; a value set that states none has none known
     params: list[dict[str, Any]] = []
     defaults = _vs_parameters(vs)
     for name, kind in _ECHOED.items():
@@ -266,7 +266,7 @@ def _wanted(d: dict[str, Any], kinds: list[str]) -> bool:
     for kind in kinds:
         system, _, code = kind.partition("|")
         if system == _BCP47:
-            if str(d.get("language") or "").lower().split("-")[0] == code.lower().split("-")[0]:
+            if str(d.get("language") or "").lower() == code.lower():  # "de" is not "de-CH"
                 return True
         elif isinstance(d.get("use"), dict) and d["use"].get("code") == code and \
                 (not system or d["use"].get("system") == system):
