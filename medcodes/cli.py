@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import signal
+import sqlite3
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -14,10 +15,11 @@ from . import backup, settings
 from .content import cli as content_cli
 from .data import cli as data_cli
 from .dates import iso_day
-from .errors import MedcodesError
+from .errors import MedcodesError, no_room_message, out_of_room
 from .fetch import commands as fetch_commands
 from .policies import cli as policies_cli
 from .record import CodeRecord
+from .storage import describe, location
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,6 +34,15 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except MedcodesError as e:
         print(f"medcodes: error: {e}", file=sys.stderr)
+        return 1
+    except (OSError, sqlite3.Error) as e:
+        if not out_of_room(e):
+            raise
+        # one line, not a traceback: each document and each build is its own transaction, so what
+        # was stored before is kept (and said, line by line, by the commands that store documents)
+        store = location(getattr(args, "store", None) or settings.store_path(getattr(args, "db", None)))
+        where = f"the store {describe(store)} or the index"
+        print(f"medcodes: error: {no_room_message(where, 'what was stored before is kept')}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("medcodes: interrupted", file=sys.stderr)

@@ -16,7 +16,7 @@ from ..record import CodeRecord
 from . import validate
 from .mentions import code_mentions
 from .prompt import grounding
-from .quality import quality_problems
+from .quality import quality_problems, tagged
 from .sections import Section
 
 _EMPTY = {"", "n/a", "na", "tbd", "...", "…", "-", "null", "none.", "todo"}
@@ -49,19 +49,19 @@ def check_answer(text: str, sections: Sequence[Section], schema: Mapping[str, An
     try:
         answer = parse_json_answer(text)
     except json.JSONDecodeError as e:
-        return [], [f"the answer is not valid JSON ({e.msg} at character {e.pos})"]
+        return [], tagged("json", [f"the answer is not valid JSON ({e.msg} at character {e.pos})"])
     problems = validate.errors(answer, schema)
     if problems:
-        return [], [f"does not match the schema: {p}" for p in problems[:10]]
+        return [], tagged("schema", [f"does not match the schema: {p}" for p in problems[:10]])
     out = []
     for s in sections:
         value = answer[s.key]
         items = [str(x).strip() for x in value] if isinstance(value, list) else None
         body = "\n".join(items) if items is not None else str(value).strip()
         if body.lower() in _EMPTY or (items is not None and all(i.lower() in _EMPTY for i in items)):
-            problems.append(f"section {s.key!r} is empty")
+            problems += tagged("empty", [f"section {s.key!r} is empty"])
         out.append({"key": s.key, "title": s.title, "text": body, **({"items": items} if items is not None else {})})
-    problems += invented_codes(out, code_data, code_exists)
+    problems += tagged("invented_code", invented_codes(out, code_data, code_exists))
     problems += contradictions(code_data, out)
     problems += quality_problems(code_data, grounding(code_data) if grounded is None else grounded, out)
     return out, problems
@@ -92,12 +92,13 @@ def contradictions(code_data: CodeRecord, sections: Sequence[Mapping[str, Any]])
     title = str(code_data.title)
     first = sections[0]["text"] if sections else ""
     everything = "\n".join(s["text"] for s in sections)
-    problems = _laterality(title, everything)
-    for rule in (_type_number, _with_without, _exclusive_terms):
-        problems += rule(title, first)
+    problems = tagged("laterality", _laterality(title, everything))
+    for name, rule in (("type_number", _type_number), ("with_without", _with_without),
+                       ("exclusive_terms", _exclusive_terms)):
+        problems += tagged(name, rule(title, first))
     if first and not _words(title) & _words(first) and not _synonym_overlap(code_data, first):
-        problems.append(f"section {sections[0]['key']!r} does not mention what the official descriptor"
-                        f" names (“{title}”)")
+        problems += tagged("off_topic", [f"section {sections[0]['key']!r} does not mention what the official"
+                                         f" descriptor names (“{title}”)"])
     return problems
 
 

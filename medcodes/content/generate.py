@@ -28,10 +28,22 @@ from .prompt import (
     retry_messages,
     validation_schema,
 )
+from .quality import tagged
 from .sections import section_set, section_set_name
 from .store import ContentStore, now
 
 Key = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One answer the model gave for a code, and what the checks said of it (for benchmarks and review)."""
+
+    text: str
+    finish_reason: str | None
+    seconds: float
+    tokens: int | None  # completion tokens, when the endpoint says
+    problems: tuple[str, ...]  # empty: it passed; each a quality.Problem naming its check
 
 
 @dataclass
@@ -43,6 +55,7 @@ class Outcome:
     seconds: float
     item: dict[str, Any] | None = None  # the stored row when ok
     problems: list[str] = field(default_factory=list)  # of the last attempt when not ok
+    answers: list[Answer] = field(default_factory=list)  # every answer, in order
 
 
 @dataclass
@@ -117,24 +130,28 @@ async def explain_code(catalog: Any, client: ChatClient, system: str, code: str,
     grounded = grounding(data)
     exists = code_exists or (lambda token: bool(catalog.find(token)))
     problems: list[str] = []
+    answers: list[Answer] = []
     seconds = 0.0
     for attempt in range(1, attempts + 1):
         completion = await client.complete(messages, schema, sampling)
         seconds += completion.seconds
         if completion.finish_reason == "length":
-            problems = ["the answer was cut off by the token limit; keep every section shorter"]
-            tokens = int((sampling.max_tokens or max_tokens) * RETRY_TOKENS)
+            problems = tagged("token_limit", ["the answer was cut off by the token limit; keep every section shorter"])
+            # from the client's own limit: a retry asking for more than the first try would loop longer
+            tokens = int((sampling.max_tokens or getattr(client, "max_tokens", None) or max_tokens) * RETRY_TOKENS)
             sampling = Sampling(max_tokens=tokens, repeat_penalty=RETRY_PENALTY)
         else:
             out, problems = check_answer(completion.text, sections, limits, data, exists, grounded)
-            if not problems:
-                item = {"system": data.system, "code": data.code, "prompt_version": PROMPT_VERSION,
-                        "section_set": section_set_name(data), "sections": out,
-                        "model": client.model or completion.model, "created": now(),
-                        "facts_hash": facts_hash(data), "attempts": attempt, "seconds": round(seconds, 3)}
-                return Outcome(system, code, True, attempt, seconds, item)
+        answers.append(Answer(completion.text, completion.finish_reason, completion.seconds, completion.tokens,
+                              tuple(problems)))
+        if not problems:
+            item = {"system": data.system, "code": data.code, "prompt_version": PROMPT_VERSION,
+                    "section_set": section_set_name(data), "sections": out,
+                    "model": client.model or completion.model, "created": now(),
+                    "facts_hash": facts_hash(data), "attempts": attempt, "seconds": round(seconds, 3)}
+            return Outcome(system, code, True, attempt, seconds, item, answers=answers)
         messages = retry_messages(original, problems)
-    return Outcome(system, code, False, attempts, seconds, problems=problems)
+    return Outcome(system, code, False, attempts, seconds, problems=problems, answers=answers)
 
 
 async def explain_within(catalog: Any, client: ChatClient, system: str, code: str, timeout: float,
@@ -145,11 +162,11 @@ async def explain_within(catalog: Any, client: ChatClient, system: str, code: st
     try:
         return await asyncio.wait_for(explain_code(catalog, client, system, code, **kwargs), timeout)
     except TimeoutError:
-        return Outcome(system, code, False, 0, timeout, problems=[f"no answer within {timeout:g} s"])
+        return Outcome(system, code, False, 0, timeout, problems=tagged("timeout", [f"no answer within {timeout:g} s"]))
     except LLMConfigError:
         raise
     except LLMError as e:
-        return Outcome(system, code, False, 0, 0.0, problems=[str(e)])
+        return Outcome(system, code, False, 0, 0.0, problems=tagged("request_failed", [str(e)]))
 
 
 async def generate(catalog: Any, store: ContentStore, client: ChatClient, targets: list[Key], *,

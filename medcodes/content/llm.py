@@ -46,6 +46,7 @@ class Completion:
     finish_reason: str | None  # "length" = cut off by the token limit
     model: str
     seconds: float = 0.0  # the model's own time: from the request leaving to the answer (no queueing here)
+    tokens: int | None = None  # completion tokens the endpoint reports (usage.completion_tokens)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +76,10 @@ def completion_from(body: Any, default_model: str, seconds: float = 0.0) -> Comp
         raise LLMError("the endpoint answered without choices[0].message: not a chat-completions answer") from None
     if not isinstance(content, str):
         content = ""
-    return Completion(content, choice.get("finish_reason"), str(body.get("model") or default_model), seconds)
+    usage = body.get("usage")
+    tokens = usage.get("completion_tokens") if isinstance(usage, dict) else None
+    return Completion(content, choice.get("finish_reason"), str(body.get("model") or default_model), seconds,
+                      tokens if isinstance(tokens, int) else None)
 
 
 _PER_SHARD = 8  # connections per HTTP client (see OpenAIChatClient.__init__)

@@ -2,7 +2,9 @@
 that only repeats the descriptor, drugs and doses the official data does not name, reading level.
 
 Each check is a named function of (official data, the grounding text, sections) returning problem
-lines; `quality_problems` runs them all. The wording of each problem is sent back to the model.
+lines; `quality_problems` runs them all. The wording of each problem is sent back to the model; each
+line also carries the name of the check that found it (`Problem.check`), so a run can count which
+checks stop answers.
 """
 
 from __future__ import annotations
@@ -35,13 +37,33 @@ _NO_NOTES = re.compile(r"\b(?:no|carries no|has no|without any|without) (?:offic
                        r"|\bno (?:excludes|includes)\b", re.I)
 
 
+class Problem(str):
+    """One problem line, worded for the model, that knows which check found it."""
+
+    check: str
+
+    def __new__(cls, text: str, check: str) -> Problem:
+        line = super().__new__(cls, text)
+        line.check = check
+        return line
+
+
+def tagged(check: str, lines: Sequence[str]) -> list[str]:
+    return [Problem(line, check) for line in lines]
+
+
+def check_name(problem: str) -> str:
+    """The check that found a problem line ("other" for a line from elsewhere)."""
+    return problem.check if isinstance(problem, Problem) else "other"
+
+
 def quality_problems(code_data: CodeRecord, grounding: str, sections: Sections) -> list[str]:
-    problems = repeated(sections)
-    problems += notes_misreported(code_data, sections)
-    problems += notes_copied(code_data, sections)
-    problems += descriptor_only(code_data, sections)
-    problems += drugs_not_in_the_data(grounding, sections)
-    problems += reading_level(sections)
+    problems = tagged("repeated", repeated(sections))
+    problems += tagged("notes_misreported", notes_misreported(code_data, sections))
+    problems += tagged("notes_copied", notes_copied(code_data, sections))
+    problems += tagged("descriptor_only", descriptor_only(code_data, sections))
+    problems += tagged("drugs_not_in_data", drugs_not_in_the_data(grounding, sections))
+    problems += tagged("reading_level", reading_level(sections))
     return problems
 
 

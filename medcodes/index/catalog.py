@@ -17,6 +17,8 @@ from .. import settings, systems
 from ..errors import MedcodesError, NotFound
 from ..memo import file_stamp
 from ..record import AsOf, CodeRecord, CodeRef, Crosswalk, HistoryEvent, IndexTerm, Note
+from ..service_date import Event, Release, on_date
+from ..storage import Location, location
 from .build import check_schema
 
 # Note types that apply to everything below the code they are written on.
@@ -42,7 +44,8 @@ class Catalog:
         self.path = Path(path)
         if not self.path.is_file():
             raise MedcodesError(f"{self.path}: no index here; run `medcodes build` first")
-        self.store_path = Path(store).expanduser() if store else settings.store_path(str(self.path))
+        # a file path, or a PostgreSQL URL several servers share (medcodes.storage)
+        self.store_path: Location = location(store if store else settings.store_path(str(self.path)))
         self._local = threading.local()
         # every connection, closed when the Catalog goes: a connection is in a reference cycle (its
         # statement cache), so without this one opened to a replaced file would hold the deleted
@@ -252,47 +255,19 @@ class Catalog:
         return list(out.values())
 
     def as_of(self, system: str, code: str, date: str) -> AsOf:
-        """Whether the code was valid on `date` (ISO) and its title then, from the loaded history.
-
-        `valid` is None when no loaded release of the system was in force on that date: before the
-        first release loaded, the index cannot tell. `exists` says whether the code was in
-        the code system then, whatever its billability.
-        """
+        """The code on `date` (ISO): the date-of-service rule (medcodes.service_date) applied to its
+        loaded history. `valid` is None when no loaded release of the system was in force then."""
         row = self.row(system, code)
-        release = self.release_on(system, date)
-        if release is None:
-            first = self.first_release(system)
-            unknown = f"no release of {systems.get(system).name} loaded in force on {date}" + (
-                f"; the first loaded is {first[0]}, effective {first[1]}" if first else "")
-            return AsOf(date, None, None, None, unknown, None)
-        valid: bool = True
-        title: str | None = row["title"]
-        reason: str | None = None
-        replaced_by: tuple[str, ...] = ()
-        for e in self.history(system, row["code"]):
-            eff = e.effective or ""
-            if e.change == "added" and eff > date:
-                valid, reason = False, f"added in {e.release} (effective {eff})"
-            elif e.change == "deleted" and eff <= date:
-                valid, reason = False, f"deleted in {e.release} (effective {eff})"
-                replaced_by = e.replaced_by or ()
-            elif e.change == "revised" and eff > date and title == row["title"]:
-                title = e.old_title
-        exists = valid
-        if row["deleted_in"] is None and row["billable"] == 0 and valid:
-            valid, reason = False, "not valid for submission (a header code)"
-        return AsOf(date, valid, exists, title, reason, release, replaced_by)
+        events = [Event(e.effective or "", e.change, e.release, e.old_title, e.replaced_by or ())
+                  for e in self.history(system, row["code"])]
+        billable = None if row["billable"] is None else bool(row["billable"])
+        return on_date(date, system, events, self.loaded_releases(system), title=row["title"], billable=billable,
+                       deleted_in=row["deleted_in"])
 
-    def first_release(self, system: str) -> tuple[str, str] | None:
-        r = self.conn.execute("SELECT name, effective FROM releases WHERE system=? AND effective IS NOT NULL"
-                              " ORDER BY effective LIMIT 1", (system,)).fetchone()
-        return (r[0], r[1]) if r else None
-
-    def release_on(self, system: str, date: str) -> str | None:
-        r = self.conn.execute(
-            "SELECT name FROM releases WHERE system=? AND (effective IS NULL OR effective<=?)"
-            " ORDER BY effective DESC LIMIT 1", (system, date)).fetchone()
-        return r[0] if r else None
+    def loaded_releases(self, system: str) -> list[Release]:
+        """(name, effective or "") of each release of `system` the build loaded, in load order."""
+        return [(r[0], r[1]) for r in self.conn.execute(
+            "SELECT name, coalesce(effective, '') FROM releases WHERE system=? ORDER BY rowid", (system,))]
 
     # -- the official data ---------------------------------------------------
     def official(self, system: str, code: str) -> CodeRecord:

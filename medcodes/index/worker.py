@@ -16,6 +16,7 @@ the worker, and a forked copy would count them twice.
 
 from __future__ import annotations
 
+import errno
 import importlib
 import json
 import os
@@ -29,7 +30,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import MedcodesError, SourceError
+from ..errors import MedcodesError, SourceError, out_of_room
 
 Step = Callable[[sqlite3.Connection, Any], None]
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
@@ -151,6 +152,8 @@ def _has_rowid(conn: sqlite3.Connection, table: str) -> bool:
 
 
 def _error(info: dict[str, Any]) -> Exception:
+    if info.get("type") == "no_room":  # the build reports a full disk as such (medcodes.errors.out_of_room)
+        return OSError(errno.ENOSPC, f"no room left on the disk (in the build worker: {info['message']})")
     if info.get("type") == "SourceError":
         return SourceError(info["path"], info["detail"], info.get("line"))
     if info.get("type") == "MedcodesError":
@@ -159,6 +162,8 @@ def _error(info: dict[str, Any]) -> Exception:
 
 
 def _describe(exc: BaseException) -> dict[str, Any]:
+    if out_of_room(exc):
+        return {"type": "no_room", "message": str(exc)}
     if isinstance(exc, SourceError):
         return {"type": "SourceError", "path": exc.path, "detail": exc.detail, "line": exc.line}
     if isinstance(exc, MedcodesError):

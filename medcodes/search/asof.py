@@ -1,11 +1,8 @@
 """Search "as of" a date of service (issue 7): which codes existed, and which were deleted, on a date.
 
-From the history the builder records when it loads several releases of a system (added,
-revised, deleted, each with the release's effective date): on a date, a code whose first event
-is a later addition did not exist yet and is left out; a code whose last event by then is a
-deletion is kept and marked; a code deleted later was valid then and is not penalised as
-deleted. Codes without history were in every loaded release. The rule is the one
-`Catalog.as_of` applies to a single code.
+The rule is medcodes.service_date's, the one a code page applies: a code that did not exist yet is
+left out; a deleted one is kept, ranked after the valid ones and marked; each result's mark is
+what the code's page says for the date. Here it is applied to every code with history at once.
 """
 
 from __future__ import annotations
@@ -18,8 +15,8 @@ import numpy as np
 
 from .. import systems
 from ..dates import iso_day
-
-Event = tuple[str, str, str, str | None]  # (effective or "", change, release, old title)
+from ..record import AsOf as CodeAsOf
+from ..service_date import Event, Release, existence, not_loaded, on_date, release_in_force
 
 
 @dataclass(frozen=True)
@@ -28,22 +25,25 @@ class AsOf:
     hidden: np.ndarray  # bool per code id: not yet added on the date
     gone: np.ndarray  # bool per code id: deleted on or before the date
     releases: dict[str, str | None] = field(default_factory=dict)  # system -> release in force
+    loaded: dict[str, list[Release]] = field(default_factory=dict)  # system -> its loaded releases
 
-    def mark(self, cid: int, events: list[Event], title: str) -> dict[str, Any]:
-        """What a result says about the date: valid or not, why, and its title then."""
-        reason = None
-        then = title
-        for eff, change, release, old in events:
-            if change == "deleted" and eff <= self.date:
-                reason = f"deleted in {release}" + (f" (effective {eff})" if eff else "")
-            elif change == "added" and eff <= self.date:
-                reason = None
-            elif change == "revised" and eff > self.date and then == title and old:
-                then = old
-        out: dict[str, Any] = {"date": self.date, "valid": not bool(self.gone[cid]), "reason": reason}
-        if then != title:
-            out["title"] = then
-        return out
+    def mark(self, events: list[Event], row: tuple[Any, ...]) -> dict[str, Any]:
+        """What a result (id, system, code, title, kind, billable, deleted_in) says about the date:
+        the code page's answer, with the title only where it differs from today's."""
+        billable = None if row[5] is None else bool(row[5])
+        return _brief(on_date(self.date, row[1], events, self.loaded.get(row[1], []), title=row[3],
+                              billable=billable, deleted_in=row[6]), row[3])
+
+    def not_loaded(self, system_name: str, code: str) -> dict[str, Any]:
+        """The mark of a code no loaded data holds (a CPT code a policy cites)."""
+        return _brief(not_loaded(self.date, system_name, code), None)
+
+
+def _brief(then: CodeAsOf, title: str | None) -> dict[str, Any]:
+    out: dict[str, Any] = {"date": then.date, "valid": then.valid, "exists": then.exists, "reason": then.reason}
+    if then.title is not None and then.title != title:
+        out["title"] = then.title
+    return out
 
 
 def parse_date(value: Any) -> str:
@@ -61,9 +61,10 @@ class History:
             " ORDER BY c.id, coalesce(h.effective, ''), h.rowid").fetchall()
         self.events: dict[int, list[Event]] = {}
         for cid, eff, change, release, old in rows:
-            self.events.setdefault(cid, []).append((eff, change, release, old))
+            self.events.setdefault(cid, []).append(Event(eff, change, release, old))
         self.size = size
-        self._releases = conn.execute("SELECT system, name, coalesce(effective, '') FROM releases").fetchall()
+        self._releases = conn.execute("SELECT system, name, coalesce(effective, '') FROM releases"
+                                      " ORDER BY rowid").fetchall()
         self._cache: dict[str, AsOf] = {}
 
     def on(self, date: str) -> AsOf:
@@ -78,14 +79,12 @@ class History:
         hidden = np.zeros(self.size, dtype=bool)
         gone = np.zeros(self.size, dtype=bool)
         for cid, events in self.events.items():
-            before = [e for e in events if e[0] <= date]
-            if not before:
-                hidden[cid] = events[0][1] == "added"
-            else:
-                gone[cid] = before[-1][1] == "deleted"
-        in_force: dict[str, tuple[str, str | None]] = {system: ("", None) for system, _, _ in self._releases
-                                                      if system in systems.SYSTEMS}  # not "gems"
+            exists, why = existence(events, date)
+            hidden[cid] = not exists and why is not None and why.change == "added"
+            gone[cid] = not exists and not hidden[cid]
+        loaded: dict[str, list[Release]] = {}
         for system, name, eff in self._releases:
-            if system in in_force and eff <= date and (in_force[system][1] is None or eff >= in_force[system][0]):
-                in_force[system] = (eff, name)
-        return AsOf(date, hidden, gone, {s: r[1] for s, r in sorted(in_force.items())})
+            if system in systems.SYSTEMS:  # not "gems"
+                loaded.setdefault(system, []).append((name, eff))
+        in_force = {system: release_in_force(releases, date) for system, releases in sorted(loaded.items())}
+        return AsOf(date, hidden, gone, in_force, loaded)

@@ -100,6 +100,12 @@ class Lexical:
 # already say everything that was asked, meaning adds nothing at the top (measured in
 # bench/search.py: same success@1 on the lexicon and first-result sets), so it is skipped there.
 ANSWERED_BY_WORDS = 3
+# Codes found by meaning come after every word match (semantic.fuse): when the words find a page of
+# codes (the default page, 10), the first page is the same with or without them, and the sentence
+# encoding and the pass over the vectors (2 ms of a CPU core) are skipped. Fixed, not the page asked
+# for, so that every page of one query has the same total. Semantic retrieval fills in where the words
+# are weak: they found less than a page.
+SEMANTIC_BELOW = 10
 
 
 def lexically_answered(lex: Lexical) -> bool:
@@ -683,15 +689,28 @@ class Engine:
 
     # -- semantic ----------------------------------------------------------------
     def fuse(self, conn: sqlite3.Connection, query: Query, lex: Lexical, flt: Filter, ordered: list[int],
-             scores: dict[int, float]) -> tuple[list[int], dict[int, float], set[int]] | None:
+             scores: dict[int, float], planned: int = 0) -> tuple[list[int], dict[int, float], set[int]] | None:
         """The lexical ranking (`ordered`, `scores`) followed by the nearest codes by meaning; None
-        when semantic search is off or the words already answer."""
+        when semantic search is off, the words already answer, or they and the `planned` results
+        before them (codes typed, status codes) fill a page (SEMANTIC_BELOW)."""
         index = self.semantic(conn)
-        if index is None or not query.words or lexically_answered(lex):
+        if index is None or not query.words or lexically_answered(lex) or planned + len(ordered) >= SEMANTIC_BELOW:
             return None
         from . import semantic
 
         return semantic.fuse(index, self, query, flt, ordered, scores)
+
+    def system_number(self, system: str) -> int:
+        return SYSTEM_ORDER.index(system) if system in SYSTEM_ORDER else -2
+
+    def semantic_spans(self) -> dict[int, tuple[int, int]] | None:
+        """Each system's rows of the embedding matrix (semantic.system_spans), worked out once."""
+        index = self._semantic
+        if index is None:
+            return None
+        from . import semantic
+
+        return self._once("semantic_spans", lambda: semantic.system_spans(index, self.system))
 
     def semantic(self, conn: sqlite3.Connection) -> Any:
         """The embedding index, loaded on first use; None when semantic search is off or absent."""

@@ -174,7 +174,11 @@ def _packages(path: Path, text: str, titles: dict[str, str]) -> Iterator[Record]
 
 
 def _crosswalk(path: Path, text: str) -> Iterator[Record]:
-    rows = list(csv.reader(io.StringIO(text)))
+    parsed = csv.reader(io.StringIO(text))
+    try:
+        rows = list(parsed)
+    except csv.Error as e:  # a stray carriage return, an unclosed quote: not a crosswalk
+        raise SourceError(path, f"not CSV: {e}", parsed.line_num) from None
     head = next((i for i, r in enumerate(rows[:30]) if r and _CROSSWALK_HEAD.fullmatch(r[0].strip())), None)
     if head is None:
         raise SourceError(path, "not an FDA NDC Directory file (no PRODUCTNDC header) nor a CMS NDC-HCPCS"

@@ -110,3 +110,17 @@ def test_prompt_changes_need_a_new_version() -> None:
     assert prompt_fingerprint() == PROMPT_FINGERPRINT, (
         f"the prompt changed: bump PROMPT_VERSION (now {PROMPT_VERSION}) and set PROMPT_FINGERPRINT"
         f" = {prompt_fingerprint()!r}")
+
+
+def test_each_problem_names_the_check_that_found_it() -> None:
+    from medcodes.content.quality import check_name
+
+    dropped = json.loads(_answer())
+    del dropped["outlook"]
+    cases = {"{not json": "json", json.dumps(dropped): "schema", _answer(outlook="N/A"): "empty",
+             _answer(coding_notes="Never use E11.99."): "invented_code",
+             _answer(summary="Type 1 diabetes is an autoimmune condition."): "type_number",
+             _answer(summary="A broken bone of the wrist."): "off_topic"}
+    for text, check in cases.items():
+        assert [check_name(p) for p in _check(text)] == [check]
+    assert check_name("a line from elsewhere") == "other"

@@ -84,6 +84,26 @@ def test_bad_answers_are_rejected_then_retried(catalog: Catalog, store: ContentS
     assert store.get("icd10cm", "M16.11")["attempts"] == 2  # type: ignore[index]
 
 
+def test_a_truncated_answer_is_retried_with_fewer_tokens_than_the_clients_own(catalog: Catalog) -> None:
+    """The retry's token limit comes from the client's limit, not a default larger than it."""
+    from medcodes.content.generate import explain_code
+    from medcodes.content.quality import check_name
+
+    with FakeLLM(per_code={"M16.11": ["truncated"]}) as llm:
+        async def go() -> Any:
+            client = OpenAIChatClient(llm.base_url, "fake", max_tokens=800, backoff=0.01, retries=1)
+            try:
+                return await explain_code(catalog, client, "icd10cm", "M16.11")
+            finally:
+                await client.aclose()
+
+        outcome = asyncio.run(go())
+        assert [r["max_tokens"] for r in llm.requests] == [800, 480]
+    assert outcome.ok and [a.finish_reason for a in outcome.answers] == ["length", "stop"]
+    assert [check_name(p) for p in outcome.answers[0].problems] == ["token_limit"]
+    assert outcome.answers[1].problems == () and outcome.answers[1].tokens  # usage.completion_tokens
+
+
 def test_a_code_whose_answers_stay_bad_is_recorded_and_left(catalog: Catalog, store: ContentStore) -> None:
     with FakeLLM(per_code={"E10.9": ["invented"] * 3}) as llm:
         report = _run(catalog, store, llm, [("icd10cm", "E10.9"), ("icd10cm", "E11.9")], attempts=3)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from medcodes.app.build import build_index
-from medcodes.errors import SourceError
+from medcodes.errors import SourceError, out_of_room
 from medcodes.index import build as index_build
 from medcodes.index.build import build_from_records
 from medcodes.model import Code, Release
@@ -64,6 +64,7 @@ def test_the_worker_builds_the_same_index(tmp_path: Path, monkeypatch: pytest.Mo
 
 
 STEPS = """
+import sqlite3
 from medcodes.errors import SourceError
 
 def bad_table(conn, report):
@@ -72,10 +73,13 @@ def bad_table(conn, report):
 
 def crash(conn, report):
     raise ZeroDivisionError("boom")
+
+def full(conn, report):
+    raise sqlite3.OperationalError("database or disk is full")
 """
 
 
-@pytest.mark.parametrize("step", ["bad_table", "crash"])
+@pytest.mark.parametrize("step", ["bad_table", "crash", "full"])
 def test_a_failing_side_step_fails_the_build_and_the_index_stays(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                  step: str) -> None:
     (tmp_path / "steps_for_worker_test.py").write_text(textwrap.dedent(STEPS))
@@ -91,9 +95,13 @@ def test_a_failing_side_step_fails_the_build_and_the_index_stays(tmp_path: Path,
     if step == "bad_table":
         with pytest.raises(SourceError, match=r"edit_table.txt:3: not an edit table row"):
             index_build.build_index(SOURCES[3:4], out, side_steps=[steps_for_worker_test.bad_table])
-    else:
+    elif step == "crash":
         with pytest.raises(Exception, match="ZeroDivisionError: boom"):
             index_build.build_index(SOURCES[3:4], out, side_steps=[steps_for_worker_test.crash])
+    else:  # a full disk is reported as one (medcodes.app.build turns it into DiskFull)
+        with pytest.raises(OSError) as e:
+            index_build.build_index(SOURCES[3:4], out, side_steps=[steps_for_worker_test.full])
+        assert out_of_room(e.value) and "database or disk is full" in str(e.value)
     assert out.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix != ".py" and p.name != "__pycache__") \
         == ["index.sqlite"]

@@ -398,6 +398,7 @@ def _provenance_for(layer: Path, paths: list[Path]) -> None:
 # --- CLI --------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # derives and verifies data files in subprocesses
 def test_cli_derive_list_and_verify(tmp_path: Path) -> None:
     layer = tmp_path / "layer"
     proc = medcodes("data", "derive", "--dir", str(layer), "--url", URL, f"pos={POS}")

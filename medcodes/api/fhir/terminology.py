@@ -37,15 +37,8 @@ def _target(ctx: Context, p: OperationParams, coding: str = "coding", code: str 
 
 
 def lookup(ctx: Context, p: OperationParams) -> dict[str, Any]:
+    ctx.require_supplements(p.all_text("useSupplement"))
     cs, code = _target(ctx, p)
-    for sup in p.all_text("useSupplement"):
-        found = ctx.supplement(sup)
-        if found is None:
-            raise fail(400, f"Required supplement not found: {sup}", "not-found", "not-found",
-                       "VALUESET_SUPPLEMENT_MISSING")
-        apply = getattr(cs, "apply_supplement", None)
-        if apply is not None:
-            apply(found)
     concept = cs.get(code)
     if concept is None:
         version = f" version '{cs.version}'" if cs.version else ""
@@ -65,6 +58,7 @@ def lookup(ctx: Context, p: OperationParams) -> dict[str, Any]:
         out += [_designation(d) for d in designations]
     props = _properties(cs, concept)
     out += [{"name": "property", "part": parts} for name, parts in props if every or name in wanted]
+    out += [{"name": "used-supplement", "valueCanonical": u} for u in ctx.used_supplements]
     return parameters(*out)
 
 
@@ -76,6 +70,8 @@ def _designation(d: dict[str, Any]) -> dict[str, Any]:
         use = dict(d["use"])
         use.setdefault("display", use.get("code"))
         parts.append({"name": "use", "valueCoding": use})
+    if isinstance(d.get("source"), str):
+        parts.append({"name": "source", "valueCanonical": d["source"]})
     parts.append({"name": "value", "valueString": d.get("value", "")})
     return {"name": "designation", "part": parts}
 
@@ -85,6 +81,9 @@ def _properties(cs: CodeSystemView, concept: Concept) -> list[tuple[str, list[di
     if isinstance(cs, IndexCodeSystem):
         for name, value, kind in cs.properties(concept.code):
             out.append((name, [part("code", name, "Code"), part("value", value, kind)]))
+        for e in cs.edit_properties(concept.code):
+            out.append((e.code, [part("code", e.code, "Code"), part("value", e.value, e.kind),
+                                 part("description", e.description)]))
         return out
     for prop in concept.properties:
         value = {k: v for k, v in prop.items() if k.startswith("value")}
