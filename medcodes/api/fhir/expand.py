@@ -126,6 +126,8 @@ def _value_set(ctx: Context, p: OperationParams, vs: dict[str, Any], ev: Evaluat
         for v in given:
             params.append({"name": name, f"value{kind}": _typed(v, kind)})
     params += [{"name": "used-codesystem", "valueUri": u} for u in sorted(used)]
+    if ev.versions_match or ev.loose_versions:
+        params.append({"name": "versionsMatch", "valueBoolean": True})
     params += [{"name": "used-valueset", "valueUri": u} for u in sorted(ev.used_value_sets())]
     params += [{"name": "used-supplement", "valueUri": u} for u in ctx.used_supplements]
     params += [{"name": n.parameter, "valueUri": n.url} for n in ev.all_notes()]
@@ -142,7 +144,10 @@ def _value_set(ctx: Context, p: OperationParams, vs: dict[str, Any], ev: Evaluat
     versions: dict[str, set[str | None]] = {}
     for m in members:
         versions.setdefault(m.cs.url, set()).add(m.cs.version)
-    # a code's version is named only where the expansion holds one system in several versions
+    for label in used:  # versions read for an exclude count too
+        url, _, version = label.partition("|")
+        versions.setdefault(url, set()).add(version or None)
+    # a code's version is named only where the expansion used one system in several versions
     contains = [_entry(ctx, p, m, wanted, len(versions[m.cs.url]) > 1) for m in members]
     if contains:  # FHIR JSON has no empty arrays
         expansion["contains"] = contains
@@ -150,21 +155,9 @@ def _value_set(ctx: Context, p: OperationParams, vs: dict[str, Any], ev: Evaluat
     return out
 
 
-_EXPANSION_PARAMETER = "http://hl7.org/fhir/StructureDefinition/valueset-expansion-parameter"
-
-
 def _vs_parameters(vs: dict[str, Any]) -> dict[str, str]:
     """Expansion parameters a value set sets for itself (compose extension expansion-parameter)."""
-    out: dict[str, str] = {}
-    for ext in (vs.get("compose") or {}).get("extension") or []:
-        if not isinstance(ext, dict) or ext.get("url") != _EXPANSION_PARAMETER:
-            continue
-        parts = {e.get("url"): next((v for k, v in e.items() if k.startswith("value")), None)
-                 for e in ext.get("extension") or [] if isinstance(e, dict)}
-        name, value = parts.get("name"), parts.get("value")
-        if isinstance(name, str) and value is not None:
-            out[name] = str(value).lower() if isinstance(value, bool) else str(value)
-    return out
+    return valuesets.expansion_parameters(vs)
 
 
 def _typed(v: str, kind: str) -> Any:
