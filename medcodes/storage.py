@@ -20,6 +20,7 @@ connection until it ends. The index file is never here: it stays SQLite, one cop
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 import zlib
@@ -37,6 +38,10 @@ POOL_WAIT_SECONDS = 30.0
 
 class StoreError(MedcodesError):
     """A statement PostgreSQL refused or could not run, with its message and the store named."""
+
+
+class StoreUnavailable(StoreError):
+    """The PostgreSQL server cannot be reached (down, restarting, refusing connections)."""
 
 
 STORE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, StoreError)
@@ -371,6 +376,9 @@ def _row_factory(cursor: Any) -> Any:
     return make
 
 
+_ONE_ROW_VALUES = re.compile(r"^(\s*INSERT\b.*?\bVALUES\s*)(\((?:\s*\?\s*,)*\s*\?\s*\))(.*)$", re.S | re.I)
+
+
 class _Pool:
     """At most `size` connections to one database, reused; one found broken is dropped."""
 
@@ -387,7 +395,7 @@ class _Pool:
             return psycopg.connect(self.url, autocommit=True, row_factory=_row_factory, connect_timeout=10,
                                    application_name="medcodes")
         except psycopg.Error as e:
-            raise MedcodesError(f"store {PostgresURL(self.url).redacted()}: cannot connect ({e})") from None
+            raise StoreUnavailable(f"store {PostgresURL(self.url).redacted()}: cannot connect ({e})") from None
 
     def get(self) -> Any:
         if not self._slots.acquire(timeout=POOL_WAIT_SECONDS):
@@ -470,19 +478,34 @@ class PostgresStore(Store):
                     rows = cur.fetchall() if cur.description else []
                     return Result(rows, cur.rowcount)
             except psycopg.OperationalError as e:
-                # a pooled connection the server closed (a restart): once more on a new one, outside a transaction
+                # a pooled connection the server closed (a restart, which closes them all): the idle
+                # ones go, and the statement runs once more on a new one, outside a transaction
                 if attempt == 2 or self.in_transaction:
-                    raise self._error(e) from None
+                    raise StoreUnavailable(str(self._error(e))) from None
+                self._pool.close()
             except psycopg.Error as e:
                 raise self._error(e) from None
         raise AssertionError("unreachable")
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """One INSERT ... VALUES of many rows at a time where the statement is one (a round trip and
+        one statement-level trigger per batch, not per row), else one statement per row, pipelined."""
         import psycopg
 
+        found = _ONE_ROW_VALUES.match(sql)
+        batch = [tuple(r) for r in rows]
         try:
             with self._connection() as conn:
-                conn.cursor().executemany(postgres_sql(sql), [tuple(r) for r in rows])
+                if found is None:
+                    conn.cursor().executemany(postgres_sql(sql), batch)
+                    return
+                head, row, tail = found.groups()
+                width = row.count("?")
+                size = max(1, min(1000, 60_000 // max(1, width)))  # under PostgreSQL's 65,535 parameters
+                for start in range(0, len(batch), size):
+                    part = batch[start:start + size]
+                    many = head + ", ".join([row] * len(part)) + tail
+                    conn.execute(postgres_sql(many), [v for r in part for v in r])
         except psycopg.Error as e:
             raise self._error(e) from None
 
@@ -579,6 +602,7 @@ class PostgresStore(Store):
 # -- one Store per location per process ------------------------------------------------
 _OPEN: dict[tuple[str, bool], Store] = {}
 _OPEN_LOCK = threading.Lock()
+KEPT_FILES = 16  # SQLite stores kept open per process (a server has one; a test run has many)
 
 
 def open_store(where: str | Path, *, readonly: bool = False) -> Store:
@@ -587,10 +611,15 @@ def open_store(where: str | Path, *, readonly: bool = False) -> Store:
     loc = location(where)
     key = (str(loc), readonly and isinstance(loc, Path))
     with _OPEN_LOCK:
-        store = _OPEN.get(key)
+        store = _OPEN.pop(key, None)
         if store is None:
             store = PostgresStore(loc) if isinstance(loc, PostgresURL) else SQLiteStore(loc, readonly=readonly)
-            _OPEN[key] = store
+            files = [k for k, v in _OPEN.items() if isinstance(v, SQLiteStore)]
+            for old in files[:max(0, len(files) - KEPT_FILES + 1)]:
+                # the least recently used; whoever still holds it keeps using it (its connections
+                # close when it goes), it is only no longer shared
+                _OPEN.pop(old)
+        _OPEN[key] = store  # the most recently used last
         return store
 
 

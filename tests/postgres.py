@@ -57,17 +57,24 @@ def cluster() -> Iterator[str]:
     user = "postgres" if os.geteuid() == 0 else os.environ.get("USER", "postgres")
     if os.geteuid() == 0:
         shutil.chown(root, "postgres", "postgres")
-    port = _free_port()
+    port = 0
     try:
         subprocess.run(_as_cluster_user([str(bindir / "initdb"), "-D", str(data), "-U", user, "--auth=trust",
                                          "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"]),
                        check=True, capture_output=True, timeout=120)
-        options = (f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={root}"
-                   " -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-                   " -c shared_buffers=16MB")
-        subprocess.run(_as_cluster_user([str(bindir / "pg_ctl"), "-D", str(data), "-l", str(root / "log"),
-                                         "-o", options, "-w", "-t", "60", "start"]),
-                       check=True, capture_output=True, timeout=90)
+        for attempt in range(3):  # another test process may take the free port first
+            port = _free_port()
+            options = (f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={root}"
+                       " -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+                       " -c shared_buffers=16MB")
+            started = subprocess.run(_as_cluster_user([str(bindir / "pg_ctl"), "-D", str(data), "-l",
+                                                       str(root / "log"), "-o", options, "-w", "-t", "60", "start"]),
+                                     capture_output=True, timeout=90)
+            if started.returncode == 0:
+                break
+            if attempt == 2:
+                log = (root / "log").read_text(errors="replace")[-2000:] if (root / "log").exists() else ""
+                raise RuntimeError(f"PostgreSQL did not start: {started.stderr.decode(errors='replace')}{log}")
         yield f"postgresql://{user}@127.0.0.1:{port}/postgres"
     finally:
         if (data / "postmaster.pid").exists():

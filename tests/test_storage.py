@@ -16,6 +16,7 @@ from medcodes.errors import MedcodesError
 from medcodes.policies.queries import policies_for_code, search_policies
 from medcodes.policies.records import PolicyRecord
 from medcodes.policies.store import PolicyStore, links_version
+from tests.content.conftest import index_path  # noqa: F401
 
 ITEM = {"system": "icd10cm", "code": "E11.9", "prompt_version": "explainer-test", "section_set": "diagnosis",
         "sections": [{"key": "summary", "title": "Summary", "text": "Invented text."}], "model": "fake",
@@ -158,3 +159,56 @@ def test_an_unreachable_postgres_is_a_clear_error(capsys: pytest.CaptureFixture[
     with pytest.raises(MedcodesError, match=r"store postgresql://nobody@127.0.0.1:9/none: cannot connect"):
         PolicyStore(url)
     storage.forget(url)
+
+
+def test_many_rows_at_once_with_duplicates_ignored(store_location: str) -> None:
+    """executemany of an INSERT ... VALUES becomes multi-row statements on PostgreSQL: thousands of
+    rows, a duplicate among them ignored as on SQLite."""
+    db = PolicyStore(store_location).db
+    rows = [("P-1", 1, "icd10cm", f"E{n}", "covered", "s", "m", 1) for n in range(2500)]
+    with db.transaction():
+        db.executemany("INSERT INTO policy_links VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+                       [*rows, rows[0]])
+    assert db.execute("SELECT COUNT(*), MIN(code) FROM policy_links").fetchone()[:] == (2500, "E0")
+
+
+def test_a_connection_the_server_dropped_is_replaced(pg_url: str) -> None:
+    store = PolicyStore(pg_url)
+    store.put(_policy(1))
+    killer = storage.new_store(pg_url)
+    killed = killer.execute("SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                            " WHERE datname = current_database() AND pid <> pg_backend_pid()").fetchone()[0]
+    assert killed >= 1
+    assert [p["policy_id"] for p in search_policies(pg_url, "wheelchairs")] == ["P-1"]
+    killer.close()
+
+
+def test_a_store_that_cannot_be_reached_is_a_503_not_a_500(index_path: Path) -> None:  # noqa: F811
+    import warnings
+
+    from starlette.exceptions import StarletteDeprecationWarning
+
+    from medcodes.web.app import create_app
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StarletteDeprecationWarning)
+        from starlette.testclient import TestClient
+    pytest.importorskip("psycopg")
+    url = "postgresql://nobody@127.0.0.1:9/none"
+    try:
+        with TestClient(create_app(index_path, store=url), raise_server_exceptions=False) as client:
+            for path in ("/api/v1/codes/icd10cm/E11.9", "/api/v1/policies", "/policies"):
+                r = client.get(path)
+                assert r.status_code == 503, (path, r.status_code)
+            assert client.get("/api/v1/codes/icd10cm/E11.9").json()["error"] == "store_unavailable"
+    finally:
+        storage.forget(url)
+
+
+def test_the_process_keeps_a_bounded_number_of_store_files_open(tmp_path: Path) -> None:
+    first = storage.open_store(tmp_path / "0.sqlite")
+    assert storage.open_store(tmp_path / "0.sqlite") is first  # shared while in use
+    for n in range(1, storage.KEPT_FILES + 5):
+        storage.open_store(tmp_path / f"{n}.sqlite")
+    kept = [k for k in storage._OPEN if k[0].startswith(str(tmp_path))]
+    assert len(kept) == storage.KEPT_FILES and storage.open_store(tmp_path / "0.sqlite") is not first

@@ -41,7 +41,7 @@ REPRESENTATIVE = [
 # The whole applicable suite (modes general and flat) must pass at least this many tests: a change that
 # loses one fails here. Raise it when more pass; every test still failing is listed, with why, in
 # docs/FHIR.md, and that list is checked against the run below.
-PASS_FLOOR = 521
+PASS_FLOOR = 553
 FAILURES_DOC = ROOT / "docs" / "FHIR.md"
 
 
@@ -51,7 +51,9 @@ def base(index_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         if os.environ.get("MEDCODES_TX_TESTS_REQUIRED"):  # CI: a missing suite is a failure, not a skip
             pytest.fail(f"the HL7 terminology ecosystem tests are not at {SUITE}")
         pytest.skip("the HL7 terminology ecosystem tests are not beside the repository (../shared/peer-tests)")
-    with medcodes_serve(index_path, tmp_path_factory.mktemp("serve") / "serve.log") as url:
+    # a deployed terminology server names its public address (the CapabilityStatement's url is a canonical)
+    with medcodes_serve(index_path, tmp_path_factory.mktemp("serve") / "serve.log",
+                        env={"MEDCODES_BASE_URL": "http://tx.example.org"}) as url:
         yield f"{url}/fhir"
 
 

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 INACTIVE_STATUSES = frozenset({"retired", "inactive"})
 CONCEPT_PROPERTIES = "http://hl7.org/fhir/concept-properties#"
+_STANDARD_PROPERTIES = frozenset({"notSelectable", "status", "inactive", "parent", "child", "deprecated"})
 
 
 @dataclass
@@ -97,8 +98,10 @@ class FhirCodeSystem:
         self._standard: dict[str, str] = {}
         for d in resource.get("property") or []:
             uri = d.get("uri") if isinstance(d, dict) else None
-            if isinstance(uri, str) and uri.startswith(CONCEPT_PROPERTIES) and isinstance(d.get("code"), str):
-                self._standard[d["code"]] = uri[len(CONCEPT_PROPERTIES):]
+            standard = isinstance(uri, str) and uri.startswith(CONCEPT_PROPERTIES)
+            meaning = str(uri)[len(CONCEPT_PROPERTIES):] if standard else ""
+            if meaning in _STANDARD_PROPERTIES and isinstance(d.get("code"), str):
+                self._standard[d["code"]] = meaning
         self._load(resource.get("concept") or [], None)
         for c in self._concepts.values():  # parent properties (hierarchy given by property, not nesting)
             for parent in c.property_values("parent"):

@@ -4,15 +4,19 @@ with it as `tx-resource` (used for that request only), and the version rules it 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ...index import Catalog
 from .concepts import CodeSystemView, FhirCodeSystem, is_wildcard, newest, version_matches
-from .core import CORE
+from .core import CORE_BY_URL
 from .indexed import index_code_system, index_versions
 from .outcome import Issue, TxError, fail
 from .params import OperationParams
 
+# a language tag, or a list of them with weights as Accept-Language gives them ("de, *; q=0")
+_LANGUAGES = re.compile(r"(?:\*|[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*)(?:\s*;\s*q=[0-9.]+)?"
+                        r"(?:\s*,\s*(?:\*|[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*)(?:\s*;\s*q=[0-9.]+)?)*")
 VALUESET_SUPPLEMENT = "http://hl7.org/fhir/StructureDefinition/valueset-supplement"
 MAX_SUPPLIED = 64  # tx-resource entries per request
 MAX_SUPPLIED_CONCEPTS = 50_000
@@ -26,7 +30,12 @@ class Context:
         self.supplements: dict[str, list[dict[str, Any]]] = {}
         self.value_sets: dict[str, list[dict[str, Any]]] = {}
         self.concept_maps: dict[str, list[dict[str, Any]]] = {}
-        self.display_language = p.text("displayLanguage") or accept_language
+        self._core_seen: set[str] = set()
+        asked = p.text("displayLanguage")
+        if asked is not None and not _LANGUAGES.fullmatch(asked.strip()):
+            raise TxError(400, [Issue("error", "processing", f"Invalid displayLanguage: '{asked}'", "invalid-display",
+                                      message_id="INVALID_DISPLAY_NAME")])
+        self.display_language = asked or accept_language
         self.lang_from_header = not p.text("displayLanguage") and bool(accept_language)
         supplied = p.resources("tx-resource")
         if len(supplied) > MAX_SUPPLIED:
@@ -34,9 +43,7 @@ class Context:
         concepts = 0
         for r in supplied:
             self.add(r)
-        for r in CORE:  # FHIR core systems, unless the request supplies its own
-            if not (self.code_systems.get(r["url"]) or self.value_sets.get(r["url"])):
-                self.add(r)
+
             concepts += _count_concepts(r.get("concept") or [])
             if concepts > MAX_SUPPLIED_CONCEPTS:
                 raise fail(400, f"the supplied code systems hold more than {MAX_SUPPLIED_CONCEPTS} concepts",
@@ -67,17 +74,31 @@ class Context:
 
     # -- code systems ---------------------------------------------------------------------------
 
+    def _core(self, url: str) -> None:
+        """A FHIR core system or value set, taken in when first named, unless the request supplies its own
+        (parsing them for every request would cost each one a fraction of a millisecond)."""
+        r = CORE_BY_URL.get(url)
+        if r is not None and url not in self._core_seen:
+            self._core_seen.add(url)
+            if not (self.code_systems.get(url) or self.value_sets.get(url)):
+                self.add(r)
+
     def known_system(self, url: str) -> bool:
+        self._core(url)
         return url in self.code_systems or bool(index_versions(self.catalog, url))
 
     def versions(self, url: str) -> list[str]:
+        self._core(url)
         found = [cs.version for cs in self.code_systems.get(url, []) if cs.version]
         return sorted(set(found) | set(index_versions(self.catalog, url)))
 
-    def code_system(self, url: str, version: str | None = None, *, pinned: bool = False) -> CodeSystemView | None:
+    def code_system(self, url: str, version: str | None = None, *, exact: bool = False) -> CodeSystemView | None:
         """The code system `url` in `version` (a pattern such as 1.x allowed); with no version, the
-        version a request parameter defaults to, else the newest."""
-        version = self.determine_version(url, version)
+        version a request parameter defaults to, else the newest. `exact`: `version` as given, whatever
+        the request's version rules say (is that version loaded at all?)."""
+        self._core(url)
+        if not exact:
+            version = self.determine_version(url, version)
         supplied = self.code_systems.get(url, [])
         if supplied:
             if version:
@@ -121,6 +142,7 @@ class Context:
     def value_set(self, url: str, version: str | None = None) -> dict[str, Any] | None:
         if "|" in url and version is None:
             url, version = url.split("|", 1)
+        self._core(url)
         if not version:
             version = self.default_vs_versions.get(url)
         found = self.value_sets.get(url, [])

@@ -47,3 +47,4 @@ def core_resources() -> list[dict[str, Any]]:
 
 
 CORE = core_resources()
+CORE_BY_URL = {r["url"]: r for r in CORE}

@@ -110,13 +110,7 @@ def validate_value_set(ctx: Context, p: OperationParams) -> dict[str, Any]:
 def _validate_value_set(ctx: Context, p: OperationParams, vs: dict[str, Any], items: list[Coding],
                         cc: dict[str, Any] | None) -> dict[str, Any]:
     ev = Evaluator(ctx, vs)
-    try:
-        ev.prepare()
-    except TxError as e:
-        if e.issues[0].message_id != "VALUESET_CIRCULAR_REFERENCE":
-            raise
-        # the value set cannot be judged at all: an invalid value set, not a code outside it
-        raise TxError(e.status, [replace(i, tx="vs-invalid") for i in e.issues]) from None
+    ev.prepare()  # a cycle among the included value sets fails here, before any code is checked
     checked: list[Checked] = []
     extra: list[Issue] = []
     for item in items:
@@ -149,7 +143,9 @@ def _validate_value_set(ctx: Context, p: OperationParams, vs: dict[str, Any], it
         checked.append(_check_in_value_set(ctx, ev, item, p))
     valid = any(c.valid for c in checked)
     extra += [n.issue for n in ev.all_notes()]
-    if cc is not None and not any(c.member for c in checked):
+    # a CodeableConcept none of whose codings could be judged (their system is not known) is not
+    # said to have no valid coding: that is not known either
+    if cc is not None and not any(c.member for c in checked) and not all(c.unknown_system for c in checked):
         extra.append(Issue("error", "code-invalid", f"No valid coding was found for the value set '{vs_label(vs)}'",
                            "not-in-vs", message_id="TX_GENERAL_CC_ERROR_MESSAGE"))
     return answer(ctx, checked, cc, valid, extra, p)
@@ -236,7 +232,11 @@ def _check_in_value_set(ctx: Context, ev: Evaluator, item: Coding, p: OperationP
         return out
     out.cs = cs
     concept = cs.get(item.code)
+    membership_only = p.boolean("valueset-membership-only", False)
     if concept is None:
+        if membership_only:  # only whether the value set holds it: an unknown code simply is not in it
+            out.issues.append(replace(not_in, located=False))
+            return out
         if cs.content != "complete":  # a fragment: the code may be in a part of the system not held here
             out.issues.append(_unknown_code(cs, item))
             out.valid = out.member = not any(i.severity == "error" for i in out.issues)
@@ -247,12 +247,16 @@ def _check_in_value_set(ctx: Context, ev: Evaluator, item: Coding, p: OperationP
     out.concept = concept
     _normalised(out, cs, concept)
     member = ev.find(cs.url, concept.code, cs.version)
+    active_only = ev.active_only or p.boolean("activeOnly", False)
+    if member is not None and concept.inactive and active_only:
+        member = None  # only active codes are members when activeOnly is asked for
     if member is None:
-        if concept.inactive and ev.active_only:
+        if concept.inactive and active_only:
             out.issues.append(Issue("error", "business-rule", f"The concept '{concept.code}' is valid but is not "
                                     "active", "code-rule", item.at("code"), "STATUS_CODE_WARNING_CODE"))
         out.issues.append(not_in)
-        _check_concept(ctx, out, p, display_severity="warning")
+        if not membership_only:
+            _check_concept(ctx, out, p, display_severity="warning")
         return out
     out.member = True
     if member.cs.version == cs.version:  # the value set's own display, if it gives one
@@ -320,7 +324,7 @@ def _version_for_value_set(ctx: Context, out: Checked, vs_version: str | None) -
                         f"the one in the value ('{wanted}')")
                 mid = "VALUESET_VALUE_MISMATCH"
             out.issues.append(Issue(severity, "invalid", text, "vs-invalid", item.at("version"), mid))
-            if ctx.code_system(system, wanted) is None:
+            if ctx.code_system(system, wanted, exact=True) is None:
                 out.issues.append(_unknown_version(ctx, item, wanted))
                 out.unknown_system = f"{system}|{wanted}"
         elif cs is None and result != wanted:
@@ -391,7 +395,10 @@ def _include_version(ctx: Context, ev: Evaluator, item: Coding) -> str | None:
     for v in ordered:
         cs = ctx.code_system(system, v)
         concept = cs.get(item.code) if cs is not None else None
-        if cs is not None and concept is not None:
+        # the include of that version must hold the code, not only its code system
+        if cs is not None and concept is not None and any(
+                inc.get("system") == system and inc.get("version") == v and ev.holds(inc, system, item.code, v)
+                for inc in ev.includes):
             if not item.display or item.display in [d for d, _ in displays_for_all(cs, concept)]:
                 return v
             having.append(v)
@@ -428,9 +435,10 @@ def _check_concept(ctx: Context, out: Checked, p: OperationParams, display_sever
             out.issues.append(Issue("warning", "business-rule", f"The concept '{concept.code}' has a status of {state} "
                                     "and its use should be reviewed", "code-comment", item.path or "Coding",
                                     "INACTIVE_CONCEPT_FOUND"))
-        else:
-            out.issues.append(Issue("information", "business-rule", f"The concept '{concept.code}' is deprecated",
-                                    "code-comment", item.path or "Coding", "CONCEPT_DEPRECATED_IN_VALUESET"))
+        else:  # deprecated: still valid, to be reviewed
+            out.issues.append(Issue("warning", "business-rule", f"The concept '{concept.code}' is {status} and its "
+                                    "use should be reviewed", "code-comment", item.at("code"),
+                                    "DEPRECATED_CONCEPT_FOUND"))
     if concept.abstract and p.text("abstract") == "false":
         out.valid = False
         out.issues.append(Issue("error", "business-rule", f"Code '{out.cs.url}#{concept.code}' is abstract, and not "
@@ -454,7 +462,8 @@ def displays_for(ctx: Context, cs: CodeSystemView, concept: Concept) -> list[tup
     out = displays_for_all(cs, concept)
     wanted = _languages(ctx.display_language)
     if wanted:
-        return [(v, lang) for v, lang in out if lang and any(lang.lower().startswith(w) for w in wanted)]
+        # a display of no stated language (a code system without one) serves any language
+        return [(v, lang) for v, lang in out if not lang or any(lang.lower().startswith(w) for w in wanted)]
     return out
 
 
@@ -559,8 +568,8 @@ def answer(ctx: Context, checked: list[Checked], cc: dict[str, Any] | None, vali
                 out.append(("display", display))
             if best.concept.inactive:
                 out.append(("inactive", True))
-                if best.concept.status:
-                    out.append({"name": "status", "valueCode": best.concept.status})
+            if best.concept.status and (best.concept.inactive or best.concept.status in ("deprecated", "withdrawn")):
+                out.append({"name": "status", "valueCode": best.concept.status})
     for c in checked:
         if c.unknown_system:
             out.append({"name": "x-caused-by-unknown-system", "valueCanonical": c.unknown_system})

@@ -15,7 +15,7 @@ from typing import Any
 
 import re2  # type: ignore[import-untyped]
 
-from .concepts import CodeSystemView, Concept, present_versions
+from .concepts import CodeSystemView, Concept, present_versions, version_key
 from .context import Context
 from .outcome import Issue, TxError, fail
 from .status import STANDARDS_STATUS, VALUESET_DEPRECATED, Standing, StatusNote, standards_status, status_note
@@ -65,7 +65,7 @@ class Evaluator:
         label = vs_label(vs) if vs.get("url") else f"(unidentified #{id(vs)})"
         if label in pathway or (vs.get("url") and any(p.split("|")[0] == vs.get("url") for p in pathway)):
             raise fail(400, f"Found a circularity pointing to {label} processing ValueSet with pathway "
-                            f"[{', '.join(pathway)}]", "processing", message_id="VALUESET_CIRCULAR_REFERENCE")
+                            f"[{', '.join(pathway)}]", "processing", "vs-invalid", "VALUESET_CIRCULAR_REFERENCE")
         if len(pathway) > MAX_DEPTH:
             raise fail(400, f"value sets are nested more than {MAX_DEPTH} deep", "too-costly")
         self.pathway = (*pathway, label)
@@ -77,6 +77,7 @@ class Evaluator:
         self.problems = Problems()
         self._nested: dict[str, Evaluator] = {}
         self.is_contained = False
+        self.loose_versions = False  # an exclude of another version applied to every version
         self.standing = Standing.of(vs)
         if not pathway:  # the value set asked for, judged against itself: only its own deprecation counts
             self._note(status_note("ValueSet", label, self.standing, self.standing))
@@ -167,6 +168,10 @@ class Evaluator:
             return None
         return hit
 
+    def holds(self, part: dict[str, Any], system: str, code: str, version: str | None) -> bool:
+        """Whether one include (or exclude) of this value set takes `system#code` in `version`."""
+        return self._in_part(part, system, code, version) is not None
+
     def _in_part(self, part: dict[str, Any], system: str, code: str, version: str | None) -> Member | None:
         member: Member | None = None
         if isinstance(part.get("system"), str):
@@ -199,28 +204,58 @@ class Evaluator:
     # -- expansion ------------------------------------------------------------------------------
 
     def members(self, limit: int | None = None) -> list[Member]:
+        """The codes of the value set, each system version's apart; with `versionsMatch` true (an
+        expansion parameter of the value set) a code in several versions is one entry, of the newest."""
         limit = limit or MAX_EXPANSION
         out: list[Member] = []
-        seen: set[tuple[str, str, str]] = set()
-        excluded = self._excluded()
+        seen: dict[tuple[str, str, str], int] = {}
+        exact, loose = self._excluded()
+        merge = self.versions_match is True
         for inc in self.includes:
             for m in self._part_members(inc):
                 key = (m.cs.url, m.cs.version or "", m.concept.code)
-                if key in seen or key[::2] in excluded or (self.active_only and m.concept.inactive):
+                if key in seen or key in exact or key[::2] in loose or (self.active_only and m.concept.inactive):
                     continue
-                seen.add(key)
+                merged = (m.cs.url, "", m.concept.code)
+                if merge and merged in seen:
+                    kept = out[seen[merged]]
+                    if version_key(m.cs.version) > version_key(kept.cs.version):  # the newest version names it
+                        out[seen[merged]] = Member(m.cs, kept.concept)
+                    continue
+                seen[key] = seen[merged] = len(out)
                 out.append(m)
                 if len(out) > limit:
                     raise fail(400, f"The value set '{vs_label(self.vs)}' expansion has too many codes to produce "
-                                    f"(>{limit})", "too-costly", "too-costly", "VALUESET_TOO_COSTLY")
+                                    f"(>{limit})", "too-costly", None, "VALUESET_TOO_COSTLY")
         return out
 
-    def _excluded(self) -> set[tuple[str, str]]:
-        out: set[tuple[str, str]] = set()
+    @property
+    def versions_match(self) -> bool | None:
+        """The value set's `versionsMatch` expansion parameter (None: not set)."""
+        value = expansion_parameters(self.vs).get("versionsMatch")
+        return None if value is None else value.lower() == "true"
+
+    def _excluded(self) -> tuple[set[tuple[str, str, str]], set[tuple[str, str]]]:
+        """Codes excluded in one version (url, version, code) and in every version (url, code).
+
+        An exclude applies to its own version only where versionsMatch is false, or where the value
+        set includes that version itself; otherwise (an exclude without a version, or of a version
+        the value set does not include) it applies to the code in every version, and the expansion
+        says so with versionsMatch true."""
+        exact: set[tuple[str, str, str]] = set()
+        loose: set[tuple[str, str]] = set()
+        included = {(i.get("system"), i.get("version")) for i in self.includes}
         for exc in self.excludes:
+            own_version = isinstance(exc.get("version"), str) and (
+                self.versions_match is False or (exc.get("system"), exc.get("version")) in included)
+            if isinstance(exc.get("version"), str) and not own_version:
+                self.loose_versions = True
             for m in self._part_members(exc):
-                out.add((m.cs.url, m.concept.code))
-        return out
+                if own_version:
+                    exact.add((m.cs.url, m.cs.version or "", m.concept.code))
+                else:
+                    loose.add((m.cs.url, m.concept.code))
+        return exact, loose
 
     def _part_members(self, part: dict[str, Any]) -> Iterator[Member]:
         refs = [r for r in part.get("valueSet") or [] if isinstance(r, str)]
@@ -251,6 +286,23 @@ class Evaluator:
             raise fail(400, text, "not-found", "not-found", "UNKNOWN_CODESYSTEM_VERSION_EXP")
         raise fail(400, f"A definition for CodeSystem '{system}' could not be found, so the value set cannot be "
                         "expanded", "not-found", "not-found", "UNKNOWN_CODESYSTEM_EXP")
+
+
+EXPANSION_PARAMETER = "http://hl7.org/fhir/StructureDefinition/valueset-expansion-parameter"
+
+
+def expansion_parameters(vs: dict[str, Any]) -> dict[str, str]:
+    """Expansion parameters a value set sets for itself (compose extension expansion-parameter)."""
+    out: dict[str, str] = {}
+    for ext in (vs.get("compose") or {}).get("extension") or []:
+        if not isinstance(ext, dict) or ext.get("url") != EXPANSION_PARAMETER:
+            continue
+        parts = {e.get("url"): next((v for k, v in e.items() if k.startswith("value")), None)
+                 for e in ext.get("extension") or [] if isinstance(e, dict)}
+        name, value = parts.get("name"), parts.get("value")
+        if isinstance(name, str) and value is not None:
+            out[name] = str(value).lower() if isinstance(value, bool) else str(value)
+    return out
 
 
 def _check_filters(compose: dict[str, Any]) -> None:
