@@ -33,7 +33,7 @@ import numpy as np
 
 from .. import systems
 from ..errors import MedcodesError
-from . import lexicon, paths, rank, stored_parts
+from . import lexicon, paths, rank, stored_parts, wordparts
 from .asof import AsOf, History
 from .codes import CodeIndex, range_systems
 from .lexicon import Group
@@ -147,6 +147,7 @@ class Engine:
         self.vocab = Vocabulary(conn)
         self.parts = stored_parts.PartsTable.load(conn)
         self.paths = paths.present(conn)
+        self.operations = paths.operations(conn)  # procedure words the PCS Index names the operations of
         self._lock = threading.Lock()
         self._local = threading.local()
         self._lazy: dict[str, Any] = {}
@@ -192,7 +193,7 @@ class Engine:
         """Word matches, best first. `asked`: systems the user named (no penalty for old or DRG);
         `candidates`: how many to re-score when every word matches (suggestions need fewer)."""
         complete = partial and (len(words) > 1 or self.vocab.unfinished(words[-1]))
-        out = Lexical(groups=_meaningful(lexicon.groups(words, complete)))
+        out = Lexical(groups=self._word_parts(_meaningful(lexicon.groups(words, complete))))
         if not out.groups:
             return out
         if correct:
@@ -538,13 +539,24 @@ class Engine:
         more = tuple((*span[:-1], w) for w in self.vocab.complete(span[-1]))
         return Group(tuple(dict.fromkeys((*group.alternatives, *more))), group.words, group.entry)
 
+    def _word_parts(self, groups: list[Group]) -> list[Group]:
+        """A procedure word also searched as its parts (wordparts.py): "pneumonectomy" as "resection lung"."""
+        out = []
+        for g in groups:
+            if g.entry is None and len(g.words) == 1 and len(g.alternatives) == 1:
+                more = wordparts.meanings(g.words[0], self.operations)
+                if more:
+                    g = Group((g.alternatives[0], *more), g.words)
+            out.append(g)
+        return out
+
     def _tolerate(self, groups: list[Group], partial: bool) -> tuple[list[Group], dict[str, str]]:
         """Add spelling corrections as alternatives for words the index does not know; a
         correction that is a lexicon term brings the term's meaning ("diabetis" -> diabetes)."""
         out: list[Group] = []
         corrected: dict[str, str] = {}
         for i, g in enumerate(groups):
-            if g.entry is None and len(g.words) == 1:
+            if g.entry is None and len(g.words) == 1 and len(g.alternatives) == 1:  # not a word read by its parts
                 word = g.words[0]
                 last = partial and i == len(groups) - 1
                 if not self.vocab.known(word) and not (last and self.vocab.has_prefix(word)):

@@ -36,6 +36,7 @@ SOURCE_NAMES = {
     "hcpcs-index": "HCPCS Index",
 }
 _MODIFIERS = re.compile(r"\([^)]*\)")
+OPERATION_WORDS = 2  # "Plain Radiography"; longer heads ("Introduction of substance in or on") are not one
 REFERENCE_CODES = 3  # codes a "see" reference may lead to: the target entry's own
 
 DDL = f"""
@@ -81,6 +82,23 @@ def _references(conn: sqlite3.Connection) -> list[tuple[str, str, str, str, str]
                             " WHERE kind IN ('see', 'see_also') ORDER BY rowid").fetchall()
     except sqlite3.OperationalError:  # an index built before references were kept
         return []
+
+
+def operations(conn: sqlite3.Connection) -> dict[str, tuple[tuple[str, ...], ...]]:
+    """One-word ICD-10-PCS Index entries and the root operations their "see" references name
+    ("Nephrectomy see Excision, Urinary System; see Resection, Urinary System" -> excision, resection)."""
+    out: dict[str, dict[tuple[str, ...], None]] = {}
+    try:
+        rows = conn.execute("SELECT term, target FROM term_refs WHERE system='icd10pcs' AND kind='see'"
+                            " ORDER BY rowid").fetchall()
+    except sqlite3.OperationalError:  # an index built before references were kept
+        return {}
+    for term, target in rows:
+        word = words(term)
+        operation = tuple(words(target.split(",")[0]))
+        if len(word) == 1 and 0 < len(operation) <= OPERATION_WORDS:
+            out.setdefault(word[0], {})[operation] = None
+    return {w: tuple(ops) for w, ops in out.items()}
 
 
 @dataclass(frozen=True, slots=True)
