@@ -602,6 +602,7 @@ class PostgresStore(Store):
 # -- one Store per location per process ------------------------------------------------
 _OPEN: dict[tuple[str, bool], Store] = {}
 _OPEN_LOCK = threading.Lock()
+KEPT_FILES = 16  # SQLite stores kept open per process (a server has one; a test run has many)
 
 
 def open_store(where: str | Path, *, readonly: bool = False) -> Store:
@@ -610,10 +611,15 @@ def open_store(where: str | Path, *, readonly: bool = False) -> Store:
     loc = location(where)
     key = (str(loc), readonly and isinstance(loc, Path))
     with _OPEN_LOCK:
-        store = _OPEN.get(key)
+        store = _OPEN.pop(key, None)
         if store is None:
             store = PostgresStore(loc) if isinstance(loc, PostgresURL) else SQLiteStore(loc, readonly=readonly)
-            _OPEN[key] = store
+            files = [k for k, v in _OPEN.items() if isinstance(v, SQLiteStore)]
+            for old in files[:max(0, len(files) - KEPT_FILES + 1)]:
+                # the least recently used; whoever still holds it keeps using it (its connections
+                # close when it goes), it is only no longer shared
+                _OPEN.pop(old)
+        _OPEN[key] = store  # the most recently used last
         return store
 
 

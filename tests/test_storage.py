@@ -203,3 +203,12 @@ def test_a_store_that_cannot_be_reached_is_a_503_not_a_500(index_path: Path) -> 
             assert client.get("/api/v1/codes/icd10cm/E11.9").json()["error"] == "store_unavailable"
     finally:
         storage.forget(url)
+
+
+def test_the_process_keeps_a_bounded_number_of_store_files_open(tmp_path: Path) -> None:
+    first = storage.open_store(tmp_path / "0.sqlite")
+    assert storage.open_store(tmp_path / "0.sqlite") is first  # shared while in use
+    for n in range(1, storage.KEPT_FILES + 5):
+        storage.open_store(tmp_path / f"{n}.sqlite")
+    kept = [k for k in storage._OPEN if k[0].startswith(str(tmp_path))]
+    assert len(kept) == storage.KEPT_FILES and storage.open_store(tmp_path / "0.sqlite") is not first
