@@ -18,9 +18,11 @@ as a step of its own (bench/vectors.py: about 1.4 s of CPU and 120 MB above the 
 texts) and stored in `search_vectors` as float16 (12.5 MB).
 
 A query is one tokenisation and a mean of a few rows (microseconds), then a shortlist made on 64
-dimensions and ranked on 128 (`nearest`, a few ms), and it runs only when the words answer the
-query weakly (engine.lexically_answered). What it finds goes after the word matches (`fuse`): on
-the judged sets the words are better than this model wherever they match.
+dimensions and ranked on 128 (`nearest`, a few ms; a search filtered to some systems reads only
+their rows), and it runs only when the words answer the query weakly (engine.lexically_answered) and
+find less than a page of codes (engine.SEMANTIC_BELOW); a query asked again reuses its nearest
+codes. What it finds goes after the word matches (`fuse`): on the judged sets the words are better
+than this model wherever they match.
 MEDCODES_SEMANTIC: `auto` (the default) uses semantic retrieval when the model package is
 installed, `on` requires it, `off` never loads it. An index without vectors, or with vectors that
 do not fit the model, is searched by words only, with a warning in the log.
