@@ -84,6 +84,7 @@ def main() -> int:
         try:
             _wait(base, server)
             memory = {"before": _workers_memory(server.pid, Path(args.db))}
+            _SERVER_PID[0] = server.pid
             results = _run_all(wrk, base, script, Path(tmp), paths, args)
             memory["after"] = _workers_memory(server.pid, Path(args.db))
         finally:
@@ -181,12 +182,13 @@ def _wrk(wrk: str, base: str, script: Path, paths_file: Path, connections: int, 
     cmd = [wrk, f"-t{min(threads, connections)}", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
            "-s", str(script), base]
     env = {**os.environ, "BENCH_PATHS": str(paths_file), "BENCH_DELAY_MS": f"{delay_ms:.1f}"}
-    before = _cpu_ticks()
+    before, cpu_before = _cpu_ticks(), _server_cpu()
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
-    after = _cpu_ticks()
+    after, cpu_after = _cpu_ticks(), _server_cpu()
     line = next(x for x in out.splitlines() if x.startswith("BENCH "))
     figures = json.loads(line.removeprefix("BENCH "))
     figures["steal_pct"] = _steal_pct(before, after)
+    figures["server_cpu_s"] = round(cpu_after - cpu_before, 2)
     shown = f"BENCH_DELAY_MS={delay_ms:.0f} " * (delay_ms > 0) + " ".join(cmd[:-1]) + " URL"
     return figures, shown
 
@@ -228,9 +230,12 @@ def _run_all(wrk: str, base: str, script: Path, tmp: Path, paths: dict[str, list
             # a tenth of a second's worth of requests, not more)
             conns = max(1, math.ceil(rate / 10))
             calib, _ = _wrk(wrk, base, script, pool.file(rate * 4), conns, 3, args.threads, 1000 * conns / rate)
-            delay = max(0.0, 1000 * conns / rate - calib["mean_us"] / 1000)
+            # never under half the cycle: a calibration run slowed by a moment's load elsewhere would
+            # otherwise leave no wait at all, and the "paced" run would be an open one
+            cycle = 1000 * conns / rate
+            delay = max(cycle / 2, cycle - calib["mean_us"] / 1000)
             speed = _cpu_check()
-            paced, cmd = _wrk(wrk, base, script, pool.file(int(rate * args.duration * 1.3)), conns, args.duration,
+            paced, cmd = _wrk(wrk, base, script, pool.file(int(rate * args.duration * 2.5)), conns, args.duration,
                               args.threads, delay)
             results.append({**_row(name, f"paced ~{rate}/s", paced, cmd), "cpu_check_ms": speed})
         open_, cmd = _wrk(wrk, base, script, pool.file(args.open_urls), args.connections, args.duration,
@@ -291,6 +296,23 @@ def _smaps(pid: int, index: Path) -> dict[str, float]:
             "anonymous_mb": round(anonymous / 1024, 1), "other_mb": round((total - mapped - anonymous) / 1024, 1)}
 
 
+_SERVER_PID = [0]
+
+
+def _server_cpu() -> float:
+    """CPU seconds (user and system) the server's workers have used: on a machine others load too,
+    CPU per request says what wall-clock figures cannot."""
+    pids = _children(_SERVER_PID[0]) or [_SERVER_PID[0]]
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def _cpu_check() -> float:
     """Milliseconds for a fixed pure-Python loop, with the server idle: this virtual machine's speed
     changes by a third from one minute to the next with no steal showing, and a run is only
@@ -322,6 +344,7 @@ def _row(name: str, mode: str, f: dict[str, Any], cmd: str) -> dict[str, Any]:
             "p50_ms": f["p50_us"] / 1000, "p90_ms": f["p90_us"] / 1000, "p99_ms": f["p99_us"] / 1000,
             "max_ms": f["max_us"] / 1000, "requests": f["requests"], "errors": f["errors"],
             "repeated": max(0, f["requests"] - f.get("paths", f["requests"])),
+            "server_cpu_ms_per_request": round(1000 * f.get("server_cpu_s", 0) / max(1, f["requests"]), 2),
             "non_2xx_3xx": f["non_2xx_3xx"], "steal_pct": f.get("steal_pct"), "command": cmd}
 
 
@@ -339,15 +362,17 @@ def _report(results: list[dict[str, Any]], memory: dict[str, list[dict[str, Any]
           f" load: wrk from a second process, {args.duration}s per run; {os.cpu_count()} CPUs;"
           f" load average at the end {os.getloadavg()[0]:.1f}\n")
     print(f"{'scenario':<23} {'mode':<17} {'req/s':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8}"
-          f" {'errors':>7} {'repeat':>7} {'steal%':>7} {'cpu ms':>7}  target")
+          f" {'errors':>7} {'repeat':>7} {'cpu/req':>7} {'steal%':>7} {'cpu ms':>7}  target")
     for r in results:
         target = _target(r["scenario"]) if r["mode"].startswith("paced") else None
         verdict = "" if target is None else f"p99 <= {target:g} ms: {'met' if r['p99_ms'] <= target else 'MISSED'}"
         print(f"{r['scenario']:<23} {r['mode']:<17} {r['rps']:>8.1f} {r['p50_ms']:>8.2f} {r['p90_ms']:>8.2f}"
               f" {r['p99_ms']:>8.2f} {r['max_ms']:>8.2f} {r['errors'] + r['non_2xx_3xx']:>7} {r['repeated']:>7}"
+              f" {r['server_cpu_ms_per_request']:>7.2f}"
               f" {'-' if r['steal_pct'] is None else r['steal_pct']:>7} {r.get('cpu_check_ms', ''):>7}  {verdict}")
     print("errors: connection errors, timeouts and answers other than 2xx/3xx; repeat: requests whose URL an"
           " earlier request of the run had asked (the run's URLs ran out)")
+    print("cpu/req: CPU milliseconds the server's workers used per answered request (user + system)")
     print("steal%: CPU time the hypervisor gave to other machines during the run (/proc/stat); a run with"
           " much of it measures the host")
     print("cpu ms: a fixed Python loop timed just before the paced run (lower is a faster machine at that moment)")

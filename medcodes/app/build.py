@@ -19,14 +19,17 @@ from ..index.build import BuildReport, PostBuildStep
 from ..model import Record
 from ..search import indexer, semantic
 
-POST_BUILD_STEPS: tuple[PostBuildStep, ...] = (indexer.build, semantic.build, edits.build)
+POST_BUILD_STEPS: tuple[PostBuildStep, ...] = (indexer.build_words, semantic.build)
+# Steps that read only the index's own tables and write tables of their own: a build with a second core
+# runs them in its worker process, beside POST_BUILD_STEPS (medcodes.index.worker), which take about as long.
+SIDE_STEPS: tuple[PostBuildStep, ...] = (indexer.build_side, edits.build)
 
 
 def build_index(sources: Sequence[tuple[str, Path]], out: Path,
                 log: Callable[[str], None] = lambda _msg: None) -> BuildReport:
     """Parse every (importer name, path) and write the index with its search tables to `out`, atomically."""
     try:
-        return index_build.build_index(list(sources), out, log, steps=POST_BUILD_STEPS)
+        return index_build.build_index(list(sources), out, log, steps=POST_BUILD_STEPS, side_steps=SIDE_STEPS)
     except (OSError, sqlite3.Error) as e:
         if not out_of_room(e):
             raise
@@ -36,4 +39,4 @@ def build_index(sources: Sequence[tuple[str, Path]], out: Path,
 
 def build_from_records(records: Iterable[Record], out: Path, name: str = "records") -> BuildReport:
     """The same build straight from records (tests, content packs, benchmarks)."""
-    return index_build.build_from_records(records, out, name, steps=POST_BUILD_STEPS)
+    return index_build.build_from_records(records, out, name, steps=POST_BUILD_STEPS, side_steps=SIDE_STEPS)

@@ -41,7 +41,7 @@ REPRESENTATIVE = [
 # The whole applicable suite (modes general and flat) must pass at least this many tests: a change that
 # loses one fails here. Raise it when more pass; every test still failing is listed, with why, in
 # docs/FHIR.md, and that list is checked against the run below.
-PASS_FLOOR = 545
+PASS_FLOOR = 553
 FAILURES_DOC = ROOT / "docs" / "FHIR.md"
 
 

@@ -185,3 +185,56 @@ def test_lookup_names_the_coding_edits(client: TestClient) -> None:
     hcpcs = ok(client.get("/fhir/CodeSystem/$lookup", params={"system": "urn:oid:2.16.840.1.113883.6.285",
                                                                "code": "J1100", "property": "*"}))
     assert not {"cc-mcc", "ms-drg", "hcc"} & {parts[0]["valueCode"] for parts in values(hcpcs, "property")}
+
+
+def test_versions_match_merges_a_code_across_versions(client: TestClient) -> None:
+    both = {"resourceType": "ValueSet", "url": "http://example.org/both", "status": "active", "compose": {
+        "extension": [{"url": "http://hl7.org/fhir/StructureDefinition/valueset-expansion-parameter",
+                       "extension": [{"url": "name", "valueCode": "versionsMatch"},
+                                     {"url": "value", "valueString": "true"}]}],
+        "include": [{"system": V, "version": "1.0.0"}, {"system": V, "version": "1.2.0"}]}}
+    e = ok(expand(client, {"name": "url", "valueUri": "http://example.org/both"}, resources=(V1, V2, both)),
+           "ValueSet")
+    assert [(c["code"], c["version"]) for c in e["expansion"]["contains"]] == [("a", "1.2.0")]
+    apart = {**both, "compose": {"include": both["compose"]["include"]}}
+    e = ok(expand(client, {"name": "url", "valueUri": "http://example.org/both"}, resources=(V1, V2, apart)),
+           "ValueSet")
+    assert sorted(c["version"] for c in e["expansion"]["contains"]) == ["1.0.0", "1.2.0"]
+    # an exclude of a version the value set does not include applies to the code in every version
+    other = {**apart, "compose": {"include": [{"system": V, "version": "1.2.0"}],
+                                  "exclude": [{"system": V, "version": "1.0.0"}]}}
+    e = ok(expand(client, {"name": "url", "valueUri": "http://example.org/both"}, resources=(V1, V2, other)),
+           "ValueSet")
+    assert "contains" not in e["expansion"] and {"name": "versionsMatch", "valueBoolean": True} in \
+        e["expansion"]["parameter"]
+
+
+def test_display_language_and_designation_choice(client: TestClient) -> None:
+    r = post(client, "ValueSet/$validate-code", body(
+        {"name": "url", "valueUri": "http://example.org/fhir/ValueSet/warm"},
+        {"name": "coding", "valueCoding": {"system": TEST_CS, "code": "red"}},
+        {"name": "displayLanguage", "valueCode": "-"}))
+    assert "Invalid displayLanguage" in outcome(r, 400, "processing")
+    vs = value_set("http://example.org/vs", {"system": TEST_CS})
+    e = ok(expand(client, {"name": "url", "valueUri": "http://example.org/vs"},
+                  {"name": "includeDesignations", "valueBoolean": True},
+                  {"name": "designation", "valueString": "urn:ietf:bcp:47|fr"}, resources=(COLOURS, vs)), "ValueSet")
+    assert not any("designation" in c for c in e["expansion"]["contains"])  # no French designations
+    e = ok(expand(client, {"name": "url", "valueUri": "http://example.org/vs"},
+                  {"name": "includeDesignations", "valueBoolean": True},
+                  {"name": "designation", "valueString": "urn:ietf:bcp:47|de"}, resources=(COLOURS, vs)), "ValueSet")
+    assert [c["designation"] for c in e["expansion"]["contains"] if "designation" in c] == \
+        [[{"language": "de", "value": "Rot"}]]
+
+
+def test_active_only_and_membership_only_validation(client: TestClient) -> None:
+    vs = value_set("http://example.org/vs", {"system": TEST_CS})
+    url = {"name": "url", "valueUri": "http://example.org/vs"}
+    p = ok(post(client, "ValueSet/$validate-code", body(
+        url, {"name": "coding", "valueCoding": {"system": TEST_CS, "code": "orange"}},
+        {"name": "activeOnly", "valueBoolean": True}, resources=(COLOURS, vs))))
+    assert values(p, "result") == [False] and "is valid but is not active" in values(p, "message")[0]
+    p = ok(post(client, "ValueSet/$validate-code", body(
+        url, {"name": "coding", "valueCoding": {"system": TEST_CS, "code": "nope"}},
+        {"name": "valueset-membership-only", "valueBoolean": True}, resources=(COLOURS, vs))))
+    assert values(p, "result") == [False] and tx_types(p) == {"not-in-vs"}  # no unknown-code issue

@@ -141,8 +141,9 @@ def test_lookup_supplied_system_with_every_property(client: TestClient) -> None:
                                                    {"name": "property", "valueCode": "*"})))
     assert values(p, "display") == ["Red"] and values(p, "version") == ["1.0.0"]
     assert props(p)["parent"] == ["warm"] and props(p)["inactive"] == [False]
+    # the display itself is the preferred designation in the code system's language, then its own designations
     assert [x for d in values(p, "designation") for x in d if x["name"] == "language"] == [
-        {"name": "language", "valueCode": "de"}]
+        {"name": "language", "valueCode": "en"}, {"name": "language", "valueCode": "de"}]
     only = ok(post(client, "CodeSystem/$lookup", body({"name": "system", "valueUri": TEST_CS},
                                                       {"name": "code", "valueCode": "warm"},
                                                       {"name": "property", "valueCode": "child"})))

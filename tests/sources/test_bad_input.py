@@ -25,7 +25,7 @@ def _zip_without_a_code_file() -> bytes:
     return out.getvalue()
 
 
-_GZIPPED = gzip.compress(b"A00\tCholera\n" * 2000)
+_GZIPPED = gzip.compress(b"A00\tCholera\n" * 2000, mtime=0)  # the same bytes every run
 BAD_FILES: dict[str, bytes] = {
     "empty.txt": b"",
     "binary.dat": bytes(range(256)) * 8,
@@ -34,6 +34,8 @@ BAD_FILES: dict[str, bytes] = {
     "unrelated.zip": _zip_without_a_code_file(),
     "unclosed.xml": b"<?xml version='1.0'?><ICD10CM.tabular><chapter><name>1</name>",
     "unclosed-quote.csv": b'code,title\nA00,"no closing quote\n',
+    # a carriage return inside a field, as in binary or mangled text: the csv module's own error
+    "carriage-return.csv": b"code,title\rA00,Cholera\n",
 }
 
 

@@ -4,6 +4,7 @@ with it as `tx-resource` (used for that request only), and the version rules it 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ...index import Catalog
@@ -13,6 +14,9 @@ from .indexed import index_code_system, index_versions
 from .outcome import Issue, TxError, fail
 from .params import OperationParams
 
+# a language tag, or a list of them with weights as Accept-Language gives them ("de, *; q=0")
+_LANGUAGES = re.compile(r"(?:\*|[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*)(?:\s*;\s*q=[0-9.]+)?"
+                        r"(?:\s*,\s*(?:\*|[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*)(?:\s*;\s*q=[0-9.]+)?)*")
 VALUESET_SUPPLEMENT = "http://hl7.org/fhir/StructureDefinition/valueset-supplement"
 MAX_SUPPLIED = 64  # tx-resource entries per request
 MAX_SUPPLIED_CONCEPTS = 50_000
@@ -27,7 +31,11 @@ class Context:
         self.value_sets: dict[str, list[dict[str, Any]]] = {}
         self.concept_maps: dict[str, list[dict[str, Any]]] = {}
         self._core_seen: set[str] = set()
-        self.display_language = p.text("displayLanguage") or accept_language
+        asked = p.text("displayLanguage")
+        if asked is not None and not _LANGUAGES.fullmatch(asked.strip()):
+            raise TxError(400, [Issue("error", "processing", f"Invalid displayLanguage: '{asked}'", "invalid-display",
+                                      message_id="INVALID_DISPLAY_NAME")])
+        self.display_language = asked or accept_language
         self.lang_from_header = not p.text("displayLanguage") and bool(accept_language)
         supplied = p.resources("tx-resource")
         if len(supplied) > MAX_SUPPLIED:

@@ -113,7 +113,7 @@ def _value_set(ctx: Context, p: OperationParams, vs: dict[str, Any], ev: Evaluat
     for k in _HEADER_KEYS:
         if k in vs:
             out[k] = vs[k]
-    out.setdefault("status", "active")
+    out.setdefault("status", "unknown")  # required in a ValueSet; a value set that states none has none known
     params: list[dict[str, Any]] = []
     defaults = _vs_parameters(vs)
     for name, kind in _ECHOED.items():
@@ -126,6 +126,9 @@ def _value_set(ctx: Context, p: OperationParams, vs: dict[str, Any], ev: Evaluat
         for v in given:
             params.append({"name": name, f"value{kind}": _typed(v, kind)})
     params += [{"name": "used-codesystem", "valueUri": u} for u in sorted(used)]
+    # a fragment's codes are only part of the system: say which systems were fragments
+    params += [{"name": "used-fragment", "valueUri": u} for u, cs in sorted(ev.all_used_systems().items())
+               if cs.content == "fragment" and u in used]
     if ev.versions_match or ev.loose_versions:
         params.append({"name": "versionsMatch", "valueBoolean": True})
     params += [{"name": "used-valueset", "valueUri": u} for u in sorted(ev.used_value_sets())]
@@ -225,7 +228,8 @@ def _entry(ctx: Context, p: OperationParams, m: Member, wanted: list[str], versi
     if display:
         e["display"] = display
     if p.boolean("includeDesignations", False):
-        designations = [_designation(d) for d in c.designations if d is not used]
+        kinds = p.all_text("designation")  # "urn:ietf:bcp:47|es" (a language) or "system|code" (a use)
+        designations = [_designation(d) for d in c.designations if d is not used and _wanted(d, kinds)]
         if used is not None and c.display:  # the code system's own display becomes a designation
             designations.insert(0, {**({"language": m.cs.language} if m.cs.language else {}),
                                     "use": _PREFERRED, "value": c.display})
@@ -250,6 +254,24 @@ def _display(ctx: Context, cs: CodeSystemView, c: Concept) -> tuple[str | None, 
             if str(d.get("language", "")).lower().startswith(lang) and isinstance(d.get("value"), str):
                 return str(d["value"]), d
     return c.display, None
+
+
+_BCP47 = "urn:ietf:bcp:47"
+
+
+def _wanted(d: dict[str, Any], kinds: list[str]) -> bool:
+    """A designation of a language or use the request's `designation` parameters ask for (any, if none)."""
+    if not kinds:
+        return True
+    for kind in kinds:
+        system, _, code = kind.partition("|")
+        if system == _BCP47:
+            if str(d.get("language") or "").lower() == code.lower():  # "de" is not "de-CH"
+                return True
+        elif isinstance(d.get("use"), dict) and d["use"].get("code") == code and \
+                (not system or d["use"].get("system") == system):
+            return True
+    return False
 
 
 def _designation(d: dict[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,8 @@ from .params import OperationParams
 from .resources import parameters, part
 from .valuesets import _ancestors
 
+_PREFERRED = {"system": "http://terminology.hl7.org/CodeSystem/hl7TermMaintInfra", "code": "preferredForLanguage",
+              "display": "Preferred For Language"}
 _TYPES = {"code": "Code", "Coding": "Coding", "string": "String", "integer": "Integer", "boolean": "Boolean",
           "dateTime": "DateTime", "decimal": "Decimal"}
 
@@ -55,6 +57,9 @@ def lookup(ctx: Context, p: OperationParams) -> dict[str, Any]:
         out.append(("definition", concept.definition))
     designations = (cs.designations(concept.code) if isinstance(cs, IndexCodeSystem) else concept.designations)
     if every or "designation" in wanted:
+        if concept.display and cs.language and not isinstance(cs, IndexCodeSystem):
+            # the display is the preferred designation in the code system's own language
+            out.append(_designation({"language": cs.language, "use": _PREFERRED, "value": concept.display}))
         out += [_designation(d) for d in designations]
     props = _properties(cs, concept)
     out += [{"name": "property", "part": parts} for name, parts in props if every or name in wanted]

@@ -65,7 +65,7 @@ class Evaluator:
         label = vs_label(vs) if vs.get("url") else f"(unidentified #{id(vs)})"
         if label in pathway or (vs.get("url") and any(p.split("|")[0] == vs.get("url") for p in pathway)):
             raise fail(400, f"Found a circularity pointing to {label} processing ValueSet with pathway "
-                            f"[{', '.join(pathway)}]", "processing", message_id="VALUESET_CIRCULAR_REFERENCE")
+                            f"[{', '.join(pathway)}]", "processing", "vs-invalid", "VALUESET_CIRCULAR_REFERENCE")
         if len(pathway) > MAX_DEPTH:
             raise fail(400, f"value sets are nested more than {MAX_DEPTH} deep", "too-costly")
         self.pathway = (*pathway, label)
@@ -226,7 +226,7 @@ class Evaluator:
                 out.append(m)
                 if len(out) > limit:
                     raise fail(400, f"The value set '{vs_label(self.vs)}' expansion has too many codes to produce "
-                                    f"(>{limit})", "too-costly", "too-costly", "VALUESET_TOO_COSTLY")
+                                    f"(>{limit})", "too-costly", None, "VALUESET_TOO_COSTLY")
         return out
 
     @property
