@@ -230,9 +230,12 @@ def _run_all(wrk: str, base: str, script: Path, tmp: Path, paths: dict[str, list
             # a tenth of a second's worth of requests, not more)
             conns = max(1, math.ceil(rate / 10))
             calib, _ = _wrk(wrk, base, script, pool.file(rate * 4), conns, 3, args.threads, 1000 * conns / rate)
-            delay = max(0.0, 1000 * conns / rate - calib["mean_us"] / 1000)
+            # never under half the cycle: a calibration run slowed by a moment's load elsewhere would
+            # otherwise leave no wait at all, and the "paced" run would be an open one
+            cycle = 1000 * conns / rate
+            delay = max(cycle / 2, cycle - calib["mean_us"] / 1000)
             speed = _cpu_check()
-            paced, cmd = _wrk(wrk, base, script, pool.file(int(rate * args.duration * 1.3)), conns, args.duration,
+            paced, cmd = _wrk(wrk, base, script, pool.file(int(rate * args.duration * 2.5)), conns, args.duration,
                               args.threads, delay)
             results.append({**_row(name, f"paced ~{rate}/s", paced, cmd), "cpu_check_ms": speed})
         open_, cmd = _wrk(wrk, base, script, pool.file(args.open_urls), args.connections, args.duration,

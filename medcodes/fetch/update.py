@@ -69,7 +69,8 @@ def update(fetcher: Fetcher, out: Path, only: Sequence[str] = (), *, default: bo
 def _recheck(fetcher: Fetcher, checked: set[Path], log: Callable[[str], None]) -> list[str]:
     """Every cached file not just fetched is verified again before the build reads it: a file damaged
     since it came (or one without a known SHA-256 that was never the real file) would otherwise fail
-    every later update. A bad one is fetched again; one that cannot be is moved out of the cache."""
+    every later update. A bad one is moved out of the cache and fetched again; when that fails, the
+    error says so, and the next update builds without it."""
     errors = []
     for rf, path in fetcher.cached():
         if path in checked:
@@ -79,16 +80,16 @@ def _recheck(fetcher: Fetcher, checked: set[Path], log: Callable[[str], None]) -
             continue
         except FetchError as e:
             problem = str(e)
-        log(f"{path}: not a good copy ({problem}); fetching it again")
+        moved = fetcher.quarantine(path)
+        log(f"{path}: not a good copy ({problem}); moved to {moved}, fetching it again")
         try:
             fetcher.fetch_file(rf)
         except FetchError as e:
-            if not path.exists():  # removed by the failed fetch: nothing left to block the next update
-                errors.append(f"{path}: not a good copy ({problem}) and removed; fetching it again failed: {e}")
-                continue
-            moved = fetcher.quarantine(path)
             errors.append(f"{path}: not a good copy ({problem}), moved to {moved}; fetching it again failed: {e};"
-                          " run `medcodes update` again to build without it")
+                          f" run `medcodes update` again to build without it, or `medcodes fetch {rf.system}"
+                          f" --release {rf.release}` once the publisher serves it")
+            continue
+        moved.unlink()
     return errors
 
 
@@ -96,6 +97,7 @@ def _within(reported: str, path: Path) -> bool:
     """Does an error's path (a file, or a member of a zip: "<zip>/<member>", "<zip>!<member>") name `path`?"""
     name = str(path)
     return reported == name or reported.startswith((name + "/", name + "!", name + ":", name + " "))
+
 
 def _systems(fetcher: Fetcher, only: Sequence[str]) -> list[str]:
     for system in only:
