@@ -1,11 +1,16 @@
 # Two commands on a fresh machine (see README):
 #   make run    set up, build the index from the embedded default data, serve the site
-#   make test   set up and run the test suite
+#   make check  set up, lint and run every test (what CI runs)
+# and the edit-test loop:
+#   make test   every test but the slow, browser and real-data ones
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
+# pytest-xdist workers: one per core; JOBS=1 runs the tests in one process
+JOBS ?= auto
+PYTEST := $(BIN)/pytest $(if $(filter 1,$(JOBS)),,-n $(JOBS))
 
-.PHONY: setup run build serve test test-fast lint bench
+.PHONY: setup run build serve test check lint docs bench
 
 setup: $(VENV)/.installed
 
@@ -23,16 +28,23 @@ serve: setup
 
 run: build serve
 
+# the edit-test loop: everything but the tests marked slow (the full index, live multi-process
+# servers, whole embedded data files), the browser tests and the tests that read the official files
+# in ../shared/data (minutes of CPU where they are present)
 test: setup
-	$(BIN)/pytest
+	$(PYTEST) -m "not slow and not browser and not realdata"
 
-# the edit-test loop: everything but the tests that build and read the full index, and the browser
-test-fast: setup
-	$(BIN)/pytest -m "not slow and not browser"
+# lint, then every test; the full index is built once per run and shared by the workers
+check: lint
+	$(PYTEST)
 
 lint: setup
-	$(BIN)/ruff check medcodes tests bench
+	$(BIN)/ruff check medcodes tests bench docs
 	$(BIN)/mypy medcodes
+	$(BIN)/python docs/cli_reference.py --check
+
+docs: setup
+	$(BIN)/python docs/cli_reference.py
 
 bench: setup
 	$(BIN)/python bench/build.py

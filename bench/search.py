@@ -317,6 +317,13 @@ def baseline_or(db: Path, systems: tuple[str, ...]) -> Searcher:
     return run
 
 
+def part_files(name: str, part: str) -> list[Path]:
+    """A judged set's files of one part: plain_pcs_tune.tsv and the tuning sets written later
+    (plain_pcs_tune2.tsv, ...)."""
+    folder = REPO / "bench" / "queries"
+    return sorted(p for p in folder.glob(f"{name}_{part}*.tsv") if re.fullmatch(rf"{name}_{part}\d*\.tsv", p.name))
+
+
 def known_word(vocab: set[str], q: str) -> bool:
     return any(w in vocab for w in words(q)) or any(lexicon.key(tuple(words(q))[i:i + 1]) in lexicon.known_terms()
                                                    for i in range(len(words(q))))
@@ -331,10 +338,10 @@ def judged(db: Path, modes: list[str], chosen: set[str] | None, parts: tuple[str
             continue
         base = baseline_or(db, systems)
         for part in parts:
-            path = REPO / "bench" / "queries" / f"{name}_{part}.tsv"
-            if not path.is_file():
+            files = part_files(name, part)
+            if not files:
                 continue
-            qs = tsv_set(path.name)
+            qs = [q for path in files for q in tsv_set(path.name)]
             rows: list[tuple[str, Searcher]] = [("fts5 bm25 OR baseline", base)]
             for mode in modes:
                 os.environ["MEDCODES_SEMANTIC"] = mode
@@ -350,7 +357,7 @@ def speed_queries(conn: sqlite3.Connection, sets: dict[str, QuerySet], rng: rand
     qs: list[str] = []
     for name in ("lay_abbr", "typos", "pcs_index", "hcpcs_short", "codes", "payer"):
         qs += [q for q, _ in sets.get(name, [])]
-    for name in JUDGED:  # old descriptions, index paths, plain words, shorthand
+    for name in JUDGED:  # old descriptions, index paths, plain words, shorthand (the first files: a fixed mix)
         qs += [q for part in ("tune", "report") if (REPO / "bench" / "queries" / f"{name}_{part}.tsv").is_file()
                for q, _ in tsv_set(f"{name}_{part}.tsv")]
     rows = conn.execute("SELECT code, title FROM codes WHERE kind='code' ORDER BY id").fetchall()
@@ -404,6 +411,7 @@ def main() -> None:
     p.add_argument("--speed", type=int, default=1200, help="queries in the timed mix (at least 1000)")
     p.add_argument("--sets", help="only these quality sets, comma-separated (e.g. first_result,lay_abbr)")
     p.add_argument("--no-speed", action="store_true", help="quality only")
+    p.add_argument("--speed-only", action="store_true", help="speed only, no quality sets")
     p.add_argument("--write-sets", action="store_true", help="draw the GEMs and index-path sets from --db and stop")
     p.add_argument("--part", choices=("tune", "report", "both"), default="both",
                    help="which half of the judged sets to score (tune while tuning; report for the figure)")
@@ -438,6 +446,8 @@ def main() -> None:
               f"  max {t['max']:.1f} ms  {t['qps']:.0f} q/s  RSS {cur:.0f} MB (peak {peak:.0f} MB)"
               f"  CPU time p50 {t['cpu_p50']:.2f} ms p99 {t['cpu_p99']:.2f} ms  load average {t['load']:.1f}"
               f"  empty answers with a known word: {t['empty']:.0f}")
+    if args.speed_only:
+        return
     chosen = set(args.sets.split(",")) if args.sets else None
     judged(db, modes, chosen, ("tune", "report") if args.part == "both" else (args.part,))
     if chosen is None or chosen - set(JUDGED):

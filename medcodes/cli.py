@@ -5,18 +5,21 @@ from __future__ import annotations
 import argparse
 import json
 import signal
+import sqlite3
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from . import backup, settings
 from .content import cli as content_cli
 from .data import cli as data_cli
 from .dates import iso_day
-from .errors import MedcodesError
+from .errors import MedcodesError, no_room_message, out_of_room
 from .fetch import commands as fetch_commands
 from .policies import cli as policies_cli
 from .record import CodeRecord
+from .storage import describe, location
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,6 +34,15 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except MedcodesError as e:
         print(f"medcodes: error: {e}", file=sys.stderr)
+        return 1
+    except (OSError, sqlite3.Error) as e:
+        if not out_of_room(e):
+            raise
+        # one line, not a traceback: each document and each build is its own transaction, so what
+        # was stored before is kept (and said, line by line, by the commands that store documents)
+        store = location(getattr(args, "store", None) or settings.store_path(getattr(args, "db", None)))
+        where = f"the store {describe(store)} or the index"
+        print(f"medcodes: error: {no_room_message(where, 'what was stored before is kept')}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("medcodes: interrupted", file=sys.stderr)
@@ -160,6 +172,7 @@ def format_code(d: CodeRecord) -> str:
             repl = f" (replaced by {', '.join(h.replaced_by)})" if h.replaced_by else ""
             where = f" [{h.source}]" if h.source else ""
             lines.append(f"  {h.release}: {h.change} — {text}{repl}{where}")
+    lines += _format_edits(d.edits)
     lines += _format_extras(d)
     if d.attributes:
         lines.append("\nAttributes")
@@ -167,6 +180,67 @@ def format_code(d: CodeRecord) -> str:
             text = v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
             lines.append(f"  {k}: {text[:200]}")
     return "\n".join(lines)
+
+
+def _format_edits(e: Mapping[str, Any] | None) -> list[str]:
+    """The coding edits as the code page shows them (templates/_edits.html): each fact with its table."""
+    if not e:
+        return []
+    checked = e.get("checked") or {}
+
+    def source(f: Mapping[str, Any]) -> str:
+        return f"  [{f['source']['title']}, {f['source']['version']}]"
+
+    lines = ["\nCoding edits"]
+    if "cc_mcc" in e:
+        if e["cc_mcc"]:
+            text = f"{e['cc_mcc']['level']} as a secondary diagnosis" + source(e["cc_mcc"])
+        elif "cc_mcc" in checked:
+            text = f"neither a CC nor an MCC (on neither Table 6I nor 6J, {checked['cc_mcc']['version']})"
+        else:
+            text = "no CC/MCC table loaded"
+        lines.append(f"  CC / MCC: {text}")
+    x = e.get("cc_exclusion")
+    if x:
+        lines.append("  CC exclusions:" + source(x))
+        lines.append(f"    not a CC/MCC when the principal diagnosis is one of the {x['principal_count']:,} codes of"
+                     f" PDX collection {x['collection']}" if x.get("collection")
+                     else "    no principal diagnosis cancels it (no PDX exclusion)")
+        if x.get("alive_only"):
+            lines.append("    a CC/MCC only if the patient is discharged alive")
+        lines += [f"    not a CC/MCC in MS-DRGs {', '.join(b['drgs'])} ({b['title']})"
+                  for b in x.get("drg_exclusions", [])]
+    g = e.get("ms_drg")
+    if g:
+        lines.append("  MS-DRGs:" + source(g))
+        if g["mdc"]:
+            lines.append("    as principal diagnosis: " + "; ".join(f"MDC {m['mdc']} ({m['title']})" for m in g["mdc"]))
+        for grp in g["groups"]:
+            first = grp["drgs"][0].get("title") if grp["drgs"] else None
+            lines.append(f"    {', '.join(d['code'] for d in grp['drgs'])}" + (f"  {first}" if first else "")
+                         + (" …" if first and len(grp["drgs"]) > 1 else "")
+                         + (f"  [{grp['list']}]" if grp["list"] else ""))
+    elif "ms_drg" in checked:
+        lines.append(f"  MS-DRGs: on no list of the {checked['ms_drg']['version']} Definitions Manual:"
+                     " it does not affect the MS-DRG")
+    else:
+        lines.append("  MS-DRGs: no MS-DRG definitions loaded")
+    if "hcc" in e:
+        if e["hcc"]:
+            text = "; ".join(f"HCC {c['hcc']} {c['label']}" for c in e["hcc"]["categories"]) + source(e["hcc"])
+        elif "hcc" in checked:
+            text = f"no payment HCC ({checked['hcc']['title']}, {checked['hcc']['version']})"
+        else:
+            text = "no CMS-HCC mapping loaded"
+        lines.append(f"  CMS-HCC: {text}")
+    if e.get("mce"):
+        lines.append("  Medicare Code Editor:" + source(e["mce"]))
+        lines += [f"    {m['edit']}" + (f" ({m['detail']})" if m["detail"] else "") for m in e["mce"]["edits"]]
+    elif "mce" in checked:
+        lines.append(f"  Medicare Code Editor: no MCE edit applies ({checked['mce']['title']},"
+                     f" {checked['mce']['version']})")
+    lines += [f"  {n['name']}: not loaded — {n['reason']}" for n in e.get("not_loaded", [])]
+    return lines
 
 
 def _format_extras(d: CodeRecord) -> list[str]:

@@ -1,10 +1,12 @@
 """File plumbing every layer shares: a file's SHA-256 (what provenance, caches and build reports record),
-the data files installed packages ship, and the lines of a text file in an official layout."""
+the data files installed packages ship, and the lines (or CSV rows) of a text file in an official layout."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import importlib.util
+import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
@@ -58,3 +60,18 @@ def decoded_lines(label: str | Path, stream: IO[bytes]) -> Iterator[tuple[int, s
                 raise SourceError(label, f"bad encoding: byte {raw[exc.start]:#04x} is neither UTF-8 nor "
                                          "Windows-1252", number) from None
         yield number, text.rstrip("\r\n")
+
+
+def csv_rows(path: str | Path, text: str) -> Iterator[list[str]]:
+    """The CSV rows of a file's text. A row the csv module cannot read (a carriage return inside a
+    field of a binary or mangled file, an unclosed quote at the end) is a SourceError at its line,
+    not csv.Error."""
+    rows = csv.reader(io.StringIO(text))
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            raise SourceError(path, f"not CSV: {e}", rows.line_num) from None
+        yield row

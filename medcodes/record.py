@@ -41,12 +41,28 @@ class Note:
 
 
 @dataclass(frozen=True, slots=True)
+class IndexRef:
+    """An index entry that sends the coder to another: "see", "see_also" or "use" (PCS)."""
+
+    kind: str
+    term: str  # the entry that refers, as printed
+    target: str  # the entry it sends to
+
+    def to_json(self) -> JSON:
+        return {"kind": self.kind, "term": self.term, "target": self.target}
+
+
+@dataclass(frozen=True, slots=True)
 class IndexTerm:
     term: str
     source: str
+    path: tuple[str, ...] = ()  # main term, subterms..., a table's column heading last
+    refs: tuple[IndexRef, ...] = ()  # what the entry, or an entry above it, sends the coder to as well
+    referred_by: tuple[IndexRef, ...] = ()  # entries that send the coder here ("Abdominalgia — see Pain, abdominal")
 
     def to_json(self) -> JSON:
-        return {"term": self.term, "source": self.source}
+        return {"term": self.term, "source": self.source, "path": list(self.path),
+                "refs": [r.to_json() for r in self.refs], "referred_by": [r.to_json() for r in self.referred_by]}
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,9 +26,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MEDCODES_DB", _default_db(), "the index file every command reads (and `build` writes)"),
     Setting("MEDCODES_STORE", "",
             "durable store for ingested policies and generated content (default: beside MEDCODES_DB,"
-            " named medcodes-store.sqlite); survives index rebuilds"),
+            " named medcodes-store.sqlite); survives index rebuilds. A postgresql://user@host:port/db URL"
+            " puts it in PostgreSQL, shared by several servers"),
+    Setting("MEDCODES_STORE_POOL", "8",
+            "connections each server process keeps to a PostgreSQL store"),
     Setting("MEDCODES_HOST", "127.0.0.1", "address `medcodes serve` listens on"),
     Setting("MEDCODES_PORT", "8000", "port `medcodes serve` listens on"),
+    Setting("MEDCODES_BASE_URL", "",
+            "the address users reach `medcodes serve` at (https://codes.example.org), for the absolute URLs FHIR"
+            " resources carry; unset, they are relative (/fhir): the Host header a client sends is never used"),
     Setting("MEDCODES_WORKERS", "1", "uvicorn worker processes for `medcodes serve`"),
     Setting("MEDCODES_HEADER_TIMEOUT", "10",
             "seconds `medcodes serve` waits for a request's headers, from its first byte (slow clients are cut off)"),
@@ -86,10 +92,12 @@ def db_path(explicit: str | None = None) -> Path:
     return Path(explicit or get("MEDCODES_DB")).expanduser()
 
 
-def store_path(db: str | None = None) -> Path:
+def store_path(db: str | None = None) -> str | Path:
     """The durable store: what users add (policies, generated text) lives apart from the
-    derived index, so `medcodes build` can replace the index without losing it."""
+    derived index, so `medcodes build` can replace the index without losing it. A file path, or a
+    PostgreSQL URL as given (medcodes.storage.location tells them apart)."""
     explicit = get("MEDCODES_STORE")
     if explicit:
-        return Path(explicit).expanduser()
+        is_url = explicit.lower().startswith(("postgresql://", "postgres://"))
+        return explicit if is_url else Path(explicit).expanduser()
     return db_path(db).with_name("medcodes-store.sqlite")

@@ -5,6 +5,7 @@ hide a cycle) counts as much as one at the top of a module."""
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "medcodes"
@@ -15,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "medcodes"
 # cited by).
 RANKS: dict[str, int] = {
     "errors": 0, "systems": 0, "model": 0, "settings": 0, "memo": 0, "record": 0, "http_client": 0, "dates": 0,
-    "files": 0, "fts": 0, "migrations": 0, "service_date": 0,
+    "files": 0, "fts": 0, "migrations": 0, "service_date": 0, "storage": 0,
     "data": 0,  # the embedded data files and their lookup (importers read them)
     "sources": 1,
     "data.derive": 4, "data.cli": 5,  # deriving the data files downloads and runs the importers
@@ -63,8 +64,10 @@ def _layer(name: str) -> str | None:
     return parts[1] if len(parts) > 1 else FACADE
 
 
+@functools.cache
 def imports() -> dict[tuple[str, str], list[str]]:
-    """(importing layer, imported layer) -> the modules where that happens, every import counted."""
+    """(importing layer, imported layer) -> the modules where that happens, every import counted.
+    Read once per test run: parsing every module is most of these tests' time."""
     edges: dict[tuple[str, str], list[str]] = {}
     for path in sorted(PACKAGE.rglob("*.py")):
         module = _module_name(path)

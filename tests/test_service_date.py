@@ -9,28 +9,18 @@ import pytest
 
 from medcodes.app import codes
 from medcodes.index import Catalog
-from medcodes.model import Code, Record, Release
 from medcodes.search import search
 from medcodes.service_date import HEADER, Event, existence, on_date, release_in_force, title_on
 
-from .search.conftest import build_lexical_index
+from .search.conftest import build_lexical_index, two_releases
 
 DATES = ("2024-06-01", "2025-01-15", "2025-10-01", "2025-11-01")  # before both, between, on and after FY2026
 CODES = ("A00", "A00.0", "A00.1", "A00.2", "A00.9")
 
 
-def _release(name: str, effective: str, codes: dict[str, str]) -> list[Record]:
-    return [Release("icd10cm", name, effective), Code("icd10cm", "A00", "Cholera", kind="category", billable=False)] + [
-        Code("icd10cm", c, t, parent="A00", billable=True) for c, t in codes.items()]
-
-
 @pytest.fixture(scope="module")
 def catalog(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
-    old = _release("FY2025", "2024-10-01", {"A00.0": "Cholera due to Vibrio cholerae old", "A00.1": "Cholera gone",
-                                              "A00.9": "Cholera, unspecified"})
-    new = _release("FY2026", "2025-10-01", {"A00.0": "Cholera due to Vibrio cholerae", "A00.2": "Cholera added",
-                                              "A00.9": "Cholera, unspecified"})
-    return Catalog(build_lexical_index(old + new, tmp_path_factory.mktemp("dated") / "index.sqlite"))
+    return Catalog(build_lexical_index(two_releases(), tmp_path_factory.mktemp("dated") / "index.sqlite"))
 
 
 def _page(catalog: Catalog, code: str, date: str) -> dict[str, Any]:

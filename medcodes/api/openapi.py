@@ -7,8 +7,23 @@ import importlib.metadata
 from typing import Any
 
 from .. import systems
+from ..app import params, services
 
+# the limits this document states and the endpoints enforce (tests run schemathesis against both)
+MAX_LIMIT = 100
+MAX_SIMILAR = 50
+MAX_POLICIES = 500
+MAX_SUGGEST = 20
+MAX_SKIP = 100_000  # offset into the policies of a code or a policy search
 _ERROR = {"$ref": "#/components/schemas/Error"}
+_TEXT = {"type": "string", "minLength": 1, "maxLength": params.MAX_QUERY, "pattern": params.TEXT_PATTERN}
+# a code as the API takes it (any case, dotted or not): letters, digits and . - – _ and spaces
+_CODE = {"type": "string", "minLength": 1, "maxLength": 40,
+         "pattern": "^[0-9A-Za-z.\\-\u2013_ ]*[0-9A-Za-z][0-9A-Za-z.\\-\u2013_ ]*$"}
+
+
+def _int(lo: int, hi: int, default: int) -> dict[str, Any]:
+    return {"type": "integer", "minimum": lo, "maximum": hi, "default": default}
 
 
 def _param(name: str, where: str, description: str, schema: dict[str, Any], required: bool = False,
@@ -32,12 +47,17 @@ def _ok(description: str, schema: dict[str, Any]) -> dict[str, Any]:
 
 
 _SYSTEM_IDS = {"type": "string", "enum": list(systems.SYSTEMS)}
+_SYSTEM_OR_NULL = {"enum": [*systems.SYSTEMS, None]}
+_SYSTEM_LIST = f"^({'|'.join(systems.SYSTEMS)})(,({'|'.join(systems.SYSTEMS)}))*$"
+# any text with a character that is not blank, as the validation answers "not a well-formed code"
+# for the rest
+_VALIDATE_CODE = {"type": "string", "minLength": 1, "maxLength": 100, "pattern": "[^ \\t\\n\\r\\f\\v]"}
 _SYSTEM_PATH = _param("system", "path", "code system id", _SYSTEM_IDS, example="icd10cm")
-_CODE_PATH = _param("code", "path", "the code", {"type": "string"}, example="E11.9")
+_CODE_PATH = _param("code", "path", "the code", _CODE, example="E11.9")
 _AS_OF = _param("as_of", "query", "answer for this date of service (YYYY-MM-DD): the release in force then",
-                {"type": "string", "format": "date"}, example="2024-06-01")
-_Q = _param("q", "query", "words, abbreviations or a code (at most 200 characters)",
-            {"type": "string", "maxLength": 200}, True, "type 2 diabetes")
+                {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}, example="2024-06-01")
+_Q = _param("q", "query", f"words, abbreviations or a code (at most {params.MAX_QUERY} characters)",
+            _TEXT, True, "type 2 diabetes")
 
 _PATHS: dict[str, Any] = {
     "/api/v1/search": {"get": {
@@ -45,22 +65,19 @@ _PATHS: dict[str, Any] = {
         "description": "The same answer as `medcodes search --json`.",
         "parameters": [
             _Q,
-            _param("system", "query", "limit to these systems (repeat or separate with commas)",
-                   {"type": "string"}, example="icd10cm"),
+            _param("system", "query", "limit to these systems (separate with commas)",
+                   {"type": "string", "pattern": _SYSTEM_LIST}, example="icd10cm"),
             _param("billable", "query", "only billable (true) or only non-billable (false) codes",
-                   {"type": "boolean"}),
-            _param("limit", "query", "results per page", {"type": "integer", "minimum": 1, "maximum": 100,
-                                                          "default": 10}),
-            _param("offset", "query", "results to skip", {"type": "integer", "minimum": 0, "maximum": 10000,
-                                                          "default": 0}),
+                   {"type": "string", "enum": list(params.BOOLEAN_WORDS)}),
+            _param("limit", "query", "results per page", _int(1, MAX_LIMIT, 10)),
+            _param("offset", "query", "results to skip", _int(0, params.MAX_OFFSET, 0)),
             _AS_OF,
         ],
         "responses": {**_ok("Results, best first, with a count per system",
                             {"$ref": "#/components/schemas/SearchResponse"}), **_errors(400)}}},
     "/api/v1/suggest": {"get": {
         "summary": "Suggestions while typing", "operationId": "suggest",
-        "parameters": [_Q, _param("limit", "query", "how many", {"type": "integer", "minimum": 1, "maximum": 20,
-                                                                 "default": 8})],
+        "parameters": [_Q, _param("limit", "query", "how many", _int(1, MAX_SUGGEST, services.SUGGEST_LIMIT))],
         "responses": {**_ok("Suggestions", {"type": "object", "properties": {
             "query": {"type": "string"},
             "results": {"type": "array", "items": {"$ref": "#/components/schemas/Result"}}}}), **_errors(400)}}},
@@ -75,8 +92,7 @@ _PATHS: dict[str, Any] = {
         "summary": "Similar codes, each with its reason", "operationId": "similar",
         "description": "Siblings, codes the notes name, GEMs equivalents, codes cited by the same policies and"
                        " codes worded alike, best first (the code data's `similar` holds the first 10).",
-        "parameters": [_SYSTEM_PATH, _CODE_PATH, _param("limit", "query", "how many", {
-            "type": "integer", "minimum": 1, "maximum": 50, "default": 10})],
+        "parameters": [_SYSTEM_PATH, _CODE_PATH, _param("limit", "query", "how many", _int(1, MAX_SIMILAR, 10))],
         "responses": {**_ok("Similar codes", {"type": "object", "properties": {
             "system": {"type": "string"}, "code": {"type": "string"},
             "similar": {"type": "array", "items": {"$ref": "#/components/schemas/Similar"}}}}),
@@ -86,10 +102,8 @@ _PATHS: dict[str, Any] = {
         "description": "Every policy citing the code, strongest statement first (the code data holds the first"
                        " 50). A CPT code cited by a policy is answered even when no CPT data is loaded.",
         "parameters": [_SYSTEM_PATH, _CODE_PATH,
-                       _param("limit", "query", "how many", {"type": "integer", "minimum": 1, "maximum": 500,
-                                                             "default": 100}),
-                       _param("offset", "query", "policies to skip", {"type": "integer", "minimum": 0,
-                                                                      "default": 0})],
+                       _param("limit", "query", "how many", _int(1, MAX_POLICIES, 100)),
+                       _param("offset", "query", "policies to skip", _int(0, MAX_SKIP, 0))],
         "responses": {**_ok("Policies", {"type": "object", "properties": {
             "system": {"type": "string"}, "code": {"type": "string"}, "total": {"type": "integer"},
             "policies": {"type": "array", "items": {"$ref": "#/components/schemas/PolicyRef"}}}}),
@@ -98,13 +112,10 @@ _PATHS: dict[str, Any] = {
         "summary": "Search medical policies by text or code", "operationId": "policies",
         "description": "All words must match the title, payer, number or text; a code finds the policies"
                        " citing it. Without `q`, every policy by payer and title.",
-        "parameters": [_param("q", "query", "words or a code", {"type": "string", "maxLength": 200},
-                              example="sleep apnea"),
-                       _param("payer", "query", "only this payer", {"type": "string"}),
-                       _param("limit", "query", "results per page", {"type": "integer", "minimum": 1,
-                                                                     "maximum": 100, "default": 20}),
-                       _param("offset", "query", "results to skip", {"type": "integer", "minimum": 0,
-                                                                     "default": 0})],
+        "parameters": [_param("q", "query", "words or a code", _TEXT, example="sleep apnea"),
+                       _param("payer", "query", "only this payer", _TEXT),
+                       _param("limit", "query", "results per page", _int(1, MAX_LIMIT, 20)),
+                       _param("offset", "query", "results to skip", _int(0, MAX_SKIP, 0))],
         "responses": {**_ok("Policies, best first", {"type": "object", "properties": {
             "query": {"type": "string"}, "payer": {"type": ["string", "null"]}, "offset": {"type": "integer"},
             "results": {"type": "array", "items": {"$ref": "#/components/schemas/PolicySummary"}}}}),
@@ -112,7 +123,8 @@ _PATHS: dict[str, Any] = {
     "/api/v1/policies/{policy_id}": {"get": {
         "summary": "One policy with every code it cites", "operationId": "policy",
         "description": "The data of the policy page `/policies/{policy_id}`, without the document itself.",
-        "parameters": [_param("policy_id", "path", "the policy id", {"type": "string"})],
+        "parameters": [_param("policy_id", "path", "the policy id", {
+            "type": "string", "minLength": 1, "maxLength": 200, "pattern": params.POLICY_ID_PATTERN})],
         "responses": {**_ok("The policy", {"$ref": "#/components/schemas/Policy"}), **_errors(400, 404)}}},
     "/api/v1/changes": {"get": {
         "summary": "Releases with recorded changes, with counts", "operationId": "changeReleases",
@@ -123,18 +135,18 @@ _PATHS: dict[str, Any] = {
                 "deleted": {"type": "integer"}}}}}})}},
     "/api/v1/changes/{system}/{release}": {"get": {
         "summary": "What a release added, revised and deleted", "operationId": "changes",
-        "parameters": [_SYSTEM_PATH, _param("release", "path", "the release name", {"type": "string"},
+        "parameters": [_SYSTEM_PATH, _param("release", "path", "the release name", _TEXT,
                                             example="ICD-10-CM FY2026")],
         "responses": {**_ok("Changes", {"$ref": "#/components/schemas/Changes"}), **_errors(400, 404)}}},
     "/api/v1/validate": {"post": {
         "summary": "Check up to 1,000 codes at once", "operationId": "validate",
         "requestBody": {"required": True, "content": {"application/json": {"schema": {
             "type": "object", "required": ["codes"], "properties": {
-                "system": {**_SYSTEM_IDS, "description": "system of codes given as plain strings"},
-                "codes": {"type": "array", "maxItems": 1000, "items": {"oneOf": [
-                    {"type": "string"},
+                "system": {**_SYSTEM_OR_NULL, "description": "system of codes given as plain strings"},
+                "codes": {"type": "array", "maxItems": services.MAX_VALIDATE, "items": {"oneOf": [
+                    _VALIDATE_CODE,
                     {"type": "object", "required": ["code"],
-                     "properties": {"system": _SYSTEM_IDS, "code": {"type": "string"}}}]}}}},
+                     "properties": {"system": _SYSTEM_OR_NULL, "code": _VALIDATE_CODE}}]}}}},
             "example": {"system": "icd10cm", "codes": ["E11.9", "e119", "Z99.99"]}}}},
         "responses": {**_ok("One answer per code, in order", {"type": "object", "properties": {
             "count": {"type": "integer"},

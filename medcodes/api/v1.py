@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -15,11 +16,13 @@ from ..app import memo, params, services
 from ..app.http import cached, dumps, quote_path, read_json
 from ..errors import BadRequest
 from ..index import Catalog
-from .openapi import spec
+from .openapi import MAX_LIMIT, MAX_POLICIES, MAX_SIMILAR, MAX_SKIP, MAX_SUGGEST, spec
 
-MAX_LIMIT = 100
-MAX_SIMILAR = 50
-MAX_POLICIES = 500
+
+def _query(request: Request, *names: str) -> QueryParams:
+    """The query parameters, with the API's rule that a parameter given is not empty."""
+    params.refuse_empty(request.query_params, *names)
+    return request.query_params
 
 
 def _catalog(request: Request) -> Catalog:
@@ -27,7 +30,7 @@ def _catalog(request: Request) -> Catalog:
 
 
 def search(request: Request) -> Response:
-    p = request.query_params
+    p = _query(request, "q", "system", "billable", "limit", "offset", "as_of")
     q = params.text(p, "q", required=True)
     args = (q, params.system_ids(p), params.boolean(p, "billable"), params.integer(p, "limit", 10, 1, MAX_LIMIT),
             params.integer(p, "offset", 0, 0, params.MAX_OFFSET), params.iso_date(p))
@@ -38,9 +41,9 @@ def search(request: Request) -> Response:
 
 
 def suggest(request: Request) -> Response:
-    p = request.query_params
+    p = _query(request, "q", "limit")
     q = params.text(p, "q", required=True)
-    limit = params.integer(p, "limit", services.SUGGEST_LIMIT, 1, 20)
+    limit = params.integer(p, "limit", services.SUGGEST_LIMIT, 1, MAX_SUGGEST)
     catalog = _catalog(request)
     body = memo.SUGGESTIONS.get(catalog, (q, limit), lambda: dumps(
         {"query": q, "results": services.suggest(catalog, q, limit)}))
@@ -58,7 +61,7 @@ def _canonical(request: Request, name: str, key: tuple[str, str]) -> dict[str, s
 
 
 def code(request: Request) -> Response:
-    as_of = params.iso_date(request.query_params)  # parameters first: a bad date is a 400 before any lookup
+    as_of = params.iso_date(_query(request, "as_of"))  # parameters first: a bad date is a 400 before any lookup
     key = _code_key(request)
     data = services.code_data(_catalog(request), *key, as_of)
     headers = _canonical(request, "api_code", key)
@@ -80,24 +83,24 @@ def malformed_code(request: Request) -> Response:
 
 
 def code_similar(request: Request) -> Response:
-    limit = params.integer(request.query_params, "limit", 10, 1, MAX_SIMILAR)
+    limit = params.integer(_query(request, "limit"), "limit", 10, 1, MAX_SIMILAR)
     key = _code_key(request)
     data = services.similar(_catalog(request), *key, limit)
     return cached(request, dumps(data), "application/json", headers=_canonical(request, "api_code_similar", key))
 
 
 def code_policies(request: Request) -> Response:
-    p = request.query_params
-    limit, offset = params.integer(p, "limit", 100, 1, MAX_POLICIES), params.integer(p, "offset", 0, 0, 100_000)
+    p = _query(request, "limit", "offset")
+    limit, offset = params.integer(p, "limit", 100, 1, MAX_POLICIES), params.integer(p, "offset", 0, 0, MAX_SKIP)
     key = _code_key(request)
     data = services.code_policies(_catalog(request), *key, limit, offset)
     return cached(request, dumps(data), "application/json", headers=_canonical(request, "api_code_policies", key))
 
 
 def policies(request: Request) -> JSONResponse:
-    p = request.query_params
+    p = _query(request, "q", "payer", "limit", "offset")
     q, payer = params.text(p, "q"), params.text(p, "payer") or None
-    limit, offset = params.integer(p, "limit", 20, 1, MAX_LIMIT), params.integer(p, "offset", 0, 0, 100_000)
+    limit, offset = params.integer(p, "limit", 20, 1, MAX_LIMIT), params.integer(p, "offset", 0, 0, MAX_SKIP)
     return JSONResponse(services.search_policies(_catalog(request), q, payer, limit, offset))
 
 

@@ -21,8 +21,10 @@ from ..errors import NotFound
 from ..index import Catalog
 from ..memo import Memo, file_stamp
 from ..policies.queries import policies_for_code
+from ..policies.store import links_version
 from ..record import CodeRecord, Explainer, PolicyCitation, PolicyMention, SimilarCode
 from ..service_date import not_loaded
+from ..storage import Location
 
 SIMILAR_LIMIT = 10
 POLICIES_SHOWN = 50  # a code cited by hundreds of Medicare articles: the page lists the strongest first
@@ -99,7 +101,8 @@ def code_explainer(catalog: Catalog, data: CodeRecord) -> Explainer:
 def similar(catalog: Catalog, system: str, code: str, limit: int = SIMILAR_LIMIT, *,
             in_index: bool = True) -> tuple[SimilarCode, ...]:
     """Similar codes, remembered: they are most of a code page's time (a PCS table's thousand rows),
-    and they change only with the index file (a rebuild is a new file) or the store (an ingest)."""
+    and they change only with the index file (a rebuild is a new file) or the store's policy tables
+    (an ingest or a removal)."""
 
     def find() -> tuple[SimilarCode, ...]:
         if in_index:
@@ -118,15 +121,21 @@ def remembered_similar(catalog: Catalog, system: str, code: str, limit: int = SI
 
 
 def _similar_key(catalog: Catalog, system: str, code: str, limit: int, in_index: bool) -> tuple[Any, ...]:
-    return (_store_stamp(catalog.store_path), system, code, limit, in_index)
+    return (_policies_version(catalog.store_path), system, code, limit, in_index)
 
 
 _SIMILAR: Memo[tuple[SimilarCode, ...]] = Memo(20_000)  # entries: about 3 KB each
 
 
-def _store_stamp(path: Path) -> tuple[Any, ...]:
-    # an ingest writes the WAL first and the main file at a checkpoint: either changing is a change
-    return (file_stamp(path), file_stamp(path.with_name(path.name + "-wal")))
+def _policies_version(where: Location) -> Any:
+    """What similar codes read from the store: the policy tables' change counter, so that the content
+    queue's writes to the same store keep them remembered."""
+    version = links_version(where)
+    if version is not None or not isinstance(where, Path):
+        return version
+    # a store file not migrated since the counter came: an ingest writes the WAL first and the main
+    # file at a checkpoint, so either changing is a change
+    return (file_stamp(where), file_stamp(where.with_name(where.name + "-wal")))
 
 
 def policy_entry(p: dict[str, Any]) -> PolicyCitation:

@@ -11,7 +11,8 @@ from http import HTTPStatus
 
 from starlette.exceptions import HTTPException
 
-from ..errors import BadRequest, MedcodesError, NotFound
+from ..errors import BadRequest, DiskFull, MedcodesError, NotFound, out_of_room
+from ..storage import StoreUnavailable
 
 # FHIR issue types (http://hl7.org/fhir/R4/valueset-issue-type.html) by HTTP status
 _ISSUE_BY_STATUS = {400: "invalid", 404: "not-found", 405: "not-supported", 406: "not-supported",
@@ -51,6 +52,14 @@ def classify(exc: Exception) -> Problem:
         message = exc.detail if exc.detail and exc.detail != phrase else _DEFAULT_MESSAGES.get(exc.status_code, phrase)
         return Problem(exc.status_code, _slug(exc.status_code), message,
                        _ISSUE_BY_STATUS.get(exc.status_code, "processing"))
+    if isinstance(exc, StoreUnavailable):
+        # a PostgreSQL store down or restarting: the page needs what it holds (policies, generated text)
+        return Problem(503, "store_unavailable", "The server cannot reach its store of policies and generated"
+                                                 " text now; try again later.", "transient")
+    if isinstance(exc, DiskFull) or out_of_room(exc):
+        # a store write (a queued explainer, a review) found the disk full: nothing was saved half way
+        return Problem(503, "storage_full", "The server cannot save anything now (its disk is full); try again"
+                                            " later.", "transient")
     return Problem(500, "internal_error", "Something went wrong on the server; the error was logged.", "exception")
 
 

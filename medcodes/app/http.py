@@ -11,10 +11,12 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import Response
 
+from .. import settings
 from .errors import ApiError
 
 CODE_CACHE_CONTROL = "public, max-age=300"
 MAX_BODY = 512 * 1024  # bytes: 1,000 codes as objects take about 50 KiB
+MAX_DRAIN = 8 * MAX_BODY  # a refused body up to this size is read to its end before the 413
 
 
 def dumps(data: Any) -> bytes:
@@ -34,15 +36,26 @@ def cached(request: Request, body: bytes, media_type: str, *, salt: str = "",
 
 async def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
     length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > limit:
-        raise ApiError(413, f"the request body is larger than {limit // 1024} KiB")
+    declared = int(length) if length.isdigit() else None
+    # A body refused for its size is still read (and dropped) to its end when it is not absurdly
+    # large: a connection closed with unread bytes is reset, and a client still sending then sees the
+    # reset, not the 413 that says why. A larger one is cut off at once.
+    if declared is not None and declared > MAX_DRAIN:
+        raise _too_large(limit)
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > limit:
-            raise ApiError(413, f"the request body is larger than {limit // 1024} KiB")
-        chunks.append(chunk)
+        if size > MAX_DRAIN:
+            break
+        if size <= limit:
+            chunks.append(chunk)
+    if size > limit or (declared is not None and declared > limit):
+        raise _too_large(limit)
     return b"".join(chunks)
+
+
+def _too_large(limit: int) -> ApiError:
+    return ApiError(413, f"the request body is larger than {limit // 1024} KiB")
 
 
 async def read_json(request: Request) -> Any:
@@ -83,6 +96,13 @@ def _has_lone_surrogate(data: Any) -> bool:
         elif isinstance(item, list):
             stack.extend(item)
     return False
+
+
+def public_url(path: str) -> str:
+    """An address of this server as users reach it: MEDCODES_BASE_URL + `path`, or `path` alone.
+    Never built from the request's Host header, which any client may forge (cache poisoning, links
+    to another site in a CapabilityStatement)."""
+    return settings.get("MEDCODES_BASE_URL").strip().rstrip("/") + path
 
 
 def quote_path(path: str) -> str:

@@ -157,7 +157,7 @@ def _validate_item(i: int, item: Any, default: str | None) -> tuple[str | None, 
         system, item = item.get("system", default), item.get("code")
         if system is not None and (not isinstance(system, str) or system not in systems.SYSTEMS):
             raise BadRequest(f"codes[{i}]: unknown system {str(system)[:40]!r}")
-    if not isinstance(item, str) or not item.strip() or len(item) > 100:
+    if not isinstance(item, str) or not item.strip(" \t\n\r\f\v") or len(item) > 100:
         raise BadRequest(f"codes[{i}] must be a code string (or an object with \"code\") of 1-100 characters")
     return system, item
 

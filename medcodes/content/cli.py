@@ -12,6 +12,7 @@ from typing import Any
 from .. import settings
 from ..errors import BadRequest, MedcodesError
 from ..record import CodeRecord
+from ..storage import location
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -19,7 +20,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     # --db is accepted after the action too ("content generate --db X"); SUPPRESS keeps a value given before it
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", default=argparse.SUPPRESS, help="index file to read (default: $MEDCODES_DB)")
-    common.add_argument("--store", help="content store (default: $MEDCODES_STORE, beside the index)")
+    common.add_argument("--store", help="content store: a file or a postgresql:// URL (default: $MEDCODES_STORE,"
+                        " beside the index)")
 
     g = sub.add_parser("generate", parents=[common], help="generate explainer text with a language model")
     g.add_argument("targets", nargs="+", metavar="CODE|RANGE|PREFIX", help="E11.9, E10-E11 or E11* (quote the *)")
@@ -80,8 +82,7 @@ def run(args: argparse.Namespace) -> int:
 def _store(args: argparse.Namespace) -> Any:
     from .store import ContentStore
 
-    path = Path(args.store).expanduser() if args.store else settings.store_path(getattr(args, "db", None))
-    return ContentStore(path)
+    return ContentStore(location(args.store or settings.store_path(getattr(args, "db", None))))
 
 
 def _catalog(args: argparse.Namespace) -> Any:

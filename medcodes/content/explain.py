@@ -12,6 +12,7 @@ from typing import Any
 
 from .. import settings
 from ..record import CodeRecord, Explainer, ExplainerSection, Generated, SectionSource
+from ..storage import Location, location
 from .facts import explainer_facts
 from .prompt import facts_hash
 from .store import ContentStore
@@ -49,16 +50,17 @@ def explainer(store: ContentStore | str | Path | None, code_data: CodeRecord) ->
     return Explainer(tuple(sections), generated)
 
 
-_OPEN: dict[Path, ContentStore] = {}
+_OPEN: dict[Location, ContentStore] = {}
 
 
 def _stored(store: ContentStore | str | Path | None, system: str, code: str) -> dict[str, Any] | None:
     if store is None:
         return None
     if not isinstance(store, ContentStore):
-        path = Path(store).expanduser()
-        # one store object per file: it keeps one connection per thread, reused across pages
-        store = _OPEN.setdefault(path, ContentStore(path, create=False))
+        where = location(store)
+        # one store object per store: its connections (one per thread, or a pool) are reused across pages
+        found = _OPEN.get(where)
+        store = found if found is not None else _OPEN.setdefault(where, ContentStore(where, create=False))
     return store.get(system, code, approved_only=settings.get("MEDCODES_CONTENT_REVIEWED_ONLY") in _YES)
 
 

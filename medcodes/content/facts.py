@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .. import systems
 from ..record import CodeRecord, Crosswalk
 from .sections import section_set_name
 
@@ -196,8 +197,6 @@ def crosswalk_items(d: CodeRecord) -> list[str]:
 
 
 def _system_name(system: str) -> str:
-    from .. import systems
-
     try:
         return systems.get(system).name
     except Exception:  # an unknown system id in a crosswalk is shown as written

@@ -7,7 +7,9 @@ queue and, for a code not seen yet, inserts one row: it never waits on the model
 - Deduplicated: one row per code (the primary key); opening a page again, from any worker, finds it.
 - Bounded: a new code is queued only while fewer than MEDCODES_ONDEMAND_QUEUE codes wait.
 - Claimed atomically: a worker takes a code with one UPDATE ... WHERE status='queued' AND
-  unclaimed (or its claim is stale), so no code is generated twice; a claim older than the
+  unclaimed (or its claim is stale), as the store's only writer for that moment (on PostgreSQL an
+  advisory lock, and the row taken FOR UPDATE SKIP LOCKED), so no code is generated twice by any
+  worker of any replica; a claim older than the
   per-code timeout and a margin belongs to a worker that died, and is taken over.
 - Concurrency is for the whole store: a code is claimed only while fewer than
   MEDCODES_ONDEMAND_CONCURRENCY claims are live, however many workers run.
@@ -22,18 +24,17 @@ import asyncio
 import logging
 import os
 import socket
-import sqlite3
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from .. import settings
 from ..errors import MedcodesError
+from ..storage import STORE_ERRORS, Location
 from .store import ContentStore
 
 log = logging.getLogger("medcodes.content.queue")
@@ -108,7 +109,7 @@ def enqueue(store: ContentStore, system: str, code: str, max_queued: int, *,
     current = state(store, system, code, at=at)
     if current is not None:
         return False, current
-    with store.conn:
+    with store.conn.transaction(exclusive=True):
         # one statement: the count, the insert and the check for a row another worker just wrote
         # happen under one write lock, so two requests can neither both queue nor overfill the queue
         cur = store.conn.execute(
@@ -127,11 +128,12 @@ def claim(store: ContentStore, worker: str, config: Config, *, at: float | None 
     """Take the oldest queued code nobody is working on (or whose worker died) for `worker`."""
     at = time.time() if at is None else at
     stale = at - config.stale_after
-    with store.conn:
-        row = store.conn.execute(
+    db = store.conn
+    with db.transaction(exclusive=True):
+        row = db.execute(
             "UPDATE content_queue SET claimed_by=?, claimed_at=? WHERE rowid = ("
             "  SELECT rowid FROM content_queue WHERE status='queued' AND (claimed_by IS NULL OR claimed_at < ?)"
-            "  ORDER BY queued_at, rowid LIMIT 1)"
+            f"  ORDER BY queued_at, rowid LIMIT 1{db.skip_locked})"
             " AND (SELECT COUNT(*) FROM content_queue WHERE status='queued' AND claimed_by IS NOT NULL"
             "      AND claimed_at >= ?) < ?"
             " RETURNING system, code", (worker, at, stale, stale, config.concurrency)).fetchall()
@@ -152,9 +154,11 @@ def failed(store: ContentStore, system: str, code: str, worker: str, reason: str
            at: float | None = None) -> None:
     """Mark a claimed code failed; it may be queued again after `backoff` x 2^(earlier failures)."""
     at = time.time() if at is None else at
+    least = store.conn.least
     store.conn.execute(
         "UPDATE content_queue SET status='failed', claimed_by=NULL, claimed_at=NULL, failures=failures+1,"
-        " reason=?, retry_after=? + MIN(?, ? * (1 << MIN(failures, 20))) WHERE system=? AND code=? AND claimed_by=?",
+        f" reason=?, retry_after=? + {least}(?, ? * (1 << {least}(failures, 20)))"
+        " WHERE system=? AND code=? AND claimed_by=?",
         (reason[:500], at, MAX_BACKOFF, backoff, system, code, worker))
 
 
@@ -175,7 +179,7 @@ class Worker:
     """`concurrency` coroutines on an event loop of their own thread, so the server's loop never
     runs model calls or waits on the store's write lock."""
 
-    def __init__(self, catalog: Callable[[], Any], store_path: Path, config: Config,
+    def __init__(self, catalog: Callable[[], Any], store_path: Location, config: Config,
                  client_factory: Callable[..., Any] | None = None) -> None:
         self.catalog, self.store_path, self.config = catalog, store_path, config
         self.id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -220,11 +224,9 @@ class Worker:
 
         self._loop = asyncio.get_running_loop()
         self._wakeup, self._stopping = asyncio.Event(), asyncio.Event()
-        store = ContentStore(self.store_path)  # creates the queue table on first use
-        try:  # pages read the store while workers write the queue: WAL keeps readers from waiting
-            store.conn.execute("PRAGMA journal_mode=WAL")
-        except sqlite3.OperationalError:  # another process holds it just now; the mode is as it was
-            pass
+        # creates the queue table on first use (a SQLite store is opened in WAL mode: pages read
+        # the store while workers write the queue, and WAL keeps readers from waiting)
+        store = ContentStore(self.store_path)
         factory = self._client_factory or client_from_settings
         client = factory(concurrency=self.config.concurrency, timeout=self.config.timeout)
         slots = [asyncio.create_task(self._slot(store, client)) for _ in range(max(1, self.config.concurrency))]
@@ -246,7 +248,7 @@ class Worker:
         while True:
             try:
                 key = claim(store, self.id, self.config) if has_work(store) else None
-            except sqlite3.Error:  # the store locked past its timeout, say: try again later, never die
+            except STORE_ERRORS:  # the store locked past its timeout, say: try again later, never die
                 log.exception("on-demand generation: reading the queue")
                 store.conn.rollback()
                 key = None
@@ -260,7 +262,7 @@ class Worker:
                 continue
             try:
                 await self._generate(store, client, *key)
-            except sqlite3.Error:  # the result could not be written: the claim goes stale and is retried
+            except STORE_ERRORS:  # the result could not be written: the claim goes stale and is retried
                 log.exception("on-demand generation: storing %s %s", *key)
                 store.conn.rollback()
 
@@ -282,25 +284,25 @@ class Worker:
             reason = f"{type(e).__name__}: {e}"
         else:
             if outcome.ok and outcome.item is not None:
-                with store.conn:  # the text and the row's removal together
+                with store.conn.transaction():  # the text and the row's removal together
                     store.put(outcome.item, commit=False)
                     finished(store, system, code)
                 log.info("on-demand generation: %s %s written in %.1f s", system, code, outcome.seconds)
                 return
             reason, attempts = "; ".join(outcome.problems) or "no answer passed the checks", outcome.attempts
         log.warning("on-demand generation of %s %s failed: %s", system, code, reason)
-        with store.conn:
+        with store.conn.transaction():
             store.fail(system, code, PROMPT_VERSION, client.model, attempts, reason)
             failed(store, system, code, self.id, reason, self.config.backoff)
 
 
 # -- the hook the application layer calls ------------------------------------------
 _RUNNING: Worker | None = None
-_STORES: dict[Path, ContentStore] = {}
+_STORES: dict[Location, ContentStore] = {}
 _LOCK = threading.Lock()
 
 
-def start(catalog: Callable[[], Any], store_path: Path, config: Config | None = None) -> Worker | None:
+def start(catalog: Callable[[], Any], store_path: Location, config: Config | None = None) -> Worker | None:
     """Start this process's worker when a model is configured and concurrency is above 0."""
     global _RUNNING
     config = config or Config.from_settings()
@@ -322,7 +324,7 @@ def stop() -> None:
         worker.stop()
 
 
-def on_view(store_path: Path, system: str, code: str) -> dict[str, Any] | None:
+def on_view(store_path: Location, system: str, code: str) -> dict[str, Any] | None:
     """A page or JSON view of a code without generated text: queue it when this process generates
     on demand. The code's queue state, or None when on-demand generation is off here."""
     worker = _RUNNING

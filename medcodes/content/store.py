@@ -9,20 +9,28 @@ through the named migrations below, applied in order and recorded, never by rebu
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .. import migrations
+from .. import migrations, storage
 from ..errors import BadRequest, MedcodesError
+from ..migrations import Migration
 
 REVIEW_STATUSES = ("unreviewed", "approved", "rejected")
 
-MIGRATIONS: tuple[tuple[str, str], ...] = (
-    ("content_0001_explainers", """
+
+def _both(sql: str) -> dict[str, str]:
+    """A migration for SQLite and PostgreSQL: REAL is double precision there, and the tables read in
+    insertion order (reviews, failures, the queue) get the `rowid` SQLite gives every table."""
+    postgres = sql.replace(" REAL", " DOUBLE PRECISION")
+    for table in ("content_reviews", "content_failures", "content_queue"):
+        postgres = postgres.replace(f"CREATE TABLE {table} (\n", f"CREATE TABLE {table} (\n    rowid BIGSERIAL,\n")
+    return {"sqlite": sql, "postgresql": postgres}
+
+MIGRATIONS: tuple[Migration, ...] = (
+    ("content_0001_explainers", _both("""
 CREATE TABLE content_explainers (
     system TEXT NOT NULL,
     code TEXT NOT NULL,
@@ -60,10 +68,10 @@ CREATE TABLE content_failures (
     reason TEXT NOT NULL
 );
 CREATE INDEX content_failures_code ON content_failures (system, code);
-"""),
+""")),
     # Codes waiting for generated text, asked for by page views (medcodes.content.queue). One row
     # per code: the primary key is what deduplicates across workers and replicas sharing the store.
-    ("content_0002_queue", """
+    ("content_0002_queue", _both("""
 CREATE TABLE content_queue (
     system TEXT NOT NULL,
     code TEXT NOT NULL,
@@ -77,11 +85,19 @@ CREATE TABLE content_queue (
     PRIMARY KEY (system, code)
 );
 CREATE INDEX content_queue_status ON content_queue (status, queued_at);
-"""),
+""")),
 )
 
 _COLUMNS = ("system, code, prompt_version, section_set, sections, model, created, facts_hash, attempts, seconds,"
             " origin, review_status, reviewed_by, reviewed_at, review_note")
+
+_NAMES = [c.strip() for c in _COLUMNS.split(",")]
+_KEY = ("system", "code", "prompt_version")
+# insert or replace the one row of (system, code, prompt_version): an upsert both dialects read
+_UPSERT = (f"INSERT INTO content_explainers ({_COLUMNS}) VALUES ({', '.join('?' for _ in _NAMES)})"
+           f" ON CONFLICT ({', '.join(_KEY)}) DO UPDATE SET "
+           + ", ".join(f"{n}=excluded.{n}" for n in _NAMES if n not in _KEY))
+_FAILURE_COLUMNS = "system, code, prompt_version, model, at, attempts, reason"
 
 
 def now() -> str:
@@ -89,39 +105,35 @@ def now() -> str:
 
 
 class ContentStore:
-    """The content_ tables of one store file. Each thread gets its own connection."""
+    """The content_ tables of one store: a SQLite file, or a PostgreSQL database (medcodes.storage)."""
 
     def __init__(self, path: str | Path, *, create: bool = True) -> None:
-        self.path = Path(path)
-        self._local = threading.local()
-        self.exists = self.path.is_file()
+        self.db = storage.open_store(path)
+        self.path = self.db.location
+        self.exists = self.db.exists()
+        self._ready_seen = False
         if create:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
             self.migrate()
             self.exists = True
 
     @property
-    def conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-            conn.row_factory = sqlite3.Row
-            self._local.conn = conn
-        return conn
+    def conn(self) -> storage.Store:
+        return self.db
 
     def migrate(self) -> list[str]:
         """Apply the migrations this store has not seen yet; returns their names."""
-        return migrations.migrate(self.conn, "content_migrations", MIGRATIONS)
+        return migrations.migrate(self.db, "content_migrations", MIGRATIONS)
 
     def _ready(self) -> bool:
         """Whether there is anything to read (a read never creates the store file)."""
+        if self._ready_seen:
+            return True
         if not self.exists:
-            self.exists = self.path.is_file()
+            self.exists = self.db.exists()
             if not self.exists:
                 return False
-        row = self.conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='content_explainers'").fetchone()
-        return row is not None
+        self._ready_seen = self.db.has_table("content_explainers")  # tables, once made, stay
+        return self._ready_seen
 
     # -- writing -------------------------------------------------------------
     def put(self, item: dict[str, Any], *, commit: bool = True) -> None:
@@ -131,18 +143,17 @@ class ContentStore:
         if row["review_status"] not in REVIEW_STATUSES:
             raise BadRequest(f"review status {row['review_status']!r} is not one of {', '.join(REVIEW_STATUSES)}")
         row["sections"] = json.dumps(row["sections"], ensure_ascii=False)
-        names = [c.strip() for c in _COLUMNS.split(",")]
-        self.conn.execute(f"INSERT OR REPLACE INTO content_explainers ({_COLUMNS}) VALUES"
-                          f" ({', '.join(':' + n for n in names)})", {n: row[n] for n in names})
-        if commit:
-            self.conn.commit()
+        if not commit and not self.db.in_transaction:
+            self.db.begin()  # the caller commits a batch with commit()
+        self.db.execute(_UPSERT, [row[n] for n in _NAMES])
 
     def fail(self, system: str, code: str, prompt_version: str, model: str, attempts: int, reason: str) -> None:
-        self.conn.execute("INSERT INTO content_failures VALUES (?, ?, ?, ?, ?, ?, ?)",
+        self.db.execute("INSERT INTO content_failures (system, code, prompt_version, model, at, attempts, reason)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?)",
                           (system, code, prompt_version, model, now(), attempts, reason[:2000]))
 
     def commit(self) -> None:
-        self.conn.commit()
+        self.db.commit()
 
     def review(self, system: str, code: str, status: str, *, reviewer: str | None = None,
                note: str | None = None, prompt_version: str | None = None) -> dict[str, Any]:
@@ -157,7 +168,8 @@ class ContentStore:
                 "UPDATE content_explainers SET review_status=?, reviewed_by=?, reviewed_at=?, review_note=?"
                 " WHERE system=? AND code=? AND prompt_version=?",
                 (status, reviewer, at, note, system, code, current["prompt_version"]))
-            self.conn.execute("INSERT INTO content_reviews VALUES (?, ?, ?, ?, ?, ?, ?)",
+            self.conn.execute("INSERT INTO content_reviews (system, code, prompt_version, status, reviewer, note, at)"
+                              " VALUES (?, ?, ?, ?, ?, ?, ?)",
                               (system, code, current["prompt_version"], status, reviewer, note, at))
         return {**current, "review_status": status, "reviewed_by": reviewer, "reviewed_at": at, "review_note": note}
 
@@ -199,14 +211,16 @@ class ContentStore:
     def reviews(self, system: str, code: str) -> list[dict[str, Any]]:
         if not self._ready():
             return []
-        rows = self.conn.execute("SELECT * FROM content_reviews WHERE system=? AND code=? ORDER BY at, rowid",
+        rows = self.conn.execute("SELECT system, code, prompt_version, status, reviewer, note, at FROM content_reviews"
+                                 " WHERE system=? AND code=? ORDER BY at, rowid",
                                  (system, code))
         return [dict(r) for r in rows]
 
     def failures(self, system: str, code: str) -> list[dict[str, Any]]:
         if not self._ready():
             return []
-        rows = self.conn.execute("SELECT * FROM content_failures WHERE system=? AND code=? ORDER BY at, rowid",
+        rows = self.conn.execute(f"SELECT {_FAILURE_COLUMNS} FROM content_failures WHERE system=? AND code=?"
+                                 " ORDER BY at, rowid",
                                  (system, code))
         return [dict(r) for r in rows]
 
@@ -215,9 +229,10 @@ class ContentStore:
         if not self._ready():
             return []
         rows = self.conn.execute(
-            "SELECT f.* FROM content_failures f WHERE f.rowid = (SELECT MAX(rowid) FROM content_failures g"
-            " WHERE g.system=f.system AND g.code=f.code) AND NOT EXISTS (SELECT 1 FROM content_explainers e"
-            " WHERE e.system=f.system AND e.code=f.code AND e.created > f.at) ORDER BY f.at DESC LIMIT ?", (limit,))
+            f"SELECT {_FAILURE_COLUMNS} FROM content_failures f"
+            " WHERE f.rowid = (SELECT MAX(rowid) FROM content_failures g WHERE g.system=f.system AND g.code=f.code)"
+            " AND NOT EXISTS (SELECT 1 FROM content_explainers e WHERE e.system=f.system AND e.code=f.code"
+            " AND e.created > f.at) ORDER BY f.at DESC LIMIT ?", (limit,))
         return [dict(r) for r in rows]
 
     def counts(self) -> dict[str, int]:
@@ -227,13 +242,10 @@ class ContentStore:
         return {r[0]: r[1] for r in rows}
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        self.db.close()
 
 
-def _decode(row: sqlite3.Row) -> dict[str, Any]:
+def _decode(row: storage.RowLike) -> dict[str, Any]:
     out = dict(row)
     out["sections"] = json.loads(out["sections"])
     return out

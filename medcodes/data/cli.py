@@ -17,7 +17,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
     d = sub.add_parser("derive", parents=[common], help="make derived files from official files")
     d.add_argument("items", nargs="+", metavar="SOURCE=PATH",
-                   help="e.g. hcpcs=january-2025-alpha-numeric-hcpcs-file.zip, icd10pcs=icd10pcs_tables_2026.xml")
+                   help="e.g. hcpcs=january-2025-alpha-numeric-hcpcs-file.zip, icd10pcs=icd10pcs_tables_2026.xml; "
+                        "an ICD-10-PCS or ICD-10-CM zip gives one derived file per member the layer takes")
     d.add_argument("--url", help="where the publisher serves the file (default: from the release table)")
     d.add_argument("--note", help="what a reader of the provenance should know about the file")
     d.add_argument("--force", action="store_true", help="allow a release older than the one the folder holds")
@@ -43,7 +44,7 @@ def _dir(args: argparse.Namespace) -> Path:
 
 
 def cmd_derive(args: argparse.Namespace) -> int:
-    from .derive import derive
+    from .derive import derive_all
 
     items = []
     for item in args.items:
@@ -54,9 +55,10 @@ def cmd_derive(args: argparse.Namespace) -> int:
     if len(items) > 1 and (args.url or args.note):
         raise MedcodesError("--url and --note describe one file: derive one SOURCE=PATH at a time with them")
     for source, path in items:
-        rec = derive(source, path, _dir(args), url=args.url, note=args.note, force=args.force)
-        counts = ", ".join(f"{v:,} {k}" for k, v in rec.counts.items())
-        print(f"{rec.file}: {', '.join(rec.releases)}; {counts}; {rec.size:,} bytes, sha256 {rec.sha256}")
+        for rec in derive_all(source, path, _dir(args), url=args.url, note=args.note, force=args.force):
+            counts = ", ".join(f"{v:,} {k}" for k, v in rec.counts.items())
+            member = f" (from {rec.official.member})" if rec.official.member else ""
+            print(f"{rec.file}{member}: {', '.join(rec.releases)}; {counts}; {rec.size:,} bytes, sha256 {rec.sha256}")
     return 0
 
 

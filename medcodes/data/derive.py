@@ -62,33 +62,106 @@ def derive(source: str, path: Path, directory: Path = DATA_DIR, *, url: str | No
            force: bool = False, today: str | None = None) -> Provenance:
     """Derive one official file into `directory`; return its (new or unchanged) provenance record."""
     path = Path(path)
+    _check_given(path)
+    part = part_of(source, path)
+    _check_known_download(path)
+    made = _made(source, part, path, list(_importer(source)(path)), directory, None,
+                 url=url, note=note, force=force, today=today)
+    _commit(directory, [made])
+    return made.rec
+
+
+def derive_all(source: str, path: Path, directory: Path = DATA_DIR, *, url: str | None = None,
+               note: str | None = None, force: bool = False, today: str | None = None) -> list[Provenance]:
+    """derive(), and for an official ICD-10-PCS or ICD-10-CM zip, each member the layer takes: one derived
+    file a member, all or none of them written."""
+    path = Path(path)
+    _check_given(path)
+    if source not in ZIPPED or not _is_zip(path):
+        return [derive(source, path, directory, url=url, note=note, force=force, today=today)]
+    _check_known_download(path)
+    module = importlib.import_module(f"medcodes.sources.{IMPORTERS[source]}")
+    members = module.zip_members(path)
+    taken = [(member, kind, part) for member, kind in members if (part := _member_part(source, path, member, kind))]
+    if not taken:
+        held = ", ".join(f"{Path(m).name} ({k})" for m, k in members)
+        raise SourceError(path, f"zip holds no {source} file the data layer takes ({ZIPPED[source]}); it holds: "
+                                f"{held}, which the default build reads from a PyPI package")
+    parts = [part for _m, _k, part in taken]
+    if len(set(parts)) < len(parts):
+        raise SourceError(path, f"zip holds two {source} files of one part ({', '.join(parts)}): derive them one by "
+                                "one, unzipped")
+    made = [_made(source, part, path, list(module.read_member(path, member, kind)), directory, member,
+                  url=url, note=note, force=force, today=today) for member, kind, part in taken]
+    _commit(directory, made)
+    return sorted((m.rec for m in made), key=_order)
+
+
+# The sources whose official zips hold several of the layer's parts, and what the layer takes of them.
+ZIPPED = {"icd10pcs": "the tables, codes, definitions or index file",
+          "icd10cm": "the index, External Cause Index, Table of Drugs or Neoplasm Table"}
+
+
+def _member_part(source: str, path: Path, member: str, kind: str) -> str | None:
+    """The layer's part a zip member is, or None for one the default build reads from a PyPI package."""
+    if source == "icd10pcs":
+        return kind if kind in ("tables", "codes", "definitions", "index") else None
+    from ..sources.icd10cm.index import index_kind
+    from ..sources.icd10pcs.common import Source
+
+    if kind == "index":
+        src = Source(path, member)
+        return index_kind(src.head().decode("utf-8", errors="replace"), src.name)
+    return "index" if kind == "index_csv" else None
+
+
+def _check_given(path: Path) -> None:
     if not path.is_file():
         raise SourceError(path, "no such file")
     if codec.read_header(path) is not None:
         raise SourceError(path, "already a derived file: derive from the official file")
-    part = part_of(source, path)
-    _check_known_download(path)
-    records = list(_importer(source)(path))
+    with open(path, "rb") as f:
+        zipped = f.read(4) == b"PK\x03\x04"
+    if zipped and not _is_zip(path):
+        raise SourceError(path, "unreadable zip: its directory at the end is missing (a truncated download?)")
+
+
+@dataclass(frozen=True)
+class _Made:
+    """A derived file made and checked, not yet written."""
+
+    rec: Provenance
+    data: bytes
+    older: Provenance | None
+
+
+def _made(source: str, part: str, path: Path, records: list[Record], directory: Path, member: str | None, *,
+          url: str | None, note: str | None, force: bool, today: str | None) -> _Made:
+    label = Path(f"{path}!{member}") if member else path
     releases = [r for r in records if isinstance(r, Release)]
     if not releases:
-        raise SourceError(path, f"no {source} release in this file")
+        raise SourceError(label, f"no {source} release in this file")
     _check_release_named(path, releases)
+    if member:
+        _check_release_named(Path(member), releases)
     expand = EXPAND.get((source, part))
     kept = [r for r in records if not (expand and isinstance(r, Code) and r.kind == "code")]
     data = codec.dumps(codec.header(source, part, expand), kept)
-    _check_round_trip(path, data, records)
+    _check_round_trip(label, data, records)
 
     layer = load(directory) if (directory / "provenance.json").is_file() else []
     effective = max((r.effective for r in releases if r.effective), default=None)
     older = next((p for p in layer if (p.source, p.part) == (source, part)), None)
     if older and not force and older.effective and effective and effective < older.effective:
-        raise SourceError(path, f"{', '.join(dict.fromkeys(r.name for r in releases))} is older than the "
-                                f"{', '.join(older.releases)} the data folder holds ({older.file}); give --force "
-                                "to go back to it")
+        raise SourceError(label, f"{', '.join(dict.fromkeys(r.name for r in releases))} is older than the "
+                                 f"{', '.join(older.releases)} the data folder holds ({older.file}); give --force "
+                                 "to go back to it")
     origin = _origin(source, path, url, note, older)
     name = f"{source}-{part}-{_slug(source, releases[0].name)}.jsonl.gz"
     official = Official(file=path.name, publisher=origin.publisher, url=origin.url, sha256=_sha256(path),
-                        size=path.stat().st_size, content_sha256=_content_sha256(path))
+                        size=path.stat().st_size,
+                        content_sha256=_member_sha256(path, member) if member else _content_sha256(path),
+                        member=member)
     digest = hashlib.sha256(data).hexdigest()
     unchanged = older is not None and older.file == name and older.sha256 == digest and older.official == official
     rec = Provenance(
@@ -97,13 +170,21 @@ def derive(source: str, path: Path, directory: Path = DATA_DIR, *, url: str | No
         derived_on=older.derived_on if unchanged and older else (today or datetime.now(UTC).date().isoformat()),
         counts=_counts(records), note=origin.note,
     )
+    return _Made(rec, data, older)
+
+
+def _commit(directory: Path, made: list[_Made]) -> None:
+    """Write the derived files and their records; the files they replace go."""
     directory.mkdir(parents=True, exist_ok=True)
-    write_atomic(directory / name, data)
-    others = [p for p in layer if (p.source, p.part) != (source, part)]
-    save(directory, sorted([*others, rec], key=_order))
-    if older and older.file != name:
-        (directory / older.file).unlink(missing_ok=True)
-    return rec
+    for m in made:
+        write_atomic(directory / m.rec.file, m.data)
+    replaced = {(m.rec.source, m.rec.part) for m in made}
+    layer = load(directory) if (directory / "provenance.json").is_file() else []
+    others = [p for p in layer if (p.source, p.part) not in replaced]
+    save(directory, sorted([*others, *(m.rec for m in made)], key=_order))
+    for m in made:
+        if m.older and m.older.file != m.rec.file:
+            (directory / m.older.file).unlink(missing_ok=True)
 
 
 def part_of(source: str, path: Path) -> str:
@@ -144,7 +225,7 @@ def part_of(source: str, path: Path) -> str:
 
 def _not_a_part(source: str, kind: str | None, wanted: str) -> str:
     if kind == "zip":
-        return f"a zip: give the {source} file itself ({wanted}), unzipped"
+        return f"a zip of several {source} files: `medcodes data derive` (derive_all) derives each it takes ({wanted})"
     if kind is None:
         return f"not a file of {source} the data layer takes: expected {wanted}"
     return f"the data layer takes {wanted} of {source}, not its {kind} file (that comes from a PyPI package)"
@@ -182,6 +263,17 @@ def _check_release_named(path: Path, releases: list[Release]) -> None:
     if years and said and not years & said:
         raise SourceError(path, f"the file name says {', '.join(sorted(years))} but its content is "
                                 f"{', '.join(r.name for r in releases)}: the wrong release, or a renamed file")
+
+
+def _member_sha256(path: Path, member: str) -> str:
+    h = hashlib.sha256()
+    try:
+        with zipfile.ZipFile(path) as zf, zf.open(member) as f:
+            while chunk := f.read(1 << 20):
+                h.update(chunk)
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise SourceError(f"{path}!{member}", f"cannot read zip member: {exc}") from None
+    return h.hexdigest()
 
 
 def _check_round_trip(path: Path, data: bytes, records: list[Record]) -> None:

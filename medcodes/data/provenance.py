@@ -28,7 +28,8 @@ class Official:
     url: str  # where the publisher serves it (a zip's URL when the file is one of its members)
     sha256: str  # of the file as given
     size: int
-    content_sha256: str | None = None  # of the decompressed content, when the file given was gzipped
+    content_sha256: str | None = None  # of the decompressed content (gzipped), or of the member (a zip's)
+    member: str | None = None  # the zip member it was derived from, when `file` is a zip of several parts
 
 
 @dataclass
@@ -46,7 +47,10 @@ class Provenance:
     note: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        if out["official"]["member"] is None:
+            del out["official"]["member"]  # records of single files read as they always have
+        return out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Provenance:

@@ -77,6 +77,16 @@ def build(conn: sqlite3.Connection, report: Any = None, files: list[EditFile] | 
         _write_collections(conn, excl, loaded["icd10cm"])
 
 
+def prepare() -> None:
+    """Parse the installed tables the step reads, before there is an index to read codes from: the
+    build worker (medcodes.index.worker) calls this while the build still reads its sources."""
+    found = {f.key: f for f in embedded_files()}
+    for key, read in (("table6k", tables.read_cc_exclusions), ("msdrg_lists", tables.read_drg_groups),
+                      ("mce", _read_mce)):
+        if key in found:
+            _parsed(read, found[key].path)
+
+
 def _loaded(conn: sqlite3.Connection) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {s: {} for s in SYSTEMS}
     for system, code, compact in conn.execute(

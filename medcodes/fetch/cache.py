@@ -79,6 +79,19 @@ class Fetcher:
         with client(self.timeout) as http:
             return [self._fetch_file(http, rf) for rf in wanted]
 
+    def fetch_file(self, rf: ReleaseFile) -> Fetched:
+        """One file of the table into the cache (a cached copy that no longer verifies is fetched again)."""
+        with client(self.timeout) as http:
+            return self._fetch_file(http, rf)
+
+    def quarantine(self, path: Path) -> Path:
+        """Move a bad cached file out of the way (`<cache>/quarantine/...`), so the next update
+        neither reads it nor fails on it again, and it is still there to look at."""
+        moved = self.cache / "quarantine" / path.relative_to(self.cache)
+        moved.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, moved)
+        return moved
+
     def cached(self) -> list[tuple[ReleaseFile, Path]]:
         """Every table file the cache holds, oldest release first (table order within one)."""
         held = [(rf, self.path(rf)) for rf in self.table if self.path(rf).is_file()]

@@ -7,6 +7,7 @@ The application layer (medcodes.app.codes) adds what the other layers know about
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
 import weakref
@@ -16,8 +17,9 @@ from typing import Any
 from .. import settings, systems
 from ..errors import MedcodesError, NotFound
 from ..memo import file_stamp
-from ..record import AsOf, CodeRecord, CodeRef, Crosswalk, HistoryEvent, IndexTerm, Note
+from ..record import AsOf, CodeRecord, CodeRef, Crosswalk, HistoryEvent, IndexRef, IndexTerm, Note
 from ..service_date import Event, Release, on_date
+from ..storage import Location, location
 from .build import check_schema
 
 # Note types that apply to everything below the code they are written on.
@@ -43,8 +45,10 @@ class Catalog:
         self.path = Path(path)
         if not self.path.is_file():
             raise MedcodesError(f"{self.path}: no index here; run `medcodes build` first")
-        self.store_path = Path(store).expanduser() if store else settings.store_path(str(self.path))
+        # a file path, or a PostgreSQL URL several servers share (medcodes.storage)
+        self.store_path: Location = location(store if store else settings.store_path(str(self.path)))
         self._local = threading.local()
+        self._referrals_cache: dict[tuple[str, str], list[IndexRef]] | None = None
         # every connection, closed when the Catalog goes: a connection is in a reference cycle (its
         # statement cache), so without this one opened to a replaced file would hold the deleted
         # file open until a full collection, and never once the server has frozen its objects
@@ -162,10 +166,44 @@ class Catalog:
         ).fetchall()
 
     def terms(self, system: str, code: str) -> list[IndexTerm]:
+        """The code's index entries with their paths, the references made on them or on an entry above
+        them, and the references that lead to them."""
         rows = self.conn.execute(
-            "SELECT term, source FROM terms WHERE system=? AND code=? ORDER BY source, term", (system, code)
+            "SELECT term, source, path FROM terms WHERE system=? AND code=? ORDER BY source, term", (system, code)
         ).fetchall()
-        return [IndexTerm(r["term"], r["source"]) for r in rows]
+        entries = [(r["term"], r["source"], tuple(json.loads(r["path"] or "[]"))) for r in rows]
+        above = {term: _entries_above(term, path) for term, _source, path in entries}
+        named = {t for terms in above.values() for t in terms}
+        refs: dict[str, list[IndexRef]] = {}
+        referred: dict[str, list[IndexRef]] = {}
+        if named:
+            for chunk in _chunks(sorted(named), 400):
+                marks = ",".join("?" * len(chunk))
+                for r in self.conn.execute(f"SELECT term, kind, target FROM term_refs WHERE system=? AND term IN"
+                                           f" ({marks}) ORDER BY rowid", (system, *chunk)):
+                    refs.setdefault(r["term"], []).append(IndexRef(r["kind"], r["term"], r["target"]))
+            leading = self._referrals()
+            for term, _source, _path in entries:
+                referred[term] = leading.get((system, _plain_entry(term)), [])
+        return [IndexTerm(term, source, path, tuple(ref for t in above[term] for ref in refs.get(t, ())),
+                          tuple(referred.get(term, ())))
+                for term, source, path in entries]
+
+    def _referrals(self) -> dict[tuple[str, str], list[IndexRef]]:
+        """(system, entry named) -> the "see" and "see also" references naming it, read once per Catalog
+        (20,000 of them; term_refs has no index on the entry referred to)."""
+        cached = self._referrals_cache
+        if cached is None:
+            cached = {}
+            try:
+                rows = self.conn.execute("SELECT system, term, kind, target FROM term_refs WHERE kind != 'use'"
+                                         " ORDER BY rowid").fetchall()
+            except sqlite3.OperationalError:  # an index built before references were kept
+                rows = []
+            for r in rows:
+                cached.setdefault((r["system"], r["target"]), []).append(IndexRef(r["kind"], r["term"], r["target"]))
+            self._referrals_cache = cached
+        return cached
 
     def crosswalks(self, system: str, code: str) -> list[Crosswalk]:
         found = []
@@ -317,3 +355,22 @@ def resolved_notes(row: sqlite3.Row, ancestors: list[sqlite3.Row]) -> list[Note]
             if t in INHERITED_NOTE_TYPES:
                 notes.append(Note(t, x, anc["code"]))
     return notes
+
+
+_PARENTHESES = re.compile(r"\s*\([^)]*\)")
+
+
+def _entries_above(term: str, path: tuple[str, ...]) -> list[str]:
+    """The entry and those above it, as term_refs names them ("Pain(s), abdominal" -> "Pain(s)", itself):
+    levels joined by ", ", a table's column after " — "."""
+    return [", ".join(path[:n]) for n in range(1, len(path))] + [term]
+
+
+def _plain_entry(term: str) -> str:
+    """An entry as another names it in a reference: without nonessential modifiers ("Pain(s) (see also
+    Painful), abdominal" -> "Pain, abdominal")."""
+    return re.sub(r"\s+,", ",", _PARENTHESES.sub("", term)).strip()
+
+
+def _chunks(items: list[str], size: int) -> list[list[str]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]

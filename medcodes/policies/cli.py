@@ -6,19 +6,21 @@ import argparse
 import itertools
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from .. import settings
 from ..errors import BadRequest, MedcodesError, NotFound
+from ..storage import Location, location
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(metavar="ACTION", dest="policies_action")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", default=argparse.SUPPRESS, help="index file to read (default: $MEDCODES_DB)")
-    common.add_argument("--store", help="policy store (default: $MEDCODES_STORE, beside the index)")
+    common.add_argument("--store", help="policy store: a file or a postgresql:// URL (default: $MEDCODES_STORE,"
+                        " beside the index)")
     common.add_argument("--json", action="store_true", help="print JSON")
 
     i = sub.add_parser("ingest", parents=[common], help="ingest policy documents (HTML, PDF, text): files, "
@@ -84,8 +86,8 @@ def run(args: argparse.Namespace) -> int:
     return int(func(args))
 
 
-def _store_path(args: argparse.Namespace) -> Path:
-    return Path(args.store).expanduser() if args.store else settings.store_path(getattr(args, "db", None))
+def _store_path(args: argparse.Namespace) -> Location:
+    return location(args.store or settings.store_path(getattr(args, "db", None)))
 
 
 def _store(args: argparse.Namespace) -> Any:
@@ -153,17 +155,20 @@ def cmd_import_map(args: argparse.Namespace) -> int:
     from .maps import MapReport, map_records, read_rows
 
     checker, store = _checker(args), _store(args)
-    outcomes = []
-    for file in args.files:
-        report = MapReport()
-        path = Path(file).expanduser()
-        for record in map_records(read_rows(path, payer=args.payer), checker, report, source=str(path)):
-            outcomes.append(Outcome(str(path), store.put(record), record.title, record.payer))
-        print(f"{path}: {report.rows} rows, {report.policies} policies, {report.links} links, {report.ranges} ranges"
-              f"; {len(report.unknown)} entries not codes of the loaded systems", file=sys.stderr)
-        for u in report.unknown[:10]:
-            print(f"  not linked: {u}", file=sys.stderr)
-    return _report(outcomes, args.json)
+
+    def outcomes() -> Iterator[Any]:  # one at a time, so each is reported as soon as it is stored
+        for file in args.files:
+            report = MapReport()
+            path = Path(file).expanduser()
+            for record in map_records(read_rows(path, payer=args.payer), checker, report, source=str(path)):
+                yield Outcome(str(path), store.put(record), record.title, record.payer)
+            print(f"{path}: {report.rows} rows, {report.policies} policies, {report.links} links,"
+                  f" {report.ranges} ranges; {len(report.unknown)} entries not codes of the loaded systems",
+                  file=sys.stderr)
+            for u in report.unknown[:10]:
+                print(f"  not linked: {u}", file=sys.stderr)
+
+    return _report(outcomes(), args.json)
 
 
 def cmd_import_mcd(args: argparse.Namespace) -> int:
@@ -172,7 +177,7 @@ def cmd_import_mcd(args: argparse.Namespace) -> int:
 
     checker, store = _checker(args), _store(args)
     path = Path(args.path).expanduser()
-    outcomes = [Outcome(str(path), store.put(r), r.title, r.payer) for r in read(path, checker)]
+    outcomes = (Outcome(str(path), store.put(r), r.title, r.payer) for r in read(path, checker))
     return _report(outcomes, args.json)
 
 
@@ -185,8 +190,8 @@ def cmd_coverage_api(args: argparse.Namespace) -> int:
         raise BadRequest("say what to import: --article ID, --lcd ID, --ncd ID or --all articles|lcds|ncds")
     checker, store = _checker(args), _store(args)
     makers = {"articles": article_record, "lcds": lcd_record, "ncds": ncd_record}
-    outcomes = []
-    with CoverageAPI(args.base_url or DEFAULT_BASE_URL, rate=args.rate) as api:
+
+    def outcomes(api: CoverageAPI) -> Iterator[Any]:  # one at a time, reported as soon as stored
         todo: list[tuple[str, str, dict[str, Any] | None]] = [
             *(("articles", x, None) for x in args.article), *(("lcds", x, None) for x in args.lcd),
             *(("ncds", x, None) for x in args.ncd)]
@@ -197,10 +202,12 @@ def cmd_coverage_api(args: argparse.Namespace) -> int:
             try:
                 record = makers[kind](api, doc_id, checker, listed=listed)
             except (FetchError, MedcodesError) as e:
-                outcomes.append(Outcome(doc_id, error=str(e)))
+                yield Outcome(doc_id, error=str(e))
                 continue
-            outcomes.append(Outcome(doc_id, store.put(record), record.title, record.payer))
-    return _report(outcomes, args.json)
+            yield Outcome(doc_id, store.put(record), record.title, record.payer)
+
+    with CoverageAPI(args.base_url or DEFAULT_BASE_URL, rate=args.rate) as api:
+        return _report(outcomes(api), args.json)
 
 
 def cmd_list(args: argparse.Namespace) -> int:

@@ -7,13 +7,13 @@ The web layer and the CLI render these dicts; they never query the tables themse
 from __future__ import annotations
 
 import re
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 from .. import systems
 from ..errors import NotFound
 from ..fts import phrase
+from ..storage import RowLike, Store
 from .records import SECTIONS
 from .store import policy_dict, reader
 
@@ -45,7 +45,7 @@ def policies_for_code(store_path: str | Path, system: str, code: str) -> list[di
     canonical = systems.normalize(system, code)
     rows = conn.execute(_LINKS_SQL, (system, canonical)).fetchall()
     rows += conn.execute(_RANGES_SQL, (system, canonical, canonical, canonical)).fetchall()
-    grouped: dict[str, list[sqlite3.Row]] = {}
+    grouped: dict[str, list[RowLike]] = {}
     for r in rows:
         grouped.setdefault(r["id"], []).append(r)
     out = []
@@ -68,7 +68,7 @@ SELECT DISTINCT policy_id FROM (
   UNION
   SELECT r.policy_id FROM policy_ranges r JOIN policies p ON p.id = r.policy_id AND p.current_version = r.version
   WHERE r.system = ? AND length(r.first) = length(?) AND r.first <= ? AND r.last >= ?
-) ORDER BY policy_id LIMIT ?
+) AS citing ORDER BY policy_id LIMIT ?
 """
 MAX_CITING = 25  # policies read per code
 BROAD_POLICY = 200  # a policy citing more codes than this (a whole fee schedule) says little about any pair
@@ -92,7 +92,7 @@ def co_cited_codes(store_path: str | Path, system: str, code: str) -> list[dict[
     return [{"system": s, "code": c, "count": n} for (s, c), n in counts.items() if (s, c) != (system, canonical)]
 
 
-def _current_version(conn: sqlite3.Connection, policy_id: str) -> tuple[str, int] | None:
+def _current_version(conn: Store, policy_id: str) -> tuple[str, int] | None:
     """(id, current version) of a policy that cites at most BROAD_POLICY codes; None for a broader one.
     The stored link count settles most policies without reading their links (an FEP policy has 20,000)."""
     row = conn.execute("SELECT v.version, v.links FROM policies p JOIN policy_versions v ON v.policy_id = p.id"
@@ -101,7 +101,7 @@ def _current_version(conn: sqlite3.Connection, policy_id: str) -> tuple[str, int
         return None
     if row[1] > BROAD_POLICY:  # links are per (code, section): count the codes, stopping past the limit
         n = conn.execute("SELECT COUNT(*) FROM (SELECT DISTINCT system, code FROM policy_links"
-                         " WHERE policy_id=? AND version=? LIMIT ?)",
+                         " WHERE policy_id=? AND version=? LIMIT ?) AS codes",
                          (policy_id, row[0], BROAD_POLICY + 1)).fetchone()[0]
         if n > BROAD_POLICY:
             return None
@@ -148,7 +148,7 @@ def search_policies(store_path: str | Path, q: str = "", limit: int = 20, offset
     return _search(conn, q.strip(), max(1, min(limit, 500)), max(0, offset), payer)
 
 
-def _search(conn: sqlite3.Connection, q: str, limit: int, offset: int, payer: str | None) -> list[dict[str, Any]]:
+def _search(conn: Store, q: str, limit: int, offset: int, payer: str | None) -> list[dict[str, Any]]:
     where_payer = " AND p.payer = ?" if payer else ""
     args_payer = [payer] if payer else []
     if not q:
@@ -163,19 +163,50 @@ def _search(conn: sqlite3.Connection, q: str, limit: int, offset: int, payer: st
             " LIMIT ?", (q.upper(), q.upper().replace(".", ""), *args_payer, limit + offset)).fetchall()
         for r in linked:
             found.setdefault(r["id"], _summary(conn, r))
-    match = fts_query(q)
-    if match:
-        rows = conn.execute(
-            "SELECT p.*, snippet(policy_fts, 4, '', '', '…', 16) AS snip FROM policy_fts f"
-            f" JOIN policies p ON p.id = f.policy_id WHERE policy_fts MATCH ?{where_payer}"
-            " ORDER BY bm25(policy_fts, 0.0, 10.0, 4.0, 8.0, 1.0) LIMIT ?",
-            (match, *args_payer, limit + offset)).fetchall()
-        for r in rows:
-            found.setdefault(r["id"], _summary(conn, r))
+    for r in _text_search(conn, q, where_payer, args_payer, limit + offset):
+        found.setdefault(r["id"], _summary(conn, r))
     return list(found.values())[offset:offset + limit]
 
 
-def _summary(conn: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
+def _text_search(conn: Store, q: str, where_payer: str, args_payer: list[str], limit: int) -> list[RowLike]:
+    """Policies whose words match all of q's (each word in either number), best first, with a snippet."""
+    if conn.dialect == "postgresql":
+        return _text_search_postgres(conn, q, where_payer, args_payer, limit)
+    match = fts_query(q)
+    if not match:
+        return []
+    return conn.execute(
+        "SELECT p.*, snippet(policy_fts, 4, '', '', '…', 16) AS snip FROM policy_fts f"
+        f" JOIN policies p ON p.id = f.policy_id WHERE policy_fts MATCH ?{where_payer}"
+        " ORDER BY bm25(policy_fts, 0.0, 10.0, 4.0, 8.0, 1.0) LIMIT ?",
+        (match, *args_payer, limit)).fetchall()
+
+
+# title, number, payer, body weighted as the FTS5 table's bm25 weights (10, 8, 4, 1), in ts_rank's
+# {D, C, B, A} order
+_POSTGRES_WEIGHTS = "'{0.1, 0.4, 0.8, 1.0}'"
+_POSTGRES_HEADLINE = "'MaxWords=16, MinWords=8, StartSel=\"\", StopSel=\"\", MaxFragments=1, FragmentDelimiter=…'"
+
+
+def _text_search_postgres(conn: Store, q: str, where_payer: str, args_payer: list[str],
+                          limit: int) -> list[RowLike]:
+    """The same search with PostgreSQL's full-text search: each user word (and its other number)
+    is a phrase query built by phraseto_tsquery, never tsquery syntax."""
+    groups: list[list[str]] = [word_forms(w) for w in re.findall(r"[\w][\w.\-/]*", q)[:20]]
+    if not groups:
+        return []
+    query = " && ".join("(" + " || ".join("phraseto_tsquery('simple', ?)" for _ in forms) + ")" for forms in groups)
+    args = [f for forms in groups for f in forms]
+    return conn.execute(
+        f"WITH q AS (SELECT {query} AS query) SELECT p.*,"
+        f" ts_headline('simple', f.body, q.query, {_POSTGRES_HEADLINE}) AS snip"
+        f" FROM policy_fts f CROSS JOIN q JOIN policies p ON p.id = f.policy_id"
+        f" WHERE f.words @@ q.query AND numnode(q.query) > 0{where_payer}"
+        f" ORDER BY ts_rank({_POSTGRES_WEIGHTS}, f.words, q.query) DESC, p.id LIMIT ?",
+        (*args, *args_payer, limit)).fetchall()
+
+
+def _summary(conn: Store, row: RowLike) -> dict[str, Any]:
     n = conn.execute("SELECT COUNT(*) FROM policy_links WHERE policy_id=? AND version=?",
                      (row["id"], row["current_version"])).fetchone()[0]
     n += conn.execute("SELECT COUNT(*) FROM policy_ranges WHERE policy_id=? AND version=?",

@@ -15,21 +15,18 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .. import migrations
+from .. import migrations, storage
+from ..migrations import Migration
 from .extract import EXTRACTOR_VERSION
 from .records import PolicyRecord
 
-MIGRATIONS: tuple[tuple[str, str], ...] = (
-    ("policy_0001_tables", """
+_TABLES = """
 CREATE TABLE policies (
     id TEXT PRIMARY KEY,
     payer TEXT NOT NULL,
@@ -86,8 +83,49 @@ CREATE TABLE policy_ranges (
     PRIMARY KEY (policy_id, version, system, first, last, section)
 ) WITHOUT ROWID;
 CREATE INDEX policy_ranges_system ON policy_ranges (system, first);
-CREATE VIRTUAL TABLE policy_fts USING fts5(policy_id UNINDEXED, title, payer, number, body);
-"""),
+""" + "CREATE VIRTUAL TABLE policy_fts USING fts5(policy_id UNINDEXED, title, payer, number, body);\n"
+_SQLITE_FTS = _TABLES.splitlines()[-1]
+# the words of title, number, payer and body, weighted A to D (ranked like the FTS5 table's bm25 weights)
+_POSTGRES_FTS = """
+CREATE TABLE policy_fts (
+    policy_id TEXT NOT NULL,
+    title TEXT NOT NULL,
+    payer TEXT NOT NULL,
+    number TEXT NOT NULL,
+    body TEXT NOT NULL,
+    words tsvector GENERATED ALWAYS AS (
+        setweight(to_tsvector('simple', title), 'A') || setweight(to_tsvector('simple', number), 'B')
+        || setweight(to_tsvector('simple', payer), 'C') || setweight(to_tsvector('simple', body), 'D')) STORED
+);
+CREATE INDEX policy_fts_policy ON policy_fts (policy_id);
+CREATE INDEX policy_fts_words ON policy_fts USING GIN (words)"""
+_COUNTED = ("policies", "policy_versions", "policy_links", "policy_ranges")  # what similar codes read
+MIGRATIONS: tuple[Migration, ...] = (
+    ("policy_0001_tables", {
+        "sqlite": _TABLES,
+        # the same tables; full-text search in PostgreSQL's own form
+        "postgresql": _TABLES.replace(") WITHOUT ROWID;", ");").replace(_SQLITE_FTS, _POSTGRES_FTS),
+    }),
+    # What a code's similar codes read (which policies cite which codes) changes only with these
+    # tables: a counter the store raises on every write to them lets a reader remember answers
+    # until then, whatever else (the content queue) writes to the same file. `store` tells one
+    # store's counter from another's after a restore.
+    ("policy_0002_changes", {
+        "sqlite": """
+CREATE TABLE policy_changes (store TEXT NOT NULL, n INTEGER NOT NULL);
+INSERT INTO policy_changes VALUES (lower(hex(randomblob(8))), 0);
+""" + "".join(f"CREATE TRIGGER {table}_{op.lower()}_counted AFTER {op} ON {table}"
+              " BEGIN UPDATE policy_changes SET n = n + 1; END;\n"
+              for table in _COUNTED for op in ("INSERT", "UPDATE", "DELETE")),
+        # one trigger per statement, not per row: an ingest's 20,000 links move the counter once
+        "postgresql": """
+CREATE TABLE policy_changes (store TEXT NOT NULL, n BIGINT NOT NULL);
+INSERT INTO policy_changes VALUES (substr(md5(random()::text || clock_timestamp()::text), 1, 16), 0);
+CREATE FUNCTION policy_changes_count() RETURNS trigger LANGUAGE plpgsql
+    AS $$ BEGIN UPDATE policy_changes SET n = n + 1; RETURN NULL; END $$;
+""" + "".join(f"CREATE TRIGGER {table}_counted AFTER INSERT OR UPDATE OR DELETE ON {table}"
+              " FOR EACH STATEMENT EXECUTE FUNCTION policy_changes_count();\n" for table in _COUNTED),
+    }),
 )
 
 FTS_BODY_CHARS = 500_000
@@ -117,48 +155,29 @@ class PutResult:
 
 
 class PolicyStore:
-    """The policy tables of one store file. Each thread gets its own connection."""
+    """The policy tables of one store: a SQLite file, or a PostgreSQL database (medcodes.storage)."""
 
     def __init__(self, path: str | Path, *, create: bool = True) -> None:
-        self.path = Path(path)
-        self._local = threading.local()
+        self.db = storage.open_store(path)
+        self.path = self.db.location
         if create:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
             self.migrate()
 
     @property
-    def conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
-            conn.row_factory = sqlite3.Row
-            # WAL: the web app keeps reading while an ingest writes; NORMAL: one fsync per checkpoint, not per commit
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            self._local.conn = conn
-        return conn
+    def conn(self) -> storage.Store:
+        return self.db
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        self.db.close()
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """All of it or none of it; IMMEDIATE so two ingests never interleave their version numbers."""
-        conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+    def transaction(self) -> AbstractContextManager[storage.Store]:
+        """All of it or none of it, as the store's only writer so two ingests (from any server)
+        never interleave their version numbers."""
+        return self.db.transaction(exclusive=True)
 
     def migrate(self) -> list[str]:
         """Apply the migrations this store has not seen yet; returns their names."""
-        return migrations.migrate(self.conn, "policy_migrations", MIGRATIONS)
+        return migrations.migrate(self.db, "policy_migrations", MIGRATIONS)
 
     # -- writing ---------------------------------------------------------------------------
     def put(self, record: PolicyRecord) -> PutResult:
@@ -184,7 +203,7 @@ class PolicyStore:
                 return PutResult(pid, current["version"], "metadata", current["links"], 0)
             return PutResult(pid, current["version"], "unchanged", current["links"], 0)
 
-    def _identify(self, conn: sqlite3.Connection, record: PolicyRecord) -> str:
+    def _identify(self, conn: storage.Store, record: PolicyRecord) -> str:
         if record.policy_id:
             return record.policy_id
         if record.source:
@@ -204,7 +223,7 @@ class PolicyStore:
             candidate = f"{base}-{n}"
         return candidate
 
-    def _insert_policy(self, conn: sqlite3.Connection, pid: str, r: PolicyRecord) -> None:
+    def _insert_policy(self, conn: storage.Store, pid: str, r: PolicyRecord) -> None:
         t = now()
         conn.execute(
             "INSERT INTO policies (id, payer, title, number, kind, url, source, effective, last_reviewed,"
@@ -212,14 +231,14 @@ class PolicyStore:
             (pid, r.payer, r.title, r.number, r.kind, r.url, r.source, r.effective, r.last_reviewed, t, t,
              json.dumps(dict(r.attributes), sort_keys=True)))
 
-    def _update_policy(self, conn: sqlite3.Connection, pid: str, r: PolicyRecord, version: int) -> None:
+    def _update_policy(self, conn: storage.Store, pid: str, r: PolicyRecord, version: int) -> None:
         conn.execute(
             "UPDATE policies SET payer=?, title=?, number=?, kind=?, url=COALESCE(?, url), source=COALESCE(?, source),"
             " effective=?, last_reviewed=?, current_version=?, updated=?, attributes=? WHERE id=?",
             (r.payer, r.title, r.number, r.kind, r.url, r.source, r.effective, r.last_reviewed, version, now(),
              json.dumps(dict(r.attributes), sort_keys=True), pid))
 
-    def _add_version(self, conn: sqlite3.Connection, pid: str, version: int, r: PolicyRecord,
+    def _add_version(self, conn: storage.Store, pid: str, version: int, r: PolicyRecord,
                      status: str) -> PutResult:
         conn.execute(
             "INSERT INTO policy_versions (policy_id, version, content_hash, extractor, ingested, format, title,"
@@ -230,7 +249,7 @@ class PolicyStore:
         self._index_text(conn, pid, r)
         return PutResult(pid, version, status, len(r.links), len(r.ranges))
 
-    def _relink(self, conn: sqlite3.Connection, pid: str, version: int, r: PolicyRecord) -> PutResult:
+    def _relink(self, conn: storage.Store, pid: str, version: int, r: PolicyRecord) -> PutResult:
         """Same text, newer extractor: the current version's links are redone in place."""
         conn.execute("DELETE FROM policy_links WHERE policy_id=? AND version=?", (pid, version))
         conn.execute("DELETE FROM policy_ranges WHERE policy_id=? AND version=?", (pid, version))
@@ -239,15 +258,15 @@ class PolicyStore:
         self._write_links(conn, pid, version, r)
         return PutResult(pid, version, "relinked", len(r.links), len(r.ranges))
 
-    def _write_links(self, conn: sqlite3.Connection, pid: str, version: int, r: PolicyRecord) -> None:
+    def _write_links(self, conn: storage.Store, pid: str, version: int, r: PolicyRecord) -> None:
         conn.executemany(
-            "INSERT OR IGNORE INTO policy_links VALUES (?,?,?,?,?,?,?,?)",
+            "INSERT INTO policy_links VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
             ((pid, version, x.system, x.code, x.section, x.snippet, x.mention, int(x.validated)) for x in r.links))
         conn.executemany(
-            "INSERT OR IGNORE INTO policy_ranges VALUES (?,?,?,?,?,?,?,?)",
+            "INSERT INTO policy_ranges VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
             ((pid, version, x.system, x.first, x.last, x.section, x.snippet, x.mention) for x in r.ranges))
 
-    def _index_text(self, conn: sqlite3.Connection, pid: str, r: PolicyRecord) -> None:
+    def _index_text(self, conn: storage.Store, pid: str, r: PolicyRecord) -> None:
         conn.execute("DELETE FROM policy_fts WHERE policy_id=?", (pid,))
         conn.execute("INSERT INTO policy_fts (policy_id, title, payer, number, body) VALUES (?,?,?,?,?)",
                      (pid, r.title, r.payer, r.number or "", r.text[:FTS_BODY_CHARS]))
@@ -260,56 +279,43 @@ class PolicyStore:
         return found
 
 
-def _meta_changed(row: sqlite3.Row, r: PolicyRecord) -> bool:
+def _meta_changed(row: storage.RowLike, r: PolicyRecord) -> bool:
     now_ = (r.payer, r.title, r.number, r.effective, r.last_reviewed, r.url or row["url"])
     was = (row["payer"], row["title"], row["number"], row["effective"], row["last_reviewed"], row["url"])
     return now_ != was
 
 
-_READERS = threading.local()
-READERS_PER_THREAD = 4
-
-
-def reader(path: str | Path) -> sqlite3.Connection | None:
-    """This thread's read-only connection to the store, kept open between calls (opening one costs
-    more than a code page's policy queries); None when there is no store yet. Reopened when the file
-    is replaced; WAL readers see every commit, so an ingest shows on the next query."""
-    p = Path(path)
-    try:
-        st = p.stat()
-    except OSError:
+def reader(path: str | Path) -> storage.Store | None:
+    """The process's read-only view of the store, shared by its threads; None when there is no
+    store yet (a read never creates one). On SQLite each thread's connection is kept open between
+    calls (opening one costs more than a code page's policy queries) and reopened when the file is
+    replaced; WAL readers see every commit, so an ingest shows on the next query. On PostgreSQL
+    every server sees every commit of every other at once."""
+    db = storage.open_store(path, readonly=True)
+    if not db.exists():
         return None
-    cache: dict[tuple[str, int, int], sqlite3.Connection] = _READERS.__dict__.setdefault("conns", {})
-    # the inode and change time tell a replaced file (a path reused, an inode number reused) from the same one
-    key = (str(p), st.st_ino, st.st_ctime_ns)
-    conn = cache.pop(key, None)
-    if conn is None:
-        for old in [k for k in cache if k[0] == key[0]]:  # replaced or checkpointed: open afresh
-            cache.pop(old).close()
-        conn = connect_readonly(p)
-        if conn is None:
+    if not getattr(db, "has_policies", False):
+        if not db.has_table("policies"):
             return None
-        while len(cache) >= READERS_PER_THREAD:
-            cache.pop(next(iter(cache))).close()  # the least recently used
-    cache[key] = conn  # the most recently used last
-    return conn
+        db.has_policies = True  # type: ignore[attr-defined]  # tables, once made, stay
+    return db
 
 
-def connect_readonly(path: str | Path) -> sqlite3.Connection | None:
-    """A read-only connection, or None when there is no store yet (a read never creates one)."""
-    p = Path(path)
-    if not p.is_file():
+def links_version(path: str | Path) -> tuple[str, int] | None:
+    """What changes whenever a policy, a version or a link is written (not when other tables of the
+    store are): ("", 0) without policy tables, None for a store that has not run its migrations
+    since the counter came (the caller then watches the whole file)."""
+    db = reader(path)
+    if db is None:
+        return ("", 0)
+    try:
+        row = db.execute("SELECT store, n FROM policy_changes").fetchone()
+    except storage.STORE_ERRORS:
         return None
-    conn = sqlite3.connect(f"file:{p}?mode=ro", uri=True, timeout=30, check_same_thread=False)
-    conn.row_factory = sqlite3.Row
-    row = conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='policies'").fetchone()
-    if row is None:
-        conn.close()
-        return None
-    return conn
+    return (str(row[0]), int(row[1])) if row else None
 
 
-def policy_dict(row: sqlite3.Row) -> dict[str, Any]:
+def policy_dict(row: storage.RowLike) -> dict[str, Any]:
     return {
         "policy_id": row["id"], "payer": row["payer"], "title": row["title"], "number": row["number"],
         "kind": row["kind"], "url": row["url"], "effective": row["effective"],

@@ -33,7 +33,7 @@ import numpy as np
 
 from .. import systems
 from ..errors import MedcodesError
-from . import lexicon, paths, rank, stored_parts
+from . import lexicon, paths, rank, stored_parts, wordparts
 from .asof import AsOf, History
 from .codes import CodeIndex, range_systems
 from .lexicon import Group
@@ -100,6 +100,13 @@ class Lexical:
 # already say everything that was asked, meaning adds nothing at the top (measured in
 # bench/search.py: same success@1 on the lexicon and first-result sets), so it is skipped there.
 ANSWERED_BY_WORDS = 3
+# Codes found by meaning come after every word match (semantic.fuse): when the words find a page of
+# codes (the default page, 10), the first page is the same with or without them, and the sentence
+# encoding and the pass over the vectors (2 ms of a CPU core) are skipped. Fixed, not the page asked
+# for, so that every page of one query has the same total. Semantic retrieval fills in where the words
+# are weak: they found less than a page.
+SEMANTIC_BELOW = 10
+PROCEDURES = "icd10pcs"  # the system whose body-part names the PCS Index "use" references give
 
 
 def lexically_answered(lex: Lexical) -> bool:
@@ -141,6 +148,8 @@ class Engine:
         self.vocab = Vocabulary(conn)
         self.parts = stored_parts.PartsTable.load(conn)
         self.paths = paths.present(conn)
+        self.operations = paths.operations(conn)  # procedure words the PCS Index names the operations of
+        self.body_parts = paths.body_parts(conn)  # anatomical names -> the PCS body part values ("use" references)
         self._lock = threading.Lock()
         self._local = threading.local()
         self._lazy: dict[str, Any] = {}
@@ -186,7 +195,10 @@ class Engine:
         """Word matches, best first. `asked`: systems the user named (no penalty for old or DRG);
         `candidates`: how many to re-score when every word matches (suggestions need fewer)."""
         complete = partial and (len(words) > 1 or self.vocab.unfinished(words[-1]))
-        out = Lexical(groups=_meaningful(lexicon.groups(words, complete)))
+        groups = self._word_parts(_meaningful(lexicon.groups(words, complete)))
+        if not flt.wanted or PROCEDURES in flt.wanted:
+            groups = self._anatomy(groups)
+        out = Lexical(groups=groups)
         if not out.groups:
             return out
         if correct:
@@ -532,13 +544,47 @@ class Engine:
         more = tuple((*span[:-1], w) for w in self.vocab.complete(span[-1]))
         return Group(tuple(dict.fromkeys((*group.alternatives, *more))), group.words, group.entry)
 
+    def _anatomy(self, groups: list[Group]) -> list[Group]:
+        """Anatomical names also searched as the body part the PCS tables use for them (the PCS Index
+        "use" references: "ACL repair" as "knee bursa ligament repair"), longest name first."""
+        out: list[Group] = []
+        i = 0
+        while i < len(groups):
+            for n in range(min(paths.USE_WORDS, len(groups) - i), 0, -1):
+                span = groups[i:i + n]
+                if not all(g.entry is None and len(g.words) == 1 and len(g.alternatives) == 1 for g in span):
+                    continue
+                name = tuple(g.words[0] for g in span)
+                values = self.body_parts.get(name)
+                if values:
+                    out.append(Group((name, *values), name))
+                    i += n
+                    break
+            else:  # a lexicon term whose meaning is an anatomical name ("acl": anterior cruciate ligament)
+                g = groups[i]
+                named = [v for alt in g.alternatives for v in self.body_parts.get(alt, ())]
+                out.append(Group(tuple(dict.fromkeys((*g.alternatives, *named))), g.words, g.entry) if named else g)
+                i += 1
+        return out
+
+    def _word_parts(self, groups: list[Group]) -> list[Group]:
+        """A procedure word also searched as its parts (wordparts.py): "pneumonectomy" as "resection lung"."""
+        out = []
+        for g in groups:
+            if g.entry is None and len(g.words) == 1 and len(g.alternatives) == 1:
+                more = wordparts.meanings(g.words[0], self.operations)
+                if more:
+                    g = Group((g.alternatives[0], *more), g.words)
+            out.append(g)
+        return out
+
     def _tolerate(self, groups: list[Group], partial: bool) -> tuple[list[Group], dict[str, str]]:
         """Add spelling corrections as alternatives for words the index does not know; a
         correction that is a lexicon term brings the term's meaning ("diabetis" -> diabetes)."""
         out: list[Group] = []
         corrected: dict[str, str] = {}
         for i, g in enumerate(groups):
-            if g.entry is None and len(g.words) == 1:
+            if g.entry is None and len(g.words) == 1 and len(g.alternatives) == 1:  # not a word read by its parts
                 word = g.words[0]
                 last = partial and i == len(groups) - 1
                 if not self.vocab.known(word) and not (last and self.vocab.has_prefix(word)):
@@ -683,15 +729,28 @@ class Engine:
 
     # -- semantic ----------------------------------------------------------------
     def fuse(self, conn: sqlite3.Connection, query: Query, lex: Lexical, flt: Filter, ordered: list[int],
-             scores: dict[int, float]) -> tuple[list[int], dict[int, float], set[int]] | None:
+             scores: dict[int, float], planned: int = 0) -> tuple[list[int], dict[int, float], set[int]] | None:
         """The lexical ranking (`ordered`, `scores`) followed by the nearest codes by meaning; None
-        when semantic search is off or the words already answer."""
+        when semantic search is off, the words already answer, or they and the `planned` results
+        before them (codes typed, status codes) fill a page (SEMANTIC_BELOW)."""
         index = self.semantic(conn)
-        if index is None or not query.words or lexically_answered(lex):
+        if index is None or not query.words or lexically_answered(lex) or planned + len(ordered) >= SEMANTIC_BELOW:
             return None
         from . import semantic
 
         return semantic.fuse(index, self, query, flt, ordered, scores)
+
+    def system_number(self, system: str) -> int:
+        return SYSTEM_ORDER.index(system) if system in SYSTEM_ORDER else -2
+
+    def semantic_spans(self) -> dict[int, tuple[int, int]] | None:
+        """Each system's rows of the embedding matrix (semantic.system_spans), worked out once."""
+        index = self._semantic
+        if index is None:
+            return None
+        from . import semantic
+
+        return self._once("semantic_spans", lambda: semantic.system_spans(index, self.system))
 
     def semantic(self, conn: sqlite3.Connection) -> Any:
         """The embedding index, loaded on first use; None when semantic search is off or absent."""

@@ -51,22 +51,43 @@ CREATE TABLE search_order (ids BLOB NOT NULL);  -- int32 code id of each FTS row
 
 
 def build(conn: sqlite3.Connection, report: Any = None) -> None:
-    """The build step: the lexical tables (semantic.build, a step of its own, adds the embeddings)."""
+    """The lexical tables in one step (semantic.build, a step of its own, adds the embeddings)."""
     build_lexical(conn)
+
+
+def build_words(conn: sqlite3.Connection, report: Any = None) -> None:
+    """The build's first half of `build`: the FTS, vocabulary and order tables."""
+    _build_words(conn, list(_documents(conn, True, True)))
+
+
+def build_side(conn: sqlite3.Connection, report: Any = None) -> None:
+    """The build's second half of `build`: `search_parts` and `search_paths`. They read only `codes`,
+    `terms` and `term_refs`, so the build may run this step in its worker beside build_words."""
+    stored_parts.build(conn, conn.execute("SELECT id, title FROM codes ORDER BY id").fetchall())
+    paths.build(conn)
 
 
 def build_lexical(conn: sqlite3.Connection, short_titles: bool = True, index_terms: bool = True) -> None:
     """Create the FTS and vocabulary tables from `codes` and `terms`. `short_titles=False` and
     `index_terms=False` leave those texts out: the benchmark asks whether short descriptors and
     index terms can be found from the rest."""
+    docs = list(_documents(conn, short_titles, index_terms))
+    _build_words(conn, docs)
+    stored_parts.build(conn, ((row[0], row[1]) for row in docs))
+    paths.build(conn)
+
+
+def _build_words(conn: sqlite3.Connection, docs: list[tuple[int, str, str, str, str]]) -> None:
     conn.executescript(DDL)
     vocab: Counter[str] = Counter()
-    docs = list(_documents(conn, short_titles, index_terms))
     sizes: dict[int, tuple[int, int]] = {}  # code id -> (descriptor words, document words)
     for row in docs:
-        every = words(" ".join(row[1:]))
+        # The words of texts joined by a space are the words of each text in turn (query.words): the
+        # descriptor is split once, for the document and for its own length.
+        title = words(row[1])
+        every = title + words(" ".join(row[2:]))
         vocab.update(set(every))
-        sizes[row[0]] = (len(words(row[1])), len(every))
+        sizes[row[0]] = (len(title), len(every))
     rowid_of = _rowids(conn, sizes)
     order = np.zeros(max(rowid_of.values(), default=0) + 1, dtype="<i4")
     for cid, rowid in rowid_of.items():
@@ -78,8 +99,6 @@ def build_lexical(conn: sqlite3.Connection, short_titles: bool = True, index_ter
     conn.execute("INSERT INTO search_fts (search_fts) VALUES ('optimize')")
     conn.executemany("INSERT INTO search_vocab VALUES (?, ?)", sorted(vocab.items()))
     conn.execute("INSERT INTO search_order VALUES (?)", (order.tobytes(),))
-    stored_parts.build(conn, ((row[0], row[1]) for row in docs))
-    paths.build(conn)
     conn.execute("INSERT OR REPLACE INTO meta VALUES ('search_version', ?)", (SEARCH_VERSION,))
 
 
@@ -95,7 +114,8 @@ def _rowids(conn: sqlite3.Connection, sizes: dict[int, tuple[int, int]]) -> dict
         size, doc = sizes[cid]
         seventh = 0
         if system == "icd10cm" and len(code) == 8 and code[-1].isalpha() and "," in title:
-            size = len(words(title.rsplit(",", 1)[0]))
+            # the words before the last comma: all of the descriptor's but those of the short extension
+            size -= len(words(title.rsplit(",", 1)[1]))
             seventh = _SEVENTH.get(code[-1], 2)
         by_system.setdefault(system, []).append((size, seventh, doc, cid))
     out: dict[int, int] = {}
@@ -117,9 +137,10 @@ def _documents(conn: sqlite3.Connection, short_titles: bool,
         terms.setdefault((system, code), []).append(term)
     sql = "SELECT id, system, code, title, short_title, notes, synonyms FROM codes ORDER BY id"
     for cid, system, code, title, short, notes_json, synonyms_json in conn.execute(sql).fetchall():
-        named: list[str] = list(json.loads(synonyms_json))
+        # most codes have neither: "[]" is not worth a JSON parse, 200,000 times
+        named: list[str] = list(json.loads(synonyms_json)) if synonyms_json != "[]" else []
         context: list[str] = []
-        for note_type, text in json.loads(notes_json):
+        for note_type, text in json.loads(notes_json) if notes_json != "[]" else ():
             if note_type in TERM_NOTES:
                 named.append(text)
             elif note_type in CONTEXT_NOTES:

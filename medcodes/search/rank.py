@@ -347,6 +347,9 @@ class Highlighter:
     def __init__(self, query_words: Iterable[str], prefix: bool = False) -> None:
         self.qs = tuple(dict.fromkeys(w for w in query_words if w not in STOPWORDS))
         self.prefix = prefix
+        self._initial: dict[str, tuple[str, ...]] = {}
+        for q in self.qs:
+            self._initial[q[:1]] = (*self._initial.get(q[:1], ()), q)
         self._seen: dict[str, bool] = {}
 
     def __call__(self, text: str) -> str:
@@ -356,7 +359,7 @@ class Highlighter:
             t = fold(m.group(0))
             hit = self._seen.get(t)
             if hit is None:
-                hit = self._seen[t] = any(word_match(q, t, self.prefix) for q in self.qs)
+                hit = self._seen[t] = any(word_match(q, t, self.prefix) for q in self._initial.get(t[:1], ()))
             if hit:
                 out += [escape(text[last:m.start()]), "<mark>", escape(m.group(0)), "</mark>"]
                 last = m.end()
@@ -365,30 +368,36 @@ class Highlighter:
 
 
 class Coverage:
-    """The share of the query's groups a text says, for many texts of one query: each pair of
-    query word and text word is compared once."""
+    """The share of the query's groups a text says, for many texts of one query: each text word is
+    compared with the query's words once, and a text is then a union of the sets its words matched
+    (the paths and the result explanations read hundreds of texts a query)."""
 
     def __init__(self, groups: Sequence[Group], prefix_last: bool = False) -> None:
         last = len(groups) - 1
         self.groups = [[(i == last and prefix_last, content(alt)) for alt in g.alternatives]
                        for i, g in enumerate(groups)]
-        self._seen: dict[tuple[str, str, bool], bool] = {}
+        self._words = _by_initial(dict.fromkeys((w, p) for g in self.groups for p, ws in g for w in ws))
+        self._matched: dict[str, frozenset[tuple[str, bool]]] = {}
 
     def __call__(self, text: str) -> float:
         if not self.groups:
             return 0.0
-        toks = frozenset(tokens(text))
-        hit = sum(1 for g in self.groups if any(all(self._has(w, toks, p) for w in ws) for p, ws in g))
+        said: set[tuple[str, bool]] = set()
+        matched = self._matched
+        for t in set(tokens(text)):
+            found = matched.get(t)
+            if found is None:
+                found = matched[t] = frozenset(k for k in self._words.get(t[:1], ())
+                                               if k[0] == t or word_match(k[0], t, k[1]))
+            said |= found
+        hit = sum(1 for g in self.groups if any(all((w, p) in said for w in ws) for p, ws in g))
         return hit / len(self.groups)
 
-    def _has(self, w: str, toks: frozenset[str], prefix: bool) -> bool:
-        if w in toks:
-            return True
-        for t in toks:
-            key = (w, t, prefix)
-            found = self._seen.get(key)
-            if found is None:
-                found = self._seen[key] = word_match(w, t, prefix)
-            if found:
-                return True
-        return False
+
+def _by_initial(keys: Iterable[tuple[str, bool]]) -> dict[str, tuple[tuple[str, bool], ...]]:
+    """(word, prefix) keys by first letter: word_match holds only between words that begin alike
+    (equal, a prefix, or a shared beginning of three letters or more)."""
+    out: dict[str, list[tuple[str, bool]]] = {}
+    for k in keys:
+        out.setdefault(k[0][:1], []).append(k)
+    return {c: tuple(ks) for c, ks in out.items()}

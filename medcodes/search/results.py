@@ -263,7 +263,7 @@ def _add_lexical(plan: Plan, lex: Lexical, engine: Engine, conn: Any, query: Que
         top = max(scores.values(), default=0.0)
         scores.update(dict.fromkeys(first, top))
         ordered = [*first, *(i for i in ordered if i not in set(first))]
-    fused = engine.fuse(conn, query, lex, flt, ordered, scores)
+    fused = engine.fuse(conn, query, lex, flt, ordered, scores, len(plan.ids))
     if fused is not None:
         ordered, scores, semantic_only = fused
         plan.semantic = True
@@ -388,8 +388,11 @@ def _why(conn: Any, r: tuple[Any, ...], how: str, term: str, lex: Lexical, cover
                 "index": paths.SOURCE_NAMES.get(source, source), "path": path}
     cov_title = coverage(r[3]) if title_coverage is None else title_coverage
     best = ("title", r[3], cov_title)
-    if cov_title < 1.0:
-        for field_, text in note_terms(conn, r[0])[:NOTE_TEXTS]:
+    notes = note_terms(conn, r[0])[:NOTE_TEXTS] if cov_title < 1.0 else []
+    # no text says more than all of them together: one reading of them all, when that says no more than
+    # the title, spares reading each (most codes found by meaning, whose notes lack the query's words)
+    if notes and coverage(" ; ".join(text for _, text in notes)) > cov_title:
+        for field_, text in notes:
             cov = coverage(text)
             if cov > best[2]:
                 best = (field_, text, cov)
@@ -399,8 +402,9 @@ def _why(conn: Any, r: tuple[Any, ...], how: str, term: str, lex: Lexical, cover
     out: dict[str, Any] = {"field": field_ if cov > 0 else ("semantic" if how == "semantic" else field_),
                            "fragment": marks(text),
                            "term": text if field_ != "title" else ""}
+    said = rank.tokens(text) if any(g.entry is not None for g in lex.groups) else []
     used = [g.entry for g in lex.groups if g.entry is not None
-            and any(rank.covers(alt, rank.tokens(text)) for alt in g.alternatives[1:])]
+            and any(rank.covers(alt, said) for alt in g.alternatives[1:])]
     if used:
         out["lexicon"] = [f"{' '.join(e.term)} = {' / '.join(' '.join(m) for m in e.means)}" for e in used]
     return out

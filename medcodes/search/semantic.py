@@ -37,8 +37,9 @@ import sqlite3
 import struct
 import threading
 from array import array
+from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,7 @@ CHUNK = 2048
 # the fused top 10 for 0.580 of queries, 1e-2 for 0.635, 0.1 for 0.650, plain means for 0.645.
 SIF_A = 0.1
 NEAREST = 50
+RECENT = 2048  # queries whose nearest codes are remembered (about 0.8 kB each)
 # A code found by meaning alone comes after the word matches, scored FILL * cosine. Put before word
 # matches that miss some of the query's words when at least c alike, it lost on the tuning sets at
 # every c tried: success@1 on GEMs 0.860 -> 0.745 (c = 0.7), 0.825 (0.8), 0.855 (0.9); on index
@@ -268,6 +270,10 @@ class Index:
     full: np.ndarray  # float16, the L2-normalised vectors: the shortlist is ranked on these
     weights: np.ndarray  # per-token weight the vectors were made with
     model: Model
+    # (query words, systems, billable, date) -> nearest rows and cosines: a query asked again (the next
+    # page, the same search from another user, the page and then its JSON) costs no encoding and no pass
+    recent: OrderedDict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = field(default_factory=OrderedDict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def rows(self, code_ids: list[int]) -> np.ndarray:
         """The row of each code id, -1 for codes without a vector."""
@@ -318,24 +324,75 @@ def _check(row: Any) -> str:
     return ""
 
 
-def nearest(index: Index, vec: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows of the NEAREST codes to `vec` among those `keep` allows, and their cosines, best first.
+def nearest(index: Index, vec: np.ndarray, keep: np.ndarray | None = None,
+            spans: list[tuple[int, int]] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of the NEAREST codes to `vec` among those `keep` allows (a mask over all rows; None: all)
+    within the row ranges `spans` (None: all rows), and their cosines, best first.
 
     A shortlist of SHORTLIST rows is made on the first COARSE dimensions (Matryoshka: they are a
     vector of their own), then ranked on all of them: half the memory read per query of one pass
     over the full vectors, for the same results on the tuning sets. The product is taken CHUNK rows
     at a time: OpenBLAS runs a larger matrix-vector product on all its threads, which on a busy
-    machine is 10x slower than one thread (measured 120 ms against 9 ms, 48k x 128, 2 loaded cores)."""
-    near = np.empty(len(index.ids), dtype=np.float32)
+    machine is 10x slower than one thread (measured 120 ms against 9 ms, 48k x 128, 2 loaded cores).
+    A search filtered to a few systems reads only their rows (each system's rows are one range)."""
+    spans = [(0, len(index.ids))] if spans is None else spans
+    size = sum(hi - lo for lo, hi in spans)
+    near = np.empty(size, dtype=np.float32)
     head = np.ascontiguousarray(vec[:COARSE])
-    for start in range(0, len(near), CHUNK):
-        np.matmul(index.coarse[start:start + CHUNK], head, out=near[start:start + CHUNK])
-    near[~keep] = -np.inf
-    short = np.argpartition(-near, min(SHORTLIST, len(near) - 1))[:SHORTLIST]
+    at = 0
+    for lo, hi in spans:
+        for start in range(lo, hi, CHUNK):
+            end = min(start + CHUNK, hi)
+            np.matmul(index.coarse[start:end], head, out=near[at:at + end - start])
+            at += end - start
+    rows = np.concatenate([np.arange(lo, hi) for lo, hi in spans]) if len(spans) != 1 or spans[0][0] else None
+    if keep is not None:
+        near[~(keep if rows is None else keep[rows])] = -np.inf
+    if not size:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    short = np.argpartition(-near, min(SHORTLIST, size - 1))[:SHORTLIST]
     short = short[np.isfinite(near[short])]
+    if rows is not None:
+        short = rows[short]
     sims = index.full[short].astype(np.float32) @ vec
     best = np.argsort(-sims, kind="stable")[:NEAREST]
     return short[best], sims[best]
+
+
+def system_spans(index: Index, system: np.ndarray) -> dict[int, tuple[int, int]] | None:
+    """Each system's range of rows (`system`: the engine's system number of every code id), when each
+    system's rows follow each other, as the builder writes them; None otherwise."""
+    of_row = system[index.ids]
+    out: dict[int, tuple[int, int]] = {}
+    for value in np.unique(of_row).tolist():
+        found = np.nonzero(of_row == value)[0]
+        if found[-1] - found[0] + 1 != len(found):
+            return None
+        out[int(value)] = (int(found[0]), int(found[-1]) + 1)
+    return out
+
+
+def _nearest_for(index: Index, engine: Any, text: str, flt: Any) -> tuple[np.ndarray, np.ndarray]:
+    vec = index.model.encode([text], index.weights)[0]
+    by_system = engine.semantic_spans()
+    if by_system is None:
+        return nearest(index, vec, engine.mask(index.ids, flt.without_scope()))
+    wanted = {engine.system_number(s) for s in flt.wanted} if flt.wanted else set(by_system)
+    spans = _joined(sorted(span for number, span in by_system.items() if number in wanted and number >= 0))
+    per_row = flt.billable is not None or flt.as_of is not None
+    keep = engine.mask(index.ids, type(flt)(billable=flt.billable, as_of=flt.as_of)) if per_row else None
+    return nearest(index, vec, keep, spans)
+
+
+def _joined(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Row ranges with neighbours made one: every system is one pass over the matrix, not three."""
+    out: list[tuple[int, int]] = []
+    for lo, hi in spans:
+        if out and lo == out[-1][1]:
+            out[-1] = (out[-1][0], hi)
+        else:
+            out.append((lo, hi))
+    return out
 
 
 def fuse(index: Index, engine: Any, query: Any, flt: Any, ordered: list[int],
@@ -343,8 +400,18 @@ def fuse(index: Index, engine: Any, query: Any, flt: Any, ordered: list[int],
     """The lexical ranking kept as it is, followed by the nearest codes by meaning that the search's
     filter allows (systems, billable, existing on the as-of date), best first. Measured, putting
     very alike codes before partial word matches lost more than it found (see FILL)."""
-    vec = index.model.encode([" ".join(query.words)], index.weights)[0]
-    rows, sims = nearest(index, vec, engine.mask(index.ids, flt.without_scope()))
+    key = (tuple(query.words), tuple(flt.wanted), flt.billable, flt.as_of.date if flt.as_of is not None else None)
+    with index.lock:
+        found = index.recent.get(key)
+        if found is not None:
+            index.recent.move_to_end(key)
+    if found is None:
+        found = _nearest_for(index, engine, " ".join(query.words), flt)
+        with index.lock:
+            index.recent[key] = found
+            while len(index.recent) > RECENT:
+                index.recent.popitem(last=False)
+    rows, sims = found
     lexical = set(ordered)
     extra = [(int(index.ids[r]), s) for r, s in zip(rows.tolist(), sims.tolist(), strict=True)
              if s > 0 and int(index.ids[r]) not in lexical]

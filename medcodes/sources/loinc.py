@@ -19,13 +19,12 @@ VersionLastChanged in the file ("LOINC (terms changed up to 2.74)").
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import SourceError
+from ..files import csv_rows
 from ..model import Code, Record, Release
 from .zipped import members
 
@@ -63,7 +62,7 @@ def _version(name: str) -> str | None:
 
 
 def _read_text(path: Path, text: str, version: str | None) -> Iterator[Record]:
-    rows = csv.reader(io.StringIO(text))
+    rows = csv_rows(path, text)
     header = next(rows, None)
     if not header:
         raise SourceError(path, "empty file", 1)

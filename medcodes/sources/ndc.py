@@ -21,13 +21,12 @@ BILLUNITSPKG`; or the quarter's zip that holds it) yields one relation per row: 
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import SourceError
+from ..files import csv_rows
 from ..model import Code, Record, Relation, Release
 from ..systems import ndc_canonical, ndc_eleven
 from .zipped import members
@@ -174,7 +173,7 @@ def _packages(path: Path, text: str, titles: dict[str, str]) -> Iterator[Record]
 
 
 def _crosswalk(path: Path, text: str) -> Iterator[Record]:
-    rows = list(csv.reader(io.StringIO(text)))
+    rows = list(csv_rows(path, text))
     head = next((i for i, r in enumerate(rows[:30]) if r and _CROSSWALK_HEAD.fullmatch(r[0].strip())), None)
     if head is None:
         raise SourceError(path, "not an FDA NDC Directory file (no PRODUCTNDC header) nor a CMS NDC-HCPCS"

@@ -27,13 +27,13 @@ from ..api import v1
 from ..api.fhir import routes as fhir_routes
 from ..api.fhir.resources import FhirResponse, outcome
 from ..app import services
-from ..app.errors import classify
+from ..app.errors import Problem, classify
 from ..content import queue
 from ..errors import MedcodesError
 from ..index import Catalog
 from ..index.live import LiveCatalog
 from . import pages, templating
-from .middleware import HeadersMiddleware, IndexMiddleware
+from .middleware import HeadersMiddleware, IndexMiddleware, add_headers
 
 log = logging.getLogger("medcodes.web")
 
@@ -82,6 +82,7 @@ def _warm_up(catalog: Catalog, system_ids: list[str]) -> threading.Event:
     engine with its sorted codes (half a second; any query with a code-shaped word such as "3rd"
     needs them), its semantic vectors, and the similar-codes title index of each system (about a
     second per big system). The event is set when done (/api/v1/health says `warm`)."""
+    from ..api.fhir.indexed import warm as fhir_warm
     from ..content.similar import title_index
     from ..search import engine_for
 
@@ -94,6 +95,7 @@ def _warm_up(catalog: Catalog, system_ids: list[str]) -> threading.Event:
             engine.semantic(catalog.conn)  # the model and vectors a fused query needs (under a second)
             for system in system_ids:
                 title_index(catalog, system)
+            fhir_warm(catalog, system_ids)  # the word indexes filtered FHIR expansions read
         except Exception:  # a broken index shows itself on the first request, with its own error
             log.exception("warming up failed")
         catalog.close_thread_connection()
@@ -138,6 +140,13 @@ async def handle_error(request: Request, exc: Exception) -> Response:
     """Every failure in the shape its caller reads: JSON error, OperationOutcome or an HTML page."""
     problem = classify(exc)  # a 500 is logged by the server, which sees the exception re-raised
     headers = getattr(exc, "headers", None) or {}
+    response = _error_response(request, problem, headers)
+    # a 500 is answered from outside the middleware that adds these to every other response
+    add_headers(response.headers, request.scope, response.status_code)
+    return response
+
+
+def _error_response(request: Request, problem: Problem, headers: dict[str, str]) -> Response:
     path = request.url.path
     if path == "/fhir" or path.startswith("/fhir/"):
         return FhirResponse(outcome(problem.issue, problem.message), problem.status, headers=headers)

@@ -3,9 +3,12 @@ and the index each request reads."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit, urlunsplit
+
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..app.http import public_url
 from ..index.live import LiveCatalog
 
 # Pages load nothing from elsewhere and run only our own script: a strict policy costs nothing.
@@ -27,29 +30,48 @@ class HeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path, method = scope["path"], scope["method"]
-        cross = path.startswith(_CROSS_ORIGIN)
-        if cross and method == "OPTIONS" and _is_preflight(scope):
+        if scope["path"].startswith(_CROSS_ORIGIN) and scope["method"] == "OPTIONS" and _is_preflight(scope):
             await _preflight(send)
             return
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-                if cross and method in _READ_METHODS:
-                    headers["Access-Control-Allow-Origin"] = "*"
-                    headers["Access-Control-Expose-Headers"] = "ETag, Link"
-                if path.startswith("/static/") and message["status"] == 200:
-                    versioned = b"v=" in scope.get("query_string", b"")
-                    headers["Cache-Control"] = STATIC_CACHE if versioned else STATIC_CACHE_UNVERSIONED
-                if headers.get("content-type", "").startswith("text/html"):
-                    headers.setdefault("Content-Security-Policy", CSP)
-                    headers.setdefault("X-Frame-Options", "DENY")
+                add_headers(MutableHeaders(scope=message), scope, message["status"])
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def add_headers(headers: MutableHeaders, scope: Scope, status: int) -> None:
+    """The headers of every response, set here and by the server-error handler (whose 500s leave
+    the app outside this middleware)."""
+    path, method = scope["path"], scope["method"]
+    _relative_location(headers, scope)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    if path.startswith(_CROSS_ORIGIN) and method in _READ_METHODS:
+        headers["Access-Control-Allow-Origin"] = "*"
+        headers["Access-Control-Expose-Headers"] = "ETag, Link"
+    if path.startswith("/static/") and status == 200:
+        versioned = b"v=" in scope.get("query_string", b"")
+        headers["Cache-Control"] = STATIC_CACHE if versioned else STATIC_CACHE_UNVERSIONED
+    if headers.get("content-type", "").startswith("text/html"):
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Frame-Options", "DENY")
+
+
+def _relative_location(headers: MutableHeaders, scope: Scope) -> None:
+    """Starlette's trailing-slash redirects (/fhir -> /fhir/) write an absolute Location from the
+    Host header the client sent: a forged Host would send the next request (or a cache's copy) to
+    another site. Such a Location points at this server as users reach it instead."""
+    location = headers.get("location")
+    if not location or location.startswith("/"):
+        return
+    parts = urlsplit(location)
+    host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), None)
+    server = scope.get("server")
+    if parts.netloc and parts.netloc in (host, f"{server[0]}:{server[1]}" if server else None):
+        headers["location"] = public_url(urlunsplit(("", "", parts.path or "/", parts.query, parts.fragment)))
 
 
 def _is_preflight(scope: Scope) -> bool:

@@ -25,11 +25,15 @@ import logging
 import resource
 import socket
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from .. import settings
+from ..api.fhir.resources import outcome
+from ..app.errors import ApiError, Problem, classify
+from ..app.http import dumps
 
 log = logging.getLogger("medcodes.web")
 MAX_HEADER_BYTES = 64 * 1024
@@ -115,7 +119,7 @@ class NoDelayProtocol(HttpToolsProtocol):  # type: ignore[misc]
             self._header_bytes += len(data) if end < 0 else max(0, end + 4 - len(self._tail))
             self._tail = seen[-3:]
             if self._header_bytes > MAX_HEADER_BYTES:
-                self._refuse(b"431 Request Header Fields Too Large")
+                self._refuse(431)
                 return
         super().data_received(data)
 
@@ -128,7 +132,7 @@ class NoDelayProtocol(HttpToolsProtocol):  # type: ignore[misc]
         _WAITING.pop(self, None)
         self._header_bytes = 0
         self._tail = b""
-        self._start_timer(limits().body_timeout, b"408 Request Timeout")
+        self._start_timer(limits().body_timeout, 408)
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
@@ -137,16 +141,16 @@ class NoDelayProtocol(HttpToolsProtocol):  # type: ignore[misc]
 
     def _await_headers(self) -> None:
         _WAITING[self] = None
-        self._start_timer(limits().header_timeout, b"408 Request Timeout")
+        self._start_timer(limits().header_timeout, 408)
 
     def _make_room(self) -> None:
         oldest = next((c for c in _WAITING if c is not self), None)
         if oldest is not None:
-            oldest._refuse(b"503 Service Unavailable")
+            oldest._refuse(503)
         else:  # every other connection is busy with a request: this one waits its turn elsewhere
-            self._refuse(b"503 Service Unavailable")
+            self._refuse(503)
 
-    def _start_timer(self, seconds: float, status: bytes) -> None:
+    def _start_timer(self, seconds: float, status: int) -> None:
         self._stop_timer()
         self._timer = self.loop.call_later(seconds, self._refuse, status)
 
@@ -155,15 +159,47 @@ class NoDelayProtocol(HttpToolsProtocol):  # type: ignore[misc]
             self._timer.cancel()
             self._timer = None
 
-    def _refuse(self, status: bytes) -> None:
+    def _refuse(self, status: int) -> None:
         """Answer with `status` unless a response is part sent, and close the connection."""
         self._stop_timer()
         _WAITING.pop(self, None)
         if self.transport.is_closing():
             return
         if self.cycle is None or not self.cycle.response_started or self.cycle.response_complete:
-            body = status[4:] + b"\n"
-            self.transport.write(b"HTTP/1.1 " + status + b"\r\ncontent-type: text/plain; charset=utf-8\r\n"
-                                 b"connection: close\r\ncontent-length: " + str(len(body)).encode()
-                                 + b"\r\n\r\n" + body)
+            self.transport.write(raw_error(status, _MESSAGES.get(status, ""), self._path()))
         self.transport.close()
+
+    def _path(self) -> bytes:
+        return getattr(self, "url", b"") or b""
+
+    # uvicorn's own answer to a request it cannot parse, in the error shape of every other response
+    # (a failure inside the app is answered by the app's error handler)
+    def send_400_response(self, msg: str) -> None:
+        self.transport.write(raw_error(400, "The request is not valid HTTP.", self._path()))
+        self.transport.close()
+
+
+_MESSAGES = {
+    408: "The request did not arrive in time; send it again at once.",
+    431: f"The request's headers are larger than {MAX_HEADER_BYTES // 1024} KiB.",
+    503: "The server has too many open connections; try again shortly.",
+}
+_SECURITY = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"strict-origin-when-cross-origin")]
+
+
+def error_body(problem: Problem, path: bytes) -> tuple[bytes, bytes]:
+    """(body, content type) of an error answered below the app: an OperationOutcome under /fhir,
+    else the API's JSON error, the one shape of every other error."""
+    if path == b"/fhir" or path.startswith((b"/fhir/", b"/fhir?")):
+        return dumps(outcome(problem.issue, problem.message)), b"application/fhir+json; charset=utf-8"
+    return dumps(problem.json()), b"application/json"
+
+
+def raw_error(status: int, message: str, path: bytes = b"") -> bytes:
+    """A whole HTTP/1.1 error response that closes the connection."""
+    problem = classify(ApiError(status, message or HTTPStatus(status).phrase))
+    body, content_type = error_body(problem, path)
+    head = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}".encode(), b"content-type: " + content_type,
+            b"connection: close", b"content-length: " + str(len(body)).encode(),
+            *(name + b": " + value for name, value in _SECURITY)]
+    return b"\r\n".join(head) + b"\r\n\r\n" + body

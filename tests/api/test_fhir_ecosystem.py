@@ -38,11 +38,22 @@ REPRESENTATIVE = [
 ]
 
 
+# The whole applicable suite (modes general and flat) must pass at least this many tests: a change that
+# loses one fails here. Raise it when more pass; every test still failing is listed, with why, in
+# docs/FHIR.md, and that list is checked against the run below.
+PASS_FLOOR = 553
+FAILURES_DOC = ROOT / "docs" / "FHIR.md"
+
+
 @pytest.fixture(scope="module")
 def base(index_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not (SUITE / "test-cases.json").exists():
+        if os.environ.get("MEDCODES_TX_TESTS_REQUIRED"):  # CI: a missing suite is a failure, not a skip
+            pytest.fail(f"the HL7 terminology ecosystem tests are not at {SUITE}")
         pytest.skip("the HL7 terminology ecosystem tests are not beside the repository (../shared/peer-tests)")
-    with medcodes_serve(index_path, tmp_path_factory.mktemp("serve") / "serve.log") as url:
+    # a deployed terminology server names its public address (the CapabilityStatement's url is a canonical)
+    with medcodes_serve(index_path, tmp_path_factory.mktemp("serve") / "serve.log",
+                        env={"MEDCODES_BASE_URL": "http://tx.example.org"}) as url:
         yield f"{url}/fhir"
 
 
@@ -52,6 +63,27 @@ def test_ecosystem_case(base: str, suite: str, name: str) -> None:
     assert found, f"{suite}/{name} is not in the suite"
     result = fe.run_test(base, SUITE, *found[0])
     assert result.passed, result.message
+
+
+def documented_failures() -> set[tuple[str, str]]:
+    """(suite, test) rows of the table of still-failing tests in docs/FHIR.md."""
+    rows = set()
+    for line in FAILURES_DOC.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip(" `") for c in line.strip().strip("|").split("|")]
+        if line.startswith("| `") and len(cells) >= 3:
+            rows.add((cells[0], cells[1]))
+    return rows
+
+
+def test_whole_suite_passes_the_floor_and_every_failure_is_documented(base: str) -> None:
+    tally = fe.run(base, SUITE)
+    passed = sum(tally.passed.values())
+    failing = {(f.suite, f.test) for f in tally.failures}
+    assert sum(tally.applicable.values()) == passed + len(failing)
+    assert passed >= PASS_FLOOR, f"{passed} passed, floor {PASS_FLOOR}:\n{fe.report(tally)}"
+    documented = documented_failures()
+    assert not failing - documented, f"failing but not in docs/FHIR.md: {sorted(failing - documented)}"
+    assert not documented - failing, f"in docs/FHIR.md but passing now: {sorted(documented - failing)}"
 
 
 def test_compare_rules() -> None:
@@ -74,5 +106,19 @@ def test_scrub_and_r5_conversion() -> None:
          "extension": [{"url": "http://example.org/unmanaged"}]}]}
     assert fe.scrub(oo) == {"resourceType": "OperationOutcome",
                             "issue": [{"severity": "error", "code": "y", "details": {"text": "t"}}]}
+    # Parameters parts keep their R4 names: the expected answers mark R4 and R5 forms with version:N
     match = {"name": "match", "part": [{"name": "equivalence", "valueCode": "wider"}]}
-    assert fe.to_r5(match)["part"] == [{"name": "relationship", "valueCode": "source-is-broader-than-target"}]
+    assert fe.to_r5(match) == match
+    r5 = {"extension": [{"url": "http://hl7.org/fhir/5.0/StructureDefinition/extension-ValueSet.expansion.property",
+                         "extension": [{"url": "code", "valueCode": "status"}]}]}
+    assert fe.to_r5(r5) == {"property": [{"code": "status"}]}
+
+
+def test_optional_filters_follow_the_modes_run() -> None:
+    """`$optional$` relaxes only in the modes and FHIR version run, as TxTester reads it."""
+    assert fe.is_optional({"$optional$": True}) and not fe.is_optional({"$optional$": False})
+    assert fe.is_optional({"$optional$": "!tx.fhir.org"}) and not fe.is_optional({"$optional$": "tx.fhir.org"})
+    assert fe.is_optional({"$optional$": "version:4"}) and not fe.is_optional({"$optional$": "version:5"})
+    assert fe.is_optional({"$optional$": "warning:version"}) and not fe.is_optional({"a": 1})
+    assert fe.string_matches("http://x|4.0.1", "http://x|$version$")
+    assert not fe.string_matches("http://x|5.0.0", "http://x|$version$")

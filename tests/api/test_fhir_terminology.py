@@ -106,7 +106,8 @@ def test_indexed_codes_normalised_inactive_and_hcpcs_canonical(client: TestClien
     vs = f"{CM}?fhir_vs"
     for typed in ("E119", "e11 9", "E11.9"):
         p = ok(client.get("/fhir/ValueSet/$validate-code", params={"url": vs, "system": CM, "code": typed}))
-        assert values(p, "result") == [True] and values(p, "code") == ["E11.9"], typed
+        assert values(p, "result") == [True] and values(p, "code") == [typed], typed
+        assert values(p, "normalized-code") == ([] if typed == "E11.9" else ["E11.9"]), typed
     deleted = ok(client.get("/fhir/ValueSet/$validate-code", params={"url": vs, "system": CM, "code": "E11.8"}))
     assert values(deleted, "result") == [True] and values(deleted, "inactive") == [True]
     assert issues(deleted)[0]["severity"] == "warning"
@@ -140,8 +141,9 @@ def test_lookup_supplied_system_with_every_property(client: TestClient) -> None:
                                                    {"name": "property", "valueCode": "*"})))
     assert values(p, "display") == ["Red"] and values(p, "version") == ["1.0.0"]
     assert props(p)["parent"] == ["warm"] and props(p)["inactive"] == [False]
+    # the display itself is the preferred designation in the code system's language, then its own designations
     assert [x for d in values(p, "designation") for x in d if x["name"] == "language"] == [
-        {"name": "language", "valueCode": "de"}]
+        {"name": "language", "valueCode": "en"}, {"name": "language", "valueCode": "de"}]
     only = ok(post(client, "CodeSystem/$lookup", body({"name": "system", "valueUri": TEST_CS},
                                                       {"name": "code", "valueCode": "warm"},
                                                       {"name": "property", "valueCode": "child"})))

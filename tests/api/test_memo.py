@@ -7,8 +7,14 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from medcodes.app import memo
+from medcodes.app import codes, memo
 from medcodes.app.memo import Memo
+from medcodes.content.queue import enqueue
+from medcodes.content.store import ContentStore
+from medcodes.index import Catalog
+from medcodes.policies.store import PolicyStore
+
+from ..web import fixture_store
 
 if TYPE_CHECKING:
     from starlette.testclient import TestClient
@@ -66,3 +72,30 @@ def test_the_memo_keeps_only_the_newest(tmp_path: Path) -> None:
         m.get(index, q, lambda q=q: q.encode())
     assert m.get(index, "a", lambda: b"made again") == b"made again"
     assert m.get(index, "c", lambda: b"not asked") == b"c"
+
+
+
+def test_similar_codes_stay_remembered_through_queue_writes_and_change_with_the_policies(
+        index_path: Path, tmp_path: Path) -> None:
+    """Similar codes read the policy tables of the store; the content queue writes to the same file
+    on every page view of a code without text, and must not make them be found again."""
+    store = tmp_path / "store.sqlite"
+    policies = PolicyStore(store)
+    policies.put(fixture_store.CGM)
+    catalog = Catalog(index_path, store=store)
+    codes._SIMILAR.clear()
+    first = codes.similar(catalog, "icd10cm", "E11.65")
+    assert ("cpt", "63685") not in {(s.system, s.code) for s in first}
+    content = ContentStore(store)
+    assert enqueue(content, "icd10cm", "E11.9", 10)[0]  # a queue write: the file and its WAL change
+    content.close()
+    assert codes.remembered_similar(catalog, "icd10cm", "E11.65") == first
+
+    policies.put(fixture_store.SCS)  # a policy citing E11.65 with CPT 63685
+    assert codes.remembered_similar(catalog, "icd10cm", "E11.65") is None
+    cited = codes.similar(catalog, "icd10cm", "E11.65")
+    assert ("cpt", "63685") in {(s.system, s.code) for s in cited}
+    assert policies.delete("example-scs")
+    policies.close()
+    assert codes.remembered_similar(catalog, "icd10cm", "E11.65") is None
+    assert codes.similar(catalog, "icd10cm", "E11.65") == first

@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,8 +21,9 @@ CONFIG = queue.Config(concurrency=1, max_queued=3, timeout=30.0, backoff=60.0)
 
 
 @pytest.fixture()
-def store(tmp_path: Path) -> ContentStore:
-    return ContentStore(tmp_path / "store.sqlite")
+def store(store_location: str) -> ContentStore:
+    """A content store on each backend: a SQLite file, then a PostgreSQL database."""
+    return ContentStore(store_location)
 
 
 def rows(store: ContentStore) -> list[dict[str, Any]]:
@@ -133,8 +133,8 @@ def test_failing_a_claim_taken_over_leaves_the_new_owner_alone(store: ContentSto
     assert rows(store)[0]["status"] == "queued" and rows(store)[0]["claimed_by"] == "new"
 
 
-def test_workers_starting_together_migrate_once(tmp_path: Path) -> None:
-    path = tmp_path / "fresh.sqlite"
+def test_workers_starting_together_migrate_once(store_location: str) -> None:
+    path = store_location
     errors: list[BaseException] = []
     gate = threading.Barrier(6)
 

@@ -19,6 +19,9 @@ from medcodes.content.fakellm import FakeLLM
 from tests import live
 from tests.live import medcodes_serve
 
+# real two-worker servers, restarted and waited on: `make check` runs these, `make test` does not
+pytestmark = pytest.mark.slow
+
 BEING_WRITTEN = "An explanation is being written"
 WRITTEN = "Explained by a language model"
 

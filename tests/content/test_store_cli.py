@@ -39,8 +39,8 @@ def test_reading_never_creates_the_store(tmp_path: Path) -> None:
     assert not (tmp_path / "none.sqlite").exists()
 
 
-def test_review_choice_and_history(tmp_path: Path) -> None:
-    store = ContentStore(tmp_path / "s.sqlite")
+def test_review_choice_and_history(store_location: str) -> None:
+    store = ContentStore(store_location)
     store.put(ITEM)
     store.put({**ITEM, "prompt_version": "explainer-0", "created": "2025-01-01T00:00:00Z"})
     assert store.get("icd10cm", "E11.9")["prompt_version"] == PROMPT_VERSION  # type: ignore[index]  # newest
@@ -78,9 +78,10 @@ def test_bad_packs_name_the_line(tmp_path: Path) -> None:
 
 
 @pytest.fixture()
-def env(index_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def env(index_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store_location: str) -> Path:
+    """The CLI's settings: the test index and a store on each backend (a file, then PostgreSQL)."""
     monkeypatch.setenv("MEDCODES_DB", str(index_path))
-    monkeypatch.setenv("MEDCODES_STORE", str(tmp_path / "store.sqlite"))
+    monkeypatch.setenv("MEDCODES_STORE", store_location)
     return tmp_path
 
 

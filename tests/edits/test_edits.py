@@ -339,3 +339,25 @@ def test_drgpy_cc_map_misses_the_ccs_without_exclusions(installed: dict[str, Edi
     assert "J1282" in missing and missing == set(x.levels) - set(x.collection_of)
     assert all(payload["ccmap"][c]["pdx"] == n for c, n in x.collection_of.items())
     assert {k: sorted(v) for k, v in payload["exmap"].items()} == {k: sorted(v) for k, v in x.collections.items()}
+
+
+def test_show_prints_the_edits_in_text(conn: sqlite3.Connection, capsys: pytest.CaptureFixture[str]) -> None:
+    """`medcodes show` without --json prints what the page and the JSON show: each fact with its table."""
+    from medcodes import cli
+
+    path = conn.execute("PRAGMA database_list").fetchone()[2]
+    assert cli.main(["show", "I21.9", "--db", path]) == 0
+    out = capsys.readouterr().out
+    edits = out[out.index("\nCoding edits"):]
+    assert "CC / MCC: MCC as a secondary diagnosis  [Table 6I, Complete MCC List, MS-DRG v43" in edits
+    assert "not a CC/MCC when the principal diagnosis is one of the 2 codes of PDX collection 0781" in edits
+    assert "not a CC/MCC in MS-DRGs 280, 281, 282 (Acute Myocardial Infarction, Discharged Alive)" in edits
+    assert "as principal diagnosis: MDC 05 (Diseases and Disorders of the Circulatory System)" in edits
+    assert "280, 281, 282  ACUTE MYOCARDIAL INFARCTION, DISCHARGED ALIVE WITH MCC …  [PDX OR SDX]" in edits
+    assert "CMS-HCC: HCC 228 Acute Myocardial Infarction" in edits
+    assert "Age conflict (adult diagnosis: age 15-124)" in edits
+    assert "POA exempt status: not loaded" in edits
+    assert cli.main(["show", "A41.9", "--db", path]) == 0
+    plain = capsys.readouterr().out
+    assert "CC / MCC: neither a CC nor an MCC (on neither Table 6I nor 6J" in plain
+    assert "CMS-HCC: no payment HCC" in plain

@@ -172,3 +172,25 @@ def test_cached_lists_files_oldest_release_first(fetcher: Fetcher, publisher: Pu
         fetcher.fetch(system, release)
     assert [(rf.system, rf.release) for rf, _ in fetcher.cached()] == [
         ("other", "v1"), ("hcpcs", "2025-jan"), ("hcpcs", "2025-apr")]
+
+
+def test_a_download_stops_at_the_size_the_table_gives(fetcher: Fetcher, publisher: Publisher) -> None:
+    """A publisher (or something in between) sending far more than the release file is: nothing past
+    the file's size is written, and nothing is left to resume."""
+    body = make_zip({"HCPC2025_JAN_ANWEB.txt": b"codes"})
+    publisher.serve(JAN, body + os.urandom(400_000))
+    fetcher.table = [replace(fetcher.table[0], size=len(body))]
+    with pytest.raises(FetchError, match=f"over the {len(body):,}-byte limit; the release file is {len(body):,} bytes"):
+        fetcher.fetch("hcpcs")
+    assert cache_files(fetcher) == []
+
+
+def test_a_file_of_unknown_size_stops_at_the_cap(fetcher: Fetcher, publisher: Publisher,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from medcodes.fetch import download
+
+    monkeypatch.setattr(download, "MAX_BYTES", 100_000)
+    publisher.serve(JAN, os.urandom(300_000))
+    with pytest.raises(FetchError, match="over the 100,000-byte limit"):
+        fetcher.fetch("hcpcs", "2025-jan")
+    assert cache_files(fetcher) == []

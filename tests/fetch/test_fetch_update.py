@@ -95,3 +95,50 @@ def test_nothing_to_build(fetcher: Fetcher, tmp_path: Path) -> None:
     with pytest.raises(MedcodesError, match="nothing to build"):
         update(fetcher, tmp_path / "a.sqlite", default=False)
     assert not (tmp_path / "a.sqlite").exists()
+
+
+def test_a_damaged_older_cached_file_is_fetched_again(two_releases: Fetcher, publisher: Publisher,
+                                                      tmp_path: Path) -> None:
+    """January has no known SHA-256 and was cached long ago; since then its copy was cut short on disk.
+    Only April is fetched by `update`, yet the build reads January too."""
+    jan = two_releases.path(two_releases.table[0])
+    good = jan.read_bytes()
+    jan.write_bytes(good[: len(good) // 2])
+    logged: list[str] = []
+    report = update(two_releases, tmp_path / "index.sqlite", default=False, log=logged.append)
+    assert report.build is not None and jan.read_bytes() == good
+    assert any(str(jan) in line and "fetching it again" in line for line in logged)
+
+
+def test_a_bad_cached_file_blocks_one_update_not_every_one(two_releases: Fetcher, publisher: Publisher,
+                                                           tmp_path: Path) -> None:
+    """The publisher no longer serves January, and the cached copy is damaged: the error names the
+    file and says what happens next; the update after it builds from what is good."""
+    jan = two_releases.path(two_releases.table[0])
+    jan.write_bytes(jan.read_bytes()[:100])
+    publisher.serve(JAN, b"")  # now an empty answer: not a good copy either
+    out = tmp_path / "index.sqlite"
+    with pytest.raises(FetchError) as e:
+        update(two_releases, out, default=False)
+    message = str(e.value)
+    assert f"{jan}: not a good copy (not a readable zip" in message
+    assert "run `medcodes update` again to build without it" in message and "moved to" in message
+    assert not out.exists()
+    report = update(two_releases, out, default=False)  # the next one is not blocked
+    assert report.build is not None and Catalog(out).releases()["hcpcs"] == [APR_NAME]
+
+
+def test_a_cached_file_the_importer_refuses_is_moved_aside(two_releases: Fetcher, tmp_path: Path) -> None:
+    """A good zip with the expected member, but not the file the release is (no SHA-256 to tell):
+    the build's error names the cached file, and the next update builds without it."""
+    jan = two_releases.path(two_releases.table[0])
+    jan.write_bytes(make_zip({"HCPC2025_JAN_ANWEB.txt": b"this is not an HCPCS record file\n" * 40}))
+    out = tmp_path / "index.sqlite"
+    with pytest.raises(FetchError) as e:
+        update(two_releases, out, default=False)
+    message = str(e.value)
+    moved = two_releases.cache / "quarantine" / jan.relative_to(two_releases.cache)
+    assert str(jan) in message and f"moved to {moved}" in message and "builds without it" in message
+    assert moved.exists() and not jan.exists()
+    report = update(two_releases, out, default=False)
+    assert report.build is not None and Catalog(out).releases()["hcpcs"] == [APR_NAME]

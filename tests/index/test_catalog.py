@@ -44,7 +44,8 @@ def test_official_data_merges_sources_and_resolves_hierarchy(catalog: Catalog) -
     assert d["short_title"] == "Type 2 diabetes mellitus w/o complications"
     assert d["billable"] is True and d["release"] == "ICD-10-CM test release"
     assert [a["code"] for a in d["ancestors"]] == ["E00-E89", "E08-E13", "E11"]
-    assert d["index_terms"] == [{"term": "Diabetes, type 2", "source": "index"}]
+    assert d["index_terms"] == [{"term": "Diabetes, type 2", "source": "index", "path": [], "refs": [],
+                                 "referred_by": []}]
 
 
 def test_notes_inherited_from_ancestors_but_not_inclusion_terms(catalog: Catalog) -> None:

@@ -52,8 +52,9 @@ def checker(catalog: Catalog) -> CatalogChecker:
 
 
 @pytest.fixture()
-def store(tmp_path: Path) -> Iterator[PolicyStore]:
-    s = PolicyStore(tmp_path / "store.sqlite")
+def store(store_location: str) -> Iterator[PolicyStore]:
+    """A policy store on each backend: a SQLite file, then a PostgreSQL database."""
+    s = PolicyStore(store_location)
     yield s
     s.close()
 

@@ -43,3 +43,32 @@ def test_an_interrupted_batch_has_said_what_it_stored(tmp_path: Path, catalog_pa
     assert len(stored) == 2
     with pytest.raises(json.JSONDecodeError):
         json.loads(out or "x")  # no half JSON array
+
+
+@pytest.mark.parametrize("command", ["import-map", "import-mcd"])
+def test_an_interrupted_import_has_said_what_it_stored(tmp_path: Path, catalog_path: Path, command: str,
+                                                       monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """The same for the imports of many policies at once: each is reported as soon as it is stored,
+    not all together at the end (when a killed import has said nothing)."""
+    from .test_maps import CSV_MAP
+    from .test_mcd_bulk import export_zip
+
+    if command == "import-map":
+        source = tmp_path / "map.csv"
+        source.write_text(CSV_MAP)
+    else:
+        source = export_zip(tmp_path / "export.zip")
+    real_put, calls = PolicyStore.put, []
+
+    def put(self: PolicyStore, record: object) -> object:
+        calls.append(record)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real_put(self, record)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(PolicyStore, "put", put)
+    args = ["policies", command, str(source), "--db", str(catalog_path), "--store", str(tmp_path / "s.sqlite")]
+    assert main(args) == 130
+    stored = [line for line in capsys.readouterr().out.splitlines() if line.startswith("new ")]
+    assert len(stored) == 2

@@ -24,8 +24,8 @@ POLICY_ID = "MP/2024-15"
 
 
 @pytest.fixture()
-def client(tmp_path: Path, catalog_path: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[TestClient]:
-    store = tmp_path / "store.sqlite"
+def client(store_location: str, catalog_path: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[TestClient]:
+    store = store_location
     doc = CORPUS / "04-coverage-policy-sleep-apnea.html"
     assert main(["policies", "ingest", str(doc), "--id", POLICY_ID, "--db", str(catalog_path),
                  "--store", str(store)]) == 0, capsys.readouterr().err

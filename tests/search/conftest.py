@@ -104,6 +104,20 @@ def build_lexical_index(records: list[Record], path: Path) -> Path:
     return path
 
 
+def two_releases() -> list[Record]:
+    """Cholera codes in ICD-10-CM FY2025 and FY2026: A00 a header, A00.0 revised, A00.1 deleted,
+    A00.2 added, A00.9 in both (the history and date-of-service tests)."""
+    def release(name: str, effective: str, codes: dict[str, str]) -> list[Record]:
+        return [Release("icd10cm", name, effective),
+                Code("icd10cm", "A00", "Cholera", kind="category", billable=False)] + [
+            Code("icd10cm", c, t, parent="A00", billable=True) for c, t in codes.items()]
+
+    return release("FY2025", "2024-10-01", {"A00.0": "Cholera due to Vibrio cholerae old", "A00.1": "Cholera gone",
+                                            "A00.9": "Cholera, unspecified"}) + \
+        release("FY2026", "2025-10-01", {"A00.0": "Cholera due to Vibrio cholerae", "A00.2": "Cholera added",
+                                         "A00.9": "Cholera, unspecified"})
+
+
 @pytest.fixture(scope="session")
 def index_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_lexical_index(RECORDS, tmp_path_factory.mktemp("search") / "index.sqlite")

@@ -12,24 +12,14 @@ import pytest
 
 from medcodes.errors import BadRequest
 from medcodes.index import Catalog
-from medcodes.model import Code, Record, Release
 from medcodes.search import search
 
-from .conftest import build_lexical_index
-
-
-def _release(name: str, effective: str, codes: dict[str, str]) -> list[Record]:
-    return [Release("icd10cm", name, effective), Code("icd10cm", "A00", "Cholera", kind="category", billable=False)] + [
-        Code("icd10cm", c, t, parent="A00", billable=True) for c, t in codes.items()]
+from .conftest import build_lexical_index, two_releases
 
 
 @pytest.fixture(scope="module")
 def path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    old = _release("FY2025", "2024-10-01", {"A00.0": "Cholera due to Vibrio cholerae old", "A00.1": "Cholera gone",
-                                              "A00.9": "Cholera, unspecified"})
-    new = _release("FY2026", "2025-10-01", {"A00.0": "Cholera due to Vibrio cholerae", "A00.2": "Cholera added",
-                                              "A00.9": "Cholera, unspecified"})
-    return build_lexical_index(old + new, tmp_path_factory.mktemp("asof") / "index.sqlite")
+    return build_lexical_index(two_releases(), tmp_path_factory.mktemp("asof") / "index.sqlite")
 
 
 def by_code(result: dict[str, Any]) -> dict[str, dict[str, Any]]:

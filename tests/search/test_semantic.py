@@ -17,6 +17,9 @@ from medcodes.app.build import build_from_records
 from medcodes.errors import MedcodesError
 from medcodes.index import Catalog
 from medcodes.search import engine_for, search, semantic
+from medcodes.search.engine import Filter as engine_filter
+from medcodes.search.engine import Lexical
+from medcodes.search.query import parse
 
 from .conftest import RECORDS
 
@@ -193,3 +196,42 @@ def test_meaning_comes_after_the_word_matches_in_their_order(fused_path: Path, o
     assert id_of["N39.0"] in by_meaning and not {forced, strong, weak} & by_meaning
     assert ordered[:3] == [forced, strong, weak] and len(ordered) > 3
     assert scores[forced] == 0.5 and 0 < scores[id_of["N39.0"]] < 1
+
+
+def test_a_filtered_search_reads_only_its_systems_rows_with_the_same_answer(fused_path: Path, on: None) -> None:
+    cat = Catalog(fused_path)
+    engine = engine_for(cat)
+    index = engine.semantic(cat.conn)
+    spans = engine.semantic_spans()
+    assert index is not None and spans is not None
+    vec = index.model.encode(["bladder infection"], index.weights)[0]
+    for system in ("icd10cm", "hcpcs", "icd10pcs"):
+        number = engine.system_number(system)
+        keep = engine.system[index.ids] == number
+        rows, sims = semantic.nearest(index, vec, keep)
+        sliced, sliced_sims = semantic.nearest(index, vec, None, [spans[number]])
+        assert rows.tolist() == sliced.tolist() and np.allclose(sims, sliced_sims)
+        assert all(engine.system[index.ids[r]] == number for r in sliced)
+
+
+def test_meaning_fills_in_only_where_the_words_find_less_than_a_page(fused_path: Path, on: None) -> None:
+    cat = Catalog(fused_path)
+    engine = engine_for(cat)
+    weak = Lexical()  # no descriptor says all the words
+    query = parse("bladder infection")
+    ids = list(range(1, 11))
+    assert engine.fuse(cat.conn, query, weak, engine_filter(), ids[:3], {}) is not None
+    assert engine.fuse(cat.conn, query, weak, engine_filter(), ids, {}) is None  # a page of words: skipped
+    assert engine.fuse(cat.conn, query, weak, engine_filter(), ids[:4], {}, planned=6) is None  # codes typed too
+
+
+def test_a_query_asked_again_reuses_its_nearest_codes(fused_path: Path, on: None,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    cat = Catalog(fused_path)
+    first = search(cat, "bladder infection")
+    passes: list[int] = []
+    real = semantic.nearest
+    monkeypatch.setattr(semantic, "nearest", lambda *a, **k: passes.append(1) or real(*a, **k))
+    assert search(cat, "bladder infection") == first and not passes  # the next page, the JSON of the page
+    hcpcs = search(cat, "bladder infection", systems=["hcpcs"])  # another filter: another pass
+    assert passes and all(r["system"] == "hcpcs" for r in hcpcs["results"])

@@ -19,7 +19,7 @@ import pytest
 
 from medcodes import data
 from medcodes.data import codec
-from medcodes.data.derive import derive
+from medcodes.data.derive import derive, derive_all
 from medcodes.data.provenance import load
 from medcodes.errors import MedcodesError, SourceError
 from medcodes.index import Catalog
@@ -398,6 +398,7 @@ def _provenance_for(layer: Path, paths: list[Path]) -> None:
 # --- CLI --------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # derives and verifies data files in subprocesses
 def test_cli_derive_list_and_verify(tmp_path: Path) -> None:
     layer = tmp_path / "layer"
     proc = medcodes("data", "derive", "--dir", str(layer), "--url", URL, f"pos={POS}")
@@ -419,6 +420,91 @@ def test_cli_derive_wants_source_equals_path() -> None:
 def test_unknown_source(tmp_path: Path) -> None:
     with pytest.raises(MedcodesError, match="unknown source 'nosuch'"):
         derive("nosuch", POS, tmp_path)
+
+
+# --- official zips ------------------------------------------------------------------
+
+PCS_ZIP_MEMBERS = [DATA / "icd10pcs" / n for n in
+                   ("icd10pcs_tables_2026.xml", "icd10pcs_codes_2026.txt", "icd10pcs_definitions_2026.xml")]
+CM_ZIP_MEMBERS = [DATA / "icd10cm" / n for n in ("icd10cm_tabular_2026.xml", "icd10cm_index_2026.xml",
+                                                 "icd10cm_eindex_2026.xml", "icd10cm_drug_2026.xml",
+                                                 "icd10cm_neoplasm_2026.xml")]
+
+
+def official_zip(path: Path, members: list[tuple[str, bytes]]) -> Path:
+    """A zip laid out as CMS and the CDC ship them: the files at its top, with their PDF beside them."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members:
+            zf.writestr(name, data)
+        zf.writestr("ReadMe.pdf", b"%PDF-1.4 not read")
+    return path
+
+
+@pytest.mark.parametrize("source, members", [("icd10pcs", PCS_ZIP_MEMBERS), ("icd10cm", CM_ZIP_MEMBERS)])
+def test_an_official_zip_gives_the_files_its_members_give(tmp_path: Path, source: str, members: list[Path]) -> None:
+    zipped = official_zip(tmp_path / f"2026-{source}-code-tables-and-index.zip",
+                          [(p.name, p.read_bytes()) for p in members])
+    recs = derive_all(source, zipped, tmp_path / "from-zip", url=URL)
+    one_by_one = [derive(source, p, tmp_path / "one-by-one", url=URL) for p in members
+                  if p.name != "icd10cm_tabular_2026.xml"]  # the tabular comes from a PyPI package
+    assert sorted(r.file for r in recs) == sorted(r.file for r in one_by_one)
+    for rec, single in zip(recs, sorted(one_by_one, key=lambda r: [x.file for x in recs].index(r.file)), strict=True):
+        assert (tmp_path / "from-zip" / rec.file).read_bytes() == (tmp_path / "one-by-one" / single.file).read_bytes()
+        member = next(p for p in members if p.name == rec.official.member)
+        assert (rec.official.file, rec.official.size) == (zipped.name, zipped.stat().st_size)
+        assert rec.official.content_sha256 == hashlib.sha256(member.read_bytes()).hexdigest()
+    assert [p.file for p in load(tmp_path / "from-zip")] == [r.file for r in recs]
+    assert "member" not in json.loads((tmp_path / "one-by-one" / "provenance.json").read_text())["files"][0]["official"]
+
+
+def test_the_cli_derives_each_member_of_a_zip(tmp_path: Path) -> None:
+    zipped = official_zip(tmp_path / "2026-icd-10-pcs-code-tables-and-index.zip",
+                          [(p.name, p.read_bytes()) for p in PCS_ZIP_MEMBERS])
+    proc = medcodes("data", "derive", "--dir", str(tmp_path / "layer"), "--url", URL, f"icd10pcs={zipped}")
+    assert proc.returncode == 0, proc.stderr
+    assert [line.split(":")[0] for line in proc.stdout.splitlines()] == [
+        "icd10pcs-tables-fy2026.jsonl.gz (from icd10pcs_tables_2026.xml)",
+        "icd10pcs-codes-fy2026.jsonl.gz (from icd10pcs_codes_2026.txt)",
+        "icd10pcs-definitions-fy2026.jsonl.gz (from icd10pcs_definitions_2026.xml)"]
+    assert medcodes("data", "verify", "--dir", str(tmp_path / "layer")).stdout.startswith("3 derived files match")
+
+
+def test_a_zip_without_a_file_the_layer_takes_is_refused(tmp_path: Path) -> None:
+    zipped = official_zip(tmp_path / "2026-code-descriptions-tabular-order.zip",
+                          [(n, (DATA / "icd10cm" / n).read_bytes()) for n in ("icd10cm_order_2026.txt",
+                                                                             "icd10cm_codes_2026.txt")])
+    with pytest.raises(SourceError, match=r"zip holds no icd10cm file the data layer takes .* it holds: "
+                                          r"icd10cm_order_2026.txt \(order\)") as e:
+        derive_all("icd10cm", zipped, tmp_path / "layer", url=URL)
+    assert e.value.path == str(zipped)
+    assert not (tmp_path / "layer").exists()
+
+
+def test_a_bad_member_leaves_the_folder_as_it_was(tmp_path: Path) -> None:
+    """All members or none: a truncated or renamed member fails the derive before anything is written."""
+    layer = tmp_path / "layer"
+    derive("pos", POS, layer, url=URL)
+    before = {p.name: p.read_bytes() for p in layer.iterdir()}
+    tables = PCS_ZIP_MEMBERS[0].read_bytes()
+    cut = official_zip(tmp_path / "2026-icd-10-pcs-code-tables-and-index.zip",
+                       [(PCS_ZIP_MEMBERS[1].name, PCS_ZIP_MEMBERS[1].read_bytes()),
+                        (PCS_ZIP_MEMBERS[0].name, tables[: len(tables) // 2])])
+    with pytest.raises(SourceError) as e:
+        derive_all("icd10pcs", cut, layer, url=URL)
+    assert e.value.path.startswith(f"{cut}!")
+    other_year = official_zip(tmp_path / "2024-icd-10-pcs-code-tables-and-index.zip",
+                              [(p.name, p.read_bytes()) for p in PCS_ZIP_MEMBERS])
+    with pytest.raises(SourceError, match="the file name says 2024 but its content is ICD-10-PCS FY2026") as e:
+        derive_all("icd10pcs", other_year, layer, url=URL)
+    assert e.value.path == str(other_year)
+    whole = other_year.read_bytes()
+    truncated = tmp_path / "t" / "2026-icd-10-pcs-code-tables-and-index.zip"
+    truncated.parent.mkdir()
+    truncated.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(SourceError, match="unreadable zip") as e:
+        derive_all("icd10pcs", truncated, layer, url=URL)
+    assert e.value.path == str(truncated)
+    assert {p.name: p.read_bytes() for p in layer.iterdir()} == before
 
 
 # --- real data --------------------------------------------------------------------
@@ -446,3 +532,55 @@ def test_the_layer_reads_as_its_official_files_do(shared_data: Path) -> None:
         [official] = sorted(shared_data.rglob(rec.official.file))
         module = {"icd10cm": icd10cm, "icd10pcs": icd10pcs, "pos": pos}[rec.source]
         assert list(reader(rec.source)(data.DATA_DIR / rec.file)) == list(module.read(official)), rec.file
+
+
+def _member_bytes(path: Path) -> bytes:
+    data = path.read_bytes()
+    return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+
+
+@pytest.mark.realdata
+def test_the_official_pcs_zip_gives_the_vendored_files(shared_data: Path, tmp_path: Path) -> None:
+    """The FY2026 tables, codes and definitions in one zip, as CMS serves them, give the vendored files
+    byte for byte."""
+    xml = shared_data / "cms_icd10pcs_xml" / "2026"
+    given = {"icd10pcs_tables_2026.xml": xml / "icd10pcs_tables_2026.xml.gz",
+             "icd10pcs_codes_2026.txt": shared_data / "cms_icd10_fy2026_codes" / "icd10pcs_codes_2026.txt.gz",
+             "icd10pcs_definitions_2026.xml": xml / "icd10pcs_definitions_2026.xml"}
+    missing = [str(p) for p in given.values() if not p.is_file()]
+    if missing:
+        pytest.skip(f"absent: {', '.join(missing)}")
+    zipped = official_zip(tmp_path / "2026-icd-10-pcs-code-tables-and-index.zip",
+                          [(name, _member_bytes(p)) for name, p in given.items()])
+    recs = derive_all("icd10pcs", zipped, tmp_path / "layer", url=URL)
+    assert [r.part for r in recs] == ["tables", "codes", "definitions"]
+    for rec in recs:
+        assert (tmp_path / "layer" / rec.file).read_bytes() == (data.DATA_DIR / rec.file).read_bytes(), rec.file
+        assert rec.official.member in given and rec.official.file == zipped.name
+
+
+@pytest.mark.realdata
+def test_the_official_cm_zips(shared_data: Path, tmp_path: Path) -> None:
+    """The CDC's index zip gives the index files (named for the April update its name says); the CMS
+    code-descriptions zip holds nothing the layer takes (its code list comes from a PyPI package)."""
+    folder = shared_data / "cdc_icd10cm_2025_april"
+    given = {"icd-10-cm-eindex-2025.xml": folder / "icd-10-cm-eindex-2025.xml",
+             "icd-10-cm-neoplasm-2025.xml": folder / "icd-10-cm-neoplasm-2025.xml",
+             "icd-10-cm-drug-2025.xml": folder / "icd-10-cm-drug-2025.xml.gz"}
+    descriptions = shared_data / "cms_icd10cm_fy2025_code_descriptions" / "2025-code-descriptions-tabular-order.zip"
+    missing = [str(p) for p in [*given.values(), descriptions] if not p.is_file()]
+    if missing:
+        pytest.skip(f"absent: {', '.join(missing)}")
+    zipped = official_zip(tmp_path / "icd10cm-table-index-April-2025.zip",
+                          [(name, _member_bytes(p)) for name, p in given.items()])
+    recs = derive_all("icd10cm", zipped, tmp_path / "layer", url=URL)
+    assert [r.part for r in recs] == ["eindex", "drug", "neoplasm"]
+    vendored = {p.part: p for p in data.layer() if p.source == "icd10cm"}
+    for rec in recs:
+        assert rec.releases == ["ICD-10-CM FY2025, April 2025 update"] and rec.effective == "2025-04-01"
+        got = [r for r in reader("icd10cm")(tmp_path / "layer" / rec.file) if not isinstance(r, Release)]
+        want = [r for r in reader("icd10cm")(data.DATA_DIR / vendored[rec.part].file) if not isinstance(r, Release)]
+        assert got == want, rec.file
+    with pytest.raises(SourceError, match="zip holds no icd10cm file the data layer takes") as e:
+        derive_all("icd10cm", descriptions, tmp_path / "other")
+    assert e.value.path == str(descriptions) and not (tmp_path / "other").exists()

@@ -467,6 +467,7 @@ def test_real_files_exact_counts(name: str, expected: tuple[str, str], count: in
 # --- embedded sources -------------------------------------------------------
 
 
+@pytest.mark.slow  # reads every packaged GEM file
 def test_embedded_sources_exist_and_read() -> None:
     sources = gems.embedded_sources()
     if not sources:

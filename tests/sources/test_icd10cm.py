@@ -675,6 +675,7 @@ def test_embedded_sources_are_the_april_2026_tabular_then_the_layer_indexes() ->
     assert [p.name for p in icd10cm.embedded_sources()] in (layer, ["icd10c-tabular-April-1-2026.xml", *layer])
 
 
+@pytest.mark.slow  # reads the whole embedded tabular (the module's embedded_records)
 def test_embedded_tabular_gives_the_fy2026_billable_count(embedded_records: list[Record]) -> None:
     assert embedded_records[0] == APRIL_2026
     found = codes(embedded_records)
@@ -686,6 +687,7 @@ def test_embedded_tabular_gives_the_fy2026_billable_count(embedded_records: list
     assert all(r.parent is None or r.parent in found for r in found.values())
 
 
+@pytest.mark.slow  # reads the whole embedded tabular (the module's embedded_records)
 def test_embedded_tabular_holds_every_node_of_the_packages_code_list(embedded_records: list[Record]) -> None:
     with (embedded().parent / "code-list-April-2026.txt").open() as f:
         listed = sorted(line.strip() for line in f if line.strip())
@@ -710,6 +712,7 @@ def real(name: str) -> Path:
 
 
 @pytest.mark.realdata
+@pytest.mark.slow
 def test_real_fy2026_codes_file_is_what_the_embedded_tabular_expands_to(embedded_records: list[Record]) -> None:
     listed = codes(list(icd10cm.read(real("cms_icd10_fy2026_codes/icd10cm_codes_2026.txt.gz"))))
     assert len(listed) == 74_719 and all(r.billable for r in listed.values())

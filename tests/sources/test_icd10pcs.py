@@ -553,6 +553,7 @@ def test_damaged_zip_member(tmp_path: Path) -> None:
 # --- the embedded default ------------------------------------------------------
 
 
+@pytest.mark.slow  # reads the whole embedded layer
 def test_embedded_sources_are_the_fy2026_layer_files() -> None:
     found = icd10pcs.embedded_sources()
     assert [p.name for p in found] == ["icd10pcs-tables-fy2026.jsonl.gz", "icd10pcs-codes-fy2026.jsonl.gz",
@@ -563,6 +564,7 @@ def test_embedded_sources_are_the_fy2026_layer_files() -> None:
     assert len(codes(records, "table")) == 914
 
 
+@pytest.mark.slow  # reads the whole embedded layer
 def test_embedded_database_counts() -> None:
     found = [p for p in gems.embedded_sources() if p.suffix == ".db"]  # the GEMs still read it
     if not found:

@@ -11,7 +11,12 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from .. import live
+
+# four builds under a two-worker server hammered by six clients: most of a minute of CPU; `make check` runs it
+pytestmark = pytest.mark.slow
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 HCPCS = f"hcpcs={DATA / 'hcpcs' / 'HCPC2025_JAN_ANWEB_fixture.txt'}"

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 INACTIVE_STATUSES = frozenset({"retired", "inactive"})
+CONCEPT_PROPERTIES = "http://hl7.org/fhir/concept-properties#"
+_STANDARD_PROPERTIES = frozenset({"notSelectable", "status", "inactive", "parent", "child", "deprecated"})
 
 
 @dataclass
@@ -27,6 +29,7 @@ class Concept:
     inactive: bool = False
     status: str | None = None  # "retired", "deprecated", ...
     extensions: list[dict[str, Any]] = field(default_factory=list)
+    vs_extensions: list[dict[str, Any]] = field(default_factory=list)  # from the value set's include
 
     def property_values(self, code: str) -> list[Any]:
         return [next((v for k, v in p.items() if k.startswith("value")), None)
@@ -86,10 +89,19 @@ class FhirCodeSystem:
         self.language: str | None = resource.get("language")
         self.status: str | None = resource.get("status")
         self.supplements: str | None = resource.get("supplements")
+        self.experimental: bool = resource.get("experimental") is True
         self._concepts: dict[str, Concept] = {}
         self._order: list[str] = []
         self._roots: list[str] = []
         self._folded: dict[str, str] = {}
+        # a system's own names for the standard properties (e.g. "not-selectable" for notSelectable)
+        self._standard: dict[str, str] = {}
+        for d in resource.get("property") or []:
+            uri = d.get("uri") if isinstance(d, dict) else None
+            standard = isinstance(uri, str) and uri.startswith(CONCEPT_PROPERTIES)
+            meaning = str(uri)[len(CONCEPT_PROPERTIES):] if standard else ""
+            if meaning in _STANDARD_PROPERTIES and isinstance(d.get("code"), str):
+                self._standard[d["code"]] = meaning
         self._load(resource.get("concept") or [], None)
         for c in self._concepts.values():  # parent properties (hierarchy given by property, not nesting)
             for parent in c.property_values("parent"):
@@ -115,21 +127,21 @@ class FhirCodeSystem:
             self._order.append(c.code)
             self._load(item.get("concept") or [], c.code)
 
-    @staticmethod
-    def _concept(item: dict[str, Any]) -> Concept:
+    def _concept(self, item: dict[str, Any]) -> Concept:
         props = [p for p in item.get("property") or [] if isinstance(p, dict)]
         c = Concept(code=item["code"], display=item.get("display"), definition=item.get("definition"),
                     designations=[d for d in item.get("designation") or [] if isinstance(d, dict)],
                     properties=props, extensions=list(item.get("extension") or []))
         for p in props:
             value = next((v for k, v in p.items() if k.startswith("value")), None)
-            if p.get("code") == "notSelectable" and _bool(value):
+            meaning = self._standard.get(str(p.get("code")), p.get("code"))
+            if meaning == "notSelectable" and _bool(value):
                 c.abstract = True
-            elif p.get("code") == "status" and isinstance(value, str):
+            elif meaning == "status" and isinstance(value, str):
                 c.status = value
                 if value in INACTIVE_STATUSES:
                     c.inactive = True
-            elif p.get("code") == "inactive" and _bool(value):
+            elif meaning == "inactive" and _bool(value):
                 c.inactive = True
         for ext in c.extensions:
             if isinstance(ext, dict) and ext.get("url", "").endswith("structuredefinition-standards-status") \
@@ -168,17 +180,18 @@ class FhirCodeSystem:
     def property_defs(self) -> list[dict[str, Any]]:
         return [p for p in self.resource.get("property") or [] if isinstance(p, dict)] if self.resource else []
 
-    def apply_supplement(self, supplement: dict[str, Any]) -> None:
-        """Designations and properties a supplement adds to this system's concepts."""
+    def apply_supplement(self, supplement: dict[str, Any], label: str) -> None:
+        """Designations and properties a supplement (`label`: its url|version) adds to this system's concepts;
+        each designation names the supplement it came from."""
         for item in _flatten(supplement.get("concept") or []):
             c = self._concepts.get(item.get("code", ""))
             if c is None:
                 continue
             for d in item.get("designation") or []:
                 if isinstance(d, dict):
-                    c.designations.append(d)
+                    c.designations.append({**d, "source": label})
             if item.get("display") and supplement.get("language"):
-                c.designations.append({"language": supplement["language"], "value": item["display"]})
+                c.designations.append({"language": supplement["language"], "value": item["display"], "source": label})
             for p in item.get("property") or []:
                 if isinstance(p, dict):
                     c.properties.append(p)
@@ -221,3 +234,12 @@ def version_matches(pattern: str, version: str | None) -> bool:
 
 def is_wildcard(pattern: str | None) -> bool:
     return bool(pattern) and any(seg in ("x", "X", "*") for seg in (pattern or "").split("."))
+
+
+def present_versions(versions: list[str]) -> str:
+    """A list of versions as a person reads it: "1", "1 or 2", "1, 2 and 3"."""
+    if len(versions) <= 1:
+        return "".join(versions)
+    if len(versions) == 2:
+        return f"{versions[0]} or {versions[1]}"
+    return f"{', '.join(versions[:-1])} and {versions[-1]}"

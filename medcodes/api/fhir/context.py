@@ -4,14 +4,20 @@ with it as `tx-resource` (used for that request only), and the version rules it 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ...index import Catalog
 from .concepts import CodeSystemView, FhirCodeSystem, is_wildcard, newest, version_matches
+from .core import CORE_BY_URL
 from .indexed import index_code_system, index_versions
 from .outcome import Issue, TxError, fail
 from .params import OperationParams
 
+# a language tag, or a list of them with weights as Accept-Language gives them ("de, *; q=0")
+_LANGUAGES = re.compile(r"(?:\*|[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*)(?:\s*;\s*q=[0-9.]+)?"
+                        r"(?:\s*,\s*(?:\*|[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*)(?:\s*;\s*q=[0-9.]+)?)*")
+VALUESET_SUPPLEMENT = "http://hl7.org/fhir/StructureDefinition/valueset-supplement"
 MAX_SUPPLIED = 64  # tx-resource entries per request
 MAX_SUPPLIED_CONCEPTS = 50_000
 
@@ -24,7 +30,12 @@ class Context:
         self.supplements: dict[str, list[dict[str, Any]]] = {}
         self.value_sets: dict[str, list[dict[str, Any]]] = {}
         self.concept_maps: dict[str, list[dict[str, Any]]] = {}
-        self.display_language = p.text("displayLanguage") or accept_language
+        self._core_seen: set[str] = set()
+        asked = p.text("displayLanguage")
+        if asked is not None and not _LANGUAGES.fullmatch(asked.strip()):
+            raise TxError(400, [Issue("error", "processing", f"Invalid displayLanguage: '{asked}'", "invalid-display",
+                                      message_id="INVALID_DISPLAY_NAME")])
+        self.display_language = asked or accept_language
         self.lang_from_header = not p.text("displayLanguage") and bool(accept_language)
         supplied = p.resources("tx-resource")
         if len(supplied) > MAX_SUPPLIED:
@@ -32,6 +43,7 @@ class Context:
         concepts = 0
         for r in supplied:
             self.add(r)
+
             concepts += _count_concepts(r.get("concept") or [])
             if concepts > MAX_SUPPLIED_CONCEPTS:
                 raise fail(400, f"the supplied code systems hold more than {MAX_SUPPLIED_CONCEPTS} concepts",
@@ -41,6 +53,10 @@ class Context:
         self.force_versions = _pinned(p.all_text("force-system-version"))
         self.default_vs_versions = _pinned(p.all_text("default-valueset-version"))
         self.warnings: list[Issue] = []
+        self.used_version_params: dict[tuple[str, str], None] = {}  # (parameter, value) in use order
+        self.required_supplements: list[dict[str, Any]] = []
+        self.used_supplements: list[str] = []  # url|version of each supplement applied
+        self._applied: set[tuple[int, int]] = set()
 
     def add(self, r: dict[str, Any]) -> None:
         kind, url = r.get("resourceType"), r.get("url")
@@ -48,7 +64,6 @@ class Context:
             return
         if kind == "CodeSystem":
             if r.get("content") == "supplement" and isinstance(r.get("supplements"), str):
-                self.supplements.setdefault(r["supplements"].split("|")[0], []).append(r)
                 self.supplements.setdefault(url, []).append(r)
             else:
                 self.code_systems.setdefault(url, []).append(FhirCodeSystem(r))
@@ -59,22 +74,31 @@ class Context:
 
     # -- code systems ---------------------------------------------------------------------------
 
+    def _core(self, url: str) -> None:
+        """A FHIR core system or value set, taken in when first named, unless the request supplies its own
+        (parsing them for every request would cost each one a fraction of a millisecond)."""
+        r = CORE_BY_URL.get(url)
+        if r is not None and url not in self._core_seen:
+            self._core_seen.add(url)
+            if not (self.code_systems.get(url) or self.value_sets.get(url)):
+                self.add(r)
+
     def known_system(self, url: str) -> bool:
+        self._core(url)
         return url in self.code_systems or bool(index_versions(self.catalog, url))
 
     def versions(self, url: str) -> list[str]:
+        self._core(url)
         found = [cs.version for cs in self.code_systems.get(url, []) if cs.version]
         return sorted(set(found) | set(index_versions(self.catalog, url)))
 
-    def code_system(self, url: str, version: str | None = None, *, pinned: bool = False) -> CodeSystemView | None:
+    def code_system(self, url: str, version: str | None = None, *, exact: bool = False) -> CodeSystemView | None:
         """The code system `url` in `version` (a pattern such as 1.x allowed); with no version, the
-        version a request parameter defaults to, else the newest."""
-        forced = self.force_versions.get(url)
-        if forced:
-            version = forced
-        elif not version:
-            # a version check the request makes also picks the version when nothing else names one
-            version = self.default_versions.get(url) or self.check_versions.get(url)
+        version a request parameter defaults to, else the newest. `exact`: `version` as given, whatever
+        the request's version rules say (is that version loaded at all?)."""
+        self._core(url)
+        if not exact:
+            version = self.determine_version(url, version)
         supplied = self.code_systems.get(url, [])
         if supplied:
             if version:
@@ -86,8 +110,24 @@ class Context:
             if not matching:
                 return None
             best = newest([cs.version for cs in matching])
-            return next(cs for cs in matching if cs.version == best)
+            chosen = next(cs for cs in matching if cs.version == best)
+            if self.required_supplements:
+                self._supplement(chosen)
+            return chosen
         return index_code_system(self.catalog, url, version)
+
+    def determine_version(self, url: str, version: str | None) -> str | None:
+        """The version a request settles on for `url` given `version` (an include's or a coding's): a
+        forced version, else `version`, else a default, else a checked one. A version parameter that
+        decided is remembered: an expansion names the ones it used."""
+        for name, pinned in (("force-system-version", self.force_versions),
+                             ("system-version", None if version else self.default_versions),
+                             ("check-system-version", None if version else self.check_versions)):
+            chosen = pinned.get(url) if pinned is not None else None
+            if chosen:
+                self.used_version_params.setdefault((name, f"{url}|{chosen}"), None)
+                return chosen
+        return version
 
     def check_version(self, url: str, version: str | None) -> Issue | None:
         wanted = self.check_versions.get(url)
@@ -102,6 +142,7 @@ class Context:
     def value_set(self, url: str, version: str | None = None) -> dict[str, Any] | None:
         if "|" in url and version is None:
             url, version = url.split("|", 1)
+        self._core(url)
         if not version:
             version = self.default_vs_versions.get(url)
         found = self.value_sets.get(url, [])
@@ -119,11 +160,42 @@ class Context:
         return None
 
     def supplement(self, url: str) -> dict[str, Any] | None:
+        """The supplement `url` (`url|version` for one version), newest first."""
         base, _, version = url.partition("|")
-        for s in self.supplements.get(base, []):
-            if not version or s.get("version") == version:
-                return s
-        return None
+        found = [s for s in self.supplements.get(base, []) if not version or s.get("version") == version]
+        if not found:
+            return None
+        best = newest([s.get("version") for s in found])
+        return next(s for s in found if s.get("version") == best)
+
+    def value_set_supplements(self, vs: dict[str, Any]) -> list[str]:
+        """Supplements a value set asks for (valueset-supplement extensions)."""
+        return [str(e["valueCanonical"]) for e in vs.get("extension") or [] if isinstance(e, dict) and
+                e.get("url") == VALUESET_SUPPLEMENT and isinstance(e.get("valueCanonical"), str)]
+
+    def require_supplements(self, urls: list[str]) -> None:
+        """Supplements the request needs (useSupplement, a value set's valueset-supplement): each is
+        applied to the code system it supplements whenever that system is used; a missing one fails."""
+        for url in urls:
+            found = self.supplement(url)
+            if found is None:
+                raise TxError(422, [Issue("error", "not-found", f"Required supplement not found: {url}", "not-found",
+                                          message_id="VALUESET_SUPPLEMENT_MISSING")])
+            if found not in self.required_supplements:
+                self.required_supplements.append(found)
+
+    def _supplement(self, cs: CodeSystemView) -> None:
+        apply = getattr(cs, "apply_supplement", None)
+        for sup in self.required_supplements:
+            target = str(sup.get("supplements") or "").split("|")[0]
+            key = (id(cs), id(sup))
+            if target != cs.url or apply is None or key in self._applied:
+                continue
+            self._applied.add(key)
+            label = f"{sup['url']}|{sup['version']}" if sup.get("version") else str(sup["url"])
+            apply(sup, label)
+            if label not in self.used_supplements:
+                self.used_supplements.append(label)
 
 
 def _count_concepts(items: list[Any]) -> int:

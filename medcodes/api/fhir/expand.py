@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import replace
 from typing import Any
 
 from . import valuesets
 from .concepts import CodeSystemView, Concept
 from .context import Context
 from .indexed import IndexCodeSystem
-from .outcome import fail
+from .outcome import TxError, fail
 from .params import OperationParams
 from .resources import now
 from .validate import value_set_param
@@ -27,6 +28,7 @@ _ECHOED = {"excludeNested": "Boolean", "includeDesignations": "Boolean", "displa
            "designation": "String", "system-version": "Uri",
            "check-system-version": "Uri", "force-system-version": "Uri", "default-valueset-version": "Uri",
            "excludeNotForUI": "Boolean", "excludePostCoordinated": "Boolean"}
+_VERSION_RULES = frozenset({"system-version", "check-system-version", "force-system-version"})
 _HEADER_KEYS = ("url", "version", "name", "title", "status", "experimental", "language")
 
 
@@ -38,6 +40,7 @@ def expand(ctx: Context, p: OperationParams) -> dict[str, Any]:
     if len(text) > MAX_FILTER:
         raise fail(400, f"parameter 'filter' must be at most {MAX_FILTER} characters")
     vs = value_set_param(ctx, p)
+    ctx.require_supplements([*p.all_text("useSupplement"), *ctx.value_set_supplements(vs)])
     defaults = _vs_parameters(vs)
     if not ctx.display_language and defaults.get("displayLanguage"):
         ctx.display_language = defaults["displayLanguage"]
@@ -61,8 +64,17 @@ def expand(ctx: Context, p: OperationParams) -> dict[str, Any]:
             everything = [m for m in everything if _matches(m.concept, text)]
         total = len(everything)
         members = everything[offset:offset + count]
-        used = set(ev.problems.used_systems)
+        used = set(ev.all_used_systems())
+    _check_versions(ctx, [*ev.all_used_systems().values(), *([fast[0]] if fast is not None else [])])
     return _value_set(ctx, p, vs, ev, members, total, offset, used)
+
+
+def _check_versions(ctx: Context, used: list[CodeSystemView]) -> None:
+    """An expansion from a version a check-system-version parameter does not allow is refused."""
+    for cs in used:
+        problem = ctx.check_version(cs.url, cs.version)
+        if problem is not None:
+            raise TxError(400, [replace(problem, location=None)])
 
 
 def _fast_path(ctx: Context, ev: Evaluator) -> tuple[IndexCodeSystem, str | None] | None:
@@ -101,19 +113,29 @@ def _value_set(ctx: Context, p: OperationParams, vs: dict[str, Any], ev: Evaluat
     for k in _HEADER_KEYS:
         if k in vs:
             out[k] = vs[k]
-    out.setdefault("status", "active")
+    out.setdefault("status", "unknown")  # required in a ValueSet; a value set that states none has none known
     params: list[dict[str, Any]] = []
     defaults = _vs_parameters(vs)
     for name, kind in _ECHOED.items():
-        given = p.all_text(name) or ([defaults[name]] if name in defaults else [])
+        if name in _VERSION_RULES:  # the version rules that decided a version, not every one given
+            given = [v for n, v in ctx.used_version_params if n == name]
+        else:
+            given = p.all_text(name) or ([defaults[name]] if name in defaults else [])
         if name == "displayLanguage" and not given and ctx.display_language:
             given = [ctx.display_language]  # from Accept-Language
         for v in given:
             params.append({"name": name, f"value{kind}": _typed(v, kind)})
     params += [{"name": "used-codesystem", "valueUri": u} for u in sorted(used)]
+    # a fragment's codes are only part of the system: say which systems were fragments
+    params += [{"name": "used-fragment", "valueUri": u} for u, cs in sorted(ev.all_used_systems().items())
+               if cs.content == "fragment" and u in used]
+    if ev.versions_match or ev.loose_versions:
+        params.append({"name": "versionsMatch", "valueBoolean": True})
     params += [{"name": "used-valueset", "valueUri": u} for u in sorted(ev.used_value_sets())]
+    params += [{"name": "used-supplement", "valueUri": u} for u in ctx.used_supplements]
+    params += [{"name": n.parameter, "valueUri": n.url} for n in ev.all_notes()]
     expansion: dict[str, Any] = {"identifier": f"urn:uuid:{uuid.uuid4()}", "timestamp": now(), "total": total}
-    if p.has("offset") or p.has("count"):
+    if p.has("offset"):
         expansion["offset"] = offset
     if params:
         expansion["parameter"] = params
@@ -125,7 +147,10 @@ def _value_set(ctx: Context, p: OperationParams, vs: dict[str, Any], ev: Evaluat
     versions: dict[str, set[str | None]] = {}
     for m in members:
         versions.setdefault(m.cs.url, set()).add(m.cs.version)
-    # a code's version is named only where the expansion holds one system in several versions
+    for label in used:  # versions read for an exclude count too
+        url, _, version = label.partition("|")
+        versions.setdefault(url, set()).add(version or None)
+    # a code's version is named only where the expansion used one system in several versions
     contains = [_entry(ctx, p, m, wanted, len(versions[m.cs.url]) > 1) for m in members]
     if contains:  # FHIR JSON has no empty arrays
         expansion["contains"] = contains
@@ -133,21 +158,9 @@ def _value_set(ctx: Context, p: OperationParams, vs: dict[str, Any], ev: Evaluat
     return out
 
 
-_EXPANSION_PARAMETER = "http://hl7.org/fhir/StructureDefinition/valueset-expansion-parameter"
-
-
 def _vs_parameters(vs: dict[str, Any]) -> dict[str, str]:
     """Expansion parameters a value set sets for itself (compose extension expansion-parameter)."""
-    out: dict[str, str] = {}
-    for ext in (vs.get("compose") or {}).get("extension") or []:
-        if not isinstance(ext, dict) or ext.get("url") != _EXPANSION_PARAMETER:
-            continue
-        parts = {e.get("url"): next((v for k, v in e.items() if k.startswith("value")), None)
-                 for e in ext.get("extension") or [] if isinstance(e, dict)}
-        name, value = parts.get("name"), parts.get("value")
-        if isinstance(name, str) and value is not None:
-            out[name] = str(value).lower() if isinstance(value, bool) else str(value)
-    return out
+    return valuesets.expansion_parameters(vs)
 
 
 def _typed(v: str, kind: str) -> Any:
@@ -215,7 +228,8 @@ def _entry(ctx: Context, p: OperationParams, m: Member, wanted: list[str], versi
     if display:
         e["display"] = display
     if p.boolean("includeDesignations", False):
-        designations = [_designation(d) for d in c.designations if d is not used]
+        kinds = p.all_text("designation")  # "urn:ietf:bcp:47|es" (a language) or "system|code" (a use)
+        designations = [_designation(d) for d in c.designations if d is not used and _wanted(d, kinds)]
         if used is not None and c.display:  # the code system's own display becomes a designation
             designations.insert(0, {**({"language": m.cs.language} if m.cs.language else {}),
                                     "use": _PREFERRED, "value": c.display})
@@ -223,8 +237,8 @@ def _entry(ctx: Context, p: OperationParams, m: Member, wanted: list[str], versi
             e["designation"] = designations
     props = [_r5(_CONTAINS_PROPERTY, [("code", {"valueCode": code}), ("value", value)])
              for code in wanted for value in _property_values(m, code)]
-    if props:
-        e["extension"] = props
+    if c.vs_extensions or props:
+        e["extension"] = [*c.vs_extensions, *props]
     return e
 
 
@@ -240,6 +254,24 @@ def _display(ctx: Context, cs: CodeSystemView, c: Concept) -> tuple[str | None, 
             if str(d.get("language", "")).lower().startswith(lang) and isinstance(d.get("value"), str):
                 return str(d["value"]), d
     return c.display, None
+
+
+_BCP47 = "urn:ietf:bcp:47"
+
+
+def _wanted(d: dict[str, Any], kinds: list[str]) -> bool:
+    """A designation of a language or use the request's `designation` parameters ask for (any, if none)."""
+    if not kinds:
+        return True
+    for kind in kinds:
+        system, _, code = kind.partition("|")
+        if system == _BCP47:
+            if str(d.get("language") or "").lower() == code.lower():  # "de" is not "de-CH"
+                return True
+        elif isinstance(d.get("use"), dict) and d["use"].get("code") == code and \
+                (not system or d["use"].get("system") == system):
+            return True
+    return False
 
 
 def _designation(d: dict[str, Any]) -> dict[str, Any]:

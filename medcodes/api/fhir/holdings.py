@@ -13,8 +13,9 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
 from ... import systems
+from ...app.http import public_url
 from ...index import Catalog
-from .indexed import HCPCS_URL, index_versions, system_ids
+from .indexed import HCPCS_URL, index_code_system, index_versions, system_ids
 from .outcome import Issue, operation_outcome
 from .resources import FhirResponse
 
@@ -48,10 +49,12 @@ def code_systems(catalog: Catalog) -> list[dict[str, Any]]:
         ids = system_ids(catalog, uri)
         known = index_versions(catalog, uri)
         name = " / ".join(systems.get(i).name for i in ids)
+        held = index_code_system(catalog, uri, None)
         out.append({"resourceType": "CodeSystem", "id": rid, "url": uri,
                     **({"version": known[-1]} if known else {}), "name": name.replace(" ", "").replace("/", "_")
                     .replace("-", "").replace(".", ""), "title": name, "status": "active",
                     "content": "not-present", "count": sum(counts.get(i, 0) for i in ids),
+                    **({"property": held.property_defs()} if held is not None else {}),
                     **({"identifier": [{"system": "urn:ietf:rfc:3986", "value": uri}], "url": HCPCS_URL}
                        if uri.startswith("urn:oid:2.16.840.1.113883.6.285") else {})})
     return out
@@ -94,7 +97,7 @@ def _search(kind: str) -> Any:
                 found = [r for r in found if wanted.lower() in str(r.get(field, "")).lower()]
             else:
                 found = [r for r in found if str(r.get(field)) == wanted]
-        base = str(request.url).split("?")[0]
+        base = public_url(request.url.path)
         bundle = {"resourceType": "Bundle", "type": "searchset", "total": len(found)}
         if found:
             bundle["entry"] = [{"fullUrl": f"{base}/{r['id']}", "resource": r, "search": {"mode": "match"}}

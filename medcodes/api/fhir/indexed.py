@@ -9,6 +9,7 @@ A version is the name of a loaded release ("2026"); the newest is the default.
 from __future__ import annotations
 
 import bisect
+import heapq
 import re
 import sqlite3
 import threading
@@ -20,6 +21,9 @@ from ...app import services
 from ...index import Catalog
 from ...record import CodeRecord
 from .concepts import Concept, version_key, version_matches
+from .edits import EDIT_PROPERTIES, EditProperty, edit_properties
+
+EDIT_SYSTEMS = frozenset({"icd10cm", "icd10pcs"})  # systems whose records carry coding edits
 
 GROUPING_KINDS = frozenset({"chapter", "block", "section", "body_system", "table", "mdc"})
 HCPCS_URL = "http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
@@ -105,6 +109,8 @@ class IndexCodeSystem:
     content = "complete"
     case_sensitive = False
     language = "en"
+    status = "active"
+    experimental = False
     resource: dict[str, Any] | None = None
 
     def __init__(self, catalog: Catalog, url: str, ids: list[str], version: str | None) -> None:
@@ -182,7 +188,9 @@ class IndexCodeSystem:
                  "type": "boolean"},
                 {"code": "parent", "uri": "http://hl7.org/fhir/concept-properties#parent", "type": "code"},
                 {"code": "child", "uri": "http://hl7.org/fhir/concept-properties#child", "type": "code"},
-                {"code": "kind", "type": "code"}, {"code": "billable", "type": "boolean"}]
+                {"code": "kind", "type": "code"}, {"code": "billable", "type": "boolean"},
+                *({"code": code, "type": kind, "description": text} for code, (kind, text) in EDIT_PROPERTIES.items()
+                  if any(s in EDIT_SYSTEMS for s in self.ids))]
 
     def properties(self, code: str) -> list[tuple[str, Any, str]]:
         """(property, value, FHIR type) of one code: what $lookup and expansions show."""
@@ -198,6 +206,10 @@ class IndexCodeSystem:
             props.append(("parent", d.ancestors[-1].code, "Code"))
         props += [("child", c.code, "Code") for c in d.children]
         return props
+
+    def edit_properties(self, code: str) -> list[EditProperty]:
+        """The coding edits of an ICD-10-CM/PCS code (CC/MCC, MS-DRGs, HCC, MCE) as properties."""
+        return edit_properties(self.data(code).edits)
 
     def designations(self, code: str) -> list[dict[str, Any]]:
         d = self.data(code)
@@ -244,72 +256,107 @@ class IndexCodeSystem:
             if row is None:
                 return 0, []
             lo_hi = (row["system"], row["seq"], _subtree_end(self.catalog, row))
-        hits: list[tuple[int, int, int]] = []  # (system order, seq, id)
-        for order, system in enumerate(self.ids):
+        found_by_system: list[tuple[_WordIndex, set[int] | frozenset[int]]] = []
+        for system in self.ids:
+            if lo_hi is not None and lo_hi[0] != system:
+                continue
             index = _word_index(self.catalog, system)
-            found = index.matching(words)
+            found: set[int] | frozenset[int] = index.matching(words)
             if lo_hi is not None:
-                if lo_hi[0] != system:
-                    continue
-                found = {i for i in found if lo_hi[1] <= index.seq[i] < lo_hi[2]}
+                lo, hi = bisect.bisect_left(index.seqs, lo_hi[1]), bisect.bisect_left(index.seqs, lo_hi[2])
+                found = {r for r in found if lo <= r < hi}
             if active_only:
-                found -= index.deleted
-            hits += [(order, index.seq[i], i) for i in found]
-        hits.sort()
-        page = [i for _, _, i in hits[offset:offset + count]]
+                found = found - index.deleted
+            found_by_system.append((index, found))
+        total = sum(len(f) for _, f in found_by_system)
+        # only the page is put in order: ranks follow code order, so the smallest are the page
+        wanted = offset + count
+        page: list[int] = []
+        for index, hits in found_by_system:
+            if wanted <= 0:
+                break
+            ranks = heapq.nsmallest(wanted, hits) if len(hits) > wanted else sorted(hits)
+            page += [index.ids[r] for r in ranks]
+            wanted -= len(ranks)
+        page = page[offset:offset + count]
         if not page:
-            return len(hits), []
+            return total, []
         rows = {r["id"]: r for r in self.catalog.conn.execute(
             f"SELECT id, system, code, title, kind, deleted_in, parent FROM codes WHERE id IN "
             f"({','.join('?' * len(page))})", page)}
-        return len(hits), [concept_of(rows[i]) for i in page if i in rows]
+        return total, [concept_of(rows[i]) for i in page if i in rows]
 
 
 class _WordIndex:
-    """Sorted title words (and compact codes) of one system -> the ids of the codes that have them."""
+    """One system's title words (and compact codes) -> the codes that have them, each code named by
+    its rank in code order (so a page is the smallest ranks, and a subtree a range of them)."""
+
+    MAX_CACHED = 4096  # prefix -> codes matched, kept: "dia" unions hundreds of words' postings
 
     def __init__(self, rows: list[sqlite3.Row]) -> None:
+        rows = sorted(rows, key=lambda r: r["seq"])
+        self.ids = [r["id"] for r in rows]
+        self.seqs = [r["seq"] for r in rows]
+        self.deleted = frozenset(rank for rank, r in enumerate(rows) if r["deleted_in"])
         postings: dict[str, set[int]] = {}
-        self.seq: dict[int, int] = {}
-        self.deleted: set[int] = set()
-        for r in rows:
-            self.seq[r["id"]] = r["seq"]
-            if r["deleted_in"]:
-                self.deleted.add(r["id"])
+        for rank, r in enumerate(rows):
             for w in {*_TOKEN.findall(r["title"].lower()), r["compact"].lower()}:
-                postings.setdefault(w, set()).add(r["id"])
+                postings.setdefault(w, set()).add(rank)
         self.words = sorted(postings)
-        self.postings = [postings[w] for w in self.words]
+        self.postings = [frozenset(postings[w]) for w in self.words]
+        self._prefixes: dict[str, frozenset[int]] = {}
+        self._lock = threading.Lock()
 
-    def matching(self, words: list[str]) -> set[int]:
-        out: set[int] | None = None
-        for w in words:
-            w = w.lower()
-            i = bisect.bisect_left(self.words, w)
-            found: set[int] = set()
-            while i < len(self.words) and self.words[i].startswith(w):
-                found |= self.postings[i]
-                i += 1
-            out = found if out is None else out & found
+    def prefix(self, w: str) -> frozenset[int]:
+        found = self._prefixes.get(w)
+        if found is not None:
+            return found
+        i = bisect.bisect_left(self.words, w)
+        j = bisect.bisect_left(self.words, w + "\uffff")
+        found = self.postings[i] if j == i + 1 else frozenset().union(*self.postings[i:j])
+        with self._lock:
+            if len(self._prefixes) >= self.MAX_CACHED:
+                self._prefixes.clear()
+            self._prefixes[w] = found
+        return found
+
+    def matching(self, words: list[str]) -> frozenset[int]:
+        sets = sorted((self.prefix(w.lower()) for w in words), key=len)
+        if not sets:
+            return frozenset()
+        out = sets[0]
+        for other in sets[1:]:
             if not out:
-                return set()
-        return out or set()
+                break
+            out = out & other
+        return out
 
 
 _TOKEN = re.compile(r"[0-9a-z]+")
-_WORD_INDEXES: dict[tuple[str, str], _WordIndex] = {}
+_WORD_INDEXES: dict[tuple[str, Any, str], _WordIndex] = {}
 _WORD_LOCK = threading.Lock()
 
 
 def _word_index(catalog: Catalog, system: str) -> _WordIndex:
-    key = (str(catalog.path), system)
+    # one per file (a rebuilt index replaced at the same path is another file) and system
+    key = (str(catalog.path), getattr(catalog, "stamp", None), system)
     with _WORD_LOCK:
         found = _WORD_INDEXES.get(key)
         if found is None:
+            for old in [k for k in _WORD_INDEXES if k[0] == key[0] and k[1] != key[1]]:
+                del _WORD_INDEXES[old]  # the replaced file's
             rows = catalog.conn.execute("SELECT id, seq, compact, title, deleted_in FROM codes WHERE system=?",
                                         (system,)).fetchall()
             found = _WORD_INDEXES[key] = _WordIndex(rows)
         return found
+
+
+def warm(catalog: Catalog, system_ids: list[str]) -> None:
+    """Build the word indexes of the systems a filtered $expand reads, ahead of the first request
+    (about a second of CPU for ICD-10-CM), as the server warms up."""
+    for system in system_ids:
+        if systems.get(system).fhir_uri:
+            _word_index(catalog, system)
 
 
 def _subtree_end(catalog: Catalog, row: sqlite3.Row) -> float:

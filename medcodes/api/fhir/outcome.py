@@ -12,6 +12,11 @@ TX_ISSUE_TYPE = "http://hl7.org/fhir/tools/CodeSystem/tx-issue-type"
 MESSAGE_ID = "http://hl7.org/fhir/StructureDefinition/operationoutcome-message-id"
 
 
+# Issues that name the element at fault by FHIRPath `expression` only: `location` (XPath-like, deprecated
+# in R5) is left out where the ecosystem suite's newer answers leave it out
+_EXPRESSION_ONLY = frozenset({"Unknown_Code_in_Version", "ABSTRACT_CODE_NOT_ALLOWED"})
+
+
 @dataclass(frozen=True)
 class Issue:
     severity: str  # error, warning, information
@@ -20,6 +25,8 @@ class Issue:
     tx: str | None = None  # tx-issue-type: not-in-vs, invalid-code, invalid-display, not-found, ...
     location: str | None = None  # "code", "Coding.code", "CodeableConcept.coding[0].code", ...
     message_id: str | None = None
+    located: bool = True  # False: `expression` only, no deprecated `location`
+    in_message: bool = True  # False: a note that $validate-code's `message` leaves out
 
     def json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -34,7 +41,8 @@ class Issue:
         out["details"] = details
         out["diagnostics"] = self.text  # what clients that predate details.text show
         if self.location:
-            out["location"] = [self.location]
+            if self.located and self.message_id not in _EXPRESSION_ONLY:
+                out["location"] = [self.location]
             out["expression"] = [self.location]
         return out
 

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
 from ...app.errors import classify
-from ...app.http import read_json
+from ...app.http import public_url, read_json
 from ...errors import MedcodesError
 from ...index import Catalog
 from . import expand, holdings, terminology, validate
@@ -60,7 +60,7 @@ def _endpoint(operation: Operation) -> Callable[[Request], Any]:
 
 
 def _base(request: Request) -> str:
-    return str(request.url_for("fhir_metadata")).removesuffix("/metadata")
+    return public_url(request.app.url_path_for("fhir_metadata").removesuffix("/metadata"))
 
 
 def metadata(request: Request) -> FhirResponse:

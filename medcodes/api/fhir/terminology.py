@@ -13,6 +13,8 @@ from .params import OperationParams
 from .resources import parameters, part
 from .valuesets import _ancestors
 
+_PREFERRED = {"system": "http://terminology.hl7.org/CodeSystem/hl7TermMaintInfra", "code": "preferredForLanguage",
+              "display": "Preferred For Language"}
 _TYPES = {"code": "Code", "Coding": "Coding", "string": "String", "integer": "Integer", "boolean": "Boolean",
           "dateTime": "DateTime", "decimal": "Decimal"}
 
@@ -37,15 +39,8 @@ def _target(ctx: Context, p: OperationParams, coding: str = "coding", code: str 
 
 
 def lookup(ctx: Context, p: OperationParams) -> dict[str, Any]:
+    ctx.require_supplements(p.all_text("useSupplement"))
     cs, code = _target(ctx, p)
-    for sup in p.all_text("useSupplement"):
-        found = ctx.supplement(sup)
-        if found is None:
-            raise fail(400, f"Required supplement not found: {sup}", "not-found", "not-found",
-                       "VALUESET_SUPPLEMENT_MISSING")
-        apply = getattr(cs, "apply_supplement", None)
-        if apply is not None:
-            apply(found)
     concept = cs.get(code)
     if concept is None:
         version = f" version '{cs.version}'" if cs.version else ""
@@ -62,9 +57,13 @@ def lookup(ctx: Context, p: OperationParams) -> dict[str, Any]:
         out.append(("definition", concept.definition))
     designations = (cs.designations(concept.code) if isinstance(cs, IndexCodeSystem) else concept.designations)
     if every or "designation" in wanted:
+        if concept.display and cs.language and not isinstance(cs, IndexCodeSystem):
+            # the display is the preferred designation in the code system's own language
+            out.append(_designation({"language": cs.language, "use": _PREFERRED, "value": concept.display}))
         out += [_designation(d) for d in designations]
     props = _properties(cs, concept)
     out += [{"name": "property", "part": parts} for name, parts in props if every or name in wanted]
+    out += [{"name": "used-supplement", "valueCanonical": u} for u in ctx.used_supplements]
     return parameters(*out)
 
 
@@ -76,6 +75,8 @@ def _designation(d: dict[str, Any]) -> dict[str, Any]:
         use = dict(d["use"])
         use.setdefault("display", use.get("code"))
         parts.append({"name": "use", "valueCoding": use})
+    if isinstance(d.get("source"), str):
+        parts.append({"name": "source", "valueCanonical": d["source"]})
     parts.append({"name": "value", "valueString": d.get("value", "")})
     return {"name": "designation", "part": parts}
 
@@ -85,6 +86,9 @@ def _properties(cs: CodeSystemView, concept: Concept) -> list[tuple[str, list[di
     if isinstance(cs, IndexCodeSystem):
         for name, value, kind in cs.properties(concept.code):
             out.append((name, [part("code", name, "Code"), part("value", value, kind)]))
+        for e in cs.edit_properties(concept.code):
+            out.append((e.code, [part("code", e.code, "Code"), part("value", e.value, e.kind),
+                                 part("description", e.description)]))
         return out
     for prop in concept.properties:
         value = {k: v for k, v in prop.items() if k.startswith("value")}

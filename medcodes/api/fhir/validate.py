@@ -5,16 +5,17 @@ and display it settled on and lists every issue found."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .concepts import CodeSystemView, Concept, is_wildcard, version_key, version_matches
+from .concepts import CodeSystemView, Concept, is_wildcard, present_versions, version_key, version_matches
 from .context import Context
 from .dated import service_date, validate_on
 from .indexed import IndexCodeSystem
 from .outcome import Issue, TxError, fail, not_found
 from .params import OperationParams
 from .resources import parameters
+from .status import STANDARDS_STATUS, VALUESET_DEPRECATED
 from .valuesets import Evaluator, vs_label
 
 
@@ -42,6 +43,7 @@ class Checked:
     unknown_system: str | None = None
     member: bool = False  # in the value set (or, for a code system, a code of it)
     fallback_version: str | None = None  # the version to report when the one asked for is not known
+    unknown_elsewhere: str | None = None  # an unknown system the value set does not name
 
 
 def codings(p: OperationParams) -> tuple[list[Coding], dict[str, Any] | None, str]:
@@ -91,6 +93,7 @@ def validate_code_system(ctx: Context, p: OperationParams) -> dict[str, Any]:
 def validate_value_set(ctx: Context, p: OperationParams) -> dict[str, Any]:
     vs = value_set_param(ctx, p)
     items, cc, _ = codings(p)
+    ctx.require_supplements([*p.all_text("useSupplement"), *ctx.value_set_supplements(vs)])
     try:
         return _validate_value_set(ctx, p, vs, items, cc)
     except TxError as e:
@@ -98,7 +101,8 @@ def validate_value_set(ctx: Context, p: OperationParams) -> dict[str, Any]:
             raise
         # a value set the one asked for includes is missing: the code cannot be in it, so say so
         texts = "; ".join(sorted(i.text for i in e.issues))
-        return parameters({"name": "issues", "resource": {"resourceType": "OperationOutcome",
+        return parameters({"name": "codeableConcept", "valueCodeableConcept": cc} if cc is not None else None,
+                          {"name": "issues", "resource": {"resourceType": "OperationOutcome",
                                                           "issue": [i.json() for i in e.issues]}},
                           ("message", texts), ("result", False))
 
@@ -106,25 +110,42 @@ def validate_value_set(ctx: Context, p: OperationParams) -> dict[str, Any]:
 def _validate_value_set(ctx: Context, p: OperationParams, vs: dict[str, Any], items: list[Coding],
                         cc: dict[str, Any] | None) -> dict[str, Any]:
     ev = Evaluator(ctx, vs)
+    ev.prepare()  # a cycle among the included value sets fails here, before any code is checked
     checked: list[Checked] = []
     extra: list[Issue] = []
     for item in items:
+        if not item.system and item.path:  # a Coding without a system: no meaning to check
+            extra.append(Issue("warning", "invalid", "Coding has no system. A code with no system has no defined "
+                               "meaning, and it cannot be validated. A system should be provided", "invalid-data",
+                               item.path, "Coding_has_no_system__cannot_validate"))
+            extra.append(_not_in(item, vs))
+            checked.append(Checked(item))
+            continue
         if not item.system:
-            inferred = _infer_system(ev, item, p)
-            if inferred is None:
+            candidates = _infer_systems(ev, item)
+            if len(candidates) != 1:
                 where = "#" + item.code
-                extra.append(Issue("error", "not-found", f"The System URI could not be determined for the code "
-                                   f"'{item.code}' in the ValueSet '{vs_label(vs)}'", "cannot-infer",
-                                   item.at("code"), "UNABLE_TO_INFER_CODESYSTEM"))
+                text = f"The System URI could not be determined for the code '{item.code}' in the ValueSet " \
+                       f"'{vs_label(vs)}'"
+                if candidates:
+                    extra.append(Issue("error", "not-found", f"{text}: value set expansion has multiple matches: "
+                                       f"[{', '.join(candidates)}]", "cannot-infer", item.at("code"),
+                                       "Unable_to_resolve_system__value_set_has_multiple_matches"))
+                else:
+                    extra.append(Issue("error", "not-found", text, "cannot-infer", item.at("code"),
+                                       "UNABLE_TO_INFER_CODESYSTEM"))
                 extra.append(Issue("error", "code-invalid", f"The provided code '{where}' was not found in the value "
                                    f"set '{vs_label(vs)}'", "not-in-vs", item.at("code"),
                                    "None_of_the_provided_codes_are_in_the_value_set_one"))
                 checked.append(Checked(item))
                 continue
-            item.system = inferred
+            item.system = candidates[0]
         checked.append(_check_in_value_set(ctx, ev, item, p))
     valid = any(c.valid for c in checked)
-    if cc is not None and not any(c.member for c in checked):
+    extra += [n.issue for n in ev.all_notes()]
+    # a CodeableConcept none of whose codings could be judged (their system is not known) is not
+    # said to have no valid coding: that is not known either
+    if cc is not None and not any(c.member for c in checked) and not all(c.unknown_system for c in checked):
         extra.append(Issue("error", "code-invalid", f"No valid coding was found for the value set '{vs_label(vs)}'",
                            "not-in-vs", message_id="TX_GENERAL_CC_ERROR_MESSAGE"))
     return answer(ctx, checked, cc, valid, extra, p)
@@ -147,12 +168,9 @@ def value_set_param(ctx: Context, p: OperationParams) -> dict[str, Any]:
     return vs
 
 
-def _infer_system(ev: Evaluator, item: Coding, p: OperationParams) -> str | None:
-    found = []
-    for system in ev.systems():
-        if ev.find(system, item.code) is not None:
-            found.append(system)
-    return found[0] if len(found) == 1 else None
+def _infer_systems(ev: Evaluator, item: Coding) -> list[str]:
+    """The systems of the value set that hold the code (one: the code's system can be inferred)."""
+    return [system for system in ev.systems() if ev.find(system, item.code) is not None]
 
 
 def _resolve(ctx: Context, item: Coding) -> tuple[CodeSystemView | None, list[Issue]]:
@@ -162,7 +180,7 @@ def _resolve(ctx: Context, item: Coding) -> tuple[CodeSystemView | None, list[Is
         problem = ctx.check_version(system, cs.version)
         return cs, [problem] if problem else []
     if not ctx.known_system(system):
-        return None, [_unknown_system(item)]
+        return None, [_unknown_system(item, ctx)]
     return None, [_unknown_version(ctx, item, item.version or "")]
 
 
@@ -188,7 +206,7 @@ def check_in_system(ctx: Context, item: Coding, p: OperationParams) -> Checked:
 
 def _check_in_value_set(ctx: Context, ev: Evaluator, item: Coding, p: OperationParams) -> Checked:
     system = item.system or ""
-    pinned = _include_version(ctx, ev, item)
+    vs_version = _include_version(ctx, ev, item)
     out = Checked(item)
     where = system + (f"|{item.version}" if item.version else "") + "#" + item.code
     if item.display:
@@ -198,90 +216,163 @@ def _check_in_value_set(ctx: Context, ev: Evaluator, item: Coding, p: OperationP
                    "None_of_the_provided_codes_are_in_the_value_set_one")
     if item.path.startswith("CodeableConcept"):
         not_in = Issue("information", "code-invalid", not_in.text, "this-code-not-in-vs", item.at("code"),
-                       not_in.message_id)
+                       not_in.message_id, located=False)
     if not ctx.known_system(system):
-        out.unknown_system = system
-        out.issues += [_unknown_system(item), not_in]
+        if system in ev.systems():  # the value set names a system the server lacks: membership is unknown
+            out.unknown_system = system
+            out.issues.append(_unknown_system(item))
+        else:  # a system the value set does not include: the code is not in it, whatever the system is
+            unknown = _unknown_system(item, ctx, quoted=False)
+            out.issues += [unknown, not_in]
+            if unknown.message_id == "UNKNOWN_CODESYSTEM":  # not a value set named as a system
+                out.unknown_elsewhere = system
         return out
-    cs = _version_for_value_set(ctx, out, pinned)
+    cs = _version_for_value_set(ctx, out, vs_version)
     if cs is None:
         return out
     out.cs = cs
     concept = cs.get(item.code)
+    membership_only = p.boolean("valueset-membership-only", False)
     if concept is None:
-        out.issues += [not_in, _unknown_code(cs, item)]
+        if membership_only:  # only whether the value set holds it: an unknown code simply is not in it
+            out.issues.append(replace(not_in, located=False))
+            return out
+        if cs.content != "complete":  # a fragment: the code may be in a part of the system not held here
+            out.issues.append(_unknown_code(cs, item))
+            out.valid = out.member = not any(i.severity == "error" for i in out.issues)
+            return out
+        # a code its system does not have: the answers name where by expression only
+        out.issues += [replace(not_in, located=False), _unknown_code(cs, item)]
         return out
     out.concept = concept
+    _normalised(out, cs, concept)
     member = ev.find(cs.url, concept.code, cs.version)
+    active_only = ev.active_only or p.boolean("activeOnly", False)
+    if member is not None and concept.inactive and active_only:
+        member = None  # only active codes are members when activeOnly is asked for
     if member is None:
-        if concept.inactive and ev.active_only:
+        if concept.inactive and active_only:
             out.issues.append(Issue("error", "business-rule", f"The concept '{concept.code}' is valid but is not "
                                     "active", "code-rule", item.at("code"), "STATUS_CODE_WARNING_CODE"))
         out.issues.append(not_in)
-        _check_concept(ctx, out, p, display_severity="warning")
+        if not membership_only:
+            _check_concept(ctx, out, p, display_severity="warning")
         return out
     out.member = True
     if member.cs.version == cs.version:  # the value set's own display, if it gives one
         out.concept = member.concept
+    if any(e.get("url") in (STANDARDS_STATUS, VALUESET_DEPRECATED) for e in member.concept.vs_extensions):
+        out.issues.append(Issue("warning", "business-rule", f"The presence of the concept '{concept.code}' in the "
+                                f"system '{cs.url}' in the value set {vs_label(ev.vs)} is marked with a status of "
+                                "deprecated and its use should be reviewed", "code-comment", item.at("code"),
+                                "CONCEPT_DEPRECATED_IN_VALUESET", in_message=False))
     out.valid = not any(i.severity == "error" for i in out.issues)
-    _check_concept(ctx, out, p)
+    _check_concept(ctx, out, p, value_set=ev.vs)
     return out
 
 
-def _version_for_value_set(ctx: Context, out: Checked, pinned: str | None) -> CodeSystemView | None:
+def _normalised(out: Checked, cs: CodeSystemView, concept: Concept) -> None:
+    """A code given in another form than the system's own: case (in a case-insensitive system), or the
+    dots and spacing of an indexed code ("E119" for "E11.9")."""
+    given = out.coding.code
+    if concept.code == given:
+        return
+    label = f"{cs.url}|{cs.version}" if cs.version else cs.url
+    if concept.code.casefold() == given.casefold():
+        text = (f"The code '{given}' differs from the correct code '{concept.code}' by case. Although the code "
+                f"system '{label}' is case insensitive, implementers are strongly encouraged to use the correct "
+                "case anyway")
+        out.issues.append(Issue("information", "business-rule", text, "code-rule", out.coding.at("code"),
+                                "CODE_CASE_DIFFERENCE", in_message=False))
+    else:
+        out.issues.append(Issue("information", "business-rule", f"The code '{given}' is written '{concept.code}' "
+                                f"in the code system '{label}'", "code-rule", out.coding.at("code"),
+                                in_message=False))
+
+
+def _version_for_value_set(ctx: Context, out: Checked, vs_version: str | None) -> CodeSystemView | None:
     """The version of the coding's system the value set is checked in, with the issues a coding whose
-    version differs from the value set's (or is not known) raises."""
+    version differs from the value set's (or is not known) raises.
+
+    The version is the forced one, else the include's, else a default or checked one; a coding's own
+    version wins where it only adds detail to that ("1.0" -> "1.0.2"), or where nothing else names one
+    and the coding's version is loaded."""
     item = out.coding
     system = item.system or ""
     wanted = item.version
-    if pinned:
-        # a pattern ("1.x") takes the coding's own version when it fits the pattern
-        fits = bool(wanted) and is_wildcard(pinned) and version_matches(pinned, wanted or "")
-        cs = ctx.code_system(system, wanted if fits else pinned)
-        if wanted and wanted != pinned and not version_matches(pinned, wanted):
-            text = (f"The code system '{system}' version '{pinned}' in the ValueSet include is different to the one "
+    result = ctx.determine_version(system, vs_version)
+    if wanted:
+        if result and wanted != result and more_detailed(result, wanted):
+            result = wanted
+        if not result and any(v == wanted or more_detailed(wanted, v) for v in ctx.versions(system)):
+            result = wanted
+        cs = ctx.code_system(system, result)
+        if cs is not None and cs.version != wanted and not more_detailed(wanted, cs.version):
+            severity = "error"
+            if not result:
+                severity = "warning"
+                text = (f"The code system '{system}' version '{cs.version}' for the versionless include in the "
+                        f"ValueSet include is different to the one in the value ('{wanted}')")
+                mid = "VALUESET_VALUE_MISMATCH_DEFAULT"
+            elif result != vs_version:
+                text = (f"The code system '{system}' version '{result}' resulting from the version "
+                        f"'{vs_version or ''}' in the ValueSet include is different to the one in the value "
+                        f"('{wanted}')")
+                mid = "VALUESET_VALUE_MISMATCH_CHANGED"
+            else:
+                text = (f"The code system '{system}' version '{vs_version}' in the ValueSet include is different to "
+                        f"the one in the value ('{wanted}')")
+                mid = "VALUESET_VALUE_MISMATCH"
+            out.issues.append(Issue(severity, "invalid", text, "vs-invalid", item.at("version"), mid))
+            if ctx.code_system(system, wanted, exact=True) is None:
+                out.issues.append(_unknown_version(ctx, item, wanted))
+                out.unknown_system = f"{system}|{wanted}"
+        elif cs is None and result != wanted:
+            text = (f"The code system '{system}' version '{result}' in the ValueSet include is different to the one "
                     f"in the value ('{wanted}')")
             out.issues.append(Issue("error", "invalid", text, "vs-invalid", item.at("version"),
                                     "VALUESET_VALUE_MISMATCH"))
-        if wanted and not is_wildcard(wanted) and ctx.code_system(system, wanted) is None:
-            out.issues.append(_unknown_version(ctx, item, wanted))
-            out.unknown_system = f"{system}|{wanted}"
-        if cs is None:
-            out.issues.append(_unknown_version(ctx, item, pinned))
-            out.unknown_system = f"{system}|{pinned}"
-            out.fallback_version = wanted
-            if wanted:
-                shown = ctx.code_system(system, wanted)
-                out.cs = shown
-                out.concept = shown.get(item.code) if shown is not None else None
-        return cs
-    cs = ctx.code_system(system)
-    if wanted:
-        exact = ctx.code_system(system, wanted)
-        if exact is None:
-            out.issues.append(_unknown_version(ctx, item, wanted))
-            out.unknown_system = f"{system}|{wanted}"
-            if cs is not None:
-                text = (f"The code system '{system}' version '{cs.version}' for the versionless include in the "
-                        f"ValueSet include is different to the one in the value ('{wanted}')")
-                out.issues.append(Issue("warning", "invalid", text, "vs-invalid", item.at("version"),
-                                        "VALUESET_VALUE_MISMATCH_DEFAULT"))
-                out.cs = cs
-                out.concept = cs.get(item.code)
-            return None
-        return exact
+    else:
+        cs = ctx.code_system(system, result)
+    if cs is None:
+        missing = result or ""
+        issue = _unknown_version(ctx, item, missing) if missing else _unknown_system(item)
+        if issue not in out.issues:
+            out.issues.append(issue)
+        out.unknown_system = f"{system}|{missing}" if missing else system
+        return None
+    problem = ctx.check_version(system, cs.version)
+    if problem is not None:
+        out.issues.append(replace(problem, location=item.at("version")))
     return cs
 
 
-def _unknown_system(item: Coding) -> Issue:
-    return Issue("error", "not-found", f"A definition for CodeSystem '{item.system}' could not be found, so the code "
+def more_detailed(general: str | None, specific: str | None) -> bool:
+    """`specific` fits the pattern `general` ("1.0.x" -> "1.0.2"); a version that merely starts the same
+    ("1" -> "1.0.0") is another version."""
+    if not general or not specific or general == specific:
+        return False
+    return is_wildcard(general) and version_matches(general, specific)
+
+
+def _unknown_system(item: Coding, ctx: Context | None = None, *, quoted: bool = True) -> Issue:
+    supplement = ctx.supplement(item.system) if ctx is not None and item.system else None
+    if supplement is not None:
+        label = f"{supplement.get('url')}|{supplement['version']}" if supplement.get("version") else item.system
+        return Issue("error", "invalid", f"CodeSystem {label} is a supplement, so can't be used as a value in "
+                     f"{item.at('system')}", "invalid-data", item.at("system"), "CODESYSTEM_CS_NO_SUPPLEMENT")
+    if ctx is not None and item.system and ctx.value_set(item.system) is not None:
+        return Issue("error", "invalid", f"The Coding references a value set, not a code system ('{item.system}')",
+                     "invalid-data", item.at("system"), "Terminology_TX_System_ValueSet2")
+    name = f"'{item.system}'" if quoted else item.system
+    return Issue("error", "not-found", f"A definition for CodeSystem {name} could not be found, so the code "
                  "cannot be validated", "not-found", item.at("system"), "UNKNOWN_CODESYSTEM")
 
 
 def _unknown_version(ctx: Context, item: Coding, version: str) -> Issue:
     return Issue("error", "not-found", f"A definition for CodeSystem '{item.system}' version '{version}' could not be "
                  "found, so the code cannot be validated. Valid versions: "
-                 f"{' or '.join(ctx.versions(item.system or ''))}",
+                 f"{present_versions(ctx.versions(item.system or ''))}",
                  "not-found", item.at("system"), "UNKNOWN_CODESYSTEM_VERSION")
 
 
@@ -304,7 +395,10 @@ def _include_version(ctx: Context, ev: Evaluator, item: Coding) -> str | None:
     for v in ordered:
         cs = ctx.code_system(system, v)
         concept = cs.get(item.code) if cs is not None else None
-        if cs is not None and concept is not None:
+        # the include of that version must hold the code, not only its code system
+        if cs is not None and concept is not None and any(
+                inc.get("system") == system and inc.get("version") == v and ev.holds(inc, system, item.code, v)
+                for inc in ev.includes):
             if not item.display or item.display in [d for d, _ in displays_for_all(cs, concept)]:
                 return v
             having.append(v)
@@ -316,12 +410,22 @@ def _unknown_code(cs: CodeSystemView, item: Coding) -> Issue:
     if cs.content == "fragment":
         return Issue("warning", "code-invalid", f"Unknown Code '{item.code}' in the CodeSystem '{cs.url}'{version} - "
                      "note that the code system is labeled as a fragment, so the code may be valid in some other "
-                     "fragment", "invalid-code", item.at("code"), "UNKNOWN_CODE_IN_FRAGMENT")
+                     "fragment", "invalid-code", item.at("code"), "UNKNOWN_CODE_IN_FRAGMENT", in_message=False)
     return Issue("error", "code-invalid", f"Unknown code '{item.code}' in the CodeSystem '{cs.url}'{version}",
                  "invalid-code", item.at("code"), "Unknown_Code_in_Version")
 
 
-def _check_concept(ctx: Context, out: Checked, p: OperationParams, display_severity: str | None = None) -> None:
+def _not_in(item: Coding, vs: dict[str, Any], *, located: bool = True) -> Issue:
+    where = (item.system or "") + (f"|{item.version}" if item.version else "") + "#" + item.code
+    if item.display:
+        where += f" ('{item.display}')"
+    return Issue("error", "code-invalid", f"The provided code '{where}' was not found in the value set "
+                 f"'{vs_label(vs)}'", "not-in-vs", item.at("code"),
+                 "None_of_the_provided_codes_are_in_the_value_set_one", located=located)
+
+
+def _check_concept(ctx: Context, out: Checked, p: OperationParams, display_severity: str | None = None,
+                   value_set: dict[str, Any] | None = None) -> None:
     concept, item = out.concept, out.coding
     assert concept is not None and out.cs is not None
     if concept.inactive or concept.status in ("retired", "deprecated", "withdrawn"):
@@ -331,13 +435,16 @@ def _check_concept(ctx: Context, out: Checked, p: OperationParams, display_sever
             out.issues.append(Issue("warning", "business-rule", f"The concept '{concept.code}' has a status of {state} "
                                     "and its use should be reviewed", "code-comment", item.path or "Coding",
                                     "INACTIVE_CONCEPT_FOUND"))
-        else:
-            out.issues.append(Issue("information", "business-rule", f"The concept '{concept.code}' is deprecated",
-                                    "code-comment", item.path or "Coding", "CONCEPT_DEPRECATED_IN_VALUESET"))
+        else:  # deprecated: still valid, to be reviewed
+            out.issues.append(Issue("warning", "business-rule", f"The concept '{concept.code}' is {status} and its "
+                                    "use should be reviewed", "code-comment", item.at("code"),
+                                    "DEPRECATED_CONCEPT_FOUND"))
     if concept.abstract and p.text("abstract") == "false":
         out.valid = False
-        out.issues.append(Issue("error", "business-rule", f"Code '{concept.code}' is abstract, and not allowed in this "
-                                "context", "code-rule", item.at("code"), "ABSTRACT_CODE_NOT_ALLOWED"))
+        out.issues.append(Issue("error", "business-rule", f"Code '{out.cs.url}#{concept.code}' is abstract, and not "
+                                "allowed in this context", "code-rule", item.at("code"), "ABSTRACT_CODE_NOT_ALLOWED"))
+        if value_set is not None:  # an abstract code is not a member of the value set where it is not allowed
+            out.issues.append(_not_in(item, value_set, located=False))
     if item.display:
         lenient = display_severity == "warning" or p.boolean("lenient-display-validation", False)
         issue = check_display(ctx, out.cs, concept, item, lenient)
@@ -355,7 +462,8 @@ def displays_for(ctx: Context, cs: CodeSystemView, concept: Concept) -> list[tup
     out = displays_for_all(cs, concept)
     wanted = _languages(ctx.display_language)
     if wanted:
-        return [(v, lang) for v, lang in out if lang and any(lang.lower().startswith(w) for w in wanted)]
+        # a display of no stated language (a code system without one) serves any language
+        return [(v, lang) for v, lang in out if not lang or any(lang.lower().startswith(w) for w in wanted)]
     return out
 
 
@@ -375,8 +483,15 @@ def check_display(ctx: Context, cs: CodeSystemView, concept: Concept, item: Codi
     all_names = [v for v, _ in displays_for_all(cs, concept)]
     choices = displays_for(ctx, cs, concept)
     names = [v for v, _ in choices]
-    if given in names or (not choices and given in all_names):
+    if given in names:
         return None
+    if not choices and given in all_names:
+        if not ctx.display_language or cs.language is None:
+            return None
+        return Issue("information", "invalid", f"There are no valid display names found for the code "
+                     f"{cs.url}#{concept.code} for language(s) '{ctx.display_language}'. The display is '{given}' "
+                     "which is a valid display for the default language", "invalid-display", item.at("display"),
+                     "NO_VALID_DISPLAY_FOUND_NONE_FOR_LANG_OK")
     if given.casefold() in {n.casefold() for n in names} and not cs.case_sensitive:
         return None
     severity = "warning" if lenient else "error"
@@ -429,6 +544,7 @@ def answer(ctx: Context, checked: list[Checked], cc: dict[str, Any] | None, vali
     """The Parameters of a $validate-code answer."""
     issues = [*extra, *(i for c in checked for i in c.issues)]
     issues = _dedupe(issues)
+    valid = valid and not any(i.severity == "error" for i in issues)  # any error (one coding of several) fails
     best = (next((c for c in checked if c.valid), None) or next((c for c in checked if c.member), None)
             or next((c for c in checked if c.concept), None))
     if cc is None and best is None and checked:
@@ -436,9 +552,11 @@ def answer(ctx: Context, checked: list[Checked], cc: dict[str, Any] | None, vali
     out: list[tuple[str, Any] | dict[str, Any] | None] = []
     if cc is not None:
         out.append({"name": "codeableConcept", "valueCodeableConcept": cc})
-    if best is not None and (cc is None or best.concept is not None):
-        code = best.concept.code if best.concept else best.coding.code
-        out.append({"name": "code", "valueCode": code})
+    # a CodeableConcept names the coding it settled on only when one is in the value set
+    if best is not None and (cc is None or best.member):
+        out.append({"name": "code", "valueCode": best.coding.code})
+        if best.concept is not None and best.concept.code != best.coding.code:
+            out.append({"name": "normalized-code", "valueCode": best.concept.code})
         if best.coding.system:
             out.append({"name": "system", "valueUri": best.coding.system})
         version = best.fallback_version or (best.cs.version if best.cs is not None else None)
@@ -450,19 +568,22 @@ def answer(ctx: Context, checked: list[Checked], cc: dict[str, Any] | None, vali
                 out.append(("display", display))
             if best.concept.inactive:
                 out.append(("inactive", True))
-                if best.concept.status:
-                    out.append({"name": "status", "valueCode": best.concept.status})
+            if best.concept.status and (best.concept.inactive or best.concept.status in ("deprecated", "withdrawn")):
+                out.append({"name": "status", "valueCode": best.concept.status})
     for c in checked:
         if c.unknown_system:
             out.append({"name": "x-caused-by-unknown-system", "valueCanonical": c.unknown_system})
+        elif c.unknown_elsewhere:
+            out.append({"name": "x-unknown-system", "valueCanonical": c.unknown_elsewhere})
     if issues:
         out.append({"name": "issues", "resource": {"resourceType": "OperationOutcome",
                                                    "issue": [i.json() for i in issues]}})
     # the message names what is wrong with the code; a value set's version note is left to the issues
     # when there is an error to tell
     errors = any(i.severity == "error" for i in issues)
-    texts = sorted({i.text for i in issues if i.severity == "error" or
-                    (i.severity == "warning" and not (errors and i.tx == "vs-invalid"))})
+    texts = sorted({i.text for i in issues if i.in_message and (
+        i.severity == "error" or (i.severity == "warning" and not (errors and i.tx == "vs-invalid")) or
+        (i.severity == "information" and i.tx == "invalid-display"))})
     if texts:
         out.append(("message", "; ".join(texts)))
     out.append(("result", valid))

