@@ -18,9 +18,11 @@ as a step of its own (bench/vectors.py: about 1.4 s of CPU and 120 MB above the 
 texts) and stored in `search_vectors` as float16 (12.5 MB).
 
 A query is one tokenisation and a mean of a few rows (microseconds), then a shortlist made on 64
-dimensions and ranked on 128 (`nearest`, a few ms), and it runs only when the words answer the
-query weakly (engine.lexically_answered). What it finds goes after the word matches (`fuse`): on
-the judged sets the words are better than this model wherever they match.
+dimensions and ranked on 128 (`nearest`, a few ms; a search filtered to some systems reads only
+their rows), and it runs only when the words answer the query weakly (engine.lexically_answered) and
+find less than a page of codes (engine.SEMANTIC_BELOW); a query asked again reuses its nearest
+codes. What it finds goes after the word matches (`fuse`): on the judged sets the words are better
+than this model wherever they match.
 MEDCODES_SEMANTIC: `auto` (the default) uses semantic retrieval when the model package is
 installed, `on` requires it, `off` never loads it. An index without vectors, or with vectors that
 do not fit the model, is searched by words only, with a warning in the log.
@@ -337,6 +339,9 @@ def nearest(index: Index, vec: np.ndarray, keep: np.ndarray | None = None,
     A search filtered to a few systems reads only their rows (each system's rows are one range)."""
     spans = [(0, len(index.ids))] if spans is None else spans
     size = sum(hi - lo for lo, hi in spans)
+    if not size:
+        # a search filtered to systems that have no vectors: nothing to compare
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
     near = np.empty(size, dtype=np.float32)
     head = np.ascontiguousarray(vec[:COARSE])
     at = 0
@@ -348,8 +353,6 @@ def nearest(index: Index, vec: np.ndarray, keep: np.ndarray | None = None,
     rows = np.concatenate([np.arange(lo, hi) for lo, hi in spans]) if len(spans) != 1 or spans[0][0] else None
     if keep is not None:
         near[~(keep if rows is None else keep[rows])] = -np.inf
-    if not size:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
     short = np.argpartition(-near, min(SHORTLIST, size - 1))[:SHORTLIST]
     short = short[np.isfinite(near[short])]
     if rows is not None:
