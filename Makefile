@@ -2,7 +2,7 @@
 #   make run    set up, build the index from the embedded default data, serve the site
 #   make check  set up, lint and run every test (what CI runs)
 # and the edit-test loop:
-#   make test   every test but the slow and browser ones
+#   make test   every test but the slow, browser and real-data ones
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
@@ -29,9 +29,10 @@ serve: setup
 run: build serve
 
 # the edit-test loop: everything but the tests marked slow (the full index, live multi-process
-# servers, whole embedded data files) and the browser tests
+# servers, whole embedded data files), the browser tests and the tests that read the official files
+# in ../shared/data (minutes of CPU where they are present)
 test: setup
-	$(PYTEST) -m "not slow and not browser"
+	$(PYTEST) -m "not slow and not browser and not realdata"
 
 # lint, then every test; the full index is built once per run and shared by the workers
 check: lint

@@ -37,7 +37,7 @@ WRITTEN = "Explained by a language model"
 
 def get(url: str) -> tuple[int, str]:
     try:
-        with urllib.request.urlopen(url, timeout=60) as r:
+        with urllib.request.urlopen(url, timeout=180) as r:
             return r.status, r.read().decode()
     except urllib.error.HTTPError as e:
         with e:
@@ -48,7 +48,7 @@ def api(base: str, path: str) -> Any:
     return json.loads(get(f"{base}{path}")[1])
 
 
-def wait_for(check: Callable[[], Any], deadline_s: float = 90.0) -> Any:
+def wait_for(check: Callable[[], Any], deadline_s: float = 240.0) -> Any:
     """Poll for a state change with a generous deadline (no timing is asserted)."""
     import time
 
@@ -73,7 +73,7 @@ def two_servers(index: Path, tmp: Path, store: str, workers: int = 1,
             shutil.copyfile(index, own)
             bases.append(stack.enter_context(medcodes_serve(
                 own, tmp / f"{name}.log", "--workers", str(workers), env={"MEDCODES_STORE": store, **env},
-                start_s=90)))
+                start_s=180)))
         yield bases[0], bases[1]
 
 

@@ -15,11 +15,12 @@ from ..model import Code
 from ..systems import compact
 
 _KIND_RANK = {"chapter": 0, "section": 0, "mdc": 0, "block": 1, "body_system": 1, "table": 2}
+_RANGE_DASH = re.compile(r"[-\u2013]")  # compiled once: a build sorts 200,000 codes
 
 
 def sort_key(code: Code) -> tuple[str, int, str]:
     """Siblings are ordered by the start of their range, then broader kinds first."""
-    start = re.split(r"[-\u2013]", code.code, maxsplit=1)[0]
+    start = _RANGE_DASH.split(code.code, maxsplit=1)[0]
     return (compact(start), _KIND_RANK.get(code.kind, 9), code.code)
 
 

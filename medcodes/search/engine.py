@@ -106,6 +106,7 @@ ANSWERED_BY_WORDS = 3
 # for, so that every page of one query has the same total. Semantic retrieval fills in where the words
 # are weak: they found less than a page.
 SEMANTIC_BELOW = 10
+PROCEDURES = "icd10pcs"  # the system whose body-part names the PCS Index "use" references give
 
 
 def lexically_answered(lex: Lexical) -> bool:
@@ -148,6 +149,7 @@ class Engine:
         self.parts = stored_parts.PartsTable.load(conn)
         self.paths = paths.present(conn)
         self.operations = paths.operations(conn)  # procedure words the PCS Index names the operations of
+        self.body_parts = paths.body_parts(conn)  # anatomical names -> the PCS body part values ("use" references)
         self._lock = threading.Lock()
         self._local = threading.local()
         self._lazy: dict[str, Any] = {}
@@ -193,7 +195,10 @@ class Engine:
         """Word matches, best first. `asked`: systems the user named (no penalty for old or DRG);
         `candidates`: how many to re-score when every word matches (suggestions need fewer)."""
         complete = partial and (len(words) > 1 or self.vocab.unfinished(words[-1]))
-        out = Lexical(groups=self._word_parts(_meaningful(lexicon.groups(words, complete))))
+        groups = self._word_parts(_meaningful(lexicon.groups(words, complete)))
+        if not flt.wanted or PROCEDURES in flt.wanted:
+            groups = self._anatomy(groups)
+        out = Lexical(groups=groups)
         if not out.groups:
             return out
         if correct:
@@ -538,6 +543,29 @@ class Engine:
             return group
         more = tuple((*span[:-1], w) for w in self.vocab.complete(span[-1]))
         return Group(tuple(dict.fromkeys((*group.alternatives, *more))), group.words, group.entry)
+
+    def _anatomy(self, groups: list[Group]) -> list[Group]:
+        """Anatomical names also searched as the body part the PCS tables use for them (the PCS Index
+        "use" references: "ACL repair" as "knee bursa ligament repair"), longest name first."""
+        out: list[Group] = []
+        i = 0
+        while i < len(groups):
+            for n in range(min(paths.USE_WORDS, len(groups) - i), 0, -1):
+                span = groups[i:i + n]
+                if not all(g.entry is None and len(g.words) == 1 and len(g.alternatives) == 1 for g in span):
+                    continue
+                name = tuple(g.words[0] for g in span)
+                values = self.body_parts.get(name)
+                if values:
+                    out.append(Group((name, *values), name))
+                    i += n
+                    break
+            else:  # a lexicon term whose meaning is an anatomical name ("acl": anterior cruciate ligament)
+                g = groups[i]
+                named = [v for alt in g.alternatives for v in self.body_parts.get(alt, ())]
+                out.append(Group(tuple(dict.fromkeys((*g.alternatives, *named))), g.words, g.entry) if named else g)
+                i += 1
+        return out
 
     def _word_parts(self, groups: list[Group]) -> list[Group]:
         """A procedure word also searched as its parts (wordparts.py): "pneumonectomy" as "resection lung"."""

@@ -36,6 +36,13 @@ SOURCE_NAMES = {
     "hcpcs-index": "HCPCS Index",
 }
 _MODIFIERS = re.compile(r"\([^)]*\)")
+_ABBREVIATION = re.compile(r"\(([A-Z]{2,6})\)\s*$")  # "Anterior cruciate ligament (ACL)": its initials
+_SIDE = re.compile(r",\s*(Right|Left|Bilateral)\s*$", re.IGNORECASE)
+# Words of the device values the "use" references also name: a device value is too broad to stand for the
+# brand or kind of device a query names (the body part values are what these references add).
+DEVICE_WORDS = frozenset("device devices substitute lead leads generator stimulator pacemaker defibrillator tissue"
+                         " system electrode electrodes implant graft spacer fixation element monitoring".split())
+USE_WORDS = 5  # words in the longest anatomical name worth looking for
 OPERATION_WORDS = 2  # "Plain Radiography"; longer heads ("Introduction of substance in or on") are not one
 REFERENCE_CODES = 3  # codes a "see" reference may lead to: the target entry's own
 
@@ -99,6 +106,32 @@ def operations(conn: sqlite3.Connection) -> dict[str, tuple[tuple[str, ...], ...
         if len(word) == 1 and 0 < len(operation) <= OPERATION_WORDS:
             out.setdefault(word[0], {})[operation] = None
     return {w: tuple(ops) for w, ops in out.items()}
+
+
+def body_parts(conn: sqlite3.Connection) -> dict[tuple[str, ...], tuple[tuple[str, ...], ...]]:
+    """The ICD-10-PCS Index "use" references: the anatomical names clinicians write, and the body part
+    (or device) value the PCS tables use for each ("Anterior cruciate ligament (ACL) use Knee Bursa and
+    Ligament, Right" -> ("anterior", "cruciate", "ligament") and ("acl",): ("knee", "bursa", "ligament")).
+    The side is left out: the query says it or not."""
+    out: dict[tuple[str, ...], dict[tuple[str, ...], None]] = {}
+    try:
+        rows = conn.execute("SELECT term, target FROM term_refs WHERE system='icd10pcs' AND kind='use'"
+                            " ORDER BY rowid").fetchall()
+    except sqlite3.OperationalError:
+        return {}
+    for term, target in rows:
+        value = tuple(words(_SIDE.sub("", target.split(" in ")[0])))
+        if set(value) & DEVICE_WORDS:  # "Foley catheter use Drainage Device": every drain, not one body part
+            continue
+        name = tuple(words(_MODIFIERS.sub(" ", term)))
+        names = [name]
+        short = _ABBREVIATION.search(term)
+        if short and short.group(1).lower() == "".join(w[0] for w in name):  # "(ACL)" of "Anterior cruciate ligament"
+            names.append((short.group(1).lower(),))
+        for name in names:
+            if value and name and name != value and len(name) <= USE_WORDS:
+                out.setdefault(name, {})[value] = None
+    return {name: tuple(values) for name, values in out.items()}
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,9 +18,11 @@ as a step of its own (bench/vectors.py: about 1.4 s of CPU and 120 MB above the 
 texts) and stored in `search_vectors` as float16 (12.5 MB).
 
 A query is one tokenisation and a mean of a few rows (microseconds), then a shortlist made on 64
-dimensions and ranked on 128 (`nearest`, a few ms), and it runs only when the words answer the
-query weakly (engine.lexically_answered). What it finds goes after the word matches (`fuse`): on
-the judged sets the words are better than this model wherever they match.
+dimensions and ranked on 128 (`nearest`, a few ms; a search filtered to some systems reads only
+their rows), and it runs only when the words answer the query weakly (engine.lexically_answered) and
+find less than a page of codes (engine.SEMANTIC_BELOW); a query asked again reuses its nearest
+codes. What it finds goes after the word matches (`fuse`): on the judged sets the words are better
+than this model wherever they match.
 MEDCODES_SEMANTIC: `auto` (the default) uses semantic retrieval when the model package is
 installed, `on` requires it, `off` never loads it. An index without vectors, or with vectors that
 do not fit the model, is searched by words only, with a warning in the log.
@@ -37,8 +39,9 @@ import sqlite3
 import struct
 import threading
 from array import array
+from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +68,7 @@ CHUNK = 2048
 # the fused top 10 for 0.580 of queries, 1e-2 for 0.635, 0.1 for 0.650, plain means for 0.645.
 SIF_A = 0.1
 NEAREST = 50
+RECENT = 2048  # queries whose nearest codes are remembered (about 0.8 kB each)
 # A code found by meaning alone comes after the word matches, scored FILL * cosine. Put before word
 # matches that miss some of the query's words when at least c alike, it lost on the tuning sets at
 # every c tried: success@1 on GEMs 0.860 -> 0.745 (c = 0.7), 0.825 (0.8), 0.855 (0.9); on index
@@ -268,6 +272,10 @@ class Index:
     full: np.ndarray  # float16, the L2-normalised vectors: the shortlist is ranked on these
     weights: np.ndarray  # per-token weight the vectors were made with
     model: Model
+    # (query words, systems, billable, date) -> nearest rows and cosines: a query asked again (the next
+    # page, the same search from another user, the page and then its JSON) costs no encoding and no pass
+    recent: OrderedDict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = field(default_factory=OrderedDict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def rows(self, code_ids: list[int]) -> np.ndarray:
         """The row of each code id, -1 for codes without a vector."""
@@ -331,6 +339,9 @@ def nearest(index: Index, vec: np.ndarray, keep: np.ndarray | None = None,
     A search filtered to a few systems reads only their rows (each system's rows are one range)."""
     spans = [(0, len(index.ids))] if spans is None else spans
     size = sum(hi - lo for lo, hi in spans)
+    if not size:
+        # a search filtered to systems that have no vectors: nothing to compare
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
     near = np.empty(size, dtype=np.float32)
     head = np.ascontiguousarray(vec[:COARSE])
     at = 0
@@ -342,8 +353,6 @@ def nearest(index: Index, vec: np.ndarray, keep: np.ndarray | None = None,
     rows = np.concatenate([np.arange(lo, hi) for lo, hi in spans]) if len(spans) != 1 or spans[0][0] else None
     if keep is not None:
         near[~(keep if rows is None else keep[rows])] = -np.inf
-    if not size:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
     short = np.argpartition(-near, min(SHORTLIST, size - 1))[:SHORTLIST]
     short = short[np.isfinite(near[short])]
     if rows is not None:
@@ -366,6 +375,18 @@ def system_spans(index: Index, system: np.ndarray) -> dict[int, tuple[int, int]]
     return out
 
 
+def _nearest_for(index: Index, engine: Any, text: str, flt: Any) -> tuple[np.ndarray, np.ndarray]:
+    vec = index.model.encode([text], index.weights)[0]
+    by_system = engine.semantic_spans()
+    if by_system is None:
+        return nearest(index, vec, engine.mask(index.ids, flt.without_scope()))
+    wanted = {engine.system_number(s) for s in flt.wanted} if flt.wanted else set(by_system)
+    spans = _joined(sorted(span for number, span in by_system.items() if number in wanted and number >= 0))
+    per_row = flt.billable is not None or flt.as_of is not None
+    keep = engine.mask(index.ids, type(flt)(billable=flt.billable, as_of=flt.as_of)) if per_row else None
+    return nearest(index, vec, keep, spans)
+
+
 def _joined(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Row ranges with neighbours made one: every system is one pass over the matrix, not three."""
     out: list[tuple[int, int]] = []
@@ -382,16 +403,18 @@ def fuse(index: Index, engine: Any, query: Any, flt: Any, ordered: list[int],
     """The lexical ranking kept as it is, followed by the nearest codes by meaning that the search's
     filter allows (systems, billable, existing on the as-of date), best first. Measured, putting
     very alike codes before partial word matches lost more than it found (see FILL)."""
-    vec = index.model.encode([" ".join(query.words)], index.weights)[0]
-    by_system = engine.semantic_spans()
-    if by_system is None:
-        rows, sims = nearest(index, vec, engine.mask(index.ids, flt.without_scope()))
-    else:
-        wanted = {engine.system_number(s) for s in flt.wanted} if flt.wanted else set(by_system)
-        spans = _joined(sorted(span for number, span in by_system.items() if number in wanted and number >= 0))
-        per_row = flt.billable is not None or flt.as_of is not None
-        keep = engine.mask(index.ids, type(flt)(billable=flt.billable, as_of=flt.as_of)) if per_row else None
-        rows, sims = nearest(index, vec, keep, spans)
+    key = (tuple(query.words), tuple(flt.wanted), flt.billable, flt.as_of.date if flt.as_of is not None else None)
+    with index.lock:
+        found = index.recent.get(key)
+        if found is not None:
+            index.recent.move_to_end(key)
+    if found is None:
+        found = _nearest_for(index, engine, " ".join(query.words), flt)
+        with index.lock:
+            index.recent[key] = found
+            while len(index.recent) > RECENT:
+                index.recent.popitem(last=False)
+    rows, sims = found
     lexical = set(ordered)
     extra = [(int(index.ids[r]), s) for r, s in zip(rows.tolist(), sims.tolist(), strict=True)
              if s > 0 and int(index.ids[r]) not in lexical]

@@ -223,3 +223,15 @@ def test_meaning_fills_in_only_where_the_words_find_less_than_a_page(fused_path:
     assert engine.fuse(cat.conn, query, weak, engine_filter(), ids[:3], {}) is not None
     assert engine.fuse(cat.conn, query, weak, engine_filter(), ids, {}) is None  # a page of words: skipped
     assert engine.fuse(cat.conn, query, weak, engine_filter(), ids[:4], {}, planned=6) is None  # codes typed too
+
+
+def test_a_query_asked_again_reuses_its_nearest_codes(fused_path: Path, on: None,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    cat = Catalog(fused_path)
+    first = search(cat, "bladder infection")
+    passes: list[int] = []
+    real = semantic.nearest
+    monkeypatch.setattr(semantic, "nearest", lambda *a, **k: passes.append(1) or real(*a, **k))
+    assert search(cat, "bladder infection") == first and not passes  # the next page, the JSON of the page
+    hcpcs = search(cat, "bladder infection", systems=["hcpcs"])  # another filter: another pass
+    assert passes and all(r["system"] == "hcpcs" for r in hcpcs["results"])

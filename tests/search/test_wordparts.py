@@ -1,15 +1,18 @@
 """Procedure words read by their parts (wordparts.py): body-part combining forms and operation suffixes,
-the ICD-10-PCS Index's own operations first, and (slow, on the full index) the tables they lead to."""
+the ICD-10-PCS Index's own operations first; anatomical names read as the PCS body part values (the
+index's "use" references); and (slow, on the full index) the codes they lead to."""
 
 from __future__ import annotations
 
+import re
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from medcodes import systems
 from medcodes.index import Catalog
-from medcodes.search import search, wordparts
+from medcodes.search import paths, search, wordparts
 
 
 def test_a_procedure_word_is_read_as_operation_and_body_part() -> None:
@@ -39,3 +42,26 @@ def test_words_not_made_of_known_parts_are_left_alone() -> None:
 def test_the_parts_lead_to_the_pcs_codes(full_index: Path, query: str, table: str) -> None:
     got = [systems.compact(r["code"]) for r in search(Catalog(full_index), query, systems=["icd10pcs"])["results"]]
     assert any(c.startswith(table) and len(c) > 3 for c in got), got
+
+
+def test_the_pcs_index_use_references_name_body_parts() -> None:
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE term_refs (system TEXT, term TEXT, path TEXT, kind TEXT, target TEXT, source TEXT)")
+    conn.executemany("INSERT INTO term_refs VALUES ('icd10pcs', ?, '[]', 'use', ?, 'pcs-index')", [
+        ("Anterior cruciate ligament (ACL)", "Knee Bursa and Ligament, Right"),
+        ("Anterior cruciate ligament (ACL)", "Knee Bursa and Ligament, Left"),
+        ("Advisa (MRI)", "Pacemaker, Dual Chamber for Insertion in Subcutaneous Tissue and Fascia"),
+        ("3f (Aortic) Bioprosthesis valve", "Zooplastic Tissue in Heart and Great Vessels"),
+    ])
+    table = paths.body_parts(conn)
+    assert table[("anterior", "cruciate", "ligament")] == (("knee", "bursa", "and", "ligament"),)  # the side left out
+    assert table[("acl",)] == table[("anterior", "cruciate", "ligament")]  # its initials
+    assert ("mri",) not in table and ("aortic",) not in table  # a note in parentheses is not a name
+    assert ("3f", "bioprosthesis", "valve") not in table  # a device value stands for every such device
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("query, table", [("achilles tendon repair", "0LQ[NP]"), ("ACL repair", "0MQ[NP]")])
+def test_anatomical_names_lead_to_the_pcs_body_part(full_index: Path, query: str, table: str) -> None:
+    got = [systems.compact(r["code"]) for r in search(Catalog(full_index), query, systems=["icd10pcs"])["results"]]
+    assert got and re.match(table, got[0]), got
