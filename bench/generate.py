@@ -14,6 +14,11 @@ A real model on a llama.cpp server on 127.0.0.1 (started here, or one already ru
         --llama-server PATH/TO/llama-server --gguf MODEL.gguf --threads 2 [--answers answers.jsonl]
     .venv/bin/python bench/generate.py --db INDEX --sample ... --base-url http://127.0.0.1:8080/v1
 
+  Re-judge answers recorded with --answers under the current checks (no model needed: for tuning
+  the checks on a *_tune sample's answers):
+
+    .venv/bin/python bench/generate.py --db INDEX --recheck answers.jsonl
+
   Generates the fixed sample of codes (CM, PCS and HCPCS) through the real pipeline and prints:
   codes/s, first-try and final pass rates, the share of answers stopped by each check, the reading
   grade of the patient sections, and the projected time for every billable code. The model's name,
@@ -27,6 +32,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import socket
 import statistics
 import struct
@@ -268,6 +274,8 @@ def _pct(n: int, d: int) -> str:
 
 
 def print_summary(meta: dict[str, Any], s: dict[str, Any], billable: dict[str, int]) -> None:
+    if meta.get("interrupted"):
+        print(f"INTERRUPTED {meta['interrupted']}: the figures are those of the finished codes")
     print(f"model {meta['model']} ({meta.get('quantisation', '?')}, {meta.get('size_mb', '?')} MB),"
           f" {meta.get('threads', '?')} threads, context {meta.get('ctx', '?')}, concurrency {meta['concurrency']},"
           f" max_tokens {meta['max_tokens']}, {meta['attempts']} attempts, prompt {PROMPT_VERSION}")
@@ -298,7 +306,12 @@ def print_summary(meta: dict[str, Any], s: dict[str, Any], billable: dict[str, i
               f" {total} in all) at this rate: {seconds / 3600:.0f} h ({seconds / 86400:.1f} days) on this machine")
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def real_model(args: argparse.Namespace) -> None:
+    signal.signal(signal.SIGTERM, _interrupt)  # stopped from outside: still stop the server and print figures
     if not args.db:
         raise SystemExit("--db is needed with a real model: the sample's codes come from the index")
     catalog = Catalog(settings.db_path(args.db))
@@ -354,7 +367,10 @@ def real_model(args: argparse.Namespace) -> None:
                 finally:
                     await client.aclose()
 
-            asyncio.run(go())
+            try:
+                asyncio.run(go())
+            except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the figures of the codes finished so far
+                meta["interrupted"] = f"after {len(outcomes)} of {len(targets)} codes"
             wall = time.perf_counter() - started
             if server and cpu_before is not None:
                 meta["server_cpu_s"] = round(cpu_seconds(server.pid) - cpu_before, 1)
@@ -372,6 +388,42 @@ def real_model(args: argparse.Namespace) -> None:
     if args.out:
         Path(args.out).write_text(json.dumps({"meta": meta, "summary": summary, "billable": billable,
                                               "prompt_version": PROMPT_VERSION}, indent=2))
+
+
+def recheck(args: argparse.Namespace) -> None:
+    """The recorded answers judged again by today's checks: what each check stops, before and now."""
+    from medcodes.content.checks import check_answer
+    from medcodes.content.prompt import grounding, validation_schema
+    from medcodes.content.sections import section_set
+
+    catalog = Catalog(settings.db_path(args.db))
+    before: Counter[str] = Counter()
+    now: Counter[str] = Counter()
+    changed = []
+    passed = 0
+    rows = [json.loads(line) for line in Path(args.recheck).read_text(encoding="utf-8").splitlines() if line]
+    for r in rows:
+        before.update(set(r["checks"]))
+        if r["finish_reason"] == "length":
+            checks = ["token_limit"]
+        else:
+            data = catalog.official(r["system"], r["code"])
+            sections = section_set(data)
+            _, problems = check_answer(r["text"], sections, validation_schema(sections), data,
+                                       lambda token: bool(catalog.find(token)), grounding(data))
+            checks = sorted({check_name(p) for p in problems})
+        now.update(checks)
+        passed += not checks
+        if sorted(r["checks"]) != checks:
+            changed.append(f"  {r['system']} {r['code']} #{r['attempt']}: {','.join(r['checks']) or 'pass'}"
+                           f" -> {','.join(checks) or 'pass'}")
+    n = len(rows)
+    print(f"{n} answers; stopped by each check, as recorded -> now:")
+    for check in sorted(set(before) | set(now), key=lambda c: -now[c]):
+        print(f"  {check:20} {before[check]:4d} -> {now[check]:4d}")
+    print(f"  {'(passed)':20} {sum(not r['checks'] for r in rows):4d} -> {passed:4d}")
+    print(f"{len(changed)} answers judged differently:")
+    print("\n".join(changed))
 
 
 def main() -> None:
@@ -393,8 +445,13 @@ def main() -> None:
     ap.add_argument("--code-timeout", type=float, default=600.0, help="real model: seconds a code may take")
     ap.add_argument("--answers", help="real model: write every answer, with the checks' verdicts, as JSONL here")
     ap.add_argument("--out", help="real model: write the figures as JSON here")
+    ap.add_argument("--recheck", help="judge the answers of an --answers file again with the current checks")
     args = ap.parse_args()
-    if args.sample:
+    if args.recheck:
+        if not args.db:
+            raise SystemExit("--recheck needs --db: the codes' official data comes from the index")
+        recheck(args)
+    elif args.sample:
         if not (args.gguf and args.llama_server) and not args.base_url:
             raise SystemExit("a real model needs --llama-server and --gguf, or --base-url")
         args.concurrency = int(args.concurrency or 1)

@@ -58,13 +58,28 @@ def check_answer(text: str, sections: Sequence[Section], schema: Mapping[str, An
         value = answer[s.key]
         items = [str(x).strip() for x in value] if isinstance(value, list) else None
         body = "\n".join(items) if items is not None else str(value).strip()
-        if body.lower() in _EMPTY or (items is not None and all(i.lower() in _EMPTY for i in items)):
+        if _placeholder(body) or (items is not None and all(_placeholder(i) for i in items)):
             problems += tagged("empty", [f"section {s.key!r} is empty"])
+        token = _TEMPLATE_TOKEN.search(body)
+        if token:
+            problems += tagged("template_token", [f"section {s.key!r} contains a chat-template token"
+                                                  f" (“{token.group(0)}”); write plain text"])
         out.append({"key": s.key, "title": s.title, "text": body, **({"items": items} if items is not None else {})})
     problems += tagged("invented_code", invented_codes(out, code_data, code_exists))
     problems += contradictions(code_data, out)
     problems += quality_problems(code_data, grounding(code_data) if grounded is None else grounded, out)
     return out, problems
+
+
+# A chat template's control tokens written into the text (a model that does not know where to stop):
+# "…<|im_end|>" from Gemma 3 270M, "<end_of_turn>", "</s>".
+_TEMPLATE_TOKEN = re.compile(r"<\|[a-z_]+\|>|</?(?:start_of_turn|end_of_turn|s|eos|bos)>", re.I)
+
+
+def _placeholder(text: str) -> bool:
+    """Nothing written: empty, a placeholder ("N/A", "…"), or only dots and template tokens."""
+    bare = _TEMPLATE_TOKEN.sub("", text).strip()
+    return bare.lower() in _EMPTY or not re.search(r"[A-Za-z0-9]", bare)
 
 
 def invented_codes(sections: Sequence[Mapping[str, Any]], code_data: CodeRecord,

@@ -17,10 +17,10 @@ from ..record import CodeRecord, CodeRef, Note
 from .facts import crosswalk_items, explainer_facts, note_lines
 from .sections import SECTION_SETS, Section, section_set
 
-PROMPT_VERSION = "explainer-3"
+PROMPT_VERSION = "explainer-4"
 # prompt_fingerprint() of the prompt PROMPT_VERSION names; a test fails when the prompt changes
 # without a new version, so stored text never claims a prompt it was not made with.
-PROMPT_FINGERPRINT = "0115e56735cdbd40"
+PROMPT_FINGERPRINT = "67b5f115ac1c70fc"
 
 SYSTEM_PROMPT = """You write plain-language explanations of medical codes for patients, students and \
 medical coders. Write at the level of a good patient leaflet: short sentences, common words, medical \
@@ -95,10 +95,13 @@ def build_messages(code_data: CodeRecord) -> list[dict[str, str]]:
     sections = section_set(code_data)
     guide = "\n".join(f'- "{s.key}" ({s.title}): {s.guide}' + (" — a list of short items" if s.as_list else "")
                       for s in sections)
-    example = json.dumps({s.key: (["…", "…"] if s.as_list else "…") for s in sections}, ensure_ascii=False)
+    # The shape only, with empty values: small models copy a placeholder such as "…" into every
+    # section instead of writing it (seen with Gemma 3 270M on a llama.cpp server).
+    example = json.dumps({s.key: ([""] if s.as_list else "") for s in sections}, ensure_ascii=False)
     user = (f"Official data:\n{grounding(code_data)}\n\n"
             f"Write these sections about {code_data.code} “{code_data.title}”:\n{guide}\n\n"
-            f"Every section is required and must not be empty. Answer as JSON shaped like:\n{example}")
+            "Every section is required: write your own sentences about this code in each one. Answer as"
+            f" JSON with these keys, every empty value filled in:\n{example}")
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
 

@@ -339,6 +339,9 @@ def nearest(index: Index, vec: np.ndarray, keep: np.ndarray | None = None,
     A search filtered to a few systems reads only their rows (each system's rows are one range)."""
     spans = [(0, len(index.ids))] if spans is None else spans
     size = sum(hi - lo for lo, hi in spans)
+    if not size:
+        # a search filtered to systems that have no vectors: nothing to compare
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
     near = np.empty(size, dtype=np.float32)
     head = np.ascontiguousarray(vec[:COARSE])
     at = 0
@@ -350,8 +353,6 @@ def nearest(index: Index, vec: np.ndarray, keep: np.ndarray | None = None,
     rows = np.concatenate([np.arange(lo, hi) for lo, hi in spans]) if len(spans) != 1 or spans[0][0] else None
     if keep is not None:
         near[~(keep if rows is None else keep[rows])] = -np.inf
-    if not size:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
     short = np.argpartition(-near, min(SHORTLIST, size - 1))[:SHORTLIST]
     short = short[np.isfinite(near[short])]
     if rows is not None:

@@ -7,7 +7,7 @@ import json
 from dataclasses import replace
 
 from medcodes.content.checks import check_answer
-from medcodes.content.prompt import answer_schema, grounding, validation_schema
+from medcodes.content.prompt import answer_schema, build_messages, grounding, validation_schema
 from medcodes.content.quality import (
     descriptor_only,
     drugs_not_in_the_data,
@@ -96,3 +96,22 @@ def test_prompt_grounding_leaves_out_a_chapter_s_lists_and_the_written_on_suffix
     assert "snake bite" not in text and "written on" not in text
     assert "Excludes1: traumatic amputation of hip and thigh (S78.-)" in text
     assert [s.key for s in section_set(CodeRecord.bare("icd10cm", "Z95.1"))][:2] == ["summary", "when_it_is_used"]
+
+
+def test_placeholders_and_template_tokens_from_a_real_small_model() -> None:
+    """Gemma 3 270M (Q4_K_M, llama.cpp server) copied the prompt's "…" placeholders into every section
+    and ended the last one with its chat template's stop token: this answer, verbatim, is rejected."""
+    recorded = {"summary": "…", "causes": ["…", "…"], "symptoms": ["…", "…"], "diagnosis": ["…", "…"],
+                "treatment": ["…", "…"], "outlook": "…", "coding_notes": "…<|im_end|>"}
+    d = CodeRecord.bare("icd10cm", "E11.9", "Type 2 diabetes mellitus without complications")
+    _, problems = check_answer(json.dumps(recorded, ensure_ascii=False), DIAGNOSIS, validation_schema(DIAGNOSIS),
+                               d, lambda t: False)
+    assert "section 'coding_notes' is empty" in problems  # a placeholder with a stop token is still empty
+    assert any("chat-template token (“<|im_end|>”)" in p for p in problems)
+    written = {**recorded, "summary": "Type 2 diabetes means the body cannot use sugar in the blood well.",
+               "causes": ["Extra weight", "Family history"], "symptoms": ["Thirst", "Tiredness"],
+               "diagnosis": ["A blood test"], "treatment": ["Healthy food and exercise"],
+               "outlook": "Most people live well with it.", "coding_notes": "No complications are coded here."}
+    assert check_answer(json.dumps(written), DIAGNOSIS, validation_schema(DIAGNOSIS), d, lambda t: False)[1] == []
+    no_shape_to_copy = build_messages(d)[1]["content"]
+    assert "…" not in no_shape_to_copy and '"summary": ""' in no_shape_to_copy
