@@ -142,6 +142,15 @@ def read_sample(path: Path) -> list[tuple[str, str]]:
     return out
 
 
+def interleave(targets: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """One code of each system in turn, so a run stopped early still covers every system."""
+    by_system: dict[str, list[tuple[str, str]]] = {}
+    for t in targets:
+        by_system.setdefault(t[0], []).append(t)
+    queues = list(by_system.values())
+    return [q[i] for i in range(max(map(len, queues), default=0)) for q in queues if i < len(q)]
+
+
 # llama.cpp's general.file_type numbers (llama_ftype) for the usual quantisations
 FILE_TYPES = {0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9: "Q5_1", 10: "Q2_K",
               11: "Q3_K_S", 12: "Q3_K_M", 13: "Q3_K_L", 14: "Q4_K_S", 15: "Q4_K_M", 16: "Q5_K_S", 17: "Q5_K_M",
@@ -315,7 +324,7 @@ def real_model(args: argparse.Namespace) -> None:
     if not args.db:
         raise SystemExit("--db is needed with a real model: the sample's codes come from the index")
     catalog = Catalog(settings.db_path(args.db))
-    targets = read_sample(Path(args.sample))
+    targets = interleave(read_sample(Path(args.sample)))
     missing = [t for t in targets if not catalog.find(t[1], t[0])]
     if missing:
         raise SystemExit(f"{args.sample}: not in the index: {missing[:5]}")

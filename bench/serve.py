@@ -270,9 +270,12 @@ def _is_worker(pid: int) -> bool:
 
 
 def _smaps(pid: int, index: Path) -> dict[str, float]:
-    """Sums of /proc/PID/smaps: Rss of the mappings of the index file (with its -shm), Anonymous
-    memory of all mappings, and Rss in total."""
-    total = mapped = anonymous = 0
+    """Sums of /proc/PID/smaps: Rss in total, Anonymous memory, and the index file's mappings (with
+    its -shm). SQLite maps the file once per connection (a worker has one per thread), so the same
+    page counts once in each mapping's Rss: the index's Rss sums those, and its Pss divides each
+    page among every mapping of it (in both workers), so the workers' Pss add up to the memory the
+    index really takes."""
+    total = anonymous = index_rss = index_pss = mappings = 0
     current = ""
     try:
         lines = Path(f"/proc/{pid}/smaps").read_text().splitlines()
@@ -284,16 +287,19 @@ def _smaps(pid: int, index: Path) -> dict[str, float]:
             continue
         if not head[0].endswith(":") or "-" in head[0]:  # a mapping's header: address range ... path
             current = head[5] if len(head) > 5 else ""
+            mappings += current.startswith(str(index))
             continue
+        on_index = current.startswith(str(index))
         if head[0] == "Rss:":
-            kb = int(head[1])
-            total += kb
-            if current.startswith(str(index)):
-                mapped += kb
+            total += int(head[1])
+            index_rss += int(head[1]) if on_index else 0
+        elif head[0] == "Pss:" and on_index:
+            index_pss += int(head[1])
         elif head[0] == "Anonymous:":
             anonymous += int(head[1])
-    return {"rss_mb": round(total / 1024, 1), "index_mapped_mb": round(mapped / 1024, 1),
-            "anonymous_mb": round(anonymous / 1024, 1), "other_mb": round((total - mapped - anonymous) / 1024, 1)}
+    return {"rss_mb": round(total / 1024, 1), "index_mappings": mappings, "index_rss_mb": round(index_rss / 1024, 1),
+            "index_pss_mb": round(index_pss / 1024, 1), "anonymous_mb": round(anonymous / 1024, 1),
+            "other_mb": round((total - index_rss - anonymous) / 1024, 1)}
 
 
 _SERVER_PID = [0]
@@ -376,12 +382,15 @@ def _report(results: list[dict[str, Any]], memory: dict[str, list[dict[str, Any]
     print("steal%: CPU time the hypervisor gave to other machines during the run (/proc/stat); a run with"
           " much of it measures the host")
     print("cpu ms: a fixed Python loop timed just before the paced run (lower is a faster machine at that moment)")
-    print("\nresident memory per worker, MB (index: the index file's pages mapped in, shared by the workers"
-          " and the page cache; anonymous: the worker's own heap)")
-    print(f"{'when':<7} {'pid':>8} {'RSS':>8} {'index':>8} {'anonymous':>10} {'other':>8}")
+    print("\nresident memory per worker, MB. index: the index file's pages mapped in (page cache, shared by"
+          " the workers): Rss over its maps (one per SQLite connection, so a page counts once per map) and"
+          " Pss (each page divided among all maps: the workers' Pss add up to what the index takes);"
+          " anonymous: the worker's own heap; other: code and other files")
+    print(f"{'when':<7} {'pid':>8} {'RSS':>8} {'maps':>5} {'idx Rss':>8} {'idx Pss':>8} {'anonymous':>10} {'other':>8}")
     for when, workers in memory.items():
         for w in workers:
-            print(f"{when:<7} {w['pid']:>8} {w.get('rss_mb', 0):>8.1f} {w.get('index_mapped_mb', 0):>8.1f}"
+            print(f"{when:<7} {w['pid']:>8} {w.get('rss_mb', 0):>8.1f} {w.get('index_mappings', 0):>5}"
+                  f" {w.get('index_rss_mb', 0):>8.1f} {w.get('index_pss_mb', 0):>8.1f}"
                   f" {w.get('anonymous_mb', 0):>10.1f} {w.get('other_mb', 0):>8.1f}")
     print("\nwrk commands (URL = the server; paths in order from the scenario's list, none used by an earlier run):")
     for cmd in dict.fromkeys(r["command"] for r in results):
