@@ -12,7 +12,7 @@ from medcodes.index import Catalog
 from medcodes.search import search
 from medcodes.service_date import HEADER, Event, existence, on_date, release_in_force, title_on
 
-from .search.conftest import build_lexical_index, two_releases
+from .indexes import build_index
 
 DATES = ("2024-06-01", "2025-01-15", "2025-10-01", "2025-11-01")  # before both, between, on and after FY2026
 CODES = ("A00", "A00.0", "A00.1", "A00.2", "A00.9")
@@ -20,7 +20,7 @@ CODES = ("A00", "A00.0", "A00.1", "A00.2", "A00.9")
 
 @pytest.fixture(scope="module")
 def catalog(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
-    return Catalog(build_lexical_index(two_releases(), tmp_path_factory.mktemp("dated") / "index.sqlite"))
+    return Catalog(build_index(tmp_path_factory.mktemp("dated") / "index.sqlite", "releases"))
 
 
 def _page(catalog: Catalog, code: str, date: str) -> dict[str, Any]:

@@ -14,12 +14,12 @@ from medcodes.errors import BadRequest
 from medcodes.index import Catalog
 from medcodes.search import search
 
-from .conftest import build_lexical_index, two_releases
+from ..indexes import build_index
 
 
 @pytest.fixture(scope="module")
 def path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_lexical_index(two_releases(), tmp_path_factory.mktemp("asof") / "index.sqlite")
+    return build_index(tmp_path_factory.mktemp("asof") / "index.sqlite", "releases")
 
 
 def by_code(result: dict[str, Any]) -> dict[str, dict[str, Any]]:

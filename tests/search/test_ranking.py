@@ -13,7 +13,7 @@ from medcodes.model import Code, Record, Release
 from medcodes.search import engine as engine_mod
 from medcodes.search import engine_for, search, suggest
 
-from .conftest import RECORDS, build_lexical_index
+from ..indexes import build_index
 
 PCS = "icd10pcs"
 EXTRA: list[Record] = [
@@ -66,7 +66,7 @@ EXTRA: list[Record] = [
 
 @pytest.fixture(scope="module")
 def cat(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
-    return Catalog(build_lexical_index([*RECORDS, *EXTRA], tmp_path_factory.mktemp("ranking") / "index.sqlite"))
+    return Catalog(build_index(tmp_path_factory.mktemp("ranking") / "index.sqlite", "search", extra=EXTRA))
 
 
 def codes(result: dict[str, Any]) -> list[str]:

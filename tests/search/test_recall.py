@@ -20,7 +20,7 @@ from medcodes.search import search
 from medcodes.sources import reader
 from tests.web import fixture_store
 
-from .conftest import RECORDS, build_lexical_index
+from ..indexes import SEARCH_RECORDS, build_index
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "search"
 GEM = {"approximate": True, "no_map": False, "combination": False, "scenario": 0, "choice_list": 0}
@@ -95,9 +95,9 @@ def _official_terms() -> list[Record]:
 
 @pytest.fixture(scope="module")
 def cat(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
-    records = [*RECORDS, *MORE, *_official_terms()]
+    records = [*SEARCH_RECORDS, *MORE, *_official_terms()]
     assert not any(isinstance(r, Release) and r.system == "cpt" for r in records)  # no CPT data loaded
-    path = build_lexical_index(records, tmp_path_factory.mktemp("recall") / "index.sqlite")
+    path = build_index(tmp_path_factory.mktemp("recall") / "index.sqlite", "search", records=records)
     fixture_store.build(path)  # policies that cite CPT codes, beside the index
     return Catalog(path)
 

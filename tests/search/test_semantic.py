@@ -21,16 +21,13 @@ from medcodes.search.engine import Filter as engine_filter
 from medcodes.search.engine import Lexical
 from medcodes.search.query import parse
 
-from .conftest import RECORDS
+from ..indexes import SEARCH_RECORDS, build_index
 
 
 @pytest.fixture(scope="module")
 def fused_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("semantic") / "index.sqlite"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MEDCODES_SEMANTIC", "on")
-        build_from_records(RECORDS, path)
-    return path
+    return build_index(path, "search", semantic="on")
 
 
 @pytest.fixture()
@@ -85,7 +82,7 @@ def test_fusion_leaves_exact_answers_alone(fused_path: Path, monkeypatch: pytest
 
 def test_off_builds_and_loads_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MEDCODES_SEMANTIC", "off")
-    build_from_records(RECORDS, tmp_path / "o.sqlite")
+    build_from_records(SEARCH_RECORDS, tmp_path / "o.sqlite")
     conn = sqlite3.connect(tmp_path / "o.sqlite")
     assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name='search_vectors'").fetchone()[0] == 0
     cat = Catalog(tmp_path / "o.sqlite")
@@ -99,7 +96,7 @@ def test_off_builds_and_loads_nothing(tmp_path: Path, monkeypatch: pytest.Monkey
 def test_missing_vectors_mean_words_only_with_a_log_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                           caplog: pytest.LogCaptureFixture) -> None:
     monkeypatch.setenv("MEDCODES_SEMANTIC", "off")
-    build_from_records(RECORDS, tmp_path / "o.sqlite")
+    build_from_records(SEARCH_RECORDS, tmp_path / "o.sqlite")
     monkeypatch.setenv("MEDCODES_SEMANTIC", "on")
     cat = Catalog(tmp_path / "o.sqlite")
     with caplog.at_level(logging.WARNING, logger="medcodes.search.semantic"):

@@ -15,7 +15,7 @@ import pytest
 from medcodes.index import Catalog
 from medcodes.search import engine_for, rank, search, stored_parts
 
-from .conftest import RECORDS, build_lexical_index
+from ..indexes import SEARCH_RECORDS, build_index
 
 QUERIES = ("heart attack", "type 2 diabetes", "fracture of radius", "pain unspecified joint", "knee replacement",
            "ambulance mile", "diabetes drg", "E11 kidney", "fusion lumbar posterior", "unspecified fracture")
@@ -29,7 +29,7 @@ def test_every_stored_title_is_the_computed_one(catalog: Catalog) -> None:
     table = stored_parts.PartsTable.load(catalog.conn)
     assert table is not None
     rows = catalog.conn.execute("SELECT id, title FROM codes").fetchall()
-    assert len(rows) == len(RECORDS) - sum(1 for r in RECORDS if type(r).__name__ != "Code")
+    assert len(rows) == len(SEARCH_RECORDS) - sum(1 for r in SEARCH_RECORDS if type(r).__name__ != "Code")
     for cid, title in rows:
         assert table.get(cid) == _computed(title), title
 
@@ -113,8 +113,8 @@ def test_rules_change_with_the_classification(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_a_rebuilt_index_has_a_fresh_table(tmp_path: Path) -> None:
-    records = RECORDS[:12]
-    path = build_lexical_index(records, tmp_path / "small.sqlite")
+    records = SEARCH_RECORDS[:12]
+    path = build_index(tmp_path / "small.sqlite", "search", records=records)
     table = stored_parts.PartsTable.load(sqlite3.connect(path))
     codes = sum(1 for r in records if type(r).__name__ == "Code")
     assert table is not None and codes == 11 and sum(1 for i in range(len(table)) if table.get(i)) == codes

@@ -18,14 +18,14 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient
 
 from .. import live
+from ..indexes import build_index
 from . import fixture_store
-from .fixture_index import build
 
 
 @pytest.fixture(scope="session")
 def index_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The index, with its durable store (policies, a generated explainer) beside it."""
-    path = build(tmp_path_factory.mktemp("web") / "web.sqlite")
+    path = build_index(tmp_path_factory.mktemp("web") / "web.sqlite", "web")
     fixture_store.build(path)
     return path
 

@@ -10,12 +10,11 @@ from typing import TYPE_CHECKING
 import pytest
 
 from medcodes.app import codes
-from medcodes.app.build import build_from_records
 from medcodes.model import Record
 from medcodes.web.app import create_app
 
+from ..indexes import WEB_OLD, WEB_RECORDS, build_index
 from . import fixture_store
-from .fixture_index import OLD, RECORDS
 from .test_pages import Tags, page
 
 if TYPE_CHECKING:
@@ -154,9 +153,9 @@ def test_uncited_cpt_codes_and_other_systems_have_no_page(client: TestClient) ->
 @pytest.fixture(scope="module")
 def no_cpt_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     """An index with no CPT data at all, and a store whose policies cite CPT codes."""
-    records: list[Record] = [r for r in RECORDS + OLD if getattr(r, "system", "") != "cpt"]
+    records: list[Record] = [r for r in WEB_RECORDS + WEB_OLD if getattr(r, "system", "") != "cpt"]
     index = tmp_path_factory.mktemp("nocpt") / "index.sqlite"
-    build_from_records(records, index)
+    build_index(index, "web", records=records)
     store = fixture_store.build(index, (fixture_store.SCS,), explainer=False)
     from starlette.testclient import TestClient  # imported by conftest first, past its deprecation warning
 
@@ -283,9 +282,7 @@ def test_a_policy_ingested_while_serving_shows_at_once(tmp_path: Path) -> None:
     from medcodes.policies.records import Link, PolicyRecord
     from medcodes.policies.store import PolicyStore, text_hash
 
-    from .fixture_index import build
-
-    index = build(tmp_path / "index.sqlite")
+    index = build_index(tmp_path / "index.sqlite", "web")
     store = fixture_store.build(index, (), explainer=False)
     with TestClient(create_app(index, store=store)) as c:
         before = c.get("/api/v1/codes/icd10cm/E11.9")
