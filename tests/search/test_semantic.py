@@ -235,3 +235,23 @@ def test_a_query_asked_again_reuses_its_nearest_codes(fused_path: Path, on: None
     assert search(cat, "bladder infection") == first and not passes  # the next page, the JSON of the page
     hcpcs = search(cat, "bladder infection", systems=["hcpcs"])  # another filter: another pass
     assert passes and all(r["system"] == "hcpcs" for r in hcpcs["results"])
+
+
+def test_nearest_gives_the_most_alike_codes_best_first(fused_path: Path, on: None,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    cat = Catalog(fused_path)
+    index = engine_for(cat).semantic(cat.conn)
+    assert index is not None
+    vec = index.model.encode(["bladder infection"], index.weights)[0]
+    monkeypatch.setattr(semantic, "SHORTLIST", len(index.ids))  # every row shortlisted: compare with all
+    rows, sims = semantic.nearest(index, vec)
+    every = index.full.astype(np.float32) @ vec
+    assert rows.tolist() == np.argsort(-every, kind="stable")[:semantic.NEAREST].tolist()
+    assert sims.tolist() == sorted(sims.tolist(), reverse=True)
+    keep = np.ones(len(index.ids), dtype=bool)
+    keep[rows[0]] = False  # the nearest code filtered out: the next ones follow
+    assert semantic.nearest(index, vec, keep)[0].tolist()[:5] == rows.tolist()[1:6]
+    monkeypatch.setattr(semantic, "SHORTLIST", 20)  # the shortlist: the rows most alike on the leading dimensions
+    short, _ = semantic.nearest(index, vec)
+    coarse = index.coarse @ np.ascontiguousarray(vec[:semantic.COARSE])
+    assert set(short.tolist()) == set(np.argsort(-coarse, kind="stable")[:20].tolist())
