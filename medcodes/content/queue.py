@@ -13,6 +13,10 @@ queue and, for a code not seen yet, inserts one row: it never waits on the model
   per-code timeout and a margin belongs to a worker that died, and is taken over.
 - Concurrency is for the whole store: a code is claimed only while fewer than
   MEDCODES_ONDEMAND_CONCURRENCY claims are live, however many workers run.
+- Never a code whose text is stored (one a reviewer has not rejected, as the page shows it): a
+  page reads "no text" before it queues, and the worker may store the text and drop the row in
+  between; so the insert and the claim both check the stored text inside their statement, and a
+  late view queues nothing, nor is a row that slipped in sent to the model.
 - A code that failed (a timeout, an unreachable model, answers that never pass the checks) is
   recorded with ContentStore.fail and not queued again before its backoff has passed (doubling
   with each failure), so a bad model cannot loop.
@@ -101,10 +105,17 @@ def state(store: ContentStore, system: str, code: str, *, at: float | None = Non
             "retry_after": _iso(row["retry_after"] or at)}
 
 
+# the code of the content_queue row at hand has stored text that a reviewer has not rejected (text
+# the page shows; with MEDCODES_CONTENT_REVIEWED_ONLY, unreviewed text waits for its reviewer)
+_WRITTEN = ("EXISTS (SELECT 1 FROM content_explainers e WHERE e.system=content_queue.system"
+            " AND e.code=content_queue.code AND e.review_status != 'rejected')")
+
+
 def enqueue(store: ContentStore, system: str, code: str, max_queued: int, *,
-            at: float | None = None) -> tuple[bool, dict[str, Any]]:
-    """Queue one code unless it is queued already, failed within its backoff, or the queue is full.
-    Returns (whether this call queued it, the code's state)."""
+            at: float | None = None) -> tuple[bool, dict[str, Any] | None]:
+    """Queue one code unless it is queued already, failed within its backoff, the queue is full, or
+    its text is stored by now. Returns (whether this call queued it, the code's state: None when
+    its text is stored)."""
     at = time.time() if at is None else at
     current = state(store, system, code, at=at)
     if current is not None:
@@ -115,9 +126,17 @@ def enqueue(store: ContentStore, system: str, code: str, max_queued: int, *,
         cur = store.conn.execute(
             "INSERT INTO content_queue (system, code, status, queued_at) SELECT ?, ?, 'queued', ?"
             " WHERE (SELECT COUNT(*) FROM content_queue WHERE status='queued') < ?"
+            " AND NOT EXISTS (SELECT 1 FROM content_explainers e WHERE e.system=? AND e.code=?"
+            "                 AND e.review_status != 'rejected')"
             " ON CONFLICT (system, code) DO UPDATE SET status='queued', queued_at=excluded.queued_at,"
-            " claimed_by=NULL, claimed_at=NULL WHERE content_queue.status='failed' AND content_queue.retry_after <= ?",
-            (system, code, _iso(at), max_queued, at))
+            " claimed_by=NULL, claimed_at=NULL WHERE content_queue.status='failed' AND content_queue.retry_after <= ?"
+            f" AND NOT {_WRITTEN}",
+            (system, code, _iso(at), max_queued, system, code, at))
+        text_stored = cur.rowcount != 1 and store.conn.execute(
+            "SELECT 1 FROM content_explainers WHERE system=? AND code=? AND review_status != 'rejected'",
+            (system, code)).fetchone() is not None
+    if text_stored:
+        return False, None
     found = state(store, system, code, at=at)
     if found is None:
         return False, {"status": "not_queued", "reason": "too many explanations are waiting to be written"}
@@ -130,6 +149,10 @@ def claim(store: ContentStore, worker: str, config: Config, *, at: float | None 
     stale = at - config.stale_after
     db = store.conn
     with db.transaction(exclusive=True):
+        # a row whose text is stored meanwhile is done, not work: it goes, so its code is never
+        # asked of the model again (a claim held by a live worker is that worker's to finish)
+        db.execute(f"DELETE FROM content_queue WHERE status='queued' AND (claimed_by IS NULL OR claimed_at < ?)"
+                   f" AND {_WRITTEN}", (stale,))
         row = db.execute(
             "UPDATE content_queue SET claimed_by=?, claimed_at=? WHERE rowid = ("
             "  SELECT rowid FROM content_queue WHERE status='queued' AND (claimed_by IS NULL OR claimed_at < ?)"

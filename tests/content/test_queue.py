@@ -133,6 +133,44 @@ def test_failing_a_claim_taken_over_leaves_the_new_owner_alone(store: ContentSto
     assert rows(store)[0]["status"] == "queued" and rows(store)[0]["claimed_by"] == "new"
 
 
+def written(store: ContentStore, code: str, review_status: str = "unreviewed") -> None:
+    """What a worker does with a checked answer: the text stored and the code's row gone, at once."""
+    with store.conn.transaction():
+        store.put({"system": "icd10cm", "code": code, "prompt_version": "v-test", "section_set": "diagnosis",
+                   "sections": [{"key": "what", "title": "What it is", "text": "Made-up text."}], "model": "fake",
+                   "created": "2026-01-01T00:00:00Z", "facts_hash": "h", "review_status": review_status},
+                  commit=False)
+        queue.finished(store, "icd10cm", code)
+
+
+def test_a_view_that_saw_no_text_just_before_it_was_written_queues_nothing(store: ContentStore) -> None:
+    # a page reads "no text", the worker stores the text and drops the row, then the page queues:
+    # that late view must not send the code to the model a second time
+    queue.enqueue(store, "icd10cm", "E11.9", 10)
+    assert queue.claim(store, "a", CONFIG) == ("icd10cm", "E11.9")
+    written(store, "E11.9")
+    added, found = queue.enqueue(store, "icd10cm", "E11.9", 10)
+    assert not added and found is None
+    assert rows(store) == [] and queue.claim(store, "b", CONFIG) is None
+
+
+def test_a_queued_code_whose_text_appeared_meanwhile_is_not_claimed(store: ContentStore) -> None:
+    # the row got in while the text was being committed (or the CLI wrote the text): the claim drops it
+    queue.enqueue(store, "icd10cm", "E11.9", 10)
+    queue.enqueue(store, "icd10cm", "E10.9", 10)
+    written(store, "E11.9")
+    store.conn.execute("INSERT INTO content_queue (system, code, status, queued_at) VALUES"
+                       " ('icd10cm', 'E11.9', 'queued', '2026-01-01T00:00:00Z')")
+    assert queue.claim(store, "a", queue.Config(2, 10, 30.0, 60.0)) == ("icd10cm", "E10.9")
+    assert [r["code"] for r in rows(store)] == ["E10.9"]
+
+
+def test_rejected_text_is_written_again(store: ContentStore) -> None:
+    written(store, "E11.9", "rejected")  # a reviewer turned it down: the page shows none, a view queues it
+    assert queue.enqueue(store, "icd10cm", "E11.9", 10)[0]
+    assert queue.claim(store, "a", CONFIG) == ("icd10cm", "E11.9")
+
+
 def test_workers_starting_together_migrate_once(store_location: str) -> None:
     path = store_location
     errors: list[BaseException] = []
