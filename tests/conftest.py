@@ -60,6 +60,13 @@ def _forget_remembered_answers() -> None:
         m.clear()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that need the PostgreSQL server run in `make check` only (see store_location)."""
+    for item in items:
+        if "pg_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[str]:
     """A PostgreSQL server for the store tests: MEDCODES_TEST_PG, else a throwaway cluster from
@@ -95,7 +102,9 @@ def pg_url(pg_server: str) -> Iterator[str]:
     postgres.drop_database(pg_server, url)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+# the PostgreSQL runs start a database server per worker, so they belong to `make check` (marked
+# slow); the edit-test loop runs the same tests on SQLite
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
 def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Where a test's durable store lives, once on each backend: a SQLite file, then a PostgreSQL database."""
     if request.param == "sqlite":
