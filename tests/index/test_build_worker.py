@@ -49,6 +49,7 @@ def _build(out: Path, monkeypatch: pytest.MonkeyPatch, cores: int) -> list[str]:
     return log
 
 
+@pytest.mark.slow  # two builds of the embedded sources
 def test_the_worker_builds_the_same_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     serial_log = _build(tmp_path / "serial.sqlite", monkeypatch, cores=1)
     beside_log = _build(tmp_path / "beside.sqlite", monkeypatch, cores=2)

@@ -9,6 +9,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from .. import live
 
 # Not a measure of speed, only how long a request may be kept waiting before it counts as unanswered:
@@ -28,6 +30,7 @@ def _status(url: str) -> int:
         return 0  # no answer at all
 
 
+@pytest.mark.slow  # a live server held by trickling clients
 def test_slow_headers_do_not_starve_real_requests(index_path: Path, tmp_path: Path) -> None:
     """300 slow connections against a server that may open 200 files: without the limits they
     take every descriptor and real requests go unanswered."""
@@ -63,6 +66,7 @@ def _answer(s: socket.socket) -> bytes:
     return data
 
 
+@pytest.mark.slow  # a live server held by trickling clients
 def test_headers_too_large_or_too_slow_and_bodies_too_slow(index_path: Path, tmp_path: Path) -> None:
     env = {"MEDCODES_HEADER_TIMEOUT": "1", "MEDCODES_BODY_TIMEOUT": "1",
            "MEDCODES_STORE": str(index_path.with_name("medcodes-store.sqlite"))}
