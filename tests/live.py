@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -136,3 +136,14 @@ def chromium() -> Iterator[Any]:
         b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+def wait_for(check: Callable[[], Any], deadline_s: float = 240.0) -> Any:
+    """Poll until `check()` is truthy: a generous deadline for a loaded machine, never a timing assertion."""
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f"still not so after {deadline_s:g} s")

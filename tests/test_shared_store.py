@@ -8,7 +8,7 @@ import json
 import shutil
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -20,7 +20,7 @@ from medcodes.cli import main
 from medcodes.content.fakellm import FakeLLM
 from medcodes.storage import open_store
 from tests.content.conftest import catalog, index_path  # noqa: F401
-from tests.live import medcodes_serve
+from tests.live import medcodes_serve, wait_for
 
 pytestmark = pytest.mark.slow  # live multi-process servers
 
@@ -47,18 +47,6 @@ def get(url: str) -> tuple[int, str]:
 def api(base: str, path: str) -> Any:
     return json.loads(get(f"{base}{path}")[1])
 
-
-def wait_for(check: Callable[[], Any], deadline_s: float = 240.0) -> Any:
-    """Poll for a state change with a generous deadline (no timing is asserted)."""
-    import time
-
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.1)
-    raise AssertionError(f"still not so after {deadline_s:g} s")
 
 
 @contextmanager

@@ -16,6 +16,7 @@ from medcodes.content.llm import OpenAIChatClient
 from medcodes.content.store import ContentStore
 from medcodes.errors import MedcodesError
 from medcodes.index import Catalog
+from tests.live import wait_for
 
 CONFIG = queue.Config(concurrency=1, max_queued=3, timeout=30.0, backoff=60.0)
 
@@ -29,16 +30,6 @@ def store(store_location: str) -> ContentStore:
 def rows(store: ContentStore) -> list[dict[str, Any]]:
     return [dict(r) for r in store.conn.execute("SELECT * FROM content_queue ORDER BY rowid")]
 
-
-def wait_for(check: Callable[[], Any], deadline_s: float = 60.0) -> Any:
-    """Poll until `check()` is truthy; a generous deadline, never a timing assertion."""
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"still not so after {deadline_s:g} s")
 
 
 def test_a_code_is_queued_once(store: ContentStore) -> None:

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
 import urllib.request
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -17,7 +15,7 @@ import pytest
 
 from medcodes.content.fakellm import FakeLLM
 from tests import live
-from tests.live import medcodes_serve
+from tests.live import medcodes_serve, wait_for
 
 # real two-worker servers, restarted and waited on: `make check` runs these, `make test` does not
 pytestmark = pytest.mark.slow
@@ -48,16 +46,6 @@ def failures(store: Path) -> list[dict[str, Any]]:
         conn.row_factory = sqlite3.Row
         return [dict(r) for r in conn.execute("SELECT * FROM content_failures")]
 
-
-def wait_for(check: Callable[[], Any], deadline_s: float = 90.0) -> Any:
-    """Poll for a state change with a generous deadline (no timing is asserted)."""
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.1)
-    raise AssertionError(f"still not so after {deadline_s:g} s")
 
 
 def serve(index: Path, tmp: Path, llm: FakeLLM, name: str, workers: int = 2, **extra: str) -> Any:
