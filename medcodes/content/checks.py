@@ -16,10 +16,9 @@ from ..record import CodeRecord
 from . import validate
 from .mentions import code_mentions
 from .prompt import grounding
-from .quality import quality_problems, tagged
+from .quality import PLACEHOLDERS, quality_problems, tagged
 from .sections import Section
 
-_EMPTY = {"", "n/a", "na", "tbd", "...", "…", "-", "null", "none.", "todo"}
 _STOP = frozenset("a an and are as at be by for from in into is it its of on or other the to with without "
                   "unspecified specified not elsewhere classified nos nec due than".split())
 
@@ -79,7 +78,7 @@ _TEMPLATE_TOKEN = re.compile(r"<\|[a-z_]+\|>|</?(?:start_of_turn|end_of_turn|s|e
 def _placeholder(text: str) -> bool:
     """Nothing written: empty, a placeholder ("N/A", "…"), or only dots and template tokens."""
     bare = _TEMPLATE_TOKEN.sub("", text).strip()
-    return bare.lower() in _EMPTY or not re.search(r"[A-Za-z0-9]", bare)
+    return bare.lower() in PLACEHOLDERS or not re.search(r"[A-Za-z0-9]", bare)
 
 
 def invented_codes(sections: Sequence[Mapping[str, Any]], code_data: CodeRecord,
