@@ -466,8 +466,9 @@ def main() -> None:
     ap.add_argument("--gguf", help="real model: the GGUF file it serves")
     ap.add_argument("--threads", type=int, default=2, help="real model: server threads (default 2)")
     ap.add_argument("--ctx", type=int, default=4096, help="real model: context tokens a slot (default 4096)")
-    ap.add_argument("--slots", type=int, default=4,
-                    help="real model: server slots, each with its own prompt cache (default 4: one per section set)")
+    ap.add_argument("--slots", type=int, default=5,
+                    help="real model: server slots, each with its own prompt cache (default 5: one per section set of a"
+                         " CM, PCS and HCPCS sample)")
     ap.add_argument("--dry", type=float, default=0.8,
                     help="real model: llama.cpp's DRY anti-repetition strength (default 0.8; 0: off)")
     ap.add_argument("--dry-server-breakers", action="store_true",

@@ -64,6 +64,7 @@ def quality_problems(code_data: CodeRecord, grounding: str, sections: Sections) 
     problems += tagged("notes_copied", notes_copied(code_data, sections))
     problems += tagged("descriptor_only", descriptor_only(code_data, sections))
     problems += tagged("fragment", fragments(code_data, sections))
+    problems += tagged("facts_copied", facts_copied(grounding, sections))
     problems += tagged("drugs_not_in_data", drugs_not_in_the_data(grounding, sections))
     problems += tagged("reading_level", reading_level(sections))
     return problems
@@ -175,6 +176,30 @@ def fragments(code_data: CodeRecord, sections: Sections) -> list[str]:
                 break
             if items is None and len(norm.split()) < MIN_TEXT_WORDS:
                 problems.append(f"section {s['key']!r} says only “{text.strip()}”; write whole sentences")
+                break
+    return problems
+
+
+COPY_WORDS = 5  # a run of this many words of the official data, written in a section, was copied
+
+
+def facts_copied(grounding: str, sections: Sections) -> list[str]:
+    """A patient section (or list item) that is only lines of the official data copied out (SmolLM2
+    135M wrote "Read character by character, 03L94CZ is a procedure in ..." as the purpose of
+    03L94CZ, and the operation's official definition as its indications): every run of COPY_WORDS
+    words in it is in the data. Quoting the descriptor inside sentences of one's own is not."""
+    words = _norm(grounding).split()
+    official = {" ".join(words[i:i + COPY_WORDS]) for i in range(len(words) - COPY_WORDS + 1)}
+    problems = []
+    for s in sections:
+        if s["key"] in CODER_SECTIONS:
+            continue
+        for text in s.get("items") or [s["text"]]:
+            said = _norm(text).split()
+            runs = [" ".join(said[i:i + COPY_WORDS]) for i in range(len(said) - COPY_WORDS + 1)]
+            if runs and all(r in official for r in runs):
+                problems.append(f"section {s['key']!r} copies the official data (“{text.strip()[:80]}”);"
+                                " explain it in your own words")
                 break
     return problems
 

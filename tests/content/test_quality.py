@@ -11,6 +11,7 @@ from medcodes.content.prompt import answer_schema, build_messages, grounding, va
 from medcodes.content.quality import (
     descriptor_only,
     drugs_not_in_the_data,
+    facts_copied,
     flesch_kincaid_grade,
     fragments,
     notes_copied,
@@ -78,6 +79,23 @@ def test_sections_that_are_only_a_section_name_or_words_of_the_descriptor() -> N
     assert fragments(e11, written) == []
     # the summary that only repeats the descriptor is descriptor_only's finding, not counted twice
     assert fragments(e11, [_s("summary", "This code is for type 2 diabetes mellitus without complications.")]) == []
+
+
+def test_sections_that_only_copy_the_official_data() -> None:
+    """SmolLM2 135M's first answer for 03L94CZ: the facts' lines copied out as its sections."""
+    facts = ("Official descriptor: Occlusion of Right Ulnar Artery with Extraluminal Device, Percutaneous Endoscopic"
+             " Approach\nSummary: Read character by character, 03L94CZ is a procedure in the Medical and Surgical"
+             " section, Upper Arteries body system. Occlusion is officially defined as: Completely closing an orifice"
+             " or the lumen of a tubular body part.")
+    copied = [_s("purpose", "Read character by character, 03L94CZ is a procedure in the Medical and Surgical section"),
+              _s("indications", "", ["A blocked or bleeding artery", "Completely closing an orifice or the lumen of a"
+                                     " tubular body part."])]
+    problems = facts_copied(facts, copied)
+    assert [p.split(" copies")[0] for p in problems] == ["section 'purpose'", "section 'indications'"]
+    own = [_s("summary", "The doctor closes off the right ulnar artery, an artery in the forearm, from outside it."),
+           _s("purpose", "To stop blood flowing through the Right Ulnar Artery with Extraluminal Device.")]
+    assert facts_copied(facts, own) == []  # the descriptor quoted in a sentence of its own is fine
+    assert facts_copied(facts, [_s("coding_notes", "Occlusion is officially defined as: Completely closing")]) == []
 
 
 def test_drugs_and_doses_the_official_data_does_not_name() -> None:
