@@ -848,20 +848,38 @@ def _needs(n: int) -> list[int]:
     return out
 
 
-def note_terms(conn: sqlite3.Connection, cid: int) -> list[tuple[str, str]]:
-    """(field, text) pairs that name code `cid`: synonyms, inclusion terms, index terms, notes."""
-    row = conn.execute("SELECT system, code, short_title, synonyms, notes FROM codes WHERE id=?", (cid,)).fetchone()
-    if row is None:
-        return []
-    out: list[tuple[str, str]] = []
-    if row[2]:
-        out.append(("short_title", row[2]))
-    out += [("synonym", s) for s in json.loads(row[3])]
-    for note_type, text in json.loads(row[4]):
-        if note_type == "inclusion":
-            out.append(("inclusion", text))
-    out += [("index", t) for (t,) in conn.execute("SELECT term FROM terms WHERE system=? AND code=?", row[:2])]
-    for note_type, text in json.loads(row[4]):
-        if note_type in ("includes", "definition"):
-            out.append(("note", text))
+def note_terms(conn: sqlite3.Connection, ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+    """(field, text) pairs that name each code of `ids`: synonyms, inclusion terms, index terms,
+    notes. Two statements for a page of codes, not two per code."""
+    out: dict[int, list[tuple[str, str]]] = {}
+    if not ids:
+        return out
+    cur = conn.cursor()
+    cur.row_factory = None
+    rows = []
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        rows += cur.execute("SELECT id, system, code, short_title, synonyms, notes FROM codes"
+                            f" WHERE id IN ({','.join('?' * len(chunk))})", chunk).fetchall()
+    index_terms: dict[tuple[str, str], list[tuple[int, str]]] = {}
+    by_system: dict[str, list[str]] = {}
+    for r in rows:
+        by_system.setdefault(r[1], []).append(r[2])
+    for system, codes in by_system.items():  # one system at a time: (system, code) pairs would not use the index
+        for i in range(0, len(codes), 500):
+            chunk = codes[i:i + 500]
+            found = cur.execute("SELECT rowid, code, term FROM terms WHERE system = ?"
+                                f" AND code IN ({','.join('?' * len(chunk))})", [system, *chunk]).fetchall()
+            for rowid, code, term in found:
+                index_terms.setdefault((system, code), []).append((rowid, term))
+    for cid, system, code, short_title, synonyms, notes in rows:
+        pairs: list[tuple[str, str]] = []
+        if short_title:
+            pairs.append(("short_title", short_title))
+        pairs += [("synonym", s) for s in json.loads(synonyms)]
+        parsed = json.loads(notes)
+        pairs += [("inclusion", text) for note_type, text in parsed if note_type == "inclusion"]
+        pairs += [("index", t) for _, t in sorted(index_terms.get((system, code), []))]  # as the index lists them
+        pairs += [("note", text) for note_type, text in parsed if note_type in ("includes", "definition")]
+        out[cid] = pairs
     return out

@@ -356,10 +356,11 @@ class Highlighter:
         out: list[str] = []
         last = 0
         for m in _TOKEN.finditer(text):
-            t = fold(m.group(0))
-            hit = self._seen.get(t)
+            word = m.group(0)
+            hit = self._seen.get(word)  # by the word as written: folding it again costs more than the lookup
             if hit is None:
-                hit = self._seen[t] = any(word_match(q, t, self.prefix) for q in self._initial.get(t[:1], ()))
+                t = fold(word)
+                hit = self._seen[word] = any(word_match(q, t, self.prefix) for q in self._initial.get(t[:1], ()))
             if hit:
                 out += [escape(text[last:m.start()]), "<mark>", escape(m.group(0)), "</mark>"]
                 last = m.end()

@@ -84,6 +84,7 @@ COMBINED_WORDS = 8  # words of a phrase naming two conditions; more is a descrip
 COMBINED_FIRST = 3  # codes that say both conditions, listed before each condition's own best code
 CAUSE_WORDS = ("cause", "diseases", "classified", "elsewhere")  # B95-B97: the organism as the cause
 _GROUPER_WORDS = frozenset({"drg", "drgs", "msdrg", "msdrgs"})
+_NAMED = frozenset({"code", "family", "range", "status", "gems"})  # results whose reason is no text of theirs
 
 
 def run_search(catalog: Catalog, engine: Engine, q: str, systems: Any, billable: bool | None,
@@ -356,6 +357,9 @@ def _format(conn: Any, ids: list[int], plan: Plan, lex: Lexical, query: Query, e
     coverage = rank.Coverage(lex.groups, partial)
     marks = rank.Highlighter(query_words, partial)
     titles = {c.id: c.coverage for c in lex.hits}  # the re-scoring measured the descriptors already
+    said = {i: coverage(rows[i][3]) if titles.get(i) is None else titles[i] for i in ids
+            if plan.why[i][0] not in _NAMED and i not in lex.paths}
+    notes = note_terms(conn, [i for i, cov in said.items() if cov < 1.0])  # one read for the page
     out = []
     for i in ids:
         r = rows[i]
@@ -366,16 +370,19 @@ def _format(conn: Any, ids: list[int], plan: Plan, lex: Lexical, query: Query, e
             "billable": None if r[5] is None else bool(r[5]),
             "deleted_in": r[6],
             "score": round(plan.score.get(i, 0.0), 4),
-            "match": _why(conn, r, how, term, lex, coverage, marks, titles.get(i)),
+            "match": _why(r, how, term, lex, coverage, marks, said.get(i, 0.0), notes.get(i, [])),
         })
         if when is not None:
             out[-1]["as_of"] = when.mark(engine.events(conn, i), r)
     return out
 
 
-def _why(conn: Any, r: tuple[Any, ...], how: str, term: str, lex: Lexical, coverage: rank.Coverage,
-         marks: rank.Highlighter, title_coverage: float | None) -> dict[str, Any]:
-    if how in ("code", "family", "range"):
+def _why(r: tuple[Any, ...], how: str, term: str, lex: Lexical, coverage: rank.Coverage,
+         marks: rank.Highlighter, cov_title: float, notes: list[tuple[str, str]]) -> dict[str, Any]:
+    """Why result `r` is there: the code typed, the index path, or the text (title, synonym, inclusion
+    term, index term or note) that says most of the query (`cov_title`: how much the title says;
+    `notes`: the code's other texts, read only when the title does not say everything)."""
+    if how in ("code", "family", "range"):  # _NAMED: what the query named, not what a text says
         return {"field": "code", "fragment": _mark_code(r[2], term, how), "term": term, "how": how}
     if how == "status":  # "s/p CABG", "on eliquis": what the shorthand says of the patient
         return {"field": "shorthand", "fragment": escape(r[3]), "term": term, "how": how, "label": term}
@@ -386,9 +393,8 @@ def _why(conn: Any, r: tuple[Any, ...], how: str, term: str, lex: Lexical, cover
         path, source = lex.paths[r[0]]
         return {"field": "index", "fragment": marks(path), "term": path, "how": "index",
                 "index": paths.SOURCE_NAMES.get(source, source), "path": path}
-    cov_title = coverage(r[3]) if title_coverage is None else title_coverage
     best = ("title", r[3], cov_title)
-    notes = note_terms(conn, r[0])[:NOTE_TEXTS] if cov_title < 1.0 else []
+    notes = notes[:NOTE_TEXTS]
     # no text says more than all of them together: one reading of them all, when that says no more than
     # the title, spares reading each (most codes found by meaning, whose notes lack the query's words)
     if notes and coverage(" ; ".join(text for _, text in notes)) > cov_title:
