@@ -303,11 +303,11 @@ class Engine:
         n = len(groups)
         expr = self._expression(conn, groups, need, partial)
         k = min(RELAXED_CANDIDATES, candidates) if need < n else candidates
-        total: int = self._remember(("df", expr), lambda: self._df(conn, expr), lambda t: t > COSTLY)
+        total, rows = self._matches(conn, expr)
         if not total:
             return None
         if total <= SMALL:  # one statement gives the counts and the candidates
-            facets, ids, scores = self._all(conn, expr, flt, k, scored=total > k + k // 5)
+            facets, ids, scores = self._all(conn, expr, flt, k, scored=total > k + k // 5, rows=rows)
         else:
             facets = self._count(conn, expr, flt)
             if not any(not flt.wanted or s in flt.wanted for s in facets):
@@ -346,16 +346,34 @@ class Engine:
         out = np.concatenate(ids)
         return out, 1.0 / (1.0 + np.arange(len(out)) / k)
 
+    def _matches(self, conn: sqlite3.Connection, expr: str) -> tuple[int, list[Any] | None]:
+        """How many codes match `expr`, and for a match of at most SMALL codes (most) their rowids, read
+        by the one statement that counts them: the level's candidates then cost no second pass over
+        the same doclists (Engine._all)."""
+        with self._lock:
+            known = self._cache.get(("df", expr))
+            if known is not None:
+                self._cache.move_to_end(("df", expr))
+        if known is not None:
+            return known, None
+        rows = self._sql(conn, "SELECT rowid FROM search_fts WHERE search_fts MATCH ? LIMIT ?", (expr, SMALL + 1))
+        if len(rows) <= SMALL:
+            return len(rows), rows
+        return self._remember(("df", expr), lambda: self._df(conn, expr), _costly), None
+
     def _all(self, conn: sqlite3.Connection, expr: str, flt: Filter, k: int,
-             scored: bool = True) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
+             scored: bool = True, rows: list[Any] | None = None) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
         """Every match with its BM25 score, for a match of at most SMALL codes: the facets and
         the candidates (ICD-9 kept to its share, see _pool) from one statement. Not `scored`
         (every match is a candidate anyway): no BM25, whose cost is a row lookup per match,
-        and the rowid order (shortest descriptor first, indexer.py) stands in for it."""
+        and the rowid order (shortest descriptor first, indexer.py) stands in for it; `rows`: the
+        matches' rowids when they were read already (_matches)."""
         scored = scored or not self.ordered
         weights = ", ".join(map(str, rank.WEIGHTS))
-        rows = self._sql(conn, f"SELECT rowid, -bm25(search_fts, {weights}) FROM search_fts WHERE search_fts MATCH ?"
-                         if scored else "SELECT rowid FROM search_fts WHERE search_fts MATCH ?", (expr,))
+        if scored or rows is None:
+            rows = self._sql(conn, f"SELECT rowid, -bm25(search_fts, {weights}) FROM search_fts"
+                             " WHERE search_fts MATCH ?" if scored
+                             else "SELECT rowid FROM search_fts WHERE search_fts MATCH ?", (expr,))
         ids = self.doc[np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))]
         if scored:
             scores = np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows))
@@ -599,7 +617,10 @@ class Engine:
     def mask(self, ids: np.ndarray, flt: Filter) -> np.ndarray:
         keep = np.ones(len(ids), dtype=bool)
         if flt.wanted:
-            keep &= np.isin(self.system[ids], [SYSTEM_ORDER.index(s) for s in flt.wanted])
+            # a table by system number (-1, no code, is its last entry): np.isin costs more on a page of ids
+            table = np.zeros(len(SYSTEM_ORDER) + 1, dtype=bool)
+            table[[SYSTEM_ORDER.index(s) for s in flt.wanted]] = True
+            keep &= table[self.system[ids]]
         if flt.billable is not None:
             keep &= self.billable[ids] == (1 if flt.billable else 0)
         if flt.as_of is not None:

@@ -46,6 +46,7 @@ GROUPER_SYSTEMS = frozenset({"msdrg"})
 SEVENTH = {"A": 0.02, "B": 0.03, "C": 0.03, "S": 0.06}
 SEVENTH_OTHER = 0.05
 _TOKEN = re.compile(r"[^\W_]+")
+_SPLIT = re.compile(r"([^\W_]+)")  # _TOKEN, kept by re.split
 
 
 def content(words: Iterable[str]) -> tuple[str, ...]:
@@ -353,18 +354,27 @@ class Highlighter:
         self._seen: dict[str, bool] = {}
 
     def __call__(self, text: str) -> str:
-        out: list[str] = []
-        last = 0
-        for m in _TOKEN.finditer(text):
-            word = m.group(0)
-            hit = self._seen.get(word)  # by the word as written: folding it again costs more than the lookup
+        pieces = _SPLIT.split(text)  # between words, a word, between words, ..., between words
+        seen = self._seen
+        marked = []
+        for i in range(1, len(pieces), 2):
+            word = pieces[i]
+            hit = seen.get(word)  # by the word as written: folding it again costs more than the lookup
             if hit is None:
                 t = fold(word)
-                hit = self._seen[word] = any(word_match(q, t, self.prefix) for q in self._initial.get(t[:1], ()))
+                hit = seen[word] = any(word_match(q, t, self.prefix) for q in self._initial.get(t[:1], ()))
             if hit:
-                out += [escape(text[last:m.start()]), "<mark>", escape(m.group(0)), "</mark>"]
-                last = m.end()
-        out.append(escape(text[last:]))
+                marked.append(i)
+        if not marked:  # most texts a result shows say none of the words (notes, codes found by meaning)
+            return escape(text)
+        for i in marked:
+            pieces[i] = "<mark>" + escape(pieces[i]) + "</mark>"
+        last = 0
+        out: list[str] = []
+        for i in marked:  # the text between two marked words escaped as one (escape is per character)
+            out += [escape("".join(pieces[last:i])), pieces[i]]
+            last = i + 1
+        out.append(escape("".join(pieces[last:])))
         return "".join(out)
 
 
