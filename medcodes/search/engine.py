@@ -62,6 +62,7 @@ SYSTEM_ORDER = tuple(systems.SYSTEMS)
 DOTTED = frozenset(s.id for s in systems.SYSTEMS.values() if s.dotted("A000000") != "A000000")
 _ROW = "id, system, code, title, kind, billable, deleted_in"
 _LEGACY_INDEX = [SYSTEM_ORDER.index(s) for s in rank.LEGACY_SYSTEMS if s in SYSTEM_ORDER]
+_LEGACY_TABLE = np.isin(np.arange(len(SYSTEM_ORDER) + 1), _LEGACY_INDEX)  # by system number; -1 (no code) is last
 T = TypeVar("T")
 
 
@@ -388,7 +389,7 @@ class Engine:
             ids, scores = ids[keep], scores[keep]
         order = np.argsort(-scores, kind="stable")
         ids, scores = ids[order], scores[order]
-        legacy = np.isin(self.system[ids], _LEGACY_INDEX)
+        legacy = _LEGACY_TABLE[self.system[ids]]
         if flt.wanted or legacy.sum() <= k // 5:
             return facets, ids[:k + int(legacy.sum())], scores[:k + int(legacy.sum())]
         pick = np.concatenate([np.nonzero(~legacy)[0][:k], np.nonzero(legacy)[0][:k // 5]])

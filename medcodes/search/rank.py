@@ -299,10 +299,14 @@ def rescore(cands: list[Candidate], titles: TitleWords, groups: Sequence[Group],
     by_system = {s: _system_bonus(s, preferred, asked) for s in {c.system for c in cands}}
     # per candidate, in the order they are added below (the same sums as one expression per candidate)
     bm25 = np.array([(max(c.bm25, 0.0) / top) ** 0.5 for c in cands])
-    fixed = np.array([[_default_bonus(c, defaults) if defaults else 0.0, 0.03 if c.billable else 0.0,
-                       by_system[c.system], 0.05 if c.kind in GROUPING_KINDS else 0.0,
-                       SEVENTH.get(c.code[-1], SEVENTH_OTHER) if s7 else 0.0, 0.40 if c.deleted else 0.0]
-                      for c, s7 in zip(cands, seventh.tolist(), strict=True)]).T
+    # one flat list per term (a list of short lists made into a 2-D array costs more than the terms)
+    fixed = (np.array([_default_bonus(c, defaults) for c in cands]) if defaults else np.zeros(n),
+             np.array([0.03 if c.billable else 0.0 for c in cands]),
+             np.array([by_system[c.system] for c in cands]),
+             np.array([0.05 if c.kind in GROUPING_KINDS else 0.0 for c in cands]),
+             np.array([SEVENTH.get(c.code[-1], SEVENTH_OTHER) if s7 else 0.0
+                       for c, s7 in zip(cands, seventh.tolist(), strict=True)]),
+             np.array([0.40 if c.deleted else 0.0 for c in cands]))
     score = (0.15 * bm25 + 0.5 * coverage
              - 0.05 * np.minimum(extra, 10) - 0.01 * np.minimum(generic, 5) - 0.02 * np.minimum(residual, 2)
              + np.where(titles.plain, 0.03, 0.0)
