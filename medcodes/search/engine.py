@@ -889,9 +889,9 @@ def note_terms(conn: sqlite3.Connection, ids: list[int]) -> dict[int, list[tuple
         by_system.setdefault(r[1], []).append(r[2])
     for system, codes in by_system.items():  # one system at a time: (system, code) pairs would not use the index
         for i in range(0, len(codes), 500):
-            chunk = codes[i:i + 500]
+            part = codes[i:i + 500]
             found = cur.execute("SELECT rowid, code, term FROM terms WHERE system = ?"
-                                f" AND code IN ({','.join('?' * len(chunk))})", [system, *chunk]).fetchall()
+                                f" AND code IN ({','.join('?' * len(part))})", [system, *part]).fetchall()
             for rowid, code, term in found:
                 index_terms.setdefault((system, code), []).append((rowid, term))
     for cid, system, code, short_title, synonyms, notes in rows:

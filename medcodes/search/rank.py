@@ -193,7 +193,7 @@ def _unpossess(folded: str) -> str:
     return POSSESSIVE.sub("", folded) if "'" in folded or "\u2019" in folded else folded
 
 
-def covers(alt: Sequence[str], tokens: Sequence[str], prefix: bool = False) -> bool:
+def covers(alt: Sequence[str], tokens: Iterable[str], prefix: bool = False) -> bool:
     return all(any(word_match(w, t, prefix) for t in tokens) for w in content(alt))
 
 
@@ -395,18 +395,34 @@ class Coverage:
         self._matched: dict[str, frozenset[tuple[str, bool]]] = {}
 
     def __call__(self, text: str) -> float:
-        if not self.groups:
-            return 0.0
+        return self.share(self.said(text)) if self.groups else 0.0
+
+    def said(self, text: str) -> set[tuple[str, bool]]:
+        """The query words `text` says. Texts are word sets, so a union of these is what the texts
+        joined say (the explanation of a result reads its notes together, then one at a time)."""
         said: set[tuple[str, bool]] = set()
         matched = self._matched
-        for t in set(tokens(text)):
+        for t in word_set(text):
             found = matched.get(t)
             if found is None:
                 found = matched[t] = frozenset(k for k in self._words.get(t[:1], ())
                                                if k[0] == t or word_match(k[0], t, k[1]))
             said |= found
+        return said
+
+    def share(self, said: set[tuple[str, bool]]) -> float:
+        """The share of the query's groups that the words `said` say."""
+        if not self.groups:
+            return 0.0
         hit = sum(1 for g in self.groups if any(all((w, p) in said for w in ws) for p, ws in g))
         return hit / len(self.groups)
+
+
+@functools.lru_cache(maxsize=16_384)
+def word_set(text: str) -> frozenset[str]:
+    """The distinct words of a descriptor, note or index path: the same texts come back query after
+    query (a code's notes, its title), and folding and splitting them costs more than the rest."""
+    return frozenset(tokens(text))
 
 
 def _by_initial(keys: Iterable[tuple[str, bool]]) -> dict[str, tuple[tuple[str, bool], ...]]:

@@ -395,11 +395,12 @@ def _why(r: tuple[Any, ...], how: str, term: str, lex: Lexical, coverage: rank.C
                 "index": paths.SOURCE_NAMES.get(source, source), "path": path}
     best = ("title", r[3], cov_title)
     notes = notes[:NOTE_TEXTS]
-    # no text says more than all of them together: one reading of them all, when that says no more than
-    # the title, spares reading each (most codes found by meaning, whose notes lack the query's words)
-    if notes and coverage(" ; ".join(text for _, text in notes)) > cov_title:
-        for field_, text in notes:
-            cov = coverage(text)
+    said = [coverage.said(text) for _, text in notes]
+    # no text says more than all of them together: when they all say no more than the title, none is
+    # weighed alone (most codes found by meaning, whose notes lack the query's words)
+    if notes and coverage.share(set().union(*said)) > cov_title:
+        for (field_, text), words_said in zip(notes, said, strict=True):
+            cov = coverage.share(words_said)
             if cov > best[2]:
                 best = (field_, text, cov)
                 if cov >= 1.0:  # nothing later can say more
@@ -408,9 +409,9 @@ def _why(r: tuple[Any, ...], how: str, term: str, lex: Lexical, coverage: rank.C
     out: dict[str, Any] = {"field": field_ if cov > 0 else ("semantic" if how == "semantic" else field_),
                            "fragment": marks(text),
                            "term": text if field_ != "title" else ""}
-    said = rank.tokens(text) if any(g.entry is not None for g in lex.groups) else []
+    shown = rank.word_set(text) if any(g.entry is not None for g in lex.groups) else frozenset()
     used = [g.entry for g in lex.groups if g.entry is not None
-            and any(rank.covers(alt, said) for alt in g.alternatives[1:])]
+            and any(rank.covers(alt, shown) for alt in g.alternatives[1:])]
     if used:
         out["lexicon"] = [f"{' '.join(e.term)} = {' / '.join(' '.join(m) for m in e.means)}" for e in used]
     return out
