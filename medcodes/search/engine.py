@@ -359,6 +359,8 @@ class Engine:
             return known, None
         rows = self._sql(conn, "SELECT rowid FROM search_fts WHERE search_fts MATCH ? LIMIT ?", (expr, SMALL + 1))
         if len(rows) <= SMALL:
+            if _costly(len(rows)):  # as _remember would (never, unless COSTLY is below SMALL)
+                self._memo(("df", expr), len(rows))
             return len(rows), rows
         return self._remember(("df", expr), lambda: self._df(conn, expr), _costly), None
 
@@ -542,11 +544,14 @@ class Engine:
                 return self._cache[key]  # type: ignore[no-any-return]
         value = make()
         if costly(value):
-            with self._lock:
-                self._cache[key] = value
-                while len(self._cache) > CACHE_SIZE:
-                    self._cache.popitem(last=False)
+            self._memo(key, value)
         return value
+
+    def _memo(self, key: tuple[Any, ...], value: Any) -> None:
+        with self._lock:
+            self._cache[key] = value
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
 
     @staticmethod
     def _sql(conn: sqlite3.Connection, sql: str, args: tuple[Any, ...]) -> list[Any]:
