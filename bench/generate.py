@@ -50,7 +50,7 @@ from medcodes import settings
 from medcodes.app.build import build_from_records
 from medcodes.content.checks import parse_json_answer
 from medcodes.content.generate import Outcome, generate
-from medcodes.content.llm import OpenAIChatClient
+from medcodes.content.llm import DRY_SEQUENCE_BREAKERS, OpenAIChatClient
 from medcodes.content.prompt import PROMPT_VERSION
 from medcodes.content.quality import CODER_SECTIONS, check_name, flesch_kincaid_grade
 from medcodes.content.store import ContentStore
@@ -196,11 +196,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_llama_server(binary: str, gguf: Path, threads: int, ctx: int,
+def start_llama_server(binary: str, gguf: Path, threads: int, ctx: int, slots: int,
                        log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """One request at a time, but a slot (with its own prompt cache) per section set: the server
+    gives each request the slot whose cached prompt shares the most with it, so the instructions of
+    a section set are read once, not once per code, while the sample's systems take turns."""
     port = free_port()
     cmd = [binary, "-m", str(gguf), "--host", "127.0.0.1", "--port", str(port), "-t", str(threads),
-           "-tb", str(threads), "-c", str(ctx), "-np", "1"]
+           "-tb", str(threads), "-c", str(ctx * slots), "-np", str(slots), "--no-kv-unified"]
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -254,6 +257,7 @@ def summarize(outcomes: list[Outcome], wall: float) -> dict[str, Any]:
     all_grades = [flesch_kincaid_grade(t) for a in answers for t in [patient_text(a.text)] if t]
     tokens = sum(a.tokens or 0 for a in answers)
     model_seconds = sum(a.seconds for a in answers)
+    prompted = [a for a in answers if a.prompt_tokens is not None]
     return {
         "codes": codes, "answers": len(answers), "wall_s": round(wall, 1),
         "codes_per_s": round(codes / wall, 4) if wall else 0.0,
@@ -262,6 +266,8 @@ def summarize(outcomes: list[Outcome], wall: float) -> dict[str, Any]:
         "stopped_by": dict(stopped.most_common()),
         "failed_without_answer": dict(failed_without_answer),
         "tokens_per_s": round(tokens / model_seconds, 1) if model_seconds else 0.0,
+        "prompt_tokens_per_answer": _mean([a.prompt_tokens or 0 for a in prompted]),
+        "cached_tokens_per_answer": _mean([a.cached_tokens or 0 for a in prompted]),
         "grade_passed": _grades(passed_grades), "grade_all": _grades(all_grades),
         "by_system": {s: {"codes": sum(o.system == s for o in outcomes),
                           "first_try_pass": sum(o.system == s and bool(o.answers) and not o.answers[0].problems
@@ -269,6 +275,10 @@ def summarize(outcomes: list[Outcome], wall: float) -> dict[str, Any]:
                           "final_pass": sum(o.system == s and o.ok for o in outcomes)}
                       for s in sorted({o.system for o in outcomes})},
     }
+
+
+def _mean(values: list[int]) -> int | None:
+    return round(statistics.mean(values)) if values else None
 
 
 def _grades(grades: list[float]) -> dict[str, Any]:
@@ -286,14 +296,18 @@ def print_summary(meta: dict[str, Any], s: dict[str, Any], billable: dict[str, i
     if meta.get("interrupted"):
         print(f"INTERRUPTED {meta['interrupted']}: the figures are those of the finished codes")
     print(f"model {meta['model']} ({meta.get('quantisation', '?')}, {meta.get('size_mb', '?')} MB),"
-          f" {meta.get('threads', '?')} threads, context {meta.get('ctx', '?')}, concurrency {meta['concurrency']},"
-          f" max_tokens {meta['max_tokens']}, {meta['attempts']} attempts, prompt {PROMPT_VERSION}")
+          f" {meta.get('threads', '?')} threads, context {meta.get('ctx', '?')} x {meta.get('slots', '?')} slots,"
+          f" concurrency {meta['concurrency']}, max_tokens {meta['max_tokens']}, {meta['attempts']} attempts,"
+          f" DRY {meta.get('dry', 0)}, prompt {PROMPT_VERSION}, sample {meta.get('sample', '?')}")
     print(f"load average before/after: {meta['load_before']} / {meta['load_after']};"
           f" server CPU {meta.get('server_cpu_s', '?')} s over {s['wall_s']} s wall")
     systems = ", ".join(f"{k} {v['codes']}" for k, v in s["by_system"].items())
     print(f"codes {s['codes']} ({systems}),"
           f" answers {s['answers']}, {s['codes_per_s']:.4f} codes/s ({s['s_per_code']} s a code),"
           f" {s['tokens_per_s']} tokens/s while generating")
+    if s.get("prompt_tokens_per_answer") is not None:
+        print(f"prompt tokens per answer: {s['prompt_tokens_per_answer']}, of which read from the server's prompt"
+              f" cache: {s['cached_tokens_per_answer']}")
     print(f"passed first try: {_pct(s['first_try_pass'], s['codes'])}; passed in the end:"
           f" {_pct(s['final_pass'], s['codes'])}")
     for system, v in s["by_system"].items():
@@ -330,7 +344,8 @@ def real_model(args: argparse.Namespace) -> None:
         raise SystemExit(f"{args.sample}: not in the index: {missing[:5]}")
     meta: dict[str, Any] = {"concurrency": args.concurrency, "max_tokens": args.max_tokens,
                             "attempts": args.attempts, "threads": args.threads, "ctx": args.ctx,
-                            "sample": Path(args.sample).name}
+                            "slots": args.slots, "sample": Path(args.sample).name,
+                            "dry": f"{args.dry} (server's breakers)" if args.dry_server_breakers else args.dry}
     server = None
     with tempfile.TemporaryDirectory() as tmp:
         if args.gguf:
@@ -339,13 +354,16 @@ def real_model(args: argparse.Namespace) -> None:
             meta.update(model=info.get("general.name") or gguf.name, file=gguf.name,
                         quantisation=FILE_TYPES.get(info.get("general.file_type", -1), "?"),
                         size_mb=round(gguf.stat().st_size / 1e6), architecture=info.get("general.architecture"))
-            server, url = start_llama_server(args.llama_server, gguf, args.threads, args.ctx, Path(tmp) / "server.log")
+            server, url = start_llama_server(args.llama_server, gguf, args.threads, args.ctx, args.slots,
+                                             Path(tmp) / "server.log")
         else:
             url = args.base_url
             meta.update(model=args.model or "served model", threads=args.threads or "?")
         try:
             client = OpenAIChatClient(url, str(meta.get("file") or meta["model"]), timeout=args.code_timeout,
-                                      max_tokens=args.max_tokens, concurrency=args.concurrency)
+                                      max_tokens=args.max_tokens, concurrency=args.concurrency,
+                                      dry_multiplier=args.dry,
+                                      dry_breakers=None if args.dry_server_breakers else DRY_SEQUENCE_BREAKERS)
             store = ContentStore(Path(tmp) / "store.sqlite")
             outcomes: list[Outcome] = []
             answers_out = open(args.answers, "w", encoding="utf-8") if args.answers else None  # noqa: SIM115
@@ -360,7 +378,8 @@ def real_model(args: argparse.Namespace) -> None:
                     for i, a in enumerate(o.answers, 1):
                         answers_out.write(json.dumps({"system": o.system, "code": o.code, "attempt": i,
                                                       "finish_reason": a.finish_reason, "seconds": round(a.seconds, 1),
-                                                      "tokens": a.tokens, "problems": list(a.problems),
+                                                      "tokens": a.tokens, "prompt_tokens": a.prompt_tokens,
+                                                      "cached_tokens": a.cached_tokens, "problems": list(a.problems),
                                                       "checks": sorted({check_name(p) for p in a.problems}),
                                                       "text": a.text}, ensure_ascii=False) + "\n")
                     answers_out.flush()
@@ -446,7 +465,14 @@ def main() -> None:
     ap.add_argument("--llama-server", help="real model: the llama.cpp server binary to start on 127.0.0.1")
     ap.add_argument("--gguf", help="real model: the GGUF file it serves")
     ap.add_argument("--threads", type=int, default=2, help="real model: server threads (default 2)")
-    ap.add_argument("--ctx", type=int, default=4096, help="real model: context tokens (default 4096)")
+    ap.add_argument("--ctx", type=int, default=4096, help="real model: context tokens a slot (default 4096)")
+    ap.add_argument("--slots", type=int, default=5,
+                    help="real model: server slots, each with its own prompt cache (default 5: one per section set of a"
+                         " CM, PCS and HCPCS sample)")
+    ap.add_argument("--dry", type=float, default=0.8,
+                    help="real model: llama.cpp's DRY anti-repetition strength (default 0.8; 0: off)")
+    ap.add_argument("--dry-server-breakers", action="store_true",
+                    help="real model: DRY with the server's own sequence breakers (a quote and ':' too)")
     ap.add_argument("--base-url", help="real model: an OpenAI-compatible endpoint already running instead")
     ap.add_argument("--model", help="real model with --base-url: the name it serves")
     ap.add_argument("--max-tokens", type=int, default=900, help="real model: tokens an answer may take (default 900)")

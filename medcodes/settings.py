@@ -50,6 +50,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MEDCODES_LLM_BASE_URL", "", "OpenAI-compatible endpoint for generated explainer text"),
     Setting("MEDCODES_LLM_MODEL", "", "model name sent to that endpoint"),
     Setting("MEDCODES_LLM_API_KEY", "", "API key sent to that endpoint (never logged)"),
+    Setting("MEDCODES_LLM_DRY", "0.8",
+            "strength of llama.cpp's DRY anti-repetition sampler sent with every request (dry_multiplier);"
+            " 0 sends none. An endpoint that refuses llama.cpp's fields gets requests without them"),
     Setting("MEDCODES_ONDEMAND_CONCURRENCY", "1",
             "with a model configured, `medcodes serve` writes the explainer of a code whose page is opened"
             " without one, this many codes at a time across every worker sharing the store; 0 turns it off"),

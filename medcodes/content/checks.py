@@ -16,10 +16,9 @@ from ..record import CodeRecord
 from . import validate
 from .mentions import code_mentions
 from .prompt import grounding
-from .quality import quality_problems, tagged
+from .quality import CODER_SECTIONS, PLACEHOLDERS, quality_problems, tagged
 from .sections import Section
 
-_EMPTY = {"", "n/a", "na", "tbd", "...", "…", "-", "null", "none.", "todo"}
 _STOP = frozenset("a an and are as at be by for from in into is it its of on or other the to with without "
                   "unspecified specified not elsewhere classified nos nec due than".split())
 
@@ -79,7 +78,7 @@ _TEMPLATE_TOKEN = re.compile(r"<\|[a-z_]+\|>|</?(?:start_of_turn|end_of_turn|s|e
 def _placeholder(text: str) -> bool:
     """Nothing written: empty, a placeholder ("N/A", "…"), or only dots and template tokens."""
     bare = _TEMPLATE_TOKEN.sub("", text).strip()
-    return bare.lower() in _EMPTY or not re.search(r"[A-Za-z0-9]", bare)
+    return bare.lower() in PLACEHOLDERS or not re.search(r"[A-Za-z0-9]", bare)
 
 
 def invented_codes(sections: Sequence[Mapping[str, Any]], code_data: CodeRecord,
@@ -108,6 +107,8 @@ def contradictions(code_data: CodeRecord, sections: Sequence[Mapping[str, Any]])
     first = sections[0]["text"] if sections else ""
     everything = "\n".join(s["text"] for s in sections)
     problems = tagged("laterality", _laterality(title, everything))
+    patient = "\n".join(s["text"] for s in sections if s["key"] not in CODER_SECTIONS)
+    problems += tagged("other_site", _other_site(title, patient))
     for name, rule in (("type_number", _type_number), ("with_without", _with_without),
                        ("exclusive_terms", _exclusive_terms)):
         problems += tagged(name, rule(title, first))
@@ -137,6 +138,23 @@ def _laterality(title: str, text: str) -> list[str]:
     body = "|".join(re.escape(n) for n in nouns)
     if re.search(rf"\b{other}(?:[- ]sided)?\s+(?:\w+\s+){{0,2}}(?:{body})", text.lower()):
         return [f"describes the {other} side; the official descriptor is for the {side} side"]
+    return []
+
+
+def _other_site(title: str, text: str) -> list[str]:
+    """The descriptor's condition said of another body part: "deep endometriosis of the vaginal
+    peritoneum" as a symptom of N80.532 "Deep endometriosis of the cecum" (SmolLM2 135M). Only for a
+    condition named in two words or more: "fracture of the hip" is the same thing as "fracture of
+    neck of femur" in other words."""
+    m = re.match(r"([a-z][a-z0-9 ,-]*?)\s+of\s+(.+)", title.lower())
+    if not m or len(_words(m.group(1))) < 2:
+        return []
+    own = _words(title)
+    pattern = rf"\b{re.escape(m.group(1))}\s+of\s+(?:the\s+|a\s+|an\s+)?([a-z]+(?:\s+[a-z]+)?)"
+    for found in re.finditer(pattern, text.lower()):
+        first = found.group(1).split()[0]
+        if first not in own and first not in _STOP:
+            return [f"says “{m.group(1)} of {found.group(1)}”; the official descriptor is for {m.group(2)}"]
     return []
 
 

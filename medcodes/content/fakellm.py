@@ -128,6 +128,11 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(429, {"error": {"message": "slow down"}}, {"Retry-After": "0"})
         if behaviour == "reject_format" and "response_format" in body:
             return self._send(400, {"error": {"message": "response_format is not supported"}})
+        unknown = sorted(k for k in body if k.startswith("dry_") or k == "repeat_penalty")
+        if behaviour == "reject_llama_fields" and unknown:  # OpenAI's own answer to a field it does not know
+            return self._send(400, {"error": {"message": f"Unrecognized request argument supplied: {unknown[0]}"}})
+        if behaviour == "reject_llama_fields":
+            behaviour = "ok"
         if behaviour == "not_chat":
             return self._send(200, {"hello": "world"})
         text, finish = answer(body, prompt, behaviour)
@@ -158,8 +163,10 @@ def _keys(body: dict[str, Any], prompt: str) -> list[tuple[str, bool]]:
     schema = (fmt.get("json_schema") or {}).get("schema") or fmt.get("schema")
     if schema:
         return [(k, "anyOf" in v) for k, v in schema["properties"].items()]
+    shape = next((line for m in body.get("messages", []) for line in str(m.get("content", "")).splitlines()
+                  if line.startswith('{"')), "")  # the JSON shape the instructions end with
     try:
-        example = json.loads(prompt[prompt.rfind("{"):prompt.rfind("}") + 1])
+        example = json.loads(shape)
     except json.JSONDecodeError:
         return [("summary", False)]
     return [(k, isinstance(v, list)) for k, v in example.items()]

@@ -44,6 +44,8 @@ class Answer:
     seconds: float
     tokens: int | None  # completion tokens, when the endpoint says
     problems: tuple[str, ...]  # empty: it passed; each a quality.Problem naming its check
+    prompt_tokens: int | None = None  # when the endpoint says
+    cached_tokens: int | None = None  # of the prompt tokens, read from the server's prompt cache
 
 
 @dataclass
@@ -143,7 +145,7 @@ async def explain_code(catalog: Any, client: ChatClient, system: str, code: str,
         else:
             out, problems = check_answer(completion.text, sections, limits, data, exists, grounded)
         answers.append(Answer(completion.text, completion.finish_reason, completion.seconds, completion.tokens,
-                              tuple(problems)))
+                              tuple(problems), completion.prompt_tokens, completion.cached_tokens))
         if not problems:
             item = {"system": data.system, "code": data.code, "prompt_version": PROMPT_VERSION,
                     "section_set": section_set_name(data), "sections": out,

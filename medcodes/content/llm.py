@@ -13,6 +13,7 @@ import asyncio
 import itertools
 import math
 import os
+import re
 import ssl
 import threading
 import time
@@ -47,6 +48,8 @@ class Completion:
     model: str
     seconds: float = 0.0  # the model's own time: from the request leaving to the answer (no queueing here)
     tokens: int | None = None  # completion tokens the endpoint reports (usage.completion_tokens)
+    prompt_tokens: int | None = None  # usage.prompt_tokens
+    cached_tokens: int | None = None  # of those, read from the server's prompt cache (prompt_tokens_details)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +59,17 @@ class Sampling:
 
     max_tokens: int | None = None  # None: the client's own
     repeat_penalty: float = 1.0  # 1.0 = none; llama.cpp's repeat_penalty, OpenAI's frequency_penalty
+
+
+# llama.cpp's DRY ("don't repeat yourself") sampler, on every attempt: it penalises a token that would
+# extend a sequence already written, so a small model stops looping instead of running to the token
+# limit. A sequence ends only at a newline: with llama.cpp's default breakers (newline, ':', '"', '*')
+# every JSON string starts a fresh sequence and a list item written forty times ("Type 2 diabetes
+# mellitus" for E11.9, SmolLM2 135M) is never penalised. Where the grammar allows one token only
+# (JSON structure), a penalty changes nothing.
+DRY_SEQUENCE_BREAKERS = ("\n",)
+DRY_BASE = 1.75
+DRY_ALLOWED_LENGTH = 2
 
 
 class ChatClient(Protocol):
@@ -76,16 +90,25 @@ def completion_from(body: Any, default_model: str, seconds: float = 0.0) -> Comp
         raise LLMError("the endpoint answered without choices[0].message: not a chat-completions answer") from None
     if not isinstance(content, str):
         content = ""
-    usage = body.get("usage")
-    tokens = usage.get("completion_tokens") if isinstance(usage, dict) else None
+    usage: dict[str, Any] = body["usage"] if isinstance(body.get("usage"), dict) else {}
+    details: dict[str, Any] = usage.get("prompt_tokens_details") or {}
+    if not isinstance(details, dict):
+        details = {}
     return Completion(content, choice.get("finish_reason"), str(body.get("model") or default_model), seconds,
-                      tokens if isinstance(tokens, int) else None)
+                      _count(usage.get("completion_tokens")), _count(usage.get("prompt_tokens")),
+                      _count(details.get("cached_tokens")))
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) else None
 
 
 _PER_SHARD = 8  # connections per HTTP client (see OpenAIChatClient.__init__)
 
 # Servers that do not know a response_format answer 400; fall back one step at a time.
 _FORMATS = ("json_schema", "json_object", "none")
+# A 400 naming one of llama.cpp's own sampling fields: the endpoint is not llama.cpp and refuses them.
+_LLAMA_FIELD = re.compile(r"dry_|repeat_penalty")
 
 
 class OpenAIChatClient:
@@ -94,6 +117,7 @@ class OpenAIChatClient:
     def __init__(self, base_url: str, model: str, api_key: str = "", *, timeout: float = 300.0,
                  connect_timeout: float = 10.0, retries: int = 3, backoff: float = 0.5, max_tokens: int = 3000,
                  temperature: float = 0.2, response_format: str = "json_schema", concurrency: int = 8,
+                 dry_multiplier: float = 0.0, dry_breakers: tuple[str, ...] | None = DRY_SEQUENCE_BREAKERS,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         if not base_url:
             raise LLMConfigError("no endpoint: set MEDCODES_LLM_BASE_URL (e.g. http://127.0.0.1:8080/v1)")
@@ -102,6 +126,9 @@ class OpenAIChatClient:
         self.retries, self.backoff, self.timeout = retries, backoff, timeout
         self.max_tokens, self.temperature = max_tokens, temperature
         self._format = _FORMATS.index(response_format)
+        self.dry_multiplier = dry_multiplier  # 0: off (an endpoint that is not llama.cpp)
+        self.dry_breakers = dry_breakers  # None: the server's own
+        self._llama_fields = True  # llama.cpp's own sampling fields; dropped when the endpoint refuses them
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         # httpcore's pool scans every connection for every queued request: at 64 connections that
         # scan, not the network, is the limit. Small pools side by side keep each scan short.
@@ -121,7 +148,12 @@ class OpenAIChatClient:
                                 "max_tokens": sampling.max_tokens or self.max_tokens}
         if sampling.repeat_penalty != 1.0:
             body["frequency_penalty"] = round(sampling.repeat_penalty - 1.0, 3)  # the OpenAI name
-            body["repeat_penalty"] = sampling.repeat_penalty  # llama.cpp server's own
+            if self._llama_fields:
+                body["repeat_penalty"] = sampling.repeat_penalty  # llama.cpp server's own
+        if self.dry_multiplier and self._llama_fields:
+            body.update(dry_multiplier=self.dry_multiplier, dry_base=DRY_BASE, dry_allowed_length=DRY_ALLOWED_LENGTH)
+            if self.dry_breakers is not None:
+                body["dry_sequence_breakers"] = list(self.dry_breakers)
         fmt = _FORMATS[self._format]
         if fmt == "json_schema":
             body["response_format"] = {"type": "json_schema",
@@ -151,6 +183,9 @@ class OpenAIChatClient:
                 return self._read(r, time.perf_counter() - sent)
             if r.status_code == 400 and "format" in r.text.lower() and self._format < len(_FORMATS) - 1:
                 self._format += 1  # the server does not know this response_format: ask more plainly
+                return await self.complete(messages, schema, sampling)
+            if r.status_code == 400 and self._llama_fields and _LLAMA_FIELD.search(r.text):
+                self._llama_fields = False  # an endpoint that refuses fields it does not know: ask plainly
                 return await self.complete(messages, schema, sampling)
             if r.status_code in (401, 403):
                 raise LLMConfigError(f"{self.url} refused the API key (HTTP {r.status_code});"
@@ -233,7 +268,7 @@ class LlamaCppClient:
 
 def client_from_settings(*, base_url: str | None = None, model: str | None = None, api_key: str | None = None,
                          gguf: str | None = None, concurrency: int = 8, timeout: float = 300.0,
-                         threads: int | None = None) -> ChatClient:
+                         threads: int | None = None, dry_multiplier: float | None = None) -> ChatClient:
     """The client the settings describe: a GGUF file (given, or as MEDCODES_LLM_MODEL with no
     base URL) runs in-process; otherwise the OpenAI-compatible endpoint."""
     base_url = base_url if base_url is not None else settings.get("MEDCODES_LLM_BASE_URL")
@@ -246,4 +281,15 @@ def client_from_settings(*, base_url: str | None = None, model: str | None = Non
                        " (an OpenAI-compatible endpoint), or give a GGUF file with --gguf")
     if not model:
         raise LLMError("set MEDCODES_LLM_MODEL: the model name the endpoint serves")
-    return OpenAIChatClient(base_url, model, api_key, concurrency=concurrency, timeout=timeout)
+    if dry_multiplier is None:
+        dry_multiplier = _float_setting("MEDCODES_LLM_DRY")
+    return OpenAIChatClient(base_url, model, api_key, concurrency=concurrency, timeout=timeout,
+                            dry_multiplier=dry_multiplier)
+
+
+def _float_setting(name: str) -> float:
+    value = settings.get(name)
+    try:
+        return float(value or 0)
+    except ValueError:
+        raise LLMConfigError(f"{name}={value!r}: expected a number") from None

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..record import CodeRecord
+from .sections import SECTION_SETS
 
 Sections = Sequence[Mapping[str, Any]]
 
@@ -62,6 +63,8 @@ def quality_problems(code_data: CodeRecord, grounding: str, sections: Sections) 
     problems += tagged("notes_misreported", notes_misreported(code_data, sections))
     problems += tagged("notes_copied", notes_copied(code_data, sections))
     problems += tagged("descriptor_only", descriptor_only(code_data, sections))
+    problems += tagged("fragment", fragments(code_data, sections))
+    problems += tagged("facts_copied", facts_copied(grounding, sections))
     problems += tagged("drugs_not_in_data", drugs_not_in_the_data(grounding, sections))
     problems += tagged("reading_level", reading_level(sections))
     return problems
@@ -133,6 +136,72 @@ def descriptor_only(code_data: CodeRecord, sections: Sections) -> list[str]:
 
 # Words a sentence needs to say "this code is for <descriptor>" and nothing more.
 _FILLER = frozenset("a an the this that code codes is are for of it means used to and or describes records".split())
+
+
+# What a model writes in a section it did not write (reported as "empty", not as a fragment)
+PLACEHOLDERS = frozenset({"", "n/a", "na", "tbd", "...", "…", "-", "null", "none.", "todo"})
+# Every section's key and title, as a model that copies one into a section writes it.
+SECTION_NAMES = frozenset(_norm(name) for sections in SECTION_SETS.values() for s in sections
+                          for name in (s.key.replace("_", " "), s.title))
+MIN_TEXT_WORDS = 3  # a section written as text with fewer words is a fragment, not an explanation
+_SMALL_WORDS = frozenset("in on at by with from into s".split())
+
+
+def fragments(code_data: CodeRecord, sections: Sections) -> list[str]:
+    """Sections or list items that are only a section's name ("summary"), only words of the
+    descriptor, cut off or not ("Gallium locametz 1 millicuri" for A9800, "Type 2 diabetes
+    mellitus" as a cause of E11.9), or a text of one or two words: nothing explained."""
+    title = set(_norm(str(code_data.title or "")).split()) | {_norm(code_data.code).replace(" ", "")}
+
+    def of_descriptor(words: list[str]) -> bool:
+        def known(w: str) -> bool:
+            return (len(w) == 1 or w in title or w in _FILLER or w in _SMALL_WORDS
+                    or (len(w) >= 3 and any(t.startswith(w) for t in title)))
+        return bool(words) and all(known(w) for w in words)
+
+    problems = []
+    for i, s in enumerate(sections):
+        items = s.get("items")
+        for text in items if items is not None else [s["text"]]:
+            norm = _norm(text)
+            if text.strip().lower() in PLACEHOLDERS or not norm:
+                continue
+            if norm in SECTION_NAMES:
+                problems.append(f"section {s['key']!r} says only “{text.strip()}”, a section name; write its content")
+                break
+            # the first section's plain repeat of the descriptor is descriptor_only's to report
+            if of_descriptor(norm.split()) and not (i == 0 and not set(norm.split()) - title - _FILLER):
+                problems.append(f"section {s['key']!r} says only “{text.strip()}”, words of the descriptor;"
+                                " explain it in your own words")
+                break
+            if items is None and len(norm.split()) < MIN_TEXT_WORDS:
+                problems.append(f"section {s['key']!r} says only “{text.strip()}”; write whole sentences")
+                break
+    return problems
+
+
+COPY_WORDS = 5  # a run of this many words of the official data, written in a section, was copied
+
+
+def facts_copied(grounding: str, sections: Sections) -> list[str]:
+    """A patient section (or list item) that is only lines of the official data copied out (SmolLM2
+    135M wrote "Read character by character, 03L94CZ is a procedure in ..." as the purpose of
+    03L94CZ, and the operation's official definition as its indications): every run of COPY_WORDS
+    words in it is in the data. Quoting the descriptor inside sentences of one's own is not."""
+    words = _norm(grounding).split()
+    official = {" ".join(words[i:i + COPY_WORDS]) for i in range(len(words) - COPY_WORDS + 1)}
+    problems = []
+    for s in sections:
+        if s["key"] in CODER_SECTIONS:
+            continue
+        for text in s.get("items") or [s["text"]]:
+            said = _norm(text).split()
+            runs = [" ".join(said[i:i + COPY_WORDS]) for i in range(len(said) - COPY_WORDS + 1)]
+            if runs and all(r in official for r in runs):
+                problems.append(f"section {s['key']!r} copies the official data (“{text.strip()[:80]}”);"
+                                " explain it in your own words")
+                break
+    return problems
 
 
 def drugs_not_in_the_data(grounding: str, sections: Sections) -> list[str]:

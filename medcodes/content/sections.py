@@ -46,7 +46,7 @@ DIAGNOSIS: tuple[Section, ...] = (
     Section("treatment", "Treatment", "usual treatment options", True),
     Section("outlook", "Outlook", "the usual course and prognosis"),
     Section("coding_notes", "Coding notes",
-            "the official notes given above said plainly for a coder; if there are none, say that the code"
+            "the official notes in the data said plainly for a coder; if there are none, say that the code"
             " carries no instructional notes of its own"),
 )
 
@@ -55,7 +55,7 @@ SUPPLY: tuple[Section, ...] = (
     Section("who_uses_it", "Who uses it", "which patients usually need it and why", True),
     Section("how_it_is_used", "How it is used", "how it is usually used, given or worn", True),
     Section("coverage_basics", "Coverage basics",
-            "coverage basics in general terms, consistent with the official coverage status given above;"
+            "coverage basics in general terms, consistent with the official coverage status in the data;"
             " no prices and no promises of payment"),
 )
 
@@ -68,7 +68,7 @@ ENCOUNTER: tuple[Section, ...] = (
     Section("what_it_means_for_the_patient", "What it means for the patient",
             "what the visit or status usually involves for the person, in general terms"),
     Section("coding_notes", "Coding notes",
-            "the official notes given above said plainly for a coder; if there are none, say that the code"
+            "the official notes in the data said plainly for a coder; if there are none, say that the code"
             " carries no instructional notes of its own"),
 )
 
@@ -79,7 +79,7 @@ DRUG: tuple[Section, ...] = (
     Section("how_it_is_given", "How it is given", "how it is usually given (injection, infusion, ...), without"
             " doses", True),
     Section("coverage_basics", "Coverage basics",
-            "coverage basics in general terms, consistent with the official coverage status given above;"
+            "coverage basics in general terms, consistent with the official coverage status in the data;"
             " no prices and no promises of payment"),
 )
 

@@ -124,3 +124,16 @@ def test_each_problem_names_the_check_that_found_it() -> None:
     for text, check in cases.items():
         assert [check_name(p) for p in _check(text)] == [check]
     assert check_name("a line from elsewhere") == "other"
+
+
+def test_the_condition_said_of_another_body_part() -> None:
+    """SmolLM2 135M listed other sites of the same disease as the symptoms of N80.532."""
+    d = CodeRecord.bare("icd10cm", "N80.532", "Deep endometriosis of the cecum")
+    said = [{"key": "summary", "text": "Deep endometriosis of the cecum is tissue like the womb lining on the bowel."},
+            {"key": "symptoms", "text": "Deep endometriosis of the vaginal peritoneum", "items": []}]
+    assert [p.check for p in contradictions(d, said)] == ["other_site"]
+    assert contradictions(d, said)[0] == ("says “deep endometriosis of vaginal peritoneum”; the official descriptor"
+                                          " is for the cecum")
+    assert contradictions(d, said[:1]) == []
+    coder = [said[0], {"key": "coding_notes", "text": "Not for deep endometriosis of the rectum."}]
+    assert contradictions(d, coder) == []  # a coder is told what the code is not for

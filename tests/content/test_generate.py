@@ -59,7 +59,8 @@ def test_generate_stores_with_provenance(catalog: Catalog, store: ContentStore, 
     assert item["sections"][2]["items"]
     prompts = [r["messages"][1]["content"] for r in fake_llm.requests]
     prompt = next(p for p in prompts if "Code: 0SR9019" in p)
-    assert "Root Operation: R = Replacement — Putting in or on biological" in prompt  # grounded in the axes
+    assert "Replacement is officially defined as: Putting in or on biological" in prompt  # grounded in the axes
+    assert "Character 1" not in prompt  # the same axes again, one line each: read once is enough
 
 
 def test_resume_skips_what_is_stored(catalog: Catalog, store: ContentStore, fake_llm: FakeLLM) -> None:

@@ -77,6 +77,20 @@ def test_server_without_response_format_gets_plainer_requests(fake_llm: FakeLLM)
     assert formats == ["json_schema", "json_object", None]
 
 
+def test_dry_sampling_is_sent_and_dropped_for_an_endpoint_that_refuses_it(fake_llm: FakeLLM) -> None:
+    """llama.cpp's DRY sampler on every request stops a small model looping inside a list; an endpoint
+    that refuses llama.cpp's own fields (OpenAI's answers 400) gets the same request without them."""
+    _ask(fake_llm, dry_multiplier=0.8)
+    assert fake_llm.requests[0]["dry_multiplier"] == 0.8 and fake_llm.requests[0]["dry_allowed_length"] == 2
+    assert fake_llm.requests[0]["dry_sequence_breakers"] == ["\n"]  # a repeated list item is a repeat too
+    fake_llm._script.append("reject_llama_fields")
+    assert '"summary"' in _ask(fake_llm, dry_multiplier=0.8).text
+    refused, plain = fake_llm.requests[1:]
+    assert "dry_multiplier" in refused and not any(k.startswith("dry_") for k in plain)
+    _ask(fake_llm)  # 0: off
+    assert "dry_multiplier" not in fake_llm.requests[-1]
+
+
 def test_not_a_chat_answer(fake_llm: FakeLLM) -> None:
     fake_llm._script.append("not_chat")
     with pytest.raises(LLMError, match=r"choices\[0\]\.message"):
@@ -103,7 +117,15 @@ def test_settings_choose_the_client(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     monkeypatch.setenv("MEDCODES_LLM_MODEL", "qwen")
     client = client_from_settings()
     assert isinstance(client, OpenAIChatClient) and client.url == "http://127.0.0.1:8080/v1/chat/completions"
+    assert client.dry_multiplier == 0.8  # the setting's default
     asyncio.run(client.aclose())
+    monkeypatch.setenv("MEDCODES_LLM_DRY", "0")
+    client = client_from_settings()
+    assert isinstance(client, OpenAIChatClient) and client.dry_multiplier == 0
+    asyncio.run(client.aclose())
+    monkeypatch.setenv("MEDCODES_LLM_DRY", "strong")
+    with pytest.raises(LLMError, match="MEDCODES_LLM_DRY='strong': expected a number"):
+        client_from_settings()
 
 
 def test_llama_cpp_is_optional(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -11,7 +11,9 @@ from medcodes.content.prompt import answer_schema, build_messages, grounding, va
 from medcodes.content.quality import (
     descriptor_only,
     drugs_not_in_the_data,
+    facts_copied,
     flesch_kincaid_grade,
+    fragments,
     notes_copied,
     notes_misreported,
     reading_level,
@@ -59,6 +61,43 @@ def test_a_summary_that_only_repeats_the_descriptor() -> None:
     assert descriptor_only(d, [_s("summary", "Type 2 diabetes is a long-term condition of high blood sugar.")]) == []
 
 
+def test_sections_that_are_only_a_section_name_or_words_of_the_descriptor() -> None:
+    """SmolLM2 135M's answer for A9800 passed every other check: section names as items, descriptor words
+    cut off mid-word as the summary and the duration. E11.9's causes were the descriptor again."""
+    a9800 = CodeRecord.bare("hcpcs", "A9800", "Gallium ga-68 gozetotide, diagnostic, (locametz), 1 millicurie")
+    recorded = {"summary": "Gallium locametz 1 millicuri", "purpose": "Gallium locametz 1 millicuri",
+                "indications": ["summary"], "duration": "1 millicuri", "setting": "office"}
+    said = [_s(k, v if isinstance(v, str) else "\n".join(v), None if isinstance(v, str) else v)
+            for k, v in recorded.items()]
+    problems = fragments(a9800, said)
+    assert [p.split("“")[0] for p in problems] == [f"section {k!r} says only " for k in recorded]
+    assert "a section name" in problems[2] and "words of the descriptor" in problems[0]
+    e11 = CodeRecord.bare("icd10cm", "E11.9", "Type 2 diabetes mellitus without complications")
+    assert fragments(e11, [_s("causes", "", ["Obesity", "Type 2 diabetes mellitus (M)"])])
+    written = [_s("summary", "Type 2 diabetes is a long-term condition of high blood sugar."),
+               _s("causes", "", ["Extra weight", "Family history"]), _s("outlook", "Most people live well with it.")]
+    assert fragments(e11, written) == []
+    # the summary that only repeats the descriptor is descriptor_only's finding, not counted twice
+    assert fragments(e11, [_s("summary", "This code is for type 2 diabetes mellitus without complications.")]) == []
+
+
+def test_sections_that_only_copy_the_official_data() -> None:
+    """SmolLM2 135M's first answer for 03L94CZ: the facts' lines copied out as its sections."""
+    facts = ("Official descriptor: Occlusion of Right Ulnar Artery with Extraluminal Device, Percutaneous Endoscopic"
+             " Approach\nSummary: Read character by character, 03L94CZ is a procedure in the Medical and Surgical"
+             " section, Upper Arteries body system. Occlusion is officially defined as: Completely closing an orifice"
+             " or the lumen of a tubular body part.")
+    copied = [_s("purpose", "Read character by character, 03L94CZ is a procedure in the Medical and Surgical section"),
+              _s("indications", "", ["A blocked or bleeding artery", "Completely closing an orifice or the lumen of a"
+                                     " tubular body part."])]
+    problems = facts_copied(facts, copied)
+    assert [p.split(" copies")[0] for p in problems] == ["section 'purpose'", "section 'indications'"]
+    own = [_s("summary", "The doctor closes off the right ulnar artery, an artery in the forearm, from outside it."),
+           _s("purpose", "To stop blood flowing through the Right Ulnar Artery with Extraluminal Device.")]
+    assert facts_copied(facts, own) == []  # the descriptor quoted in a sentence of its own is fine
+    assert facts_copied(facts, [_s("coding_notes", "Occlusion is officially defined as: Completely closing")]) == []
+
+
 def test_drugs_and_doses_the_official_data_does_not_name() -> None:
     mi = "Official descriptor: Non-ST elevation (NSTEMI) myocardial infarction"
     said = [_s("treatment", "Aspirin and ibuprofen 400 mg help.")]
@@ -81,7 +120,8 @@ def test_reading_level() -> None:
 
 def test_lengths_are_checked_not_sent() -> None:
     sent, checked = answer_schema(DIAGNOSIS), validation_schema(DIAGNOSIS)
-    assert "maxLength" not in json.dumps(sent) and "maxItems" not in json.dumps(sent)
+    assert "maxLength" not in json.dumps(sent)
+    assert {json.dumps(s["anyOf"][0]["maxItems"]) for s in sent["properties"].values() if "anyOf" in s} == {"6"}
     long = {s.key: ("word " * 600 if not s.as_list else ["a"]) for s in DIAGNOSIS}
     word = CodeRecord.bare("icd10cm", "X", "word")
     _, problems = check_answer(json.dumps(long), DIAGNOSIS, checked, word, lambda t: False)
@@ -96,6 +136,28 @@ def test_prompt_grounding_leaves_out_a_chapter_s_lists_and_the_written_on_suffix
     assert "snake bite" not in text and "written on" not in text
     assert "Excludes1: traumatic amputation of hip and thigh (S78.-)" in text
     assert [s.key for s in section_set(CodeRecord.bare("icd10cm", "Z95.1"))][:2] == ["summary", "when_it_is_used"]
+
+
+def test_the_prompt_starts_with_what_every_code_of_a_section_set_shares() -> None:
+    """A server's prompt cache reuses the longest shared beginning: the instructions, section guide and
+    JSON shape come first, the same for every code of a set; the code's own facts come last."""
+    other = CodeRecord.bare("icd10cm", "E11.9", "Type 2 diabetes mellitus without complications")
+    first, second = build_messages(HIP), build_messages(other)
+    assert first[0] == second[0] and "S72.001A" not in first[0]["content"] and '"causes": [""]' in first[0]["content"]
+    assert first[1]["content"].startswith("Official data:\nSystem: icd10cm\nCode: S72.001A\n")
+
+
+def test_only_the_code_s_own_7th_character_is_in_the_prompt() -> None:
+    """Every 7th character of the category (17 lines for S72) read as facts of the code: the model wrote
+    "subsequent encounter" and "nonunion" for an initial encounter for a closed fracture."""
+    seventh = tuple(Note("seventh_character", f"{c}: {text}", "S72") for c, text in
+                    (("A", "initial encounter for closed fracture"), ("D", "subsequent encounter for closed fracture"
+                                                                          " with routine healing"), ("S", "sequela")))
+    data = replace(HIP, ancestors=(CodeRef("icd10cm", "S72", "Fracture of femur", "category", None),),
+                   notes=(*HIP.notes, *seventh))
+    text = grounding(data)
+    assert "7th character of this code: A: initial encounter for closed fracture" in text
+    assert "subsequent encounter" not in text and "sequela" not in text
 
 
 def test_placeholders_and_template_tokens_from_a_real_small_model() -> None:
@@ -113,5 +175,5 @@ def test_placeholders_and_template_tokens_from_a_real_small_model() -> None:
                "diagnosis": ["A blood test"], "treatment": ["Healthy food and exercise"],
                "outlook": "Most people live well with it.", "coding_notes": "No complications are coded here."}
     assert check_answer(json.dumps(written), DIAGNOSIS, validation_schema(DIAGNOSIS), d, lambda t: False)[1] == []
-    no_shape_to_copy = build_messages(d)[1]["content"]
+    no_shape_to_copy = build_messages(d)[0]["content"]
     assert "…" not in no_shape_to_copy and '"summary": ""' in no_shape_to_copy
