@@ -47,6 +47,7 @@ ANY_WORD_BUDGET = 3_000  # codes an any-word match may bring to BM25, rarest wor
 COSTLY = 2_000  # matches past which a word match's counts and candidates are remembered
 WINDOW_FROM = 1_500  # a system's matches past which its candidates are its shortest descriptors (_shortest)
 CACHE_SIZE = 1024
+NOTES_KEPT = 2048  # codes whose notes and index terms are remembered for the explanation of results
 # A level of matches smaller than this is blended with the next looser one (Engine._find); their BM25
 # scale differs, so the looser level's scores count for less.
 BLEND_BELOW = 40
@@ -155,6 +156,7 @@ class Engine:
         self._local = threading.local()
         self._lazy: dict[str, Any] = {}
         self._cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._notes: OrderedDict[int, list[tuple[str, str]]] = OrderedDict()
         from . import semantic
 
         self._semantic: Any = None
@@ -660,6 +662,23 @@ class Engine:
         return rank.title_words([(table.get(c.id) if table is not None and h else None)
                                  or rank.title_parts(titles.get(c.id, ""))
                                  for c, h in zip(cands, held.tolist(), strict=True)])
+
+    def notes(self, conn: sqlite3.Connection, ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+        """note_terms of `ids`, remembered per code for the codes of the last NOTES_KEPT results that
+        needed them (what a result list shows of a code never changes under one engine)."""
+        with self._lock:
+            out = {i: self._notes[i] for i in ids if i in self._notes}
+            for i in out:
+                self._notes.move_to_end(i)
+        missing = [i for i in ids if i not in out]
+        if missing:
+            read = note_terms(conn, missing)
+            with self._lock:
+                for i in missing:
+                    out[i] = self._notes[i] = read.get(i, [])
+                while len(self._notes) > NOTES_KEPT:
+                    self._notes.popitem(last=False)
+        return out
 
     # -- legacy codes --------------------------------------------------------------
     def legacy_match(self, conn: sqlite3.Connection, lex: Lexical, words: tuple[str, ...], partial: bool,

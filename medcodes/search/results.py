@@ -21,7 +21,7 @@ from ..index import Catalog
 from ..policies.queries import policies_for_code
 from . import lexicon, paths, rank, shorthand
 from .asof import AsOf
-from .engine import Engine, Filter, Lexical, fetch_rows, lexically_answered, note_terms
+from .engine import Engine, Filter, Lexical, fetch_rows, lexically_answered
 from .query import CodeTerm, Query, parse, system_id
 
 _SINGLE_CODE = re.compile(r"[A-Za-z0-9]{2,7}")
@@ -359,7 +359,7 @@ def _format(conn: Any, ids: list[int], plan: Plan, lex: Lexical, query: Query, e
     titles = {c.id: c.coverage for c in lex.hits}  # the re-scoring measured the descriptors already
     said = {i: coverage(rows[i][3]) if titles.get(i) is None else titles[i] for i in ids
             if plan.why[i][0] not in _NAMED and i not in lex.paths}
-    notes = note_terms(conn, [i for i, cov in said.items() if cov < 1.0])  # one read for the page
+    notes = engine.notes(conn, [i for i, cov in said.items() if cov < 1.0])  # one read for the page
     out = []
     for i in ids:
         r = rows[i]
