@@ -109,11 +109,15 @@ def run_search(catalog: Catalog, engine: Engine, q: str, systems: Any, billable:
     if words:
         partial = query.partial and (engine.vocab.unfinished(words[-1]) or bool(lexicon.completions(words)))
         inside = [*found.families.values(), *found.in_ranges] if query.words else []
+        def weak(found: Lexical) -> None:
+            engine.foresee(conn, query, found, flt, len(plan.ids))
+
         if any(len(ids) for ids in inside):  # "E11 kidney": words within the code's family, when any match
             scope = np.unique(np.concatenate(inside))
-            lex = engine.lexical(conn, words, partial, Filter(flt.wanted, flt.billable, when, scope), asked=asked)
+            lex = engine.lexical(conn, words, partial, Filter(flt.wanted, flt.billable, when, scope), asked=asked,
+                                 weak=weak)
         if not lex.hits:
-            lex = engine.lexical(conn, words, partial, flt, asked=asked)
+            lex = engine.lexical(conn, words, partial, flt, asked=asked, weak=weak)
         combined = _each_part(engine, conn, reading, lex, flt) \
             if reading.parts and not lexically_answered(lex) else []
         _add_lexical(plan, lex, engine, conn, query, flt, limit + offset - len(plan.ids), (words, partial), combined)
