@@ -1,5 +1,6 @@
 """What a result says of why it is there, read fast: highlighting, folding, the notes of a page of codes
-read together and remembered, and a small match counted and listed by one statement."""
+read together and remembered, a small match counted and listed by one statement; and spelling
+corrections compared only with the words that may be near."""
 
 from __future__ import annotations
 
@@ -99,3 +100,30 @@ def test_a_small_match_is_counted_and_listed_by_one_statement(catalog: Catalog) 
     assert found["results"]
     fts = [s for s in statements if "search_fts MATCH" in s]
     assert fts and not any("count(*)" in s for s in fts)  # no second pass over the same words to count them
+
+
+def test_spelling_is_corrected_from_the_words_that_share_letter_pairs(catalog: Catalog) -> None:
+    """The letter-pair filter only narrows what the edit distance compares: every word within the
+    allowed edits is still found, in the same order, as when every word of a like length is compared."""
+    from rapidfuzz.distance import Levenshtein
+    from rapidfuzz.process import extract
+
+    vocab = engine_for(catalog).vocab
+
+    def compared_with_all(word: str, k: int) -> tuple[str, ...]:
+        found = extract(word, vocab._pool(len(word), k), scorer=Levenshtein.distance, score_cutoff=k, limit=50)
+        found.sort(key=lambda m: (m[1], -vocab.count[m[0]], m[0]))
+        return tuple(w for w, _, _ in found if w != word)
+
+    rng = random.Random(7)
+    words = [w for w in vocab.count if w.isalpha() and len(w) >= 5]
+    tried = 0
+    for word in rng.sample(words, min(200, len(words))):
+        typo = list(word)
+        at = rng.randrange(len(typo))
+        typo[at:at + 1] = rng.choice([[], ["x"], ["e", typo[at]]])
+        for k in (1, 2):
+            vocab._corrections.cache_clear()
+            assert vocab._corrections("".join(typo), k) == compared_with_all("".join(typo), k)
+            tried += 1
+    assert tried and vocab.corrections("diabetis")[:1] == ["diabetes"]
