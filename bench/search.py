@@ -16,6 +16,10 @@ pattern with * ? [..]; "S52.5*[ABC]" counts initial encounters and not sequelae)
 - payer        payer policy titles -> the HCPCS and ICD-10-CM codes the policy cites (../shared/data)
 - codes        codes as people type them (lower case, no dot, with dot) -> the code
 
+Speed: the timed mix is searched with semantic retrieval off and on (--semantic) in one process, the
+two modes taking turns query by query, each in a Catalog of its own; RSS is read once each mode's
+engine is loaded and warmed (the "on" line's holds both).
+
 The baseline indexes the same codes (code, title, inclusion terms, synonyms, index terms) in
 one FTS5 column and ANDs the query's words, ranked by bm25(): what a plain implementation does.
 """
@@ -42,7 +46,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from medcodes.index import Catalog  # noqa: E402
-from medcodes.search import indexer, lexicon  # noqa: E402
+from medcodes.search import engine_for, indexer, lexicon, search  # noqa: E402
 from medcodes.search.query import words  # noqa: E402
 from medcodes.systems import compact  # noqa: E402
 
@@ -371,27 +375,29 @@ def speed_queries(conn: sqlite3.Connection, sets: dict[str, QuerySet], rng: rand
     return qs[:max(n, 1000)]
 
 
-def timed(cat: Catalog, qs: list[str], vocab: set[str] | None = None) -> dict[str, float]:
-    from medcodes.search import search
-
-    for q in qs[:50]:
-        search(cat, q)  # warm: engine arrays, page cache
-    lat = []
-    cpu = []  # the process's CPU time: on a shared machine, wall time also counts the wait for a core
-    empty = 0
-    t0 = time.perf_counter()
-    for q in qs:
-        t, c = time.perf_counter(), time.process_time()
-        found = search(cat, q, limit=10)
-        lat.append((time.perf_counter() - t) * 1000)
-        cpu.append((time.process_time() - c) * 1000)
-        empty += not found["results"] and vocab is not None and known_word(vocab, q)
-    wall = time.perf_counter() - t0
-    lat.sort()
-    cpu.sort()
-    return {"n": len(qs), "p50": statistics.median(lat), "p99": lat[int(len(lat) * 0.99) - 1],
-            "max": lat[-1], "qps": len(qs) / wall, "empty": empty, "cpu_p50": statistics.median(cpu),
-            "cpu_p99": cpu[int(len(cpu) * 0.99) - 1], "load": os.getloadavg()[0]}
+def timed(cats: dict[str, Catalog], qs: list[str], vocab: set[str] | None = None) -> dict[str, dict[str, float]]:
+    """Each query of `qs` searched in every mode's Catalog in turn (the modes' order alternating from one
+    query to the next), so that no mode runs on caches another warmed for it, nor at a quieter moment."""
+    modes = list(cats)
+    lat: dict[str, list[float]] = {m: [] for m in modes}
+    # CPU time too: on a shared machine, wall time also counts the wait for a core
+    cpu: dict[str, list[float]] = {m: [] for m in modes}
+    empty = dict.fromkeys(modes, 0)
+    for i, q in enumerate(qs):
+        for mode in modes if i % 2 == 0 else modes[::-1]:
+            t, c = time.perf_counter(), time.process_time()
+            found = search(cats[mode], q, limit=10)
+            lat[mode].append((time.perf_counter() - t) * 1000)
+            cpu[mode].append((time.process_time() - c) * 1000)
+            empty[mode] += not found["results"] and vocab is not None and known_word(vocab, q)
+    out = {}
+    for mode in modes:
+        ms, cs = sorted(lat[mode]), sorted(cpu[mode])
+        out[mode] = {"n": len(qs), "p50": statistics.median(ms), "p99": ms[int(len(ms) * 0.99) - 1],
+                     "max": ms[-1], "qps": len(qs) / (sum(ms) / 1000), "empty": empty[mode],
+                     "cpu_p50": statistics.median(cs), "cpu_p99": cs[int(len(cs) * 0.99) - 1],
+                     "load": os.getloadavg()[0]}
+    return out
 
 
 def rss_mb() -> tuple[float, float]:
@@ -436,11 +442,19 @@ def main() -> None:
             pass
     timings = {}
     qs = speed_queries(conn, sets, rng, args.speed)  # one mix for every mode, so that they compare
+    cats: dict[str, Catalog] = {}
+    memory: dict[str, tuple[float, float]] = {}  # RSS once each mode's engine is loaded (the later ones hold all)
     for mode in [] if args.no_speed else modes:
         os.environ["MEDCODES_SEMANTIC"] = mode
-        cat = Catalog(db)
-        timings[mode] = timed(cat, qs, {w for (w,) in conn.execute("SELECT word FROM search_vocab")})
-        cur, peak = rss_mb()
+        cats[mode] = Catalog(db)
+        engine_for(cats[mode]).semantic(cats[mode].conn)  # the mode is read when the engine is made and loaded
+        for q in qs[:50]:
+            search(cats[mode], q)  # warm: engine arrays, page cache
+        memory[mode] = rss_mb()
+    if cats:
+        timings = timed(cats, qs, {w for (w,) in conn.execute("SELECT word FROM search_vocab")})
+    for mode in cats:
+        cur, peak = memory[mode]
         t = timings[mode]
         print(f"speed semantic={mode}: {t['n']} queries  p50 {t['p50']:.2f} ms  p99 {t['p99']:.2f} ms"
               f"  max {t['max']:.1f} ms  {t['qps']:.0f} q/s  RSS {cur:.0f} MB (peak {peak:.0f} MB)"

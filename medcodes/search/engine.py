@@ -47,6 +47,7 @@ ANY_WORD_BUDGET = 3_000  # codes an any-word match may bring to BM25, rarest wor
 COSTLY = 2_000  # matches past which a word match's counts and candidates are remembered
 WINDOW_FROM = 1_500  # a system's matches past which its candidates are its shortest descriptors (_shortest)
 CACHE_SIZE = 1024
+NOTES_KEPT = 2048  # codes whose notes and index terms are remembered for the explanation of results
 # A level of matches smaller than this is blended with the next looser one (Engine._find); their BM25
 # scale differs, so the looser level's scores count for less.
 BLEND_BELOW = 40
@@ -62,6 +63,7 @@ SYSTEM_ORDER = tuple(systems.SYSTEMS)
 DOTTED = frozenset(s.id for s in systems.SYSTEMS.values() if s.dotted("A000000") != "A000000")
 _ROW = "id, system, code, title, kind, billable, deleted_in"
 _LEGACY_INDEX = [SYSTEM_ORDER.index(s) for s in rank.LEGACY_SYSTEMS if s in SYSTEM_ORDER]
+_LEGACY_TABLE = np.isin(np.arange(len(SYSTEM_ORDER) + 1), _LEGACY_INDEX)  # by system number; -1 (no code) is last
 T = TypeVar("T")
 
 
@@ -154,6 +156,7 @@ class Engine:
         self._local = threading.local()
         self._lazy: dict[str, Any] = {}
         self._cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._notes: OrderedDict[int, list[tuple[str, str]]] = OrderedDict()
         from . import semantic
 
         self._semantic: Any = None
@@ -191,9 +194,11 @@ class Engine:
     # -- words -------------------------------------------------------------------
     def lexical(self, conn: sqlite3.Connection, words: tuple[str, ...], partial: bool, flt: Filter,
                 correct: bool = True, asked: frozenset[str] = frozenset(), candidates: int = CANDIDATES,
-                index: bool = True) -> Lexical:
+                index: bool = True, weak: Callable[[Lexical], None] | None = None) -> Lexical:
         """Word matches, best first. `asked`: systems the user named (no penalty for old or DRG);
-        `candidates`: how many to re-score when every word matches (suggestions need fewer)."""
+        `candidates`: how many to re-score when every word matches (suggestions need fewer); `weak`:
+        called as soon as the descriptors are known not to answer the query, before the official
+        indexes are read (the search then starts its semantic pass beside them: Engine.foresee)."""
         complete = partial and (len(words) > 1 or self.vocab.unfinished(words[-1]))
         groups = self._word_parts(_meaningful(lexicon.groups(words, complete)))
         if not flt.wanted or PROCEDURES in flt.wanted:
@@ -216,8 +221,11 @@ class Engine:
                 rank.rescore(out.hits, self._titles(conn, out.hits), out.groups, partial,
                              asked=asked | frozenset(flt.wanted))
         # the official indexes, where the descriptors do not already say everything asked
-        if self.paths and index and candidates >= CANDIDATES and not lexically_answered(out):
-            self._add_paths(conn, out, partial, flt, asked | frozenset(flt.wanted))
+        if index and candidates >= CANDIDATES and not lexically_answered(out):
+            if weak is not None:
+                weak(out)
+            if self.paths:
+                self._add_paths(conn, out, partial, flt, asked | frozenset(flt.wanted))
         out.hits.sort(key=lambda c: (-c.score, c.id))
         return out
 
@@ -303,11 +311,11 @@ class Engine:
         n = len(groups)
         expr = self._expression(conn, groups, need, partial)
         k = min(RELAXED_CANDIDATES, candidates) if need < n else candidates
-        total: int = self._remember(("df", expr), lambda: self._df(conn, expr), lambda t: t > COSTLY)
+        total, rows = self._matches(conn, expr)
         if not total:
             return None
         if total <= SMALL:  # one statement gives the counts and the candidates
-            facets, ids, scores = self._all(conn, expr, flt, k, scored=total > k + k // 5)
+            facets, ids, scores = self._all(conn, expr, flt, k, scored=total > k + k // 5, rows=rows)
         else:
             facets = self._count(conn, expr, flt)
             if not any(not flt.wanted or s in flt.wanted for s in facets):
@@ -346,16 +354,36 @@ class Engine:
         out = np.concatenate(ids)
         return out, 1.0 / (1.0 + np.arange(len(out)) / k)
 
+    def _matches(self, conn: sqlite3.Connection, expr: str) -> tuple[int, list[Any] | None]:
+        """How many codes match `expr`, and for a match of at most SMALL codes (most) their rowids, read
+        by the one statement that counts them: the level's candidates then cost no second pass over
+        the same doclists (Engine._all)."""
+        with self._lock:
+            known = self._cache.get(("df", expr))
+            if known is not None:
+                self._cache.move_to_end(("df", expr))
+        if known is not None:
+            return known, None
+        rows = self._sql(conn, "SELECT rowid FROM search_fts WHERE search_fts MATCH ? LIMIT ?", (expr, SMALL + 1))
+        if len(rows) <= SMALL:
+            if _costly(len(rows)):  # as _remember would (never, unless COSTLY is below SMALL)
+                self._memo(("df", expr), len(rows))
+            return len(rows), rows
+        return self._remember(("df", expr), lambda: self._df(conn, expr), _costly), None
+
     def _all(self, conn: sqlite3.Connection, expr: str, flt: Filter, k: int,
-             scored: bool = True) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
+             scored: bool = True, rows: list[Any] | None = None) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
         """Every match with its BM25 score, for a match of at most SMALL codes: the facets and
         the candidates (ICD-9 kept to its share, see _pool) from one statement. Not `scored`
         (every match is a candidate anyway): no BM25, whose cost is a row lookup per match,
-        and the rowid order (shortest descriptor first, indexer.py) stands in for it."""
+        and the rowid order (shortest descriptor first, indexer.py) stands in for it; `rows`: the
+        matches' rowids when they were read already (_matches)."""
         scored = scored or not self.ordered
         weights = ", ".join(map(str, rank.WEIGHTS))
-        rows = self._sql(conn, f"SELECT rowid, -bm25(search_fts, {weights}) FROM search_fts WHERE search_fts MATCH ?"
-                         if scored else "SELECT rowid FROM search_fts WHERE search_fts MATCH ?", (expr,))
+        if scored or rows is None:
+            rows = self._sql(conn, f"SELECT rowid, -bm25(search_fts, {weights}) FROM search_fts"
+                             " WHERE search_fts MATCH ?" if scored
+                             else "SELECT rowid FROM search_fts WHERE search_fts MATCH ?", (expr,))
         ids = self.doc[np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))]
         if scored:
             scores = np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows))
@@ -370,7 +398,7 @@ class Engine:
             ids, scores = ids[keep], scores[keep]
         order = np.argsort(-scores, kind="stable")
         ids, scores = ids[order], scores[order]
-        legacy = np.isin(self.system[ids], _LEGACY_INDEX)
+        legacy = _LEGACY_TABLE[self.system[ids]]
         if flt.wanted or legacy.sum() <= k // 5:
             return facets, ids[:k + int(legacy.sum())], scores[:k + int(legacy.sum())]
         pick = np.concatenate([np.nonzero(~legacy)[0][:k], np.nonzero(legacy)[0][:k // 5]])
@@ -523,11 +551,14 @@ class Engine:
                 return self._cache[key]  # type: ignore[no-any-return]
         value = make()
         if costly(value):
-            with self._lock:
-                self._cache[key] = value
-                while len(self._cache) > CACHE_SIZE:
-                    self._cache.popitem(last=False)
+            self._memo(key, value)
         return value
+
+    def _memo(self, key: tuple[Any, ...], value: Any) -> None:
+        with self._lock:
+            self._cache[key] = value
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
 
     @staticmethod
     def _sql(conn: sqlite3.Connection, sql: str, args: tuple[Any, ...]) -> list[Any]:
@@ -599,7 +630,10 @@ class Engine:
     def mask(self, ids: np.ndarray, flt: Filter) -> np.ndarray:
         keep = np.ones(len(ids), dtype=bool)
         if flt.wanted:
-            keep &= np.isin(self.system[ids], [SYSTEM_ORDER.index(s) for s in flt.wanted])
+            # a table by system number (-1, no code, is its last entry): np.isin costs more on a page of ids
+            table = np.zeros(len(SYSTEM_ORDER) + 1, dtype=bool)
+            table[[SYSTEM_ORDER.index(s) for s in flt.wanted]] = True
+            keep &= table[self.system[ids]]
         if flt.billable is not None:
             keep &= self.billable[ids] == (1 if flt.billable else 0)
         if flt.as_of is not None:
@@ -633,6 +667,23 @@ class Engine:
         return rank.title_words([(table.get(c.id) if table is not None and h else None)
                                  or rank.title_parts(titles.get(c.id, ""))
                                  for c, h in zip(cands, held.tolist(), strict=True)])
+
+    def notes(self, conn: sqlite3.Connection, ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+        """note_terms of `ids`, remembered per code for the codes of the last NOTES_KEPT results that
+        needed them (what a result list shows of a code never changes under one engine)."""
+        with self._lock:
+            out = {i: self._notes[i] for i in ids if i in self._notes}
+            for i in out:
+                self._notes.move_to_end(i)
+        missing = [i for i in ids if i not in out]
+        if missing:
+            read = note_terms(conn, missing)
+            with self._lock:
+                for i in missing:
+                    out[i] = self._notes[i] = read.get(i, [])
+                while len(self._notes) > NOTES_KEPT:
+                    self._notes.popitem(last=False)
+        return out
 
     # -- legacy codes --------------------------------------------------------------
     def legacy_match(self, conn: sqlite3.Connection, lex: Lexical, words: tuple[str, ...], partial: bool,
@@ -739,6 +790,18 @@ class Engine:
         from . import semantic
 
         return semantic.fuse(index, self, query, flt, ordered, scores)
+
+    def foresee(self, conn: sqlite3.Connection, query: Query, lex: Lexical, flt: Filter, planned: int) -> None:
+        """Start the semantic pass of a query in the background when fuse will want it: the words
+        answer weakly and found less than a page so far (the official indexes rarely add enough to
+        fill it: measured, 290 of 303 such queries fused). Its 2-3 ms of numpy, which release the
+        GIL, then run while this thread reads the official indexes and ranks; fuse takes the result."""
+        index = self.semantic(conn)
+        if index is None or not query.words or planned + len(lex.hits) >= SEMANTIC_BELOW:
+            return
+        from . import semantic
+
+        semantic.prefetch(index, self, query, flt)
 
     def system_number(self, system: str) -> int:
         return SYSTEM_ORDER.index(system) if system in SYSTEM_ORDER else -2
@@ -848,20 +911,38 @@ def _needs(n: int) -> list[int]:
     return out
 
 
-def note_terms(conn: sqlite3.Connection, cid: int) -> list[tuple[str, str]]:
-    """(field, text) pairs that name code `cid`: synonyms, inclusion terms, index terms, notes."""
-    row = conn.execute("SELECT system, code, short_title, synonyms, notes FROM codes WHERE id=?", (cid,)).fetchone()
-    if row is None:
-        return []
-    out: list[tuple[str, str]] = []
-    if row[2]:
-        out.append(("short_title", row[2]))
-    out += [("synonym", s) for s in json.loads(row[3])]
-    for note_type, text in json.loads(row[4]):
-        if note_type == "inclusion":
-            out.append(("inclusion", text))
-    out += [("index", t) for (t,) in conn.execute("SELECT term FROM terms WHERE system=? AND code=?", row[:2])]
-    for note_type, text in json.loads(row[4]):
-        if note_type in ("includes", "definition"):
-            out.append(("note", text))
+def note_terms(conn: sqlite3.Connection, ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+    """(field, text) pairs that name each code of `ids`: synonyms, inclusion terms, index terms,
+    notes. Two statements for a page of codes, not two per code."""
+    out: dict[int, list[tuple[str, str]]] = {}
+    if not ids:
+        return out
+    cur = conn.cursor()
+    cur.row_factory = None
+    rows = []
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        rows += cur.execute("SELECT id, system, code, short_title, synonyms, notes FROM codes"
+                            f" WHERE id IN ({','.join('?' * len(chunk))})", chunk).fetchall()
+    index_terms: dict[tuple[str, str], list[tuple[int, str]]] = {}
+    by_system: dict[str, list[str]] = {}
+    for r in rows:
+        by_system.setdefault(r[1], []).append(r[2])
+    for system, codes in by_system.items():  # one system at a time: (system, code) pairs would not use the index
+        for i in range(0, len(codes), 500):
+            part = codes[i:i + 500]
+            found = cur.execute("SELECT rowid, code, term FROM terms WHERE system = ?"
+                                f" AND code IN ({','.join('?' * len(part))})", [system, *part]).fetchall()
+            for rowid, code, term in found:
+                index_terms.setdefault((system, code), []).append((rowid, term))
+    for cid, system, code, short_title, synonyms, notes in rows:
+        pairs: list[tuple[str, str]] = []
+        if short_title:
+            pairs.append(("short_title", short_title))
+        pairs += [("synonym", s) for s in json.loads(synonyms)]
+        parsed = json.loads(notes)
+        pairs += [("inclusion", text) for note_type, text in parsed if note_type == "inclusion"]
+        pairs += [("index", t) for _, t in sorted(index_terms.get((system, code), []))]  # as the index lists them
+        pairs += [("note", text) for note_type, text in parsed if note_type in ("includes", "definition")]
+        out[cid] = pairs
     return out

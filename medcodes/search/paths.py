@@ -156,9 +156,16 @@ def search(conn: sqlite3.Connection, groups: list[Group], expr: str,
            mask: Callable[[np.ndarray], np.ndarray] | None = None) -> list[Hit]:
     """The paths matching `expr`, one per code (the one that says most of the query), best first."""
     try:
-        rows = conn.execute("SELECT p.code_id, p.path, p.source, -bm25(search_paths_fts)"
+        # most queries match no path or one: BM25, which first reads every path of each query word to
+        # weigh the words, is worth its cost only to order two or more (one path's BM25 relative to the
+        # best is 1)
+        rows = conn.execute("SELECT p.code_id, p.path, p.source, 1.0"
                             " FROM search_paths_fts JOIN search_paths p ON p.id = search_paths_fts.rowid"
-                            " WHERE search_paths_fts MATCH ? ORDER BY rank LIMIT ?", (expr, LIMIT)).fetchall()
+                            " WHERE search_paths_fts MATCH ? LIMIT 2", (expr,)).fetchall()
+        if len(rows) > 1:
+            rows = conn.execute("SELECT p.code_id, p.path, p.source, -bm25(search_paths_fts)"
+                                " FROM search_paths_fts JOIN search_paths p ON p.id = search_paths_fts.rowid"
+                                " WHERE search_paths_fts MATCH ? ORDER BY rank LIMIT ?", (expr, LIMIT)).fetchall()
     except sqlite3.OperationalError:  # an expression SQLite refuses: no paths, not a crash
         return []
     if rows and mask is not None:

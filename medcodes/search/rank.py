@@ -46,6 +46,7 @@ GROUPER_SYSTEMS = frozenset({"msdrg"})
 SEVENTH = {"A": 0.02, "B": 0.03, "C": 0.03, "S": 0.06}
 SEVENTH_OTHER = 0.05
 _TOKEN = re.compile(r"[^\W_]+")
+_SPLIT = re.compile(r"([^\W_]+)")  # _TOKEN, kept by re.split
 
 
 def content(words: Iterable[str]) -> tuple[str, ...]:
@@ -192,7 +193,7 @@ def _unpossess(folded: str) -> str:
     return POSSESSIVE.sub("", folded) if "'" in folded or "\u2019" in folded else folded
 
 
-def covers(alt: Sequence[str], tokens: Sequence[str], prefix: bool = False) -> bool:
+def covers(alt: Sequence[str], tokens: Iterable[str], prefix: bool = False) -> bool:
     return all(any(word_match(w, t, prefix) for t in tokens) for w in content(alt))
 
 
@@ -298,10 +299,14 @@ def rescore(cands: list[Candidate], titles: TitleWords, groups: Sequence[Group],
     by_system = {s: _system_bonus(s, preferred, asked) for s in {c.system for c in cands}}
     # per candidate, in the order they are added below (the same sums as one expression per candidate)
     bm25 = np.array([(max(c.bm25, 0.0) / top) ** 0.5 for c in cands])
-    fixed = np.array([[_default_bonus(c, defaults) if defaults else 0.0, 0.03 if c.billable else 0.0,
-                       by_system[c.system], 0.05 if c.kind in GROUPING_KINDS else 0.0,
-                       SEVENTH.get(c.code[-1], SEVENTH_OTHER) if s7 else 0.0, 0.40 if c.deleted else 0.0]
-                      for c, s7 in zip(cands, seventh.tolist(), strict=True)]).T
+    # one flat list per term (a list of short lists made into a 2-D array costs more than the terms)
+    fixed = (np.array([_default_bonus(c, defaults) for c in cands]) if defaults else np.zeros(n),
+             np.array([0.03 if c.billable else 0.0 for c in cands]),
+             np.array([by_system[c.system] for c in cands]),
+             np.array([0.05 if c.kind in GROUPING_KINDS else 0.0 for c in cands]),
+             np.array([SEVENTH.get(c.code[-1], SEVENTH_OTHER) if s7 else 0.0
+                       for c, s7 in zip(cands, seventh.tolist(), strict=True)]),
+             np.array([0.40 if c.deleted else 0.0 for c in cands]))
     score = (0.15 * bm25 + 0.5 * coverage
              - 0.05 * np.minimum(extra, 10) - 0.01 * np.minimum(generic, 5) - 0.02 * np.minimum(residual, 2)
              + np.where(titles.plain, 0.03, 0.0)
@@ -353,17 +358,27 @@ class Highlighter:
         self._seen: dict[str, bool] = {}
 
     def __call__(self, text: str) -> str:
-        out: list[str] = []
-        last = 0
-        for m in _TOKEN.finditer(text):
-            t = fold(m.group(0))
-            hit = self._seen.get(t)
+        pieces = _SPLIT.split(text)  # between words, a word, between words, ..., between words
+        seen = self._seen
+        marked = []
+        for i in range(1, len(pieces), 2):
+            word = pieces[i]
+            hit = seen.get(word)  # by the word as written: folding it again costs more than the lookup
             if hit is None:
-                hit = self._seen[t] = any(word_match(q, t, self.prefix) for q in self._initial.get(t[:1], ()))
+                t = fold(word)
+                hit = seen[word] = any(word_match(q, t, self.prefix) for q in self._initial.get(t[:1], ()))
             if hit:
-                out += [escape(text[last:m.start()]), "<mark>", escape(m.group(0)), "</mark>"]
-                last = m.end()
-        out.append(escape(text[last:]))
+                marked.append(i)
+        if not marked:  # most texts a result shows say none of the words (notes, codes found by meaning)
+            return escape(text)
+        for i in marked:
+            pieces[i] = "<mark>" + escape(pieces[i]) + "</mark>"
+        last = 0
+        out: list[str] = []
+        for i in marked:  # the text between two marked words escaped as one (escape is per character)
+            out += [escape("".join(pieces[last:i])), pieces[i]]
+            last = i + 1
+        out.append(escape("".join(pieces[last:])))
         return "".join(out)
 
 
@@ -380,18 +395,34 @@ class Coverage:
         self._matched: dict[str, frozenset[tuple[str, bool]]] = {}
 
     def __call__(self, text: str) -> float:
-        if not self.groups:
-            return 0.0
+        return self.share(self.said(text)) if self.groups else 0.0
+
+    def said(self, text: str) -> set[tuple[str, bool]]:
+        """The query words `text` says. Texts are word sets, so a union of these is what the texts
+        joined say (the explanation of a result reads its notes together, then one at a time)."""
         said: set[tuple[str, bool]] = set()
         matched = self._matched
-        for t in set(tokens(text)):
+        for t in word_set(text):
             found = matched.get(t)
             if found is None:
                 found = matched[t] = frozenset(k for k in self._words.get(t[:1], ())
                                                if k[0] == t or word_match(k[0], t, k[1]))
             said |= found
+        return said
+
+    def share(self, said: set[tuple[str, bool]]) -> float:
+        """The share of the query's groups that the words `said` say."""
+        if not self.groups:
+            return 0.0
         hit = sum(1 for g in self.groups if any(all((w, p) in said for w in ws) for p, ws in g))
         return hit / len(self.groups)
+
+
+@functools.lru_cache(maxsize=16_384)
+def word_set(text: str) -> frozenset[str]:
+    """The distinct words of a descriptor, note or index path: the same texts come back query after
+    query (a code's notes, its title), and folding and splitting them costs more than the rest."""
+    return frozenset(tokens(text))
 
 
 def _by_initial(keys: Iterable[tuple[str, bool]]) -> dict[str, tuple[tuple[str, bool], ...]]:

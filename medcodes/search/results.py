@@ -21,7 +21,7 @@ from ..index import Catalog
 from ..policies.queries import policies_for_code
 from . import lexicon, paths, rank, shorthand
 from .asof import AsOf
-from .engine import Engine, Filter, Lexical, fetch_rows, lexically_answered, note_terms
+from .engine import Engine, Filter, Lexical, fetch_rows, lexically_answered
 from .query import CodeTerm, Query, parse, system_id
 
 _SINGLE_CODE = re.compile(r"[A-Za-z0-9]{2,7}")
@@ -84,6 +84,7 @@ COMBINED_WORDS = 8  # words of a phrase naming two conditions; more is a descrip
 COMBINED_FIRST = 3  # codes that say both conditions, listed before each condition's own best code
 CAUSE_WORDS = ("cause", "diseases", "classified", "elsewhere")  # B95-B97: the organism as the cause
 _GROUPER_WORDS = frozenset({"drg", "drgs", "msdrg", "msdrgs"})
+_NAMED = frozenset({"code", "family", "range", "status", "gems"})  # results whose reason is no text of theirs
 
 
 def run_search(catalog: Catalog, engine: Engine, q: str, systems: Any, billable: bool | None,
@@ -108,11 +109,15 @@ def run_search(catalog: Catalog, engine: Engine, q: str, systems: Any, billable:
     if words:
         partial = query.partial and (engine.vocab.unfinished(words[-1]) or bool(lexicon.completions(words)))
         inside = [*found.families.values(), *found.in_ranges] if query.words else []
+        def weak(found: Lexical) -> None:
+            engine.foresee(conn, query, found, flt, len(plan.ids))
+
         if any(len(ids) for ids in inside):  # "E11 kidney": words within the code's family, when any match
             scope = np.unique(np.concatenate(inside))
-            lex = engine.lexical(conn, words, partial, Filter(flt.wanted, flt.billable, when, scope), asked=asked)
+            lex = engine.lexical(conn, words, partial, Filter(flt.wanted, flt.billable, when, scope), asked=asked,
+                                 weak=weak)
         if not lex.hits:
-            lex = engine.lexical(conn, words, partial, flt, asked=asked)
+            lex = engine.lexical(conn, words, partial, flt, asked=asked, weak=weak)
         combined = _each_part(engine, conn, reading, lex, flt) \
             if reading.parts and not lexically_answered(lex) else []
         _add_lexical(plan, lex, engine, conn, query, flt, limit + offset - len(plan.ids), (words, partial), combined)
@@ -356,6 +361,9 @@ def _format(conn: Any, ids: list[int], plan: Plan, lex: Lexical, query: Query, e
     coverage = rank.Coverage(lex.groups, partial)
     marks = rank.Highlighter(query_words, partial)
     titles = {c.id: c.coverage for c in lex.hits}  # the re-scoring measured the descriptors already
+    said = {i: coverage(rows[i][3]) if titles.get(i) is None else titles[i] for i in ids
+            if plan.why[i][0] not in _NAMED and i not in lex.paths}
+    notes = engine.notes(conn, [i for i, cov in said.items() if cov < 1.0])  # one read for the page
     out = []
     for i in ids:
         r = rows[i]
@@ -366,16 +374,19 @@ def _format(conn: Any, ids: list[int], plan: Plan, lex: Lexical, query: Query, e
             "billable": None if r[5] is None else bool(r[5]),
             "deleted_in": r[6],
             "score": round(plan.score.get(i, 0.0), 4),
-            "match": _why(conn, r, how, term, lex, coverage, marks, titles.get(i)),
+            "match": _why(r, how, term, lex, coverage, marks, said.get(i, 0.0), notes.get(i, [])),
         })
         if when is not None:
             out[-1]["as_of"] = when.mark(engine.events(conn, i), r)
     return out
 
 
-def _why(conn: Any, r: tuple[Any, ...], how: str, term: str, lex: Lexical, coverage: rank.Coverage,
-         marks: rank.Highlighter, title_coverage: float | None) -> dict[str, Any]:
-    if how in ("code", "family", "range"):
+def _why(r: tuple[Any, ...], how: str, term: str, lex: Lexical, coverage: rank.Coverage,
+         marks: rank.Highlighter, cov_title: float, notes: list[tuple[str, str]]) -> dict[str, Any]:
+    """Why result `r` is there: the code typed, the index path, or the text (title, synonym, inclusion
+    term, index term or note) that says most of the query (`cov_title`: how much the title says;
+    `notes`: the code's other texts, read only when the title does not say everything)."""
+    if how in ("code", "family", "range"):  # _NAMED: what the query named, not what a text says
         return {"field": "code", "fragment": _mark_code(r[2], term, how), "term": term, "how": how}
     if how == "status":  # "s/p CABG", "on eliquis": what the shorthand says of the patient
         return {"field": "shorthand", "fragment": escape(r[3]), "term": term, "how": how, "label": term}
@@ -386,14 +397,14 @@ def _why(conn: Any, r: tuple[Any, ...], how: str, term: str, lex: Lexical, cover
         path, source = lex.paths[r[0]]
         return {"field": "index", "fragment": marks(path), "term": path, "how": "index",
                 "index": paths.SOURCE_NAMES.get(source, source), "path": path}
-    cov_title = coverage(r[3]) if title_coverage is None else title_coverage
     best = ("title", r[3], cov_title)
-    notes = note_terms(conn, r[0])[:NOTE_TEXTS] if cov_title < 1.0 else []
-    # no text says more than all of them together: one reading of them all, when that says no more than
-    # the title, spares reading each (most codes found by meaning, whose notes lack the query's words)
-    if notes and coverage(" ; ".join(text for _, text in notes)) > cov_title:
-        for field_, text in notes:
-            cov = coverage(text)
+    notes = notes[:NOTE_TEXTS]
+    said = [coverage.said(text) for _, text in notes]
+    # no text says more than all of them together: when they all say no more than the title, none is
+    # weighed alone (most codes found by meaning, whose notes lack the query's words)
+    if notes and coverage.share(set().union(*said)) > cov_title:
+        for (field_, text), words_said in zip(notes, said, strict=True):
+            cov = coverage.share(words_said)
             if cov > best[2]:
                 best = (field_, text, cov)
                 if cov >= 1.0:  # nothing later can say more
@@ -402,9 +413,9 @@ def _why(conn: Any, r: tuple[Any, ...], how: str, term: str, lex: Lexical, cover
     out: dict[str, Any] = {"field": field_ if cov > 0 else ("semantic" if how == "semantic" else field_),
                            "fragment": marks(text),
                            "term": text if field_ != "title" else ""}
-    said = rank.tokens(text) if any(g.entry is not None for g in lex.groups) else []
+    shown = rank.word_set(text) if any(g.entry is not None for g in lex.groups) else frozenset()
     used = [g.entry for g in lex.groups if g.entry is not None
-            and any(rank.covers(alt, said) for alt in g.alternatives[1:])]
+            and any(rank.covers(alt, shown) for alt in g.alternatives[1:])]
     if used:
         out["lexicon"] = [f"{' '.join(e.term)} = {' / '.join(' '.join(m) for m in e.means)}" for e in used]
     return out

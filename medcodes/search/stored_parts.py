@@ -79,6 +79,12 @@ class PartsTable:
         self.flags = flags
         self.heads = heads
         self.plain = plain.astype(bool)
+        # each word's place in the sorted vocabulary: a query's distinct words come out sorted, as the
+        # re-scoring wants them (rank.TitleWords), with no sort of strings per query
+        order = sorted(range(len(vocab)), key=vocab.__getitem__)
+        self._alphabetical = [vocab[j] for j in order]
+        self._place = np.empty(len(vocab), dtype=np.int64)
+        self._place[order] = np.arange(len(vocab))
 
     @classmethod
     def load(cls, conn: sqlite3.Connection) -> PartsTable | None:
@@ -117,10 +123,12 @@ class PartsTable:
         lengths = end - start
         # the entries of every id in turn: each id's start, then counting up within it
         entry = np.repeat(start - (np.cumsum(lengths) - lengths), lengths) + np.arange(int(lengths.sum()))
-        word = self.words[entry]
-        head = self.heads[ids]
-        distinct, where = np.unique(np.concatenate([word, head]), return_inverse=True)
-        vocab = self.vocab
-        strings, sorted_word, sorted_head = rank.sorted_words([vocab[j] for j in distinct.tolist()],
-                                                              where[:len(word)], where[len(word):])
-        return rank.TitleWords(strings, sorted_word, self.flags[entry], lengths, sorted_head, self.plain[ids])
+        word = self._place[self.words[entry]]
+        head = self._place[self.heads[ids]]
+        present = np.zeros(len(self._place), dtype=bool)  # a few thousand of 15k words: cheaper than a sort
+        present[word] = True
+        present[head] = True
+        position = np.cumsum(present) - 1
+        alphabetical = self._alphabetical
+        strings = [alphabetical[j] for j in np.flatnonzero(present).tolist()]
+        return rank.TitleWords(strings, position[word], self.flags[entry], lengths, position[head], self.plain[ids])

@@ -8,6 +8,8 @@ import json
 import logging
 import sqlite3
 import struct
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -252,3 +254,70 @@ def test_nearest_gives_the_most_alike_codes_best_first(fused_path: Path, on: Non
     short, _ = semantic.nearest(index, vec)
     coarse = index.coarse @ np.ascontiguousarray(vec[:semantic.COARSE])
     assert set(short.tolist()) == set(np.argsort(-coarse, kind="stable")[:20].tolist())
+
+
+def _passes_in_threads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The name of the thread each semantic pass runs in."""
+    threads: list[str] = []
+    real = semantic.nearest
+    monkeypatch.setattr(semantic, "nearest",
+                        lambda *a, **k: threads.append(threading.current_thread().name) or real(*a, **k))
+    return threads
+
+
+class _StartingPool(ThreadPoolExecutor):
+    """Background threads whose jobs have begun when submit returns (a pass not begun by the time fuse
+    asks is made inline: see the next tests)."""
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+        begun = threading.Event()
+
+        def run():  # type: ignore[no-untyped-def]
+            begun.set()
+            return fn(*args, **kwargs)
+
+        job = super().submit(run)
+        begun.wait()
+        return job
+
+
+def test_a_weak_query_starts_its_pass_beside_the_words_when_a_core_is_free(
+        fused_path: Path, on: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(semantic, "_idle_core", lambda: False)
+    inline = search(Catalog(fused_path), "bladder infection")
+    monkeypatch.setattr(semantic, "_idle_core", lambda: True)
+    pool = _StartingPool(max_workers=1, thread_name_prefix="medcodes-semantic")
+    monkeypatch.setattr(semantic, "_pool", lambda: pool)
+    threads = _passes_in_threads(monkeypatch)
+    cat = Catalog(fused_path)
+    try:
+        assert search(cat, "bladder infection") == inline
+        assert len(threads) == 1 and threads[0].startswith("medcodes-semantic")  # one pass, in the background
+        assert search(cat, "bladder infection") == inline and len(threads) == 1  # remembered: no second pass
+    finally:
+        pool.shutdown()
+
+
+def test_a_busy_machine_makes_the_pass_inline(fused_path: Path, on: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(semantic.os, "getloadavg", lambda: (64.0, 64.0, 64.0))
+    threads = _passes_in_threads(monkeypatch)
+    assert search(Catalog(fused_path), "bladder infection")["parsed"]["semantic"]
+    assert threads == [threading.current_thread().name]
+
+
+def test_a_pass_still_waiting_for_a_thread_is_made_inline(fused_path: Path, on: None,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(semantic, "_idle_core", lambda: False)
+    inline = search(Catalog(fused_path), "bladder infection")
+    busy = ThreadPoolExecutor(max_workers=1)
+    release = threading.Event()
+    busy.submit(release.wait)  # every background thread taken by another search
+    monkeypatch.setattr(semantic, "_pool", lambda: busy)
+    monkeypatch.setattr(semantic, "_idle_core", lambda: True)
+    threads = _passes_in_threads(monkeypatch)
+    try:
+        assert search(Catalog(fused_path), "bladder infection") == inline
+        assert threads == [threading.current_thread().name]  # not waited for: cancelled and made here
+    finally:
+        release.set()
+        busy.shutdown()
