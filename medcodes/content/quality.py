@@ -22,6 +22,9 @@ Sections = Sequence[Mapping[str, Any]]
 MAX_GRADE = 8.0  # Flesch-Kincaid grade of the sections written for patients
 GRADE_MIN_WORDS = 40  # below this a grade says more about one word than about the text
 PHRASE_WORDS = 6  # a phrase of this many words said three times is a loop
+SHORT_LOOP_WORDS = (4, 12)  # a text this long with half its words repeats is a loop (longer texts reuse words)
+MIN_WORDS_A_SECTION = 5  # patient sections average fewer words than this: too little to explain anything
+DESCRIPTOR_NEW_WORDS = 3  # a first section adding fewer words than this to the descriptor only repeats it
 # Sections written for coders, not patients: left out of the reading-level check.
 CODER_SECTIONS = frozenset({"coding_notes"})
 
@@ -66,6 +69,7 @@ def quality_problems(code_data: CodeRecord, grounding: str, sections: Sections) 
     problems += tagged("descriptor_only", descriptor_only(code_data, sections))
     problems += tagged("fragment", fragments(code_data, sections))
     problems += tagged("facts_copied", facts_copied(grounding, sections))
+    problems += tagged("too_short", too_short(sections))
     problems += tagged("drugs_not_in_data", drugs_not_in_the_data(grounding, sections))
     problems += tagged("prices", prices(grounding, sections))
     problems += tagged("reading_level", reading_level(sections))
@@ -95,6 +99,12 @@ def repeated(sections: Sections) -> list[str]:
     loops = [g for g, n in grams.items() if n >= 3]
     if loops and not again:
         problems.append(f"the phrase “{loops[0]}” is repeated {grams[loops[0]]} times; say each thing once")
+    for s in sections:  # a short text saying its few words again: "Each item, each item"
+        for piece in s.get("items") or [s["text"]]:
+            words = _norm(piece).split()
+            if SHORT_LOOP_WORDS[0] <= len(words) <= SHORT_LOOP_WORDS[1] and len(set(words)) * 2 <= len(words):
+                problems.append(f"section {s['key']!r} says its words twice (“{piece.strip()}”); say each thing once")
+                break
     return problems
 
 
@@ -127,12 +137,28 @@ def notes_copied(code_data: CodeRecord, sections: Sections) -> list[str]:
 
 
 def descriptor_only(code_data: CodeRecord, sections: Sections) -> list[str]:
-    """A first section that only says the descriptor again, adding nothing."""
+    """A first section that only says the descriptor again, adding nothing or a word or two
+    ("Power wheelchair accessory, group 3D, each" for a battery of one)."""
     if not sections or not code_data.title:
         return []
-    first, title = set(_norm(sections[0]["text"]).split()), set(_norm(str(code_data.title)).split())
-    if first and not first - title - _FILLER:
+    if _repeats_descriptor(code_data, sections[0]["text"]):
         return [f"section {sections[0]['key']!r} only repeats the descriptor; explain it in plain words"]
+    return []
+
+
+def _repeats_descriptor(code_data: CodeRecord, text: str) -> bool:
+    said, title = set(_norm(text).split()), set(_norm(str(code_data.title)).split())
+    return bool(said) and len(said - title - _FILLER) < DESCRIPTOR_NEW_WORDS
+
+
+def too_short(sections: Sections) -> list[str]:
+    """An answer whose patient sections are a few words each: nothing explained, and too short for
+    the reading-level check to judge."""
+    patient = [s for s in sections if s["key"] not in CODER_SECTIONS]
+    words = sum(len(re.findall(r"[A-Za-z0-9]+", s["text"])) for s in patient)
+    if patient and words < MIN_WORDS_A_SECTION * len(patient):
+        return [f"the answer says too little ({words} words in {len(patient)} sections); explain each section"
+                " in whole sentences"]
     return []
 
 
@@ -172,7 +198,7 @@ def fragments(code_data: CodeRecord, sections: Sections) -> list[str]:
                 problems.append(f"section {s['key']!r} says only “{text.strip()}”, a section name; write its content")
                 break
             # the first section's plain repeat of the descriptor is descriptor_only's to report
-            if of_descriptor(norm.split()) and not (i == 0 and not set(norm.split()) - title - _FILLER):
+            if of_descriptor(norm.split()) and not (i == 0 and items is None and _repeats_descriptor(code_data, text)):
                 problems.append(f"section {s['key']!r} says only “{text.strip()}”, words of the descriptor;"
                                 " explain it in your own words")
                 break

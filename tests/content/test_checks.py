@@ -54,7 +54,8 @@ DATA = CodeRecord.bare("icd10cm", "E11.9", "Type 2 diabetes mellitus without com
 
 def _answer(**overrides: object) -> str:
     body = {s.key: ("Type 2 diabetes is a long-term condition." if s.key == "summary" else
-                    ["a usual point"] if s.as_list else "A plain sentence.") for s in DIAGNOSIS}
+                    [f"one usual point about the {s.key}"] if s.as_list else f"A plain sentence about the {s.key}.")
+            for s in DIAGNOSIS}
     body.update(overrides)
     return json.dumps(body)
 
@@ -68,7 +69,8 @@ def _check(text: str, exists: set[str] | None = None) -> list[str]:
 def test_a_good_answer_passes_and_keeps_lists() -> None:
     sections, problems = check_answer(_answer(), DIAGNOSIS, answer_schema(DIAGNOSIS), DATA, lambda t: False)
     assert problems == []
-    assert sections[1] == {"key": "causes", "title": "Causes", "text": "a usual point", "items": ["a usual point"]}
+    assert sections[1] == {"key": "causes", "title": "Causes", "text": "one usual point about the causes",
+                           "items": ["one usual point about the causes"]}
 
 
 def test_rejections() -> None:

@@ -20,6 +20,7 @@ from medcodes.content.quality import (
     reading_level,
     repeated,
     syllable_count,
+    too_short,
 )
 from medcodes.content.sections import DIAGNOSIS, section_set
 from medcodes.record import CodeRecord, CodeRef, Note
@@ -59,6 +60,7 @@ def test_excluded_conditions_written_as_causes() -> None:
 def test_a_summary_that_only_repeats_the_descriptor() -> None:
     d = CodeRecord.bare("icd10cm", "E11.9", "Type 2 diabetes mellitus without complications")
     assert descriptor_only(d, [_s("summary", "This code is for type 2 diabetes mellitus without complications.")])
+    assert descriptor_only(d, [_s("summary", "Type 2 diabetes mellitus, group 3D, without complications")])
     assert descriptor_only(d, [_s("summary", "Type 2 diabetes is a long-term condition of high blood sugar.")]) == []
 
 
@@ -71,8 +73,9 @@ def test_sections_that_are_only_a_section_name_or_words_of_the_descriptor() -> N
     said = [_s(k, v if isinstance(v, str) else "\n".join(v), None if isinstance(v, str) else v)
             for k, v in recorded.items()]
     problems = fragments(a9800, said)
-    assert [p.split("“")[0] for p in problems] == [f"section {k!r} says only " for k in recorded]
-    assert "a section name" in problems[2] and "words of the descriptor" in problems[0]
+    assert [p.split("“")[0] for p in problems] == [f"section {k!r} says only " for k in list(recorded)[1:]]
+    assert "a section name" in problems[1] and "words of the descriptor" in problems[0]
+    assert descriptor_only(a9800, said)  # the summary: the descriptor again, one word cut off
     e11 = CodeRecord.bare("icd10cm", "E11.9", "Type 2 diabetes mellitus without complications")
     assert fragments(e11, [_s("causes", "", ["Obesity", "Type 2 diabetes mellitus (M)"])])
     written = [_s("summary", "Type 2 diabetes is a long-term condition of high blood sugar."),
@@ -80,6 +83,22 @@ def test_sections_that_are_only_a_section_name_or_words_of_the_descriptor() -> N
     assert fragments(e11, written) == []
     # the summary that only repeats the descriptor is descriptor_only's finding, not counted twice
     assert fragments(e11, [_s("summary", "This code is for type 2 diabetes mellitus without complications.")]) == []
+
+
+def test_answers_of_a_few_words_and_short_texts_saying_their_words_twice() -> None:
+    """A made-up answer in the shape of the shortest SmolLM2 135M answers (a dozen words for four
+    sections, "Each item, each item"): too short for the reading-level check, nothing explained."""
+    thin = [_s("what_it_is", "A battery for a power wheelchair, each"), _s("who_uses_it", "Medical equipment users"),
+            _s("how_it_is_used", "Each item, each item"), _s("coverage_basics", "Covered, each")]
+    assert too_short(thin) == ["the answer says too little (16 words in 4 sections); explain each section in whole"
+                               " sentences"]
+    assert repeated(thin) == ["section 'how_it_is_used' says its words twice (“Each item, each item”); say each"
+                              " thing once"]
+    enough = [_s("summary", "Type 2 diabetes means the body cannot use sugar in the blood well."),
+              _s("causes", "Extra weight\nFamily history", ["Extra weight", "Family history"]),
+              _s("outlook", "Most people live well with it for many years.")]
+    assert too_short(enough) == [] and repeated(enough) == []
+    assert too_short([*enough, _s("coding_notes", "No notes. " * 30)]) == []  # coders' words are not counted
 
 
 def test_sections_that_only_copy_the_official_data() -> None:
