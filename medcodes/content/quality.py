@@ -34,6 +34,7 @@ ibuprofen insulin ketorolac levothyroxine lisinopril losartan meloxicam metformi
 metoprolol morphine naproxen nitroglycerin omeprazole ondansetron oxycodone pantoprazole paracetamol prednisone
 rivaroxaban simvastatin tramadol warfarin""".split())
 _DOSE = re.compile(r"\b\d+(?:[.,]\d+)?\s?(?:mg|mcg|µg|micrograms?|milligrams?|g|grams?|ml|mL|units?|iu)\b", re.I)
+_PRICE = re.compile(r"(?:\$|usd\s?)\s?\d+(?:[.,]\d+)*|\b\d+(?:[.,]\d+)*\s?(?:dollars?|usd|cents?)\b", re.I)
 _NO_NOTES = re.compile(r"\b(?:no|carries no|has no|without any|without) (?:official |instructional |coding )*notes?\b"
                        r"|\bno (?:excludes|includes)\b", re.I)
 
@@ -66,6 +67,7 @@ def quality_problems(code_data: CodeRecord, grounding: str, sections: Sections) 
     problems += tagged("fragment", fragments(code_data, sections))
     problems += tagged("facts_copied", facts_copied(grounding, sections))
     problems += tagged("drugs_not_in_data", drugs_not_in_the_data(grounding, sections))
+    problems += tagged("prices", prices(grounding, sections))
     problems += tagged("reading_level", reading_level(sections))
     return problems
 
@@ -218,13 +220,22 @@ def drugs_not_in_the_data(grounding: str, sections: Sections) -> list[str]:
     return problems
 
 
+def prices(grounding: str, sections: Sections) -> list[str]:
+    """Amounts of money the official data does not state: SmolLM2 135M wrote "100% of the price is
+    capped at 100 dollars" as how a power wheelchair (K0863) is used."""
+    official = grounding.lower()
+    said = " ".join(s["text"] for s in sections)
+    return [f"names the price “{m.group(0).strip()}”; give no prices" for m in _PRICE.finditer(said)
+            if m.group(0).strip().lower() not in official][:1]
+
+
 def reading_level(sections: Sections, max_grade: float = MAX_GRADE) -> list[str]:
     text = "\n".join(s["text"] for s in sections if s["key"] not in CODER_SECTIONS)
     if len(re.findall(r"[A-Za-z]+", text)) < GRADE_MIN_WORDS:
         return []
     grade = flesch_kincaid_grade(text)
     if grade > max_grade:
-        return [f"reads at school grade {grade:.0f}; write for grade {max_grade:.0f}: shorter sentences,"
+        return [f"reads at school grade {grade:.1f}; write for grade {max_grade:.0f} or below: shorter sentences,"
                 " common words"]
     return []
 

@@ -16,6 +16,7 @@ from medcodes.content.quality import (
     fragments,
     notes_copied,
     notes_misreported,
+    prices,
     reading_level,
     repeated,
     syllable_count,
@@ -105,6 +106,15 @@ def test_drugs_and_doses_the_official_data_does_not_name() -> None:
     assert problems[0] == "names the dose “400 mg”; give no doses" and "aspirin" in problems[1]
     j = "Official descriptor: Injection, dexamethasone sodium phosphate, 1 mg"
     assert drugs_not_in_the_data(j.lower(), [_s("what_it_is", "Dexamethasone 1 mg is a steroid.")]) == []
+
+
+def test_prices_the_official_data_does_not_state() -> None:
+    items = ["Rental: 10% of the price is capped at 100 dollars", "About $50 a month"]
+    said = [_s("how_it_is_used", "\n".join(items), items)]
+    assert prices("Official descriptor: Power wheelchair", said) == ["names the price “100 dollars”; give no prices"]
+    assert prices("Official descriptor: Power wheelchair", [_s("what_it_is", "It costs $1,200.")])
+    assert prices("Official descriptor: Power wheelchair", [_s("what_it_is", "It carries up to 600 pounds.")]) == []
+    assert prices("payment limit $25.00 per visit", [_s("coverage_basics", "Payment is up to $25.00.")]) == []
 
 
 def test_reading_level() -> None:
