@@ -39,6 +39,7 @@ class Vocabulary:
         self._by_length = dict(by_length)
         self._sorted = sorted(self.count)
         self._grams: _Bigrams | None = None
+        self._making: threading.Thread | None = None
         self._grams_lock = threading.Lock()
 
     def __contains__(self, word: str) -> bool:
@@ -98,18 +99,28 @@ class Vocabulary:
 
     @functools.lru_cache(maxsize=4096)  # noqa: B019 (one Vocabulary per index and process)
     def _corrections(self, word: str, k: int) -> tuple[str, ...]:
-        pool = self._bigrams().within(word, k)
+        grams = self._bigrams()
+        pool = grams.within(word, k) if grams is not None else None
         if pool is None:
             pool = self._pool(len(word), k)
         found = extract(word, pool, scorer=Levenshtein.distance, score_cutoff=k, limit=50)
         found.sort(key=lambda m: (m[1], -self.count[m[0]], m[0]))
         return tuple(w for w, _dist, _i in found if w != word)
 
-    def _bigrams(self) -> _Bigrams:
+    def _bigrams(self) -> _Bigrams | None:
+        """The letter-pair index, or None while it is being made: the first misspelt word starts it in
+        a background thread and is compared with every word of its length (the same corrections, a
+        few ms), rather than waiting the 50 ms it takes."""
         with self._grams_lock:
-            if self._grams is None:
-                self._grams = _Bigrams([w for n in sorted(self._by_length) for w in self._by_length[n]])
+            if self._grams is None and self._making is None:
+                self._making = threading.Thread(target=self._make_bigrams, name="medcodes-spelling", daemon=True)
+                self._making.start()
             return self._grams
+
+    def _make_bigrams(self) -> None:
+        grams = _Bigrams([w for n in sorted(self._by_length) for w in self._by_length[n]])
+        with self._grams_lock:
+            self._grams = grams
 
 
 class _Bigrams:
