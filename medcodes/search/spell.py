@@ -11,7 +11,6 @@ from __future__ import annotations
 import bisect
 import functools
 import sqlite3
-import threading
 from collections import defaultdict
 
 import numpy as np
@@ -38,9 +37,9 @@ class Vocabulary:
                 by_length[len(word)].append(word)
         self._by_length = dict(by_length)
         self._sorted = sorted(self.count)
-        self._grams: _Bigrams | None = None
-        self._making: threading.Thread | None = None
-        self._grams_lock = threading.Lock()
+        # made with the engine (50 ms of its 0.9 s): made on the first misspelt word, it held up that
+        # search, or (in a thread of its own) the searches beside it
+        self._grams = _Bigrams([w for n in sorted(by_length) for w in by_length[n]])
 
     def __contains__(self, word: str) -> bool:
         return word in self.count
@@ -99,36 +98,23 @@ class Vocabulary:
 
     @functools.lru_cache(maxsize=4096)  # noqa: B019 (one Vocabulary per index and process)
     def _corrections(self, word: str, k: int) -> tuple[str, ...]:
-        grams = self._bigrams()
-        pool = grams.within(word, k) if grams is not None else None
+        pool = self._grams.within(word, k)
         if pool is None:
             pool = self._pool(len(word), k)
         found = extract(word, pool, scorer=Levenshtein.distance, score_cutoff=k, limit=50)
         found.sort(key=lambda m: (m[1], -self.count[m[0]], m[0]))
         return tuple(w for w, _dist, _i in found if w != word)
 
-    def _bigrams(self) -> _Bigrams | None:
-        """The letter-pair index, or None while it is being made: the first misspelt word starts it in
-        a background thread and is compared with every word of its length (the same corrections, a
-        few ms), rather than waiting the 50 ms it takes."""
-        with self._grams_lock:
-            if self._grams is None and self._making is None:
-                self._making = threading.Thread(target=self._make_bigrams, name="medcodes-spelling", daemon=True)
-                self._making.start()
-            return self._grams
-
-    def _make_bigrams(self) -> None:
-        grams = _Bigrams([w for n in sorted(self._by_length) for w in self._by_length[n]])
-        with self._grams_lock:
-            self._grams = grams
+    def _bigrams(self) -> _Bigrams:
+        return self._grams
 
 
 class _Bigrams:
     """Which words share letter pairs with a word: a word k edits from another keeps all but 2k of
     its distinct letter pairs (an edit breaks at most two pairs), so only the words that hold that
     many are compared by edit distance, not every word of a like length (a few hundred of 10-13k:
-    the comparison took 1.5-2 ms a misspelt word). Made with numpy on the first correction (30k
-    words in a few tens of ms): a letter pair is a number, two code points side by side."""
+    the comparison took 1.5-2 ms a misspelt word). Made with numpy with the vocabulary (30k
+    words in 50 ms): a letter pair is a number, two code points side by side."""
 
     def __init__(self, words: list[str]) -> None:
         self.words = words  # by length, then as Vocabulary._pool lists them: its order, restricted
