@@ -18,7 +18,8 @@ pattern with * ? [..]; "S52.5*[ABC]" counts initial encounters and not sequelae)
 
 Speed: the timed mix is searched with semantic retrieval off and on (--semantic) in one process, the
 two modes taking turns query by query, each in a Catalog of its own; RSS is read once each mode's
-engine is loaded and warmed (the "on" line's holds both).
+engine is loaded and warmed (the "on" line's holds both). --inline adds "on-inline": semantic retrieval with
+no pass started ahead in a background thread (it starts only when a core is free), to see what that gives.
 
 The baseline indexes the same codes (code, title, inclusion terms, synonyms, index terms) in
 one FTS5 column and ANDs the query's words, ranked by bm25(): what a plain implementation does.
@@ -418,6 +419,8 @@ def main() -> None:
     p.add_argument("--sets", help="only these quality sets, comma-separated (e.g. first_result,lay_abbr)")
     p.add_argument("--no-speed", action="store_true", help="quality only")
     p.add_argument("--speed-only", action="store_true", help="speed only, no quality sets")
+    p.add_argument("--inline", action="store_true",
+                   help="with --semantic, also time semantic=on with every pass made inline (none in the background)")
     p.add_argument("--write-sets", action="store_true", help="draw the GEMs and index-path sets from --db and stop")
     p.add_argument("--part", choices=("tune", "report", "both"), default="both",
                    help="which half of the judged sets to score (tune while tuning; report for the figure)")
@@ -444,10 +447,14 @@ def main() -> None:
     qs = speed_queries(conn, sets, rng, args.speed)  # one mix for every mode, so that they compare
     cats: dict[str, Catalog] = {}
     memory: dict[str, tuple[float, float]] = {}  # RSS once each mode's engine is loaded (the later ones hold all)
-    for mode in [] if args.no_speed else modes:
-        os.environ["MEDCODES_SEMANTIC"] = mode
+    timed_modes = [*modes, *(["on-inline"] if args.semantic and args.inline else [])]
+    for mode in [] if args.no_speed else timed_modes:
+        os.environ["MEDCODES_SEMANTIC"] = mode.split("-")[0]
         cats[mode] = Catalog(db)
-        engine_for(cats[mode]).semantic(cats[mode].conn)  # the mode is read when the engine is made and loaded
+        engine = engine_for(cats[mode])
+        engine.semantic(cats[mode].conn)  # the mode is read when the engine is made and loaded
+        if mode == "on-inline":  # no semantic pass started ahead in a background thread (Engine.foresee)
+            engine.foresee = lambda *a, **k: None  # type: ignore[method-assign]
         for q in qs[:50]:
             search(cats[mode], q)  # warm: engine arrays, page cache
         memory[mode] = rss_mb()

@@ -156,7 +156,7 @@ class Engine:
         self._local = threading.local()
         self._lazy: dict[str, Any] = {}
         self._cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
-        self._notes: OrderedDict[int, list[tuple[str, str]]] = OrderedDict()
+        self._notes: OrderedDict[int, tuple[tuple[str, str], ...]] = OrderedDict()
         from . import semantic
 
         self._semantic: Any = None
@@ -668,7 +668,7 @@ class Engine:
                                  or rank.title_parts(titles.get(c.id, ""))
                                  for c, h in zip(cands, held.tolist(), strict=True)])
 
-    def notes(self, conn: sqlite3.Connection, ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+    def notes(self, conn: sqlite3.Connection, ids: list[int]) -> dict[int, tuple[tuple[str, str], ...]]:
         """note_terms of `ids`, remembered per code for the codes of the last NOTES_KEPT results that
         needed them (what a result list shows of a code never changes under one engine)."""
         with self._lock:
@@ -679,8 +679,8 @@ class Engine:
         if missing:
             read = note_terms(conn, missing)
             with self._lock:
-                for i in missing:
-                    out[i] = self._notes[i] = read.get(i, [])
+                for i in missing:  # tuples: the garbage collector stops tracking them (lists it scans each pass)
+                    out[i] = self._notes[i] = tuple(read.get(i, ()))
                 while len(self._notes) > NOTES_KEPT:
                     self._notes.popitem(last=False)
         return out

@@ -374,7 +374,7 @@ def _format(conn: Any, ids: list[int], plan: Plan, lex: Lexical, query: Query, e
             "billable": None if r[5] is None else bool(r[5]),
             "deleted_in": r[6],
             "score": round(plan.score.get(i, 0.0), 4),
-            "match": _why(r, how, term, lex, coverage, marks, said.get(i, 0.0), notes.get(i, [])),
+            "match": _why(r, how, term, lex, coverage, marks, said.get(i, 0.0), notes.get(i, ())),
         })
         if when is not None:
             out[-1]["as_of"] = when.mark(engine.events(conn, i), r)
@@ -382,7 +382,7 @@ def _format(conn: Any, ids: list[int], plan: Plan, lex: Lexical, query: Query, e
 
 
 def _why(r: tuple[Any, ...], how: str, term: str, lex: Lexical, coverage: rank.Coverage,
-         marks: rank.Highlighter, cov_title: float, notes: list[tuple[str, str]]) -> dict[str, Any]:
+         marks: rank.Highlighter, cov_title: float, notes: tuple[tuple[str, str], ...]) -> dict[str, Any]:
     """Why result `r` is there: the code typed, the index path, or the text (title, synonym, inclusion
     term, index term or note) that says most of the query (`cov_title`: how much the title says;
     `notes`: the code's other texts, read only when the title does not say everything)."""
@@ -413,7 +413,7 @@ def _why(r: tuple[Any, ...], how: str, term: str, lex: Lexical, coverage: rank.C
     out: dict[str, Any] = {"field": field_ if cov > 0 else ("semantic" if how == "semantic" else field_),
                            "fragment": marks(text),
                            "term": text if field_ != "title" else ""}
-    shown = rank.word_set(text) if any(g.entry is not None for g in lex.groups) else frozenset()
+    shown = rank.word_set(text) if any(g.entry is not None for g in lex.groups) else ()
     used = [g.entry for g in lex.groups if g.entry is not None
             and any(rank.covers(alt, shown) for alt in g.alternatives[1:])]
     if used:

@@ -83,9 +83,10 @@ def test_the_notes_of_codes_shown_are_remembered_within_a_bound(catalog: Catalog
     engine = engine_for(catalog)
     monkeypatch.setattr(engine_mod, "NOTES_KEPT", 2)
     ids = [cid for (cid,) in catalog.conn.execute("SELECT id FROM codes ORDER BY id LIMIT 3")]
-    assert engine.notes(catalog.conn, ids) == engine_mod.note_terms(catalog.conn, ids)
+    read = engine_mod.note_terms(catalog.conn, ids)
+    assert engine.notes(catalog.conn, ids) == {i: tuple(read.get(i, ())) for i in ids}
     assert list(engine._notes) == ids[1:]  # the oldest went
-    assert engine.notes(catalog.conn, ids[:1]) == {ids[0]: _alone(catalog.conn, ids[0])}
+    assert engine.notes(catalog.conn, ids[:1]) == {ids[0]: tuple(_alone(catalog.conn, ids[0]))}
 
 
 def test_a_small_match_is_counted_and_listed_by_one_statement(catalog: Catalog) -> None:
@@ -109,6 +110,8 @@ def test_spelling_is_corrected_from_the_words_that_share_letter_pairs(catalog: C
     from rapidfuzz.process import extract
 
     vocab = engine_for(catalog).vocab
+    narrowed = vocab._bigrams().within("diabetis", 1)
+    assert narrowed is not None and "diabetes" in narrowed and len(narrowed) < len(vocab._pool(8, 1))
 
     def compared_with_all(word: str, k: int) -> tuple[str, ...]:
         found = extract(word, vocab._pool(len(word), k), scorer=Levenshtein.distance, score_cutoff=k, limit=50)
