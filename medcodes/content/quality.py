@@ -70,6 +70,7 @@ def quality_problems(code_data: CodeRecord, grounding: str, sections: Sections) 
     problems += tagged("fragment", fragments(code_data, sections))
     problems += tagged("facts_copied", facts_copied(grounding, sections))
     problems += tagged("too_short", too_short(sections))
+    problems += tagged("labels_copied", labels_copied(grounding, sections))
     problems += tagged("drugs_not_in_data", drugs_not_in_the_data(grounding, sections))
     problems += tagged("prices", prices(grounding, sections))
     problems += tagged("reading_level", reading_level(sections))
@@ -228,6 +229,24 @@ def facts_copied(grounding: str, sections: Sections) -> list[str]:
             if runs and all(r in official for r in runs):
                 problems.append(f"section {s['key']!r} copies the official data (“{text.strip()[:80]}”);"
                                 " explain it in your own words")
+                break
+    return problems
+
+
+_LABEL = re.compile(r"^([A-Z][A-Za-z0-9 ]{1,40}):", re.M)
+
+
+def labels_copied(grounding: str, sections: Sections) -> list[str]:
+    """A section or item that starts with a label of the official data's lines ("System: HCPCS Level
+    II" as what J2252 treats, "System: S-34-112B" as a symptom): the prompt copied, not an answer."""
+    labels = {m.group(1).lower() for m in _LABEL.finditer(grounding)}
+    problems = []
+    for s in sections:
+        for text in s.get("items") or [s["text"]]:
+            m = _LABEL.match(text.strip())
+            if m and m.group(1).lower() in labels:
+                problems.append(f"section {s['key']!r} starts with “{m.group(0)}”, a label of the official data;"
+                                " write about the code instead")
                 break
     return problems
 

@@ -14,6 +14,7 @@ from medcodes.content.quality import (
     facts_copied,
     flesch_kincaid_grade,
     fragments,
+    labels_copied,
     notes_copied,
     notes_misreported,
     prices,
@@ -99,6 +100,17 @@ def test_answers_of_a_few_words_and_short_texts_saying_their_words_twice() -> No
               _s("outlook", "Most people live well with it for many years.")]
     assert too_short(enough) == [] and repeated(enough) == []
     assert too_short([*enough, _s("coding_notes", "No notes. " * 30)]) == []  # coders' words are not counted
+
+
+def test_sections_that_start_with_a_label_of_the_official_data() -> None:
+    """SmolLM2 135M wrote "System: HCPCS Level II" as what J2252 treats and how it is given."""
+    facts = "System: HCPCS Level II\nCode: J2252\nOfficial descriptor: Injection, midazolam\nCoverage basics: D."
+    items = ["System: HCPCS, System: HCPCS Level I", "Sleepiness before a procedure"]
+    problems = labels_copied(facts, [_s("what_it_is", "Midazolam is a medicine that makes you calm and sleepy."),
+                                     _s("what_it_treats", "\n".join(items), items)])
+    assert problems == ["section 'what_it_treats' starts with “System:”, a label of the official data; write"
+                        " about the code instead"]
+    assert labels_copied(facts, [_s("what_it_is", "Note: it is given by a nurse.")]) == []  # not a label here
 
 
 def test_sections_that_only_copy_the_official_data() -> None:
