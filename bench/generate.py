@@ -221,6 +221,17 @@ def start_llama_server(binary: str, gguf: Path, threads: int, ctx: int, slots: i
     raise SystemExit(f"llama-server did not become ready within 300 s; see {log}")
 
 
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL: llama-server finishes the answer it is writing before it exits, which
+    with a looping small model is minutes (a run stopped from outside left it running, orphaned)."""
+    server.terminate()
+    try:
+        server.wait(10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of a process so far (Linux)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -407,8 +418,7 @@ def real_model(args: argparse.Namespace) -> None:
                 answers_out.close()
         finally:
             if server:
-                server.terminate()
-                server.wait(30)
+                stop_server(server)
     billable = {s: catalog.conn.execute("SELECT count(*) FROM codes WHERE billable=1 AND system=?",
                                         (s,)).fetchone()[0] for s in PROJECTED_SYSTEMS}
     summary = summarize(outcomes, wall)
