@@ -149,8 +149,8 @@ def _other_site(title: str, text: str) -> list[str]:
     m = re.match(r"([a-z][a-z0-9 ,-]*?)\s+of\s+(.+)", title.lower())
     if not m or len(_words(m.group(1))) < 2:
         return []
-    own = _words(title)
-    pattern = rf"\b{re.escape(m.group(1))}\s+of\s+(?:the\s+|a\s+|an\s+)?([a-z]+(?:\s+[a-z]+)?)"
+    own = set(re.findall(r"[a-z0-9]+", title.lower()))  # "l2" too: a level is a short word
+    pattern = rf"\b{re.escape(m.group(1))} +of +(?:the +|a +|an +)?([a-z0-9]+(?: +[a-z0-9]+)?)"
     for found in re.finditer(pattern, text.lower()):
         first = found.group(1).split()[0]
         if first not in own and first not in _STOP:

@@ -137,5 +137,8 @@ def test_the_condition_said_of_another_body_part() -> None:
     assert contradictions(d, said)[0] == ("says “deep endometriosis of vaginal peritoneum”; the official descriptor"
                                           " is for the cecum")
     assert contradictions(d, said[:1]) == []
+    l2 = CodeRecord.bare("icd10cm", "S34.112A", "Complete lesion of L2 level of lumbar spinal cord, initial encounter")
+    same = [{"key": "summary", "text": "Complete lesion of L2 level of lumbar spinal cord\nof the back"}]
+    assert contradictions(l2, same) == []  # "L2" is the code's own level, not another body part
     coder = [said[0], {"key": "coding_notes", "text": "Not for deep endometriosis of the rectum."}]
     assert contradictions(d, coder) == []  # a coder is told what the code is not for
