@@ -789,7 +789,7 @@ class Engine:
             return None
         from . import semantic
 
-        return semantic.fuse(index, self, query, flt, ordered, scores)
+        return semantic.fuse(index, self, semantic.meant(lex.groups, query.words), flt, ordered, scores)
 
     def foresee(self, conn: sqlite3.Connection, query: Query, lex: Lexical, flt: Filter, planned: int) -> None:
         """Start the semantic pass of a query in the background when fuse will want it: the words
@@ -801,7 +801,7 @@ class Engine:
             return
         from . import semantic
 
-        semantic.prefetch(index, self, query, flt)
+        semantic.prefetch(index, self, semantic.meant(lex.groups, query.words), flt)
 
     def system_number(self, system: str) -> int:
         return SYSTEM_ORDER.index(system) if system in SYSTEM_ORDER else -2

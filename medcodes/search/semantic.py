@@ -406,8 +406,25 @@ def _joined(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
-def _key(query: Any, flt: Any) -> tuple[Any, ...]:
-    return tuple(query.words), tuple(flt.wanted), flt.billable, flt.as_of.date if flt.as_of is not None else None
+def meant(groups: Iterable[Any], typed: Iterable[str]) -> str:
+    """The text to embed: the query as the search read it. A lexicon term stands for its first
+    meaning ("keytruda" -> pembrolizumab, "chf" -> congestive heart failure) and a misspelt word for
+    its correction: a brand name or an abbreviation is a string of word pieces to this model, which
+    it places near look-alike words ("keytruda" near "cauda equina"), while the meaning is in its
+    vocabulary. Other words are embedded as typed."""
+    out: list[str] = []
+    for g in groups:
+        if g.entry is not None and g.entry.means:
+            out += g.entry.means[0]
+        elif len(g.words) == 1 and len(g.alternatives) > 1 and g.alternatives[0] == g.words:
+            out += g.alternatives[1]  # the best spelling correction (Engine._tolerate)
+        else:
+            out += g.words
+    return " ".join(out) or " ".join(typed)
+
+
+def _key(text: str, flt: Any) -> tuple[Any, ...]:
+    return text, tuple(flt.wanted), flt.billable, flt.as_of.date if flt.as_of is not None else None
 
 
 def _remember(index: Index, key: tuple[Any, ...], found: tuple[np.ndarray, np.ndarray]) -> None:
@@ -443,16 +460,16 @@ def _idle_core() -> bool:
         return False
 
 
-def prefetch(index: Index, engine: Any, query: Any, flt: Any) -> None:
-    """Start the nearest codes of `query` in a background thread when a core is free (fuse takes
+def prefetch(index: Index, engine: Any, text: str, flt: Any) -> None:
+    """Start the nearest codes of `text` in a background thread when a core is free (fuse takes
     them, or they are remembered in `recent` for when it asks)."""
     if not _idle_core():
         return
-    key = _key(query, flt)
+    key = _key(text, flt)
     with index.lock:
         if key in index.recent or key in index.pending:
             return
-        job = _pool().submit(_nearest_for, index, engine, " ".join(query.words), flt)
+        job = _pool().submit(_nearest_for, index, engine, text, flt)
         index.pending[key] = job
 
     def settle(done: Future[tuple[np.ndarray, np.ndarray]]) -> None:
@@ -464,10 +481,10 @@ def prefetch(index: Index, engine: Any, query: Any, flt: Any) -> None:
     job.add_done_callback(settle)
 
 
-def _found(index: Index, engine: Any, query: Any, flt: Any) -> tuple[np.ndarray, np.ndarray]:
-    """The nearest codes of `query`: remembered, or from the pass prefetch started (waited for if it
+def _found(index: Index, engine: Any, text: str, flt: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The nearest codes of `text`: remembered, or from the pass prefetch started (waited for if it
     is running; done here if it has not started, as when every background thread is busy), or made now."""
-    key = _key(query, flt)
+    key = _key(text, flt)
     with index.lock:
         found = index.recent.get(key)
         if found is not None:
@@ -477,17 +494,17 @@ def _found(index: Index, engine: Any, query: Any, flt: Any) -> tuple[np.ndarray,
     if job is not None and not job.cancel():
         found = job.result()  # running or done: waited for (its done-callback may not have run yet)
     else:
-        found = _nearest_for(index, engine, " ".join(query.words), flt)
+        found = _nearest_for(index, engine, text, flt)
     _remember(index, key, found)
     return found
 
 
-def fuse(index: Index, engine: Any, query: Any, flt: Any, ordered: list[int],
+def fuse(index: Index, engine: Any, text: str, flt: Any, ordered: list[int],
          scores: dict[int, float]) -> tuple[list[int], dict[int, float], set[int]]:
     """The lexical ranking kept as it is, followed by the nearest codes by meaning that the search's
     filter allows (systems, billable, existing on the as-of date), best first. Measured, putting
     very alike codes before partial word matches lost more than it found (see FILL)."""
-    rows, sims = _found(index, engine, query, flt)
+    rows, sims = _found(index, engine, text, flt)
     lexical = set(ordered)
     extra = [(cid, s) for cid, s in zip(index.ids[rows].tolist(), sims.tolist(), strict=True)
              if s > 0 and cid not in lexical]

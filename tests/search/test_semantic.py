@@ -18,6 +18,7 @@ import pytest
 from medcodes.app.build import build_from_records
 from medcodes.errors import MedcodesError
 from medcodes.index import Catalog
+from medcodes.model import Code
 from medcodes.search import engine_for, search, semantic
 from medcodes.search.engine import Filter as engine_filter
 from medcodes.search.engine import Lexical
@@ -80,6 +81,36 @@ def test_fusion_leaves_exact_answers_alone(fused_path: Path, monkeypatch: pytest
         answers[mode] = [codes(search(cat, q)) for q in ("E11.9", "i219", "S52.5-S52.502", "heart attack")]
         assert not search(cat, "E11.9")["parsed"]["semantic"]
     assert answers["on"] == answers["off"]
+
+
+BRANDS = [Code("hcpcs", "J9271", "Injection, pembrolizumab, 1 mg", billable=True),
+          Code("hcpcs", "J2323", "Injection, natalizumab, 1 mg", billable=True),
+          Code("icd10cm", "G83.4", "Cauda equina syndrome", billable=True),
+          Code("icd10cm", "S34.3", "Injury of cauda equina", billable=False)]
+
+
+def test_a_brand_name_is_embedded_as_its_generic(tmp_path: Path, on: None) -> None:
+    """"keytruda" is word pieces to the model, which puts it near "cauda equina": the pass embeds
+    the lexicon's meaning (pembrolizumab), so what follows the brand's own code is another
+    antibody injection, not a spinal syndrome."""
+    cat = Catalog(build_index(tmp_path / "brands.sqlite", "search", extra=BRANDS, semantic="on"))
+    found = codes(search(cat, "keytruda"))
+    assert found[:2] == ["J9271", "J2323"]
+    assert "G83.4" not in found or found.index("G83.4") > found.index("J2323")
+
+
+def test_the_embedded_text_is_the_query_as_read(fused_path: Path) -> None:
+    cat = Catalog(fused_path)
+    engine = engine_for(cat)
+
+    def read(text: str) -> str:
+        lex = engine.lexical(engine.tune(cat.conn), tuple(parse(text).words), False, engine_filter(), index=False)
+        return semantic.meant(lex.groups, ())
+    assert read("chf") == "congestive heart failure"
+    assert read("keytruda") == "pembrolizumab"
+    assert read("diabetis") == "diabetes mellitus"  # the correction, a lexicon term: its meaning
+    assert read("eye inflammation") == "eye inflammation"
+    assert read("urinery") == "urinary"  # a correction that is no lexicon term
 
 
 def test_off_builds_and_loads_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
