@@ -350,6 +350,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     print(f"{result['total']:,} results" + (f" ({facets})" if facets else ""))
     if result["did_you_mean"]:
         print(f"did you mean: {result['did_you_mean']}")
+    if result.get("notice"):
+        print(result["notice"])
     for r in result["results"]:
         flag = "" if r["billable"] is None else (" *" if r["billable"] else "")
         then = r.get("as_of") or {}

@@ -185,7 +185,10 @@ _SCHEMAS: dict[str, Any] = {
         "query": {"type": "string"}, "total": {"type": "integer"},
         "facets": {"type": "object", "additionalProperties": {"type": "integer"}},
         "results": {"type": "array", "items": {"$ref": "#/components/schemas/Result"}},
-        "did_you_mean": {"type": ["string", "null"]}, "parsed": {"type": "object"}}},
+        "did_you_mean": {"type": ["string", "null"]},
+        "notice": {"type": ["string", "null"],
+                   "description": "a code typed of a licensed system (CPT) that the index has no data for"},
+        "parsed": {"type": "object"}}},
     "Code": {"type": "object", "properties": {
         **_BRIEF["properties"], "system_name": {"type": "string"}, "system_label": {"type": "string"},
         "fhir_system": {"type": ["string", "null"]}, "short_title": {"type": ["string", "null"]},

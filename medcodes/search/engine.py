@@ -769,6 +769,11 @@ class Engine:
     def _keep(self, ids: np.ndarray, flt: Filter) -> np.ndarray:
         return ids[self.mask(ids, flt.without_scope())] if len(ids) else ids
 
+    def has_system(self, conn: sqlite3.Connection, system: str) -> bool:
+        """Whether the index holds any code of `system`."""
+        return self._once(f"has:{system}", lambda: conn.execute(
+            "SELECT 1 FROM codes WHERE system=? LIMIT 1", (system,)).fetchone() is not None)
+
     def nearest_code(self, conn: sqlite3.Connection, compact: str) -> str | None:
         """The longest existing code that `compact` starts with ("E11.99" -> E11.9), for "did you mean"."""
         for n in range(len(compact) - 1, 2, -1):

@@ -127,6 +127,7 @@ def run_search(catalog: Catalog, engine: Engine, q: str, systems: Any, billable:
         did_you_mean = _corrected_text(query, lex.corrected)
     elif words and not plan.ids and not cited:
         did_you_mean = _respell(engine, conn, words, flt) or did_you_mean
+    notice = _licensed_notice(engine, conn, found.missed, cited, wanted)
     parsed = {**query.as_dict(), "systems": list(wanted), "billable": flt.billable, "relaxed": lex.relaxed,
               "corrected": lex.corrected, "semantic": plan.semantic}
     if reading.changed:
@@ -145,6 +146,7 @@ def run_search(catalog: Catalog, engine: Engine, q: str, systems: Any, billable:
         "facets": dict(sorted(plan.facets.items(), key=lambda kv: (-kv[1], kv[0]))),
         "results": [*cited[offset:offset + limit], *results][:limit],
         "did_you_mean": did_you_mean,
+        "notice": notice,
         "parsed": parsed,
     }
 
@@ -216,6 +218,24 @@ def _cited(catalog: Catalog, missed: list[CodeTerm], wanted: tuple[str, ...]) ->
                         "match": {"field": "code", "fragment": f"<mark>{escape(code)}</mark>",
                                   "term": ct.raw, "how": "cited", "label": label}})
     return out
+
+
+def _licensed_notice(engine: Engine, conn: Any, missed: list[CodeTerm], cited: list[dict[str, Any]],
+                     wanted: tuple[str, ...]) -> str | None:
+    """What to tell a user who typed a code of a licensed system (CPT) that this index has no data for
+    and no policy cites: where such codes come from, rather than only a look-alike code of another system."""
+    if wanted and not set(wanted) & systems_mod.LICENSED_SYSTEMS:
+        return None
+    shown = {c["code"] for c in cited}
+    for ct in missed:
+        for system in sorted(systems_mod.LICENSED_SYSTEMS):
+            code = systems_mod.normalize(system, ct.compact) if systems_mod.looks_like(system, ct.compact) else None
+            if code is None or code in shown or engine.has_system(conn, system):
+                continue
+            name = systems_mod.SYSTEMS[system].name
+            return (f"{code} has the shape of a {name} code. {name} descriptors are licensed and this index holds"
+                    f" none: load your own {name} files with `medcodes build --source {system}=PATH`.")
+    return None
 
 
 def _grouper(words: tuple[str, ...], wanted: tuple[str, ...]) -> tuple[tuple[str, ...], frozenset[str]]:

@@ -254,6 +254,23 @@ def test_an_uncited_cpt_shaped_code_finds_nothing_made_up(cat: Catalog) -> None:
     assert all(r["system"] != "cpt" for r in found["results"])
 
 
+def test_an_uncited_cpt_code_says_where_cpt_comes_from(cat: Catalog) -> None:
+    """"22214" with no CPT data loaded and no policy citing it: "did you mean 222.1" alone (an ICD-9
+    code that shares its first digits) told a biller nothing; the answer says CPT is licensed and how
+    to load it."""
+    found = search(cat, "22214")
+    assert found["notice"] is not None and "22214 has the shape of a CPT code" in found["notice"]
+    assert "--source cpt=" in found["notice"]
+    assert search(cat, "63685")["notice"] is None  # cited: its page is the answer
+    assert search(cat, "22214", systems=["icd10cm"])["notice"] is None  # CPT filtered out
+    assert search(cat, "E11.9")["notice"] is None and search(cat, "heart attack")["notice"] is None
+
+
+def test_no_cpt_notice_where_cpt_is_loaded(tmp_path: Path) -> None:
+    loaded = Catalog(build_index(tmp_path / "web.sqlite", "web"))  # holds an (invented) CPT release
+    assert search(loaded, "22214")["notice"] is None
+
+
 def test_a_system_filter_leaves_cited_cpt_out(cat: Catalog) -> None:
     assert all(r["system"] != "cpt" for r in search(cat, "63685", systems=["icd10cm"])["results"])
 
@@ -286,6 +303,8 @@ def test_the_page_shows_the_index_path_and_the_gems_label(client: Any) -> None:
     assert "GEMs equivalent of ICD-9-CM 401.9" in html
     html = client.get("/search", params={"q": "63685"}).text
     assert "/codes/cpt/63685" in html and "cited by 1 loaded policy" in html and "Did you mean" not in html
+    html = client.get("/search", params={"q": "22214"}).text
+    assert 'class="notice"' in html and "22214 has the shape of a CPT code" in html
 
 
 @pytest.mark.parametrize("q", ["x" * 10_000, "a\x00b", 'NEAR("a" "b")', "\U0001F600\u202e"])

@@ -133,7 +133,7 @@ def test_paging(catalog: Catalog) -> None:
 
 def test_result_shape(catalog: Catalog) -> None:
     r = search(catalog, "wheelchair")
-    assert set(r) == {"query", "total", "facets", "results", "did_you_mean", "parsed"}
+    assert set(r) == {"query", "total", "facets", "results", "did_you_mean", "notice", "parsed"}
     x = r["results"][0]
     assert {"system", "system_name", "code", "title", "kind", "billable", "score", "match"} <= set(x)
     assert {"field", "fragment", "term"} <= set(x["match"])

@@ -87,7 +87,8 @@ def test_search_paginates(client: TestClient, monkeypatch: pytest.MonkeyPatch) -
 
 def test_search_without_query_and_with_no_results(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     assert "Type words or a code" in page(client, "/search").plain()
-    empty = {"query": "zzzyxw", "total": 0, "facets": {}, "results": [], "did_you_mean": "zzz", "parsed": {}}
+    empty = {"query": "zzzyxw", "total": 0, "facets": {}, "results": [], "did_you_mean": "zzz", "notice": None,
+             "parsed": {}}
     monkeypatch.setattr(services, "search", lambda *a, **k: empty)
     text = page(client, "/search?q=zzzyxw&billable=true").plain()
     assert "No codes match" in text and "Did you mean zzz?" in text and "search without them" in text
