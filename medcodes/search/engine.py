@@ -790,11 +790,22 @@ class Engine:
         when semantic search is off, the words already answer, or they and the `planned` results
         before them (codes typed, status codes) fill a page (SEMANTIC_BELOW)."""
         index = self.semantic(conn)
-        if index is None or not query.words or lexically_answered(lex) or planned + len(ordered) >= SEMANTIC_BELOW:
+        if index is None or not query.words or lexically_answered(lex) or planned + len(ordered) >= SEMANTIC_BELOW \
+                or not self.understood(lex):
             return None
         from . import semantic
 
         return semantic.fuse(index, self, semantic.meant(lex.groups, query.words), flt, ordered, scores)
+
+    def understood(self, lex: Lexical) -> bool:
+        """Whether the search read at least one of the query's words: a word of the code sets, a lexicon
+        term, or a word it corrected or completed. Words none of these know ("zits", "xarelto",
+        "ozempic") are only word pieces to the embedding model, which answers them with codes whose
+        words look alike (measured: "xarelto" -> exposure to ignition of clothing, "ozempic" ->
+        unemployment, "lipitor" -> cleft lip); the judged sets have no such query that it answered
+        right. Such a query is answered by its words alone, or not at all."""
+        return any(g.entry is not None or len(g.alternatives) > 1 or any(self.vocab.known(w) for w in g.words)
+                   for g in lex.groups)
 
     def foresee(self, conn: sqlite3.Connection, query: Query, lex: Lexical, flt: Filter, planned: int) -> None:
         """Start the semantic pass of a query in the background when fuse will want it: the words
@@ -802,7 +813,7 @@ class Engine:
         fill it: measured, 290 of 303 such queries fused). Its 2-3 ms of numpy, which release the
         GIL, then run while this thread reads the official indexes and ranks; fuse takes the result."""
         index = self.semantic(conn)
-        if index is None or not query.words or planned + len(lex.hits) >= SEMANTIC_BELOW:
+        if index is None or not query.words or planned + len(lex.hits) >= SEMANTIC_BELOW or not self.understood(lex):
             return
         from . import semantic
 

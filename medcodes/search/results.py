@@ -102,7 +102,7 @@ def run_search(catalog: Catalog, engine: Engine, q: str, systems: Any, billable:
     cited = _cited(catalog, found.missed, wanted)  # CPT codes with no CPT data loaded, that policies cite
     if cited:
         found.missed = [m for m in found.missed if m.compact not in {c["code"] for c in cited}]
-    for st in reading.status:  # "s/p CABG": the status code, before what the words find
+    for st in [*reading.status, *_drug_alone(engine, q)]:  # "s/p CABG": the status code, before the words
         plan.add(engine.exact_in(conn, st.system, st.code, flt), "status", st.why, engine)
     words, asked = _grouper(_words_to_search(query, found.missed) + tuple(found.range_words), wanted)
     lex = Lexical()
@@ -218,6 +218,18 @@ def _cited(catalog: Catalog, missed: list[CodeTerm], wanted: tuple[str, ...]) ->
                         "match": {"field": "code", "fragment": f"<mark>{escape(code)}</mark>",
                                   "term": ct.raw, "how": "cited", "label": label}})
     return out
+
+
+def _drug_alone(engine: Engine, q: Any) -> list[shorthand.Status]:
+    """A drug's name alone, that no code set has a word for ("eliquis", "plavix"): its long-term use
+    code (Z79.01), which is what the name means to a coder, where otherwise nothing would answer.
+    Names the code sets know ("insulin", "heparin") keep what their words find."""
+    if not isinstance(q, str):
+        return []
+    found = shorthand.drug_alone(q)
+    if found is None or any(engine.vocab.known(w) for w in found[1]):
+        return []
+    return [found[0]]
 
 
 def _licensed_notice(engine: Engine, conn: Any, missed: list[CodeTerm], cited: list[dict[str, Any]],

@@ -131,6 +131,17 @@ def _statuses(text: str) -> list[Status]:
     return list(dict.fromkeys(out))
 
 
+def drug_alone(text: str) -> tuple[Status, tuple[str, ...]] | None:
+    """A query that is only a drug's name ("eliquis", "xarelto", "taking ozempic"): the long-term
+    use code status.tsv gives that drug, and the name's words."""
+    ws = tuple(w for w in words(text) if w not in lexicon.STOPWORDS and w not in _TAKING)
+    found = _table().get(("drug", lexicon.key(ws))) if 0 < len(ws) <= 3 else None
+    return (found, ws) if found is not None else None
+
+
+_TAKING = frozenset({"taking", "takes", "use", "uses", "using", "current", "long", "term", "chronic"})
+
+
 def _lookup(table: dict[tuple[str, tuple[str, ...]], Status], kind: str, phrase: str) -> Status | None:
     """The row whose term is the longest start of `phrase` ("DVT LLE" -> dvt), or a lexicon term's meaning."""
     ws = [w for w in words(phrase) if w not in lexicon.STOPWORDS]

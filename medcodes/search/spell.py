@@ -2,8 +2,10 @@
 
 A word of 5-8 letters may be one edit away from what the user meant, a word of 9 or more two
 edits (the issue's rule); shorter words are never corrected, since "arm" and "ear" are one
-edit from too many real words. Candidates are ranked by distance, then by how many codes use
-the word, so "diabetis" becomes "diabetes" rather than a rare neighbour.
+edit from too many real words. An edit is a letter added, dropped or changed, or two neighbouring
+letters swapped ("fractuer", "myositsi": the commonest slip of typing, which plain Levenshtein
+distance counts as two). Candidates are ranked by distance, then by how many codes use the word,
+so "diabetis" becomes "diabetes" rather than a rare neighbour.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import sqlite3
 from collections import defaultdict
 
 import numpy as np
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 from rapidfuzz.process import extract
 
 MIN_LENGTH = 5
@@ -101,7 +103,7 @@ class Vocabulary:
         pool = self._grams.within(word, k)
         if pool is None:
             pool = self._pool(len(word), k)
-        found = extract(word, pool, scorer=Levenshtein.distance, score_cutoff=k, limit=50)
+        found = extract(word, pool, scorer=OSA.distance, score_cutoff=k, limit=50)
         found.sort(key=lambda m: (m[1], -self.count[m[0]], m[0]))
         return tuple(w for w, _dist, _i in found if w != word)
 
@@ -110,8 +112,9 @@ class Vocabulary:
 
 
 class _Bigrams:
-    """Which words share letter pairs with a word: a word k edits from another keeps all but 2k of
-    its distinct letter pairs (an edit breaks at most two pairs), so only the words that hold that
+    """Which words share letter pairs with a word: a word k edits from another keeps all but 3k of
+    its distinct letter pairs (a letter added, dropped or changed breaks at most two pairs, two
+    letters swapped three), so only the words that hold that
     many are compared by edit distance, not every word of a like length (a few hundred of 10-13k:
     the comparison took 1.5-2 ms a misspelt word). Made with numpy with the vocabulary (30k
     words in 50 ms): a letter pair is a number, two code points side by side."""
@@ -136,7 +139,7 @@ class _Bigrams:
         """The words that may be `k` edits or fewer from `word`, in the pool's order; None when letter
         pairs cannot narrow them (a word too short for its pairs to survive k edits)."""
         grams = np.array(sorted(set(_pairs(word).tolist())), dtype=np.int64)
-        need = len(grams) - 2 * k
+        need = len(grams) - 3 * k  # a swap of two letters ("fractuer") breaks three pairs
         if need < 1:
             return None
         at = np.searchsorted(self.grams, grams)

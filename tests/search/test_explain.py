@@ -106,7 +106,7 @@ def test_a_small_match_is_counted_and_listed_by_one_statement(catalog: Catalog) 
 def test_spelling_is_corrected_from_the_words_that_share_letter_pairs(catalog: Catalog) -> None:
     """The letter-pair filter only narrows what the edit distance compares: every word within the
     allowed edits is still found, in the same order, as when every word of a like length is compared."""
-    from rapidfuzz.distance import Levenshtein
+    from rapidfuzz.distance import OSA
     from rapidfuzz.process import extract
 
     vocab = engine_for(catalog).vocab
@@ -114,7 +114,7 @@ def test_spelling_is_corrected_from_the_words_that_share_letter_pairs(catalog: C
     assert narrowed is not None and "diabetes" in narrowed and len(narrowed) < len(vocab._pool(8, 1))
 
     def compared_with_all(word: str, k: int) -> tuple[str, ...]:
-        found = extract(word, vocab._pool(len(word), k), scorer=Levenshtein.distance, score_cutoff=k, limit=50)
+        found = extract(word, vocab._pool(len(word), k), scorer=OSA.distance, score_cutoff=k, limit=50)
         found.sort(key=lambda m: (m[1], -vocab.count[m[0]], m[0]))
         return tuple(w for w, _, _ in found if w != word)
 
@@ -123,10 +123,12 @@ def test_spelling_is_corrected_from_the_words_that_share_letter_pairs(catalog: C
     tried = 0
     for word in rng.sample(words, min(200, len(words))):
         typo = list(word)
-        at = rng.randrange(len(typo))
-        typo[at:at + 1] = rng.choice([[], ["x"], ["e", typo[at]]])
+        at = rng.randrange(len(typo) - 1)
+        typo[at:at + 2] = rng.choice([[typo[at + 1]], ["x", typo[at + 1]], ["e", typo[at], typo[at + 1]],
+                                      [typo[at + 1], typo[at]]])  # dropped, changed, added, swapped
         for k in (1, 2):
             vocab._corrections.cache_clear()
             assert vocab._corrections("".join(typo), k) == compared_with_all("".join(typo), k)
             tried += 1
     assert tried and vocab.corrections("diabetis")[:1] == ["diabetes"]
+    assert vocab.corrections("fractuer")[:1] == ["fracture"]  # two letters swapped: one edit, not two

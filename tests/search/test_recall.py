@@ -223,6 +223,19 @@ def test_history_and_long_term_drug(cat: Catalog) -> None:
     assert codes(search(cat, "hx of DVT on eliquis"), 2) == ["Z86.718", "Z79.01"]
 
 
+@pytest.mark.parametrize("q", ["eliquis", "Xarelto", "taking eliquis"])
+def test_a_drug_name_alone_is_its_long_term_use_code(cat: Catalog, q: str) -> None:
+    """A brand no code set names: its long-term use code, labelled, not codes whose words look
+    alike ("xarelto" was exposure to ignition of clothing, "eliquis" hemiplegia)."""
+    found = search(cat, q)
+    assert found["results"][0]["code"] == "Z79.01", found["results"][:3]
+    assert found["results"][0]["match"]["how"] == "status"
+
+
+def test_a_drug_name_the_code_sets_know_keeps_its_word_matches(cat: Catalog) -> None:
+    assert codes(search(cat, "heparin"))[0] == "J1644"  # "heparin" is a descriptor word: no status first
+
+
 def test_due_to_is_not_a_level(cat: Catalog) -> None:
     found = codes(search(cat, "UTI 2/2 klebsiella"))
     assert found[:2] == ["N39.0", "B96.1"], found

@@ -19,7 +19,7 @@ from medcodes.app.build import build_from_records
 from medcodes.errors import MedcodesError
 from medcodes.index import Catalog
 from medcodes.model import Code
-from medcodes.search import engine_for, search, semantic
+from medcodes.search import engine_for, lexicon, search, semantic
 from medcodes.search.engine import Filter as engine_filter
 from medcodes.search.engine import Lexical
 from medcodes.search.query import parse
@@ -64,7 +64,18 @@ def test_a_query_found_by_meaning_alone(fused_path: Path, monkeypatch: pytest.Mo
     r = search(cat, "bladder infection")
     assert r["parsed"]["semantic"] and codes(r)[0] == "N39.0"
     assert r["results"][0]["match"]["field"] == "semantic"
-    assert codes(search(cat, "eye inflammation"))[:2] == ["H10", "H10.9"]
+    assert codes(search(cat, "eye infection"))[:3] == ["N39.0", "H10", "H10.9"]  # after the word match
+
+
+def test_words_no_code_set_knows_get_no_look_alikes(fused_path: Path, on: None) -> None:
+    """A query none of whose words the index, the lexicon or the spelling knows: the model sees word
+    pieces and answers codes that look alike ("xarelto" -> exposure to ignition of clothing), so it
+    is not asked; one known word is enough for it to help."""
+    cat = Catalog(fused_path)
+    for q in ("xarelto", "zits", "eye inflammation"):  # none of these words is in this index
+        found = search(cat, q)
+        assert found["results"] == [] and not found["parsed"]["semantic"], q
+    assert search(cat, "eye infection")["parsed"]["semantic"]
 
 
 def test_the_filter_applies_to_meaning_too(fused_path: Path, on: None) -> None:
@@ -217,7 +228,8 @@ def test_meaning_comes_after_the_word_matches_in_their_order(fused_path: Path, o
     id_of = dict(cat.conn.execute("SELECT code, id FROM codes WHERE system='icd10cm'").fetchall())
     forced, strong, weak = id_of["E11.9"], id_of["I21.9"], id_of["M25.50"]
     lex = Lexical(hits=[Candidate(strong, "icd10cm", "I21.9", "code", 1, False, 0.9, coverage=1.0),
-                        Candidate(weak, "icd10cm", "M25.50", "code", 1, False, 0.1, coverage=0.5)])
+                        Candidate(weak, "icd10cm", "M25.50", "code", 1, False, 0.1, coverage=0.5)],
+                  groups=lexicon.groups(("bladder", "infection")))
     # a plan that put E11.9 first (as the GEMs do) above a higher-scored code: that order is kept
     fused = engine.fuse(cat.conn, parse("bladder infection"), lex, Filter(("icd10cm",)),
                         [forced, strong, weak], {forced: 0.5, strong: 0.9, weak: 0.1})
@@ -247,8 +259,8 @@ def test_a_filtered_search_reads_only_its_systems_rows_with_the_same_answer(fuse
 def test_meaning_fills_in_only_where_the_words_find_less_than_a_page(fused_path: Path, on: None) -> None:
     cat = Catalog(fused_path)
     engine = engine_for(cat)
-    weak = Lexical()  # no descriptor says all the words
     query = parse("bladder infection")
+    weak = Lexical(groups=lexicon.groups(query.words))  # no descriptor says all the words
     ids = list(range(1, 11))
     assert engine.fuse(cat.conn, query, weak, engine_filter(), ids[:3], {}) is not None
     assert engine.fuse(cat.conn, query, weak, engine_filter(), ids, {}) is None  # a page of words: skipped
