@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import sqlite3
 import threading
 from collections import OrderedDict
@@ -737,6 +738,17 @@ class Engine:
             return rows
         keep = self.mask(np.array([r[0] for r in rows], dtype=np.int64), flt.without_scope())
         return [r for r, k in zip(rows, keep, strict=True) if k]
+
+    def sided(self, conn: sqlite3.Connection, system: str, code: str, side: str) -> str:
+        """The code under `code` whose title names `side` ("left": Z96.64 -> Z96.642 Presence of left
+        artificial hip joint), the most general such code; `code` itself when none does."""
+        rows = conn.execute("SELECT code, title FROM codes WHERE system=? AND code > ? AND code < ?"
+                            " ORDER BY length(code), code", (system, code, code + "~")).fetchall()
+        for child, title in rows:
+            said = set(re.findall(r"[a-z]+", title.lower()))
+            if side in said and (side == "bilateral" or "bilateral" not in said):
+                return str(child)
+        return code
 
     def exact_in(self, conn: sqlite3.Connection, system: str, code: str, flt: Filter) -> list[int]:
         """The id of `code` of `system`, when the filter keeps it."""

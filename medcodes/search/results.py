@@ -103,7 +103,8 @@ def run_search(catalog: Catalog, engine: Engine, q: str, systems: Any, billable:
     if cited:
         found.missed = [m for m in found.missed if m.compact not in {c["code"] for c in cited}]
     for st in [*reading.status, *_drug_alone(engine, q)]:  # "s/p CABG": the status code, before the words
-        plan.add(engine.exact_in(conn, st.system, st.code, flt), "status", st.why, engine)
+        code = engine.sided(conn, st.system, st.code, st.side) if st.side else st.code
+        plan.add(engine.exact_in(conn, st.system, code, flt), "status", st.why, engine)
     words, asked = _grouper(_words_to_search(query, found.missed) + tuple(found.range_words), wanted)
     lex = Lexical()
     if words:

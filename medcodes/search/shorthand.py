@@ -68,6 +68,7 @@ class Status:
     system: str
     code: str
     why: str
+    side: str = ""  # "left", "right" or "bilateral" when the text says it: the sided code under `code`
 
 
 @dataclass
@@ -143,13 +144,22 @@ _TAKING = frozenset({"taking", "takes", "use", "uses", "using", "current", "long
 
 
 def _lookup(table: dict[tuple[str, tuple[str, ...]], Status], kind: str, phrase: str) -> Status | None:
-    """The row whose term is the longest start of `phrase` ("DVT LLE" -> dvt), or a lexicon term's meaning."""
+    """The row whose term is the longest start of `phrase` ("DVT LLE" -> dvt), or a lexicon term's
+    meaning. A side before the term ("left THA", "right BKA") that no row names with it is kept
+    with the row, for its sided code."""
     ws = [w for w in words(phrase) if w not in lexicon.STOPWORDS]
     for n in range(min(len(ws), 5), 0, -1):
         found = table.get((kind, lexicon.key(tuple(ws[:n]))))
         if found is not None:
             return found
+    if len(ws) > 1 and ws[0] in _SIDES:
+        found = _lookup(table, kind, " ".join(ws[1:]))
+        if found is not None and not found.side:
+            return Status(found.system, found.code, found.why, ws[0])
     return None
+
+
+_SIDES = frozenset({"left", "right", "bilateral"})
 
 
 def _parts(text: str) -> tuple[str, ...]:

@@ -41,6 +41,13 @@ MORE: list[Record] = [
     Code("icd10cm", "T36.2X3", "Poisoning by chloramphenicol group, assault", billable=False),
     Code("icd10cm", "T37.0X3", "Poisoning by sulfonamides, assault", billable=False),
     Code("icd10cm", "Z95.1", "Presence of aortocoronary bypass graft", billable=True),
+    Code("icd10cm", "Z96.64", "Presence of artificial hip joint", billable=False),
+    Code("icd10cm", "Z96.641", "Presence of right artificial hip joint", billable=True),
+    Code("icd10cm", "Z96.642", "Presence of left artificial hip joint", billable=True),
+    Code("icd10cm", "Z96.643", "Presence of artificial hip joint, bilateral", billable=True),
+    Code("icd10cm", "Z89.51", "Acquired absence of leg below knee", billable=False),
+    Code("icd10cm", "Z89.511", "Acquired absence of right leg below knee", billable=True),
+    Code("icd10cm", "Z89.512", "Acquired absence of left leg below knee", billable=True),
     Code("icd10cm", "Z86.718", "Personal history of other venous thrombosis and embolism", billable=True),
     Code("icd10cm", "Z79.01", "Long term (current) use of anticoagulants", billable=True),
     Code("icd10cm", "I82.401", "Acute embolism and thrombosis of unspecified deep veins of right lower extremity",
@@ -217,6 +224,17 @@ def test_status_post_is_the_status_code(cat: Catalog) -> None:
     assert codes(found)[0] == "Z95.1"
     assert found["results"][0]["match"]["how"] == "status"
     assert found["parsed"]["shorthand"] == "status post CABG"
+
+
+@pytest.mark.parametrize(("q", "code"), [("s/p L THA", "Z96.642"), ("s/p R THA", "Z96.641"),
+                                         ("s/p b/l THA", "Z96.643"), ("s/p R BKA", "Z89.511"),
+                                         ("status post left below knee amputation", "Z89.512"), ("s/p THA", "Z96.64")])
+def test_a_status_with_a_side_is_the_sided_code(cat: Catalog, q: str, code: str) -> None:
+    """"s/p L THA" found no status at all (status.tsv names THA without a side); the side now picks
+    the code under the status code whose title says it."""
+    found = search(cat, q)
+    assert codes(found)[0] == code, codes(found)[:3]
+    assert found["results"][0]["match"]["how"] == "status"
 
 
 def test_history_and_long_term_drug(cat: Catalog) -> None:
