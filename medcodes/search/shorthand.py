@@ -24,6 +24,7 @@ from .query import words
 # "w/o" before "w/". A slash inside a token would otherwise split it into letters that mean nothing.
 _REWRITES: tuple[tuple[str, str], ...] = (
     (r"s/p|s\\p|status[- ]post", " status post "),
+    (r"fhx?\.? of|fhx|fh|family hx\.? of|family hx|fam hx|family history of", " family history of "),
     (r"h/o|h\\o|hx\.? of|hx|pmhx? of|pmhx?|history of|hist of", " history of "),
     (r"2/2|2/t|d/t|secondary to|sec to|2nd to|due 2", " due to "),
     (r"i&d|i & d|i/d", " incision and drainage "),
@@ -54,10 +55,23 @@ _PATTERN = re.compile("|".join(
 _ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6"}
 _SCALE = re.compile(r"\b(stage|grade|type|class|degree|gr|stg)\s*([ivx]{1,3}|\d)([ab])?\b", re.IGNORECASE)
 _CKD = re.compile(r"\bckd\s*(?:stage\s*)?([1-5]|[ivx]{1,3})([ab])?\b", re.IGNORECASE)
+# Spine levels: "L4-5", "L5-S1", "C5-C6", "T12-L1", "C2": the region the titles name ("lumbar",
+# "lumbosacral", "cervical"), the level where a title names it ("at C5-C6 level"), and for one
+# vertebra its ordinal where the text is about the bone ("fracture of fourth lumbar vertebra").
+# Only vertebrae that exist (C1-C7, T1-T12, L1-L5, S1-S5); "T1"-"T4" alone are tumour stages more
+# often than vertebrae, and codes ("C50", "L89") have two digits after the letter.
+_SPINE = re.compile(r"(?<![\w/.])([ctls])([1-9]|1[0-2])(?:\s*-\s*([ctls])?([1-9]|1[0-2]))?(?![\w/.-])"
+                    r"(?!\s+level)", re.IGNORECASE)  # "C5 level", "T7-T12 level": the titles' own words
+_LEVELS = {"c": 7, "t": 12, "l": 5, "s": 5}
+_REGION = {("c", "c"): "cervical", ("c", "t"): "cervicothoracic", ("t", "t"): "thoracic",
+           ("t", "l"): "thoracolumbar", ("l", "l"): "lumbar", ("l", "s"): "lumbosacral", ("s", "s"): "sacral"}
+_VERTEBRA = re.compile(r"\b(fx|fracture|fractured|vertebra|vertebral|burst|compression)\b", re.IGNORECASE)
+_ORDINAL = ("", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
+            "eleventh", "twelfth")
 # "X due to Y", "X with Y", "X and Y", "X secondary to Y": two conditions, coded together or one by one
 _JOIN = re.compile(r"\s(?:due to|with|and|caused by)\s", re.IGNORECASE)
 _CAUSE = re.compile(r"\s(?:due to|caused by)\s", re.IGNORECASE)
-_STATUS = re.compile(r"\b(status post|history of)\s+(.+?)(?=\s(?:on|with|and|due to)\s|$)", re.IGNORECASE)
+_STATUS = re.compile(r"(?<!family )\b(status post|history of)\s+(.+?)(?=\s(?:on|with|and|due to)\s|$)", re.IGNORECASE)
 _ON = re.compile(r"\bon\s+(?:chronic\s+|long term\s+)?(.+?)(?=\s(?:with|and|due to|for)\s|$)", re.IGNORECASE)
 
 
@@ -86,6 +100,7 @@ def read(text: str) -> Reading:
         return Reading(text)
     out = _CKD.sub(lambda m: f"chronic kidney disease stage {_arabic(m.group(1))}{(m.group(2) or '').lower()}", text)
     out = _SCALE.sub(_scale, out)
+    out = _SPINE.sub(functools.partial(_spine, vertebra=bool(_VERTEBRA.search(out))), out)
     out = _PATTERN.sub(_rewrite, out)
     out = re.sub(r"\s+", " ", out).strip()
     if out.lower() == re.sub(r"\s+", " ", text).strip().lower():
@@ -108,6 +123,22 @@ def _scale(m: re.Match[str]) -> str:
     titles write "type II", ICD-10-CM "type 2")."""
     word = {"gr": "grade", "stg": "stage"}.get(m.group(1).lower(), m.group(1).lower())
     return f"{word} {m.group(2).lower()}{(m.group(3) or '').lower()}"
+
+
+def _spine(m: re.Match[str], vertebra: bool) -> str:
+    first, low = m.group(1).lower(), int(m.group(2))
+    second = (m.group(3) or first).lower()
+    high = int(m.group(4)) if m.group(4) else None
+    region = _REGION.get((first, second))
+    if region is None or low > _LEVELS[first] or (high is not None and high > _LEVELS[second]):
+        return m.group(0)
+    if high is None:
+        if m.group(3) is None and (first == "t" and low <= 4 or m.group(0).count("-")):
+            return m.group(0)
+        return f" {_ORDINAL[low]} {region} " if vertebra else f" {region} "
+    if first == second == "c":
+        return f" {region} c{low} c{high} "  # the cervical disc codes name the level ("at C5-C6 level")
+    return f" {region} "
 
 
 def _rewrite(m: re.Match[str]) -> str:

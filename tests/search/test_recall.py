@@ -41,6 +41,8 @@ MORE: list[Record] = [
     Code("icd10cm", "T36.2X3", "Poisoning by chloramphenicol group, assault", billable=False),
     Code("icd10cm", "T37.0X3", "Poisoning by sulfonamides, assault", billable=False),
     Code("icd10cm", "Z95.1", "Presence of aortocoronary bypass graft", billable=True),
+    Code("icd10cm", "I82.621", "Acute embolism and thrombosis of deep veins of right upper extremity", billable=True),
+    Code("icd10cm", "G56.91", "Unspecified mononeuropathy of right upper limb", billable=True),
     Code("icd10cm", "Z96.64", "Presence of artificial hip joint", billable=False),
     Code("icd10cm", "Z96.641", "Presence of right artificial hip joint", billable=True),
     Code("icd10cm", "Z96.642", "Presence of left artificial hip joint", billable=True),
@@ -235,6 +237,12 @@ def test_a_status_with_a_side_is_the_sided_code(cat: Catalog, q: str, code: str)
     found = search(cat, q)
     assert codes(found)[0] == code, codes(found)[:3]
     assert found["results"][0]["match"]["how"] == "status"
+
+
+def test_a_limb_is_an_extremity(cat: Catalog) -> None:
+    """"DVT RUE" reads "right upper limb", and the DVT codes say "extremity": the limb codes of other
+    conditions came first."""
+    assert codes(search(cat, "DVT RUE"))[0] == "I82.621"
 
 
 def test_history_and_long_term_drug(cat: Catalog) -> None:

@@ -24,12 +24,20 @@ from medcodes.search import shorthand
     ("ckd stage IV", "chronic kidney disease stage 4"),
     ("pressure ulcer stg 2", "pressure ulcer stage 2"),
     ("r/o sepsis", "sepsis"),
+    ("L5 radiculopathy", "lumbar radiculopathy"),  # a spine level: its region, not "left 5"
+    ("L4-5 HNP", "lumbar HNP"),
+    ("L5-S1 fusion", "lumbosacral fusion"),
+    ("DDD C5-6", "DDD cervical c5 c6"),  # the cervical disc codes name the level
+    ("L1 compression fx", "first lumbar compression fx"),  # one vertebra: "fracture of first lumbar vertebra"
+    ("FHx breast ca", "family history of breast ca"),
 ])
 def test_shorthand_is_spelled_out(typed: str, read: str) -> None:
     assert shorthand.read(typed).text == read
 
 
-@pytest.mark.parametrize("typed", ["L5 radiculopathy", "vitamin b12", "type 2 diabetes", "E11.9", "level 2"])
+@pytest.mark.parametrize("typed", ["T2 N0 M0 breast ca", "C50.911 breast", "L89.1 ulcer",
+                                   "cord syndrome C5 level", "T7-T12 level with spinal cord injury", "vitamin b12",
+                                   "type 2 diabetes", "E11.9", "level 2"])
 def test_words_that_look_like_shorthand_stay(typed: str) -> None:
     assert shorthand.read(typed).text == typed
 
@@ -39,6 +47,8 @@ def test_status_history_and_drugs() -> None:
     assert [(s.system, s.code) for s in got] == [("icd10cm", "Z86.718"), ("icd10cm", "Z79.01")]
     assert [s.code for s in shorthand.read("s/p CABG x3").status] == ["Z95.1"]
     assert [s.code for s in shorthand.read("s/p MI").status] == ["I25.2"]  # a condition had: its history code
+    assert shorthand.read("family history of breast ca").status == []  # a relative's history: not Z85.3
+    assert shorthand.read("FHx breast ca").status == []
     assert shorthand.read("CABG").status == []
 
 
