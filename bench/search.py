@@ -3,8 +3,8 @@
     .venv/bin/python bench/search.py --db full.sqlite [--semantic] [--quick]
 
 Quality sets (success@1, success@10, MRR@10; a query succeeds when a result's code starts
-with one of its expected codes, or is it exactly where the set says "=CODE", or matches a
-pattern with * ? [..]; "S52.5*[ABC]" counts initial encounters and not sequelae):
+with one of its expected codes, or is it exactly where the set says "=CODE", or starts with a
+match of a pattern with * ? [..]; "S52.5*[ABC]" counts initial encounters and not sequelae):
 - first_result hand-judged queries and the code(s) a coder accepts as the FIRST result: codes
                are exact, not prefixes (bench/queries/first_result.tsv); read its success@1
 - lay_abbr     hand-written lay phrases and abbreviations (bench/queries/lay_abbr.tsv)
@@ -75,7 +75,9 @@ def hit(system: str, code: str, expect: Expect) -> bool:
             if code == ec[1:]:
                 return True
         elif any(ch in ec for ch in "*?["):
-            if fnmatch.fnmatchcase(code, ec):
+            # a pattern is a prefix too, like a plain code ("0SR[FG]" is any code of those tables), as
+            # the sets' writers meant and checked them; "S52.5*[ABC]" still leaves the sequelae out
+            if fnmatch.fnmatchcase(code, ec + "*"):
                 return True
         elif code.startswith(ec):
             return True
