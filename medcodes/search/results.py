@@ -87,9 +87,14 @@ _GROUPER_WORDS = frozenset({"drg", "drgs", "msdrg", "msdrgs"})
 _NAMED = frozenset({"code", "family", "range", "status", "gems"})  # results whose reason is no text of theirs
 
 
+_JOINED = re.compile(r"[a-z][&/][a-z]", re.IGNORECASE)
+
+
 def run_search(catalog: Catalog, engine: Engine, q: str, systems: Any, billable: bool | None,
                limit: int, offset: int, as_of: str | None = None) -> dict[str, Any]:
-    reading = shorthand.read(q) if isinstance(q, str) and len(q.split()) > 1 else shorthand.Reading(q)
+    # one word is shorthand only when it joins letters ("T&A", "s/p"): "L" or "hx" alone stays a word
+    reading = shorthand.read(q) if isinstance(q, str) and (len(q.split()) > 1 or _JOINED.search(q)) \
+        else shorthand.Reading(q)
     query = parse(reading.text)
     wanted = _wanted(systems, query)
     if billable is not None and not isinstance(billable, bool):

@@ -28,6 +28,8 @@ _REWRITES: tuple[tuple[str, str], ...] = (
     (r"h/o|h\\o|hx\.? of|hx|pmhx? of|pmhx?|history of|hist of", " history of "),
     (r"2/2|2/t|d/t|secondary to|sec to|2nd to|due 2", " due to "),
     (r"i&d|i & d|i/d", " incision and drainage "),
+    (r"t&a|t & a", " tonsillectomy and adenoidectomy "),
+    (r"d&c|d & c", " dilation and curettage "),
     (r"w/o|w/out", " without "),
     (r"w/", " with "),
     (r"r/o|rule out|ruled out|eval for", " "),

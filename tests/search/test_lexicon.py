@@ -56,3 +56,16 @@ def test_entry_finds_its_code(full: Catalog, entry: lexicon.Entry) -> None:
         pytest.skip("the expected system is not in this index")
     got = [(r["system"], systems.compact(r["code"])) for r in search(full, " ".join(entry.term))["results"]]
     assert any(s == ws and c.startswith(wc) for s, c in got for ws, wc in wanted), got
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("q", "wanted", "want"), [
+    ("T&A", None, ("0CTP", "0CTQ")),  # one token of shorthand: read, not split into letters
+    ("D&C", None, ("0UDB",)),
+    ("ovarian cyst removal", ["icd10pcs"], ("0UB0", "0UB1", "0UB2")),  # ovarian -> ovary, as the tables say
+    ("lymph node removal from armpit", ["icd10pcs"], ("07B5", "07B6", "07T5", "07T6")),
+])
+def test_lay_and_shorthand_words_reach_the_table_words(full: Catalog, q: str, wanted: list[str] | None,
+                                                       want: tuple[str, ...]) -> None:
+    got = [systems.compact(r["code"]) for r in search(full, q, systems=wanted)["results"]]
+    assert any(c.startswith(w) for c in got for w in want), got
