@@ -60,8 +60,9 @@ _CKD = re.compile(r"\bckd\s*(?:stage\s*)?([1-5]|[ivx]{1,3})([ab])?\b", re.IGNORE
 # Spine levels: "L4-5", "L5-S1", "C5-C6", "T12-L1", "C2": the region the titles name ("lumbar",
 # "lumbosacral", "cervical"), the level where a title names it ("at C5-C6 level"), and for one
 # vertebra its ordinal where the text is about the bone ("fracture of fourth lumbar vertebra").
-# Only vertebrae that exist (C1-C7, T1-T12, L1-L5, S1-S5); "T1"-"T4" alone are tumour stages more
-# often than vertebrae, and codes ("C50", "L89") have two digits after the letter.
+# Only vertebrae that exist (C1-C7, T1-T12, L1-L5, S1-S5); a thoracic level alone stays as typed
+# ("T2" is a tumour stage more often, and the titles write "T11-T12 vertebra"), and codes ("C50",
+# "L89") have two digits after the letter.
 _SPINE = re.compile(r"(?<![\w/.])([ctls])([1-9]|1[0-2])(?:\s*-\s*([ctls])?([1-9]|1[0-2]))?(?![\w/.-])"
                     r"(?!\s+level)", re.IGNORECASE)  # "C5 level", "T7-T12 level": the titles' own words
 _LEVELS = {"c": 7, "t": 12, "l": 5, "s": 5}
@@ -111,6 +112,9 @@ def read(text: str) -> Reading:
         out += " "
     reading = Reading(out, out != text)
     reading.status = _statuses(out)
+    bmi = body_mass(out)
+    if bmi is not None:
+        reading.status.append(bmi)
     reading.parts = _parts(out)
     reading.cause = bool(reading.parts) and bool(_CAUSE.search(out))
     return reading
@@ -135,7 +139,7 @@ def _spine(m: re.Match[str], vertebra: bool) -> str:
     if region is None or low > _LEVELS[first] or (high is not None and high > _LEVELS[second]):
         return m.group(0)
     if high is None:
-        if m.group(3) is None and (first == "t" and low <= 4 or m.group(0).count("-")):
+        if first == "t":  # tumour stages ("T2"), and the titles' own "fracture of T11-T12 vertebra"
             return m.group(0)
         return f" {_ORDINAL[low]} {region} " if vertebra else f" {region} "
     if first == second == "c":
@@ -165,6 +169,27 @@ def _statuses(text: str) -> list[Status]:
     return list(dict.fromkeys(out))
 
 
+def body_mass(text: str) -> Status | None:
+    """"BMI 42", "bmi of 42.5": the adult body mass index code of that value (Z68.1-Z68.45, by the
+    ranges the official titles give)."""
+    m = _BMI.search(text)
+    if m is None:
+        return None
+    value = float(m.group(1))
+    if not 10 <= value < 150:
+        return None
+    if value < 20:
+        code = "Z68.1"
+    elif value < 40:
+        code = f"Z68.{int(value)}"
+    else:
+        code = "Z68.4" + str(next(i for i, top in enumerate((45, 50, 60, 70, 999), 1) if value < top))
+    return Status("icd10cm", code, f"BMI {m.group(1)}: body mass index, adult")
+
+
+_BMI = re.compile(r"\bbmi\s*(?:of|=|:|is)?\s*(\d{2,3}(?:\.\d)?)\b", re.IGNORECASE)
+
+
 def drug_alone(text: str) -> tuple[Status, tuple[str, ...]] | None:
     """A query that is only a drug's name ("eliquis", "xarelto", "taking ozempic"): the long-term
     use code status.tsv gives that drug, and the name's words."""
@@ -176,7 +201,8 @@ def drug_alone(text: str) -> tuple[Status, tuple[str, ...]] | None:
 _TAKING = frozenset({"taking", "takes", "use", "uses", "using", "current", "long", "term", "chronic"})
 
 
-def _lookup(table: dict[tuple[str, tuple[str, ...]], Status], kind: str, phrase: str) -> Status | None:
+def _lookup(table: dict[tuple[str, tuple[str, ...]], Status], kind: str, phrase: str,
+            top: bool = False) -> Status | None:
     """The row whose term is the longest start of `phrase` ("DVT LLE" -> dvt), or a lexicon term's
     meaning. A side before the term ("left THA", "right BKA") that no row names with it is kept
     with the row, for its sided code."""
@@ -189,6 +215,9 @@ def _lookup(table: dict[tuple[str, tuple[str, ...]], Status], kind: str, phrase:
         found = _lookup(table, kind, " ".join(ws[1:]))
         if found is not None and not found.side:
             return Status(found.system, found.code, found.why, ws[0])
+        return found
+    if len(ws) > 1 and not top:  # one word that qualifies the term: "s/p mechanical AVR", "h/o recurrent UTI"
+        return _lookup(table, kind, " ".join(ws[1:]), top=True)
     return None
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import re
 import sqlite3
 from collections import defaultdict
 
@@ -20,6 +21,23 @@ from rapidfuzz.distance import OSA
 from rapidfuzz.process import extract
 
 MIN_LENGTH = 5
+
+
+SOUND_LENGTH = 6  # words this long or longer that no edit rule corrects are matched by sound
+SOUND_EDITS = 3
+
+
+def skeleton(word: str) -> str:
+    """The consonants of a word as they sound, first letter kept: "ph" is "f", a soft "c" is "s",
+    vowels, "h", "w" and "y" after the first letter go, and doubled letters count once
+    ("hemorrhoids" and "hemmroids": hmrds; "pneumonia" and "numonia": nmn)."""
+    w = word.lower()
+    w = re.sub(r"^(?:p(?=[nst])|[kg](?=n)|w(?=r))", "", w)  # silent first letters: "pneumonia", "knee"
+    w = w.replace("ph", "f").replace("ck", "k").replace("qu", "kw").replace("x", "ks")
+    w = re.sub(r"c(?=[eiy])", "s", w).replace("c", "k").replace("z", "s")
+    rest = re.sub(r"[aeiouyhw]", "", w[1:])
+    out = w[:1] + rest
+    return re.sub(r"(.)\1+", r"\1", out)
 
 
 def max_edits(word: str) -> int:
@@ -42,6 +60,7 @@ class Vocabulary:
         # made with the engine (50 ms of its 0.9 s): made on the first misspelt word, it held up that
         # search, or (in a thread of its own) the searches beside it
         self._grams = _Bigrams([w for n in sorted(by_length) for w in by_length[n]])
+        self._skeletons: dict[str, list[str]] | None = None  # made on first use (_sounds_like)
 
     def __contains__(self, word: str) -> bool:
         return word in self.count
@@ -92,11 +111,35 @@ class Vocabulary:
         return [w for n in range(length - k, length + k + 1) for w in self._by_length.get(n, ())]
 
     def corrections(self, word: str, edits: int | None = None, limit: int = 3) -> list[str]:
-        """Known words within the allowed number of edits, best first."""
+        """Known words within the allowed number of edits, best first; for a long word none is near
+        by letters, the words that sound alike (`sounds`)."""
         k = max_edits(word) if edits is None else edits
         if k == 0 or not word.isalpha():
             return []
-        return list(self._corrections(word, k)[:limit])
+        found = self._corrections(word, k)
+        if not found and edits is None and len(word) >= SOUND_LENGTH:
+            found = self._sounds_like(word)
+        return list(found[:limit])
+
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 (one Vocabulary per index and process)
+    def _sounds_like(self, word: str) -> tuple[str, ...]:
+        """Words with the same consonant skeleton (`skeleton`) within SOUND_EDITS edits, nearest and
+        most used first: "hemmroids" is three edits from "hemorrhoids", too many for the edit rule
+        (which would then find anything), but both are h-m-r-d-s."""
+        key = skeleton(word)
+        if len(key) < 3:
+            return ()
+        if self._skeletons is None:
+            by_key: dict[str, list[str]] = defaultdict(list)
+            for w in self.count:
+                if w.isalpha() and len(w) >= SOUND_LENGTH - 1:
+                    by_key[skeleton(w)].append(w)
+            self._skeletons = dict(by_key)
+        # a misspelling drops letters more often than it adds them: a word may be up to SOUND_EDITS
+        # letters longer, one shorter ("ammonia" is not "amnio")
+        near = [(OSA.distance(word, w), -self.count[w], w) for w in self._skeletons.get(key, ())
+                if len(word) - 1 <= len(w) <= len(word) + SOUND_EDITS]
+        return tuple(w for d, _n, w in sorted(near) if d <= SOUND_EDITS and w != word)
 
     @functools.lru_cache(maxsize=4096)  # noqa: B019 (one Vocabulary per index and process)
     def _corrections(self, word: str, k: int) -> tuple[str, ...]:

@@ -132,3 +132,24 @@ def test_spelling_is_corrected_from_the_words_that_share_letter_pairs(catalog: C
             tried += 1
     assert tried and vocab.corrections("diabetis")[:1] == ["diabetes"]
     assert vocab.corrections("fractuer")[:1] == ["fracture"]  # two letters swapped: one edit, not two
+
+
+def test_a_word_too_misspelt_for_the_edit_rule_is_matched_by_sound() -> None:
+    """"hemmroids" is three edits from "hemorrhoids" (the rule allows two at that length) and answered
+    nothing; both sound h-m-r-d-s. A word that only looks alike, shorter by two, is not taken."""
+    import sqlite3
+
+    from medcodes.search.spell import Vocabulary, skeleton
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE search_vocab (word TEXT, n INTEGER)")
+    conn.executemany("INSERT INTO search_vocab VALUES (?, ?)",
+                     [("hemorrhoids", 40), ("pneumonia", 300), ("amnio", 5), ("hammer", 3), ("fracture", 900)])
+    vocab = Vocabulary(conn)
+    assert skeleton("hemmroids") == skeleton("hemorrhoids") == "hmrds"
+    assert skeleton("numonia") == skeleton("pneumonia")  # a silent first letter
+    assert vocab.corrections("hemmroids") == ["hemorrhoids"]
+    assert vocab.corrections("numonia") == ["pneumonia"]
+    assert vocab.corrections("ammonia") == []  # "amnio" sounds alike but is two letters shorter
+    assert vocab.corrections("fractuer") == ["fracture"]  # the edit rule first
+    assert vocab.corrections("hemmroids", edits=2) == []  # "did you mean" asks for edits only

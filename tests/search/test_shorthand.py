@@ -29,6 +29,7 @@ from medcodes.search import shorthand
     ("L5-S1 fusion", "lumbosacral fusion"),
     ("DDD C5-6", "DDD cervical c5 c6"),  # the cervical disc codes name the level
     ("L1 compression fx", "first lumbar compression fx"),  # one vertebra: "fracture of first lumbar vertebra"
+    ("T12 compression fx and L1", "T12 compression fx and first lumbar"),  # titles: "T11-T12 vertebra"
     ("FHx breast ca", "family history of breast ca"),
 ])
 def test_shorthand_is_spelled_out(typed: str, read: str) -> None:
@@ -47,6 +48,11 @@ def test_status_history_and_drugs() -> None:
     assert [(s.system, s.code) for s in got] == [("icd10cm", "Z86.718"), ("icd10cm", "Z79.01")]
     assert [s.code for s in shorthand.read("s/p CABG x3").status] == ["Z95.1"]
     assert [s.code for s in shorthand.read("s/p MI").status] == ["I25.2"]  # a condition had: its history code
+    assert [s.code for s in shorthand.read("s/p mechanical AVR").status] == ["Z95.2"]  # a word qualifying the term
+    assert [s.code for s in shorthand.read("morbid obesity BMI 42").status] == ["Z68.41"]
+    assert [s.code for s in shorthand.read("bmi of 27.5 overweight").status] == ["Z68.27"]
+    assert [s.code for s in shorthand.read("obese bmi 18 adult").status] == ["Z68.1"]
+    assert [s.code for s in shorthand.read("super obesity BMI 72").status] == ["Z68.45"]
     assert shorthand.read("family history of breast ca").status == []  # a relative's history: not Z85.3
     assert shorthand.read("FHx breast ca").status == []
     assert shorthand.read("CABG").status == []
