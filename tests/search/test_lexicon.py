@@ -64,6 +64,8 @@ def test_entry_finds_its_code(full: Catalog, entry: lexicon.Entry) -> None:
     ("D&C", None, ("0UDB",)),
     ("ovarian cyst removal", ["icd10pcs"], ("0UB0", "0UB1", "0UB2")),  # ovarian -> ovary, as the tables say
     ("lymph node removal from armpit", ["icd10pcs"], ("07B5", "07B6", "07T5", "07T6")),
+    ("draining an abscess on the leg", ["icd10pcs"], ("0J9L", "0J9M")),  # a verb: the root operation it names
+    ("widening a narrowed esophagus", ["icd10pcs"], ("0D75",)),
 ])
 def test_lay_and_shorthand_words_reach_the_table_words(full: Catalog, q: str, wanted: list[str] | None,
                                                        want: tuple[str, ...]) -> None:
