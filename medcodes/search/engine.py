@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 import sqlite3
 import threading
 from collections import OrderedDict
@@ -38,7 +37,7 @@ from . import lexicon, paths, rank, stored_parts, wordparts
 from .asof import AsOf, History
 from .codes import CodeIndex, range_systems
 from .lexicon import Group
-from .query import CodeTerm, Query, Range
+from .query import CodeTerm, Query, Range, words
 from .spell import Vocabulary
 
 CANDIDATES = 300  # re-scored per query; BM25 order decides which
@@ -745,7 +744,7 @@ class Engine:
         rows = conn.execute("SELECT code, title FROM codes WHERE system=? AND code > ? AND code < ?"
                             " ORDER BY length(code), code", (system, code, code + "~")).fetchall()
         for child, title in rows:
-            said = set(re.findall(r"[a-z]+", title.lower()))
+            said = set(words(title))
             if side in said and (side == "bilateral" or "bilateral" not in said):
                 return str(child)
         return code

@@ -204,26 +204,31 @@ def _codes(conn: Any, engine: Engine, query: Query, flt: Filter, plan: Plan, kee
 def _cited(catalog: Catalog, missed: list[CodeTerm], wanted: tuple[str, ...]) -> list[dict[str, Any]]:
     """Results for code-shaped tokens that are CPT codes no loaded data holds but a policy cites: their
     pages exist (app.codes.code_data), so a search for "22214" finds the page instead of "did you mean"."""
+    out = []
+    for ct, system, code in _licensed_shaped(missed, wanted):
+        n = len(policies_for_code(catalog.store_path, system, code))
+        if not n:
+            continue
+        name = systems_mod.SYSTEMS[system].name
+        label = f"cited by {n} loaded {'policy' if n == 1 else 'policies'}"
+        out.append({"system": system, "system_name": name, "code": code,
+                    "title": f"{name} code {label}; its descriptor is licensed and not loaded",
+                    "kind": "code", "billable": None, "deleted_in": None, "score": 1.0, "in_index": False,
+                    "match": {"field": "code", "fragment": f"<mark>{escape(code)}</mark>",
+                              "term": ct.raw, "how": "cited", "label": label}})
+    return out
+
+
+def _licensed_shaped(missed: list[CodeTerm], wanted: tuple[str, ...]) -> Iterable[tuple[CodeTerm, str, str]]:
+    """(token, system, code) for each code-shaped token of the query that has the shape of a code of a
+    licensed system (CPT) the search may answer in (no filter, or one that names it)."""
     licensed = systems_mod.LICENSED_SYSTEMS
     if wanted and not set(wanted) & licensed:
-        return []
-    out = []
+        return
     for ct in missed:
         for system in sorted(licensed):
-            if not systems_mod.looks_like(system, ct.compact):
-                continue
-            code = systems_mod.normalize(system, ct.compact)
-            n = len(policies_for_code(catalog.store_path, system, code))
-            if not n:
-                continue
-            name = systems_mod.SYSTEMS[system].name
-            label = f"cited by {n} loaded {'policy' if n == 1 else 'policies'}"
-            out.append({"system": system, "system_name": name, "code": code,
-                        "title": f"{name} code {label}; its descriptor is licensed and not loaded",
-                        "kind": "code", "billable": None, "deleted_in": None, "score": 1.0, "in_index": False,
-                        "match": {"field": "code", "fragment": f"<mark>{escape(code)}</mark>",
-                                  "term": ct.raw, "how": "cited", "label": label}})
-    return out
+            if systems_mod.looks_like(system, ct.compact):
+                yield ct, system, systems_mod.normalize(system, ct.compact)
 
 
 def _drug_alone(engine: Engine, q: Any) -> list[shorthand.Status]:
@@ -242,17 +247,13 @@ def _licensed_notice(engine: Engine, conn: Any, missed: list[CodeTerm], cited: l
                      wanted: tuple[str, ...]) -> str | None:
     """What to tell a user who typed a code of a licensed system (CPT) that this index has no data for
     and no policy cites: where such codes come from, rather than only a look-alike code of another system."""
-    if wanted and not set(wanted) & systems_mod.LICENSED_SYSTEMS:
-        return None
     shown = {c["code"] for c in cited}
-    for ct in missed:
-        for system in sorted(systems_mod.LICENSED_SYSTEMS):
-            code = systems_mod.normalize(system, ct.compact) if systems_mod.looks_like(system, ct.compact) else None
-            if code is None or code in shown or engine.has_system(conn, system):
-                continue
-            name = systems_mod.SYSTEMS[system].name
-            return (f"{code} has the shape of a {name} code. {name} descriptors are licensed and this index holds"
-                    f" none: load your own {name} files with `medcodes build --source {system}=PATH`.")
+    for _ct, system, code in _licensed_shaped(missed, wanted):
+        if code in shown or engine.has_system(conn, system):
+            continue
+        name = systems_mod.SYSTEMS[system].name
+        return (f"{code} has the shape of a {name} code. {name} descriptors are licensed and this index holds"
+                f" none: load your own {name} files with `medcodes build --source {system}=PATH`.")
     return None
 
 

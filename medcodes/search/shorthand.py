@@ -202,7 +202,7 @@ _TAKING = frozenset({"taking", "takes", "use", "uses", "using", "current", "long
 
 
 def _lookup(table: dict[tuple[str, tuple[str, ...]], Status], kind: str, phrase: str,
-            top: bool = False) -> Status | None:
+            qualified: bool = False) -> Status | None:
     """The row whose term is the longest start of `phrase` ("DVT LLE" -> dvt), or a lexicon term's
     meaning. A side before the term ("left THA", "right BKA") that no row names with it is kept
     with the row, for its sided code."""
@@ -216,8 +216,8 @@ def _lookup(table: dict[tuple[str, tuple[str, ...]], Status], kind: str, phrase:
         if found is not None and not found.side:
             return Status(found.system, found.code, found.why, ws[0])
         return found
-    if len(ws) > 1 and not top:  # one word that qualifies the term: "s/p mechanical AVR", "h/o recurrent UTI"
-        return _lookup(table, kind, " ".join(ws[1:]), top=True)
+    if len(ws) > 1 and not qualified:  # one word qualifying the term: "s/p mechanical AVR", "h/o recurrent UTI"
+        return _lookup(table, kind, " ".join(ws[1:]), qualified=True)
     return None
 
 

@@ -112,7 +112,7 @@ class Vocabulary:
 
     def corrections(self, word: str, edits: int | None = None, limit: int = 3) -> list[str]:
         """Known words within the allowed number of edits, best first; for a long word none is near
-        by letters, the words that sound alike (`sounds`)."""
+        by letters, the words that sound alike (`_sounds_like`)."""
         k = max_edits(word) if edits is None else edits
         if k == 0 or not word.isalpha():
             return []
