@@ -33,7 +33,7 @@ import numpy as np
 
 from .. import systems
 from ..errors import MedcodesError
-from . import lexicon, paths, rank, stored_parts, wordparts
+from . import acts, lexicon, paths, rank, stored_parts, wordparts
 from .asof import AsOf, History
 from .codes import CodeIndex, range_systems
 from .lexicon import Group
@@ -202,7 +202,7 @@ class Engine:
         complete = partial and (len(words) > 1 or self.vocab.unfinished(words[-1]))
         groups = self._word_parts(_meaningful(lexicon.groups(words, complete)))
         if not flt.wanted or PROCEDURES in flt.wanted:
-            groups = self._anatomy(groups)
+            groups = acts.matter_removed(self._anatomy(groups))
         out = Lexical(groups=groups)
         if not out.groups:
             return out
@@ -929,10 +929,14 @@ def _meaningful(groups: list[Group]) -> list[Group]:
 
 
 def _needs(n: int) -> list[int]:
-    """How many groups must match, strictest first: all, then all but one (up to 6 groups), then any."""
+    """How many groups must match, strictest first: all, then all but one (up to 6 groups), all but
+    two (5 to 7 groups: a sentence says words no descriptor does, "sucking the clot out of the lung
+    arteries"; "grade 2 L ankle sprain"), then any."""
     out = [n]
     if 2 < n <= 6:
         out.append(n - 1)
+    if 4 < n <= 7:
+        out.append(n - 2)
     if n > 1:
         out.append(1)
     return out

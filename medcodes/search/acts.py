@@ -1,0 +1,35 @@
+"""What a plain-words procedure query says is done, where the words alone do not name it.
+
+ICD-10-PCS calls taking solid matter out of a body part (a clot, a stone, a foreign body) Extirpation,
+a word nobody types: "sucking the clot out of the lung arteries", "getting a bead out of her ear",
+"stones taken out of the bile duct". When a query names such matter and says it comes out, the matter
+word is also searched as "extirpation matter", so Extirpation of Matter from the body part the query
+names can match every word that counts. Only where ICD-10-PCS is searched: "blood clot in the leg"
+says nothing is taken out and stays a diagnosis.
+"""
+
+from __future__ import annotations
+
+from .lexicon import Group
+
+MATTER = frozenset(
+    "clot clots thrombus thrombi embolus emboli blockage stone stones calculus calculi gallstone gallstones"
+    " foreign object objects bead beads metal splinter splinters glass bullet bullets pebble debris".split())
+OUT = frozenset(
+    "out removal remove removed removing pulling pull pulled sucking suck sucked suction extraction extract"
+    " extracted retrieval retrieve retrieved clearing clear cleared taking take taken took dig digging"
+    " fishing fished".split())
+EXTIRPATION = ("extirpation", "matter")
+
+
+def matter_removed(groups: list[Group]) -> list[Group]:
+    """The groups of a query, a matter word also read as Extirpation when the query says it comes out."""
+    said = {w for g in groups for w in g.words}
+    if not said & OUT or not said & MATTER:
+        return groups
+    out = []
+    for g in groups:
+        if len(g.words) == 1 and g.words[0] in MATTER and EXTIRPATION not in g.alternatives:
+            g = Group((*g.alternatives, EXTIRPATION), g.words, g.entry)
+        out.append(g)
+    return out
