@@ -19,7 +19,7 @@ from .. import systems as systems_mod
 from ..errors import BadRequest
 from ..index import Catalog
 from ..policies.queries import policies_for_code
-from . import lexicon, paths, rank, shorthand
+from . import family, lexicon, paths, rank, shorthand
 from .asof import AsOf
 from .engine import Engine, Filter, Lexical, fetch_rows, lexically_answered
 from .query import CodeTerm, Query, parse, system_id
@@ -107,7 +107,8 @@ def run_search(catalog: Catalog, engine: Engine, q: str, systems: Any, billable:
     cited = _cited(catalog, found.missed, wanted)  # CPT codes with no CPT data loaded, that policies cite
     if cited:
         found.missed = [m for m in found.missed if m.compact not in {c["code"] for c in cited}]
-    for st in [*reading.status, *_drug_alone(engine, q)]:  # "s/p CABG": the status code, before the words
+    statuses = [*reading.status, *_drug_alone(engine, q), *_family_history(engine, conn, reading.text, flt)]
+    for st in statuses:  # "s/p CABG": the status code, before the words
         code = engine.sided(conn, st.system, st.code, st.side) if st.side else st.code
         plan.add(engine.exact_in(conn, st.system, code, flt), "status", st.why, engine)
     words, asked = _grouper(_words_to_search(query, found.missed) + tuple(found.range_words), wanted)
@@ -229,6 +230,19 @@ def _licensed_shaped(missed: list[CodeTerm], wanted: tuple[str, ...]) -> Iterabl
         for system in sorted(licensed):
             if systems_mod.looks_like(system, ct.compact):
                 yield ct, system, systems_mod.normalize(system, ct.compact)
+
+
+def _family_history(engine: Engine, conn: Any, text: Any, flt: Filter) -> list[shorthand.Status]:
+    """"FHx colon ca": the family history code of the block of the diagnosis the condition's words
+    find first (family.py), where the family history titles do not name the condition."""
+    named = family.condition(text) if isinstance(text, str) and (not flt.wanted or "icd10cm" in flt.wanted) else None
+    ws = tuple(parse(named).words) if named else ()
+    if not ws:
+        return []
+    hits = engine.lexical(conn, ws, False, Filter(("icd10cm",)), candidates=SUGGEST_CANDIDATES).hits
+    rows = fetch_rows(conn, [hits[0].id]) if hits else []
+    rule = family.code_for(rows[0][2]) if rows else None
+    return [shorthand.Status("icd10cm", rule.code, f"family history: {rule.title}")] if rule else []
 
 
 def _drug_alone(engine: Engine, q: Any) -> list[shorthand.Status]:

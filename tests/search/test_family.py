@@ -1,0 +1,58 @@
+"""Family history codes for the condition a relative had (family.py, family.tsv)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from medcodes.index import Catalog
+from medcodes.search import family, search
+
+
+@pytest.mark.parametrize("condition, code", [
+    ("C18.9", "Z80.0"),  # colon cancer: digestive organs
+    ("C34.90", "Z80.1"), ("C50.911", "Z80.3"), ("C57.00", "Z80.44"), ("C61", "Z80.42"), ("C92.10", "Z80.6"),
+    ("I21.9", "Z82.49"), ("I25.10", "Z82.49"), ("I63.9", "Z82.3"), ("I46.9", "Z82.41"),
+    ("E11.9", "Z83.3"), ("E78.01", "Z83.42"), ("E78.5", "Z83.438"), ("E03.9", "Z83.49"),
+    ("H40.9", "Z83.511"), ("H25.9", "Z83.518"), ("H90.3", "Z82.2"), ("J45.909", "Z82.5"), ("J18.9", "Z83.6"),
+    ("M17.11", "Z82.61"), ("M81.0", "Z82.62"), ("N18.30", "Z84.19"), ("N40.0", "Z84.2"), ("Q61.3", "Z82.71"),
+    ("F10.20", "Z81.1"), ("F32.9", "Z81.8"), ("G40.909", "Z82.0"), ("K63.5", "Z83.719"), ("D12.6", "Z83.719"),
+])
+def test_the_narrowest_block_gives_the_code(condition: str, code: str) -> None:
+    rule = family.code_for(condition)
+    assert rule is not None and rule.code == code
+
+
+def test_no_family_history_code_for_an_injury() -> None:
+    assert family.code_for("S72.001A") is None
+
+
+def test_the_condition_is_read_from_the_spelled_out_query() -> None:
+    assert family.condition(" family history of colon cancer") == "colon cancer"
+    assert family.condition("family history of MI and on eliquis") == "MI"
+    assert family.condition("history of colon cancer") is None
+
+
+@pytest.fixture(scope="module")
+def full(full_index: Path) -> Catalog:
+    return Catalog(full_index)
+
+
+@pytest.mark.slow
+def test_every_family_code_is_the_official_one(full: Catalog) -> None:
+    for rule in family.rules():
+        row = full.conn.execute("SELECT title FROM codes WHERE system='icd10cm' AND code=?", (rule.code,)).fetchone()
+        assert row is not None and row[0] == rule.title, f"family.tsv: {rule.code} is {row!r}, not {rule.title!r}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("q, code", [
+    ("FHx colon ca", "Z80.0"),  # the family history titles say "digestive organs", not colon
+    ("FHx CAD", "Z82.49"),
+    ("family history of heart attack", "Z82.49"),
+    ("FH of DM2", "Z83.3"),
+])
+def test_family_history_of_a_condition_comes_first(full: Catalog, q: str, code: str) -> None:
+    found = search(full, q, systems=["icd10cm"], limit=5)["results"]
+    assert found[0]["code"] == code, [r["code"] for r in found]
