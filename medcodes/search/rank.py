@@ -30,7 +30,7 @@ STOPWORDS = lexicon_stopwords
 GENERIC = frozenset("unspecified without complication complications nos not elsewhere classified"
                     " mellitus site part right left bilateral approach open percutaneous external via"
                     " natural artificial opening initial subsequent encounter sequela closed routine healing"
-                    " delayed care level essential".split())
+                    " delayed care level essential personal".split())
 # "Other (specified) ...": a residual category for kinds named nowhere else, not the general code.
 RESIDUAL = frozenset({"other", "specified"})
 # The code of a family for when nothing more is said ("Acute myocardial infarction, unspecified").
@@ -306,7 +306,8 @@ def rescore(cands: list[Candidate], titles: TitleWords, groups: Sequence[Group],
              np.array([0.05 if c.kind in GROUPING_KINDS else 0.0 for c in cands]),
              np.array([SEVENTH.get(c.code[-1], SEVENTH_OTHER) if s7 else 0.0
                        for c, s7 in zip(cands, seventh.tolist(), strict=True)]),
-             np.array([0.40 if c.deleted else 0.0 for c in cands]))
+             np.array([0.40 if c.deleted else 0.0 for c in cands]),
+             _someone_else(cands, groups))
     score = (0.15 * bm25 + 0.5 * coverage
              - 0.05 * np.minimum(extra, 10) - 0.01 * np.minimum(generic, 5) - 0.02 * np.minimum(residual, 2)
              + np.where(titles.plain, 0.03, 0.0)
@@ -314,9 +315,20 @@ def rescore(cands: list[Candidate], titles: TitleWords, groups: Sequence[Group],
              + fixed[0] + fixed[1]
              # the descriptor's head word ("Fusion of ...", "Fracture of ...") is what was asked
              + np.where(satisfies[titles.head].any(axis=1), 0.04, 0.0)
-             + fixed[2] - fixed[3] - fixed[4] - fixed[5])
+             + fixed[2] - fixed[3] - fixed[4] - fixed[5] - fixed[6])
     for c, sc, cov in zip(cands, score.tolist(), coverage.tolist(), strict=True):
         c.score, c.coverage = sc, cov
+
+
+FAMILY_HISTORY = ("Z80", "Z81", "Z82", "Z83", "Z84")  # ICD-10-CM: a relative's condition, not the patient's
+
+
+def _someone_else(cands: list[Candidate], groups: Sequence[Group]) -> np.ndarray:
+    """A family history code where the query does not say family: "hx of kidney cancer" is the
+    patient's own history (Z85.528), not a relative's (Z80.51), though the words fit both."""
+    if any("family" in alt for g in groups for alt in g.alternatives):
+        return np.zeros(len(cands))
+    return np.array([0.08 if c.system == "icd10cm" and c.code.startswith(FAMILY_HISTORY) else 0.0 for c in cands])
 
 
 def _system_bonus(system: str, preferred: set[str] | frozenset[str], asked: frozenset[str]) -> float:

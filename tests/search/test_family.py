@@ -56,3 +56,11 @@ def test_every_family_code_is_the_official_one(full: Catalog) -> None:
 def test_family_history_of_a_condition_comes_first(full: Catalog, q: str, code: str) -> None:
     found = search(full, q, systems=["icd10cm"], limit=5)["results"]
     assert found[0]["code"] == code, [r["code"] for r in found]
+
+
+@pytest.mark.slow
+def test_history_without_family_is_the_patients_own(full: Catalog) -> None:
+    """The words of "hx of kidney cancer" fit a relative's history (Z80.51) as well as the patient's
+    (Z85.528); a note says "FHx" when it means a relative."""
+    found = [r["code"] for r in search(full, "hx of kidney cancer", systems=["icd10cm"], limit=5)["results"]]
+    assert found[0].startswith("Z85.52"), found
