@@ -53,6 +53,14 @@ _REWRITES: tuple[tuple[str, str], ...] = (
 _PATTERN = re.compile("|".join(
     f"(?P<r{i}>(?<![\\w/])(?:{p})" + ("" if p.endswith("/") else "(?![\\w/])") + ")"
     for i, (p, _) in enumerate(_REWRITES)), re.IGNORECASE)
+# Ophthalmology writes the eye's side in Latin: oculus dexter (OD), sinister (OS), uterque (OU). Read
+# so only beside an eye's condition: elsewhere "OD" is an overdose and "os" a bone or an opening.
+_EYE = re.compile(r"\b(?:eyes?|amd|armd|macular|glaucoma|poag|pacg|ntg|cataracts?|retinal?|retinopathy|npdr|pdr|dme|cme"
+                  r"|vitreous|pvd|uveitis|iritis|keratitis|conjunctivitis|chalazion|hordeolum|stye|pterygium"
+                  r"|blepharitis|ptosis|corneal?|cornea|vision|visual|ocular|optic|amblyopia|strabismus|esotropia"
+                  r"|exotropia|myopia|hyperopia|astigmatism|presbyopia|iop|crvo|brvo|crao|brao|floaters)\b", re.IGNORECASE)
+_EYE_SIDE = re.compile(r"(?<![\w/])(od|os|ou)(?![\w/])", re.IGNORECASE)
+_EYE_SIDES = {"od": " right eye ", "os": " left eye ", "ou": " bilateral "}
 # Stages and grades: "stg 3b" -> "stage 3b", "CKD 3b" -> "chronic kidney disease stage 3b".
 _ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6"}
 _SCALE = re.compile(r"\b(stage|grade|type|class|degree|gr|stg)\s*([ivx]{1,3}|\d)([ab])?\b", re.IGNORECASE)
@@ -104,6 +112,8 @@ def read(text: str) -> Reading:
     out = _CKD.sub(lambda m: f"chronic kidney disease stage {_arabic(m.group(1))}{(m.group(2) or '').lower()}", text)
     out = _SCALE.sub(_scale, out)
     out = _SPINE.sub(functools.partial(_spine, vertebra=bool(_VERTEBRA.search(out))), out)
+    if _EYE.search(out):  # "POAG OD", "wet AMD OS": the eye's side, where the text is about an eye
+        out = _EYE_SIDE.sub(lambda m: _EYE_SIDES[m.group(1).lower()], out)
     out = _PATTERN.sub(_rewrite, out)
     out = re.sub(r"\s+", " ", out).strip()
     if out.lower() == re.sub(r"\s+", " ", text).strip().lower():

@@ -31,6 +31,9 @@ from medcodes.search import shorthand
     ("L1 compression fx", "first lumbar compression fx"),  # one vertebra: "fracture of first lumbar vertebra"
     ("T12 compression fx and L1", "T12 compression fx and first lumbar"),  # titles: "T11-T12 vertebra"
     ("FHx breast ca", "family history of breast ca"),
+    ("POAG OD", "POAG right eye"),  # beside an eye's condition, the eye's side
+    ("wet AMD OS", "wet AMD left eye"),
+    ("cataract OU", "cataract bilateral"),
 ])
 def test_shorthand_is_spelled_out(typed: str, read: str) -> None:
     assert shorthand.read(typed).text == read
@@ -38,7 +41,8 @@ def test_shorthand_is_spelled_out(typed: str, read: str) -> None:
 
 @pytest.mark.parametrize("typed", ["T2 N0 M0 breast ca", "C50.911 breast", "L89.1 ulcer",
                                    "cord syndrome C5 level", "T7-T12 level with spinal cord injury", "vitamin b12",
-                                   "type 2 diabetes", "E11.9", "level 2"])
+                                   "type 2 diabetes", "E11.9", "level 2",
+                                   "OD on heroin", "os trigonum syndrome"])  # no eye: an overdose, a bone
 def test_words_that_look_like_shorthand_stay(typed: str) -> None:
     assert shorthand.read(typed).text == typed
 
