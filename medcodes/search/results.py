@@ -107,7 +107,8 @@ def run_search(catalog: Catalog, engine: Engine, q: str, systems: Any, billable:
     cited = _cited(catalog, found.missed, wanted)  # CPT codes with no CPT data loaded, that policies cite
     if cited:
         found.missed = [m for m in found.missed if m.compact not in {c["code"] for c in cited}]
-    statuses = [*reading.status, *_drug_alone(engine, q), *_family_history(engine, conn, reading.text, flt)]
+    statuses = [*reading.status, *_drug_alone(engine, q), *_family_history(engine, conn, reading.text, flt),
+                *([] if reading.status else _status_by_words(engine, conn, reading.text, flt))]
     for st in statuses:  # "s/p CABG": the status code, before the words
         code = engine.sided(conn, st.system, st.code, st.side) if st.side else st.code
         plan.add(engine.exact_in(conn, st.system, code, flt), "status", st.why, engine)
@@ -243,6 +244,25 @@ def _family_history(engine: Engine, conn: Any, text: Any, flt: Filter) -> list[s
     rows = fetch_rows(conn, [hits[0].id]) if hits else []
     rule = family.code_for(rows[0][2]) if rows else None
     return [shorthand.Status("icd10cm", rule.code, f"family history: {rule.title}")] if rule else []
+
+
+def _status_by_words(engine: Engine, conn: Any, text: Any, flt: Filter) -> list[shorthand.Status]:
+    """"s/p R great toe amp", "s/p lobectomy", "s/p pancreas tx": a status status.tsv does not list,
+    found among the status codes of its kind (shorthand.status_search) by the words of what was done."""
+    asked = shorthand.status_search(text) if isinstance(text, str) and (
+        not flt.wanted or "icd10cm" in flt.wanted) else None
+    if asked is None:
+        return []
+    prefix, ws = asked
+    scope = np.sort(engine.family(conn, CodeTerm(prefix, prefix.replace(".", "")), Filter(("icd10cm",))))
+    if not len(scope):
+        return []
+    hits = engine.lexical(conn, ws, False, Filter(("icd10cm",), flt.billable, flt.as_of, scope),
+                          candidates=SUGGEST_CANDIDATES, index=False).hits
+    if not hits or hits[0].coverage < 1.0:
+        return []
+    rows = fetch_rows(conn, [hits[0].id])
+    return [shorthand.Status("icd10cm", rows[0][2], f"status: {rows[0][3]}")] if rows else []
 
 
 def _drug_alone(engine: Engine, q: Any) -> list[shorthand.Status]:

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from importlib import resources
 
-from . import lexicon
+from . import lexicon, wordparts
 from .query import words
 
 # Whole-token rewrites, matched case-insensitively between non-word characters. Order matters:
@@ -177,6 +177,40 @@ def _statuses(text: str) -> list[Status]:
         if found is not None:
             out.append(found)
     return list(dict.fromkeys(out))
+
+
+_AFTER = re.compile(r"\bstatus post\s+(.+?)(?=\s(?:on|with|and|due to)\s|$)", re.IGNORECASE)
+_AMPUTATED = frozenset({"amp", "amps", "amputation", "amputations", "amputated", "amputee", "ray"})
+_TRANSPLANTED = frozenset({"transplant", "transplants", "transplanted", "transplantation", "tx", "txp"})
+_REPLACED = frozenset({"replacement", "replacements", "replaced", "arthroplasty", "arthroplasties"})
+
+
+def status_search(text: str) -> tuple[str, tuple[str, ...]] | None:
+    """What "status post X" asks for when status.tsv has no row for X: the ICD-10-CM status category of
+    that kind of operation and the words its title says it with. An amputation is an acquired absence
+    (Z89: "s/p R great toe amp" -> "acquired absence right great toe"), an "-ectomy" the absence of the
+    organ it names (Z90: "lobectomy" -> lung), a transplant a transplant status (Z94), a joint
+    replacement an artificial joint (Z96.6), an "-ostomy" an artificial opening status (Z93)."""
+    m = _AFTER.search(text)
+    if m is None:
+        return None
+    ws = tuple(w for w in words(m.group(1)) if w not in lexicon.STOPWORDS)
+    rest = tuple(w for w in ws if w not in _AMPUTATED | _TRANSPLANTED | _REPLACED and not any(c.isdigit() for c in w))
+    if set(ws) & _AMPUTATED and rest:
+        return "Z89", ("acquired", "absence", *rest)
+    if set(ws) & _TRANSPLANTED and rest:
+        return "Z94", (*rest, "transplant", "status")
+    if set(ws) & _REPLACED and rest:
+        return "Z96.6", ("artificial", *rest)
+    for w in ws:
+        if w.endswith("ostomy") and len(w) > 8:
+            return "Z93", (w, "status")
+        if w.endswith("ectomy") and len(w) > 8:
+            organs = [r for r in wordparts.meanings(w) if r and r[0] in ("resection", "excision")]
+            if organs:
+                others = tuple(x for x in ws if x != w)
+                return "Z90", ("acquired", "absence", *organs[0][1:], *others)
+    return None
 
 
 def body_mass(text: str) -> Status | None:

@@ -84,3 +84,32 @@ def test_every_status_code_is_the_official_one(full: Catalog) -> None:
         titles[(system, code)] = row[0]
     for (_kind, _terms, system, code), title in shorthand.titled().items():
         assert titles[(system, code)] == title, f"status.tsv: {code} is {titles[(system, code)]!r}, not {title!r}"
+
+
+@pytest.mark.parametrize(("typed", "asked"), [
+    ("s/p R great toe amp", ("Z89", ("acquired", "absence", "right", "great", "toe"))),
+    ("s/p L 2nd finger amputation", ("Z89", ("acquired", "absence", "left", "finger"))),
+    ("s/p pancreas tx", ("Z94", ("pancreas", "transplant", "status"))),
+    ("s/p R shoulder replacement", ("Z96.6", ("artificial", "right", "shoulder"))),
+    ("s/p gastrectomy", ("Z90", ("acquired", "absence", "stomach"))),
+    ("s/p ileostomy", ("Z93", ("ileostomy", "status"))),
+])
+def test_a_status_no_row_names_is_searched_among_its_kind(typed: str, asked: tuple[str, tuple[str, ...]]) -> None:
+    assert shorthand.status_search(shorthand.read(typed).text) == asked
+
+
+def test_no_status_search_without_status_post() -> None:
+    assert shorthand.status_search(shorthand.read("R great toe amputation").text) is None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("q", "code"), [
+    ("s/p R great toe amp", "Z89.411"),  # not the traumatic amputation S98.111A
+    ("s/p L 2nd finger amputation", "Z89.022"),
+    ("s/p R shoulder replacement", "Z96.611"),
+    ("s/p cornea transplant", "Z94.7"),
+])
+def test_status_post_an_operation_status_tsv_lacks(full: Catalog, q: str, code: str) -> None:
+    from medcodes.search import search
+    found = search(full, q, systems=["icd10cm"], limit=5)["results"]
+    assert found[0]["code"] == code, [r["code"] for r in found]
