@@ -58,7 +58,8 @@ _PATTERN = re.compile("|".join(
 _EYE = re.compile(r"\b(?:eyes?|amd|armd|macular|glaucoma|poag|pacg|ntg|cataracts?|retinal?|retinopathy|npdr|pdr|dme|cme"
                   r"|vitreous|pvd|uveitis|iritis|keratitis|conjunctivitis|chalazion|hordeolum|stye|pterygium"
                   r"|blepharitis|ptosis|corneal?|cornea|vision|visual|ocular|optic|amblyopia|strabismus|esotropia"
-                  r"|exotropia|myopia|hyperopia|astigmatism|presbyopia|iop|crvo|brvo|crao|brao|floaters)\b", re.IGNORECASE)
+                  r"|exotropia|myopia|hyperopia|astigmatism|presbyopia|iop|crvo|brvo|crao|brao|floaters)\b",
+                  re.IGNORECASE)
 _EYE_SIDE = re.compile(r"(?<![\w/])(od|os|ou)(?![\w/])", re.IGNORECASE)
 _EYE_SIDES = {"od": " right eye ", "os": " left eye ", "ou": " bilateral "}
 # Stages and grades: "stg 3b" -> "stage 3b", "CKD 3b" -> "chronic kidney disease stage 3b".
