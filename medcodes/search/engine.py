@@ -33,7 +33,7 @@ import numpy as np
 
 from .. import systems
 from ..errors import MedcodesError
-from . import acts, lexicon, paths, rank, stored_parts, wordparts
+from . import acts, lexicon, paths, rank, sites, stored_parts, wordparts
 from .asof import AsOf, History
 from .codes import CodeIndex, range_systems
 from .lexicon import Group
@@ -203,6 +203,8 @@ class Engine:
         groups = self._word_parts(_meaningful(lexicon.groups(words, complete)))
         if not flt.wanted or PROCEDURES in flt.wanted:
             groups = acts.matter_removed(self._anatomy(groups))
+            if self.ranges and sites.procedure_query(groups, flt.wanted == (PROCEDURES,)):
+                groups = sites.placed(groups, functools.partial(self._sites(conn).of, conn, doc=self.doc))
         out = Lexical(groups=groups)
         if not out.groups:
             return out
@@ -566,6 +568,12 @@ class Engine:
             return conn.execute(sql, args).fetchall()
         except sqlite3.OperationalError:  # an FTS expression SQLite refuses: no matches, not a crash
             return []
+
+    def _sites(self, conn: sqlite3.Connection) -> sites.Sites:
+        assert self.ranges is not None
+        ranges = self.ranges
+        return self._once("sites", lambda: sites.Sites.load(conn, ranges.get("icd10cm", (0, -1)),
+                                                           ranges.get(PROCEDURES, (0, -1))))
 
     def _complete(self, group: Group) -> Group:
         """Add the words the unfinished last word may become as alternatives."""

@@ -307,7 +307,7 @@ def rescore(cands: list[Candidate], titles: TitleWords, groups: Sequence[Group],
              np.array([SEVENTH.get(c.code[-1], SEVENTH_OTHER) if s7 else 0.0
                        for c, s7 in zip(cands, seventh.tolist(), strict=True)]),
              np.array([0.40 if c.deleted else 0.0 for c in cands]),
-             _someone_else(cands, groups))
+             _someone_else(cands, groups) + _not_surgery(cands, groups))
     score = (0.15 * bm25 + 0.5 * coverage
              - 0.05 * np.minimum(extra, 10) - 0.01 * np.minimum(generic, 5) - 0.02 * np.minimum(residual, 2)
              + np.where(titles.plain, 0.03, 0.0)
@@ -329,6 +329,19 @@ def _someone_else(cands: list[Candidate], groups: Sequence[Group]) -> np.ndarray
     if any("family" in alt for g in groups for alt in g.alternatives):
         return np.zeros(len(cands))
     return np.array([0.08 if c.system == "icd10cm" and c.code.startswith(FAMILY_HISTORY) else 0.0 for c in cands])
+
+
+SURGERY = frozenset({"surgery", "surgical", "surgeries", "operation", "operations", "operative"})
+SURGICAL_SECTIONS = ("0", "1")  # ICD-10-PCS Medical and Surgical, Obstetrics
+
+
+def _not_surgery(cands: list[Candidate], groups: Sequence[Group]) -> np.ndarray:
+    """An imaging, radiation or other non-surgical ICD-10-PCS code where the query says surgery:
+    "goiter surgery" is an operation on the thyroid, not its ultrasound."""
+    if not any(w in SURGERY for g in groups for w in g.words):
+        return np.zeros(len(cands))
+    return np.array([0.06 if c.system == "icd10pcs" and not c.code.startswith(SURGICAL_SECTIONS) else 0.0
+                     for c in cands])
 
 
 def _system_bonus(system: str, preferred: set[str] | frozenset[str], asked: frozenset[str]) -> float:

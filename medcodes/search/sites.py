@@ -1,0 +1,116 @@
+"""Where a condition is: the body part a procedure on it is coded by.
+
+People name an operation by what it treats ("pterygium removal", "goiter surgery", "appendicitis
+surgery"); ICD-10-PCS titles name only the operation and the body part (Excision of Right
+Conjunctiva, Resection of Thyroid Gland, Resection of Appendix). ICD-10-CM says where each condition
+is in the titles of the categories and blocks its codes are filed under ("Other disorders of
+conjunctiva", "Disorders of thyroid gland", "Diseases of appendix"). For a word of a procedure query
+that no ICD-10-PCS title says but ICD-10-CM titles do, the words those category and block titles
+share, and that ICD-10-PCS titles also use, are searched as its body part.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .lexicon import Group
+from .query import words
+
+# The operations ICD-10-PCS names (its 31 root operations of the Medical and Surgical section) and
+# the plain words for having one: a query saying one of these is about a procedure.
+PROCEDURE_WORDS = frozenset(
+    "alteration bypass change control creation destruction detachment dilation division drainage excision"
+    " extirpation extraction fragmentation fusion insertion inspection occlusion reattachment release removal"
+    " repair replacement reposition resection restriction revision supplement transfer transplantation"
+    " surgery surgical operation procedure".split())
+# Words of ICD-10-CM chapter-like titles that say a kind of disease, not a place in the body.
+_NOT_PLACES = frozenset(
+    "of and with or the other disorders disorder diseases disease unspecified specified right left bilateral"
+    " in to by for from nos classified elsewhere not certain conditions abnormal acquired system systems"
+    " digestive musculoskeletal connective tissue tissues circulatory genitourinary endocrine nutritional"
+    " metabolic related female male genital organs organ structures structure body lower upper general"
+    " complications injuries injury effects tract soft specific intraoperative family personal status"
+    " vessels deformities deformity deforming dorsopathies density continuity limbs limb joint joints".split())
+SUPPORT = 0.75  # a place must be said for this share of the condition's codes
+INJURIES = ("S", "T")  # ICD-10-CM chapter 19
+MOST = 2  # places kept per condition
+SAMPLE = 400  # codes of the condition read
+
+
+@dataclass
+class Sites:
+    """Places of conditions, read from one index and remembered per word."""
+
+    categories: dict[str, str]  # ICD-10-CM category -> title
+    blocks: list[tuple[str, str, str]]  # (first category, last category, title)
+    cm_rows: tuple[int, int]  # the search_fts rowids of ICD-10-CM and of ICD-10-PCS (the index keeps
+    pcs_rows: tuple[int, int]  # each system's rows together)
+    remembered: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    in_pcs: dict[str, bool] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, conn: sqlite3.Connection, cm_rows: tuple[int, int], pcs_rows: tuple[int, int]) -> Sites:
+        categories = dict(conn.execute("SELECT code, title FROM codes WHERE system='icd10cm' AND kind='category'"))
+        blocks = [(c.split("-")[0], c.split("-")[-1], t) for c, t in
+                  conn.execute("SELECT code, title FROM codes WHERE system='icd10cm' AND kind='block'")]
+        return cls(categories, blocks, cm_rows, pcs_rows)
+
+    def of(self, conn: sqlite3.Connection, word: str, doc: np.ndarray) -> tuple[str, ...]:
+        """The places of the condition `word` names ("pterygium" -> conjunctiva), or () when ICD-10-PCS
+        titles say the word themselves or its codes do not agree on a place."""
+        if word not in self.remembered:
+            self.remembered[word] = () if self._said_by_pcs(conn, word) else self._find(conn, word, doc)
+        return self.remembered[word]
+
+    def _said_by_pcs(self, conn: sqlite3.Connection, word: str) -> bool:
+        if word not in self.in_pcs:
+            lo, hi = self.pcs_rows
+            self.in_pcs[word] = conn.execute(
+                "SELECT 1 FROM search_fts WHERE search_fts MATCH ? AND rowid BETWEEN ? AND ? LIMIT 1",
+                (f'{{title}} : "{word}"', lo, hi)).fetchone() is not None
+        return self.in_pcs[word]
+
+    def _find(self, conn: sqlite3.Connection, word: str, doc: np.ndarray) -> tuple[str, ...]:
+        lo, hi = self.cm_rows
+        rows = conn.execute("SELECT rowid FROM search_fts WHERE search_fts MATCH ? AND rowid BETWEEN ? AND ? LIMIT ?",
+                            (f'{{title}} : "{word}"', lo, hi, SAMPLE)).fetchall()
+        ids = [int(doc[r[0]]) for r in rows]
+        if not ids:
+            return ()
+        marks = ",".join("?" * len(ids))
+        # injuries are filed by body region whatever their kind ("tear": most are knee menisci), so they say
+        # nothing of where a condition is
+        codes = [c for (c,) in conn.execute(f"SELECT code FROM codes WHERE id IN ({marks})", ids)
+                 if not c.startswith(INJURIES)]
+        if not codes:
+            return ()
+        said: Counter[str] = Counter()
+        for code in codes:
+            category = code[:3]
+            texts = [self.categories.get(category, "")] + [t for a, b, t in self.blocks if a <= category <= b]
+            # in the titles' order, so that a tie keeps it ("thyroid gland")
+            said.update(list(dict.fromkeys(w for t in texts for w in words(t) if w not in _NOT_PLACES and w != word)))
+        return tuple(w for w, n in said.most_common(3 * MOST)
+                     if n >= SUPPORT * len(codes) and self._said_by_pcs(conn, w))[:MOST]
+
+
+def procedure_query(groups: list[Group], procedures_only: bool) -> bool:
+    """Whether a query asks for a procedure: only ICD-10-PCS is searched, or it says an operation."""
+    return procedures_only or any(w in PROCEDURE_WORDS for g in groups for alt in g.alternatives for w in alt)
+
+
+def placed(groups: list[Group], place: Callable[[str], tuple[str, ...]]) -> list[Group]:
+    """The groups, a plain word that names a condition also searched as its place."""
+    out = []
+    for g in groups:
+        if g.entry is None and len(g.words) == 1 and len(g.alternatives) == 1 and len(g.words[0]) > 3:
+            where = place(g.words[0])
+            if where:
+                g = Group(tuple(dict.fromkeys((g.alternatives[0], where, where[:1]))), g.words)
+        out.append(g)
+    return out

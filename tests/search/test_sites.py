@@ -1,0 +1,67 @@
+"""A condition's place (sites.py): the body part a procedure on it is coded by."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from medcodes.index import Catalog
+from medcodes.search import engine_for, search
+from medcodes.search.lexicon import Group
+from medcodes.search.sites import Sites, placed, procedure_query
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def full(full_index: Path) -> Catalog:
+    return Catalog(full_index)
+
+
+@pytest.fixture(scope="module")
+def places(full: Catalog) -> Sites:
+    engine = engine_for(full)
+    assert engine.ranges is not None
+    return Sites.load(full.conn, engine.ranges["icd10cm"], engine.ranges["icd10pcs"])
+
+
+@pytest.mark.parametrize(("word", "place"), [
+    ("pterygium", "conjunctiva"),  # H11.0-: "Other disorders of conjunctiva"
+    ("goiter", "thyroid"),  # E00-E07 "Disorders of thyroid gland"
+    ("appendicitis", "appendix"),
+    ("phimosis", "prepuce"),
+    ("cataract", "lens"),
+])
+def test_a_condition_is_placed_by_its_categories(full: Catalog, places: Sites, word: str, place: str) -> None:
+    assert places.of(full.conn, word, engine_for(full).doc)[:1] == (place,)
+
+
+@pytest.mark.parametrize("word", ["tear", "laceration", "cyst", "abscess", "kidney"])
+def test_no_place_for_a_kind_of_lesion_or_a_word_procedures_say(full: Catalog, places: Sites, word: str) -> None:
+    """An injury word is filed by region ("tear": mostly knee menisci); an abscess is anywhere; PCS
+    titles say "kidney" themselves."""
+    assert places.of(full.conn, word, engine_for(full).doc) == ()
+
+
+def test_only_procedure_queries_are_placed() -> None:
+    groups = [Group((("goiter",),), ("goiter",))]
+    assert not procedure_query(groups, procedures_only=False)
+    assert procedure_query(groups, procedures_only=True)
+    assert procedure_query([*groups, Group((("surgery",),), ("surgery",))], procedures_only=False)
+    assert placed(groups, lambda w: ("thyroid", "gland"))[0].alternatives == (("goiter",), ("thyroid", "gland"),
+                                                                              ("thyroid",))
+
+
+@pytest.mark.parametrize(("q", "table"), [
+    ("pterygium removal", "08B"),  # Excision of Conjunctiva
+    ("goiter surgery", "0G"),  # an operation on the thyroid, not its ultrasound
+    ("appendicitis surgery", "0D"),
+])
+def test_a_procedure_named_by_its_condition(full: Catalog, q: str, table: str) -> None:
+    found = [r["code"] for r in search(full, q, systems=["icd10pcs"], limit=5)["results"]]
+    assert found[0].startswith(table), found
+
+
+def test_a_diagnosis_query_is_not_placed(full: Catalog) -> None:
+    assert search(full, "goiter", limit=3)["results"][0]["code"].startswith("E0")
