@@ -115,6 +115,26 @@ def _by_term() -> dict[tuple[str, ...], Entry]:
     return {key(e.term): e for e in entries()}
 
 
+def _stem(word: str) -> str:
+    """A word without its -ing, -ed or -s ending: "coughing", "coughed" and "coughs" are "cough"."""
+    for ending in ("ing", "ed", "es", "s"):
+        if word.endswith(ending) and len(word) - len(ending) >= 4:
+            return word[:-len(ending)]
+    return word
+
+
+@functools.cache
+def _by_stems() -> dict[tuple[str, ...], Entry]:
+    """Entries by the stems of their terms' words, where no two entries share them: a phrase typed
+    with another ending ("leaking urine when I cough") finds the entry ("... when coughing") when
+    its own words are no term."""
+    out: dict[tuple[str, ...], Entry | None] = {}
+    for k, e in _by_term().items():
+        stems = tuple(_stem(w) for w in k)
+        out[stems] = None if stems in out and out[stems] is not e else e
+    return {k: e for k, e in out.items() if e is not None}
+
+
 @functools.cache
 def _terms_sorted() -> tuple[tuple[str, ...], ...]:
     return tuple(sorted(_by_term()))
@@ -168,6 +188,8 @@ def _greedy(query_words: tuple[str, ...]) -> list[Group]:
             if span[0] in STOPWORDS or span[-1] in STOPWORDS:
                 continue
             entry = table.get(key(span))
+            if entry is None and n > 1:  # one word's ending is left to the spelling ("coughs": cough)
+                entry = _by_stems().get(tuple(_stem(w) for w in key(span)))
             if entry is not None:
                 alts = (span, *(m for m in entry.means if m != span))
                 out.append(Group(alts, span, entry))

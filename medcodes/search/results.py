@@ -115,7 +115,11 @@ def run_search(catalog: Catalog, engine: Engine, q: str, systems: Any, billable:
     words, asked = _grouper(_words_to_search(query, found.missed) + tuple(found.range_words), wanted)
     lex = Lexical()
     if words:
-        partial = query.partial and (engine.vocab.unfinished(words[-1]) or bool(lexicon.completions(words)))
+        # a last word the index knows is finished when more words come before it: "breast lump" is a lump,
+        # not "breast lumpectomy" on the way (a word alone may still be: "lump" suggests lumpectomy too)
+        finished = len(words) > 1 and engine.vocab.known(words[-1])
+        partial = query.partial and (engine.vocab.unfinished(words[-1])
+                                     or (bool(lexicon.completions(words)) and not finished))
         inside = [*found.families.values(), *found.in_ranges] if query.words else []
         def weak(found: Lexical) -> None:
             engine.foresee(conn, query, found, flt, len(plan.ids))

@@ -42,9 +42,24 @@ def test_groups_rewrite_the_longest_phrase() -> None:
     assert lexicon.groups(("heart", "att"), partial=True)[0].entry.term == ("heart", "attack")
 
 
+def test_a_phrase_with_other_endings_finds_its_entry() -> None:
+    """"leaking urine when I cough": the entry says "when coughing"."""
+    group = lexicon.groups(("leaking", "urine", "when", "i", "cough"))[0]
+    assert group.entry is not None and group.entry.term == ("leaking", "urine", "when", "coughing")
+    assert lexicon.groups(("cough",))[0].entry is None or lexicon.groups(("cough",))[0].entry.term == ("cough",)
+
+
 @pytest.fixture(scope="module")
 def full(full_index: Path) -> Catalog:
     return Catalog(full_index)
+
+
+@pytest.mark.slow
+def test_a_known_last_word_is_not_completed_after_other_words(full: Catalog) -> None:
+    """"breast lump" typed without a space after it is a lump, not "breast lumpectomy" on the way:
+    the lump codes, not excisions of the breast, come first."""
+    found = [r["code"] for r in search(full, "breast lump", limit=5)["results"]]
+    assert found[0].startswith("N63"), found
 
 
 @pytest.mark.slow
