@@ -77,6 +77,8 @@ _SPINE = re.compile(r"(?<![\w/.])([ctls])([1-9]|1[0-2])(?:\s*-\s*([ctls])?([1-9]
 _LEVELS = {"c": 7, "t": 12, "l": 5, "s": 5}
 _REGION = {("c", "c"): "cervical", ("c", "t"): "cervicothoracic", ("t", "t"): "thoracic",
            ("t", "l"): "thoracolumbar", ("l", "l"): "lumbar", ("l", "s"): "lumbosacral", ("s", "s"): "sacral"}
+# Operations coded by the joints between the vertebrae they span ("L4-5 TLIF": a lumbar vertebral joint)
+_FUSION = re.compile(r"\b(fusion|fused|fuse|acdf|acf|tlif|plif|alif|xlif|olif|llif|arthrodesis|pcdf|pcf)\b", re.IGNORECASE)
 _VERTEBRA = re.compile(r"\b(fx|fracture|fractured|vertebra|vertebral|burst|compression)\b", re.IGNORECASE)
 _ORDINAL = ("", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
             "eleventh", "twelfth")
@@ -112,7 +114,8 @@ def read(text: str) -> Reading:
         return Reading(text)
     out = _CKD.sub(lambda m: f"chronic kidney disease stage {_arabic(m.group(1))}{(m.group(2) or '').lower()}", text)
     out = _SCALE.sub(_scale, out)
-    out = _SPINE.sub(functools.partial(_spine, vertebra=bool(_VERTEBRA.search(out))), out)
+    out = _SPINE.sub(functools.partial(_spine, vertebra=bool(_VERTEBRA.search(out)),
+                                       operation=bool(_FUSION.search(out))), out)
     if _EYE.search(out):  # "POAG OD", "wet AMD OS": the eye's side, where the text is about an eye
         out = _EYE_SIDE.sub(lambda m: _EYE_SIDES[m.group(1).lower()], out)
     out = _PATTERN.sub(_rewrite, out)
@@ -142,13 +145,26 @@ def _scale(m: re.Match[str]) -> str:
     return f"{word} {m.group(2).lower()}{(m.group(3) or '').lower()}"
 
 
-def _spine(m: re.Match[str], vertebra: bool) -> str:
+def _joints(region: str, joints: int) -> str:
+    """The ICD-10-PCS body part of a fusion over `joints` joints of one region of the spine."""
+    if joints == 1:
+        return f"{region} vertebral joint"
+    if region == "thoracic":
+        return "2 to 7 thoracic vertebral joints" if joints <= 7 else "8 or more thoracic vertebral joints"
+    return f"2 or more {region} vertebral joints"
+
+
+def _spine(m: re.Match[str], vertebra: bool, operation: bool = False) -> str:
     first, low = m.group(1).lower(), int(m.group(2))
     second = (m.group(3) or first).lower()
     high = int(m.group(4)) if m.group(4) else None
     region = _REGION.get((first, second))
     if region is None or low > _LEVELS[first] or (high is not None and high > _LEVELS[second]):
         return m.group(0)
+    if operation and first == second and first in "ctl" and high is not None and high > low:
+        return f" {_joints(region, high - low)} "  # "ACDF C5-6": Fusion of Cervical Vertebral Joint
+    if operation and (first, second) in (("l", "s"), ("c", "t"), ("t", "l")):
+        return f" {region} joint " if first == "l" else f" {region} vertebral joint "
     if high is None:
         if first == "t":  # tumour stages ("T2"), and the titles' own "fracture of T11-T12 vertebra"
             return m.group(0)

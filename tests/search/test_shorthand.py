@@ -26,7 +26,10 @@ from medcodes.search import shorthand
     ("r/o sepsis", "sepsis"),
     ("L5 radiculopathy", "lumbar radiculopathy"),  # a spine level: its region, not "left 5"
     ("L4-5 HNP", "lumbar HNP"),
-    ("L5-S1 fusion", "lumbosacral fusion"),
+    ("L5-S1 fusion", "lumbosacral joint fusion"),  # a fusion: the joints it spans (Fusion of Lumbosacral Joint)
+    ("ACDF C5-6", "ACDF cervical vertebral joint"),
+    ("ACDF C4-6", "ACDF 2 or more cervical vertebral joints"),
+    ("T4-T10 fusion", "2 to 7 thoracic vertebral joints fusion"),
     ("DDD C5-6", "DDD cervical c5 c6"),  # the cervical disc codes name the level
     ("L1 compression fx", "first lumbar compression fx"),  # one vertebra: "fracture of first lumbar vertebra"
     ("T12 compression fx and L1", "T12 compression fx and first lumbar"),  # titles: "T11-T12 vertebra"
