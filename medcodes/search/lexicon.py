@@ -103,10 +103,14 @@ STOPWORDS = frozenset("a an the of on in at to for with and or by from my is are
                       " get gets getting got gotten".split())
 
 
+# Words a phrase may say either way: "hernia operation" is the entry "hernia surgery".
+SAME = {"operation": "surgery", "operations": "surgery", "surgeries": "surgery"}
+
+
 def key(ws: tuple[str, ...]) -> tuple[str, ...]:
     """How a phrase is looked up: stop words dropped, plural s dropped ("ringing in my ears"
-    finds "ringing in the ear")."""
-    kept = tuple(w for w in ws if w not in STOPWORDS) or ws
+    finds "ringing in the ear"), a word said either way said one way ("operation": surgery)."""
+    kept = tuple(SAME.get(w, w) for w in ws if w not in STOPWORDS) or ws
     return tuple(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in kept)
 
 
