@@ -203,13 +203,14 @@ class Engine:
         groups = self._word_parts(_meaningful(lexicon.groups(words, complete)))
         if not flt.wanted or PROCEDURES in flt.wanted:
             groups = acts.matter_removed(self._anatomy(groups))
-            if self.ranges and sites.procedure_query(groups, flt.wanted == (PROCEDURES,)):
-                groups = sites.placed(groups, functools.partial(self._sites(conn).of, conn, doc=self.doc))
         out = Lexical(groups=groups)
         if not out.groups:
             return out
         if correct:
             out.groups, out.corrected = self._tolerate(out.groups, partial)
+        if (not flt.wanted or PROCEDURES in flt.wanted) and self.ranges \
+                and sites.procedure_query(out.groups, flt.wanted == (PROCEDURES,)):  # after spelling: "pterigium"
+            out.groups = sites.placed(out.groups, functools.partial(self._sites(conn).of, conn, doc=self.doc))
         if partial and out.groups[-1].finished:
             partial = False
         if partial:

@@ -78,7 +78,8 @@ _LEVELS = {"c": 7, "t": 12, "l": 5, "s": 5}
 _REGION = {("c", "c"): "cervical", ("c", "t"): "cervicothoracic", ("t", "t"): "thoracic",
            ("t", "l"): "thoracolumbar", ("l", "l"): "lumbar", ("l", "s"): "lumbosacral", ("s", "s"): "sacral"}
 # Operations coded by the joints between the vertebrae they span ("L4-5 TLIF": a lumbar vertebral joint)
-_FUSION = re.compile(r"\b(fusion|fused|fuse|acdf|acf|tlif|plif|alif|xlif|olif|llif|arthrodesis|pcdf|pcf)\b", re.IGNORECASE)
+_FUSION = re.compile(r"\b(fusion|fused|fuse|acdf|acf|tlif|plif|alif|xlif|olif|llif|arthrodesis|pcdf|pcf)\b",
+                     re.IGNORECASE)
 _VERTEBRA = re.compile(r"\b(fx|fracture|fractured|vertebra|vertebral|burst|compression)\b", re.IGNORECASE)
 _ORDINAL = ("", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
             "eleventh", "twelfth")

@@ -35,7 +35,7 @@ _NOT_PLACES = frozenset(
     " digestive musculoskeletal connective tissue tissues circulatory genitourinary endocrine nutritional"
     " metabolic related female male genital organs organ structures structure body lower upper general"
     " complications injuries injury effects tract soft specific intraoperative family personal status"
-    " vessels deformities deformity deforming dorsopathies density continuity limbs limb joint joints".split())
+    " vessels deformities deformity deforming dorsopathies density continuity limbs limb joint joints space".split())
 SUPPORT = 0.75  # a place must be said for this share of the condition's codes
 INJURIES = ("S", "T")  # ICD-10-CM chapter 19
 MOST = 2  # places kept per condition
@@ -50,6 +50,7 @@ class Sites:
     blocks: list[tuple[str, str, str]]  # (first category, last category, title)
     cm_rows: tuple[int, int]  # the search_fts rowids of ICD-10-CM and of ICD-10-PCS (the index keeps
     pcs_rows: tuple[int, int]  # each system's rows together)
+    anatomy: frozenset[str]  # the words of the body parts ICD-10-PCS operates on
     remembered: dict[str, tuple[str, ...]] = field(default_factory=dict)
     in_pcs: dict[str, bool] = field(default_factory=dict)
 
@@ -58,7 +59,7 @@ class Sites:
         categories = dict(conn.execute("SELECT code, title FROM codes WHERE system='icd10cm' AND kind='category'"))
         blocks = [(c.split("-")[0], c.split("-")[-1], t) for c, t in
                   conn.execute("SELECT code, title FROM codes WHERE system='icd10cm' AND kind='block'")]
-        return cls(categories, blocks, cm_rows, pcs_rows)
+        return cls(categories, blocks, cm_rows, pcs_rows, _anatomy(conn))
 
     def of(self, conn: sqlite3.Connection, word: str, doc: np.ndarray) -> tuple[str, ...]:
         """The places of the condition `word` names ("pterygium" -> conjunctiva), or () when ICD-10-PCS
@@ -96,7 +97,20 @@ class Sites:
             # in the titles' order, so that a tie keeps it ("thyroid gland")
             said.update(list(dict.fromkeys(w for t in texts for w in words(t) if w not in _NOT_PLACES and w != word)))
         return tuple(w for w, n in said.most_common(3 * MOST)
-                     if n >= SUPPORT * len(codes) and self._said_by_pcs(conn, w))[:MOST]
+                     if n >= SUPPORT * len(codes) and (w in self.anatomy or w.rstrip("s") in self.anatomy))[:MOST]
+
+
+def _anatomy(conn: sqlite3.Connection) -> frozenset[str]:
+    """The words of the body parts of ICD-10-PCS Medical and Surgical titles ("Excision of Right
+    Conjunctiva, ..." -> right, conjunctiva), read from the open and external approach codes (every body
+    part has one) to keep it short."""
+    out: set[str] = set()
+    for (title,) in conn.execute("SELECT title FROM codes WHERE system='icd10pcs' AND kind='code'"
+                                 " AND substr(code, 1, 1) = '0' AND substr(code, 5, 1) IN ('0', 'X')"):
+        head = title.split(",")[0]
+        body = head.split(" of ", 1)[1] if " of " in head else head.split(" ", 1)[-1]
+        out.update(words(body))
+    return frozenset(out - _NOT_PLACES)
 
 
 def procedure_query(groups: list[Group], procedures_only: bool) -> bool:
@@ -108,9 +122,13 @@ def placed(groups: list[Group], place: Callable[[str], tuple[str, ...]]) -> list
     """The groups, a plain word that names a condition also searched as its place."""
     out = []
     for g in groups:
-        if g.entry is None and len(g.words) == 1 and len(g.alternatives) == 1 and len(g.words[0]) > 3:
-            where = place(g.words[0])
+        # a verb ("pulled", "sucking") says what is done, not what is wrong
+        # a misspelt word is placed by its corrections ("pterigium": pterygium)
+        named = [alt[0] for alt in g.alternatives if len(alt) == 1]
+        if g.entry is None and len(g.words) == 1 and len(named) == len(g.alternatives) and len(g.words[0]) > 3 \
+                and not g.words[0].endswith(("ing", "ed")):
+            where = next((p for p in map(place, named) if p), ())
             if where:
-                g = Group(tuple(dict.fromkeys((g.alternatives[0], where, where[:1]))), g.words)
+                g = Group(tuple(dict.fromkeys((*g.alternatives, where, where[:1]))), g.words)
         out.append(g)
     return out
