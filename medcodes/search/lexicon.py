@@ -104,13 +104,17 @@ STOPWORDS = frozenset("a an the of on in at to for with and or by from my is are
 
 
 # Words a phrase may say either way: "hernia operation" is the entry "hernia surgery".
-SAME = {"operation": "surgery", "operations": "surgery", "surgeries": "surgery"}
+SAME = {"operation": "surgery", "operations": "surgery", "surgeries": "surgery",
+        # a clinician's abbreviation of a word entries spell out ("hip fx" is the entry "hip fracture")
+        "fx": "fracture", "fxs": "fracture", "ca": "cancer", "bx": "biopsy", "dz": "disease"}
 
 
 def key(ws: tuple[str, ...]) -> tuple[str, ...]:
     """How a phrase is looked up: stop words dropped, plural s dropped ("ringing in my ears"
     finds "ringing in the ear"), a word said either way said one way ("operation": surgery)."""
-    kept = tuple(SAME.get(w, w) for w in ws if w not in STOPWORDS) or ws
+    kept = tuple(w for w in ws if w not in STOPWORDS) or ws
+    if len(kept) > 1:  # in a phrase only: "fx" alone is its own entry, and "fracture" alone no entry's
+        kept = tuple(SAME.get(w, w) for w in kept)
     return tuple(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in kept)
 
 
