@@ -49,6 +49,15 @@ def test_a_phrase_with_other_endings_finds_its_entry() -> None:
     assert lexicon.groups(("cough",))[0].entry is None or lexicon.groups(("cough",))[0].entry.term == ("cough",)
 
 
+def test_a_phrase_says_an_abbreviated_word_as_its_entry_does() -> None:
+    """"hip fx" is the entry "hip fracture"; "fracture" alone is no abbreviation's entry (an old
+    description's words stay plain words, for the GEMs)."""
+    group = lexicon.groups(("hip", "fx"))[0]
+    assert group.entry is not None and group.entry.term == ("hip", "fracture")
+    assert lexicon.groups(("fracture",))[0].entry is None
+    assert lexicon.groups(("hernia", "operation"))[0].entry.term == ("hernia", "surgery")
+
+
 @pytest.fixture(scope="module")
 def full(full_index: Path) -> Catalog:
     return Catalog(full_index)
