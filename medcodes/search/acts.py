@@ -2,10 +2,12 @@
 
 ICD-10-PCS calls taking solid matter out of a body part (a clot, a stone, a foreign body) Extirpation,
 a word nobody types: "sucking the clot out of the lung arteries", "getting a bead out of her ear",
-"stones taken out of the bile duct". When a query names such matter and says it comes out, the matter
-word is also searched as "extirpation matter", so Extirpation of Matter from the body part the query
-names can match every word that counts. Only where ICD-10-PCS is searched: "blood clot in the leg"
-says nothing is taken out and stays a diagnosis.
+"stones taken out of the bile duct", "a peanut stuck in his windpipe removed". When a query names such
+matter and says it comes out, the matter word is also searched as "extirpation matter", so Extirpation
+of Matter from the body part the query names can match every word that counts. Only where ICD-10-PCS
+is searched: "blood clot in the leg" says nothing is taken out and stays a diagnosis.
+
+A broken or dislocated bone in a procedure query is put back in place (Reposition): `broken_set`.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from .lexicon import Group
 
 MATTER = frozenset(
     "clot clots thrombus thrombi embolus emboli blockage stone stones calculus calculi gallstone gallstones"
-    " foreign object objects bead beads metal splinter splinters glass bullet bullets pebble debris".split())
+    " foreign object objects bead beads metal splinter splinters glass bullet bullets pebble debris stuck lodged"
+    " impacted".split())
 OUT = frozenset(
     "out removal remove removed removing pulling pull pulled sucking suck sucked suction extraction extract"
     " extracted retrieval retrieve retrieved clearing clear cleared taking take taken took dig digging"
@@ -31,5 +34,25 @@ def matter_removed(groups: list[Group]) -> list[Group]:
     for g in groups:
         if len(g.words) == 1 and g.words[0] in MATTER and EXTIRPATION not in g.alternatives:
             g = Group((*g.alternatives, EXTIRPATION), g.words, g.entry)
+        out.append(g)
+    return out
+
+
+BROKEN = frozenset("fracture fractures fractured fx broken broke dislocated dislocation dislocations".split())
+REPOSITION = ("reposition",)
+
+
+def broken_set(groups: list[Group]) -> list[Group]:
+    """In a procedure query, a broken or dislocated bone is put back in place: ICD-10-PCS Reposition
+    ("fixing a broken eye socket": Reposition Orbit; "resetting a dislocated jaw": Reposition
+    Temporomandibular Joint). PCS titles never say "fracture"."""
+    out = []
+    for g in groups:
+        if any(w in BROKEN for w in g.words):
+            # each way of saying it with the break as the operation: "broken nose" as "reposition nose",
+            # the entry's "fracture nasal bones" as "reposition nasal bones"
+            said = [tuple(REPOSITION[0] if w in BROKEN else w for w in alt) for alt in g.alternatives
+                    if any(w in BROKEN for w in alt)]
+            g = Group(tuple(dict.fromkeys((*g.alternatives, *said))), g.words, g.entry)
         out.append(g)
     return out

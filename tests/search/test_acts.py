@@ -1,0 +1,54 @@
+"""What a plain-words procedure query says is done (acts.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from medcodes.index import Catalog
+from medcodes.search import acts, search
+from medcodes.search.lexicon import Group
+
+
+def _groups(*ws: str) -> list[Group]:
+    return [Group(((w,),), (w,)) for w in ws]
+
+
+def test_matter_that_comes_out_is_extirpation() -> None:
+    found = acts.matter_removed(_groups("sucking", "clot", "out", "lung", "arteries"))
+    assert ("extirpation", "matter") in found[1].alternatives
+    stuck = acts.matter_removed(_groups("peanut", "stuck", "windpipe", "removed"))
+    assert ("extirpation", "matter") in stuck[1].alternatives
+
+
+def test_matter_that_stays_is_a_diagnosis() -> None:
+    assert acts.matter_removed(_groups("blood", "clot", "leg")) == _groups("blood", "clot", "leg")
+
+
+def test_a_break_is_put_back_in_place() -> None:
+    found = acts.broken_set([Group((("broken", "nose"), ("fracture", "nasal", "bones")), ("broken", "nose"))])
+    assert ("reposition", "nose") in found[0].alternatives
+    assert ("reposition", "nasal", "bones") in found[0].alternatives
+    assert acts.broken_set(_groups("nose", "bleed")) == _groups("nose", "bleed")
+
+
+@pytest.fixture(scope="module")
+def full(full_index: Path) -> Catalog:
+    return Catalog(full_index)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("q", "table"), [
+    ("sucking the clot out of the lung arteries", "02C"),  # Extirpation of Matter from Pulmonary Artery
+    ("removing a peanut stuck in a toddler's windpipe", "0BC1"),  # from the trachea
+    ("fixing a broken eye socket", "0NS"),  # Reposition of the orbit
+])
+def test_procedures_in_plain_sentences(full: Catalog, q: str, table: str) -> None:
+    found = [r["code"] for r in search(full, q, systems=["icd10pcs"], limit=5)["results"]]
+    assert found[0].startswith(table), found
+
+
+@pytest.mark.slow
+def test_a_break_without_an_operation_stays_a_diagnosis(full: Catalog) -> None:
+    assert search(full, "broken wrist", limit=3)["results"][0]["system"] == "icd10cm"
