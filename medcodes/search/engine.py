@@ -57,6 +57,8 @@ BLEND_FROM_GROUPS = 3  # two words: the looser level is either word alone, too b
 GEMS_SHOWN = 8  # GEMs equivalents listed for the ICD-9 code a query names
 LEGACY_PENALTY = rank.LEGACY_PENALTY
 LEGACY_MARGIN = 0.02
+TRUNCATED = 4  # letters of a word cut short that may stand for the words it starts ("enceph")
+TRUNCATIONS = 4  # the most used words it may stand for
 PATH_HITS = 40  # index paths (paths.py) that may bring their code into the candidates
 PATH_BONUS = 0.02  # the official index's own way to the code, over a descriptor that says as much
 SYSTEM_ORDER = tuple(systems.SYSTEMS)
@@ -634,6 +636,12 @@ class Engine:
                         corrected[word] = fixes[0]
                         out.append(lexicon.corrected(g.words, fixes))
                         continue
+                if not last and len(word) >= TRUNCATED and word.isalpha() and self.vocab.unfinished(word):
+                    # a word cut short inside the query, as notes do ("hepatic enceph", "rhabdo"): also
+                    # the words it is the start of that the most codes use
+                    more = self.vocab.complete(word, limit=TRUNCATIONS)
+                    if more:
+                        g = Group((*g.alternatives, *((w,) for w in more)), g.words)
             out.append(g)
         return out, corrected
 
