@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import rank
+from . import rank, sites
 from .lexicon import Group
 from .query import words
 
@@ -131,7 +131,39 @@ def body_parts(conn: sqlite3.Connection) -> dict[tuple[str, ...], tuple[tuple[st
         for name in names:
             if value and name and name != value and len(name) <= USE_WORDS:
                 out.setdefault(name, {})[value] = None
-    return {name: tuple(values) for name, values in out.items()}
+    return {**_heads(out, sites.body_part_words(conn)), **{name: tuple(values) for name, values in out.items()}}
+
+
+# Words that open anatomical names without naming a part ("first dorsal metatarsal artery", "circle of Willis")
+_NOT_HEADS = frozenset("first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth left right"
+                       " common deep superficial greater lesser long short external internal anterior posterior"
+                       " superior inferior middle lateral medial base body bundle circle false central distal"
+                       " proximal dorsal ventral great small large accessory transverse descending ascending"
+                       " upper lower outer inner floor roof broad round least intermediate sweat".split())
+_ADJECTIVE = re.compile(r"(?:al|ar|ic|ac|ous|ary|ine|ial|eal|ian|ior|ern|ent)$")
+# What the rest of such a name says the first word is a part of ("scaphoid bone", "achilles tendon")
+_PART_NOUNS = frozenset("bone bones process joint tendon ligament muscle bursa nerve artery vein cartilage membrane"
+                        " gland duct sinus fascia cuff capsule plexus valve node sphincter canal tubercle tuberosity"
+                        " condyle ganglion".split())
+HEAD_VALUES = 2  # body parts a name's first word alone may stand for
+
+
+def _heads(names: dict[tuple[str, ...], dict[tuple[str, ...], None]],
+           parts: frozenset[str]) -> dict[tuple[str, ...], tuple[tuple[str, ...], ...]]:
+    """The first word of two-word and longer names, alone, where it is a noun that names the part and
+    leads to at most two body parts: "scaphoid" (Scaphoid bone: Carpal), "olecranon" (Olecranon
+    process: Ulna; olecranon bursa: Elbow Bursa and Ligament), "achilles" (Achilles tendon: Lower Leg
+    Tendon), as notes write them ("ORIF scaphoid fx"). Not a word ICD-10-PCS body parts
+    say themselves (`parts`): "thyroid" alone is the thyroid gland, not the larynx of "thyroid cartilage"."""
+    heads: dict[str, dict[tuple[str, ...], None]] = {}
+    for name, values in names.items():
+        if len(name) > 1 and set(name[1:]) & _PART_NOUNS:
+            for value in values:
+                heads.setdefault(name[0], {})[value] = None
+    return {(head,): tuple(values) for head, values in heads.items()
+            if (head,) not in names and head not in _NOT_HEADS and head not in parts
+            and not _ADJECTIVE.search(head) and len(head) > 3
+            and head.isalpha() and len(values) <= HEAD_VALUES and not any(head in v for v in values)}
 
 
 @dataclass(frozen=True, slots=True)

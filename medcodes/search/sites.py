@@ -59,7 +59,7 @@ class Sites:
         categories = dict(conn.execute("SELECT code, title FROM codes WHERE system='icd10cm' AND kind='category'"))
         blocks = [(c.split("-")[0], c.split("-")[-1], t) for c, t in
                   conn.execute("SELECT code, title FROM codes WHERE system='icd10cm' AND kind='block'")]
-        return cls(categories, blocks, cm_rows, pcs_rows, _anatomy(conn))
+        return cls(categories, blocks, cm_rows, pcs_rows, body_part_words(conn))
 
     def of(self, conn: sqlite3.Connection, word: str, doc: np.ndarray) -> tuple[str, ...]:
         """The places of the condition `word` names ("pterygium" -> conjunctiva), or () when ICD-10-PCS
@@ -100,13 +100,17 @@ class Sites:
                      if n >= SUPPORT * len(codes) and (w in self.anatomy or w.rstrip("s") in self.anatomy))[:MOST]
 
 
-def _anatomy(conn: sqlite3.Connection) -> frozenset[str]:
+def body_part_words(conn: sqlite3.Connection) -> frozenset[str]:
     """The words of the body parts of ICD-10-PCS Medical and Surgical titles ("Excision of Right
     Conjunctiva, ..." -> right, conjunctiva), read from the open and external approach codes (every body
     part has one) to keep it short."""
     out: set[str] = set()
-    for (title,) in conn.execute("SELECT title FROM codes WHERE system='icd10pcs' AND kind='code'"
-                                 " AND substr(code, 1, 1) = '0' AND substr(code, 5, 1) IN ('0', 'X')"):
+    try:
+        rows = conn.execute("SELECT title FROM codes WHERE system='icd10pcs' AND kind='code'"
+                            " AND substr(code, 1, 1) = '0' AND substr(code, 5, 1) IN ('0', 'X')").fetchall()
+    except sqlite3.OperationalError:  # no codes table: no body parts known
+        return frozenset()
+    for (title,) in rows:
         head = title.split(",")[0]
         body = head.split(" of ", 1)[1] if " of " in head else head.split(" ", 1)[-1]
         out.update(words(body))

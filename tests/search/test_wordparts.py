@@ -52,16 +52,26 @@ def test_the_pcs_index_use_references_name_body_parts() -> None:
         ("Anterior cruciate ligament (ACL)", "Knee Bursa and Ligament, Left"),
         ("Advisa (MRI)", "Pacemaker, Dual Chamber for Insertion in Subcutaneous Tissue and Fascia"),
         ("3f (Aortic) Bioprosthesis valve", "Zooplastic Tissue in Heart and Great Vessels"),
+        ("Scaphoid bone", "Carpal, Right"),
+        ("Thyroid cartilage", "Larynx"),
+        ("Cardiac plexus", "Thoracic Sympathetic Nerve"),
     ])
+    conn.execute("CREATE TABLE codes (system TEXT, code TEXT, title TEXT, kind TEXT)")
+    conn.execute("INSERT INTO codes VALUES ('icd10pcs', '0GTK0ZZ', 'Resection of Thyroid Gland, Open Approach',"
+                 " 'code')")
     table = paths.body_parts(conn)
     assert table[("anterior", "cruciate", "ligament")] == (("knee", "bursa", "and", "ligament"),)  # the side left out
     assert table[("acl",)] == table[("anterior", "cruciate", "ligament")]  # its initials
     assert ("mri",) not in table and ("aortic",) not in table  # a note in parentheses is not a name
     assert ("3f", "bioprosthesis", "valve") not in table  # a device value stands for every such device
+    assert table[("scaphoid",)] == (("carpal",),)  # a name's first word alone, as notes write it ("ORIF scaphoid")
+    assert ("thyroid",) not in table  # a body part of its own (Thyroid Gland), not the larynx
+    assert ("cardiac",) not in table  # an adjective opens many names
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("query, table", [("achilles tendon repair", "0LQ[NP]"), ("ACL repair", "0MQ[NP]")])
+@pytest.mark.parametrize("query, table", [("achilles tendon repair", "0LQ[NP]"), ("ACL repair", "0MQ[NP]"),
+                                          ("ORIF R scaphoid fx", "0PSM"), ("ORIF L olecranon fx", "0PSL")])
 def test_anatomical_names_lead_to_the_pcs_body_part(full_index: Path, query: str, table: str) -> None:
     got = [systems.compact(r["code"]) for r in search(Catalog(full_index), query, systems=["icd10pcs"])["results"]]
     assert got and re.match(table, got[0]), got
