@@ -237,11 +237,14 @@ def _licensed_shaped(missed: list[CodeTerm], wanted: tuple[str, ...]) -> Iterabl
                 yield ct, system, systems_mod.normalize(system, ct.compact)
 
 
+CONDITION_WORDS = 8  # words of a condition worth reading (a pasted page is not one condition)
+
+
 def _family_history(engine: Engine, conn: Any, text: Any, flt: Filter) -> list[shorthand.Status]:
     """"FHx colon ca": the family history code of the block of the diagnosis the condition's words
     find first (family.py), where the family history titles do not name the condition."""
     named = family.condition(text) if isinstance(text, str) and (not flt.wanted or "icd10cm" in flt.wanted) else None
-    ws = tuple(parse(named).words) if named else ()
+    ws = tuple(parse(named).words)[:CONDITION_WORDS] if named else ()
     if not ws:
         return []
     hits = engine.lexical(conn, ws, False, Filter(("icd10cm",)), candidates=SUGGEST_CANDIDATES).hits

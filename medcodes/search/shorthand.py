@@ -197,6 +197,8 @@ def _statuses(text: str) -> list[Status]:
     return list(dict.fromkeys(out))
 
 
+STATUS_WORDS = 8  # words of what was done worth reading
+STATUS_CHARS = 200
 _AFTER = re.compile(r"\bstatus post\s+(.+?)(?=\s(?:on|with|and|due to)\s|$)", re.IGNORECASE)
 _AMPUTATED = frozenset({"amp", "amps", "amputation", "amputations", "amputated", "amputee", "ray"})
 _TRANSPLANTED = frozenset({"transplant", "transplants", "transplanted", "transplantation", "tx", "txp"})
@@ -212,7 +214,7 @@ def status_search(text: str) -> tuple[str, tuple[str, ...]] | None:
     m = _AFTER.search(text)
     if m is None:
         return None
-    ws = tuple(w for w in words(m.group(1)) if w not in lexicon.STOPWORDS)
+    ws = tuple(w for w in words(m.group(1)[:STATUS_CHARS]) if w not in lexicon.STOPWORDS)[:STATUS_WORDS]
     rest = tuple(w for w in ws if w not in _AMPUTATED | _TRANSPLANTED | _REPLACED and not any(c.isdigit() for c in w))
     if set(ws) & _AMPUTATED and rest:
         return "Z89", ("acquired", "absence", *rest)
