@@ -250,7 +250,9 @@ def _family_history(engine: Engine, conn: Any, text: Any, flt: Filter) -> list[s
     hits = engine.lexical(conn, ws, False, Filter(("icd10cm",)), candidates=SUGGEST_CANDIDATES).hits
     rows = fetch_rows(conn, [hits[0].id]) if hits else []
     rule = family.code_for(rows[0][2]) if rows else None
-    return [shorthand.Status("icd10cm", rule.code, f"family history: {rule.title}")] if rule else []
+    # says why: the condition as the query named it, and the diagnosis whose block gave the code
+    return [shorthand.Status("icd10cm", rule.code, f"family history of {named}: {rows[0][2]} {rows[0][3]}")] \
+        if rule else []
 
 
 def _status_by_words(engine: Engine, conn: Any, text: Any, flt: Filter) -> list[shorthand.Status]:
