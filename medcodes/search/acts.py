@@ -21,7 +21,7 @@ MATTER = frozenset(
 OUT = frozenset(
     "out removal remove removed removing pulling pull pulled sucking suck sucked suction extraction extract"
     " extracted retrieval retrieve retrieved clearing clear cleared taking take taken took dig digging"
-    " fishing fished".split())
+    " fishing fished evac evacuation evacuated evacuate washout".split())
 EXTIRPATION = ("extirpation", "matter")
 
 

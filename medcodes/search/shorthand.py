@@ -27,6 +27,9 @@ _REWRITES: tuple[tuple[str, str], ...] = (
     (r"fhx?\.? of|fhx|fh|family hx\.? of|family hx|fam hx|family history of", " family history of "),
     (r"h/o|h\\o|hx\.? of|hx|pmhx? of|pmhx?|history of|hist of", " history of "),
     (r"2/2|2/t|d/t|secondary to|sec to|2nd to|due 2", " due to "),
+    (r"1°|1ry", " primary "),  # "1° hyperPTH": primary hyperparathyroidism
+    (r"2°|2ry", " secondary "),
+    (r"3°", " tertiary "),
     (r"i&d|i & d|i/d", " incision and drainage "),
     (r"t&a|t & a", " tonsillectomy and adenoidectomy "),
     (r"d&c|d & c", " dilation and curettage "),
@@ -86,7 +89,8 @@ _ORDINAL = ("", "first", "second", "third", "fourth", "fifth", "sixth", "seventh
 # "X due to Y", "X with Y", "X and Y", "X secondary to Y": two conditions, coded together or one by one
 _JOIN = re.compile(r"\s(?:due to|with|and|caused by)\s", re.IGNORECASE)
 _CAUSE = re.compile(r"\s(?:due to|caused by)\s", re.IGNORECASE)
-_STATUS = re.compile(r"(?<!family )\b(status post|history of)\s+(.+?)(?=\s(?:on|with|and|due to)\s|$)", re.IGNORECASE)
+_STATUS = re.compile(r"(?<!family )\b(status post|history of)\s+(.+?)"
+                     r"(?=\s(?:on|with|and|due to|status post|history of)\s|$)", re.IGNORECASE)
 _ON = re.compile(r"\bon\s+(?:chronic\s+|long term\s+)?(.+?)(?=\s(?:with|and|due to|for)\s|$)", re.IGNORECASE)
 
 

@@ -37,6 +37,8 @@ from medcodes.search import shorthand
     ("POAG OD", "POAG right eye"),  # beside an eye's condition, the eye's side
     ("wet AMD OS", "wet AMD left eye"),
     ("cataract OU", "cataract bilateral"),
+    ("1° hyperPTH", "primary hyperPTH"),
+    ("2° HTN", "secondary HTN"),
 ])
 def test_shorthand_is_spelled_out(typed: str, read: str) -> None:
     assert shorthand.read(typed).text == read
@@ -116,3 +118,10 @@ def test_status_post_an_operation_status_tsv_lacks(full: Catalog, q: str, code: 
     from medcodes.search import search
     found = search(full, q, systems=["icd10cm"], limit=5)["results"]
     assert found[0]["code"] == code, [r["code"] for r in found]
+
+
+def test_each_status_of_a_problem_list_is_read() -> None:
+    """"h/o RCC s/p L nephrectomy": the history runs to the next status, which is read too."""
+    codes = [st.code for st in shorthand.read("h/o RCC s/p L nephrectomy").status]
+    assert codes == ["Z90.5"]
+    assert [st.code for st in shorthand.read("on MTX for RA").status] == ["Z79.631"]
