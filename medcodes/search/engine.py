@@ -57,6 +57,7 @@ BLEND_FROM_GROUPS = 3  # two words: the looser level is either word alone, too b
 GEMS_SHOWN = 8  # GEMs equivalents listed for the ICD-9 code a query names
 LEGACY_PENALTY = rank.LEGACY_PENALTY
 LEGACY_MARGIN = 0.02
+JOINED = 7  # letters of a word two typed words may make ("chin strap": chinstrap)
 TRUNCATED = 4  # letters of a word cut short that may stand for the words it starts ("enceph")
 TRUNCATIONS = 4  # the most used words it may stand for
 PATH_HITS = 40  # index paths (paths.py) that may bring their code into the candidates
@@ -209,7 +210,7 @@ class Engine:
         if not out.groups:
             return out
         if correct:
-            out.groups, out.corrected = self._tolerate(out.groups, partial)
+            out.groups, out.corrected = self._tolerate(self._joined(out.groups), partial)
         if (not flt.wanted or PROCEDURES in flt.wanted) and self.ranges \
                 and sites.procedure_query(out.groups, flt.wanted == (PROCEDURES,)):  # after spelling: "pterigium"
             out.groups = acts.broken_set(sites.placed(out.groups, functools.partial(self._sites(conn).of, conn,
@@ -608,6 +609,28 @@ class Engine:
                 named = [v for alt in g.alternatives for v in self.body_parts.get(alt, ())]
                 out.append(Group(tuple(dict.fromkeys((*g.alternatives, *named))), g.words, g.entry) if named else g)
                 i += 1
+        return out
+
+    def _joined(self, groups: list[Group]) -> list[Group]:
+        """Two words the code sets write as one ("chin strap": Chinstrap, "wheel chair": wheelchair)
+        are also searched as that word, one group for both."""
+        out: list[Group] = []
+        i = 0
+        while i < len(groups):
+            if i + 1 < len(groups) and all(g.entry is None and len(g.words) == 1 and len(g.alternatives) == 1
+                                           for g in groups[i:i + 2]):
+                first, second = groups[i].words[0], groups[i + 1].words[0]
+                joined = first + second
+                entry = lexicon.entry_for((joined,))
+                if first.isalpha() and second.isalpha() and len(joined) >= JOINED \
+                        and (self.vocab.known(joined) or entry is not None):  # "tail bone": tailbone, the coccyx
+                    means = entry.means if entry is not None else ()
+                    out.append(Group(tuple(dict.fromkeys(((first, second), (joined,), *means))), (first, second),
+                                     entry))
+                    i += 2
+                    continue
+            out.append(groups[i])
+            i += 1
         return out
 
     def _word_parts(self, groups: list[Group]) -> list[Group]:

@@ -217,5 +217,10 @@ def corrected(typed: tuple[str, ...], fixes: list[str]) -> Group:
     return Group(tuple(dict.fromkeys(alts)), typed, entry)
 
 
+def entry_for(ws: tuple[str, ...]) -> Entry | None:
+    """The entry whose term these words are, if any."""
+    return _by_term().get(key(ws))
+
+
 def known_terms() -> frozenset[tuple[str, ...]]:
     return frozenset(_by_term())

@@ -1,4 +1,5 @@
-"""A word cut short inside a query, as notes write them, also stands for the words it starts."""
+"""Words typed apart or cut short: a word cut short inside a query also stands for the words it
+starts; two words the code sets write as one are also that word."""
 
 from __future__ import annotations
 
@@ -24,3 +25,12 @@ def full(full_index: Path) -> Catalog:
 def test_a_truncated_word_inside_a_query(full: Catalog, q: str, code: str) -> None:
     found = [r["code"] for r in search(full, q, systems=["icd10cm"], limit=5)["results"]]
     assert found[0] == code, found
+
+
+@pytest.mark.parametrize(("q", "system", "code"), [
+    ("tail bone pain", "icd10cm", "M53.3"),  # "tailbone", the coccyx: coccygodynia
+    ("chin strap for my cpap", "hcpcs", "A7036"),  # "Chinstrap used with positive airway pressure device"
+])
+def test_two_words_the_code_sets_write_as_one(full: Catalog, q: str, system: str, code: str) -> None:
+    found = [r["code"] for r in search(full, q, systems=[system], limit=5)["results"]]
+    assert code in found[:3], found
