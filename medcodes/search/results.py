@@ -108,7 +108,8 @@ def run_search(catalog: Catalog, engine: Engine, q: str, systems: Any, billable:
     if cited:
         found.missed = [m for m in found.missed if m.compact not in {c["code"] for c in cited}]
     statuses = [*reading.status, *_drug_alone(engine, q), *_family_history(engine, conn, reading.text, flt),
-                *([] if reading.status else _status_by_words(engine, conn, reading.text, flt))]
+                *([] if any(st.kind == "status" for st in reading.status)
+                  else _status_by_words(engine, conn, reading.text, flt))]
     for st in statuses:  # "s/p CABG": the status code, before the words
         code = engine.sided(conn, st.system, st.code, st.side) if st.side else st.code
         plan.add(engine.exact_in(conn, st.system, code, flt), "status", st.why, engine)
@@ -251,7 +252,8 @@ def _family_history(engine: Engine, conn: Any, text: Any, flt: Filter) -> list[s
     rows = fetch_rows(conn, [hits[0].id]) if hits else []
     rule = family.code_for(rows[0][2]) if rows else None
     # says why: the condition as the query named it, and the diagnosis whose block gave the code
-    return [shorthand.Status("icd10cm", rule.code, f"family history of {named}: {rows[0][2]} {rows[0][3]}")] \
+    return [shorthand.Status("icd10cm", rule.code, f"family history of {named}: {rows[0][2]} {rows[0][3]}",
+                             kind="history")] \
         if rule else []
 
 
@@ -271,7 +273,7 @@ def _status_by_words(engine: Engine, conn: Any, text: Any, flt: Filter) -> list[
     if not hits or hits[0].coverage < 1.0:
         return []
     rows = fetch_rows(conn, [hits[0].id])
-    return [shorthand.Status("icd10cm", rows[0][2], f"status: {rows[0][3]}")] if rows else []
+    return [shorthand.Status("icd10cm", rows[0][2], f"status: {rows[0][3]}", kind="status")] if rows else []
 
 
 def _drug_alone(engine: Engine, q: Any) -> list[shorthand.Status]:

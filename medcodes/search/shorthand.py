@@ -102,6 +102,7 @@ class Status:
     code: str
     why: str
     side: str = ""  # "left", "right" or "bilateral" when the text says it: the sided code under `code`
+    kind: str = ""  # status, history or drug (status.tsv's kinds)
 
 
 @dataclass
@@ -282,7 +283,7 @@ def _lookup(table: dict[tuple[str, tuple[str, ...]], Status], kind: str, phrase:
     if len(ws) > 1 and ws[0] in _SIDES:
         found = _lookup(table, kind, " ".join(ws[1:]))
         if found is not None and not found.side:
-            return Status(found.system, found.code, found.why, ws[0])
+            return Status(found.system, found.code, found.why, ws[0], found.kind)
         return found
     if len(ws) > 1 and not qualified:  # one word qualifying the term: "s/p mechanical AVR", "h/o recurrent UTI"
         return _lookup(table, kind, " ".join(ws[1:]), qualified=True)
@@ -312,7 +313,8 @@ def _table() -> dict[tuple[str, tuple[str, ...]], Status]:
             raise ValueError(f"status.tsv:{n}: want kind, terms, system:code, title; got {line!r}")
         system, _, code = cols[2].partition(":")
         for term in cols[1].split("|"):
-            out[(cols[0], lexicon.key(tuple(words(term))))] = Status(system, code, f"{cols[0]}: {cols[3]}")
+            out[(cols[0], lexicon.key(tuple(words(term))))] = Status(system, code, f"{cols[0]}: {cols[3]}",
+                                                                     kind=cols[0])
     return out
 
 
