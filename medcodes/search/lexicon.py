@@ -166,6 +166,8 @@ def completions(query_words: tuple[str, ...], limit: int = 3) -> list[Entry]:
             i += 1
         if out:
             break
+    # a term with a code of its own before a word rewrite ("trach": tracheostomy, then trachea)
+    out.sort(key=lambda e: e.kind == "word")
     return out[:limit]
 
 
@@ -181,7 +183,9 @@ def groups(query_words: tuple[str, ...], partial: bool = False) -> list[Group]:
             n = len(tail[0].term)
             head = _greedy(query_words[:-n]) if n < len(query_words) else []
             span = query_words[-n:]
-            alts = (span, *(t.term for t in tail), *(m for t in tail for m in t.means))
+            # the first completion's meaning only: a longer meaning of another ("hypert": hyperthyroid's
+            # "thyrotoxicosis unspecified ...") would outrank what most people typing it mean
+            alts = (span, *(t.term for t in tail), *tail[0].means)
             return [*head, Group(tuple(dict.fromkeys(alts)), span, tail[0])]
     return out
 

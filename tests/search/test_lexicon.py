@@ -42,6 +42,15 @@ def test_groups_rewrite_the_longest_phrase() -> None:
     assert lexicon.groups(("heart", "att"), partial=True)[0].entry.term == ("heart", "attack")
 
 
+def test_a_word_being_typed_completes_to_the_term_most_people_mean() -> None:
+    """"hypert" is hypertension (I10), though hyperthyroid's meaning is longer; "trach" is a
+    tracheostomy before the word rewrite "trachea"."""
+    group = lexicon.groups(("hypert",), partial=True)[0]
+    assert group.entry is not None and group.entry.term == ("hypertension",)
+    assert not any("thyrotoxicosis" in alt for alt in group.alternatives)
+    assert lexicon.completions(("trach",))[0].term == ("tracheostomy",)
+
+
 def test_a_phrase_with_other_endings_finds_its_entry() -> None:
     """"leaking urine when I cough": the entry says "when coughing"."""
     group = lexicon.groups(("leaking", "urine", "when", "i", "cough"))[0]
