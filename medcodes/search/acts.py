@@ -7,7 +7,8 @@ matter and says it comes out, the matter word is also searched as "extirpation m
 of Matter from the body part the query names can match every word that counts. Only where ICD-10-PCS
 is searched: "blood clot in the leg" says nothing is taken out and stays a diagnosis.
 
-A broken or dislocated bone in a procedure query is put back in place (Reposition): `broken_set`.
+A broken or dislocated bone in a procedure query is put back in place (Reposition): `broken_set`; a
+device the lexicon names by its insertion is, when the query takes it out, its Removal: `device_removed`.
 """
 
 from __future__ import annotations
@@ -54,5 +55,24 @@ def broken_set(groups: list[Group]) -> list[Group]:
             said = [tuple(REPOSITION[0] if w in BROKEN else w for w in alt) for alt in g.alternatives
                     if any(w in BROKEN for w in alt)]
             g = Group(tuple(dict.fromkeys((*g.alternatives, *said))), g.words, g.entry)
+        out.append(g)
+    return out
+
+
+TAKEN_OUT = frozenset("removal remove removed removing explant explanted explantation".split())
+INSERTION = "insertion"
+
+
+def device_removed(groups: list[Group]) -> list[Group]:
+    """A device the lexicon names by its insertion ("tunneled HD cath": insertion infusion device ...)
+    is, when the query takes it out, also its Removal ("PD cath removal": Removal of Drainage Device
+    from Peritoneal Cavity)."""
+    if not any(w in TAKEN_OUT for g in groups for w in g.words):
+        return groups
+    out = []
+    for g in groups:
+        swapped = [("removal", *alt[1:]) for alt in g.alternatives if alt[:1] == (INSERTION,)]
+        if swapped:
+            g = Group(tuple(dict.fromkeys((*g.alternatives, *swapped))), g.words, g.entry)
         out.append(g)
     return out

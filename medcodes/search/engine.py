@@ -213,8 +213,8 @@ class Engine:
             out.groups, out.corrected = self._tolerate(self._joined(out.groups), partial)
         if (not flt.wanted or PROCEDURES in flt.wanted) and self.ranges \
                 and sites.procedure_query(out.groups, flt.wanted == (PROCEDURES,)):  # after spelling: "pterigium"
-            out.groups = acts.broken_set(sites.placed(out.groups, functools.partial(self._sites(conn).of, conn,
-                                                                                   doc=self.doc)))
+            out.groups = acts.device_removed(acts.broken_set(
+                sites.placed(out.groups, functools.partial(self._sites(conn).of, conn, doc=self.doc))))
         if partial and out.groups[-1].finished:
             partial = False
         if partial:

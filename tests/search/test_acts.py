@@ -52,3 +52,16 @@ def test_procedures_in_plain_sentences(full: Catalog, q: str, table: str) -> Non
 @pytest.mark.slow
 def test_a_break_without_an_operation_stays_a_diagnosis(full: Catalog) -> None:
     assert search(full, "broken wrist", limit=3)["results"][0]["system"] == "icd10cm"
+
+
+def test_a_device_taken_out_is_its_removal() -> None:
+    cath = Group((("pd", "cath"), ("insertion", "infusion", "device", "peritoneal", "cavity")), ("pd", "cath"))
+    found = acts.device_removed([cath, *_groups("removal")])
+    assert ("removal", "infusion", "device", "peritoneal", "cavity") in found[0].alternatives
+    assert acts.device_removed([cath]) == [cath]  # put in, not taken out
+
+
+@pytest.mark.slow
+def test_removing_a_device_answers_its_removal(full: Catalog) -> None:
+    found = [r["code"] for r in search(full, "PD cath removal", systems=["icd10pcs"], limit=5)["results"]]
+    assert found[0].startswith("0WPG"), found
