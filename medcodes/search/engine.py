@@ -154,7 +154,8 @@ class Engine:
         self.parts = stored_parts.PartsTable.load(conn)
         self.paths = paths.present(conn)
         self.operations = paths.operations(conn)  # procedure words the PCS Index names the operations of
-        self.body_parts = paths.body_parts(conn)  # anatomical names -> the PCS body part values ("use" references)
+        self.anatomy = sites.body_part_words(conn)  # the words of the body parts ICD-10-PCS operates on
+        self.body_parts = paths.body_parts(conn, self.anatomy)  # anatomical names -> the PCS body part values
         self._lock = threading.Lock()
         self._local = threading.local()
         self._lazy: dict[str, Any] = {}
@@ -578,7 +579,7 @@ class Engine:
         assert self.ranges is not None
         ranges = self.ranges
         return self._once("sites", lambda: sites.Sites.load(conn, ranges.get("icd10cm", (0, -1)),
-                                                           ranges.get(PROCEDURES, (0, -1))))
+                                                           ranges.get(PROCEDURES, (0, -1)), self.anatomy))
 
     def _complete(self, group: Group) -> Group:
         """Add the words the unfinished last word may become as alternatives."""

@@ -108,11 +108,13 @@ def operations(conn: sqlite3.Connection) -> dict[str, tuple[tuple[str, ...], ...
     return {w: tuple(ops) for w, ops in out.items()}
 
 
-def body_parts(conn: sqlite3.Connection) -> dict[tuple[str, ...], tuple[tuple[str, ...], ...]]:
+def body_parts(conn: sqlite3.Connection,
+               anatomy: frozenset[str] | None = None) -> dict[tuple[str, ...], tuple[tuple[str, ...], ...]]:
     """The ICD-10-PCS Index "use" references: the anatomical names clinicians write, and the body part
     (or device) value the PCS tables use for each ("Anterior cruciate ligament (ACL) use Knee Bursa and
     Ligament, Right" -> ("anterior", "cruciate", "ligament") and ("acl",): ("knee", "bursa", "ligament")).
-    The side is left out: the query says it or not."""
+    The side is left out: the query says it or not. `anatomy`: the words of the PCS body parts (sites.py),
+    read from `conn` when not given."""
     out: dict[tuple[str, ...], dict[tuple[str, ...], None]] = {}
     try:
         rows = conn.execute("SELECT term, target FROM term_refs WHERE system='icd10pcs' AND kind='use'"
@@ -131,7 +133,8 @@ def body_parts(conn: sqlite3.Connection) -> dict[tuple[str, ...], tuple[tuple[st
         for name in names:
             if value and name and name != value and len(name) <= USE_WORDS:
                 out.setdefault(name, {})[value] = None
-    return {**_heads(out, sites.body_part_words(conn)), **{name: tuple(values) for name, values in out.items()}}
+    parts = sites.body_part_words(conn) if anatomy is None else anatomy
+    return {**_heads(out, parts), **{name: tuple(values) for name, values in out.items()}}
 
 
 # Words that open anatomical names without naming a part ("first dorsal metatarsal artery", "circle of Willis")

@@ -55,11 +55,12 @@ class Sites:
     in_pcs: dict[str, bool] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, conn: sqlite3.Connection, cm_rows: tuple[int, int], pcs_rows: tuple[int, int]) -> Sites:
+    def load(cls, conn: sqlite3.Connection, cm_rows: tuple[int, int], pcs_rows: tuple[int, int],
+             anatomy: frozenset[str] | None = None) -> Sites:
         categories = dict(conn.execute("SELECT code, title FROM codes WHERE system='icd10cm' AND kind='category'"))
         blocks = [(c.split("-")[0], c.split("-")[-1], t) for c, t in
                   conn.execute("SELECT code, title FROM codes WHERE system='icd10cm' AND kind='block'")]
-        return cls(categories, blocks, cm_rows, pcs_rows, body_part_words(conn))
+        return cls(categories, blocks, cm_rows, pcs_rows, body_part_words(conn) if anatomy is None else anatomy)
 
     def of(self, conn: sqlite3.Connection, word: str, doc: np.ndarray) -> tuple[str, ...]:
         """The places of the condition `word` names ("pterygium" -> conjunctiva), or () when ICD-10-PCS
