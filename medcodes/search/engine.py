@@ -205,17 +205,17 @@ class Engine:
         indexes are read (the search then starts its semantic pass beside them: Engine.foresee)."""
         complete = partial and (len(words) > 1 or self.vocab.unfinished(words[-1]))
         groups = self._word_parts(_meaningful(lexicon.groups(words, complete)))
-        if not flt.wanted or PROCEDURES in flt.wanted:
+        procedures = not flt.wanted or PROCEDURES in flt.wanted
+        if procedures:
             groups = acts.matter_removed(self._anatomy(groups))
         out = Lexical(groups=groups)
         if not out.groups:
             return out
         if correct:
             out.groups, out.corrected = self._tolerate(self._joined(out.groups), partial)
-        if (not flt.wanted or PROCEDURES in flt.wanted) and self.ranges \
-                and sites.procedure_query(out.groups, flt.wanted == (PROCEDURES,)):  # after spelling: "pterigium"
-            out.groups = acts.device_removed(acts.broken_set(
-                sites.placed(out.groups, functools.partial(self._sites(conn).of, conn, doc=self.doc))))
+        if procedures and self.ranges and sites.procedure_query(out.groups, flt.wanted == (PROCEDURES,)):
+            out.groups = acts.device_removed(acts.broken_set(  # after spelling: "pterigium" is placed too
+                sites.placed(out.groups, functools.partial(self._place, conn))))
         if partial and out.groups[-1].finished:
             partial = False
         if partial:
@@ -580,6 +580,11 @@ class Engine:
         ranges = self.ranges
         return self._once("sites", lambda: sites.Sites.load(conn, ranges.get("icd10cm", (0, -1)),
                                                            ranges.get(PROCEDURES, (0, -1)), self.anatomy))
+
+    def _place(self, conn: sqlite3.Connection, word: str) -> tuple[str, ...]:
+        """A condition's place (sites.py), for words the index knows: what is remembered per word then
+        stays within the vocabulary, whatever words queries send."""
+        return self._sites(conn).of(conn, word, self.doc) if self.vocab.known(word) else ()
 
     def _complete(self, group: Group) -> Group:
         """Add the words the unfinished last word may become as alternatives."""
