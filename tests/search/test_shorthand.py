@@ -125,3 +125,8 @@ def test_each_status_of_a_problem_list_is_read() -> None:
     codes = [st.code for st in shorthand.read("h/o RCC s/p L nephrectomy").status]
     assert codes == ["Z90.5"]
     assert [st.code for st in shorthand.read("on MTX for RA").status] == ["Z79.631"]
+
+
+def test_a_pasted_page_after_status_post_is_read_to_a_few_words() -> None:
+    asked = shorthand.status_search("status post " + "right great toe amputation " * 400)
+    assert asked is not None and len(asked[1]) <= 2 + shorthand.STATUS_WORDS

@@ -65,3 +65,12 @@ def test_a_procedure_named_by_its_condition(full: Catalog, q: str, table: str) -
 
 def test_a_diagnosis_query_is_not_placed(full: Catalog) -> None:
     assert search(full, "goiter", limit=3)["results"][0]["code"].startswith("E0")
+
+
+def test_words_the_index_does_not_know_are_not_remembered(full: Catalog) -> None:
+    """Hostile queries send endless new words: only vocabulary words are looked up and remembered."""
+    engine = engine_for(full)
+    search(full, "zqxwvortu excision", systems=["icd10pcs"])
+    search(full, "goiter excision", systems=["icd10pcs"])
+    remembered = engine._sites(full.conn).remembered
+    assert "zqxwvortu" not in remembered and "goiter" in remembered
