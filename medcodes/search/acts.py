@@ -18,7 +18,7 @@ from .lexicon import Group
 MATTER = frozenset(
     "clot clots thrombus thrombi embolus emboli blockage stone stones calculus calculi gallstone gallstones"
     " foreign object objects bead beads metal splinter splinters glass bullet bullets pebble debris stuck lodged"
-    " impacted".split())
+    " impacted fb fbs".split())
 OUT = frozenset(
     "out removal remove removed removing pulling pull pulled sucking suck sucked suction extraction extract"
     " extracted retrieval retrieve retrieved clearing clear cleared taking take taken took dig digging"
@@ -59,20 +59,80 @@ def broken_set(groups: list[Group]) -> list[Group]:
     return out
 
 
+ROOT_OPERATIONS = frozenset(
+    "alteration bypass change control creation destruction detachment dilation division drainage excision"
+    " extirpation extraction fragmentation fusion insertion inspection map occlusion reattachment release removal"
+    " repair replacement reposition resection restriction revision supplement transfer transplantation".split())
 TAKEN_OUT = frozenset("removal remove removed removing explant explanted explantation".split())
 INSERTION = "insertion"
 
 
 def device_removed(groups: list[Group]) -> list[Group]:
     """A device the lexicon names by its insertion ("tunneled HD cath": insertion infusion device ...)
-    is, when the query takes it out, also its Removal ("PD cath removal": Removal of Drainage Device
-    from Peritoneal Cavity)."""
+    or by another operation with a device ("lap band": restriction stomach extraluminal device) is,
+    when the query takes it out, its Removal ("PD cath removal": Removal of Drainage Device from
+    Peritoneal Cavity), no longer its insertion."""
     if not any(w in TAKEN_OUT for g in groups for w in g.words):
         return groups
     out = []
     for g in groups:
-        swapped = [("removal", *alt[1:]) for alt in g.alternatives if alt[:1] == (INSERTION,)]
-        if swapped:
-            g = Group(tuple(dict.fromkeys((*g.alternatives, *swapped))), g.words, g.entry)
+        put = [alt for alt in g.alternatives if alt[:1] == (INSERTION,) or ("device" in alt and alt[0] != "removal")]
+        if put:
+            # the device from any body part too: a removal title names the part by the table's own value
+            # ("Removal of Infusion Device from Great Vessel", not the superior vena cava it went into)
+            named = [alt[1:] if alt[0] in ROOT_OPERATIONS else alt for alt in put]
+            swapped = [("removal", *alt) for alt in named] + \
+                [("removal", *alt[:alt.index("device") + 1]) for alt in named if "device" in alt]
+            kept = [alt for alt in g.alternatives if alt not in put]
+            g = Group(tuple(dict.fromkeys((*kept, *swapped))), g.words, g.entry)
         out.append(g)
     return out
+
+
+# What "removing" takes out decides the operation: a growth is cut out (Excision, Resection), a device
+# is taken out (Removal). Words that say neither leave every reading open.
+LESION = frozenset(
+    "tumor tumors tumour tumours mass masses lump lumps growth growths cyst cysts polyp polyps lesion lesions nodule"
+    " nodules neuroma neuromas lipoma lipomas wart warts mole moles fibroid fibroids ganglion keloid keloids spur spurs"
+    " bunion bunions cancer cancers carcinoma neoplasm sarcoma melanoma adenoma meningioma hemangioma cholesteatoma"
+    " papilloma".split())
+DEVICE = frozenset(
+    "device devices hardware wire wires screw screws plate plates rod rods pin pins implant implants stent stents"
+    " catheter catheters cath caths port ports pump pumps band pacemaker generator battery lead leads drain drains"
+    " mesh spacer expander expanders iud coil coils shunt stimulator stitch stitches suture sutures cerclage"
+    " nexplanon prosthesis fixator fixators filter balloon".split())
+CUT_OUT = (("excision",), ("resection",))
+TAKEN = ("removal",)
+# a verb that says removal only with "out" somewhere after it: "taking the wires out of my breastbone"
+OUT_VERBS = frozenset("take taking taken took takes pull pulling pulled pulls".split())
+
+
+def what_is_removed(groups: list[Group]) -> list[Group]:
+    """A removal word read by what the query takes out: a growth ("removing a heart tumor") is cut
+    out, Excision or Resection, not a device's Removal; a device ("taking the wires out of my
+    breastbone") is Removal, not Excision. "Take ... out" is a removal word."""
+    groups = _taken_out(groups)
+    said = {w for g in groups for w in g.words}
+    lesion = bool(said & LESION)
+    device = bool(said & DEVICE) or any("device" in alt for g in groups for alt in g.alternatives
+                                        if not g.words or g.words[0] not in TAKEN_OUT)
+    if lesion == device:
+        return groups
+    out = []
+    for g in groups:
+        alts = set(g.alternatives)
+        if TAKEN in alts and CUT_OUT[0] in alts and not (set(g.words) & (LESION | DEVICE)):
+            g = Group(CUT_OUT if lesion else (TAKEN,), g.words, g.entry)
+        out.append(g)
+    return out
+
+
+def _taken_out(groups: list[Group]) -> list[Group]:
+    """"Take", "pull" with a later "out": one removal group for both words."""
+    at = [i for i, g in enumerate(groups) if g.entry is None and g.words and g.words[-1] in OUT_VERBS]
+    outs = [i for i, g in enumerate(groups) if g.words == ("out",)]
+    if not at or not outs or outs[-1] < at[0]:
+        return groups
+    verb, out_at = at[0], next(i for i in outs if i > at[0])
+    merged = Group((*CUT_OUT, ("extraction",), TAKEN), (groups[verb].words[-1], "out"))
+    return [merged if i == verb else g for i, g in enumerate(groups) if i != out_at]

@@ -214,8 +214,8 @@ class Engine:
         if correct:
             out.groups, out.corrected = self._tolerate(self._joined(out.groups), partial)
         if procedures and self.ranges and sites.procedure_query(out.groups, flt.wanted == (PROCEDURES,)):
-            out.groups = acts.device_removed(acts.broken_set(  # after spelling: "pterigium" is placed too
-                sites.placed(out.groups, functools.partial(self._place, conn))))
+            out.groups = acts.what_is_removed(acts.device_removed(acts.broken_set(  # after spelling: "pterigium"
+                sites.placed(out.groups, functools.partial(self._place, conn)))))
         if partial and out.groups[-1].finished:
             partial = False
         if partial:

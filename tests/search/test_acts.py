@@ -65,3 +65,43 @@ def test_a_device_taken_out_is_its_removal() -> None:
 def test_removing_a_device_answers_its_removal(full: Catalog) -> None:
     found = [r["code"] for r in search(full, "PD cath removal", systems=["icd10pcs"], limit=5)["results"]]
     assert found[0].startswith("0WPG"), found
+
+
+def test_a_device_named_by_another_operation_is_taken_out_too() -> None:
+    band = Group((("lap", "band"), ("restriction", "stomach", "extraluminal", "device")), ("lap", "band"))
+    found = acts.device_removed([band, *_groups("removal")])
+    assert ("removal", "stomach", "extraluminal", "device") in found[0].alternatives
+    assert not any(alt[0] == "restriction" for alt in found[0].alternatives)  # taken out, no longer put on
+    iud = Group((("iud",), ("contraceptive", "device", "uterus")), ("iud",))
+    taken_out = acts.device_removed([iud, *_groups("removal")])[0]
+    assert ("removal", "contraceptive", "device", "uterus") in taken_out.alternatives
+
+
+REMOVING = Group((("excision",), ("resection",), ("extraction",), ("removal",)), ("removing",))
+
+
+def test_a_growth_removed_is_cut_out_and_a_device_removed_is_taken_out() -> None:
+    growth = acts.what_is_removed([REMOVING, *_groups("heart", "tumor")])
+    assert growth[0].alternatives == (("excision",), ("resection",))
+    device = acts.what_is_removed([REMOVING, *_groups("sternal", "wires")])
+    assert device[0].alternatives == (("removal",),)
+    both = [REMOVING, *_groups("tumor", "stent")]
+    assert acts.what_is_removed(both) == both  # says both: every reading stays open
+
+
+def test_take_and_a_later_out_are_one_removal() -> None:
+    found = acts.what_is_removed(_groups("taking", "the", "wires", "out", "breastbone"))
+    assert [g.words for g in found] == [("taking", "out"), ("the",), ("wires",), ("breastbone",)]
+    assert found[0].alternatives == (("removal",),)
+    assert acts.what_is_removed(_groups("out", "taking", "breath")) == _groups("out", "taking", "breath")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("q", "table"), [
+    ("taking the wires out of my breastbone", "0PP0"),  # Removal from the sternum, not Excision
+    ("lap band removal", "0DP6"),  # Removal of Extraluminal Device from Stomach
+    ("iud removal", "0UPD"),
+])
+def test_what_is_removed_decides_the_operation(full: Catalog, q: str, table: str) -> None:
+    found = [r["code"] for r in search(full, q, systems=["icd10pcs"], limit=5)["results"]]
+    assert found[0].startswith(table), found
