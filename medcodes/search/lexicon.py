@@ -98,9 +98,15 @@ def drug_entries() -> tuple[Entry, ...]:
     return tuple(out)
 
 
-# "get", "got": "getting my tubes tied", "getting metal out of my eye" say nothing a title says
+# "get", "got": "getting my tubes tied", "getting metal out of my eye" say nothing a title says; nor do
+# the words people stress a complaint with ("really dry skin", "passing a lot of gas", "feels like")
 STOPWORDS = frozenset("a an the of on in at to for with and or by from my is are i me as its into"
-                      " get gets getting got gotten".split())
+                      " get gets getting got gotten"
+                      " really alot much kinda super always constantly keep keeps kept feel feels am like"
+                      .split())
+# "a lot" in a phrase whose other words are a term ("passing a lot of gas": passing gas), but a term of
+# its own with one word ("pee a lot")
+FILLERS = frozenset({"lot", "lots"})
 
 
 # Words a phrase may say either way: "hernia operation" is the entry "hernia surgery".
@@ -113,6 +119,8 @@ def key(ws: tuple[str, ...]) -> tuple[str, ...]:
     """How a phrase is looked up: stop words dropped, plural s dropped ("ringing in my ears"
     finds "ringing in the ear"), a word said either way said one way ("operation": surgery)."""
     kept = tuple(w for w in ws if w not in STOPWORDS) or ws
+    if len([w for w in kept if w not in FILLERS]) > 1:
+        kept = tuple(w for w in kept if w not in FILLERS)
     if len(kept) > 1:  # in a phrase only: "fx" alone is its own entry, and "fracture" alone no entry's
         kept = tuple(SAME.get(w, w) for w in kept)
     return tuple(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in kept)

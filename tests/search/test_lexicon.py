@@ -67,6 +67,20 @@ def test_a_phrase_says_an_abbreviated_word_as_its_entry_does() -> None:
     assert lexicon.groups(("hernia", "operation"))[0].entry.term == ("hernia", "surgery")
 
 
+def test_the_words_a_complaint_is_stressed_with_say_nothing() -> None:
+    """"passing a lot of gas" is the entry "passing gas"; "pee a lot" stays an entry of its own, not
+    the word "pee"; "really" and "feels like" are not searched."""
+    assert lexicon.key(("passing", "a", "lot", "of", "gas")) == lexicon.key(("passing", "gas"))
+    assert lexicon.key(("pee", "a", "lot")) != lexicon.key(("pee",))
+    assert lexicon.key(("really", "dry", "skin")) == ("dry", "skin")
+    assert lexicon.key(("feels", "like", "a", "lump")) == ("lump",)
+
+
+@pytest.mark.slow
+def test_a_stressed_complaint_finds_its_code(full: Catalog) -> None:
+    assert search(full, "really dry skin", systems=["icd10cm"], limit=3)["results"][0]["code"] == "L85.3"
+
+
 @pytest.fixture(scope="module")
 def full(full_index: Path) -> Catalog:
     return Catalog(full_index)
