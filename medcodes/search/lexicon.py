@@ -152,6 +152,19 @@ def _by_stems() -> dict[tuple[str, ...], Entry]:
 
 
 @functools.cache
+def _by_bag() -> dict[frozenset[str], Entry]:
+    """Entries of two or three words by the set of their words' stems, where no two entries share
+    it: a phrase said in another order ("ablation for afib" is "afib ablation", "removal of the
+    gallbladder" is "gallbladder removal")."""
+    out: dict[frozenset[str], Entry | None] = {}
+    for k, e in _by_term().items():
+        if 2 <= len(k) <= 3 and len(set(k)) == len(k):
+            bag = frozenset(_stem(w) for w in k)
+            out[bag] = None if bag in out and out[bag] is not e else e
+    return {k: e for k, e in out.items() if e is not None}
+
+
+@functools.cache
 def _terms_sorted() -> tuple[tuple[str, ...], ...]:
     return tuple(sorted(_by_term()))
 
@@ -210,6 +223,10 @@ def _greedy(query_words: tuple[str, ...]) -> list[Group]:
             entry = table.get(key(span))
             if entry is None and n > 1:  # one word's ending is left to the spelling ("coughs": cough)
                 entry = _by_stems().get(tuple(_stem(w) for w in key(span)))
+            if entry is None and n > 1 and all(w in STOPWORDS for w in query_words[i + n:i + n + 1]):
+                # in another order, where no word after it may name what its last word is of ("stent
+                # in the kidney artery" is no kidney stent)
+                entry = _by_bag().get(frozenset(_stem(w) for w in key(span)))
             if entry is not None:
                 alts = (span, *(m for m in entry.means if m != span))
                 out.append(Group(alts, span, entry))

@@ -191,8 +191,8 @@ def _statuses(text: str) -> list[Status]:
     for m in _STATUS.finditer(text):
         kind = "status" if m.group(1).lower() == "status post" else "history"
         found = _lookup(table, kind, m.group(2))
-        if found is None and kind == "status":  # "s/p MI": a condition had, its history code
-            found = _lookup(table, "history", m.group(2))
+        if found is None:  # "s/p MI": a condition had, its history code; "hx CABG": an operation had, its status
+            found = _lookup(table, "history" if kind == "status" else "status", m.group(2))
         if found is not None:
             out.append(found)
     for m in _ON.finditer(text):
@@ -204,7 +204,8 @@ def _statuses(text: str) -> list[Status]:
 
 STATUS_WORDS = 8  # words of what was done worth reading
 STATUS_CHARS = 200
-_AFTER = re.compile(r"\bstatus post\s+(.+?)(?=\s(?:on|with|and|due to)\s|$)", re.IGNORECASE)
+# "hx of appendectomy" says the operation was had, as "s/p appendectomy" does
+_AFTER = re.compile(r"\b(?:status post|history of)\s+(.+?)(?=\s(?:on|with|and|due to)\s|$)", re.IGNORECASE)
 _AMPUTATED = frozenset({"amp", "amps", "amputation", "amputations", "amputated", "amputee", "ray"})
 _TRANSPLANTED = frozenset({"transplant", "transplants", "transplanted", "transplantation", "tx", "txp"})
 _REPLACED = frozenset({"replacement", "replacements", "replaced", "arthroplasty", "arthroplasties"})

@@ -67,6 +67,16 @@ def test_a_phrase_says_an_abbreviated_word_as_its_entry_does() -> None:
     assert lexicon.groups(("hernia", "operation"))[0].entry.term == ("hernia", "surgery")
 
 
+def test_a_phrase_said_in_another_order_finds_its_entry() -> None:
+    """"ablation for afib" is the entry "afib ablation"; not where a later word says what the last
+    word is of ("stent in the kidney artery" is no "kidney stent")."""
+    group = lexicon.groups(("ablation", "for", "afib"))[0]
+    assert group.entry is not None and group.entry.term == ("afib", "ablation")
+    assert lexicon.groups(("removal", "of", "the", "gallbladder"))[0].entry.term == ("gallbladder", "removal")
+    first = lexicon.groups(("stent", "in", "the", "kidney", "artery"))[0]
+    assert first.entry is None or first.entry.term != ("kidney", "stent")
+
+
 def test_the_words_a_complaint_is_stressed_with_say_nothing() -> None:
     """"passing a lot of gas" is the entry "passing gas"; "pee a lot" stays an entry of its own, not
     the word "pee"; "really" and "feels like" are not searched."""

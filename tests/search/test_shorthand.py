@@ -57,6 +57,7 @@ def test_status_history_and_drugs() -> None:
     assert [(s.system, s.code) for s in got] == [("icd10cm", "Z86.718"), ("icd10cm", "Z79.01")]
     assert [s.code for s in shorthand.read("s/p CABG x3").status] == ["Z95.1"]
     assert [s.code for s in shorthand.read("s/p MI").status] == ["I25.2"]  # a condition had: its history code
+    assert [s.code for s in shorthand.read("hx CABG x3").status] == ["Z95.1"]  # an operation had: its status
     assert [s.code for s in shorthand.read("s/p mechanical AVR").status] == ["Z95.2"]  # a word qualifying the term
     assert [s.code for s in shorthand.read("morbid obesity BMI 42").status] == ["Z68.41"]
     assert [s.code for s in shorthand.read("bmi of 27.5 overweight").status] == ["Z68.27"]
@@ -98,6 +99,7 @@ def test_every_status_code_is_the_official_one(full: Catalog) -> None:
     ("s/p R shoulder replacement", ("Z96.6", ("artificial", "right", "shoulder"))),
     ("s/p gastrectomy", ("Z90", ("acquired", "absence", "stomach"))),
     ("s/p ileostomy", ("Z93", ("ileostomy", "status"))),
+    ("hx of appendectomy", ("Z90", ("acquired", "absence", "appendix"))),  # had, as "s/p" says
 ])
 def test_a_status_no_row_names_is_searched_among_its_kind(typed: str, asked: tuple[str, tuple[str, ...]]) -> None:
     assert shorthand.status_search(shorthand.read(typed).text) == asked
