@@ -123,6 +123,8 @@ def test_entry_finds_its_code(full: Catalog, entry: lexicon.Entry) -> None:
     ("lymph node removal from armpit", ["icd10pcs"], ("07B5", "07B6", "07T5", "07T6")),
     ("draining an abscess on the leg", ["icd10pcs"], ("0J9L", "0J9M")),  # a verb: the root operation it names
     ("widening a narrowed esophagus", ["icd10pcs"], ("0D75",)),
+    ("tore the cartilage in my knee meniscus", ["icd10cm"], ("S832",)),  # an irregular verb: tore is tear
+    ("L hip aspiration", ["icd10pcs"], ("0S9B",)),  # aspiration is drainage
 ])
 def test_lay_and_shorthand_words_reach_the_table_words(full: Catalog, q: str, wanted: list[str] | None,
                                                        want: tuple[str, ...]) -> None:
