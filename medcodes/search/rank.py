@@ -279,11 +279,14 @@ def rescore(cands: list[Candidate], titles: TitleWords, groups: Sequence[Group],
         present[some] = np.logical_or.reduceat(entry_keys, starts[some], axis=0)
     covered = np.zeros(n, dtype=np.int64)
     longer = np.zeros(n, dtype=np.int64)
-    for options in alts:
+    unsided = _unsided(cands, titles, owner) if any(_is_side(g) for g in groups) else np.zeros(n, dtype=bool)
+    for g, options in zip(groups, alts, strict=True):
         best = np.full(n, -1, dtype=np.int64)
         for size, ks in options:
             says = present[:, ks].all(axis=1)
             best = np.where(says & (size > best), size, best)
+        if _is_side(g):  # an ICD-10-PCS body part with no sides cannot say the side asked ("left carpal
+            best = np.where(unsided & (best < 0), 0, best)  # tunnel release": Release Median Nerve)
         said = best >= 0
         covered += said
         longer += np.where(said, best - min(size for size, _ in options), 0)
@@ -318,6 +321,22 @@ def rescore(cands: list[Candidate], titles: TitleWords, groups: Sequence[Group],
              + fixed[2] - fixed[3] - fixed[4] - fixed[5] - fixed[6])
     for c, sc, cov in zip(cands, score.tolist(), coverage.tolist(), strict=True):
         c.score, c.coverage = sc, cov
+
+
+SIDES = frozenset({"left", "right", "bilateral"})
+
+
+def _is_side(group: Group) -> bool:
+    """A group that only says a side ("L", "right")."""
+    return len(group.words) == 1 and any(alt in {("left",), ("right",), ("bilateral",)} for alt in group.alternatives) \
+        and all(len(alt) == 1 for alt in group.alternatives)
+
+
+def _unsided(cands: list[Candidate], titles: TitleWords, owner: np.ndarray) -> np.ndarray:
+    """ICD-10-PCS candidates whose descriptor names no side."""
+    side_words = np.array([t in SIDES for t in titles.strings], dtype=bool)
+    sided = np.bincount(owner, side_words[titles.word], len(cands)) > 0
+    return np.array([c.system == "icd10pcs" for c in cands]) & ~sided
 
 
 FAMILY_HISTORY = ("Z80", "Z81", "Z82", "Z83", "Z84")  # ICD-10-CM: a relative's condition, not the patient's

@@ -192,3 +192,19 @@ def test_cached_matches_answer_the_same(cat: Catalog, monkeypatch: pytest.Monkey
     engine_for(cat)._cache.clear()
     once = search(cat, "fracture femur", limit=20)
     assert search(cat, "fracture femur", limit=20) == once and engine_for(cat)._cache
+
+
+def test_a_body_part_without_sides_is_not_blamed_for_the_side_asked() -> None:
+    """ICD-10-PCS names a side only for body parts that have one: for "left carpal tunnel release"
+    Release Median Nerve says all it can, as much as Release Left Wrist Joint does."""
+    from medcodes.search import rank
+    from medcodes.search.lexicon import Group
+
+    nerve = rank.Candidate(1, PCS, "01N50ZZ", "code", 1, False, 1.0)
+    wrist = rank.Candidate(2, PCS, "0RNP0ZZ", "code", 1, False, 1.0)
+    titles = rank.title_words([rank.title_parts("Release Median Nerve, Open Approach"),
+                               rank.title_parts("Release Left Wrist Joint, Open Approach")])
+    groups = [Group((("release", "median", "nerve"), ("release", "wrist")), ("carpal", "tunnel", "release")),
+              Group((("left",),), ("left",))]
+    rank.rescore([nerve, wrist], titles, groups, prefix_last=False)
+    assert nerve.coverage == wrist.coverage == 1.0
