@@ -109,6 +109,8 @@ STOPWORDS = frozenset("a an the of on in at to for with and or by from my is are
 FILLERS = frozenset({"lot", "lots"})
 
 
+SIDE_WORDS = frozenset({"left", "right", "bilateral", "l", "r", "lt", "rt"})
+
 # Words a phrase may say either way: "hernia operation" is the entry "hernia surgery".
 SAME = {"operation": "surgery", "operations": "surgery", "surgeries": "surgery",
         # a clinician's abbreviation of a word entries spell out ("hip fx" is the entry "hip fracture")
@@ -227,9 +229,16 @@ def _greedy(query_words: tuple[str, ...]) -> list[Group]:
                 # in another order, where no word after it may name what its last word is of ("stent
                 # in the kidney artery" is no kidney stent)
                 entry = _by_bag().get(frozenset(_stem(w) for w in key(span)))
+            sides: tuple[str, ...] = ()
+            if entry is None and n > 2 and any(w in SIDE_WORDS for w in span[1:-1]):
+                # a side inside a term ("ORIF L elbow" is "ORIF elbow", left): the term, then the side
+                sides = tuple(w for w in span[1:-1] if w in SIDE_WORDS)
+                span = tuple(w for w in span if w not in sides)
+                entry = table.get(key(span)) if len(span) > 1 else None
             if entry is not None:
                 alts = (span, *(m for m in entry.means if m != span))
                 out.append(Group(alts, span, entry))
+                out += [Group(((w,),), (w,)) for w in sides]
                 i += n
                 break
         else:

@@ -68,13 +68,20 @@ def test_a_phrase_says_an_abbreviated_word_as_its_entry_does() -> None:
 
 
 def test_a_phrase_said_in_another_order_finds_its_entry() -> None:
-    """"ablation for afib" is the entry "afib ablation"; not where a later word says what the last
+    """"repair of the hernia" is the entry "hernia repair"; not where a later word says what the last
     word is of ("stent in the kidney artery" is no "kidney stent")."""
-    group = lexicon.groups(("ablation", "for", "afib"))[0]
-    assert group.entry is not None and group.entry.term == ("afib", "ablation")
+    group = lexicon.groups(("repair", "of", "the", "hernia"))[0]
+    assert group.entry is not None and group.entry.term == ("hernia", "repair")
     assert lexicon.groups(("removal", "of", "the", "gallbladder"))[0].entry.term == ("gallbladder", "removal")
     first = lexicon.groups(("stent", "in", "the", "kidney", "artery"))[0]
     assert first.entry is None or first.entry.term != ("kidney", "stent")
+
+
+def test_a_side_inside_a_term_is_read_beside_it() -> None:
+    """"ORIF left elbow" is the entry "ORIF elbow" and the side, left."""
+    found = lexicon.groups(("orif", "left", "elbow"))
+    assert found[0].entry is not None and found[0].entry.term == ("orif", "elbow")
+    assert [g.words for g in found] == [("orif", "elbow"), ("left",)]
 
 
 def test_the_words_a_complaint_is_stressed_with_say_nothing() -> None:

@@ -72,7 +72,7 @@ def test_words_no_code_set_knows_get_no_look_alikes(fused_path: Path, on: None) 
     pieces and answers codes that look alike ("xarelto" -> exposure to ignition of clothing), so it
     is not asked; one known word is enough for it to help."""
     cat = Catalog(fused_path)
-    for q in ("xarelto", "zits", "elbow twinge"):  # none of these words is in this index
+    for q in ("xarelto", "quorblex", "elbow twinge"):  # none of these words is in this index
         found = search(cat, q)
         assert found["results"] == [] and not found["parsed"]["semantic"], q
     assert search(cat, "eye infection")["parsed"]["semantic"]
