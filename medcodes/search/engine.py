@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import sqlite3
 import threading
 from collections import OrderedDict
@@ -204,7 +205,7 @@ class Engine:
         called as soon as the descriptors are known not to answer the query, before the official
         indexes are read (the search then starts its semantic pass beside them: Engine.foresee)."""
         complete = partial and (len(words) > 1 or self.vocab.unfinished(words[-1]))
-        groups = self._word_parts(_meaningful(lexicon.groups(words, complete)))
+        groups = _scaled(self._word_parts(_meaningful(lexicon.groups(words, complete))))
         procedures = not flt.wanted or PROCEDURES in flt.wanted
         if procedures:
             groups = acts.matter_removed(self._anatomy(groups))
@@ -973,6 +974,29 @@ def _meaningful(groups: list[Group]) -> list[Group]:
     if all(g.entry is None and all(len(w) == 1 and w.isalpha() for w in g.words) for g in kept):
         return []
     return kept
+
+
+SCALE_WORDS = frozenset({"type", "stage", "grade", "class"})
+_SCALE_VALUE = re.compile(r"\d{1,2}[a-z]?|i{1,3}|iv|v|vi{0,3}|[a-e]\d?")
+
+
+def _scaled(groups: list[Group]) -> list[Group]:
+    """A scale word and its value are one group ("type 1", "stage 3b"): the value alone is not asked
+    of a descriptor ("insulin pump for type 1 diabetes" is no "1 mg" injection)."""
+    out: list[Group] = []
+    i = 0
+    while i < len(groups):
+        g = groups[i]
+        if i + 1 < len(groups) and g.entry is None and len(g.words) == 1 and g.words[0] in SCALE_WORDS:
+            value = groups[i + 1]
+            if value.entry is None and len(value.words) == 1 and _SCALE_VALUE.fullmatch(value.words[0]):
+                pair = (g.words[0], value.words[0])
+                out.append(Group((pair,), pair))
+                i += 2
+                continue
+        out.append(g)
+        i += 1
+    return out
 
 
 def _needs(n: int) -> list[int]:

@@ -363,3 +363,13 @@ def test_a_word_only_other_systems_know_does_not_hide_one_the_filter_knows(cat: 
     found = search(cat, "mention uncontrolled complications", systems=["icd10cm"])
     assert found["results"] and all(r["system"] == "icd10cm" for r in found["results"])
     assert {r["code"] for r in found["results"]} & {"E10.9", "E11.9"}
+
+
+def test_a_scale_and_its_value_are_one_group() -> None:
+    from medcodes.search import lexicon
+    from medcodes.search.engine import _scaled
+
+    found = _scaled(lexicon.groups(("insulin", "pump", "for", "type", "1", "diabetes")))
+    assert ("type", "1") in [g.words for g in found]
+    assert ("1",) not in [g.words for g in found]
+    assert [g.words for g in _scaled(lexicon.groups(("type", "of", "pump")))][0] == ("type",)
