@@ -35,7 +35,9 @@ _NOT_PLACES = frozenset(
     " digestive musculoskeletal connective tissue tissues circulatory genitourinary endocrine nutritional"
     " metabolic related female male genital organs organ structures structure body lower upper general"
     " complications injuries injury effects tract soft specific intraoperative family personal status"
-    " vessels deformities deformity deforming dorsopathies density continuity limbs limb joint joints space".split())
+    " vessels deformities deformity deforming dorsopathies density continuity limbs limb joint joints space"
+    # where within a part, not a part: "external" alone is no place ("constrictive" would be searched as it)
+    " external internal anterior posterior superior inferior medial lateral middle common proximal distal".split())
 SUPPORT = 0.75  # a place must be said for this share of the condition's codes
 INJURIES = ("S", "T")  # ICD-10-CM chapter 19
 MOST = 2  # places kept per condition

@@ -44,6 +44,15 @@ def test_no_place_for_a_kind_of_lesion_or_a_word_procedures_say(full: Catalog, p
     assert places.of(full.conn, word, engine_for(full).doc) == ()
 
 
+def test_where_within_a_part_is_no_place(full: Catalog, places: Sites) -> None:
+    """"constrictive" (pericarditis, ...) is not searched as "external": a word that says where within
+    a part names none ("pericardiectomy for constrictive pericarditis" is Resection of Pericardium)."""
+    assert "external" not in places.of(full.conn, "constrictive", engine_for(full).doc)
+    found = [r["code"] for r in search(full, "pericardiectomy for constrictive pericarditis",
+                                       systems=["icd10pcs"], limit=3)["results"]]
+    assert found[0].startswith(("02TN", "02BN")), found
+
+
 def test_only_procedure_queries_are_placed() -> None:
     groups = [Group((("goiter",),), ("goiter",))]
     assert not procedure_query(groups, procedures_only=False)
