@@ -84,6 +84,10 @@ _REGION = {("c", "c"): "cervical", ("c", "t"): "cervicothoracic", ("t", "t"): "t
 _FUSION = re.compile(r"\b(fusion|fused|fuse|acdf|acf|tlif|plif|alif|xlif|olif|llif|arthrodesis|pcdf|pcf)\b",
                      re.IGNORECASE)
 _VERTEBRA = re.compile(r"\b(fx|fracture|fractured|vertebra|vertebral|burst|compression)\b", re.IGNORECASE)
+# an operation on a vertebra: "kyphoplasty T12" is the thoracic vertebra (ICD-10-PCS names no level), where a
+# fracture's "T12" stays as the ICD-10-CM titles write it ("fracture of T11-T12 vertebra")
+_ON_VERTEBRA = re.compile(r"\b(kyphoplasty|kypho|vertebroplasty|corpectomy|laminectomy|lami|laminotomy|discectomy"
+                          r"|foraminotomy)\b", re.IGNORECASE)
 _ORDINAL = ("", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
             "eleventh", "twelfth")
 # "X due to Y", "X with Y", "X and Y", "X secondary to Y": two conditions, coded together or one by one
@@ -121,7 +125,8 @@ def read(text: str) -> Reading:
     out = _CKD.sub(lambda m: f"chronic kidney disease stage {_arabic(m.group(1))}{(m.group(2) or '').lower()}", text)
     out = _SCALE.sub(_scale, out)
     out = _SPINE.sub(functools.partial(_spine, vertebra=bool(_VERTEBRA.search(out)),
-                                       operation=bool(_FUSION.search(out))), out)
+                                       operation=bool(_FUSION.search(out)),
+                                       on_vertebra=bool(_ON_VERTEBRA.search(out))), out)
     if _EYE.search(out):  # "POAG OD", "wet AMD OS": the eye's side, where the text is about an eye
         out = _EYE_SIDE.sub(lambda m: _EYE_SIDES[m.group(1).lower()], out)
     out = _PATTERN.sub(_rewrite, out)
@@ -160,7 +165,7 @@ def _joints(region: str, joints: int) -> str:
     return f"2 or more {region} vertebral joints"
 
 
-def _spine(m: re.Match[str], vertebra: bool, operation: bool = False) -> str:
+def _spine(m: re.Match[str], vertebra: bool, operation: bool = False, on_vertebra: bool = False) -> str:
     first, low = m.group(1).lower(), int(m.group(2))
     second = (m.group(3) or first).lower()
     high = int(m.group(4)) if m.group(4) else None
@@ -172,8 +177,10 @@ def _spine(m: re.Match[str], vertebra: bool, operation: bool = False) -> str:
     if operation and (first, second) in (("l", "s"), ("c", "t"), ("t", "l")):
         return f" {region} joint " if first == "l" else f" {region} vertebral joint "
     if high is None:
-        if first == "t":  # tumour stages ("T2"), and the titles' own "fracture of T11-T12 vertebra"
-            return m.group(0)
+        if first == "t" and not on_vertebra:  # tumour stages ("T2"), and the titles' own "fracture of
+            return m.group(0)  # T11-T12 vertebra"
+        if first == "t":
+            return f" {region} vertebra "
         return f" {_ORDINAL[low]} {region} " if vertebra else f" {region} "
     if first == second == "c":
         return f" {region} c{low} c{high} "  # the cervical disc codes name the level ("at C5-C6 level")

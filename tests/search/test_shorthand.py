@@ -33,6 +33,7 @@ from medcodes.search import shorthand
     ("DDD C5-6", "DDD cervical c5 c6"),  # the cervical disc codes name the level
     ("L1 compression fx", "first lumbar compression fx"),  # one vertebra: "fracture of first lumbar vertebra"
     ("T12 compression fx and L1", "T12 compression fx and first lumbar"),  # titles: "T11-T12 vertebra"
+    ("kyphoplasty T12", "kyphoplasty thoracic vertebra"),  # an operation: PCS names the region, no level
     ("FHx breast ca", "family history of breast ca"),
     ("POAG OD", "POAG right eye"),  # beside an eye's condition, the eye's side
     ("wet AMD OS", "wet AMD left eye"),
