@@ -34,7 +34,7 @@ import numpy as np
 
 from .. import systems
 from ..errors import MedcodesError
-from . import acts, lexicon, paths, rank, sites, stored_parts, wordparts
+from . import acts, context, lexicon, paths, rank, sites, stored_parts, wordparts
 from .asof import AsOf, History
 from .codes import CodeIndex, range_systems
 from .lexicon import Group
@@ -205,7 +205,7 @@ class Engine:
         called as soon as the descriptors are known not to answer the query, before the official
         indexes are read (the search then starts its semantic pass beside them: Engine.foresee)."""
         complete = partial and (len(words) > 1 or self.vocab.unfinished(words[-1]))
-        groups = _scaled(self._word_parts(_meaningful(lexicon.groups(words, complete))))
+        groups = context.cervix(_scaled(self._word_parts(_meaningful(lexicon.groups(words, complete)))))
         procedures = not flt.wanted or PROCEDURES in flt.wanted
         if procedures:
             groups = acts.matter_removed(self._anatomy(groups))

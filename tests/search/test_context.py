@@ -1,0 +1,33 @@
+"""Words whose meaning the rest of the query decides (context.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from medcodes.index import Catalog
+from medcodes.search import context, search
+from medcodes.search.lexicon import Group
+
+
+def _groups(*ws: str) -> list[Group]:
+    return [Group(((w,),), (w,)) for w in ws]
+
+
+def test_cervical_is_the_cervix_in_womens_health_and_the_neck_elsewhere() -> None:
+    found = context.cervix(_groups("removing", "cervical", "polyp"))
+    assert ("cervix",) in found[1].alternatives
+    assert context.cervix(_groups("cervical", "radiculopathy")) == _groups("cervical", "radiculopathy")
+
+
+@pytest.fixture(scope="module")
+def full(full_index: Path) -> Catalog:
+    return Catalog(full_index)
+
+
+@pytest.mark.slow
+def test_a_cervical_polyp_removed_is_an_excision_of_the_cervix(full: Catalog) -> None:
+    found = [r["code"] for r in search(full, "removing a cervical polyp", systems=["icd10pcs"], limit=3)["results"]]
+    assert found[0].startswith("0UBC"), found
+    assert search(full, "cervical radiculopathy", systems=["icd10cm"], limit=1)["results"][0]["code"] == "M54.12"
