@@ -134,6 +134,7 @@ def test_entry_finds_its_code(full: Catalog, entry: lexicon.Entry) -> None:
     ("L hip aspiration", ["icd10pcs"], ("0S9B",)),  # aspiration is drainage
     ("insulin pump for type 1 diabetes", ["hcpcs"], ("E0784",)),  # "type 1" is one thing, not a "1 mg" dose
     ("R 5th MT fx", ["icd10cm"], ("S9235",)),  # ICD-10-CM spells ordinals out: fifth metatarsal
+    ("PAD w/ claudication RLE", ["icd10cm"], ("I70211",)),  # the right lower limb is also the right leg
 ])
 def test_lay_and_shorthand_words_reach_the_table_words(full: Catalog, q: str, wanted: list[str] | None,
                                                        want: tuple[str, ...]) -> None:
