@@ -205,7 +205,10 @@ class Engine:
         called as soon as the descriptors are known not to answer the query, before the official
         indexes are read (the search then starts its semantic pass beside them: Engine.foresee)."""
         complete = partial and (len(words) > 1 or self.vocab.unfinished(words[-1]))
-        groups = context.cervix(_scaled(self._word_parts(_meaningful(lexicon.groups(words, complete)))))
+        termed = lexicon.groups(words, complete)
+        if flt.wanted == (PROCEDURES,):
+            termed = _procedure_words(termed)
+        groups = context.after(context.cervix(_scaled(self._word_parts(_meaningful(termed)))), self.vocab.known)
         procedures = not flt.wanted or PROCEDURES in flt.wanted
         if procedures:
             groups = acts.matter_removed(self._anatomy(groups))
@@ -974,6 +977,21 @@ def _meaningful(groups: list[Group]) -> list[Group]:
     if all(g.entry is None and all(len(w) == 1 and w.isalpha() for w in g.words) for g in kept):
         return []
     return kept
+
+
+def _procedure_words(groups: list[Group]) -> list[Group]:
+    """Where only procedures are searched, a lexicon term that names a diagnosis only ("retinal tear":
+    retinal break) is read word by word: its meaning is in no procedure title, and its words name the
+    place ("laser to seal a retinal tear": the retina)."""
+    out: list[Group] = []
+    for g in groups:
+        e = g.entry
+        if e is not None and len(g.words) > 1 and e.expect and all(s == "icd10cm" for s, _ in e.expect) \
+                and not e.prefer:
+            out += [Group(((w,),), (w,)) for w in g.words]
+        else:
+            out.append(g)
+    return out
 
 
 SCALE_WORDS = frozenset({"type", "stage", "grade", "class"})

@@ -31,3 +31,13 @@ def test_a_cervical_polyp_removed_is_an_excision_of_the_cervix(full: Catalog) ->
     found = [r["code"] for r in search(full, "removing a cervical polyp", systems=["icd10pcs"], limit=3)["results"]]
     assert found[0].startswith("0UBC"), found
     assert search(full, "cervical radiculopathy", systems=["icd10cm"], limit=1)["results"][0]["code"] == "M54.12"
+
+
+def test_after_x_is_post_x_where_the_index_knows_it() -> None:
+    known = {"postherpetic", "postmenopausal"}.__contains__
+    found = context.after(_groups("nerve", "pain", "after", "shingles"), known)
+    assert [g.words for g in found] == [("nerve",), ("pain",), ("shingles",)]
+    assert ("postherpetic",) in found[2].alternatives
+    assert ("postmenopausal",) in context.after(_groups("dryness", "after", "menopause"), known)[1].alternatives
+    unknown = _groups("pain", "after", "lunch")
+    assert context.after(unknown, known) == unknown  # no "postlunch": "after" stays

@@ -135,6 +135,9 @@ def test_entry_finds_its_code(full: Catalog, entry: lexicon.Entry) -> None:
     ("insulin pump for type 1 diabetes", ["hcpcs"], ("E0784",)),  # "type 1" is one thing, not a "1 mg" dose
     ("R 5th MT fx", ["icd10cm"], ("S9235",)),  # ICD-10-CM spells ordinals out: fifth metatarsal
     ("PAD w/ claudication RLE", ["icd10cm"], ("I70211",)),  # the right lower limb is also the right leg
+    ("repair retinal tear", ["icd10pcs"], ("08QE", "08QF")),  # a diagnosis term, read word by word: the retina
+    ("nerve pain after shingles", ["icd10cm"], ("B022",)),  # after shingles: postherpetic
+    ("depression after having a baby", ["icd10cm"], ("F530",)),  # after a baby: postpartum
 ])
 def test_lay_and_shorthand_words_reach_the_table_words(full: Catalog, q: str, wanted: list[str] | None,
                                                        want: tuple[str, ...]) -> None:
