@@ -310,7 +310,7 @@ def rescore(cands: list[Candidate], titles: TitleWords, groups: Sequence[Group],
              np.array([SEVENTH.get(c.code[-1], SEVENTH_OTHER) if s7 else 0.0
                        for c, s7 in zip(cands, seventh.tolist(), strict=True)]),
              np.array([0.40 if c.deleted else 0.0 for c in cands]),
-             _someone_else(cands, groups) + _not_surgery(cands, groups))
+             _someone_else(cands, groups) + _not_surgery(cands, groups) + _sided_unasked(cands, titles, owner, groups))
     score = (0.15 * bm25 + 0.5 * coverage
              - 0.05 * np.minimum(extra, 10) - 0.01 * np.minimum(generic, 5) - 0.02 * np.minimum(residual, 2)
              + np.where(titles.plain, 0.03, 0.0)
@@ -330,6 +330,17 @@ def _is_side(group: Group) -> bool:
     """A group that only says a side ("L", "right")."""
     return len(group.words) == 1 and any(alt in {("left",), ("right",), ("bilateral",)} for alt in group.alternatives) \
         and all(len(alt) == 1 for alt in group.alternatives)
+
+
+def _sided_unasked(cands: list[Candidate], titles: TitleWords, owner: np.ndarray,
+                   groups: Sequence[Group]) -> np.ndarray:
+    """An ICD-10-CM code of one side where the query names none: the unspecified side is what is
+    coded when no side is documented ("ear infection": H66.90 before H66.93)."""
+    if any(w in SIDES for g in groups for alt in g.alternatives for w in alt):
+        return np.zeros(len(cands))
+    side_words = np.array([t in SIDES for t in titles.strings], dtype=bool)
+    sided = np.bincount(owner, side_words[titles.word], len(cands)) > 0
+    return np.where(sided & np.array([c.system == "icd10cm" for c in cands]), 0.012, 0.0)
 
 
 def _unsided(cands: list[Candidate], titles: TitleWords, owner: np.ndarray) -> np.ndarray:

@@ -208,3 +208,18 @@ def test_a_body_part_without_sides_is_not_blamed_for_the_side_asked() -> None:
               Group((("left",),), ("left",))]
     rank.rescore([nerve, wrist], titles, groups, prefix_last=False)
     assert nerve.coverage == wrist.coverage == 1.0
+
+
+def test_no_side_asked_the_unspecified_side_comes_first() -> None:
+    """"ear infection" names no ear: the code of the unspecified ear before the bilateral one, as a
+    coder codes what is not documented."""
+    from medcodes.search import rank
+    from medcodes.search.lexicon import Group
+
+    both = rank.Candidate(1, "icd10cm", "H66.93", "code", 1, False, 1.0)
+    unsaid = rank.Candidate(2, "icd10cm", "H66.90", "code", 1, False, 1.0)
+    titles = rank.title_words([rank.title_parts("Otitis media, unspecified, bilateral"),
+                               rank.title_parts("Otitis media, unspecified, unspecified ear")])
+    groups = [Group((("ear", "infection"), ("otitis", "media")), ("ear", "infection"))]
+    rank.rescore([both, unsaid], titles, groups, prefix_last=False)
+    assert unsaid.score > both.score
