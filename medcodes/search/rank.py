@@ -30,7 +30,7 @@ STOPWORDS = lexicon_stopwords
 GENERIC = frozenset("unspecified without complication complications nos not elsewhere classified"
                     " mellitus site part right left bilateral approach open percutaneous external via"
                     " natural artificial opening initial subsequent encounter sequela closed routine healing"
-                    " delayed care level essential personal".split())
+                    " delayed care level essential personal pure".split())
 # "Other (specified) ...": a residual category for kinds named nowhere else, not the general code.
 RESIDUAL = frozenset({"other", "specified"})
 # The code of a family for when nothing more is said ("Acute myocardial infarction, unspecified").

@@ -138,6 +138,7 @@ def test_entry_finds_its_code(full: Catalog, entry: lexicon.Entry) -> None:
     ("repair retinal tear", ["icd10pcs"], ("08QE", "08QF")),  # a diagnosis term, read word by word: the retina
     ("nerve pain after shingles", ["icd10cm"], ("B022",)),  # after shingles: postherpetic
     ("depression after having a baby", ["icd10cm"], ("F530",)),  # after a baby: postpartum
+    ("thyroid problems", ["icd10cm"], ("E079",)),  # a problem is a disorder
 ])
 def test_lay_and_shorthand_words_reach_the_table_words(full: Catalog, q: str, wanted: list[str] | None,
                                                        want: tuple[str, ...]) -> None:

@@ -4,6 +4,7 @@ paths (one statement for few matches, shortest descriptors for many)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -223,3 +224,10 @@ def test_no_side_asked_the_unspecified_side_comes_first() -> None:
     groups = [Group((("ear", "infection"), ("otitis", "media")), ("ear", "infection"))]
     rank.rescore([both, unsaid], titles, groups, prefix_last=False)
     assert unsaid.score > both.score
+
+
+@pytest.mark.slow
+def test_pure_is_the_plain_kind(full_index: Path) -> None:
+    """"Pure hypercholesterolemia" is the plain kind, before the familial one: "high cholesterol"."""
+    found = search(Catalog(full_index), "high cholesterol", systems=["icd10cm"], limit=3)["results"]
+    assert found[0]["code"] == "E78.00", [r["code"] for r in found]
