@@ -77,6 +77,8 @@ _CKD = re.compile(r"\bckd\s*(?:stage\s*)?([1-5]|[ivx]{1,3})([ab])?\b", re.IGNORE
 # "L89") have two digits after the letter.
 _SPINE = re.compile(r"(?<![\w/.])([ctls])([1-9]|1[0-2])(?:\s*-\s*([ctls])?([1-9]|1[0-2]))?(?![\w/.-])"
                     r"(?!\s+level)", re.IGNORECASE)  # "C5 level", "T7-T12 level": the titles' own words
+# two levels written with a space ("L5 S1 fusion") are a span, as "L5-S1" is (not "S1 S2": heart sounds)
+_SPACED_SPAN = re.compile(r"(?<![\w/.])([ctl])([1-9]|1[0-2])\s+([ctls])([1-9]|1[0-2])(?![\w/.-])", re.IGNORECASE)
 _LEVELS = {"c": 7, "t": 12, "l": 5, "s": 5}
 _REGION = {("c", "c"): "cervical", ("c", "t"): "cervicothoracic", ("t", "t"): "thoracic",
            ("t", "l"): "thoracolumbar", ("l", "l"): "lumbar", ("l", "s"): "lumbosacral", ("s", "s"): "sacral"}
@@ -124,6 +126,7 @@ def read(text: str) -> Reading:
         return Reading(text)
     out = _CKD.sub(lambda m: f"chronic kidney disease stage {_arabic(m.group(1))}{(m.group(2) or '').lower()}", text)
     out = _SCALE.sub(_scale, out)
+    out = _SPACED_SPAN.sub(r"\1\2-\3\4", out)
     out = _SPINE.sub(functools.partial(_spine, vertebra=bool(_VERTEBRA.search(out)),
                                        operation=bool(_FUSION.search(out)),
                                        on_vertebra=bool(_ON_VERTEBRA.search(out))), out)

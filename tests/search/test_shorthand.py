@@ -34,6 +34,7 @@ from medcodes.search import shorthand
     ("L1 compression fx", "first lumbar compression fx"),  # one vertebra: "fracture of first lumbar vertebra"
     ("T12 compression fx and L1", "T12 compression fx and first lumbar"),  # titles: "T11-T12 vertebra"
     ("kyphoplasty T12", "kyphoplasty thoracic vertebra"),  # an operation: PCS names the region, no level
+    ("L5 S1 fusion", "lumbosacral joint fusion"),  # two levels with a space are a span too
     ("FHx breast ca", "family history of breast ca"),
     ("POAG OD", "POAG right eye"),  # beside an eye's condition, the eye's side
     ("wet AMD OS", "wet AMD left eye"),
