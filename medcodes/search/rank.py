@@ -277,10 +277,11 @@ def rescore(cands: list[Candidate], titles: TitleWords, groups: Sequence[Group],
     present = np.zeros((n, satisfies.shape[1]), dtype=bool)
     if len(entry_keys):
         present[some] = np.logical_or.reduceat(entry_keys, starts[some], axis=0)
-    covered = np.zeros(n, dtype=np.int64)
+    covered = np.zeros(n)
     longer = np.zeros(n, dtype=np.int64)
+    weights = [KIND_WEIGHT if _says_a_kind(g) and len(groups) > 1 else 1.0 for g in groups]
     unsided = _unsided(cands, titles, owner) if any(_is_side(g) for g in groups) else np.zeros(n, dtype=bool)
-    for g, options in zip(groups, alts, strict=True):
+    for g, options, weight in zip(groups, alts, weights, strict=True):
         best = np.full(n, -1, dtype=np.int64)
         for size, ks in options:
             says = present[:, ks].all(axis=1)
@@ -288,9 +289,9 @@ def rescore(cands: list[Candidate], titles: TitleWords, groups: Sequence[Group],
         if _is_side(g):  # an ICD-10-PCS body part with no sides cannot say the side asked ("left carpal
             best = np.where(unsided & (best < 0), 0, best)  # tunnel release": Release Median Nerve)
         said = best >= 0
-        covered += said
+        covered += said * weight
         longer += np.where(said, best - min(size for size, _ in options), 0)
-    coverage = covered / len(groups) if groups else np.zeros(n)
+    coverage = covered / sum(weights) if groups else np.zeros(n)
     seventh = np.array([c.system == "icd10cm" and len(c.code) == 8 and c.code[-1].isalpha() for c in cands])
     kind = titles.flags & KIND
     costs = (kind != _FREE) & ~matched & ~(seventh[owner] & (titles.flags & IN_HEAD == 0))
@@ -324,6 +325,15 @@ def rescore(cands: list[Candidate], titles: TitleWords, groups: Sequence[Group],
 
 
 SIDES = frozenset({"left", "right", "bilateral"})
+# Words that say a kind of thing, not which: beside a word that names it ("kawasaki disease"), matching
+# only them is half an answer ("Disease of spleen" is not Kawasaki's).
+KINDS = frozenset("disease diseases syndrome syndromes disorder disorders condition conditions illness problem"
+                  " problems".split())
+KIND_WEIGHT = 0.25
+
+
+def _says_a_kind(group: Group) -> bool:
+    return all(len(alt) == 1 and alt[0] in KINDS for alt in group.alternatives)
 
 
 def _is_side(group: Group) -> bool:

@@ -231,3 +231,19 @@ def test_pure_is_the_plain_kind(full_index: Path) -> None:
     """"Pure hypercholesterolemia" is the plain kind, before the familial one: "high cholesterol"."""
     found = search(Catalog(full_index), "high cholesterol", systems=["icd10cm"], limit=3)["results"]
     assert found[0]["code"] == "E78.00", [r["code"] for r in found]
+
+
+def test_a_kind_word_alone_is_half_an_answer() -> None:
+    """"kawasaki disease": the code that says Kawasaki, not the shortest "Disease of spleen", which says
+    only the kind of thing asked."""
+    from medcodes.search import rank
+    from medcodes.search.lexicon import Group
+
+    named = rank.Candidate(1, "icd10cm", "M30.3", "code", 1, False, 1.0)
+    kind = rank.Candidate(2, "icd10cm", "D73.9", "code", 1, False, 1.0)
+    titles = rank.title_words([rank.title_parts("Mucocutaneous lymph node syndrome [Kawasaki]"),
+                               rank.title_parts("Disease of spleen, unspecified")])
+    rank.rescore([named, kind], titles, [Group((("kawasaki",),), ("kawasaki",)), Group((("disease",),), ("disease",))],
+                 prefix_last=False)
+    assert named.coverage > kind.coverage
+    assert named.score > kind.score
