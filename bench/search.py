@@ -193,7 +193,7 @@ def codes_set(conn: sqlite3.Connection, n: int, rng: random.Random) -> QuerySet:
 # -- judged sets drawn from the official files, written once to bench/queries ------------------
 # Each is sampled with a fixed seed and cut in two: *_tune.tsv for tuning, *_report.tsv for the
 # figure (never looked at while tuning). The hand-written sets also have *_fresh.tsv: queries written
-# once tuning had ended, run untouched (--part fresh; later batches, --part fresh2 to fresh13, written
+# once tuning had ended, run untouched (--part fresh; later batches, --part fresh2 to fresh14, written
 # by someone who had seen neither the earlier batches' results nor the engine's vocabulary files).
 SPLIT_SEED = 20261202
 
@@ -429,11 +429,11 @@ def main() -> None:
                    help="with --semantic, also time semantic=on with every pass made inline (none in the background)")
     p.add_argument("--write-sets", action="store_true", help="draw the GEMs and index-path sets from --db and stop")
     p.add_argument("--part", choices=("tune", "report", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6",
-                                       "fresh7", "fresh8", "fresh9", "fresh10", "fresh11", "fresh12", "fresh13", "both",
-                                       "all"),
+                                       "fresh7", "fresh8", "fresh9", "fresh10", "fresh11", "fresh12", "fresh13", "fresh14",
+                                       "both", "all"),
                    default="both",
                    help="which part of the judged sets to score: tune while tuning, report for the figure,"
-                        " fresh to fresh13 for the held-out batches written after tuning ended (each run once);"
+                        " fresh to fresh14 for the held-out batches written after tuning ended (each run once);"
                         " both = tune and report")
     args = p.parse_args()
     db = Path(args.db)
@@ -482,7 +482,7 @@ def main() -> None:
         return
     chosen = set(args.sets.split(",")) if args.sets else None
     held_out = ("fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "fresh8", "fresh9", "fresh10",
-                "fresh11", "fresh12", "fresh13")
+                "fresh11", "fresh12", "fresh13", "fresh14")
     parts = {"both": ("tune", "report"), "all": ("tune", "report", *held_out)}.get(args.part, (args.part,))
     judged(db, modes, chosen, parts)
     if chosen is None or chosen - set(JUDGED):
