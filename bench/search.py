@@ -416,6 +416,10 @@ def rss_mb() -> tuple[float, float]:
 
 
 # -- main ------------------------------------------------------------------------
+# the held-out batches, each written after the tuning before it ended and run once when added
+HELD_OUT = ("fresh", *(f"fresh{i}" for i in range(2, 15)))
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--db", default=os.environ.get("MEDCODES_TEST_FULL_DB", "full.sqlite"))
@@ -428,9 +432,7 @@ def main() -> None:
     p.add_argument("--inline", action="store_true",
                    help="with --semantic, also time semantic=on with every pass made inline (none in the background)")
     p.add_argument("--write-sets", action="store_true", help="draw the GEMs and index-path sets from --db and stop")
-    p.add_argument("--part", choices=("tune", "report", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6",
-                                       "fresh7", "fresh8", "fresh9", "fresh10", "fresh11", "fresh12", "fresh13", "fresh14",
-                                       "both", "all"),
+    p.add_argument("--part", choices=("tune", "report", *HELD_OUT, "both", "all"),
                    default="both",
                    help="which part of the judged sets to score: tune while tuning, report for the figure,"
                         " fresh to fresh14 for the held-out batches written after tuning ended (each run once);"
@@ -481,9 +483,7 @@ def main() -> None:
     if args.speed_only:
         return
     chosen = set(args.sets.split(",")) if args.sets else None
-    held_out = ("fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "fresh8", "fresh9", "fresh10",
-                "fresh11", "fresh12", "fresh13", "fresh14")
-    parts = {"both": ("tune", "report"), "all": ("tune", "report", *held_out)}.get(args.part, (args.part,))
+    parts = {"both": ("tune", "report"), "all": ("tune", "report", *HELD_OUT)}.get(args.part, (args.part,))
     judged(db, modes, chosen, parts)
     if chosen is None or chosen - set(JUDGED):
         _quality(db, sets, modes, chosen)

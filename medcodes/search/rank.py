@@ -280,7 +280,8 @@ def rescore(cands: list[Candidate], titles: TitleWords, groups: Sequence[Group],
     covered = np.zeros(n)
     longer = np.zeros(n, dtype=np.int64)
     weights = [KIND_WEIGHT if _says_a_kind(g) and len(groups) > 1 else 1.0 for g in groups]
-    unsided = _unsided(cands, titles, owner) if any(_is_side(g) for g in groups) else np.zeros(n, dtype=bool)
+    sided = _sided(titles, owner, n)
+    unsided = ~sided & np.array([c.system == "icd10pcs" for c in cands])
     for g, options, weight in zip(groups, alts, weights, strict=True):
         best = np.full(n, -1, dtype=np.int64)
         for size, ks in options:
@@ -311,7 +312,7 @@ def rescore(cands: list[Candidate], titles: TitleWords, groups: Sequence[Group],
              np.array([SEVENTH.get(c.code[-1], SEVENTH_OTHER) if s7 else 0.0
                        for c, s7 in zip(cands, seventh.tolist(), strict=True)]),
              np.array([0.40 if c.deleted else 0.0 for c in cands]),
-             _someone_else(cands, groups) + _not_surgery(cands, groups) + _sided_unasked(cands, titles, owner, groups))
+             _someone_else(cands, groups) + _not_surgery(cands, groups) + _sided_unasked(cands, sided, groups))
     score = (0.15 * bm25 + 0.5 * coverage
              - 0.05 * np.minimum(extra, 10) - 0.01 * np.minimum(generic, 5) - 0.02 * np.minimum(residual, 2)
              + np.where(titles.plain, 0.03, 0.0)
@@ -326,7 +327,7 @@ def rescore(cands: list[Candidate], titles: TitleWords, groups: Sequence[Group],
 
 SIDES = frozenset({"left", "right", "bilateral"})
 # Words that say a kind of thing, not which: beside a word that names it ("kawasaki disease"), matching
-# only them is half an answer ("Disease of spleen" is not Kawasaki's).
+# only them is a quarter of an answer ("Disease of spleen" is not Kawasaki's).
 KINDS = frozenset("disease diseases syndrome syndromes disorder disorders condition conditions illness problem"
                   " problems".split())
 KIND_WEIGHT = 0.25
@@ -342,22 +343,22 @@ def _is_side(group: Group) -> bool:
         and all(len(alt) == 1 for alt in group.alternatives)
 
 
-def _sided_unasked(cands: list[Candidate], titles: TitleWords, owner: np.ndarray,
-                   groups: Sequence[Group]) -> np.ndarray:
+def _sided(titles: TitleWords, owner: np.ndarray, n: int) -> np.ndarray:
+    """Per candidate: whether its descriptor names a side (the words are sorted: three lookups)."""
+    side_words = np.zeros(len(titles.strings), dtype=bool)
+    for w in SIDES:
+        i = bisect.bisect_left(titles.strings, w)
+        if i < len(titles.strings) and titles.strings[i] == w:
+            side_words[i] = True
+    return np.bincount(owner, side_words[titles.word], n) > 0
+
+
+def _sided_unasked(cands: list[Candidate], sided: np.ndarray, groups: Sequence[Group]) -> np.ndarray:
     """An ICD-10-CM code of one side where the query names none: the unspecified side is what is
     coded when no side is documented ("ear infection": H66.90 before H66.93)."""
     if any(w in SIDES for g in groups for alt in g.alternatives for w in alt):
         return np.zeros(len(cands))
-    side_words = np.array([t in SIDES for t in titles.strings], dtype=bool)
-    sided = np.bincount(owner, side_words[titles.word], len(cands)) > 0
     return np.where(sided & np.array([c.system == "icd10cm" for c in cands]), 0.012, 0.0)
-
-
-def _unsided(cands: list[Candidate], titles: TitleWords, owner: np.ndarray) -> np.ndarray:
-    """ICD-10-PCS candidates whose descriptor names no side."""
-    side_words = np.array([t in SIDES for t in titles.strings], dtype=bool)
-    sided = np.bincount(owner, side_words[titles.word], len(cands)) > 0
-    return np.array([c.system == "icd10pcs" for c in cands]) & ~sided
 
 
 FAMILY_HISTORY = ("Z80", "Z81", "Z82", "Z83", "Z84")  # ICD-10-CM: a relative's condition, not the patient's

@@ -94,6 +94,14 @@ def test_the_words_a_complaint_is_stressed_with_say_nothing() -> None:
 
 
 @pytest.mark.slow
+def test_a_common_word_is_no_eponym(full: Catalog) -> None:
+    """"down" in "pain down my leg" is a direction, not Down syndrome (a term "downs" would be looked up as
+    "down": the plural s goes)."""
+    found = [r["code"] for r in search(full, "sciatica pain down my leg", systems=["icd10cm"])["results"]]
+    assert not any(c.startswith("Q90") for c in found), found
+
+
+@pytest.mark.slow
 def test_a_stressed_complaint_finds_its_code(full: Catalog) -> None:
     assert search(full, "really dry skin", systems=["icd10cm"], limit=3)["results"][0]["code"] == "L85.3"
 
