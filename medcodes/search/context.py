@@ -4,7 +4,9 @@
 cervix's in women's health: "removing a cervical polyp" is Excision of Cervix, "repairing a cervical
 tear after delivery" is Repair Cervix, "cervical stitch" a cerclage of the cervix. Beside a word of
 pregnancy, birth or gynecology, "cervical" is also searched as the cervix (ICD-10-PCS "Cervix",
-ICD-10-CM "cervix uteri").
+ICD-10-CM "cervix uteri"): `cervix`.
+
+"After X" is what the titles call post-X: `after`.
 """
 
 from __future__ import annotations
@@ -32,8 +34,8 @@ def cervix(groups: list[Group]) -> list[Group]:
 
 # "After X" is ICD-10-CM's "postX": "nerve pain after shingles" is postherpetic neuralgia, "dryness
 # after menopause" postmenopausal, "headache after a concussion" postconcussional.
-AFTER = frozenset({"after", "following"})
-HAVING = frozenset({"having", "giving", "had", "her", "his", "their", "our"})
+AFTER = frozenset({("after",), ("following",)})  # a group's words
+HAVING = frozenset({("having",), ("giving",), ("had",), ("her",), ("his",), ("their",), ("our",)})
 POST = {  # where the word is not the prefixed one
     "shingles": ("postherpetic",), "zoster": ("postherpetic",), "herpes": ("postherpetic",),
     "delivery": ("postpartum", "puerperal"), "birth": ("postpartum", "puerperal"),
@@ -53,9 +55,9 @@ def after(groups: list[Group], known: Callable[[str], bool]) -> list[Group]:
     i = 0
     while i < len(groups):
         g = groups[i]
-        if g.entry is None and g.words in {(w,) for w in AFTER}:
+        if g.entry is None and g.words in AFTER:
             j = i + 1
-            while j < len(groups) - 1 and groups[j].words in {(w,) for w in HAVING}:
+            while j < len(groups) - 1 and groups[j].words in HAVING:
                 j += 1  # "after having a baby"
             nxt = groups[j] if j < len(groups) else None
             posts = [p for alt in nxt.alternatives if len(alt) == 1 for p in _post_forms(alt[0]) if known(p)] \
