@@ -61,7 +61,7 @@ def broken_set(groups: list[Group]) -> list[Group]:
 
 ROOT_OPERATIONS = frozenset(
     "alteration bypass change control creation destruction detachment dilation division drainage excision"
-    " extirpation extraction fragmentation fusion insertion inspection map occlusion reattachment release removal"
+    " extirpation extraction fragmentation fusion insertion inspection occlusion reattachment release removal"
     " repair replacement reposition resection restriction revision supplement transfer transplantation".split())
 TAKEN_OUT = frozenset("removal remove removed removing explant explanted explantation".split())
 INSERTION = "insertion"

@@ -109,7 +109,8 @@ STOPWORDS = frozenset("a an the of on in at to for with and or by from my is are
 FILLERS = frozenset({"lot", "lots"})
 
 
-SIDE_WORDS = frozenset({"left", "right", "bilateral", "l", "r", "lt", "rt"})
+SIDES = frozenset({"left", "right", "bilateral"})  # as the titles say a side
+SIDE_WORDS = SIDES | {"l", "r", "lt", "rt"}  # and as notes write it
 
 # Words a phrase may say either way: "hernia operation" is the entry "hernia surgery".
 SAME = {"operation": "surgery", "operations": "surgery", "surgeries": "surgery",

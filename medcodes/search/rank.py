@@ -19,8 +19,8 @@ from typing import NamedTuple
 import numpy as np
 
 from ..fts import phrase
+from .lexicon import SIDES, Group
 from .lexicon import STOPWORDS as lexicon_stopwords
-from .lexicon import Group
 from .query import POSSESSIVE, fold
 
 # bm25() weights, in indexer.COLUMNS order: title, short, terms, notes.
@@ -325,7 +325,6 @@ def rescore(cands: list[Candidate], titles: TitleWords, groups: Sequence[Group],
         c.score, c.coverage = sc, cov
 
 
-SIDES = frozenset({"left", "right", "bilateral"})
 # Words that say a kind of thing, not which: beside a word that names it ("kawasaki disease"), matching
 # only them is a quarter of an answer ("Disease of spleen" is not Kawasaki's).
 KINDS = frozenset("disease diseases syndrome syndromes disorder disorders condition conditions illness problem"
@@ -339,8 +338,8 @@ def _says_a_kind(group: Group) -> bool:
 
 def _is_side(group: Group) -> bool:
     """A group that only says a side ("L", "right")."""
-    return len(group.words) == 1 and any(alt in {("left",), ("right",), ("bilateral",)} for alt in group.alternatives) \
-        and all(len(alt) == 1 for alt in group.alternatives)
+    return len(group.words) == 1 and all(len(alt) == 1 for alt in group.alternatives) \
+        and any(alt[0] in SIDES for alt in group.alternatives)
 
 
 def _sided(titles: TitleWords, owner: np.ndarray, n: int) -> np.ndarray:

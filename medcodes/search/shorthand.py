@@ -291,7 +291,7 @@ def _lookup(table: dict[tuple[str, tuple[str, ...]], Status], kind: str, phrase:
         found = table.get((kind, lexicon.key(tuple(ws[:n]))))
         if found is not None:
             return found
-    if len(ws) > 1 and ws[0] in _SIDES:
+    if len(ws) > 1 and ws[0] in lexicon.SIDES:
         found = _lookup(table, kind, " ".join(ws[1:]))
         if found is not None and not found.side:
             return Status(found.system, found.code, found.why, ws[0], found.kind)
@@ -301,7 +301,6 @@ def _lookup(table: dict[tuple[str, tuple[str, ...]], Status], kind: str, phrase:
     return None
 
 
-_SIDES = frozenset({"left", "right", "bilateral"})
 
 
 def _parts(text: str) -> tuple[str, ...]:

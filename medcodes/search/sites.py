@@ -18,16 +18,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .acts import ROOT_OPERATIONS
 from .lexicon import Group
 from .query import words
 
 # The operations ICD-10-PCS names (its 31 root operations of the Medical and Surgical section) and
 # the plain words for having one: a query saying one of these is about a procedure.
-PROCEDURE_WORDS = frozenset(
-    "alteration bypass change control creation destruction detachment dilation division drainage excision"
-    " extirpation extraction fragmentation fusion insertion inspection occlusion reattachment release removal"
-    " repair replacement reposition resection restriction revision supplement transfer transplantation"
-    " surgery surgical operation procedure".split())
+PROCEDURE_WORDS = ROOT_OPERATIONS | frozenset("surgery surgical operation procedure".split())
 # Words of ICD-10-CM chapter-like titles that say a kind of disease, not a place in the body.
 _NOT_PLACES = frozenset(
     "of and with or the other disorders disorder diseases disease unspecified specified right left bilateral"
