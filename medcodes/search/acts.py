@@ -136,3 +136,9 @@ def _taken_out(groups: list[Group]) -> list[Group]:
     verb, out_at = at[0], next(i for i in outs if i > at[0])
     merged = Group((*CUT_OUT, ("extraction",), TAKEN), (groups[verb].words[-1], "out"))
     return [merged if i == verb else g for i, g in enumerate(groups) if i != out_at]
+
+
+def says_operation(group: Group) -> bool:
+    """Whether a group names what is done ("removal": resection, excision...): in an ICD-10-PCS title
+    that is the head, however many codes say it."""
+    return any(alt[0] in ROOT_OPERATIONS for alt in group.alternatives if alt)

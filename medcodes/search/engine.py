@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import re
 import sqlite3
 import threading
@@ -34,7 +35,7 @@ import numpy as np
 
 from .. import systems
 from ..errors import MedcodesError
-from . import acts, context, lexicon, paths, rank, sites, stored_parts, wordparts
+from . import acts, context, index_terms, lexicon, paths, rank, sites, stored_parts, wordparts
 from .asof import AsOf, History
 from .codes import CodeIndex, range_systems
 from .lexicon import Group
@@ -100,6 +101,7 @@ class Lexical:
     relaxed: bool = False
     expr: str = ""  # the FTS expression that matched
     paths: dict[int, tuple[str, str]] = field(default_factory=dict)  # code id -> (index path, index) that led to it
+    rarity: tuple[float, ...] = ()  # per group, how much saying it counts (rank.rescore)
 
 
 # Semantic fusion costs one sentence encoding (~10 ms on a CPU core). When several descriptors
@@ -112,6 +114,13 @@ ANSWERED_BY_WORDS = 3
 # for, so that every page of one query has the same total. Semantic retrieval fills in where the words
 # are weak: they found less than a page.
 SEMANTIC_BELOW = 10
+RARITY_POWER = 1.0
+# words few descriptors use that say where or when, not what ("pain down my leg" is no Down syndrome)
+FUNCTION_WORDS = frozenset("down up out off over under after before around through across again still when while"
+                           " during since until very too both each".split())
+DOSE_UNITS = frozenset("mg mcg g gm gram grams kg ml cc l liter liters litre unit units iu meq mmol".split())
+DOSE_WEIGHT = 0.25
+_DOSE = re.compile(r"\d+(?: \d+)?")  # how far a rare group outweighs a common one (engine._rarity)
 PROCEDURES = "icd10pcs"  # the system whose body-part names the PCS Index "use" references give
 
 
@@ -150,9 +159,11 @@ class Engine:
         self.kind = np.zeros(size, dtype=np.int16)
         self.kind[ids] = np.fromiter((kind_index[r[5]] for r in rows), dtype=np.int16, count=len(rows))
         self.ranges = _ranges(self.system)
+        self.size = len(rows)
         self.doc, self.ordered = _doc_ids(conn, size)
         self.vocab = Vocabulary(conn)
         self.parts = stored_parts.PartsTable.load(conn)
+        self.index_terms = index_terms.vocabulary(conn, self.vocab.count)  # main terms as lexicon entries
         self.paths = paths.present(conn)
         self.operations = paths.operations(conn)  # procedure words the PCS Index names the operations of
         self.anatomy = sites.body_part_words(conn)  # the words of the body parts ICD-10-PCS operates on
@@ -205,7 +216,7 @@ class Engine:
         called as soon as the descriptors are known not to answer the query, before the official
         indexes are read (the search then starts its semantic pass beside them: Engine.foresee)."""
         complete = partial and (len(words) > 1 or self.vocab.unfinished(words[-1]))
-        termed = lexicon.groups(words, complete)
+        termed = lexicon.groups(words, complete, self.index_terms)
         if flt.wanted == (PROCEDURES,):
             termed = _procedure_words(termed)
         groups = context.after(context.cervix(_scaled(self._word_parts(_meaningful(termed)))), self.vocab.known)
@@ -224,6 +235,7 @@ class Engine:
             partial = False
         if partial:
             out.groups[-1] = self._complete(out.groups[-1])
+        out.rarity = self._rarity(out.groups)
         found = self._find(conn, out, partial, flt, candidates)
         if found is not None:
             out.facets, ids, scores = found
@@ -231,7 +243,8 @@ class Engine:
             if out.total:
                 out.hits = self._candidates(ids, scores, flt)
                 rank.rescore(out.hits, self._titles(conn, out.hits), out.groups, partial,
-                             asked=asked | frozenset(flt.wanted))
+                             asked=asked | frozenset(flt.wanted), rarity=out.rarity)
+        self._named_by_index(out)
         # the official indexes, where the descriptors do not already say everything asked
         if index and candidates >= CANDIDATES and not lexically_answered(out):
             if weak is not None:
@@ -240,6 +253,39 @@ class Engine:
                 self._add_paths(conn, out, partial, flt, asked | frozenset(flt.wanted))
         out.hits.sort(key=lambda c: (-c.score, c.id))
         return out
+
+    @staticmethod
+    def _named_by_index(out: Lexical) -> None:
+        """A code an Alphabetic Index main term of the query names was found through the index: its
+        entry is why (index_terms.py)."""
+        named = {(system, code): path for g in out.groups if g.entry is not None
+                 and (path := index_terms.path_of(g.entry)) for system, code in g.entry.expect}
+        for c in out.hits if named else ():
+            path = named.get((c.system, c.code.replace(".", "")))
+            if path and c.id not in out.paths:
+                out.paths[c.id] = (path, "index")
+
+    def _rarity(self, groups: list[Group]) -> tuple[float, ...]:
+        """How much saying each group counts, by how few codes say it: in "croup cough baby" or
+        "ceftriaxone 1 gram", the rare word is what was asked, the common ones qualify it. The
+        inverse document frequency of the group (its alternatives' codes together), relative to the
+        query's mean; a side, or a word no code uses, counts as much as the mean."""
+        count = self.vocab.count
+        idf: list[float | None] = []
+        for g in groups:
+            df = sum(min((count.get(w, 0) for w in alt if w not in rank.STOPWORDS), default=0)
+                     for alt in g.alternatives)
+            idf.append(math.log(self.size / (1 + df)) if df and not rank.is_side(g) and not acts.says_operation(g)
+                       and not set(g.words) <= FUNCTION_WORDS else None)
+        known = [v for v in idf if v is not None]
+        if len(known) < 2:
+            return ()
+        mean = sum(known) / len(known)
+        out = [1.0 if v is None else min(max((v / mean) ** RARITY_POWER, 0.5), 2.0) for v in idf]
+        for i in range(len(groups) - 1):  # a dose ("1 gram", "125 mg") qualifies the drug named beside it
+            if _DOSE.fullmatch(" ".join(groups[i].words)) and set(groups[i + 1].words) <= DOSE_UNITS:
+                out[i] = out[i + 1] = DOSE_WEIGHT
+        return tuple(out)
 
     def _add_paths(self, conn: sqlite3.Connection, out: Lexical, partial: bool, flt: Filter,
                    asked: frozenset[str]) -> None:
@@ -250,7 +296,7 @@ class Engine:
         fresh = np.array([h.code_id for h in via if h.code_id not in known], dtype=np.int64)
         if len(fresh):  # codes only the index leads to: scored on their descriptor first (no BM25 of theirs)
             made = self._candidates(fresh, np.zeros(len(fresh)), flt)
-            rank.rescore(made, self._titles(conn, made), out.groups, partial, asked=asked)
+            rank.rescore(made, self._titles(conn, made), out.groups, partial, asked=asked, rarity=out.rarity)
             out.hits += made
             added = self.facets(fresh)
             for name, count in added.items():
@@ -276,7 +322,7 @@ class Engine:
                  for h, c in pairs]
         twins.append(rank.Candidate(-1, "", "", "", None, False, top))  # keeps the BM25 scale of the titles
         words = rank.title_words([*(rank.title_parts(h.text) for h, _ in pairs), rank.title_parts("")])
-        rank.rescore(twins, words, out.groups, partial, asked=asked)
+        rank.rescore(twins, words, out.groups, partial, asked=asked, rarity=out.rarity)
         for (h, c), twin in zip(pairs, twins, strict=False):
             if twin.score + PATH_BONUS > c.score:
                 c.score, c.coverage = twin.score + PATH_BONUS, max(c.coverage, twin.coverage)

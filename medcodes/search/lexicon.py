@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 
@@ -126,7 +127,14 @@ def key(ws: tuple[str, ...]) -> tuple[str, ...]:
         kept = tuple(w for w in kept if w not in FILLERS)
     if len(kept) > 1:  # in a phrase only: "fx" alone is its own entry, and "fracture" alone no entry's
         kept = tuple(SAME.get(w, w) for w in kept)
-    return tuple(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in kept)
+    return tuple(_singular(w) for w in kept)
+
+
+def _singular(word: str) -> str:
+    """ "biopsies": biopsy, "tubes": tube; "abscess" stays."""
+    if len(word) > 5 and word.endswith("ies"):
+        return word[:-3] + "y"
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
 @functools.cache
@@ -195,17 +203,20 @@ def completions(query_words: tuple[str, ...], limit: int = 3) -> list[Entry]:
     return out[:limit]
 
 
-def groups(query_words: tuple[str, ...], partial: bool = False) -> list[Group]:
+def groups(query_words: tuple[str, ...], partial: bool = False,
+           more: Mapping[tuple[str, ...], Entry] | None = None) -> list[Group]:
     """Split the query into groups, rewriting the longest lexicon phrase at each position.
 
-    With `partial`, the query's unfinished end may also be the start of an entry's term.
+    With `partial`, the query's unfinished end may also be the start of an entry's term. `more`:
+    entries by key beside the lexicon's own (the Alphabetic Index's main terms: index_terms.py),
+    read where the lexicon has none of the same length.
     """
-    out = _greedy(query_words)
+    out = _greedy(query_words, more or {})
     if partial and out and out[-1].entry is None and query_words[-1].isalpha():
         tail = completions(query_words)
         if tail:
             n = len(tail[0].term)
-            head = _greedy(query_words[:-n]) if n < len(query_words) else []
+            head = _greedy(query_words[:-n], more or {}) if n < len(query_words) else []
             span = query_words[-n:]
             # the first completion's meaning only: a longer meaning of another ("hypert": hyperthyroid's
             # "thyrotoxicosis unspecified ...") would outrank what most people typing it mean
@@ -214,7 +225,7 @@ def groups(query_words: tuple[str, ...], partial: bool = False) -> list[Group]:
     return out
 
 
-def _greedy(query_words: tuple[str, ...]) -> list[Group]:
+def _greedy(query_words: tuple[str, ...], more: Mapping[tuple[str, ...], Entry]) -> list[Group]:
     table = _by_term()
     out: list[Group] = []
     i = 0
@@ -223,7 +234,7 @@ def _greedy(query_words: tuple[str, ...]) -> list[Group]:
             span = query_words[i:i + n]
             if span[0] in STOPWORDS or span[-1] in STOPWORDS:
                 continue
-            entry = table.get(key(span))
+            entry = table.get(key(span)) or more.get(key(span))
             if entry is None and n > 1:  # one word's ending is left to the spelling ("coughs": cough)
                 entry = _by_stems().get(tuple(_stem(w) for w in key(span)))
             if entry is None and n > 1 and all(w in STOPWORDS for w in query_words[i + n:i + n + 1]):

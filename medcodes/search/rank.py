@@ -244,7 +244,7 @@ def title_words(parts: Sequence[Parts]) -> TitleWords:
 
 
 def rescore(cands: list[Candidate], titles: TitleWords, groups: Sequence[Group], prefix_last: bool,
-            asked: frozenset[str] = frozenset()) -> None:
+            asked: frozenset[str] = frozenset(), rarity: Sequence[float] = ()) -> None:
     """Score each candidate in place from its BM25 score and what its descriptor covers.
 
     Coverage (does the descriptor itself say everything asked?) dominates; descriptors that
@@ -252,7 +252,8 @@ def rescore(cands: list[Candidate], titles: TitleWords, groups: Sequence[Group],
     general code comes before its specialisations; qualifiers such as "unspecified" or
     "without complications" cost nothing, and the unspecified code of a family comes before
     the residual "other" one. `asked`: systems the user named, exempt from the penalties of
-    old and grouper systems. `titles`: the candidates' descriptor words, in the order of `cands`.
+    old and grouper systems. `titles`: the candidates' descriptor words, in the order of `cands`;
+    `rarity`: how much saying each group counts (engine._rarity), all alike when empty.
     """
     n = len(cands)
     if not n:
@@ -279,7 +280,8 @@ def rescore(cands: list[Candidate], titles: TitleWords, groups: Sequence[Group],
         present[some] = np.logical_or.reduceat(entry_keys, starts[some], axis=0)
     covered = np.zeros(n)
     longer = np.zeros(n, dtype=np.int64)
-    weights = [KIND_WEIGHT if _says_a_kind(g) and len(groups) > 1 else 1.0 for g in groups]
+    weights = [KIND_WEIGHT if _says_a_kind(g) and len(groups) > 1 else rarity[i] if rarity else 1.0
+               for i, g in enumerate(groups)]
     sided = _sided(titles, owner, n)
     unsided = ~sided & np.array([c.system == "icd10pcs" for c in cands])
     for g, options, weight in zip(groups, alts, weights, strict=True):
@@ -287,7 +289,7 @@ def rescore(cands: list[Candidate], titles: TitleWords, groups: Sequence[Group],
         for size, ks in options:
             says = present[:, ks].all(axis=1)
             best = np.where(says & (size > best), size, best)
-        if _is_side(g):  # an ICD-10-PCS body part with no sides cannot say the side asked ("left carpal
+        if is_side(g):  # an ICD-10-PCS body part with no sides cannot say the side asked ("left carpal
             best = np.where(unsided & (best < 0), 0, best)  # tunnel release": Release Median Nerve)
         said = best >= 0
         covered += said * weight
@@ -301,6 +303,11 @@ def rescore(cands: list[Candidate], titles: TitleWords, groups: Sequence[Group],
     residual = np.bincount(owner, costs & (kind == _RESIDUAL), n)
     preferred = {s for g in groups if g.entry is not None for s in g.entry.prefer} | asked
     defaults = _defaults(groups)
+    # the very code a term means ("croup": J05.0, "Acute obstructive laryngitis [croup]") is not a
+    # specialisation of it: its other words are what the term means
+    named = {(s, code) for s, code, bonus in defaults if bonus == DEFAULT_BONUS}
+    if named:
+        extra = np.where([(c.system, c.code.replace(".", "").upper()) in named for c in cands], 0.0, extra)
     by_system = {s: _system_bonus(s, preferred, asked) for s in {c.system for c in cands}}
     # per candidate, in the order they are added below (the same sums as one expression per candidate)
     bm25 = np.array([(max(c.bm25, 0.0) / top) ** 0.5 for c in cands])
@@ -336,7 +343,7 @@ def _says_a_kind(group: Group) -> bool:
     return all(len(alt) == 1 and alt[0] in KINDS for alt in group.alternatives)
 
 
-def _is_side(group: Group) -> bool:
+def is_side(group: Group) -> bool:
     """A group that only says a side ("L", "right")."""
     return len(group.words) == 1 and all(len(alt) == 1 for alt in group.alternatives) \
         and any(alt[0] in SIDES for alt in group.alternatives)
@@ -391,6 +398,9 @@ def _system_bonus(system: str, preferred: set[str] | frozenset[str], asked: froz
             - (0.10 if system in GROUPER_SYSTEMS and system not in asked else 0.0))
 
 
+DEFAULT_BONUS = 0.08  # the code a term means when nothing more is said
+
+
 def _defaults(groups: Sequence[Group]) -> list[tuple[str, str, float]]:
     """(system, compact code prefix, bonus) from the lexicon entries the query used: the first
     code an entry expects is what the term means when nothing more is said ("heart attack":
@@ -399,7 +409,7 @@ def _defaults(groups: Sequence[Group]) -> list[tuple[str, str, float]]:
     for g in groups:
         if g.entry is not None:
             for i, (system, code) in enumerate(g.entry.expect):
-                out.append((system, code.replace(".", "").upper(), 0.08 if i == 0 else 0.03))
+                out.append((system, code.replace(".", "").upper(), DEFAULT_BONUS if i == 0 else 0.03))
     return out
 
 

@@ -1,0 +1,113 @@
+"""The ICD-10-CM Alphabetic Index's main terms as vocabulary inside longer queries.
+
+A main term is the name a coder looks a condition up by, and many are the words people use:
+"Cradle cap" (L21.0, "Seborrhea capitis"), "Dandruff", "Sty, stye — see Hordeolum". The index
+paths (paths.py) answer a query that is only such a name; in a longer one ("sty on upper eyelid",
+"dandruff behind the ears") no path says every word, so the name is read here as the lexicon reads
+its own terms (lexicon.groups): its words, or the words of the code it leads to, and that code as
+what it means when nothing more is said. The curated lexicon comes first; these fill what it lacks.
+
+Read from the `terms` and `term_refs` tables when the engine is made (a few thousand rows).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterable, Mapping
+
+from .lexicon import MAX_PHRASE, STOPWORDS, Entry, key
+from .paths import entry_key
+from .query import words
+
+ORIGIN = "ICD-10-CM Alphabetic Index: "  # an entry's origin: this, then the index entry it was read from
+# a name its code's descriptor says is the answer only where few codes say it ("croup": 7 codes)
+RARE = 20
+REFERENCE_CODES = 3  # codes a "see" reference may mean: the target entry's own
+# words a descriptor qualifies a meaning with: a name means its code's other words
+QUALIFIERS = frozenset("unspecified other specified not elsewhere classified nos nec".split())
+# targets that send the coder elsewhere rather than to a code ("Bladder — see condition")
+NOWHERE = re.compile(r"\bcondition\b|\btable\b|\bby site\b|\bneoplasm\b", re.IGNORECASE)
+_MODIFIERS = re.compile(r"\([^)]*\)")
+ABBREVIATION = re.compile(r"[A-Z0-9-]{2,}")
+
+
+def vocabulary(conn: sqlite3.Connection, count: Mapping[str, int]) -> dict[tuple[str, ...], Entry]:
+    """Main terms (and their spelling variants) of the ICD-10-CM Alphabetic Index, by lexicon key.
+    `count`: the number of codes each word of the index is used by."""
+    try:
+        rows = conn.execute("SELECT t.code, t.term, t.path, c.title FROM terms t JOIN codes c"
+                            " ON c.system = t.system AND c.code = t.code"
+                            " WHERE t.system = 'icd10cm' AND t.source = 'index' ORDER BY t.rowid").fetchall()
+        refs = conn.execute("SELECT term, target FROM term_refs WHERE system = 'icd10cm' AND source = 'index'"
+                            " AND kind = 'see' AND path NOT LIKE '%\",\"%' ORDER BY rowid").fetchall()
+    except sqlite3.OperationalError:  # an index built without the Alphabetic Index
+        return {}
+    own: dict[str, list[tuple[str, str]]] = {}  # entry (any level) -> its codes and their titles
+    for code, term, _path, title in rows:
+        own.setdefault(entry_key(term), []).append((code, title))
+    out: dict[tuple[str, ...], Entry] = {}
+    for code, term, path, title in rows:
+        if '","' not in path:  # a main term: its own code
+            _add(out, term, [(code, title)], count)
+    for term, target in refs:
+        if not NOWHERE.search(target):
+            _add(out, term, own.get(entry_key(target), [])[:REFERENCE_CODES], count, target, f"{term} — see {target}")
+    return out
+
+
+def _add(out: dict[tuple[str, ...], Entry], term: str, codes: list[tuple[str, str]], count: Mapping[str, int],
+         target: str = "", printed: str = "") -> None:
+    if not codes:
+        return
+    code, title = codes[0]
+    said = set(words(title))
+    means: list[tuple[str, ...]] = []
+    named = tuple(w for w in words(_MODIFIERS.sub(" ", target)) if w not in STOPWORDS)
+    if named:
+        means.append(named)
+    if not named or not set(named) <= said:
+        means.append(_gist(title))
+    expect = tuple(dict.fromkeys(("icd10cm", c.replace(".", "")) for c, _ in codes))
+    for name in _names(term):
+        k = key(name)
+        if not k or len(k) > MAX_PHRASE or k in out:
+            continue
+        if len(name) == 1 and count.get(name[0], 0) or set(name) <= said:
+            # a word the descriptors use already says what they say ("Suicidal" is not only "Suicide
+            # attempt", "Chondritis" not only "disorders of cartilage"); only a rare name its
+            # own code says ("Croup", J05.0) is worth its code as the default
+            if not set(name) <= said or min(count[w] for w in name) > RARE or target:
+                continue
+            out[k] = Entry(name, (name,), "lay", expect, 0, (), ORIGIN + (printed or term))
+        else:  # a name no descriptor says ("Sty", "Cradle cap"): the words of what it leads to
+            out[k] = Entry(name, tuple(m for m in dict.fromkeys(means) if m != name) or (name,), "lay", expect, 0,
+                           (), ORIGIN + (printed or term))
+
+
+def _gist(title: str) -> tuple[str, ...]:
+    """A descriptor's words less its qualifiers and stop words: what it says the code is."""
+    return tuple(w for w in words(title) if w not in STOPWORDS and w not in QUALIFIERS)
+
+
+def _names(term: str) -> Iterable[tuple[str, ...]]:
+    """The names a main term gives: "Sty, stye (external)" is "sty" and "stye"; "Fire, Saint
+    Anthony's" is "Saint Anthony's fire" (and as printed)."""
+    if ABBREVIATION.fullmatch(term.split(",")[0].strip()):
+        return []  # "PIN" (prostatic intraepithelial neoplasia) is also a word: the lexicon says abbreviations
+    parts = [p.strip() for p in _MODIFIERS.sub(" ", term).split(",") if p.strip()]
+    if not parts:
+        return []
+    if len(parts) == 1:
+        return [tuple(words(parts[0]))]
+    first = words(parts[0])
+    if all(w[:3] == first[0][:3] for p in parts[1:] for w in words(p)[:1]) and first:
+        return [tuple(words(p)) for p in parts]  # spellings of one name
+    if len(parts) == 2:
+        return [tuple(words(parts[1]) + first), tuple(first + words(parts[1]))]
+    return []
+
+
+def path_of(entry: Entry) -> str | None:
+    """The index entry a main-term entry was read from ("Abdominalgia — see Pain, abdominal")."""
+    return entry.origin[len(ORIGIN):] if entry.origin.startswith(ORIGIN) else None

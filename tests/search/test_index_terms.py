@@ -1,0 +1,87 @@
+"""The Alphabetic Index's main terms read inside longer queries (index_terms.py), the weight of a rare
+word (engine._rarity) and the code a term means (rank.rescore)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from medcodes.index import Catalog
+from medcodes.search import index_terms, lexicon, search
+
+
+def _index(terms: list[tuple[str, str, str]], refs: list[tuple[str, str]],
+           titles: dict[str, str]) -> sqlite3.Connection:
+    conn = sqlite3.connect(":memory:")
+    conn.executescript("""
+        CREATE TABLE codes (system TEXT, code TEXT, title TEXT);
+        CREATE TABLE terms (system TEXT, code TEXT, term TEXT, source TEXT, path TEXT);
+        CREATE TABLE term_refs (system TEXT, term TEXT, path TEXT, kind TEXT, target TEXT, source TEXT);
+    """)
+    conn.executemany("INSERT INTO codes VALUES ('icd10cm', ?, ?)", titles.items())
+    conn.executemany("INSERT INTO terms VALUES ('icd10cm', ?, ?, 'index', ?)", terms)
+    conn.executemany("INSERT INTO term_refs VALUES ('icd10cm', ?, ?, 'see', ?, 'index')",
+                     [(t, f'["{t}"]', target) for t, target in refs])
+    return conn
+
+
+def test_a_main_term_no_descriptor_says_means_the_words_of_its_code() -> None:
+    conn = _index([("H00.019", "Hordeolum (eyelid) (externum) (recurrent)", '["Hordeolum"]'),
+                   ("L21.0", "Cradle cap", '["Cradle cap"]'),
+                   ("J05.0", "Croup, croupous (catarrhal)", '["Croup, croupous (catarrhal)"]'),
+                   ("T14.91", "Suicide, suicidal (attempted)", '["Suicide, suicidal (attempted)"]'),
+                   ("N42.31", "PIN", '["PIN"]')],
+                  [("Sty, stye (external) (internal)", "Hordeolum"), ("Bladder", "condition")],
+                  {"H00.019": "Hordeolum externum unspecified eye, unspecified eyelid", "L21.0": "Seborrhea capitis",
+                   "J05.0": "Acute obstructive laryngitis [croup]", "T14.91": "Suicide attempt",
+                   "N42.31": "Prostatic intraepithelial neoplasia"})
+    count = {"hordeolum": 10, "croup": 7, "suicidal": 3, "suicide": 40, "cap": 30, "cradle": 2, "bladder": 900}
+    found = index_terms.vocabulary(conn, count)
+    assert found[("sty",)].means == (("hordeolum",),) and found[("stye",)].expect == (("icd10cm", "H00019"),)
+    assert found[("cradle", "cap")].means == (("seborrhea", "capitis"),)
+    assert index_terms.path_of(found[("cradle", "cap")]) == "Cradle cap"
+    # a rare name its own code says: only that code as its default
+    assert found[("croup",)].means == (("croup",),) and found[("croup",)].expect == (("icd10cm", "J050"),)
+    # a word the descriptors use says what they say; an abbreviation is also a word ("pin"); "see condition"
+    # leads nowhere
+    assert ("suicidal",) not in found and ("pin",) not in found and ("bladder",) not in found
+
+
+def test_a_main_term_is_read_inside_a_longer_query() -> None:
+    entry = lexicon.Entry(("sty",), (("hordeolum",),), "lay", (("icd10cm", "H00019"),), 0)
+    got = lexicon.groups(("sty", "on", "upper", "eyelid"), more={("sty",): entry})
+    assert got[0].alternatives == (("sty",), ("hordeolum",)) and got[0].entry is entry
+    assert lexicon.groups(("sty", "on", "upper", "eyelid"))[0].entry is None
+
+
+def test_plural_ies_is_the_entrys_singular() -> None:
+    assert lexicon.key(("egd", "with", "biopsies")) == lexicon.key(("egd", "with", "biopsy"))
+    assert lexicon.key(("abscess",)) == ("abscess",)
+
+
+@pytest.fixture(scope="module")
+def full(full_index: Path) -> Catalog:
+    return Catalog(full_index)
+
+
+@pytest.mark.slow
+def test_a_main_term_beside_other_words_finds_its_code(full: Catalog) -> None:
+    found = [r["code"] for r in search(full, "sty on upper eyelid", systems=["icd10cm"], limit=4)["results"]]
+    assert {"H00.011", "H00.014"} <= set(found), found
+    top = search(full, "cradle cap on baby", systems=["icd10cm"], limit=1)["results"][0]
+    assert top["code"] == "L21.0" and top["match"]["path"] == "Cradle cap"
+
+
+@pytest.mark.slow
+def test_the_rare_word_is_what_was_asked(full: Catalog) -> None:
+    """"croup" (J05.0, whose other words define croup) before "cough"; the drug before the dose."""
+    assert search(full, "croup cough baby", systems=["icd10cm"], limit=1)["results"][0]["code"] == "J05.0"
+    assert search(full, "ceftriaxone 1 gram im", systems=["hcpcs"], limit=1)["results"][0]["code"] == "J0696"
+
+
+@pytest.mark.slow
+def test_biopsies_is_biopsy(full: Catalog) -> None:
+    found = search(full, "EGD with biopsies", systems=["icd10pcs"], limit=3)["results"]
+    assert found[0]["code"].startswith("0DB") and found[0]["code"].endswith("X"), found
