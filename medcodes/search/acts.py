@@ -13,6 +13,8 @@ device the lexicon names by its insertion is, when the query takes it out, its R
 
 from __future__ import annotations
 
+import dataclasses
+
 from .lexicon import Group
 
 MATTER = frozenset(
@@ -142,3 +144,27 @@ def says_operation(group: Group) -> bool:
     """Whether a group names what is done ("removal": resection, excision...): in an ICD-10-PCS title
     that is the head, however many codes say it."""
     return any(alt[0] in ROOT_OPERATIONS for alt in group.alternatives if alt)
+
+
+INSPECTION = "inspection"
+NEGATIONS = frozenset("no without not non".split())
+
+
+def scope_with_act(groups: list[Group]) -> list[Group]:
+    """A scope with something done through it ("colonoscopy with polyp removal", "cysto litholapaxy",
+    "knee scope, meniscus trimmed") is that operation, done endoscopically: the scope's Inspection
+    is looked at only when nothing else is done, so its body part and approach are also read
+    without it."""
+    scopes = [i for i, g in enumerate(groups) if any(alt[:1] == (INSPECTION,) for alt in g.alternatives)]
+    done = [i for i, g in enumerate(groups) if i not in scopes and says_operation(g)
+            and not (i and set(groups[i - 1].words) <= NEGATIONS)]  # "colonoscopy, no biopsy"
+    if not scopes or not done:
+        return groups
+    out = list(groups)
+    for i in scopes:
+        g = groups[i]
+        bare = [alt[1:] for alt in g.alternatives if alt[:1] == (INSPECTION,) and len(alt) > 1]
+        # nor is the scope's own code (its Inspection) what the term means here
+        entry = dataclasses.replace(g.entry, expect=()) if g.entry is not None else None
+        out[i] = Group(tuple(dict.fromkeys((*g.alternatives, *bare))), g.words, entry)
+    return out

@@ -229,8 +229,8 @@ class Engine:
         if correct:
             out.groups, out.corrected = self._tolerate(self._joined(out.groups), partial)
         if procedures and self.ranges and sites.procedure_query(out.groups, flt.wanted == (PROCEDURES,)):
-            out.groups = acts.what_is_removed(acts.device_removed(acts.broken_set(  # after spelling: "pterigium"
-                sites.placed(out.groups, functools.partial(self._place, conn)))))
+            out.groups = acts.scope_with_act(acts.what_is_removed(acts.device_removed(acts.broken_set(
+                sites.placed(out.groups, functools.partial(self._place, conn))))))  # after spelling: "pterigium"
         if partial and out.groups[-1].finished:
             partial = False
         if partial:

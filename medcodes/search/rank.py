@@ -96,7 +96,8 @@ def word_match(q: str, t: str, prefix: bool = False) -> bool:
             if a != b:
                 break
             common += 1
-        return common >= shorter - 2
+        # "nerve", "nervous"; not "stone", "stomach" (a shared "sto" is no inflection)
+        return common >= max(shorter - 2, 4)
     return False
 
 

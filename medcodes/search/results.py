@@ -21,7 +21,7 @@ from ..index import Catalog
 from ..policies.queries import policies_for_code
 from . import family, lexicon, paths, rank, shorthand
 from .asof import AsOf
-from .engine import Engine, Filter, Lexical, fetch_rows, lexically_answered
+from .engine import PROCEDURES, Engine, Filter, Lexical, fetch_rows, lexically_answered
 from .query import CodeTerm, Query, parse, system_id
 
 _SINGLE_CODE = re.compile(r"[A-Za-z0-9]{2,7}")
@@ -395,6 +395,8 @@ def _each_part(engine: Engine, conn: Any, reading: shorthand.Reading, lex: Lexic
             hits = [c for c in cause[:1] if c.coverage >= 1.0]
         if not hits:
             hits = engine.lexical(conn, ws, False, flt, candidates=SUGGEST_CANDIDATES).hits
+        if hits and hits[0].system == PROCEDURES:
+            return []  # "colonoscopy with polyp removal" is one procedure, not a scope and a removal
         if hits and hits[0].id not in out:
             out.append(hits[0].id)
     return out if len(out) >= 2 else []

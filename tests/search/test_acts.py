@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from medcodes.index import Catalog
-from medcodes.search import acts, search
+from medcodes.search import acts, lexicon, rank, search
 from medcodes.search.lexicon import Group
 
 
@@ -105,3 +105,30 @@ def test_take_and_a_later_out_are_one_removal() -> None:
 def test_what_is_removed_decides_the_operation(full: Catalog, q: str, table: str) -> None:
     found = [r["code"] for r in search(full, q, systems=["icd10pcs"], limit=5)["results"]]
     assert found[0].startswith(table), found
+
+
+def test_a_scope_with_an_operation_is_that_operation_done_through_it() -> None:
+    scope = lexicon.Entry(("cysto",), (("inspection", "bladder", "endoscopic"),), "abbr", (("icd10pcs", "0TJB8ZZ"),), 1)
+    groups = [Group((("cysto",), ("inspection", "bladder", "endoscopic")), ("cysto",), scope),
+              Group((("litholapaxy",), ("fragmentation", "bladder")), ("litholapaxy",))]
+    found = acts.scope_with_act(groups)
+    assert ("bladder", "endoscopic") in found[0].alternatives and found[0].entry is not None
+    assert found[0].entry.expect == ()  # the Inspection is no longer what "cysto" means here
+    # nothing else done, or the other operation denied: the scope is an Inspection
+    assert acts.scope_with_act(groups[:1]) == groups[:1]
+    denied = [groups[0], *_groups("no"), Group((("biopsy",), ("excision", "diagnostic")), ("biopsy",))]
+    assert acts.scope_with_act(denied) == denied
+
+
+def test_stone_is_no_inflection_of_stomach() -> None:
+    assert not rank.word_match("stone", "stomach")
+    assert rank.word_match("nerve", "nervous") and rank.word_match("fracture", "fractured")
+
+
+@pytest.mark.slow
+def test_a_colonoscopy_with_polyp_removal_is_an_endoscopic_excision(full: Catalog) -> None:
+    found = [r["code"] for r in search(full, "colonoscopy with polyp removal", limit=3)["results"]]
+    assert found[0].startswith("0DB") and found[0][4] == "8", found
+    knee = [r["code"] for r in search(full, "knee scope torn meniscus trimmed", systems=["icd10pcs"],
+                                      limit=3)["results"]]
+    assert knee[0].startswith(("0SBC4", "0SBD4")), knee
