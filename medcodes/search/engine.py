@@ -120,7 +120,10 @@ FUNCTION_WORDS = frozenset("down up out off over under after before around throu
                            " during since until very too both each".split())
 DOSE_UNITS = frozenset("mg mcg g gm gram grams kg ml cc l liter liters litre unit units iu meq mmol".split())
 DOSE_WEIGHT = 0.25
-_DOSE = re.compile(r"\d+(?: \d+)?")  # how far a rare group outweighs a common one (engine._rarity)
+_SHOT = (("injection",), ("infusion",))  # what HCPCS descriptors of injected drugs say
+ROUTES = {("iv",): (("intravenous",), *_SHOT), ("im",): (("intramuscular",), *_SHOT), ("po",): (("oral",),),
+          ("sq",): (("subcutaneous",), *_SHOT), ("subq",): (("subcutaneous",), *_SHOT),
+          ("sc",): (("subcutaneous",), *_SHOT)}  # how far a rare group outweighs a common one (engine._rarity)
 PROCEDURES = "icd10pcs"  # the system whose body-part names the PCS Index "use" references give
 
 
@@ -235,8 +238,14 @@ class Engine:
             partial = False
         if partial:
             out.groups[-1] = self._complete(out.groups[-1])
-        out.rarity = self._rarity(out.groups)
-        found = self._find(conn, out, partial, flt, candidates)
+        out.groups, dose = _doses(out.groups)
+        out.rarity = self._rarity(out.groups, dose)
+        if dose and len(dose) < len(out.groups):  # found by what it is; the dose only orders them
+            asked_groups, out.groups = out.groups, [g for i, g in enumerate(out.groups) if i not in dose]
+            found = self._find(conn, out, partial, flt, candidates)
+            out.groups = asked_groups
+        else:
+            found = self._find(conn, out, partial, flt, candidates)
         if found is not None:
             out.facets, ids, scores = found
             out.total = sum(v for k, v in out.facets.items() if not flt.wanted or k in flt.wanted)
@@ -265,11 +274,12 @@ class Engine:
             if path and c.id not in out.paths:
                 out.paths[c.id] = (path, "index")
 
-    def _rarity(self, groups: list[Group]) -> tuple[float, ...]:
+    def _rarity(self, groups: list[Group], dose: frozenset[int] = frozenset()) -> tuple[float, ...]:
         """How much saying each group counts, by how few codes say it: in "croup cough baby" or
         "ceftriaxone 1 gram", the rare word is what was asked, the common ones qualify it. The
         inverse document frequency of the group (its alternatives' codes together), relative to the
-        query's mean; a side, or a word no code uses, counts as much as the mean."""
+        query's mean; a side, or a word no code uses, counts as much as the mean; a dose (the groups
+        `dose`) a quarter."""
         count = self.vocab.count
         idf: list[float | None] = []
         for g in groups:
@@ -282,9 +292,8 @@ class Engine:
             return ()
         mean = sum(known) / len(known)
         out = [1.0 if v is None else min(max((v / mean) ** RARITY_POWER, 0.5), 2.0) for v in idf]
-        for i in range(len(groups) - 1):  # a dose ("1 gram", "125 mg") qualifies the drug named beside it
-            if _DOSE.fullmatch(" ".join(groups[i].words)) and set(groups[i + 1].words) <= DOSE_UNITS:
-                out[i] = out[i + 1] = DOSE_WEIGHT
+        for i in dose:  # a dose ("1 gram", "125 mg") qualifies the drug named beside it
+            out[i] = DOSE_WEIGHT
         return tuple(out)
 
     def _add_paths(self, conn: sqlite3.Connection, out: Lexical, partial: bool, flt: Filter,
@@ -1042,6 +1051,21 @@ def _procedure_words(groups: list[Group]) -> list[Group]:
 
 SCALE_WORDS = frozenset({"type", "stage", "grade", "class"})
 _SCALE_VALUE = re.compile(r"\d{1,2}[a-z]?|i{1,3}|iv|v|vi{0,3}|[a-e]\d?")
+
+
+def _doses(groups: list[Group]) -> tuple[list[Group], frozenset[int]]:
+    """The groups of a dose ("4 mg", "0.4 mg", "1 gram") and the groups with a route after a dose read
+    as a route: "ondansetron 4 mg iv" is intravenous, not stage IV."""
+    out = list(groups)
+    dose: set[int] = set()
+    for i in range(len(out) - 1):
+        if set(out[i + 1].words) <= DOSE_UNITS and out[i].words and all(w.isdigit() for w in out[i].words):
+            dose |= {i, i + 1}
+            if i and all(w.isdigit() for w in out[i - 1].words) and i - 1 not in dose:  # "0.4": "0", "4"
+                dose.add(i - 1)
+            if i + 2 < len(out) and out[i + 2].words in ROUTES:
+                out[i + 2] = Group((out[i + 2].words, *ROUTES[out[i + 2].words]), out[i + 2].words)
+    return out, frozenset(dose)
 
 
 def _scaled(groups: list[Group]) -> list[Group]:

@@ -26,6 +26,7 @@ _RANGE = re.compile(r"(?<![\w.])([A-Za-z0-9]{1,7}(?:\.[A-Za-z0-9]{0,4})?)\s*[-\u
 _CODE = re.compile(r"[A-Za-z0-9]{1,7}(?:\.[A-Za-z0-9]{0,4})?")
 _WORD = re.compile(r"[^\W_]+")
 POSSESSIVE = re.compile(r"(?<=\w)['\u2019]s\b")
+CONTRACTION = re.compile(r"(?<=\w)n['\u2019]t\b", re.IGNORECASE)  # "can't" is "cant", as the lexicon says it
 _TRUE = {"yes", "y", "true", "1", "on"}
 _FALSE = {"no", "n", "false", "0", "off"}
 
@@ -92,7 +93,7 @@ def fold(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """The word tokens of `text`, folded: letters and digits only ("athlete's" -> "athlete")."""
-    return _WORD.findall(POSSESSIVE.sub("", fold(text)))
+    return _WORD.findall(POSSESSIVE.sub("", CONTRACTION.sub("nt", fold(text))))
 
 
 def parse(text: str) -> Query:

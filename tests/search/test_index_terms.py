@@ -85,3 +85,27 @@ def test_the_rare_word_is_what_was_asked(full: Catalog) -> None:
 def test_biopsies_is_biopsy(full: Catalog) -> None:
     found = search(full, "EGD with biopsies", systems=["icd10pcs"], limit=3)["results"]
     assert found[0]["code"].startswith("0DB") and found[0]["code"].endswith("X"), found
+
+
+def test_a_dose_is_found_apart_and_the_route_after_it_is_a_route() -> None:
+    from medcodes.search.engine import _doses
+
+    groups = [lexicon.Group(((w,),), (w,)) for w in ("naloxone", "0", "4", "mg", "iv")]
+    found, dose = _doses(groups)
+    assert dose == {1, 2, 3}
+    assert ("intravenous",) in found[4].alternatives and ("injection",) in found[4].alternatives
+    assert _doses(groups[:1] + groups[4:])[1] == frozenset()  # no dose: "iv" is what it is
+
+
+def test_a_contraction_is_one_word() -> None:
+    from medcodes.search.query import words
+
+    assert words("I can’t pee") == ["i", "cant", "pee"] and words("don't") == ["dont"]
+
+
+@pytest.mark.slow
+def test_the_drug_comes_before_the_dose(full: Catalog) -> None:
+    for query, code in (("vancomycin 1 gram", "J3370"), ("ondansetron 4 mg iv", "J2405"),
+                        ("naloxone 0.4 mg", "J2310")):
+        found = [r["code"] for r in search(full, query, systems=["hcpcs"], limit=3)["results"]]
+        assert code in found, (query, found)
