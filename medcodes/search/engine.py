@@ -121,7 +121,8 @@ FUNCTION_WORDS = frozenset("down up out off over under after before around throu
 DOSE_UNITS = frozenset("mg mcg g gm gram grams kg ml cc l liter liters litre unit units iu meq mmol".split())
 DOSE_WEIGHT = 0.25
 _SHOT = (("injection",), ("infusion",))  # what HCPCS descriptors of injected drugs say
-ROUTES = {("iv",): (("intravenous",), *_SHOT), ("im",): (("intramuscular",), *_SHOT), ("po",): (("oral",),),
+ROUTES: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = {
+    ("iv",): (("intravenous",), *_SHOT), ("im",): (("intramuscular",), *_SHOT), ("po",): (("oral",),),
           ("sq",): (("subcutaneous",), *_SHOT), ("subq",): (("subcutaneous",), *_SHOT),
           ("sc",): (("subcutaneous",), *_SHOT)}  # how far a rare group outweighs a common one (engine._rarity)
 PROCEDURES = "icd10pcs"  # the system whose body-part names the PCS Index "use" references give
