@@ -114,7 +114,7 @@ ANSWERED_BY_WORDS = 3
 # for, so that every page of one query has the same total. Semantic retrieval fills in where the words
 # are weak: they found less than a page.
 SEMANTIC_BELOW = 10
-RARITY_POWER = 1.0
+RARITY_POWER = 1.0  # how far a rare group outweighs a common one (engine._rarity)
 # words few descriptors use that say where or when, not what ("pain down my leg" is no Down syndrome)
 FUNCTION_WORDS = frozenset("down up out off over under after before around through across again still when while"
                            " during since until very too both each".split())
@@ -123,8 +123,7 @@ DOSE_WEIGHT = 0.25
 _SHOT = (("injection",), ("infusion",))  # what HCPCS descriptors of injected drugs say
 ROUTES: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = {
     ("iv",): (("intravenous",), *_SHOT), ("im",): (("intramuscular",), *_SHOT), ("po",): (("oral",),),
-          ("sq",): (("subcutaneous",), *_SHOT), ("subq",): (("subcutaneous",), *_SHOT),
-          ("sc",): (("subcutaneous",), *_SHOT)}  # how far a rare group outweighs a common one (engine._rarity)
+    ("sq",): (("subcutaneous",), *_SHOT), ("subq",): (("subcutaneous",), *_SHOT), ("sc",): (("subcutaneous",), *_SHOT)}
 PROCEDURES = "icd10pcs"  # the system whose body-part names the PCS Index "use" references give
 
 
