@@ -168,3 +168,19 @@ def scope_with_act(groups: list[Group]) -> list[Group]:
         entry = dataclasses.replace(g.entry, expect=()) if g.entry is not None else None
         out[i] = Group(tuple(dict.fromkeys((*g.alternatives, *bare))), g.words, entry)
     return out
+
+
+def refused(groups: list[Group]) -> tuple[list[Group], list[Group]]:
+    """The groups a procedure query asks for, and those it says are not there: "PTCA RCA, no stent"
+    is a dilation with no device, "colonoscopy, no biopsy" an inspection."""
+    kept: list[Group] = []
+    denied: list[Group] = []
+    i = 0
+    while i < len(groups):
+        if set(groups[i].words) <= NEGATIONS and i + 1 < len(groups) and 0 < i:
+            denied.append(groups[i + 1])
+            i += 2
+            continue
+        kept.append(groups[i])
+        i += 1
+    return (kept, denied) if kept else (groups, [])

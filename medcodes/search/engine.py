@@ -102,6 +102,7 @@ class Lexical:
     expr: str = ""  # the FTS expression that matched
     paths: dict[int, tuple[str, str]] = field(default_factory=dict)  # code id -> (index path, index) that led to it
     rarity: tuple[float, ...] = ()  # per group, how much saying it counts (rank.rescore)
+    denied: list[Group] = field(default_factory=list)  # what a procedure query says is not there ("no stent")
 
 
 # Semantic fusion costs one sentence encoding (~10 ms on a CPU core). When several descriptors
@@ -120,6 +121,7 @@ FUNCTION_WORDS = frozenset("down up out off over under after before around throu
                            " during since until very too both each".split())
 DOSE_UNITS = frozenset("mg mcg g gm gram grams kg ml cc l liter liters litre unit units iu meq mmol".split())
 DOSE_WEIGHT = 0.25
+GRAMS_OF_WEIGHT = 100  # "2,000-2,499 grams" is a newborn's weight, not a dose
 _SHOT = (("injection",), ("infusion",))  # what HCPCS descriptors of injected drugs say
 ROUTES: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = {
     ("iv",): (("intravenous",), *_SHOT), ("im",): (("intramuscular",), *_SHOT), ("po",): (("oral",),),
@@ -234,11 +236,12 @@ class Engine:
         if procedures and self.ranges and sites.procedure_query(out.groups, flt.wanted == (PROCEDURES,)):
             out.groups = acts.scope_with_act(acts.what_is_removed(acts.device_removed(acts.broken_set(
                 sites.placed(out.groups, functools.partial(self._place, conn))))))  # after spelling: "pterigium"
+            out.groups, out.denied = acts.refused(out.groups)
         if partial and out.groups[-1].finished:
             partial = False
         if partial:
             out.groups[-1] = self._complete(out.groups[-1])
-        out.groups, dose = _doses(out.groups)
+        out.groups, dose = _doses(out.groups) if not flt.wanted or "hcpcs" in flt.wanted else (out.groups, frozenset())
         out.rarity = self._rarity(out.groups, dose)
         if dose and len(dose) < len(out.groups):  # found by what it is; the dose only orders them
             asked_groups, out.groups = out.groups, [g for i, g in enumerate(out.groups) if i not in dose]
@@ -252,7 +255,7 @@ class Engine:
             if out.total:
                 out.hits = self._candidates(ids, scores, flt)
                 rank.rescore(out.hits, self._titles(conn, out.hits), out.groups, partial,
-                             asked=asked | frozenset(flt.wanted), rarity=out.rarity)
+                             asked=asked | frozenset(flt.wanted), rarity=out.rarity, denied=out.denied)
         self._named_by_index(out)
         # the official indexes, where the descriptors do not already say everything asked
         if index and candidates >= CANDIDATES and not lexically_answered(out):
@@ -305,7 +308,8 @@ class Engine:
         fresh = np.array([h.code_id for h in via if h.code_id not in known], dtype=np.int64)
         if len(fresh):  # codes only the index leads to: scored on their descriptor first (no BM25 of theirs)
             made = self._candidates(fresh, np.zeros(len(fresh)), flt)
-            rank.rescore(made, self._titles(conn, made), out.groups, partial, asked=asked, rarity=out.rarity)
+            rank.rescore(made, self._titles(conn, made), out.groups, partial, asked=asked, rarity=out.rarity,
+                         denied=out.denied)
             out.hits += made
             added = self.facets(fresh)
             for name, count in added.items():
@@ -331,7 +335,7 @@ class Engine:
                  for h, c in pairs]
         twins.append(rank.Candidate(-1, "", "", "", None, False, top))  # keeps the BM25 scale of the titles
         words = rank.title_words([*(rank.title_parts(h.text) for h, _ in pairs), rank.title_parts("")])
-        rank.rescore(twins, words, out.groups, partial, asked=asked, rarity=out.rarity)
+        rank.rescore(twins, words, out.groups, partial, asked=asked, rarity=out.rarity, denied=out.denied)
         for (h, c), twin in zip(pairs, twins, strict=False):
             if twin.score + PATH_BONUS > c.score:
                 c.score, c.coverage = twin.score + PATH_BONUS, max(c.coverage, twin.coverage)
@@ -1059,7 +1063,8 @@ def _doses(groups: list[Group]) -> tuple[list[Group], frozenset[int]]:
     out = list(groups)
     dose: set[int] = set()
     for i in range(len(out) - 1):
-        if set(out[i + 1].words) <= DOSE_UNITS and out[i].words and all(w.isdigit() for w in out[i].words):
+        if set(out[i + 1].words) <= DOSE_UNITS and out[i].words and all(w.isdigit() for w in out[i].words) \
+                and not (out[i + 1].words[0].startswith("g") and int(out[i].words[-1]) >= GRAMS_OF_WEIGHT):
             dose |= {i, i + 1}
             if i and all(w.isdigit() for w in out[i - 1].words) and i - 1 not in dose:  # "0.4": "0", "4"
                 dose.add(i - 1)

@@ -245,7 +245,7 @@ def title_words(parts: Sequence[Parts]) -> TitleWords:
 
 
 def rescore(cands: list[Candidate], titles: TitleWords, groups: Sequence[Group], prefix_last: bool,
-            asked: frozenset[str] = frozenset(), rarity: Sequence[float] = ()) -> None:
+            asked: frozenset[str] = frozenset(), rarity: Sequence[float] = (), denied: Sequence[Group] = ()) -> None:
     """Score each candidate in place from its BM25 score and what its descriptor covers.
 
     Coverage (does the descriptor itself say everything asked?) dominates; descriptors that
@@ -254,7 +254,8 @@ def rescore(cands: list[Candidate], titles: TitleWords, groups: Sequence[Group],
     "without complications" cost nothing, and the unspecified code of a family comes before
     the residual "other" one. `asked`: systems the user named, exempt from the penalties of
     old and grouper systems. `titles`: the candidates' descriptor words, in the order of `cands`;
-    `rarity`: how much saying each group counts (engine._rarity), all alike when empty.
+    `rarity`: how much saying each group counts (engine._rarity), all alike when empty; `denied`:
+    what the query says is not there ("no stent"), a cost where a descriptor says it.
     """
     n = len(cands)
     if not n:
@@ -268,11 +269,14 @@ def rescore(cands: list[Candidate], titles: TitleWords, groups: Sequence[Group],
         prefix = i == last and prefix_last
         alts.append([(len(ws), sorted({keys.setdefault((prefix, w), len(keys)) for w in ws}))
                      for ws in (content(alt) for alt in g.alternatives)])
+    asked_keys = len(keys)
+    refused = [[sorted({keys.setdefault((False, w), len(keys)) for w in ws})
+                for ws in (content(alt) for alt in g.alternatives) if ws] for g in denied]
     satisfies = np.zeros((len(titles.strings), max(len(keys), 1)), dtype=bool)
     for (prefix, w), k in keys.items():
         satisfies[_matching(w, titles.strings, prefix), k] = True
     entry_keys = satisfies[titles.word]
-    matched = entry_keys.any(axis=1)  # the entry's word is one the query asked for
+    matched = entry_keys[:, :asked_keys].any(axis=1)  # the entry's word is one the query asked for
     owner = np.repeat(np.arange(n), titles.lengths)
     starts = np.cumsum(titles.lengths) - titles.lengths
     some = titles.lengths > 0
@@ -296,6 +300,10 @@ def rescore(cands: list[Candidate], titles: TitleWords, groups: Sequence[Group],
         covered += said * weight
         longer += np.where(said, best - min(size for size, _ in options), 0)
     coverage = covered / sum(weights) if groups else np.zeros(n)
+    says_refused = np.zeros(n, dtype=bool)
+    for refusals in refused:  # "PTCA, no stent": a descriptor that says the stent is not what was asked
+        for refusal in refusals:
+            says_refused |= present[:, refusal].all(axis=1)
     seventh = np.array([c.system == "icd10cm" and len(c.code) == 8 and c.code[-1].isalpha() for c in cands])
     kind = titles.flags & KIND
     costs = (kind != _FREE) & ~matched & ~(seventh[owner] & (titles.flags & IN_HEAD == 0))
@@ -320,7 +328,8 @@ def rescore(cands: list[Candidate], titles: TitleWords, groups: Sequence[Group],
              np.array([SEVENTH.get(c.code[-1], SEVENTH_OTHER) if s7 else 0.0
                        for c, s7 in zip(cands, seventh.tolist(), strict=True)]),
              np.array([0.40 if c.deleted else 0.0 for c in cands]),
-             _someone_else(cands, groups) + _not_surgery(cands, groups) + _sided_unasked(cands, sided, groups))
+             _someone_else(cands, groups) + _not_surgery(cands, groups) + _sided_unasked(cands, sided, groups)
+             + np.where(says_refused, REFUSED_COST, 0.0))
     score = (0.15 * bm25 + 0.5 * coverage
              - 0.05 * np.minimum(extra, 10) - 0.01 * np.minimum(generic, 5) - 0.02 * np.minimum(residual, 2)
              + np.where(titles.plain, 0.03, 0.0)
@@ -399,6 +408,7 @@ def _system_bonus(system: str, preferred: set[str] | frozenset[str], asked: froz
             - (0.10 if system in GROUPER_SYSTEMS and system not in asked else 0.0))
 
 
+REFUSED_COST = 0.15  # a descriptor that says what the query says is not there
 DEFAULT_BONUS = 0.08  # the code a term means when nothing more is said
 
 

@@ -132,3 +132,15 @@ def test_a_colonoscopy_with_polyp_removal_is_an_endoscopic_excision(full: Catalo
     knee = [r["code"] for r in search(full, "knee scope torn meniscus trimmed", systems=["icd10pcs"],
                                       limit=3)["results"]]
     assert knee[0].startswith(("0SBC4", "0SBD4")), knee
+
+
+def test_what_a_procedure_query_denies_is_set_apart() -> None:
+    kept, denied = acts.refused(_groups("ptca", "rca", "no", "stent"))
+    assert [g.words for g in kept] == [("ptca",), ("rca",)] and [g.words for g in denied] == [("stent",)]
+    assert acts.refused(_groups("no", "stent")) == (_groups("no", "stent"), [])  # nothing asked but the denial
+
+
+@pytest.mark.slow
+def test_a_denied_device_is_not_in_the_first_code(full: Catalog) -> None:
+    assert search(full, "PTCA RCA, no stent", systems=["icd10pcs"], limit=1)["results"][0]["code"] == "02703ZZ"
+    assert search(full, "PTCA RCA with stent", systems=["icd10pcs"], limit=1)["results"][0]["code"].endswith("DZ")
