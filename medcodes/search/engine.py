@@ -118,7 +118,7 @@ SEMANTIC_BELOW = 10
 RARITY_POWER = 1.0  # how far a rare group outweighs a common one (engine._rarity)
 # words few descriptors use that say where or when, not what ("pain down my leg" is no Down syndrome)
 FUNCTION_WORDS = frozenset("down up out off over under after before around through across again still when while"
-                           " during since until very too both each".split())
+                           " during since until very too both each well".split())
 DOSE_UNITS = frozenset("mg mcg g gm gram grams kg ml cc l liter liters litre unit units iu meq mmol".split())
 DOSE_WEIGHT = 0.25
 GRAMS_OF_WEIGHT = 100  # "2,000-2,499 grams" is a newborn's weight, not a dose
