@@ -116,6 +116,7 @@ ANSWERED_BY_WORDS = 3
 # are weak: they found less than a page.
 SEMANTIC_BELOW = 10
 RARITY_POWER = 1.0  # how far a rare group outweighs a common one (engine._rarity)
+RAREST_ABOVE = 1.2  # a group this much rarer than the query's mean also finds codes alone (Engine._find)
 # words few descriptors use that say where or when, not what ("pain down my leg" is no Down syndrome)
 FUNCTION_WORDS = frozenset("down up out off over under after before around through across again still when while"
                            " during since until very too both each well".split())
@@ -243,12 +244,14 @@ class Engine:
             out.groups[-1] = self._complete(out.groups[-1])
         out.groups, dose = _doses(out.groups) if not flt.wanted or "hcpcs" in flt.wanted else (out.groups, frozenset())
         out.rarity = self._rarity(out.groups, dose)
+        rarest = max(((w, i) for i, w in enumerate(out.rarity) if i not in dose), default=(0.0, -1))
+        most = out.groups[rarest[1]] if rarest[0] > RAREST_ABOVE else None
         if dose and len(dose) < len(out.groups):  # found by what it is; the dose only orders them
             asked_groups, out.groups = out.groups, [g for i, g in enumerate(out.groups) if i not in dose]
-            found = self._find(conn, out, partial, flt, candidates)
+            found = self._find(conn, out, partial, flt, candidates, most)
             out.groups = asked_groups
         else:
-            found = self._find(conn, out, partial, flt, candidates)
+            found = self._find(conn, out, partial, flt, candidates, most)
         if found is not None:
             out.facets, ids, scores = found
             out.total = sum(v for k, v in out.facets.items() if not flt.wanted or k in flt.wanted)
@@ -342,7 +345,8 @@ class Engine:
                 out.paths[c.id] = (h.path, h.source)
 
     def _find(self, conn: sqlite3.Connection, out: Lexical, partial: bool, flt: Filter,
-              candidates: int = CANDIDATES) -> tuple[dict[str, int], np.ndarray, np.ndarray] | None:
+              candidates: int = CANDIDATES, rarest: Group | None = None
+              ) -> tuple[dict[str, int], np.ndarray, np.ndarray] | None:
         """Facets and candidates, strictest match first: every group, then all but one, then any
         (the rarest). Levels are counted after the filters (a level whose matches are all in other
         systems finds nothing), and a level with fewer than BLEND_BELOW matches is blended with the
@@ -373,6 +377,13 @@ class Engine:
             if len(ids):
                 found = self.facets(ids), ids, scores
                 out.relaxed = True
+        elif found is not None and rarest is not None and out.relaxed and n >= BLEND_FROM_GROUPS:
+            # no code says every group: the codes that say the rarest ("nec fasc L thigh": necrotizing
+            # fasciitis) compete with those that say more of the common ones (left thigh)
+            more = self._blend(conn, [rarest], 1, partial and rarest is out.groups[-1], flt, candidates, rare=False)
+            fresh = ~np.isin(more[0], found[1])
+            found = found[0], np.concatenate([found[1], more[0][fresh]]), \
+                np.concatenate([found[2], more[1][fresh] * BLENDED])
         return found
 
     def _level(self, conn: sqlite3.Connection, groups: list[Group], need: int, partial: bool, flt: Filter,

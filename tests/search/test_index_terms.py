@@ -109,3 +109,10 @@ def test_the_drug_comes_before_the_dose(full: Catalog) -> None:
                         ("naloxone 0.4 mg", "J2310")):
         found = [r["code"] for r in search(full, query, systems=["hcpcs"], limit=3)["results"]]
         assert code in found, (query, found)
+
+
+@pytest.mark.slow
+def test_the_rarest_group_finds_codes_of_its_own(full: Catalog) -> None:
+    """No code says necrotizing fasciitis, left and thigh: the many left-thigh codes do not crowd out
+    the one that says the rare words."""
+    assert search(full, "nec fasc L thigh", systems=["icd10cm"], limit=1)["results"][0]["code"] == "M72.6"
