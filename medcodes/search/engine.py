@@ -169,7 +169,10 @@ class Engine:
         self.doc, self.ordered = _doc_ids(conn, size)
         self.vocab = Vocabulary(conn)
         self.parts = stored_parts.PartsTable.load(conn)
-        self.index_terms = index_terms.vocabulary(conn, self.vocab.count)  # main terms as lexicon entries
+        self.index_terms = index_terms.vocabulary(conn)  # main terms as lexicon entries
+        self.sided_families = frozenset(r[0] for r in conn.execute(  # ICD-10-CM categories with a code for a side
+            "SELECT DISTINCT substr(code, 1, 3) FROM codes WHERE system = 'icd10cm' AND (title LIKE '%left%'"
+            " OR title LIKE '%right%' OR title LIKE '%bilateral%')"))
         self.paths = paths.present(conn)
         self.operations = paths.operations(conn)  # procedure words the PCS Index names the operations of
         self.anatomy = sites.body_part_words(conn)  # the words of the body parts ICD-10-PCS operates on
@@ -235,6 +238,7 @@ class Engine:
         if correct:
             out.groups, out.corrected = self._tolerate(self._joined(out.groups), partial)
         if procedures and self.ranges and sites.procedure_query(out.groups, flt.wanted == (PROCEDURES,)):
+            out.groups = _procedure_words(out.groups, index_only=True)
             out.groups = acts.scope_with_act(acts.what_is_removed(acts.device_removed(acts.broken_set(
                 sites.placed(out.groups, functools.partial(self._place, conn))))))  # after spelling: "pterigium"
             out.groups, out.denied = acts.refused(out.groups)
@@ -258,7 +262,8 @@ class Engine:
             if out.total:
                 out.hits = self._candidates(ids, scores, flt)
                 rank.rescore(out.hits, self._titles(conn, out.hits), out.groups, partial,
-                             asked=asked | frozenset(flt.wanted), rarity=out.rarity, denied=out.denied)
+                             asked=asked | frozenset(flt.wanted), rarity=out.rarity, denied=out.denied,
+                             sided_families=self.sided_families)
         self._named_by_index(out)
         # the official indexes, where the descriptors do not already say everything asked
         if index and candidates >= CANDIDATES and not lexically_answered(out):
@@ -312,7 +317,7 @@ class Engine:
         if len(fresh):  # codes only the index leads to: scored on their descriptor first (no BM25 of theirs)
             made = self._candidates(fresh, np.zeros(len(fresh)), flt)
             rank.rescore(made, self._titles(conn, made), out.groups, partial, asked=asked, rarity=out.rarity,
-                         denied=out.denied)
+                         denied=out.denied, sided_families=self.sided_families)
             out.hits += made
             added = self.facets(fresh)
             for name, count in added.items():
@@ -338,7 +343,8 @@ class Engine:
                  for h, c in pairs]
         twins.append(rank.Candidate(-1, "", "", "", None, False, top))  # keeps the BM25 scale of the titles
         words = rank.title_words([*(rank.title_parts(h.text) for h, _ in pairs), rank.title_parts("")])
-        rank.rescore(twins, words, out.groups, partial, asked=asked, rarity=out.rarity, denied=out.denied)
+        rank.rescore(twins, words, out.groups, partial, asked=asked, rarity=out.rarity, denied=out.denied,
+                             sided_families=self.sided_families)
         for (h, c), twin in zip(pairs, twins, strict=False):
             if twin.score + PATH_BONUS > c.score:
                 c.score, c.coverage = twin.score + PATH_BONUS, max(c.coverage, twin.coverage)
@@ -1049,15 +1055,17 @@ def _meaningful(groups: list[Group]) -> list[Group]:
     return kept
 
 
-def _procedure_words(groups: list[Group]) -> list[Group]:
+def _procedure_words(groups: list[Group], index_only: bool = False) -> list[Group]:
     """Where only procedures are searched, a lexicon term that names a diagnosis only ("retinal tear":
     retinal break) is read word by word: its meaning is in no procedure title, and its words name the
-    place ("laser to seal a retinal tear": the retina)."""
+    place ("laser to seal a retinal tear": the retina). `index_only`: only the Alphabetic Index's main
+    terms (in any procedure query: "goiter excision" is the thyroid's)."""
     out: list[Group] = []
     for g in groups:
         e = g.entry
-        if e is not None and len(g.words) > 1 and e.expect and all(s == "icd10cm" for s, _ in e.expect) \
-                and not e.prefer:
+        from_index = e is not None and index_terms.path_of(e) is not None
+        if e is not None and (not index_only or from_index) and (len(g.words) > 1 or from_index) and e.expect \
+                and all(s == "icd10cm" for s, _ in e.expect) and not e.prefer:
             out += [Group(((w,),), (w,)) for w in g.words]
         else:
             out.append(g)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable, Mapping
 
 from .lexicon import MAX_PHRASE, STOPWORDS, Entry, key
@@ -29,30 +30,49 @@ QUALIFIERS = frozenset("unspecified other specified not elsewhere classified nos
 # targets that send the coder elsewhere rather than to a code ("Bladder — see condition")
 NOWHERE = re.compile(r"\bcondition\b|\btable\b|\bby site\b|\bneoplasm\b", re.IGNORECASE)
 _MODIFIERS = re.compile(r"\([^)]*\)")
+_FIRST = re.compile(r"[A-Za-z0-9]+")
+_WORD = re.compile(r"[^\W_]+")  # as query.words reads words, less its folding of accents (rare in titles)
 ABBREVIATION = re.compile(r"[A-Z0-9-]{2,}")
 
 
-def vocabulary(conn: sqlite3.Connection, count: Mapping[str, int]) -> dict[tuple[str, ...], Entry]:
-    """Main terms (and their spelling variants) of the ICD-10-CM Alphabetic Index, by lexicon key.
-    `count`: the number of codes each word of the index is used by."""
+def vocabulary(conn: sqlite3.Connection) -> dict[tuple[str, ...], Entry]:
+    """Main terms (and their spelling variants) of the ICD-10-CM Alphabetic Index, by lexicon key."""
     try:
         rows = conn.execute("SELECT t.code, t.term, t.path, c.title FROM terms t JOIN codes c"
                             " ON c.system = t.system AND c.code = t.code"
                             " WHERE t.system = 'icd10cm' AND t.source = 'index' ORDER BY t.rowid").fetchall()
-        refs = conn.execute("SELECT term, target FROM term_refs WHERE system = 'icd10cm' AND source = 'index'"
-                            " AND kind = 'see' AND path NOT LIKE '%\",\"%' ORDER BY rowid").fetchall()
+        refs = conn.execute("SELECT term, target, kind FROM term_refs WHERE system = 'icd10cm' AND source = 'index'"
+                            " AND kind IN ('see', 'see_also') AND path NOT LIKE '%\",\"%' ORDER BY rowid").fetchall()
     except sqlite3.OperationalError:  # an index built without the Alphabetic Index
         return {}
-    own: dict[str, list[tuple[str, str]]] = {}  # entry (any level) -> its codes and their titles
-    for code, term, _path, title in rows:
+    # how many ICD-10-CM descriptors use each word ("nephrolithiasis": none, though ICD-9-CM's do)
+    titles = "\n".join(t for (t,) in conn.execute("SELECT title FROM codes WHERE system = 'icd10cm'")).lower()
+    count = Counter(_WORD.findall(titles))
+    # the entries the references name (and the references' own), each with its codes and their titles;
+    # only rows that begin with a word one of them begins with are read closely (a tenth of 62k)
+    firsts = {entry_key(target).split(" ")[0] for _, target, _ in refs}
+    coded = {entry_key(term) for code, term, path, title in rows if '","' not in path}  # main terms with a code
+    own: dict[str, list[tuple[str, str]]] = {}
+    for code, term, path, title in rows:
+        first = _FIRST.match(term)
+        if first is None or first.group(0).lower() not in firsts or path.count('","') > 2:
+            continue
         own.setdefault(entry_key(term), []).append((code, title))
+        levels = path[2:-2].split('","')  # a JSON list of plain strings, read without a parser (62k rows)
+        if "," in levels[0]:  # "Calculus, calculous, calculi ..., kidney" is "Calculus, kidney"
+            short = entry_key(", ".join([levels[0].split(",")[0], *levels[1:]]))
+            if short != entry_key(term):
+                own.setdefault(short, []).append((code, title))
     out: dict[tuple[str, ...], Entry] = {}
     for code, term, path, title in rows:
         if '","' not in path:  # a main term: its own code
             _add(out, term, [(code, title)], count)
-    for term, target in refs:
-        if not NOWHERE.search(target):
-            _add(out, term, own.get(entry_key(target), [])[:REFERENCE_CODES], count, target, f"{term} — see {target}")
+    for term, target, kind in refs:
+        # "see also" is the answer only of a main term with no code of its own ("Nephrolithiasis — see
+        # also Calculus, kidney")
+        if not NOWHERE.search(target) and (kind == "see" or entry_key(term) not in coded):
+            said = f"{term} — {kind.replace('_', ' ')} {target}"
+            _add(out, term, own.get(entry_key(target), [])[:REFERENCE_CODES], count, target, said)
     return out
 
 

@@ -245,7 +245,8 @@ def title_words(parts: Sequence[Parts]) -> TitleWords:
 
 
 def rescore(cands: list[Candidate], titles: TitleWords, groups: Sequence[Group], prefix_last: bool,
-            asked: frozenset[str] = frozenset(), rarity: Sequence[float] = (), denied: Sequence[Group] = ()) -> None:
+            asked: frozenset[str] = frozenset(), rarity: Sequence[float] = (), denied: Sequence[Group] = (),
+            sided_families: frozenset[str] | None = None) -> None:
     """Score each candidate in place from its BM25 score and what its descriptor covers.
 
     Coverage (does the descriptor itself say everything asked?) dominates; descriptors that
@@ -255,7 +256,8 @@ def rescore(cands: list[Candidate], titles: TitleWords, groups: Sequence[Group],
     the residual "other" one. `asked`: systems the user named, exempt from the penalties of
     old and grouper systems. `titles`: the candidates' descriptor words, in the order of `cands`;
     `rarity`: how much saying each group counts (engine._rarity), all alike when empty; `denied`:
-    what the query says is not there ("no stent"), a cost where a descriptor says it.
+    what the query says is not there ("no stent"), a cost where a descriptor says it; `sided_families`:
+    the ICD-10-CM categories with a code for a side (the others cannot say one).
     """
     n = len(cands)
     if not n:
@@ -288,7 +290,10 @@ def rescore(cands: list[Candidate], titles: TitleWords, groups: Sequence[Group],
     weights = [KIND_WEIGHT if _says_a_kind(g) and len(groups) > 1 else rarity[i] if rarity else 1.0
                for i, g in enumerate(groups)]
     sided = _sided(titles, owner, n)
-    unsided = ~sided & np.array([c.system == "icd10pcs" for c in cands])
+    # a code whose kind has no sides cannot say the side asked: an ICD-10-PCS body part with none, an
+    # ICD-10-CM category with no sided code ("nephrolithiasis L": N20.0)
+    unsided = ~sided & np.array([c.system == "icd10pcs" or c.system == "icd10cm" and sided_families is not None
+                                 and c.code[:3] not in sided_families for c in cands])
     for g, options, weight in zip(groups, alts, weights, strict=True):
         best = np.full(n, -1, dtype=np.int64)
         for size, ks in options:

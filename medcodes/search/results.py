@@ -22,7 +22,7 @@ from ..policies.queries import policies_for_code
 from . import family, lexicon, paths, rank, shorthand
 from .asof import AsOf
 from .engine import PROCEDURES, Engine, Filter, Lexical, fetch_rows, lexically_answered
-from .query import CodeTerm, Query, parse, system_id
+from .query import CodeTerm, Query, parse, system_id, words
 
 _SINGLE_CODE = re.compile(r"[A-Za-z0-9]{2,7}")
 
@@ -112,6 +112,8 @@ def run_search(catalog: Catalog, engine: Engine, q: str, systems: Any, billable:
                   else _status_by_words(engine, conn, reading.text, flt))]
     for st in statuses:  # "s/p CABG": the status code, before the words
         code = engine.sided(conn, st.system, st.code, st.side) if st.side else st.code
+        if _denied_by(conn, st.system, code, query.words):
+            continue  # "h/o CVA w/ residual L hemiparesis" is no history "without residual deficits"
         plan.add(engine.exact_in(conn, st.system, code, flt), "status", st.why, engine)
     words, asked = _grouper(_words_to_search(query, found.missed) + tuple(found.range_words), wanted)
     lex = Lexical()
@@ -374,6 +376,16 @@ def _add_lexical(plan: Plan, lex: Lexical, engine: Engine, conn: Any, query: Que
     else:
         for name, n in lex.facets.items():
             plan.facets[name] = max(plan.facets.get(name, 0), n)
+
+
+_WITHOUT = re.compile(r"\bwithout ([^,]*)", re.IGNORECASE)
+
+
+def _denied_by(conn: Any, system: str, code: str, said: tuple[str, ...]) -> bool:
+    """Whether the code's descriptor says "without" something the query says."""
+    row = conn.execute("SELECT title FROM codes WHERE system = ? AND code = ?", (system, code)).fetchone()
+    without = _WITHOUT.search(row[0]) if row else None
+    return without is not None and bool(set(words(without.group(1))) & set(said) - rank.STOPWORDS)
 
 
 def _each_part(engine: Engine, conn: Any, reading: shorthand.Reading, lex: Lexical, flt: Filter) -> list[int]:

@@ -36,16 +36,15 @@ def test_a_main_term_no_descriptor_says_means_the_words_of_its_code() -> None:
                   [("Sty, stye (external) (internal)", "Hordeolum"), ("Bladder", "condition")],
                   {"H00.019": "Hordeolum externum unspecified eye, unspecified eyelid", "L21.0": "Seborrhea capitis",
                    "J05.0": "Acute obstructive laryngitis [croup]", "T14.91": "Suicide attempt",
-                   "N42.31": "Prostatic intraepithelial neoplasia"})
-    count = {"hordeolum": 10, "croup": 7, "suicidal": 3, "suicide": 40, "cap": 30, "cradle": 2, "bladder": 900}
-    found = index_terms.vocabulary(conn, count)
+                   "N42.31": "Prostatic intraepithelial neoplasia", "R45.851": "Suicidal ideations"})
+    found = index_terms.vocabulary(conn)
     assert found[("sty",)].means == (("hordeolum",),) and found[("stye",)].expect == (("icd10cm", "H00019"),)
     assert found[("cradle", "cap")].means == (("seborrhea", "capitis"),)
     assert index_terms.path_of(found[("cradle", "cap")]) == "Cradle cap"
     # a rare name its own code says: only that code as its default
     assert found[("croup",)].means == (("croup",),) and found[("croup",)].expect == (("icd10cm", "J050"),)
-    # a word the descriptors use says what they say; an abbreviation is also a word ("pin"); "see condition"
-    # leads nowhere
+    # a word the descriptors use says what they say ("Suicidal ideations"); an abbreviation is also a word
+    # ("pin"); "see condition" leads nowhere
     assert ("suicidal",) not in found and ("pin",) not in found and ("bladder",) not in found
 
 
@@ -116,3 +115,11 @@ def test_the_rarest_group_finds_codes_of_its_own(full: Catalog) -> None:
     """No code says necrotizing fasciitis, left and thigh: the many left-thigh codes do not crowd out
     the one that says the rare words."""
     assert search(full, "nec fasc L thigh", systems=["icd10cm"], limit=1)["results"][0]["code"] == "M72.6"
+
+
+@pytest.mark.slow
+def test_a_side_is_no_answer_where_the_condition_has_none(full: Catalog) -> None:
+    """N20 has no code for a side: "R ureteral stone" is a stone of the ureter (N20.1), not a right-sided
+    endometriosis of it; "nephrolithiasis L" a kidney stone, not a left eyelid."""
+    assert search(full, "R ureteral stone", systems=["icd10cm"], limit=1)["results"][0]["code"] == "N20.1"
+    assert search(full, "nephrolithiasis L", limit=1)["results"][0]["code"] == "N20.0"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from medcodes.index import Catalog
-from medcodes.search import shorthand
+from medcodes.search import search, shorthand
 
 
 @pytest.mark.parametrize(("typed", "read"), [
@@ -119,7 +119,6 @@ def test_no_status_search_without_status_post() -> None:
     ("s/p cornea transplant", "Z94.7"),
 ])
 def test_status_post_an_operation_status_tsv_lacks(full: Catalog, q: str, code: str) -> None:
-    from medcodes.search import search
     found = search(full, q, systems=["icd10cm"], limit=5)["results"]
     assert found[0]["code"] == code, [r["code"] for r in found]
 
@@ -134,3 +133,11 @@ def test_each_status_of_a_problem_list_is_read() -> None:
 def test_a_pasted_page_after_status_post_is_read_to_a_few_words() -> None:
     asked = shorthand.status_search("status post " + "right great toe amputation " * 400)
     assert asked is not None and len(asked[1]) <= 2 + shorthand.STATUS_WORDS
+
+
+@pytest.mark.slow
+def test_a_history_code_without_what_the_query_says_is_not_its_status(full: Catalog) -> None:
+    """Z86.73 is a stroke "without residual deficits": not the history a note with residual deficits names."""
+    first = search(full, "h/o CVA w/ residual L hemiparesis", systems=["icd10cm"], limit=1)["results"][0]
+    assert first["code"] != "Z86.73"
+    assert search(full, "h/o CVA", systems=["icd10cm"], limit=1)["results"][0]["code"] == "Z86.73"
