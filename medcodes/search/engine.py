@@ -1065,7 +1065,7 @@ def _procedure_words(groups: list[Group], index_only: bool = False) -> list[Grou
         e = g.entry
         from_index = e is not None and index_terms.path_of(e) is not None
         if e is not None and (not index_only or from_index) and (len(g.words) > 1 or from_index) and e.expect \
-                and all(s == "icd10cm" for s, _ in e.expect) and not e.prefer:
+                and all(s == "icd10cm" for s, _ in e.expect) and all(s == "icd10cm" for s in e.prefer):
             out += [Group(((w,),), (w,)) for w in g.words]
         else:
             out.append(g)

@@ -144,3 +144,11 @@ def test_what_a_procedure_query_denies_is_set_apart() -> None:
 def test_a_denied_device_is_not_in_the_first_code(full: Catalog) -> None:
     assert search(full, "PTCA RCA, no stent", systems=["icd10pcs"], limit=1)["results"][0]["code"] == "02703ZZ"
     assert search(full, "PTCA RCA with stent", systems=["icd10pcs"], limit=1)["results"][0]["code"].endswith("DZ")
+
+
+@pytest.mark.slow
+def test_a_diagnosis_term_preferring_diagnoses_is_words_in_a_procedure_search(full: Catalog) -> None:
+    """"cut on the face" is a lexicon term for a laceration (ICD-10-CM preferred): where only procedures
+    are searched, its words name the place (Repair Face)."""
+    found = search(full, "stitching a cut on the face", systems=["icd10pcs"], limit=3)["results"]
+    assert found[0]["code"].startswith("0WQ2"), found
