@@ -122,6 +122,11 @@ FUNCTION_WORDS = frozenset("down up out off over under after before around throu
                            " during since until very too both each well".split())
 DOSE_UNITS = frozenset("mg mcg g gm gram grams kg ml cc l liter liters litre unit units iu meq mmol".split())
 DOSE_WEIGHT = 0.25
+DURATION_UNITS = frozenset("hour hours hr hrs day days week weeks wk wks month months year years".split())
+# words that make a duration a code's own: weeks of gestation, hours of unconsciousness, days of a newborn
+KEEP_DURATION = frozenset("pregnant pregnancy gestation gestational consciousness loc unconscious unconsciousness"
+                          " coma newborn neonate ventilation ventilator vent hypothermia".split())
+NUMBER_WORDS = frozenset("a few several couple one two three four five six seven eight nine ten".split())
 GRAMS_OF_WEIGHT = 100  # "2,000-2,499 grams" is a newborn's weight, not a dose
 _SHOT = (("injection",), ("infusion",))  # what HCPCS descriptors of injected drugs say
 ROUTES: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = {
@@ -169,7 +174,7 @@ class Engine:
         self.doc, self.ordered = _doc_ids(conn, size)
         self.vocab = Vocabulary(conn)
         self.parts = stored_parts.PartsTable.load(conn)
-        self.index_terms = index_terms.vocabulary(conn)  # main terms as lexicon entries
+        self.index_terms = index_terms.load(conn)  # main terms as lexicon entries
         self.sided_families = frozenset(r[0] for r in conn.execute(  # ICD-10-CM categories with a code for a side
             "SELECT DISTINCT substr(code, 1, 3) FROM codes WHERE system = 'icd10cm' AND (title LIKE '%left%'"
             " OR title LIKE '%right%' OR title LIKE '%bilateral%')"))
@@ -247,6 +252,7 @@ class Engine:
         if partial:
             out.groups[-1] = self._complete(out.groups[-1])
         out.groups, dose = _doses(out.groups) if not flt.wanted or "hcpcs" in flt.wanted else (out.groups, frozenset())
+        dose |= _durations(out.groups)
         out.rarity = self._rarity(out.groups, dose)
         rarest = max(((w, i) for i, w in enumerate(out.rarity) if i not in dose), default=(0.0, -1))
         most = out.groups[rarest[1]] if rarest[0] > RAREST_ABOVE else None
@@ -1090,6 +1096,22 @@ def _doses(groups: list[Group]) -> tuple[list[Group], frozenset[int]]:
             if i + 2 < len(out) and out[i + 2].words in ROUTES:
                 out[i + 2] = Group((out[i + 2].words, *ROUTES[out[i + 2].words]), out[i + 2].words)
     return out, frozenset(dose)
+
+
+def _durations(groups: list[Group]) -> frozenset[int]:
+    """The groups of how long something has lasted ("hoarse voice for weeks", "24 hour stomach virus",
+    "fever for 3 days"): they qualify a complaint as a dose qualifies a drug, and are not the weeks of a
+    pregnancy or the hours of a loss of consciousness, which the query then names."""
+    said = {w for g in groups for w in g.words}
+    if said & KEEP_DURATION:
+        return frozenset()
+    out: set[int] = set()
+    for i, g in enumerate(groups):
+        if g.words and set(g.words) <= DURATION_UNITS:
+            out.add(i)
+            if i and all(w.isdigit() or w in NUMBER_WORDS for w in groups[i - 1].words):
+                out.add(i - 1)
+    return frozenset(out) if len(out) < len(groups) else frozenset()
 
 
 def _scaled(groups: list[Group]) -> list[Group]:

@@ -11,6 +11,7 @@
 - `search_parts`: what the re-scoring reads in each descriptor, worked out once (stored_parts.py).
 - `search_paths`: every official index path (and "see" reference) with the code it leads to, searched
   as a path of its own (paths.py).
+- `search_index_terms`: the Alphabetic Index's main terms as lexicon entries (index_terms.py).
 - `search_vocab`: every word with the number of codes that use it, for typo correction,
   "did you mean" and as-you-type completion.
 - `search_vectors` (made by semantic.build, a build step of its own): embeddings of descriptors.
@@ -27,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from . import paths, stored_parts
+from .index_terms import build as build_main_terms
 from .query import words
 
 SEARCH_VERSION = "5"  # 2: rows ordered by descriptor length, search_order; 3: one-letter prefix index;
@@ -65,6 +67,7 @@ def build_side(conn: sqlite3.Connection, report: Any = None) -> None:
     `terms` and `term_refs`, so the build may run this step in its worker beside build_words."""
     stored_parts.build(conn, conn.execute("SELECT id, title FROM codes ORDER BY id").fetchall())
     paths.build(conn)
+    build_main_terms(conn)
 
 
 def build_lexical(conn: sqlite3.Connection, short_titles: bool = True, index_terms: bool = True) -> None:
@@ -75,6 +78,7 @@ def build_lexical(conn: sqlite3.Connection, short_titles: bool = True, index_ter
     _build_words(conn, docs)
     stored_parts.build(conn, ((row[0], row[1]) for row in docs))
     paths.build(conn)
+    build_main_terms(conn)
 
 
 def _build_words(conn: sqlite3.Connection, docs: list[tuple[int, str, str, str, str]]) -> None:

@@ -123,3 +123,19 @@ def test_a_side_is_no_answer_where_the_condition_has_none(full: Catalog) -> None
     endometriosis of it; "nephrolithiasis L" a kidney stone, not a left eyelid."""
     assert search(full, "R ureteral stone", systems=["icd10cm"], limit=1)["results"][0]["code"] == "N20.1"
     assert search(full, "nephrolithiasis L", limit=1)["results"][0]["code"] == "N20.0"
+
+
+def test_how_long_is_set_apart_unless_the_query_names_whose_weeks() -> None:
+    from medcodes.search.engine import _durations
+
+    groups = [lexicon.Group(((w,),), (w,)) for w in ("fever", "3", "days")]
+    assert _durations(groups) == {1, 2}
+    pregnant = [lexicon.Group(((w,),), (w,)) for w in ("pregnant", "32", "weeks")]
+    assert _durations(pregnant) == frozenset()
+
+
+@pytest.mark.slow
+def test_how_long_a_complaint_lasted_is_no_week_of_pregnancy(full: Catalog) -> None:
+    assert search(full, "night sweats for weeks", systems=["icd10cm"], limit=1)["results"][0]["code"] == "R61"
+    assert search(full, "24 hour stomach virus", systems=["icd10cm"], limit=1)["results"][0]["code"].startswith("A08")
+    assert search(full, "pregnant 32 weeks", systems=["icd10cm"], limit=1)["results"][0]["code"] == "Z3A.32"
