@@ -175,9 +175,7 @@ class Engine:
         self.vocab = Vocabulary(conn)
         self.parts = stored_parts.PartsTable.load(conn)
         self.index_terms = index_terms.load(conn)  # main terms as lexicon entries
-        self.sided_families = frozenset(r[0] for r in conn.execute(  # ICD-10-CM categories with a code for a side
-            "SELECT DISTINCT substr(code, 1, 3) FROM codes WHERE system = 'icd10cm' AND (title LIKE '%left%'"
-            " OR title LIKE '%right%' OR title LIKE '%bilateral%')"))
+        self.sided_families = self._sided_families(conn)
         self.paths = paths.present(conn)
         self.operations = paths.operations(conn)  # procedure words the PCS Index names the operations of
         self.anatomy = sites.body_part_words(conn)  # the words of the body parts ICD-10-PCS operates on
@@ -191,6 +189,14 @@ class Engine:
 
         self._semantic: Any = None
         self._semantic_loaded = not semantic.wanted()  # decided once, when the engine is made
+
+    def _sided_families(self, conn: sqlite3.Connection) -> frozenset[str]:
+        """The ICD-10-CM categories with a code for a side (rank.rescore: the others cannot say one)."""
+        rows = conn.execute("SELECT rowid FROM search_fts WHERE search_fts MATCH"
+                            " '{title} : (left OR right OR bilateral)'").fetchall()
+        ids = self.doc[np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))]
+        cm = ids[self.system[ids] == SYSTEM_ORDER.index("icd10cm")]
+        return frozenset(code[:3] for code in self.code[cm].tolist())
 
     def tune(self, conn: sqlite3.Connection) -> sqlite3.Connection:
         """Memory-map the (read-only) index once per thread's connection: FTS doclists are then
