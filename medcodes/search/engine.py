@@ -125,7 +125,9 @@ DOSE_WEIGHT = 0.25
 DURATION_UNITS = frozenset("hour hours hr hrs day days week weeks wk wks month months year years".split())
 # words that make a duration a code's own: weeks of gestation, hours of unconsciousness, days of a newborn
 KEEP_DURATION = frozenset("pregnant pregnancy gestation gestational consciousness loc unconscious unconsciousness"
-                          " coma newborn neonate ventilation ventilator vent hypothermia".split())
+                          " coma newborn neonate ventilation ventilator vent hypothermia iup gravida primigravida"
+                          " multigravida ga ega edd lmp ob trimester".split())
+_OBSTETRIC = re.compile(r"g\d+(?:p\d+)?")  # "G1P0 @ 32 wks": gravida and para
 NUMBER_WORDS = frozenset("a few several couple one two three four five six seven eight nine ten".split())
 GRAMS_OF_WEIGHT = 100  # "2,000-2,499 grams" is a newborn's weight, not a dose
 _SHOT = (("injection",), ("infusion",))  # what HCPCS descriptors of injected drugs say
@@ -1109,7 +1111,7 @@ def _durations(groups: list[Group]) -> frozenset[int]:
     "fever for 3 days"): they qualify a complaint as a dose qualifies a drug, and are not the weeks of a
     pregnancy or the hours of a loss of consciousness, which the query then names."""
     said = {w for g in groups for w in g.words}
-    if said & KEEP_DURATION:
+    if said & KEEP_DURATION or any(_OBSTETRIC.fullmatch(w) for w in said):
         return frozenset()
     out: set[int] = set()
     for i, g in enumerate(groups):
