@@ -119,6 +119,9 @@ SAME = {"operation": "surgery", "operations": "surgery", "surgeries": "surgery",
         "fx": "fracture", "fxs": "fracture", "ca": "cancer", "bx": "biopsy", "dz": "disease"}
 
 
+SAME_PHRASES = ((("dilation", "curettage"), ("d", "c")), (("dilation", "evacuation"), ("d", "e")))
+
+
 def key(ws: tuple[str, ...]) -> tuple[str, ...]:
     """How a phrase is looked up: stop words dropped, plural s dropped ("ringing in my ears"
     finds "ringing in the ear"), a word said either way said one way ("operation": surgery)."""
@@ -127,6 +130,11 @@ def key(ws: tuple[str, ...]) -> tuple[str, ...]:
         kept = tuple(w for w in kept if w not in FILLERS)
     if len(kept) > 1:  # in a phrase only: "fx" alone is its own entry, and "fracture" alone no entry's
         kept = tuple(SAME.get(w, w) for w in kept)
+        for long, short in SAME_PHRASES:  # "D&C" is read as "dilation and curettage" before the lexicon
+            for i in range(len(kept) - len(long) + 1):
+                if kept[i:i + len(long)] == long:
+                    kept = (*kept[:i], *short, *kept[i + len(long):])
+                    break
     return tuple(_singular(w) for w in kept)
 
 

@@ -139,3 +139,9 @@ def test_how_long_a_complaint_lasted_is_no_week_of_pregnancy(full: Catalog) -> N
     assert search(full, "night sweats for weeks", systems=["icd10cm"], limit=1)["results"][0]["code"] == "R61"
     assert search(full, "24 hour stomach virus", systems=["icd10cm"], limit=1)["results"][0]["code"].startswith("A08")
     assert search(full, "pregnant 32 weeks", systems=["icd10cm"], limit=1)["results"][0]["code"] == "Z3A.32"
+
+
+def test_d_and_c_spelled_out_is_the_same_term() -> None:
+    """The shorthand reads "D&C" as "dilation and curettage" before the lexicon: one key for both."""
+    assert lexicon.key(("dilation", "and", "curettage", "after", "miscarriage")) == \
+        lexicon.key(("d", "and", "c", "after", "miscarriage"))
