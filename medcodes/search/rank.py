@@ -321,7 +321,8 @@ def rescore(cands: list[Candidate], titles: TitleWords, groups: Sequence[Group],
     # specialisation of it: its other words are what the term means
     named = {(s, code) for s, code, bonus in defaults if bonus == DEFAULT_BONUS}
     if named:
-        extra = np.where([(c.system, c.code.replace(".", "").upper()) in named for c in cands], 0.0, extra)
+        extra = np.where([(c.system, c.code.replace(".", "").upper()) in named and c.billable != 0  # not a heading
+                          for c in cands], 0.0, extra)
     by_system = {s: _system_bonus(s, preferred, asked) for s in {c.system for c in cands}}
     # per candidate, in the order they are added below (the same sums as one expression per candidate)
     bm25 = np.array([(max(c.bm25, 0.0) / top) ** 0.5 for c in cands])
