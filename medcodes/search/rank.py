@@ -318,11 +318,13 @@ def rescore(cands: list[Candidate], titles: TitleWords, groups: Sequence[Group],
     preferred = {s for g in groups if g.entry is not None for s in g.entry.prefer} | asked
     defaults = _defaults(groups)
     # the very code a term means ("croup": J05.0, "Acute obstructive laryngitis [croup]") is not a
-    # specialisation of it: its other words are what the term means
+    # specialisation of it: its other words are what the term means; unless it is a heading, or other
+    # codes say more of the query ("sty on upper eyelid": the upper eyelid's, not H00.019's unspecified one)
     named = {(s, code) for s, code, bonus in defaults if bonus == DEFAULT_BONUS}
     if named:
-        extra = np.where([(c.system, c.code.replace(".", "").upper()) in named and c.billable != 0  # not a heading
-                          for c in cands], 0.0, extra)
+        most = coverage.max() - 1e-9
+        extra = np.where([(c.system, c.code.replace(".", "").upper()) in named and c.billable != 0 and cov >= most
+                          for c, cov in zip(cands, coverage.tolist(), strict=True)], 0.0, extra)
     by_system = {s: _system_bonus(s, preferred, asked) for s in {c.system for c in cands}}
     # per candidate, in the order they are added below (the same sums as one expression per candidate)
     bm25 = np.array([(max(c.bm25, 0.0) / top) ** 0.5 for c in cands])

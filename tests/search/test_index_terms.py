@@ -68,7 +68,7 @@ def full(full_index: Path) -> Catalog:
 @pytest.mark.slow
 def test_a_main_term_beside_other_words_finds_its_code(full: Catalog) -> None:
     found = [r["code"] for r in search(full, "sty on upper eyelid", systems=["icd10cm"], limit=4)["results"]]
-    assert {"H00.011", "H00.014"} <= set(found), found
+    assert {"H00.011", "H00.014"} <= set(found[:2]), found  # the upper eyelid's, not the unspecified eyelid's
     top = search(full, "cradle cap on baby", systems=["icd10cm"], limit=1)["results"][0]
     assert top["code"] == "L21.0" and top["match"]["path"] == "Cradle cap"
 
