@@ -141,3 +141,9 @@ def test_a_history_code_without_what_the_query_says_is_not_its_status(full: Cata
     first = search(full, "h/o CVA w/ residual L hemiparesis", systems=["icd10cm"], limit=1)["results"][0]
     assert first["code"] != "Z86.73"
     assert search(full, "h/o CVA", systems=["icd10cm"], limit=1)["results"][0]["code"] == "Z86.73"
+
+
+@pytest.mark.slow
+def test_a_side_after_the_status_term_is_its_side(full: Catalog) -> None:
+    assert search(full, "s/p TKR rt knee", systems=["icd10cm"], limit=1)["results"][0]["code"] == "Z96.651"
+    assert search(full, "s/p TKA", systems=["icd10cm"], limit=1)["results"][0]["code"] == "Z96.65"
