@@ -275,9 +275,7 @@ class Engine:
             out.total = sum(v for k, v in out.facets.items() if not flt.wanted or k in flt.wanted)
             if out.total:
                 out.hits = self._candidates(ids, scores, flt)
-                rank.rescore(out.hits, self._titles(conn, out.hits), out.groups, partial,
-                             asked=asked | frozenset(flt.wanted), rarity=out.rarity, denied=out.denied,
-                             sided_families=self.sided_families)
+                self._rescore(out.hits, self._titles(conn, out.hits), out, partial, asked | frozenset(flt.wanted))
         self._named_by_index(out)
         # the official indexes, where the descriptors do not already say everything asked
         if index and candidates >= CANDIDATES and not lexically_answered(out):
@@ -287,6 +285,12 @@ class Engine:
                 self._add_paths(conn, out, partial, flt, asked | frozenset(flt.wanted))
         out.hits.sort(key=lambda c: (-c.score, c.id))
         return out
+
+    def _rescore(self, cands: list[rank.Candidate], titles: rank.TitleWords, out: Lexical, partial: bool,
+                 asked: frozenset[str]) -> None:
+        """rank.rescore with what this query's reading knows: its groups, their rarity, what it denies."""
+        rank.rescore(cands, titles, out.groups, partial, asked=asked, rarity=out.rarity, denied=out.denied,
+                     sided_families=self.sided_families)
 
     @staticmethod
     def _named_by_index(out: Lexical) -> None:
@@ -330,8 +334,7 @@ class Engine:
         fresh = np.array([h.code_id for h in via if h.code_id not in known], dtype=np.int64)
         if len(fresh):  # codes only the index leads to: scored on their descriptor first (no BM25 of theirs)
             made = self._candidates(fresh, np.zeros(len(fresh)), flt)
-            rank.rescore(made, self._titles(conn, made), out.groups, partial, asked=asked, rarity=out.rarity,
-                         denied=out.denied, sided_families=self.sided_families)
+            self._rescore(made, self._titles(conn, made), out, partial, asked)
             out.hits += made
             added = self.facets(fresh)
             for name, count in added.items():
@@ -357,8 +360,7 @@ class Engine:
                  for h, c in pairs]
         twins.append(rank.Candidate(-1, "", "", "", None, False, top))  # keeps the BM25 scale of the titles
         words = rank.title_words([*(rank.title_parts(h.text) for h, _ in pairs), rank.title_parts("")])
-        rank.rescore(twins, words, out.groups, partial, asked=asked, rarity=out.rarity, denied=out.denied,
-                             sided_families=self.sided_families)
+        self._rescore(twins, words, out, partial, asked)
         for (h, c), twin in zip(pairs, twins, strict=False):
             if twin.score + PATH_BONUS > c.score:
                 c.score, c.coverage = twin.score + PATH_BONUS, max(c.coverage, twin.coverage)

@@ -378,13 +378,10 @@ def _add_lexical(plan: Plan, lex: Lexical, engine: Engine, conn: Any, query: Que
             plan.facets[name] = max(plan.facets.get(name, 0), n)
 
 
-_WITHOUT = re.compile(r"\bwithout ([^,]*)", re.IGNORECASE)
-
-
 def _denied_by(conn: Any, system: str, code: str, said: tuple[str, ...]) -> bool:
     """Whether the code's descriptor says "without" something the query says."""
     row = conn.execute("SELECT title FROM codes WHERE system = ? AND code = ?", (system, code)).fetchone()
-    without = _WITHOUT.search(row[0]) if row else None
+    without = rank._WITHOUT.search(row[0].lower()) if row else None  # as the re-scoring reads "without"
     return without is not None and bool(set(words(without.group(1))) & set(said) - rank.STOPWORDS)
 
 

@@ -278,8 +278,6 @@ def drug_alone(text: str) -> tuple[Status, tuple[str, ...]] | None:
     return (found, ws) if found is not None else None
 
 
-_SIDE_AFTER = {"left": "left", "right": "right", "bilateral": "bilateral", "lt": "left", "rt": "right", "l": "left",
-               "r": "right"}
 _TAKING = frozenset({"taking", "takes", "use", "uses", "using", "current", "long", "term", "chronic"})
 
 
@@ -292,9 +290,9 @@ def _lookup(table: dict[tuple[str, tuple[str, ...]], Status], kind: str, phrase:
     for n in range(min(len(ws), 5), 0, -1):
         found = table.get((kind, lexicon.key(tuple(ws[:n]))))
         if found is not None:
-            after = _SIDE_AFTER.get(ws[n]) if n < len(ws) else None  # "s/p TKR rt knee"
-            if after and not found.side and kind == "status":
-                return Status(found.system, found.code, found.why, after, found.kind)
+            # a side after the term ("s/p TKR rt knee": the notes' "rt" is read as "right" by then)
+            if n < len(ws) and ws[n] in lexicon.SIDES and not found.side and kind == "status":
+                return Status(found.system, found.code, found.why, ws[n], found.kind)
             return found
     if len(ws) > 1 and ws[0] in lexicon.SIDES:
         found = _lookup(table, kind, " ".join(ws[1:]))
