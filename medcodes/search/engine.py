@@ -60,9 +60,13 @@ GEMS_SHOWN = 8  # GEMs equivalents listed for the ICD-9 code a query names
 LEGACY_PENALTY = rank.LEGACY_PENALTY
 LEGACY_MARGIN = 0.02
 JOINED = 7  # letters of a word two typed words may make ("chin strap": chinstrap)
+SPLIT_MIN = 3  # letters of each word of two typed as one that a descriptor says together ("lowback")
+SPLIT_PART = 4  # letters of each, where no descriptor says them together ("kneepain")
+SPLIT_COMMON = 20  # codes that use each such word
 TRUNCATED = 4  # letters of a word cut short that may stand for the words it starts ("enceph")
 TRUNCATIONS = 4  # the most used words it may stand for
 PATH_HITS = 40  # index paths (paths.py) that may bring their code into the candidates
+PATH_RELAX_FROM = 3  # groups from which an index path may leave one out
 PATH_BONUS = 0.02  # the official index's own way to the code, over a descriptor that says as much
 SYSTEM_ORDER = tuple(systems.SYSTEMS)
 DOTTED = frozenset(s.id for s in systems.SYSTEMS.values() if s.dotted("A000000") != "A000000")
@@ -177,6 +181,8 @@ class Engine:
         self.vocab = Vocabulary(conn)
         self.parts = stored_parts.PartsTable.load(conn)
         self.index_terms = index_terms.load(conn)  # main terms as lexicon entries
+        # words the lexicon and the index terms spell as they are ("numbing" is no "num bing")
+        self.lexicon_words = frozenset(w for term in (*lexicon.known_terms(), *self.index_terms) for w in term)
         self.sided_families = self._sided_families(conn)
         self.paths = paths.present(conn)
         self.operations = paths.operations(conn)  # procedure words the PCS Index names the operations of
@@ -237,6 +243,9 @@ class Engine:
         `candidates`: how many to re-score when every word matches (suggestions need fewer); `weak`:
         called as soon as the descriptors are known not to answer the query, before the official
         indexes are read (the search then starts its semantic pass beside them: Engine.foresee)."""
+        split = self._split_run_together(conn, words, partial) if correct else {}
+        if split:
+            words = tuple(w for word in words for w in split.get(word, (word,)))
         complete = partial and (len(words) > 1 or self.vocab.unfinished(words[-1]))
         termed = lexicon.groups(words, complete, self.index_terms)
         if flt.wanted == (PROCEDURES,):
@@ -250,6 +259,7 @@ class Engine:
             return out
         if correct:
             out.groups, out.corrected = self._tolerate(self._joined(out.groups), partial)
+            out.corrected.update({word: " ".join(parts) for word, parts in split.items()})
         if procedures and self.ranges and sites.procedure_query(out.groups, flt.wanted == (PROCEDURES,)):
             out.groups = _procedure_words(out.groups, index_only=True)
             out.groups = acts.scope_with_act(acts.what_is_removed(acts.device_removed(acts.broken_set(
@@ -327,7 +337,7 @@ class Engine:
 
     def _add_paths(self, conn: sqlite3.Connection, out: Lexical, partial: bool, flt: Filter,
                    asked: frozenset[str]) -> None:
-        via = self._index_paths(conn, out, partial, flt)
+        via, relaxed = self._index_paths(conn, out, partial, flt)
         if not via:
             return
         known = {c.id for c in out.hits}
@@ -340,17 +350,33 @@ class Engine:
             for name, count in added.items():
                 out.facets[name] = out.facets.get(name, 0) + count
             out.total += sum(added.values())
-        self._rescore_paths(out, via, partial, asked)
+        self._rescore_paths(out, via, partial, asked, relaxed)
 
-    def _index_paths(self, conn: sqlite3.Connection, out: Lexical, partial: bool, flt: Filter) -> list[paths.Hit]:
-        """Codes the official indexes lead to (paths.py): paths that say every group."""
+    def _index_paths(self, conn: sqlite3.Connection, out: Lexical, partial: bool,
+                     flt: Filter) -> tuple[list[paths.Hit], bool]:
+        """Codes the official indexes lead to (paths.py): paths that say every group, or where none
+        does, all groups but one ("poison oak blisters": the index's "Poison oak", which no
+        descriptor says, with the blister left out); true when one was left out."""
         expr = rank.fts_expression(out.groups, partial)
-        return paths.search(conn, out.groups, expr, mask=lambda ids: self.mask(ids, flt))[:PATH_HITS]
+        hits = paths.search(conn, out.groups, expr, mask=lambda ids: self.mask(ids, flt))[:PATH_HITS]
+        if hits or len(out.groups) < PATH_RELAX_FROM:
+            return hits, False
+        # a side or an operation stays said; the ICD-10-PCS Index, whose entries are a root operation
+        # and a body part, is no place to leave words out
+        left_out = [i for i, g in enumerate(out.groups) if not rank.is_side(g) and not acts.says_operation(g)]
+        exprs = ["(" + rank.fts_expression([g for j, g in enumerate(out.groups) if j != i],
+                                           partial and i != len(out.groups) - 1) + ")" for i in left_out]
+        if not exprs:
+            return [], False
+        relaxed = paths.search(conn, out.groups, " OR ".join(exprs), mask=lambda ids: self.mask(ids, flt))
+        return [h for h in relaxed if h.source != "pcs-index"][:PATH_HITS], True
 
-    def _rescore_paths(self, out: Lexical, via: list[paths.Hit], partial: bool, asked: frozenset[str]) -> None:
+    def _rescore_paths(self, out: Lexical, via: list[paths.Hit], partial: bool, asked: frozenset[str],
+                       relaxed: bool) -> None:
         """Score each index path as if it were the code's descriptor; where the path scores better,
         the code takes that score (a little more: the index is the coder's own way in) and the path
-        is remembered as what led to it."""
+        is remembered as what led to it. A `relaxed` path (one group left out) counts only where it
+        says more of the query than the descriptor, and with no bonus: it is one reading of a few."""
         by_id = {c.id: c for c in out.hits}
         pairs = [(h, by_id[h.code_id]) for h in via if h.code_id in by_id and h.coverage > 0]
         if not pairs:
@@ -362,8 +388,11 @@ class Engine:
         words = rank.title_words([*(rank.title_parts(h.text) for h, _ in pairs), rank.title_parts("")])
         self._rescore(twins, words, out, partial, asked)
         for (h, c), twin in zip(pairs, twins, strict=False):
-            if twin.score + PATH_BONUS > c.score:
-                c.score, c.coverage = twin.score + PATH_BONUS, max(c.coverage, twin.coverage)
+            if relaxed and twin.coverage <= c.coverage:
+                continue
+            bonus = 0.0 if relaxed else PATH_BONUS
+            if twin.score + bonus > c.score:
+                c.score, c.coverage = twin.score + bonus, max(c.coverage, twin.coverage)
                 out.paths[c.id] = (h.path, h.source)
 
     def _find(self, conn: sqlite3.Connection, out: Lexical, partial: bool, flt: Filter,
@@ -379,7 +408,9 @@ class Engine:
         found: tuple[dict[str, int], np.ndarray, np.ndarray] | None = None
         for need in _needs(n):
             if found is not None:  # blended: the looser level's shortest descriptors, never twice
-                more = self._blend(conn, out.groups, need, partial, flt, candidates)
+                # any word but a side: a side alone says nothing of what was asked
+                said = [g for g in out.groups if not rank.is_side(g)] if need == 1 else out.groups
+                more = self._blend(conn, said or out.groups, need, partial, flt, candidates)
                 fresh = ~np.isin(more[0], found[1])
                 found = found[0], np.concatenate([found[1], more[0][fresh]]), \
                     np.concatenate([found[2], more[1][fresh] * BLENDED])
@@ -392,8 +423,9 @@ class Engine:
             found = facets, ids, scores
             out.expr, out.relaxed = expr, need < n
             in_wanted = sum(v for s, v in facets.items() if not flt.wanted or s in flt.wanted)
-            if in_wanted >= BLEND_BELOW or len(ids) >= candidates or need == 1 or n < BLEND_FROM_GROUPS:
-                break
+            if in_wanted >= BLEND_BELOW or len(ids) >= candidates or need == 1 or n < BLEND_FROM_GROUPS \
+                    and (in_wanted > 1 or not any(rank.is_side(g) for g in out.groups)):
+                break  # two words blend where one is a side that leaves one match: "I&D R buttock abscess"
         if found is None and n > 1:  # the rarest words are other systems' only: any word the wanted systems know
             ids, scores = self._blend(conn, out.groups, 1, partial, flt, candidates, rare=False)
             if len(ids):
@@ -745,6 +777,32 @@ class Engine:
                     g = Group((g.alternatives[0], *more), g.words)
             out.append(g)
         return out
+
+    def _split_run_together(self, conn: sqlite3.Connection, words: tuple[str, ...],
+                            partial: bool) -> dict[str, tuple[str, str]]:
+        """Two words typed as one ("lowback", "chestpain", "bloodclot"): a word the index, the
+        lexicon and the spelling correction do not know, read as two known words it splits into
+        that a descriptor says side by side, or that are both common words of SPLIT_PART letters
+        or more ("kneepain"); of several splits, the one whose rarer half the codes use most."""
+        out: dict[str, tuple[str, str]] = {}
+        count = self.vocab.count
+        for i, word in enumerate(words):
+            if len(word) < 2 * SPLIT_MIN or not word.isalpha() or self.vocab.known(word) \
+                    or (partial and i == len(words) - 1) or word in self.lexicon_words \
+                    or self.vocab.corrections(word):
+                continue
+            splits = [(word[:k], word[k:]) for k in range(SPLIT_MIN, len(word) - SPLIT_MIN + 1)
+                      if count.get(word[:k], 0) and count.get(word[k:], 0)]
+            splits = [(a, b) for a, b in splits if (len(a) >= SPLIT_PART and len(b) >= SPLIT_PART
+                                                    and min(count[a], count[b]) >= SPLIT_COMMON)
+                      or self._said_together(conn, a, b)]
+            if splits:
+                out[word] = max(splits, key=lambda pair: min(count[pair[0]], count[pair[1]]))
+        return out
+
+    def _said_together(self, conn: sqlite3.Connection, first: str, second: str) -> bool:
+        return bool(self._sql(conn, "SELECT 1 FROM search_fts WHERE search_fts MATCH ? LIMIT 1",
+                              (f'"{first} {second}"',)))
 
     def _tolerate(self, groups: list[Group], partial: bool) -> tuple[list[Group], dict[str, str]]:
         """Add spelling corrections as alternatives for words the index does not know; a

@@ -145,3 +145,14 @@ def test_d_and_c_spelled_out_is_the_same_term() -> None:
     """The shorthand reads "D&C" as "dilation and curettage" before the lexicon: one key for both."""
     assert lexicon.key(("dilation", "and", "curettage", "after", "miscarriage")) == \
         lexicon.key(("d", "and", "c", "after", "miscarriage"))
+
+
+@pytest.mark.slow
+def test_an_index_path_that_says_all_but_one_word(full: Catalog) -> None:
+    """No path says "poison oak blisters"; "Poison oak" (Dermatitis, due to, plants) says two of three words,
+    which no descriptor does, so it comes before blisters of the hip and thigh."""
+    top = search(full, "poison oak blisters", systems=["icd10cm"], limit=1)["results"][0]
+    assert top["code"] == "L23.7", top
+    # a path that says no more than the descriptor does not move it: fractures, not pathological ones
+    found = [r["code"] for r in search(full, "fell and broke hip", systems=["icd10cm"], limit=10)["results"]]
+    assert not any(c.startswith("M84") for c in found[:3]), found

@@ -147,3 +147,11 @@ def test_a_history_code_without_what_the_query_says_is_not_its_status(full: Cata
 def test_a_side_after_the_status_term_is_its_side(full: Catalog) -> None:
     assert search(full, "s/p TKR rt knee", systems=["icd10cm"], limit=1)["results"][0]["code"] == "Z96.651"
     assert search(full, "s/p TKA", systems=["icd10cm"], limit=1)["results"][0]["code"] == "Z96.65"
+
+
+@pytest.mark.slow
+def test_a_side_a_body_part_does_not_have(full: Catalog) -> None:
+    """The buttock has no side in ICD-10-PCS: "R" leaves only the Drainage table matching every word."""
+    top = search(full, "I&D R buttock abscess", systems=["icd10pcs"], limit=1)["results"][0]
+    assert top["code"].startswith("0J99"), top
+    assert search(full, "L BKA", systems=["icd10pcs"], limit=1)["results"][0]["code"].startswith("0Y6J")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from medcodes.index import Catalog
-from medcodes.search import search
+from medcodes.search import engine_for, search
 
 pytestmark = pytest.mark.slow
 
@@ -34,3 +34,18 @@ def test_a_truncated_word_inside_a_query(full: Catalog, q: str, code: str) -> No
 def test_two_words_the_code_sets_write_as_one(full: Catalog, q: str, system: str, code: str) -> None:
     found = [r["code"] for r in search(full, q, systems=[system], limit=5)["results"]]
     assert code in found[:3], found
+
+
+@pytest.mark.parametrize(("q", "code"), [
+    ("lowback pain", "M54.5"),  # "low back", as "Low back pain" says it
+    ("bloodclot in lung", "I26"),
+])
+def test_two_words_typed_as_one(full: Catalog, q: str, code: str) -> None:
+    found = search(full, q, systems=["icd10cm"], limit=3)
+    assert found["results"][0]["code"].startswith(code), found["results"]
+
+
+def test_a_word_the_lexicon_spells_is_not_split(full: Catalog) -> None:
+    engine = engine_for(full)
+    assert engine._split_run_together(full.conn, ("numbing", "denver", "kneepain"), False) == {
+        "kneepain": ("knee", "pain")}
