@@ -39,7 +39,7 @@ from . import acts, context, index_terms, lexicon, paths, rank, sites, stored_pa
 from .asof import AsOf, History
 from .codes import CodeIndex, range_systems
 from .lexicon import Group
-from .query import CodeTerm, Query, Range, words
+from .query import DOSE_UNITS, CodeTerm, Query, Range, words
 from .spell import Vocabulary
 
 CANDIDATES = 300  # re-scored per query; BM25 order decides which
@@ -63,6 +63,9 @@ JOINED = 7  # letters of a word two typed words may make ("chin strap": chinstra
 SPLIT_MIN = 3  # letters of each word of two typed as one that a descriptor says together ("lowback")
 SPLIT_PART = 4  # letters of each, where no descriptor says them together ("kneepain")
 SPLIT_COMMON = 20  # codes that use each such word
+# the first halves of words made with a prefix, not two words: "transfemoral", "microdisc", "overbed"
+PREFIXES = frozenset("trans micro multi pre post sub supra inter intra non anti over under peri para retro hyper"
+                     " hypo semi uni bi tri mid ultra extra infra co re de dis".split())
 TRUNCATED = 4  # letters of a word cut short that may stand for the words it starts ("enceph")
 TRUNCATIONS = 4  # the most used words it may stand for
 PATH_HITS = 40  # index paths (paths.py) that may bring their code into the candidates
@@ -124,7 +127,6 @@ RAREST_ABOVE = 1.2  # a group this much rarer than the query's mean also finds c
 # words few descriptors use that say where or when, not what ("pain down my leg" is no Down syndrome)
 FUNCTION_WORDS = frozenset("down up out off over under after before around through across again still when while"
                            " during since until very too both each well".split())
-DOSE_UNITS = frozenset("mg mcg g gm gram grams kg ml cc l liter liters litre unit units iu meq mmol".split())
 DOSE_WEIGHT = 0.25
 DURATION_UNITS = frozenset("hour hours hr hrs day days week weeks wk wks month months year years".split())
 # words that make a duration a code's own: weeks of gestation, hours of unconsciousness, days of a newborn
@@ -780,20 +782,26 @@ class Engine:
 
     def _split_run_together(self, conn: sqlite3.Connection, words: tuple[str, ...],
                             partial: bool) -> dict[str, tuple[str, str]]:
-        """Two words typed as one ("lowback", "chestpain", "bloodclot"): a word the index, the
-        lexicon and the spelling correction do not know, read as two known words it splits into
-        that a descriptor says side by side, or that are both common words of SPLIT_PART letters
-        or more ("kneepain"); of several splits, the one whose rarer half the codes use most."""
+        """Two words typed as one ("lowback", "chestpain", "solumedrol"): a word the index and the
+        lexicon do not know, read as a two-word lexicon term written as one, or where the spelling
+        correction knows no word either, as two known words it splits into that a descriptor says
+        side by side, or that are both common words of SPLIT_PART letters or more ("kneepain"); of
+        several splits, the one whose rarer half the codes use most."""
         out: dict[str, tuple[str, str]] = {}
         count = self.vocab.count
         for i, word in enumerate(words):
             if len(word) < 2 * SPLIT_MIN or not word.isalpha() or self.vocab.known(word) \
-                    or (partial and i == len(words) - 1) or word in self.lexicon_words \
-                    or self.vocab.corrections(word):
+                    or (partial and i == len(words) - 1 and self.vocab.has_prefix(word)) or word in self.lexicon_words:
+                continue
+            entry = lexicon.joined(word)  # a lexicon term written as one word ("solumedrol")
+            if entry is not None and len(entry.term) == 2:  # (its key may drop a stop word)
+                out[word] = entry.term[0], entry.term[1]
+                continue
+            if self.vocab.corrections(word):
                 continue
             splits = [(word[:k], word[k:]) for k in range(SPLIT_MIN, len(word) - SPLIT_MIN + 1)
                       if count.get(word[:k], 0) and count.get(word[k:], 0)]
-            splits = [(a, b) for a, b in splits if (len(a) >= SPLIT_PART and len(b) >= SPLIT_PART
+            splits = [(a, b) for a, b in splits if a not in PREFIXES and (len(a) >= SPLIT_PART and len(b) >= SPLIT_PART
                                                     and min(count[a], count[b]) >= SPLIT_COMMON)
                       or self._said_together(conn, a, b)]
             if splits:

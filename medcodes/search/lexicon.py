@@ -22,6 +22,7 @@ from importlib import resources
 from .query import words
 
 MAX_PHRASE = 5  # words in the longest entry worth looking for
+JOINED_LETTERS = 6  # letters of the shortest term written as one word that is still read as the term
 KINDS = ("abbr", "lay", "term", "word")
 
 
@@ -181,6 +182,24 @@ def _by_bag() -> dict[frozenset[str], Entry]:
             bag = frozenset(_stem(w) for w in k)
             out[bag] = None if bag in out and out[bag] is not e else e
     return {k: e for k, e in out.items() if e is not None}
+
+
+@functools.cache
+def _by_joined() -> dict[str, Entry]:
+    """Entries of two words by the words written as one, where that is no term and no two entries
+    share it: "solumedrol" is "Solu-Medrol", "lapchole" is "lap chole"."""
+    table = _by_term()
+    out: dict[str, Entry | None] = {}
+    for k, e in table.items():
+        joined = "".join(k)
+        if len(k) == 2 and len(joined) >= JOINED_LETTERS and joined.isalpha() and (joined,) not in table:
+            out[joined] = None if joined in out and out[joined] is not e else e
+    return {k: e for k, e in out.items() if e is not None}
+
+
+def joined(word: str) -> Entry | None:
+    """The entry whose term is this one word written apart ("depoprovera": depo provera)."""
+    return _by_joined().get(word)
 
 
 @functools.cache

@@ -27,6 +27,8 @@ _CODE = re.compile(r"[A-Za-z0-9]{1,7}(?:\.[A-Za-z0-9]{0,4})?")
 _WORD = re.compile(r"[^\W_]+")
 POSSESSIVE = re.compile(r"(?<=\w)['\u2019]s\b")
 CONTRACTION = re.compile(r"(?<=\w)n['\u2019]t\b", re.IGNORECASE)  # "can't" is "cant", as the lexicon says it
+# Units that make the number before them a dose, not a code
+DOSE_UNITS = frozenset("mg mcg g gm gram grams kg ml cc l liter liters litre unit units iu meq mmol".split())
 _TRUE = {"yes", "y", "true", "1", "on"}
 _FALSE = {"no", "n", "false", "0", "off"}
 
@@ -108,9 +110,10 @@ def parse(text: str) -> Query:
     out_words: list[str] = []
     all_words: list[str] = [c.compact.lower() for c in codes]
     seen: set[str] = {c.compact for c in codes}
-    for token in re.split(r"[\s,;]+", rest):
-        token = token.strip("()[]{}<>\"'`")
-        if _is_code_like(token):
+    tokens = [t.strip("()[]{}<>\"'`") for t in re.split(r"[\s,;]+", rest)]
+    for i, token in enumerate(tokens):
+        dose = token.replace(".", "").isdigit() and i + 1 < len(tokens) and tokens[i + 1].lower() in DOSE_UNITS
+        if _is_code_like(token) and not dose:  # "ceftriaxone 250 mg": 250 is no MS-DRG
             c = systems.compact(token)
             if c not in seen:  # "E11.9 e119 E11.9" is one code
                 seen.add(c)

@@ -131,8 +131,8 @@ def run_search(catalog: Catalog, engine: Engine, q: str, systems: Any, billable:
             scope = np.unique(np.concatenate(inside))
             lex = engine.lexical(conn, words, partial, Filter(flt.wanted, flt.billable, when, scope), asked=asked,
                                  weak=weak)
-        if not lex.hits:
-            lex = engine.lexical(conn, words, partial, flt, asked=asked, weak=weak)
+        if not lex.hits or lex.relaxed:  # the words, where not all of them are said inside the family
+            lex = engine.lexical(conn, words, partial, flt, asked=asked, weak=weak)  # ("125 mg" is a dose)
         combined = _each_part(engine, conn, reading, lex, flt) \
             if reading.parts and not lexically_answered(lex) else []
         _add_lexical(plan, lex, engine, conn, query, flt, limit + offset - len(plan.ids), (words, partial), combined)

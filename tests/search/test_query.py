@@ -129,3 +129,13 @@ def test_icd_shaped_tokens_are_codes(text: str) -> None:
 @given(st.lists(st.from_regex(r"[a-z]{1,12}", fullmatch=True), min_size=1, max_size=8))
 def test_plain_words_round_trip(ws: list[str]) -> None:
     assert parse(" ".join(ws)).words == tuple(ws)
+
+
+@pytest.mark.parametrize("text", ["ceftriaxone 250 mg", "methylprednisolone 125 MG", "heparin 5000 units"])
+def test_a_number_before_a_dose_unit_is_a_dose_not_a_code(text: str) -> None:
+    q = parse(text)
+    assert q.codes == () and q.words[1].isdigit(), q
+
+
+def test_a_number_alone_is_still_a_code() -> None:
+    assert [c.compact for c in parse("ceftriaxone 250").codes] == ["250"]

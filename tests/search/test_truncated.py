@@ -49,3 +49,15 @@ def test_a_word_the_lexicon_spells_is_not_split(full: Catalog) -> None:
     engine = engine_for(full)
     assert engine._split_run_together(full.conn, ("numbing", "denver", "kneepain"), False) == {
         "kneepain": ("knee", "pain")}
+
+
+@pytest.mark.parametrize(("q", "code"), [("solumedrol", "J2930"), ("depoprovera shot", "J1050")])
+def test_a_two_word_name_typed_as_one(full: Catalog, q: str, code: str) -> None:
+    found = [r["code"] for r in search(full, q, systems=["hcpcs"], limit=3)["results"]]
+    assert code in found, found
+
+
+def test_a_dose_is_searched_with_its_drug_not_inside_a_code_family(full: Catalog) -> None:
+    """"125" is MS-DRG 125 too: the words are not looked for inside its family, and no DRG comes first."""
+    found = [(r["system"], r["code"]) for r in search(full, "methylprednisolone 125 mg", limit=5)["results"]]
+    assert ("hcpcs", "J2930") in found and found[0][0] == "hcpcs", found
