@@ -55,6 +55,7 @@ NOTES_KEPT = 2048  # codes whose notes and index terms are remembered for the ex
 BLEND_BELOW = 40
 BLENDED = 0.5
 BLEND_CANDIDATES = 60  # per system, from the looser level
+ENTRY_CODES = 12  # codes under what a lexicon term means, candidates where no code says every group
 BLEND_FROM_GROUPS = 3  # two words: the looser level is either word alone, too broad to be worth blending
 GEMS_SHOWN = 8  # GEMs equivalents listed for the ICD-9 code a query names
 LEGACY_PENALTY = rank.LEGACY_PENALTY
@@ -428,12 +429,21 @@ class Engine:
             if in_wanted >= BLEND_BELOW or len(ids) >= candidates or need == 1 or n < BLEND_FROM_GROUPS \
                     and (in_wanted > 1 or not any(rank.is_side(g) for g in out.groups)):
                 break  # two words blend where one is a side that leaves one match: "I&D R buttock abscess"
-        if found is None and n > 1:  # the rarest words are other systems' only: any word the wanted systems know
+        fallback = found is None and n > 1
+        if fallback:  # the rarest words are other systems' only: any word the wanted systems know
             ids, scores = self._blend(conn, out.groups, 1, partial, flt, candidates, rare=False)
             if len(ids):
                 found = self.facets(ids), ids, scores
                 out.relaxed = True
-        elif found is not None and rarest is not None and out.relaxed and n >= BLEND_FROM_GROUPS:
+        if found is not None and out.relaxed and n >= BLEND_FROM_GROUPS:
+            # no code says every group: the codes each lexicon term means compete too ("hip fx after
+            # fall": the hip fractures, whose words are too common to be among the any-word matches)
+            named = self._entry_codes(conn, out.groups, flt)
+            fresh = named[~np.isin(named, found[1])]
+            if len(fresh):
+                found = found[0], np.concatenate([found[1], fresh]), \
+                    np.concatenate([found[2], np.full(len(fresh), BLENDED)])
+        if not fallback and found is not None and rarest is not None and out.relaxed and n >= BLEND_FROM_GROUPS:
             # no code says every group: the codes that say the rarest ("nec fasc L thigh": necrotizing
             # fasciitis) compete with those that say more of the common ones (left thigh)
             more = self._blend(conn, [rarest], 1, partial and rarest is out.groups[-1], flt, candidates, rare=False)
@@ -441,6 +451,15 @@ class Engine:
             found = found[0], np.concatenate([found[1], more[0][fresh]]), \
                 np.concatenate([found[2], more[1][fresh] * BLENDED])
         return found
+
+    def _entry_codes(self, conn: sqlite3.Connection, groups: list[Group], flt: Filter) -> np.ndarray:
+        """The first ENTRY_CODES codes under the code each lexicon term of the query means (its first
+        expected code, in a wanted system), in code order."""
+        index = self.codes(conn)
+        out = [self._keep(index.under(code.replace(".", "").upper(), (system,)), flt)[:ENTRY_CODES]
+               for g in groups if g.entry is not None and g.entry.expect
+               for system, code in g.entry.expect[:1] if not flt.wanted or system in flt.wanted]
+        return np.unique(np.concatenate(out)) if out else np.zeros(0, dtype=np.int64)
 
     def _level(self, conn: sqlite3.Connection, groups: list[Group], need: int, partial: bool, flt: Filter,
                candidates: int) -> tuple[str, dict[str, int], np.ndarray, np.ndarray] | None:

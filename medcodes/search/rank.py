@@ -337,7 +337,7 @@ def rescore(cands: list[Candidate], titles: TitleWords, groups: Sequence[Group],
                        for c, s7 in zip(cands, seventh.tolist(), strict=True)]),
              np.array([0.40 if c.deleted else 0.0 for c in cands]),
              _someone_else(cands, groups) + _not_surgery(cands, groups) + _sided_unasked(cands, sided, groups)
-             + np.where(says_refused, REFUSED_COST, 0.0))
+             + np.where(says_refused, REFUSED_COST, 0.0) + _cause_beside_condition(cands, groups, coverage))
     score = (0.15 * bm25 + 0.5 * coverage
              - 0.05 * np.minimum(extra, 10) - 0.01 * np.minimum(generic, 5) - 0.02 * np.minimum(residual, 2)
              + np.where(titles.plain, 0.03, 0.0)
@@ -409,6 +409,20 @@ def _not_surgery(cands: list[Candidate], groups: Sequence[Group]) -> np.ndarray:
                      for c in cands])
 
 
+CAUSE_COST = 0.06  # an external cause code where the query also names what it caused
+
+
+def _cause_beside_condition(cands: list[Candidate], groups: Sequence[Group], coverage: np.ndarray) -> np.ndarray:
+    """An ICD-10-CM external cause (V00-Y99) that does not say the whole query, where a term of the
+    query means a condition or an injury: "hip fx after fall" is the fracture, the fall its cause
+    (coded after it)."""
+    if not any(g.entry is not None and any(s == "icd10cm" and not code.upper().startswith(CAUSES)
+                                           for s, code in g.entry.expect[:1]) for g in groups):
+        return np.zeros(len(cands))
+    return np.array([CAUSE_COST if c.system == "icd10cm" and c.code.startswith(CAUSES) and cov < 1.0 else 0.0
+                     for c, cov in zip(cands, coverage.tolist(), strict=True)])
+
+
 def _system_bonus(system: str, preferred: set[str] | frozenset[str], asked: frozenset[str]) -> float:
     return ((0.12 if system in preferred else 0.0)
             # ICD-9, retired since 2015: after any current code that says what was asked
@@ -416,6 +430,7 @@ def _system_bonus(system: str, preferred: set[str] | frozenset[str], asked: froz
             - (0.10 if system in GROUPER_SYSTEMS and system not in asked else 0.0))
 
 
+CAUSES = ("V", "W", "X", "Y")  # the ICD-10-CM chapter of external causes
 REFUSED_COST = 0.15  # a descriptor that says what the query says is not there
 DEFAULT_BONUS = 0.08  # the code a term means when nothing more is said
 
