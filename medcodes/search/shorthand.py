@@ -23,6 +23,9 @@ from .query import words
 # Whole-token rewrites, matched case-insensitively between non-word characters. Order matters:
 # "w/o" before "w/". A slash inside a token would otherwise split it into letters that mean nothing.
 _REWRITES: tuple[tuple[str, str], ...] = (
+    # "fx L hip s/p fall": what happened to the patient now, the cause of what is coded, not a status
+    (r"(?:s/p|s\\p|status[- ]post)(?=\s+(?:fall|falls|fell|mvc|mva|mvcs|accident|assault|trauma|gsw|syncope)\b)",
+     " "),
     (r"s/p|s\\p|status[- ]post", " status post "),
     (r"fhx?\.? of|fhx|fh|family hx\.? of|family hx|fam hx|family history of", " family history of "),
     (r"h/o|h\\o|hx\.? of|hx|pmhx? of|pmhx?|history of|hist of", " history of "),
@@ -133,6 +136,7 @@ def read(text: str) -> Reading:
     if _EYE.search(out):  # "POAG OD", "wet AMD OS": the eye's side, where the text is about an eye
         out = _EYE_SIDE.sub(lambda m: _EYE_SIDES[m.group(1).lower()], out)
     out = _PATTERN.sub(_rewrite, out)
+    out = _dated(out)
     out = re.sub(r"\s+", " ", out).strip()
     if out.lower() == re.sub(r"\s+", " ", text).strip().lower():
         out = text  # nothing spelled out: keep the text as typed (a trailing space says "finished")
@@ -146,6 +150,22 @@ def read(text: str) -> Reading:
     reading.parts = _parts(out)
     reading.cause = bool(reading.parts) and bool(_CAUSE.search(out))
     return reading
+
+
+# A year beside what a problem list names: "R TKA 2019", "appendectomy (2010)", "MI in 2019"
+_YEAR = re.compile(r"(?:\b(?:in|on|since)\s+)?(?<![\w/.-])\(?(?:19[5-9]\d|20[0-4]\d)\)?(?![\w/.-])", re.IGNORECASE)
+_NOT_HAD = re.compile(r"\b(?:status post|history of|family history|covid|coronavirus|ncov|sars|influenza|flu)\b",
+                      re.IGNORECASE)
+
+
+def _dated(text: str) -> str:
+    """A condition or operation with the year it happened is one the patient had: "R TKA 2019" asks
+    for the status (Z96.651) as "s/p R TKA" does. Not a text that already says so, nor a disease
+    named by its year ("COVID 2019")."""
+    if len(_YEAR.findall(text)) != 1 or _NOT_HAD.search(text):
+        return text
+    rest = _YEAR.sub(" ", text).strip()
+    return f"status post {rest}" if any(ch.isalpha() for ch in rest) else text
 
 
 def _arabic(value: str) -> str:

@@ -155,3 +155,22 @@ def test_a_side_a_body_part_does_not_have(full: Catalog) -> None:
     top = search(full, "I&D R buttock abscess", systems=["icd10pcs"], limit=1)["results"][0]
     assert top["code"].startswith("0J99"), top
     assert search(full, "L BKA", systems=["icd10pcs"], limit=1)["results"][0]["code"].startswith("0Y6J")
+
+
+@pytest.mark.slow
+def test_status_post_an_event_is_its_cause(full: Catalog) -> None:
+    """"s/p fall" beside an injury says how it happened, not a history of falling (Z91.81)."""
+    found = [r["code"] for r in search(full, "fx L hip s/p fall", systems=["icd10cm"], limit=5)["results"]]
+    assert found[0].startswith("S72") and "Z91.81" not in found, found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("q", "code"), [("R TKA 2019", "Z96.651"), ("MI in 2019", "I25.2"),
+                                         ("breast ca 2015", "Z85.3")])
+def test_a_year_says_it_was_had(full: Catalog, q: str, code: str) -> None:
+    assert search(full, q, systems=["icd10cm"], limit=1)["results"][0]["code"] == code
+
+
+def test_a_disease_named_by_its_year_is_no_history() -> None:
+    assert "status post" not in shorthand.read("covid 2019").text
+    assert shorthand.read("R TKA 2019").text.startswith("status post")
