@@ -129,6 +129,11 @@ RAREST_ABOVE = 1.2  # a group this much rarer than the query's mean also finds c
 FUNCTION_WORDS = frozenset("down up out off over under after before around through across again still when while"
                            " during since until very too both each well".split())
 DOSE_WEIGHT = 0.25
+# words that say who has it: "pertussis in baby" is pertussis, not what babies have
+PERSON_WORDS = frozenset("baby babies infant infants child children kid kids toddler toddlers teen teens teenager"
+                         " adult adults elderly man men woman women boy boys girl girls son daughter dad mom mother"
+                         " father husband wife patient pt person people".split())
+PERSON_WEIGHT = 0.5
 DURATION_UNITS = frozenset("hour hours hr hrs day days week weeks wk wks month months year years".split())
 # words that make a duration a code's own: weeks of gestation, hours of unconsciousness, days of a newborn
 KEEP_DURATION = frozenset("pregnant pregnancy gestation gestational consciousness loc unconscious unconsciousness"
@@ -329,13 +334,17 @@ class Engine:
                      for alt in g.alternatives)
             idf.append(math.log(self.size / (1 + df)) if df and not rank.is_side(g) and not acts.says_operation(g)
                        and not set(g.words) <= FUNCTION_WORDS else None)
+        person = [len(groups) > 1 and set(g.words) <= PERSON_WORDS for g in groups]
         known = [v for v in idf if v is not None]
-        if len(known) < 2:
+        if len(known) < 2 and not any(person):
             return ()
-        mean = sum(known) / len(known)
-        out = [1.0 if v is None else min(max((v / mean) ** RARITY_POWER, 0.5), 2.0) for v in idf]
+        mean = sum(known) / len(known) if len(known) > 1 else 0.0
+        out = [1.0 if v is None or not mean else min(max((v / mean) ** RARITY_POWER, 0.5), 2.0) for v in idf]
         for i in dose:  # a dose ("1 gram", "125 mg") qualifies the drug named beside it
             out[i] = DOSE_WEIGHT
+        for i, p in enumerate(person):  # who has it ("pertussis in baby") qualifies what was asked
+            if p:
+                out[i] = min(out[i], PERSON_WEIGHT)
         return tuple(out)
 
     def _add_paths(self, conn: sqlite3.Connection, out: Lexical, partial: bool, flt: Filter,

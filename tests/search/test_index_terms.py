@@ -165,3 +165,10 @@ def test_the_injury_before_its_cause(full: Catalog) -> None:
     found = [r["code"] for r in search(full, "hip fx after fall", systems=["icd10cm"], limit=10)["results"]]
     first_fracture = next(i for i, c in enumerate(found) if c.startswith("S72"))
     assert first_fracture < 3 and first_fracture < found.index("W19.XXXA"), found
+
+
+@pytest.mark.slow
+def test_who_has_it_qualifies_what_was_asked(full: Catalog) -> None:
+    """"baby" is a rarer word than "pertussis" in the code sets; it says who, not what."""
+    found = [r["code"] for r in search(full, "pertussis in baby", systems=["icd10cm"], limit=3)["results"]]
+    assert any(c.startswith("A37") for c in found), found
