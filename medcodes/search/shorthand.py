@@ -38,6 +38,7 @@ _REWRITES: tuple[tuple[str, str], ...] = (
     (r"d&c|d & c", " dilation and curettage "),
     (r"w/o|w/out", " without "),
     (r"w/", " with "),
+    (r"w(?=\s+\w)", " with "),  # "ercp w stent", typed without the slash
     (r"r/o|rule out|ruled out|eval for", " "),
     (r"c/o|complains of|complaining of", " "),
     (r"b/l|bil|bilat|bilaterally", " bilateral "),
@@ -71,7 +72,7 @@ _EYE_SIDES = {"od": " right eye ", "os": " left eye ", "ou": " bilateral "}
 # Stages and grades: "stg 3b" -> "stage 3b", "CKD 3b" -> "chronic kidney disease stage 3b".
 _ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6"}
 _SCALE = re.compile(r"\b(stage|grade|type|class|degree|gr|stg)\s*([ivx]{1,3}|\d)([ab])?\b", re.IGNORECASE)
-_CKD = re.compile(r"\bckd\s*(?:stage\s*)?([1-5]|[ivx]{1,3})([ab])?\b", re.IGNORECASE)
+_CKD = re.compile(r"\bckd\s*(?:stage\s*)?([1-5]|[ivx]{1,3})([ab])?\b(?!/)", re.IGNORECASE)  # not "CKD 2/2 HTN"
 # Spine levels: "L4-5", "L5-S1", "C5-C6", "T12-L1", "C2": the region the titles name ("lumbar",
 # "lumbosacral", "cervical"), the level where a title names it ("at C5-C6 level"), and for one
 # vertebra its ordinal where the text is about the bone ("fracture of fourth lumbar vertebra").
@@ -135,6 +136,8 @@ def read(text: str) -> Reading:
                                        on_vertebra=bool(_ON_VERTEBRA.search(out))), out)
     if _EYE.search(out):  # "POAG OD", "wet AMD OS": the eye's side, where the text is about an eye
         out = _EYE_SIDE.sub(lambda m: _EYE_SIDES[m.group(1).lower()], out)
+    out = _BYPASS_COUNT.sub(lambda m: f"{m.group(1)} {_arteries(m.group(2))}", out)
+    out = _VESSEL_BYPASS.sub(lambda m: f"{m.group(2)} {_arteries(m.group(1))}", out)
     out = _PATTERN.sub(_rewrite, out)
     out = _dated(out)
     out = re.sub(r"\s+", " ", out).strip()
@@ -150,6 +153,16 @@ def read(text: str) -> Reading:
     reading.parts = _parts(out)
     reading.cause = bool(reading.parts) and bool(_CAUSE.search(out))
     return reading
+
+
+# The count of a coronary bypass is its arteries ("CABG x3", "3v CABG": Bypass Coronary Artery, Three
+# Arteries), where elsewhere a count is no word of a title
+_BYPASS_COUNT = re.compile(r"\b(cabg|bypass(?:es)?)\s*(?:x|times)\s*([1-9])\b", re.IGNORECASE)
+_VESSEL_BYPASS = re.compile(r"\b([1-9])\s*-?\s*(?:v|vessel)\s+(cabg|bypass)\b", re.IGNORECASE)
+
+
+def _arteries(count: str) -> str:
+    return {"1": "one artery", "2": "two arteries", "3": "three arteries"}.get(count, "four or more arteries")
 
 
 # A year beside what a problem list names: "R TKA 2019", "appendectomy (2010)", "MI in 2019"

@@ -225,7 +225,7 @@ def test_status_post_is_the_status_code(cat: Catalog) -> None:
     found = search(cat, "s/p CABG x3")
     assert codes(found)[0] == "Z95.1"
     assert found["results"][0]["match"]["how"] == "status"
-    assert found["parsed"]["shorthand"] == "status post CABG"
+    assert found["parsed"]["shorthand"] == "status post CABG three arteries"
 
 
 @pytest.mark.parametrize(("q", "code"), [("s/p L THA", "Z96.642"), ("s/p R THA", "Z96.641"),

@@ -11,7 +11,7 @@ from medcodes.search import search, shorthand
 
 
 @pytest.mark.parametrize(("typed", "read"), [
-    ("s/p CABG x3", "status post CABG"),
+    ("s/p CABG x3", "status post CABG three arteries"),
     ("hx of DVT on eliquis", "history of DVT on eliquis"),
     ("h/o PE", "history of PE"),
     ("UTI 2/2 klebsiella", "UTI due to klebsiella"),
@@ -174,3 +174,21 @@ def test_a_year_says_it_was_had(full: Catalog, q: str, code: str) -> None:
 def test_a_disease_named_by_its_year_is_no_history() -> None:
     assert "status post" not in shorthand.read("covid 2019").text
     assert shorthand.read("R TKA 2019").text.startswith("status post")
+
+
+def test_w_without_its_slash_is_with() -> None:
+    assert shorthand.read("ercp w stent").text == "ercp with stent"
+    assert shorthand.read("vitamin d def w").text == "vitamin d def w"  # a letter at the end stays
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("q", "prefix"), [("CABG x4", "0213"), ("3v CABG", "0212"),
+                                           ("quadruple heart bypass", "0213")])
+def test_the_count_of_a_coronary_bypass_is_its_arteries(full: Catalog, q: str, prefix: str) -> None:
+    assert search(full, q, systems=["icd10pcs"], limit=1)["results"][0]["code"].startswith(prefix)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("q", "code"), [("s/p ICD", "Z95.810"), ("h/o C/S", "Z98.891"), ("CKD 2/2 HTN", "I12.9")])
+def test_more_statuses_and_a_cause_that_is_no_stage(full: Catalog, q: str, code: str) -> None:
+    assert search(full, q, systems=["icd10cm"], limit=1)["results"][0]["code"] == code
