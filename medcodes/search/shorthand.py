@@ -65,7 +65,10 @@ _PATTERN = re.compile("|".join(
 _EYE = re.compile(r"\b(?:eyes?|amd|armd|macular|glaucoma|poag|pacg|ntg|cataracts?|retinal?|retinopathy|npdr|pdr|dme|cme"
                   r"|vitreous|pvd|uveitis|iritis|keratitis|conjunctivitis|chalazion|hordeolum|stye|pterygium"
                   r"|blepharitis|ptosis|corneal?|cornea|vision|visual|ocular|optic|amblyopia|strabismus|esotropia"
-                  r"|exotropia|myopia|hyperopia|astigmatism|presbyopia|iop|crvo|brvo|crao|brao|floaters)\b",
+                  r"|exotropia|myopia|hyperopia|astigmatism|presbyopia|iop|crvo|brvo|crao|brao|floaters"
+                  # and the eye's operations and injections ("DMEK OS", "phaco/IOL OD", "LPI OU")
+                  r"|phaco|phacoemulsification|iol|dmek|dsaek|dalk|pkp|cxl|lasik|prk|trab|trabeculectomy"
+                  r"|vitrectomy|ppv|yag|slt|lpi|prp|intravitreal|istent|lens|retina|sclera|scleral)\b",
                   re.IGNORECASE)
 _EYE_SIDE = re.compile(r"(?<![\w/])(od|os|ou)(?![\w/])", re.IGNORECASE)
 _EYE_SIDES = {"od": " right eye ", "os": " left eye ", "ou": " bilateral "}

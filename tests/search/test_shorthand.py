@@ -192,3 +192,8 @@ def test_the_count_of_a_coronary_bypass_is_its_arteries(full: Catalog, q: str, p
 @pytest.mark.parametrize(("q", "code"), [("s/p ICD", "Z95.810"), ("h/o C/S", "Z98.891"), ("CKD 2/2 HTN", "I12.9")])
 def test_more_statuses_and_a_cause_that_is_no_stage(full: Catalog, q: str, code: str) -> None:
     assert search(full, q, systems=["icd10cm"], limit=1)["results"][0]["code"] == code
+
+
+def test_the_eyes_side_beside_an_eye_operation() -> None:
+    assert "left eye" in shorthand.read("dmek os").text
+    assert "right eye" in shorthand.read("phaco iol od").text
