@@ -33,7 +33,7 @@ _REWRITES: tuple[tuple[str, str], ...] = (
     (r"1°|1ry", " primary "),  # "1° hyperPTH": primary hyperparathyroidism
     (r"2°|2ry", " secondary "),
     (r"3°", " tertiary "),
-    (r"i&d|i & d|i/d", " incision and drainage "),
+    (r"i&d|i & d|i/d|i ?\+ ?d|i and d", " incision and drainage "),
     (r"t&a|t & a", " tonsillectomy and adenoidectomy "),
     (r"d&c|d & c", " dilation and curettage "),
     (r"w/o|w/out", " without "),
@@ -100,7 +100,8 @@ _ON_VERTEBRA = re.compile(r"\b(kyphoplasty|kypho|vertebroplasty|corpectomy|lamin
 _ORDINAL = ("", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
             "eleventh", "twelfth")
 # "X due to Y", "X with Y", "X and Y", "X secondary to Y": two conditions, coded together or one by one
-_JOIN = re.compile(r"\s(?:due to|with|and|caused by)\s", re.IGNORECASE)
+# (not the "and" of an operation's name spelled out above: "incision and drainage")
+_JOIN = re.compile(r"(?<!incision)(?<!tonsillectomy)(?<!dilation)\s(?:due to|with|and|caused by)\s", re.IGNORECASE)
 _CAUSE = re.compile(r"\s(?:due to|caused by)\s", re.IGNORECASE)
 _STATUS = re.compile(r"(?<!family )\b(status post|history of)\s+(.+?)"
                      r"(?=\s(?:on|with|and|due to|status post|history of)\s|$)", re.IGNORECASE)

@@ -197,3 +197,9 @@ def test_more_statuses_and_a_cause_that_is_no_stage(full: Catalog, q: str, code:
 def test_the_eyes_side_beside_an_eye_operation() -> None:
     assert "left eye" in shorthand.read("dmek os").text
     assert "right eye" in shorthand.read("phaco iol od").text
+
+
+@pytest.mark.parametrize("q", ["I+D R thigh abscess", "i and d R thigh abscess", "I&D R thigh abscess"])
+def test_incision_and_drainage_is_one_operation_not_two_conditions(q: str) -> None:
+    reading = shorthand.read(q)
+    assert reading.text == "incision and drainage right thigh abscess" and reading.parts == (), reading
