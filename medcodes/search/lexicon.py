@@ -117,7 +117,9 @@ SIDE_WORDS = SIDES | {"l", "r", "lt", "rt"}  # and as notes write it
 # Words a phrase may say either way: "hernia operation" is the entry "hernia surgery".
 SAME = {"operation": "surgery", "operations": "surgery", "surgeries": "surgery",
         # a clinician's abbreviation of a word entries spell out ("hip fx" is the entry "hip fracture")
-        "fx": "fracture", "fxs": "fracture", "ca": "cancer", "bx": "biopsy", "dz": "disease"}
+        "fx": "fracture", "fxs": "fracture", "ca": "cancer", "bx": "biopsy", "dz": "disease",
+        # and a plain verb of the one people write ("umbilical hernia fix" is the entry "... repair")
+        "fix": "repair", "fixing": "repair"}
 
 
 SAME_PHRASES = ((("dilation", "curettage"), ("d", "c")), (("dilation", "evacuation"), ("d", "e")))

@@ -152,3 +152,7 @@ def test_lay_and_shorthand_words_reach_the_table_words(full: Catalog, q: str, wa
                                                        want: tuple[str, ...]) -> None:
     got = [systems.compact(r["code"]) for r in search(full, q, systems=wanted)["results"]]
     assert any(c.startswith(w) for c in got for w in want), got
+
+
+def test_fix_is_repair_in_a_phrase() -> None:
+    assert lexicon.key(("umbilical", "hernia", "fix")) == lexicon.key(("umbilical", "hernia", "repair"))
