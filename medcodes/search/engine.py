@@ -70,6 +70,8 @@ PREFIXES = frozenset("trans micro multi pre post sub supra inter intra non anti 
 TRUNCATED = 4  # letters of a word cut short that may stand for the words it starts ("enceph")
 TRUNCATIONS = 4  # the most used words it may stand for
 PATH_HITS = 40  # index paths (paths.py) that may bring their code into the candidates
+TABLE_BELOW = 0.001  # how far below its best code a table comes
+TABLE_MARGIN = 0.03  # how much better than its best code a table may score and still come after it
 PATH_RELAX_FROM = 3  # groups from which an index path may leave one out
 PATH_BONUS = 0.02  # the official index's own way to the code, over a descriptor that says as much
 SYSTEM_ORDER = tuple(systems.SYSTEMS)
@@ -301,6 +303,7 @@ class Engine:
                 weak(out)
             if self.paths:
                 self._add_paths(conn, out, partial, flt, asked | frozenset(flt.wanted))
+        _tables_after_their_codes(out.hits)
         out.hits.sort(key=lambda c: (-c.score, c.id))
         return out
 
@@ -1089,6 +1092,25 @@ class Engine:
                     self._semantic = semantic.load(conn)
                     self._semantic_loaded = True
         return self._semantic
+
+
+def _tables_after_their_codes(hits: list[rank.Candidate]) -> None:
+    """An ICD-10-PCS table just after the best of its codes, where that code says as much of the query
+    and scores nearly as well: the table ("0DT Resection") says every body part of its rows, and a
+    code is what is coded."""
+    tables = [c for c in hits if c.kind == "table"]
+    if not tables:
+        return
+    best: dict[str, rank.Candidate] = {}
+    for c in hits:
+        if c.kind == "code" and c.system == "icd10pcs":
+            head = c.code[:3]
+            if head not in best or c.score > best[head].score:
+                best[head] = c
+    for t in tables:
+        child = best.get(t.code)
+        if child is not None and child.coverage >= t.coverage and t.score - TABLE_MARGIN <= child.score <= t.score:
+            t.score = child.score - TABLE_BELOW
 
 
 def _costly(matches: int) -> bool:

@@ -203,3 +203,9 @@ def test_the_eyes_side_beside_an_eye_operation() -> None:
 def test_incision_and_drainage_is_one_operation_not_two_conditions(q: str) -> None:
     reading = shorthand.read(q)
     assert reading.text == "incision and drainage right thigh abscess" and reading.parts == (), reading
+
+
+@pytest.mark.slow
+def test_a_table_comes_after_its_code_that_says_as_much(full: Catalog) -> None:
+    found = [r["code"] for r in search(full, "R hemicolon resection", systems=["icd10pcs"], limit=3)["results"]]
+    assert found[0].startswith("0DTF") and "0DT" in found, found
