@@ -280,7 +280,7 @@ class Engine:
         if partial:
             out.groups[-1] = self._complete(out.groups[-1])
         out.groups, dose = _doses(out.groups) if not flt.wanted or "hcpcs" in flt.wanted else (out.groups, frozenset())
-        dose |= _durations(out.groups)
+        dose |= _durations(out.groups) | _cancer_stage(out.groups)
         out.rarity = self._rarity(out.groups, dose)
         rarest = max(((w, i) for i, w in enumerate(out.rarity) if i not in dose), default=(0.0, -1))
         most = out.groups[rarest[1]] if rarest[0] > RAREST_ABOVE else None
@@ -1240,6 +1240,20 @@ def _durations(groups: list[Group]) -> frozenset[int]:
     return frozenset(out) if len(out) < len(groups) else frozenset()
 
 
+NEOPLASM_WORDS = frozenset("cancer ca carcinoma malignant malignancy neoplasm tumor tumour melanoma lymphoma sarcoma"
+                           " leukemia myeloma adenocarcinoma metastatic".split())
+
+
+def _cancer_stage(groups: list[Group]) -> frozenset[int]:
+    """The stage of a cancer ("stage iii bladder cancer"): ICD-10-CM codes the site, not the stage, so
+    the stage qualifies as a dose does and finds nothing alone (not the stages of pressure ulcers or
+    kidney disease)."""
+    if not any(set(alt) & NEOPLASM_WORDS for g in groups for alt in g.alternatives):
+        return frozenset()
+    out = frozenset(i for i, g in enumerate(groups) if len(g.words) == 2 and g.words[0] == "stage")
+    return out if len(out) < len(groups) else frozenset()
+
+
 def _scaled(groups: list[Group]) -> list[Group]:
     """A scale word and its value are one group ("type 1", "stage 3b"): the value alone is not asked
     of a descriptor ("insulin pump for type 1 diabetes" is no "1 mg" injection)."""
@@ -1249,9 +1263,11 @@ def _scaled(groups: list[Group]) -> list[Group]:
         g = groups[i]
         if i + 1 < len(groups) and g.entry is None and len(g.words) == 1 and g.words[0] in SCALE_WORDS:
             value = groups[i + 1]
-            if value.entry is None and len(value.words) == 1 and _SCALE_VALUE.fullmatch(value.words[0]):
-                pair = (g.words[0], value.words[0])
-                out.append(Group((pair,), pair))
+            if (value.entry is None or value.entry.kind == "word") and len(value.words) == 1 \
+                    and _SCALE_VALUE.fullmatch(value.words[0]):
+                pair = (g.words[0], value.words[0])  # "stage iii": also "stage 3", as ICD-10-CM writes it
+                numbers = [(g.words[0], alt[0]) for alt in value.alternatives if len(alt) == 1 and alt[0] != pair[1]]
+                out.append(Group(tuple(dict.fromkeys((pair, *numbers))), pair))
                 i += 2
                 continue
         out.append(g)

@@ -21,7 +21,7 @@ from ..index import Catalog
 from ..policies.queries import policies_for_code
 from . import family, lexicon, paths, rank, shorthand
 from .asof import AsOf
-from .engine import PROCEDURES, Engine, Filter, Lexical, fetch_rows, lexically_answered
+from .engine import PERSON_WORDS, PROCEDURES, Engine, Filter, Lexical, fetch_rows, lexically_answered
 from .query import CodeTerm, Query, parse, system_id, words
 
 _SINGLE_CODE = re.compile(r"[A-Za-z0-9]{2,7}")
@@ -121,8 +121,9 @@ def run_search(catalog: Catalog, engine: Engine, q: str, systems: Any, billable:
         # a last word the index knows is finished when more words come before it: "breast lump" is a lump,
         # not "breast lumpectomy" on the way (a word alone may still be: "lump" suggests lumpectomy too)
         finished = len(words) > 1 and engine.vocab.known(words[-1])
-        partial = query.partial and (engine.vocab.unfinished(words[-1])
-                                     or (bool(lexicon.completions(words)) and not finished))
+        person = len(words) > 1 and words[-1] in PERSON_WORDS  # "chicken pox in kid" is no kidney
+        partial = query.partial and not person and (engine.vocab.unfinished(words[-1])
+                                                    or (bool(lexicon.completions(words)) and not finished))
         inside = [*found.families.values(), *found.in_ranges] if query.words else []
         def weak(found: Lexical) -> None:
             engine.foresee(conn, query, found, flt, len(plan.ids))

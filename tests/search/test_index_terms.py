@@ -172,3 +172,16 @@ def test_who_has_it_qualifies_what_was_asked(full: Catalog) -> None:
     """"baby" is a rarer word than "pertussis" in the code sets; it says who, not what."""
     found = [r["code"] for r in search(full, "pertussis in baby", systems=["icd10cm"], limit=3)["results"]]
     assert any(c.startswith("A37") for c in found), found
+
+
+@pytest.mark.slow
+def test_a_person_at_the_end_is_no_word_being_typed(full: Catalog) -> None:
+    """"kid" typed last, after other words, is a child, not the start of "kidney"."""
+    assert search(full, "chicken pox in kid", systems=["icd10cm"], limit=1)["results"][0]["code"].startswith("B01")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("q", "prefix"), [("stage iii bladder cancer", "C67"), ("stage ii kidney cancer", "C6")])
+def test_a_cancer_stage_qualifies_the_site(full: Catalog, q: str, prefix: str) -> None:
+    """ICD-10-CM codes the site, not the stage: not the stages of kidney disease or pressure ulcers."""
+    assert search(full, q, systems=["icd10cm"], limit=1)["results"][0]["code"].startswith(prefix)
