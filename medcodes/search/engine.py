@@ -279,7 +279,7 @@ class Engine:
             partial = False
         if partial:
             out.groups[-1] = self._complete(out.groups[-1])
-        out.groups, dose = _doses(out.groups) if not flt.wanted or "hcpcs" in flt.wanted else (out.groups, frozenset())
+        out.groups, dose = _doses(out.groups)  # a drug's or a transfusion's ("2 units")
         dose |= _durations(out.groups) | _cancer_stage(out.groups)
         out.rarity = self._rarity(out.groups, dose)
         rarest = max(((w, i) for i, w in enumerate(out.rarity) if i not in dose), default=(0.0, -1))

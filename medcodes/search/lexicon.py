@@ -275,7 +275,8 @@ def _greedy(query_words: tuple[str, ...], more: Mapping[tuple[str, ...], Entry])
                 # a side inside a term ("ORIF L elbow" is "ORIF elbow", left): the term, then the side
                 sides = tuple(w for w in span[1:-1] if w in SIDE_WORDS)
                 span = tuple(w for w in span if w not in sides)
-                entry = table.get(key(span)) if len(span) > 1 else None
+                entry = (table.get(key(span)) or _by_bag().get(frozenset(_stem(w) for w in key(span)))) \
+                    if len(span) > 1 else None  # "fx L hip" is "hip fx", left
             if entry is not None:
                 alts = (span, *(m for m in entry.means if m != span))
                 out.append(Group(alts, span, entry))

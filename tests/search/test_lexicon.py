@@ -156,3 +156,9 @@ def test_lay_and_shorthand_words_reach_the_table_words(full: Catalog, q: str, wa
 
 def test_fix_is_repair_in_a_phrase() -> None:
     assert lexicon.key(("umbilical", "hernia", "fix")) == lexicon.key(("umbilical", "hernia", "repair"))
+
+
+def test_a_side_inside_a_term_said_in_another_order() -> None:
+    """"fx L hip" is the entry "hip fx", and the side after it."""
+    first, side = lexicon.groups(("fx", "l", "hip"))[:2]
+    assert first.entry is not None and set(first.words) == {"fx", "hip"} and side.words == ("l",)
