@@ -102,7 +102,7 @@ def drug_entries() -> tuple[Entry, ...]:
 
 # "get", "got": "getting my tubes tied", "getting metal out of my eye" say nothing a title says; nor do
 # the words people stress a complaint with ("really dry skin", "passing a lot of gas", "feels like")
-STOPWORDS = frozenset("a an the of on in at to for with and or by from my is are i me as its into"
+STOPWORDS = frozenset("a an the of on in at to for with and or by from my is are i me as its into his her their your our"
                       " get gets getting got gotten"
                       " really alot much kinda super always constantly keep keeps kept feel feels am like"
                       .split())

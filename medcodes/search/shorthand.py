@@ -53,6 +53,8 @@ _REWRITES: tuple[tuple[str, str], ...] = (
     (r"lt|l", " left "),
     (r"rt|r", " right "),
     (r"x ?\d+|\d+x", " "),  # "CABG x3", "3x": a count, not a code or a level
+    (r"(?:on )?(?:the )?(?:left|lt) side", " left "),  # "kidney stone on left side": the side, not the titles'
+    (r"(?:on )?(?:the )?(?:right|rt) side", " right "),  # "epiphora, right side"
     (r"yo|y/o|yr old|year old", " "),
 )
 # Each rewrite is a whole token: not inside a word, and ("w/o" aside) not followed by one; "w/" may be
@@ -140,6 +142,7 @@ def read(text: str) -> Reading:
                                        on_vertebra=bool(_ON_VERTEBRA.search(out))), out)
     if _EYE.search(out):  # "POAG OD", "wet AMD OS": the eye's side, where the text is about an eye
         out = _EYE_SIDE.sub(lambda m: _EYE_SIDES[m.group(1).lower()], out)
+    out = _WEEKS.sub(lambda m: f" {m.group(1)} weeks ", out)
     out = _BYPASS_COUNT.sub(lambda m: f"{m.group(1)} {_arteries(m.group(2))}", out)
     out = _VESSEL_BYPASS.sub(lambda m: f"{m.group(2)} {_arteries(m.group(1))}", out)
     out = _PATTERN.sub(_rewrite, out)
@@ -159,6 +162,8 @@ def read(text: str) -> Reading:
     return reading
 
 
+# Weeks of a pregnancy as notes write them: "IUP at 32w", "32w3d", "32wk"
+_WEEKS = re.compile(r"(?<![\w/.])([1-4]?\d)\s?(?:w|wk|wks)(?:\s?\d\s?d)?(?![\w/])", re.IGNORECASE)
 # The count of a coronary bypass is its arteries ("CABG x3", "3v CABG": Bypass Coronary Artery, Three
 # Arteries), where elsewhere a count is no word of a title
 _BYPASS_COUNT = re.compile(r"\b(cabg|bypass(?:es)?)\s*(?:x|times)\s*([1-9])\b", re.IGNORECASE)
