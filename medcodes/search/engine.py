@@ -439,8 +439,8 @@ class Engine:
             out.expr, out.relaxed = expr, need < n
             in_wanted = sum(v for s, v in facets.items() if not flt.wanted or s in flt.wanted)
             if in_wanted >= BLEND_BELOW or len(ids) >= candidates or need == 1 or n < BLEND_FROM_GROUPS \
-                    and (in_wanted > 1 or not any(rank.is_side(g) for g in out.groups)):
-                break  # two words blend where one is a side that leaves one match: "I&D R buttock abscess"
+                    and not any(rank.is_side(g) for g in out.groups):
+                break  # two words blend where one is a side some body parts lack: "I&D R buttock abscess"
         fallback = found is None and n > 1
         if fallback:  # the rarest words are other systems' only: any word the wanted systems know
             ids, scores = self._blend(conn, out.groups, 1, partial, flt, candidates, rare=False)

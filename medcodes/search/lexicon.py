@@ -102,10 +102,12 @@ def drug_entries() -> tuple[Entry, ...]:
 
 # "get", "got": "getting my tubes tied", "getting metal out of my eye" say nothing a title says; nor do
 # the words people stress a complaint with ("really dry skin", "passing a lot of gas", "feels like")
-STOPWORDS = frozenset("a an the of on in at to for with and or by from my is are i me as its into his her their your our"
+STOPWORDS = frozenset("a an the of on in at to for with and or by from my is are i me as its into"
                       " get gets getting got gotten"
                       " really alot much kinda super always constantly keep keeps kept feel feels am like"
                       .split())
+# whose it is, inside a phrase ("fluid in her lungs" is "fluid in lungs"); words of some titles, so only here
+PRONOUNS = frozenset("his her their your our".split())
 # "a lot" in a phrase whose other words are a term ("passing a lot of gas": passing gas), but a term of
 # its own with one word ("pee a lot")
 FILLERS = frozenset({"lot", "lots"})
@@ -128,7 +130,7 @@ SAME_PHRASES = ((("dilation", "curettage"), ("d", "c")), (("dilation", "evacuati
 def key(ws: tuple[str, ...]) -> tuple[str, ...]:
     """How a phrase is looked up: stop words dropped, plural s dropped ("ringing in my ears"
     finds "ringing in the ear"), a word said either way said one way ("operation": surgery)."""
-    kept = tuple(w for w in ws if w not in STOPWORDS) or ws
+    kept = tuple(w for w in ws if w not in STOPWORDS and w not in PRONOUNS) or ws
     if len([w for w in kept if w not in FILLERS]) > 1:
         kept = tuple(w for w in kept if w not in FILLERS)
     if len(kept) > 1:  # in a phrase only: "fx" alone is its own entry, and "fracture" alone no entry's

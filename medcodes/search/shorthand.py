@@ -53,8 +53,8 @@ _REWRITES: tuple[tuple[str, str], ...] = (
     (r"lt|l", " left "),
     (r"rt|r", " right "),
     (r"x ?\d+|\d+x", " "),  # "CABG x3", "3x": a count, not a code or a level
-    (r"(?:on )?(?:the )?(?:left|lt) side", " left "),  # "kidney stone on left side": the side, not the titles'
-    (r"(?:on )?(?:the )?(?:right|rt) side", " right "),  # "epiphora, right side"
+    (r"(?:on )?(?:the )?(?:left|lt) side(?! of)", " left "),  # "kidney stone on left side": the side, not the titles'
+    (r"(?:on )?(?:the )?(?:right|rt) side(?! of)", " right "),  # "epiphora, right side"
     (r"yo|y/o|yr old|year old", " "),
 )
 # Each rewrite is a whole token: not inside a word, and ("w/o" aside) not followed by one; "w/" may be

@@ -162,3 +162,7 @@ def test_a_side_inside_a_term_said_in_another_order() -> None:
     """"fx L hip" is the entry "hip fx", and the side after it."""
     first, side = lexicon.groups(("fx", "l", "hip"))[:2]
     assert first.entry is not None and set(first.words) == {"fx", "hip"} and side.words == ("l",)
+
+
+def test_whose_it_is_inside_a_phrase() -> None:
+    assert lexicon.key(("fluid", "in", "her", "lungs")) == lexicon.key(("fluid", "in", "lungs"))

@@ -209,3 +209,15 @@ def test_incision_and_drainage_is_one_operation_not_two_conditions(q: str) -> No
 def test_a_table_comes_after_its_code_that_says_as_much(full: Catalog) -> None:
     found = [r["code"] for r in search(full, "R hemicolon resection", systems=["icd10pcs"], limit=3)["results"]]
     assert found[0].startswith("0DTF") and "0DT" in found, found
+
+
+@pytest.mark.slow
+def test_a_side_the_substance_route_lacks(full: Catalog) -> None:
+    """The pleural cavity of 3E0L has no side: "talc pleurodesis L" is still the talc, not a left pleura's code only."""
+    found = [r["code"] for r in search(full, "talc pleurodesis L", systems=["icd10pcs"], limit=3)["results"]]
+    assert any(c.startswith("3E0L") for c in found), found
+
+
+def test_weeks_and_sides_as_notes_write_them() -> None:
+    assert shorthand.read("iup at 32w").text == "iup at 32 weeks"
+    assert shorthand.read("kidney stone on left side").text == "kidney stone left"
