@@ -71,8 +71,8 @@ def hit(system: str, code: str, expect: Expect) -> bool:
     for es, ec in expect:
         if system != es:
             continue
-        if ec.startswith("="):
-            if code == ec[1:]:
+        if ec.startswith("="):  # exact: the code itself, or ("=04100?K") a match of the whole pattern
+            if code == ec[1:] or (any(ch in ec for ch in "*?[") and fnmatch.fnmatchcase(code, ec[1:])):
                 return True
         elif any(ch in ec for ch in "*?["):
             # a pattern is a prefix too, like a plain code ("0SR[FG]" is any code of those tables), as

@@ -162,6 +162,9 @@ def read(text: str) -> Reading:
     return reading
 
 
+# A device said to be in place ("PPM in situ", "foley in place"); "melanoma in situ" is no status: only a
+# status row's term before it counts
+_IN_PLACE = re.compile(r"^\s*(.+?)\s+(?:in situ|in place|present)\s*$", re.IGNORECASE)
 # Weeks of a pregnancy as notes write them: "IUP at 32w", "32w3d", "32wk"
 _WEEKS = re.compile(r"(?<![\w/.])([1-4]?\d)\s?(?:w|wk|wks)(?:\s?\d\s?d)?(?![\w/])", re.IGNORECASE)
 # The count of a coronary bypass is its arteries ("CABG x3", "3v CABG": Bypass Coronary Artery, Three
@@ -245,6 +248,11 @@ def _statuses(text: str) -> list[Status]:
         found = _lookup(table, kind, m.group(2))
         if found is None:  # "s/p MI": a condition had, its history code; "hx CABG": an operation had, its status
             found = _lookup(table, "history" if kind == "status" else "status", m.group(2))
+        if found is not None:
+            out.append(found)
+    placed = _IN_PLACE.search(text)
+    if placed is not None and not out:  # "PPM in situ", "pacer in place": a device the patient has
+        found = _lookup(table, "status", placed.group(1))
         if found is not None:
             out.append(found)
     for m in _ON.finditer(text):

@@ -221,3 +221,14 @@ def test_a_side_the_substance_route_lacks(full: Catalog) -> None:
 def test_weeks_and_sides_as_notes_write_them() -> None:
     assert shorthand.read("iup at 32w").text == "iup at 32 weeks"
     assert shorthand.read("kidney stone on left side").text == "kidney stone left"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("q", "code"), [("PPM in situ", "Z95.0"), ("pacer in place", "Z95.0")])
+def test_a_device_in_place_is_its_status(full: Catalog, q: str, code: str) -> None:
+    assert search(full, q, systems=["icd10cm"], limit=1)["results"][0]["code"] == code
+
+
+@pytest.mark.slow
+def test_in_situ_after_a_condition_stays_its_word(full: Catalog) -> None:
+    assert search(full, "melanoma in situ", systems=["icd10cm"], limit=1)["results"][0]["code"].startswith("D03")
