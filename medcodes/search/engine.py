@@ -192,7 +192,7 @@ class Engine:
         self.parts = stored_parts.PartsTable.load(conn)
         self.index_terms = index_terms.load(conn)  # main terms as lexicon entries
         # words the lexicon and the index terms spell as they are ("numbing" is no "num bing")
-        self.lexicon_words = frozenset(w for term in (*lexicon.known_terms(), *self.index_terms) for w in term)
+        self.lexicon_words = lexicon.term_words() | frozenset(w for term in self.index_terms for w in term)
         self.sided_families = self._sided_families(conn)
         self.paths = paths.present(conn)
         self.operations = paths.operations(conn)  # procedure words the PCS Index names the operations of
@@ -257,7 +257,7 @@ class Engine:
         if split:
             words = tuple(w for word in words for w in split.get(word, (word,)))
         complete = partial and (len(words) > 1 or self.vocab.unfinished(words[-1]))
-        termed = lexicon.groups(words, complete, self.index_terms)
+        termed = lexicon.groups(words, complete, self.index_terms, self.lexicon_words)
         if flt.wanted == (PROCEDURES,):
             termed = _procedure_words(termed)
         groups = context.after(context.cervix(_scaled(self._word_parts(_meaningful(termed)))), self.vocab.known)

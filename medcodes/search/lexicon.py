@@ -207,6 +207,12 @@ def joined(word: str) -> Entry | None:
 
 
 @functools.cache
+def term_words() -> frozenset[str]:
+    """Every word of a lexicon term, as written and as looked up."""
+    return frozenset(w for e in entries() for w in (*e.term, *key(e.term)))
+
+
+@functools.cache
 def _terms_sorted() -> tuple[tuple[str, ...], ...]:
     return tuple(sorted(_by_term()))
 
@@ -235,19 +241,19 @@ def completions(query_words: tuple[str, ...], limit: int = 3) -> list[Entry]:
 
 
 def groups(query_words: tuple[str, ...], partial: bool = False,
-           more: Mapping[tuple[str, ...], Entry] | None = None) -> list[Group]:
+           more: Mapping[tuple[str, ...], Entry] | None = None, termed: frozenset[str] = frozenset()) -> list[Group]:
     """Split the query into groups, rewriting the longest lexicon phrase at each position.
 
     With `partial`, the query's unfinished end may also be the start of an entry's term. `more`:
     entries by key beside the lexicon's own (the Alphabetic Index's main terms: index_terms.py),
-    read where the lexicon has none of the same length.
+    read where the lexicon has none of the same length; `termed`: the words of both's terms.
     """
-    out = _greedy(query_words, more or {})
+    out = _greedy(query_words, more or {}, termed)
     if partial and out and out[-1].entry is None and query_words[-1].isalpha():
         tail = completions(query_words)
         if tail:
             n = len(tail[0].term)
-            head = _greedy(query_words[:-n], more or {}) if n < len(query_words) else []
+            head = _greedy(query_words[:-n], more or {}, termed) if n < len(query_words) else []
             span = query_words[-n:]
             # the first completion's meaning only: a longer meaning of another ("hypert": hyperthyroid's
             # "thyrotoxicosis unspecified ...") would outrank what most people typing it mean
@@ -256,8 +262,12 @@ def groups(query_words: tuple[str, ...], partial: bool = False,
     return out
 
 
-def _greedy(query_words: tuple[str, ...], more: Mapping[tuple[str, ...], Entry]) -> list[Group]:
+def _greedy(query_words: tuple[str, ...], more: Mapping[tuple[str, ...], Entry],
+            termed: frozenset[str] = frozenset()) -> list[Group]:
+    """`termed`: the words of the lexicon's terms and of `more`'s, which stay in their terms (the
+    lexicon's own when not given)."""
     table = _by_term()
+    termed = termed or term_words()
     out: list[Group] = []
     i = 0
     while i < len(query_words):
@@ -279,6 +289,19 @@ def _greedy(query_words: tuple[str, ...], more: Mapping[tuple[str, ...], Entry])
                 span = tuple(w for w in span if w not in sides)
                 entry = (table.get(key(span)) or _by_bag().get(frozenset(_stem(w) for w in key(span)))) \
                     if len(span) > 1 else None  # "fx L hip" is "hip fx", left
+            if entry is None and n > 2 and not sides:
+                # one word inside a term ("perc dilational trach" is "perc trach", dilational): the
+                # term, then the word; only a word no term uses ("depo provera shot" is no "depo shot")
+                for k in range(1, n - 1):
+                    inner = span[k]
+                    if inner in STOPWORDS or inner in termed:
+                        continue
+                    rest = span[:k] + span[k + 1:]
+                    entry = table.get(key(rest))
+                    if entry is not None and len(entry.term) > 1:
+                        sides, span = (inner,), rest
+                        break
+                    entry = None
             if entry is not None:
                 alts = (span, *(m for m in entry.means if m != span))
                 out.append(Group(alts, span, entry))

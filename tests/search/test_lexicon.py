@@ -166,3 +166,12 @@ def test_a_side_inside_a_term_said_in_another_order() -> None:
 
 def test_whose_it_is_inside_a_phrase() -> None:
     assert lexicon.key(("fluid", "in", "her", "lungs")) == lexicon.key(("fluid", "in", "lungs"))
+
+
+def test_one_word_inside_a_term() -> None:
+    """"perc dilational trach" is the term "perc trach" and the word "dilational"; a word of another
+    term stays where it is ("depo provera shot" is no "depo shot")."""
+    groups = lexicon.groups(("perc", "dilational", "trach"))
+    assert groups[0].entry is not None and groups[0].words == ("perc", "trach") and groups[1].words == ("dilational",)
+    first = lexicon.groups(("depo", "provera", "shot"))[0]
+    assert first.entry is not None and first.words[:2] == ("depo", "provera")
