@@ -832,9 +832,9 @@ class Engine:
                 continue
             splits = [(word[:k], word[k:]) for k in range(SPLIT_MIN, len(word) - SPLIT_MIN + 1)
                       if count.get(word[:k], 0) and count.get(word[k:], 0)]
-            splits = [(a, b) for a, b in splits if a not in PREFIXES and (len(a) >= SPLIT_PART and len(b) >= SPLIT_PART
-                                                    and min(count[a], count[b]) >= SPLIT_COMMON)
-                      or self._said_together(conn, a, b)]
+            splits = [(a, b) for a, b in splits if a not in PREFIXES
+                      and (len(a) >= SPLIT_PART and len(b) >= SPLIT_PART and min(count[a], count[b]) >= SPLIT_COMMON
+                           or self._said_together(conn, a, b))]
             if splits:
                 out[word] = max(splits, key=lambda pair: min(count[pair[0]], count[pair[1]]))
         return out

@@ -49,6 +49,8 @@ def test_a_word_the_lexicon_spells_is_not_split(full: Catalog) -> None:
     engine = engine_for(full)
     assert engine._split_run_together(full.conn, ("numbing", "denver", "kneepain"), False) == {
         "kneepain": ("knee", "pain")}
+    # a prefix is no word, even where a descriptor says it beside the rest ("anti-infective")
+    assert engine._split_run_together(full.conn, ("antiinfective", "transcolon"), False) == {}
 
 
 @pytest.mark.parametrize(("q", "code"), [("solumedrol", "J2930"), ("depoprovera shot", "J1050")])
