@@ -1284,6 +1284,8 @@ def _needs(n: int) -> list[int]:
         out.append(n - 1)
     if 4 < n <= 7:
         out.append(n - 2)
+    if n > 4 and out[-1] > 2:
+        out.append(2)
     if n > 1:
         out.append(1)
     return out

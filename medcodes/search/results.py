@@ -271,6 +271,11 @@ def _status_by_words(engine: Engine, conn: Any, text: Any, flt: Filter) -> list[
     scope = np.sort(engine.family(conn, CodeTerm(prefix, prefix.replace(".", "")), Filter(("icd10cm",))))
     if not len(scope):
         return []
+    if prefix == "Z85":  # "h/o BCC skin, excised": the words the history titles say; a site among them
+        said = {w for row in fetch_rows(conn, [int(i) for i in scope]) for w in words(row[3])}
+        ws = tuple(w for w in ws if w in said)
+        if len(ws) < 3:
+            return []
     hits = engine.lexical(conn, ws, False, Filter(("icd10cm",), flt.billable, flt.as_of, scope),
                           candidates=SUGGEST_CANDIDATES, index=False).hits
     if not hits or hits[0].coverage < 1.0:

@@ -34,7 +34,7 @@ _REWRITES: tuple[tuple[str, str], ...] = (
     (r"2°|2ry", " secondary "),
     (r"3°", " tertiary "),
     (r"i&d|i & d|i/d|i ?\+ ?d|i and d", " incision and drainage "),
-    (r"t&a|t & a", " tonsillectomy and adenoidectomy "),
+    (r"t&a|t & a|t and a", " tonsillectomy and adenoidectomy "),
     (r"d&c|d & c", " dilation and curettage "),
     (r"w/o|w/out", " without "),
     (r"w/", " with "),
@@ -147,6 +147,7 @@ def read(text: str) -> Reading:
     out = _VESSEL_BYPASS.sub(lambda m: f"{m.group(2)} {_arteries(m.group(1))}", out)
     out = _PATTERN.sub(_rewrite, out)
     out = _dated(out)
+    out = _had(out)
     out = re.sub(r"\s+", " ", out).strip()
     if out.lower() == re.sub(r"\s+", " ", text).strip().lower():
         out = text  # nothing spelled out: keep the text as typed (a trailing space says "finished")
@@ -191,6 +192,35 @@ def _dated(text: str) -> str:
         return text
     rest = _YEAR.sub(" ", text).strip()
     return f"status post {rest}" if any(ch.isalpha() for ch in rest) else text
+
+
+# What a problem list says was had, in its own words: "prior CABG", "remote DVT" (history of), "L BKA
+# status" (status post), "breast ca in remission, done w/ tx" (a cancer treated: its history)
+_BEFORE = re.compile(r"^\s*(?:prior|previous|remote|past)\s+(?=\w)", re.IGNORECASE)
+_STATUS_LAST = re.compile(r"^(.+?)[\s,;:-]+status\s*$", re.IGNORECASE)
+_CANCER = re.compile(r"\b(?:ca|cancer|carcinoma|malignancy|malignant|tumou?r|bcc|scc|adenocarcinoma|melanoma)\b",
+                     re.IGNORECASE)
+_BLOOD_CANCER = re.compile(r"\b(?:leukemia|leukaemia|lymphoma|myeloma|cll|aml|all|cml)\b", re.IGNORECASE)
+_TREATED = re.compile(r"[\s,;]*\b(?:in remission|(?:done|completed|finished|complete)(?:\s+(?:with|w))?"
+                      r"\s+(?:tx|treatment|therapy|chemo|chemotherapy|radiation|xrt)|ned|no evidence of disease)\b",
+                      re.IGNORECASE)
+
+
+def _had(text: str) -> str:
+    """The words that say a condition or operation was had, read as "history of" / "status post", where
+    the status or history that reading names is one the tables know (a "prior auth" stays as typed)."""
+    if _NOT_HAD.search(text):
+        return text
+    said = ""
+    if _BEFORE.search(text):
+        said = "history of " + _BEFORE.sub("", text)
+    elif (last := _STATUS_LAST.match(text)) is not None:
+        said = f"status post {last.group(1)}"
+    elif _CANCER.search(text) and _TREATED.search(text) and not _BLOOD_CANCER.search(text):
+        return "history of " + _TREATED.sub(" ", text)  # solid cancers' remission has no code of its own
+    if said and (_statuses(said) or status_search(said)):
+        return said
+    return text
 
 
 def _arabic(value: str) -> str:
@@ -268,6 +298,9 @@ STATUS_CHARS = 200
 _AFTER = re.compile(r"\b(?:status post|history of)\s+(.+?)(?=\s(?:on|with|and|due to)\s|$)", re.IGNORECASE)
 _AMPUTATED = frozenset({"amp", "amps", "amputation", "amputations", "amputated", "amputee", "ray"})
 _TRANSPLANTED = frozenset({"transplant", "transplants", "transplanted", "transplantation", "tx", "txp"})
+_CANCERS = frozenset({"ca", "cancer", "cancers", "carcinoma", "malignancy", "malignant", "tumor", "tumour",
+                      "neoplasm", "adenocarcinoma", "bcc", "scc"})
+_CANCER_SITES = {"bcc": "skin", "scc": "skin"}  # the skin's cancers, as notes name them
 _REPLACED = frozenset({"replacement", "replacements", "replaced", "arthroplasty", "arthroplasties"})
 
 
@@ -282,6 +315,10 @@ def status_search(text: str) -> tuple[str, tuple[str, ...]] | None:
         return None
     ws = tuple(w for w in words(m.group(1)[:STATUS_CHARS]) if w not in lexicon.STOPWORDS)[:STATUS_WORDS]
     rest = tuple(w for w in ws if w not in _AMPUTATED | _TRANSPLANTED | _REPLACED and not any(c.isdigit() for c in w))
+    if m.group(0).lower().startswith("history") and set(ws) & _CANCERS:  # "h/o BCC": Z85, by the cancer's site
+        sites = tuple(dict.fromkeys(_CANCER_SITES.get(w, w) for w in ws
+                                    if w not in _CANCERS - set(_CANCER_SITES) and w not in lexicon.SIDES))
+        return ("Z85", ("malignant", "neoplasm", *sites)) if sites else None
     if set(ws) & _AMPUTATED and rest:
         return "Z89", ("acquired", "absence", *rest)
     if set(ws) & _TRANSPLANTED and rest:
@@ -345,7 +382,8 @@ def _lookup(table: dict[tuple[str, tuple[str, ...]], Status], kind: str, phrase:
                 return Status(found.system, found.code, found.why, ws[n], found.kind)
             return found
     if len(ws) > 1 and ws[0] in lexicon.SIDES:
-        found = _lookup(table, kind, " ".join(ws[1:]))
+        limb = 3 if ws[1:3] in (["lower", "limb"], ["upper", "limb"]) else 1  # "LLE DVT": a left leg's DVT
+        found = _lookup(table, kind, " ".join(ws[limb:]))
         if found is not None and not found.side:
             return Status(found.system, found.code, found.why, ws[0], found.kind)
         return found

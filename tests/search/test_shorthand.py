@@ -232,3 +232,20 @@ def test_a_device_in_place_is_its_status(full: Catalog, q: str, code: str) -> No
 @pytest.mark.slow
 def test_in_situ_after_a_condition_stays_its_word(full: Catalog) -> None:
     assert search(full, "melanoma in situ", systems=["icd10cm"], limit=1)["results"][0]["code"].startswith("D03")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("q", "code"), [
+    ("prior CABG, grafts patent", "Z95.1"), ("remote LLE DVT, completed 6 mo AC", "Z86.718"),
+    ("L BKA status", "Z89.512"), ("L knee replacement status", "Z96.652"),
+    ("L breast ca in remission, done w/ tx", "Z85.3"), ("hx of BCC skin, excised", "Z85.828"),
+    ("h/o SCC L forearm", "Z85.828")])
+def test_a_problem_lists_own_words_for_what_was_had(full: Catalog, q: str, code: str) -> None:
+    """"prior", "remote", a trailing "status", a solid cancer treated: the history or status code first."""
+    assert search(full, q, systems=["icd10cm"], limit=1)["results"][0]["code"] == code
+
+
+@pytest.mark.parametrize("q", ["prior auth for mri", "DNR status", "AML in remission", "remote control injury"])
+def test_words_that_only_look_like_a_history_stay(q: str) -> None:
+    """No status or history the tables know: the text as typed (a blood cancer's remission has codes of its own)."""
+    assert "history of" not in shorthand.read(q).text and "status post" not in shorthand.read(q).text
