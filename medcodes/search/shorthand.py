@@ -84,7 +84,8 @@ _CKD = re.compile(r"\bckd\s*(?:stage\s*)?([1-5]|[ivx]{1,3})([ab])?\b(?!/)", re.I
 # Only vertebrae that exist (C1-C7, T1-T12, L1-L5, S1-S5); a thoracic level alone stays as typed
 # ("T2" is a tumour stage more often, and the titles write "T11-T12 vertebra"), and codes ("C50",
 # "L89") have two digits after the letter.
-_SPINE = re.compile(r"(?<![\w/.])([ctls])([1-9]|1[0-2])(?:\s*-\s*([ctls])?([1-9]|1[0-2]))?(?![\w/.-])"
+_SPINE = re.compile(r"(?<![\w/.])([ctls])([1-9]|1[0-2])(?:\s*(?:-|\u2013|\s(?:thru|through|to)\s)\s*([ctls])?([1-9]|1[0-2]))?"
+                    r"(?![\w/.-])"
                     r"(?!\s+level)", re.IGNORECASE)  # "C5 level", "T7-T12 level": the titles' own words
 # two levels written with a space ("L5 S1 fusion") are a span, as "L5-S1" is (not "S1 S2": heart sounds)
 _SPACED_SPAN = re.compile(r"(?<![\w/.])([ctl])([1-9]|1[0-2])\s+([ctls])([1-9]|1[0-2])(?![\w/.-])", re.IGNORECASE)
