@@ -148,6 +148,7 @@ def read(text: str) -> Reading:
     out = _VESSEL_BYPASS.sub(lambda m: f"{m.group(2)} {_arteries(m.group(1))}", out)
     out = _PATTERN.sub(_rewrite, out)
     out = _dated(out)
+    out = _after_stroke(out)
     out = _had(out)
     out = re.sub(r"\s+", " ", out).strip()
     if out.lower() == re.sub(r"\s+", " ", text).strip().lower():
@@ -205,6 +206,26 @@ _BLOOD_CANCER = re.compile(r"\b(?:leukemia|leukaemia|lymphoma|myeloma|cll|aml|al
 _TREATED = re.compile(r"[\s,;]*\b(?:in remission|(?:done|completed|finished|complete)(?:\s+(?:with|w))?"
                       r"\s+(?:tx|treatment|therapy|chemo|chemotherapy|radiation|xrt)|ned|no evidence of disease)\b",
                       re.IGNORECASE)
+
+
+# A deficit a stroke left ("h/o CVA w/ residual L hemiparesis", "R hemiparesis 2/2 old CVA"): a sequela of
+# the cerebral infarction (I69.3-), neither the stroke again nor a history "without residual deficits"
+_STROKE = re.compile(r"\b(?:cva|cvas|stroke|strokes|cerebral infarct|cerebral infarction|brain infarct)\b", re.IGNORECASE)
+_DEFICIT = re.compile(r"\b(?:hemiparesis|hemiplegia|hemiplegic|aphasia|dysphagia|dysarthria|facial droop|facial weakness"
+                      r"|monoplegia|ataxia|cognitive deficits?|apraxia|weakness)\b", re.IGNORECASE)
+_BEFORE_NOW = re.compile(r"\b(?:history of|status post|old|prior|remote|residual|post|following|after|due to"
+                         r"|sequelae?|late effects?)\b", re.IGNORECASE)
+_SIDE_WORD = re.compile(r"\b(?:left|right|bilateral)\b", re.IGNORECASE)
+
+
+def _after_stroke(text: str) -> str:
+    if not (_STROKE.search(text) and _BEFORE_NOW.search(text)):
+        return text
+    deficits = list(dict.fromkeys(m.group(0).lower() for m in _DEFICIT.finditer(text)))
+    if not deficits:
+        return text
+    sides = list(dict.fromkeys(m.group(0).lower() for m in _SIDE_WORD.finditer(text)))
+    return " ".join([*deficits, "following cerebral infarction", *sides])
 
 
 def _had(text: str) -> str:
