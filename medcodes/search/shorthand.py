@@ -215,12 +215,15 @@ _DEFICIT = re.compile(r"\b(?:hemiparesis|hemiplegia|hemiplegic|aphasia|dysphagia
                       r"|monoplegia|ataxia|cognitive deficits?|apraxia|weakness)\b", re.IGNORECASE)
 _BEFORE_NOW = re.compile(r"\b(?:history of|status post|old|prior|remote|residual|post|following|after|due to"
                          r"|sequelae?|late effects?)\b", re.IGNORECASE)
+_ONE_SIDE = re.compile(r"\b(?:one[ -]sided weakness|weakness (?:on|of) one side|weak on one side|one side weak)\b",
+                       re.IGNORECASE)
 _SIDE_WORD = re.compile(r"\b(?:left|right|bilateral)\b", re.IGNORECASE)
 
 
 def _after_stroke(text: str) -> str:
     if not (_STROKE.search(text) and _BEFORE_NOW.search(text)):
         return text
+    text = _ONE_SIDE.sub(" hemiparesis ", text)
     deficits = list(dict.fromkeys(m.group(0).lower() for m in _DEFICIT.finditer(text)))
     if not deficits:
         return text
