@@ -148,6 +148,7 @@ def read(text: str) -> Reading:
     out = _VESSEL_BYPASS.sub(lambda m: f"{m.group(2)} {_arteries(m.group(1))}", out)
     out = _PATTERN.sub(_rewrite, out)
     out = _dated(out)
+    out = _contrast(out)
     out = _after_stroke(out)
     out = _had(out)
     out = re.sub(r"\s+", " ", out).strip()
@@ -218,6 +219,26 @@ _BEFORE_NOW = re.compile(r"\b(?:history of|status post|old|prior|remote|residual
 _ONE_SIDE = re.compile(r"\b(?:one[ -]sided weakness|weakness (?:on|of) one side|weak on one side|one side weak)\b",
                        re.IGNORECASE)
 _SIDE_WORD = re.compile(r"\b(?:left|right|bilateral)\b", re.IGNORECASE)
+
+
+# Contrast as imaging orders say it, beside a scan: "with and without contrast" is the titles' "using ...
+# Contrast, Unenhanced and Enhanced"; "no dye" the code that names no contrast; "with dye" one that does.
+# Elsewhere "dye" stays ("allergic to iodine dye").
+_SCAN = re.compile(r"\b(?:ct|cat|cta|mri|mra|mrcp|scan|x ray|xray|angiogram|angiography|arteriogram|venogram"
+                   r"|fluoroscopy|fluoro|pyelogram|myelogram|cholangiogram|imaging|study)\b", re.IGNORECASE)
+_BOTH_CONTRAST = re.compile(r"\b(?:with|w)\s*(?:and|&|/)?\s*(?:without|wo|w/o)\s+(?:iv\s+)?(?:contrast|dye)\b",
+                            re.IGNORECASE)
+_NO_CONTRAST = re.compile(r"\b(?:(?:without|no|non|wo)\s*-?\s*(?:iv\s+)?(?:contrast|dye)|noncontrast|noncon)\b",
+                          re.IGNORECASE)
+_WITH_CONTRAST = re.compile(r"\b(?:(?:with|w)\s+(?:iv\s+)?)?(?:contrast|dye)\b", re.IGNORECASE)
+
+
+def _contrast(text: str) -> str:
+    if not _SCAN.search(text):
+        return text
+    text = _BOTH_CONTRAST.sub(" using contrast unenhanced and enhanced ", text)
+    text = _NO_CONTRAST.sub(" ", text)
+    return _WITH_CONTRAST.sub(" using contrast ", text) if "unenhanced" not in text.lower() else text
 
 
 def _after_stroke(text: str) -> str:

@@ -249,3 +249,31 @@ def test_a_problem_lists_own_words_for_what_was_had(full: Catalog, q: str, code:
 def test_words_that_only_look_like_a_history_stay(q: str) -> None:
     """No status or history the tables know: the text as typed (a blood cancer's remission has codes of its own)."""
     assert "history of" not in shorthand.read(q).text and "status post" not in shorthand.read(q).text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("q", "codes"), [
+    ("h/o CVA w/ residual L hemiparesis", ("I69.352", "I69.354")), ("R hemiparesis 2/2 old CVA", ("I69.351", "I69.353")),
+    ("aphasia after stroke", ("I69.320",)), ("one sided weakness after stroke", ("I69.35",))])
+def test_a_deficit_a_stroke_left_is_its_sequela(full: Catalog, q: str, codes: tuple[str, ...]) -> None:
+    """Not the stroke again (I63), nor a history "without residual deficits" (Z86.73), nor a family's (Z82.3)."""
+    assert search(full, q, systems=["icd10cm"], limit=1)["results"][0]["code"].startswith(codes)
+
+
+def test_a_stroke_alone_or_a_deficit_alone_stays() -> None:
+    assert "following" not in shorthand.read("old CVA").text
+    assert "following" not in shorthand.read("L hemiparesis").text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("q", "code"), [
+    ("mri of brain with and without contrast", "B030Y0Z"), ("CT chest w/wo contrast", "BW24Y0Z"),
+    ("cat scan of neck with dye", "BW2FYZZ"), ("ct abdomen without contrast", "BW20ZZZ")])
+def test_contrast_as_imaging_orders_say_it(full: Catalog, q: str, code: str) -> None:
+    assert search(full, q, systems=["icd10pcs"], limit=1)["results"][0]["code"] == code
+
+
+@pytest.mark.slow
+def test_dye_away_from_a_scan_stays_dye(full: Catalog) -> None:
+    assert shorthand.read("allergic to iodine dye").text == "allergic to iodine dye"
+    assert search(full, "allergic to iodine dye", systems=["icd10cm"], limit=1)["results"][0]["code"] == "Z91.041"
