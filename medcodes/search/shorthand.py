@@ -230,7 +230,7 @@ _BOTH_CONTRAST = re.compile(r"\b(?:with|w)\s*(?:and|&|/)?\s*(?:without|wo|w/o)\s
                             re.IGNORECASE)
 _NO_CONTRAST = re.compile(r"\b(?:(?:without|no|non|wo)\s*-?\s*(?:iv\s+)?(?:contrast|dye)|noncontrast|noncon)\b",
                           re.IGNORECASE)
-_WITH_CONTRAST = re.compile(r"\b(?:(?:with|w)\s+(?:iv\s+)?)?(?:contrast|dye)\b", re.IGNORECASE)
+_WITH_CONTRAST = re.compile(r"\b(?:(?:with|w)\s+(?:iv\s+)?(?:contrast|dye)|dye)\b", re.IGNORECASE)
 
 
 def _contrast(text: str) -> str:
@@ -245,7 +245,9 @@ def _after_stroke(text: str) -> str:
     if not (_STROKE.search(text) and _BEFORE_NOW.search(text)):
         return text
     text = _ONE_SIDE.sub(" hemiparesis ", text)
-    deficits = list(dict.fromkeys(m.group(0).lower() for m in _DEFICIT.finditer(text)))
+    # weakness after a stroke is the weakness of a side, unless the face's
+    deficits = list(dict.fromkeys("hemiparesis" if m.group(0).lower() == "weakness" else m.group(0).lower()
+                                  for m in _DEFICIT.finditer(text)))
     if not deficits:
         return text
     sides = list(dict.fromkeys(m.group(0).lower() for m in _SIDE_WORD.finditer(text)))
