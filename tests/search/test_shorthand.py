@@ -253,7 +253,8 @@ def test_words_that_only_look_like_a_history_stay(q: str) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("q", "codes"), [
-    ("h/o CVA w/ residual L hemiparesis", ("I69.352", "I69.354")), ("R hemiparesis 2/2 old CVA", ("I69.351", "I69.353")),
+    ("h/o CVA w/ residual L hemiparesis", ("I69.352", "I69.354")),
+    ("R hemiparesis 2/2 old CVA", ("I69.351", "I69.353")),
     ("aphasia after stroke", ("I69.320",)), ("one sided weakness after stroke", ("I69.35",))])
 def test_a_deficit_a_stroke_left_is_its_sequela(full: Catalog, q: str, codes: tuple[str, ...]) -> None:
     """Not the stroke again (I63), nor a history "without residual deficits" (Z86.73), nor a family's (Z82.3)."""
@@ -277,3 +278,18 @@ def test_contrast_as_imaging_orders_say_it(full: Catalog, q: str, code: str) -> 
 def test_dye_away_from_a_scan_stays_dye(full: Catalog) -> None:
     assert shorthand.read("allergic to iodine dye").text == "allergic to iodine dye"
     assert search(full, "allergic to iodine dye", systems=["icd10cm"], limit=1)["results"][0]["code"] == "Z91.041"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("q", "code"), [
+    ("pre-e at 34w", "O14.93"), ("AMA G1 at 20wks", "O09.512"), ("G2P1 at 36 wks AMA", "O09.523"),
+    ("pregnant at 38 years old", "O09.5"), ("15 yo pregnant", "O09.6"), ("IUP at 32 wks", "Z3A.32")])
+def test_a_pregnancys_weeks_and_the_mothers_age(full: Catalog, q: str, code: str) -> None:
+    """Weeks say the trimester the titles name, beside a condition (not alone: its weeks code); an age or
+    AMA beside a pregnancy is an elderly or young primigravida or multigravida, not weeks."""
+    assert search(full, q, systems=["icd10cm"], limit=1)["results"][0]["code"] == code
+
+
+def test_ama_away_from_a_pregnancy_stays() -> None:
+    assert "elderly" not in shorthand.read("left AMA").text
+    assert "trimester" not in shorthand.read("lost the baby at 8 weeks").text
