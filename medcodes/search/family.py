@@ -1,10 +1,11 @@
-"""Family history codes (ICD-10-CM Z80-Z84) for the condition a relative had.
+"""Family history codes (ICD-10-CM Z80-Z84) for the condition a relative had, and pregnancy codes
+(O98-O9A) for a condition in a pregnancy: both by the chapter block of the condition's own code.
 
 "FHx colon ca", "family history of MI": the family history categories name chapters and blocks
 ("malignant neoplasm of digestive organs", "ischemic heart disease and other diseases of the
 circulatory system"), not the condition the note names, so the words do not meet. The condition is
 found as a diagnosis first (results.py) and its code's block gives the family history code
-(family.tsv): C18.9 -> Z80.0, I21.9 -> Z82.49.
+(family.tsv): C18.9 -> Z80.0, I21.9 -> Z82.49. "asthma while pregnant": J45.909 -> O99.51 (pregnancy.tsv).
 """
 
 from __future__ import annotations
@@ -25,18 +26,33 @@ class Rule:
     title: str
 
 
+FAMILY = "family.tsv"
+PREGNANCY = "pregnancy.tsv"
+# "X while pregnant", "X during pregnancy", "pregnant with X": a condition the pregnancy has; not one the
+# pregnancy titles name themselves ("pregnancy test", "pregnancy induced hypertension")
+_IN_PREGNANCY = re.compile(r"^(?:(.+?)\s+(?:while|when|during|in)\s+(?:i\s+was\s+|im\s+|i\s+am\s+)?"
+                           r"(?:pregnant|pregnancy)"
+                           r"|(?:pregnant|pregnancy)\s+(?:with|and|complicated by)\s+(.+?))\s*$", re.IGNORECASE)
+
+
 def condition(text: str) -> str | None:
     """The condition of "family history of X" in a query as read (shorthand spelled out)."""
     m = _FAMILY.search(text)
     return m.group(1).strip() if m else None
 
 
-def code_for(icd10cm: str) -> Rule | None:
-    """The family history code for an ICD-10-CM code: the rule of the narrowest prefix or range that
-    holds it."""
+def in_pregnancy(text: str) -> str | None:
+    """The condition of "X while pregnant" / "pregnant with X", where a query says no more than that."""
+    m = _IN_PREGNANCY.match(text.strip())
+    return (m.group(1) or m.group(2)).strip() if m else None
+
+
+def code_for(icd10cm: str, table: str = FAMILY) -> Rule | None:
+    """The family history (or pregnancy) code for an ICD-10-CM code: the rule of the narrowest prefix or
+    range that holds it."""
     compact = icd10cm.replace(".", "").upper()
     best: tuple[int, Rule] | None = None
-    for rule in rules():
+    for rule in rules(table):
         if rule.last:
             held = rule.first <= compact[:3] <= rule.last
             width = 1000 - _span(rule.first, rule.last)  # a narrower range is more specific
@@ -55,15 +71,15 @@ def _span(first: str, last: str) -> int:
 
 
 @functools.cache
-def rules() -> tuple[Rule, ...]:
-    text = resources.files(__package__).joinpath("family.tsv").read_text(encoding="utf-8")
+def rules(table: str = FAMILY) -> tuple[Rule, ...]:
+    text = resources.files(__package__).joinpath(table).read_text(encoding="utf-8")
     out = []
     for n, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.startswith("#"):
             continue
         cols = line.split("\t")
         if len(cols) != 3:
-            raise ValueError(f"family.tsv:{n}: want categories, code, title; got {line!r}")
+            raise ValueError(f"{table}:{n}: want categories, code, title; got {line!r}")
         first, _, last = cols[0].partition("-")
         out.append(Rule(first.replace(".", ""), last, cols[1], cols[2]))
     return tuple(out)

@@ -108,6 +108,7 @@ def run_search(catalog: Catalog, engine: Engine, q: str, systems: Any, billable:
     if cited:
         found.missed = [m for m in found.missed if m.compact not in {c["code"] for c in cited}]
     statuses = [*reading.status, *_drug_alone(engine, q), *_family_history(engine, conn, reading.text, flt),
+                *_in_pregnancy(engine, conn, reading.text, flt),
                 *([] if any(st.kind == "status" for st in reading.status)
                   else _status_by_words(engine, conn, reading.text, flt))]
     for st in statuses:  # "s/p CABG": the status code, before the words
@@ -248,15 +249,35 @@ def _family_history(engine: Engine, conn: Any, text: Any, flt: Filter) -> list[s
     """"FHx colon ca": the family history code of the block of the diagnosis the condition's words
     find first (family.py), where the family history titles do not name the condition."""
     named = family.condition(text) if isinstance(text, str) and (not flt.wanted or "icd10cm" in flt.wanted) else None
+    return _by_block(engine, conn, named, family.FAMILY, "family history of", "history")
+
+
+def _in_pregnancy(engine: Engine, conn: Any, text: Any, flt: Filter) -> list[shorthand.Status]:
+    """"asthma while pregnant": the pregnancy code of the block of the diagnosis the condition's words find
+    first (O99.51), where no title says the condition and the pregnancy together."""
+    named = family.in_pregnancy(text) if isinstance(text, str) and (not flt.wanted or "icd10cm" in flt.wanted) \
+        else None
+    ws = tuple(parse(named).words)[:CONDITION_WORDS] if named else ()
+    if not ws:
+        return []
+    # a condition the obstetric titles name themselves ("bleeding while pregnant": hemorrhage in pregnancy)
+    said = engine.lexical(conn, (*ws, "pregnancy"), False, Filter(("icd10cm",)), candidates=SUGGEST_CANDIDATES).hits
+    rows = fetch_rows(conn, [said[0].id]) if said and said[0].coverage >= 1.0 else []
+    if rows and rows[0][2].startswith("O"):
+        return []
+    return _by_block(engine, conn, named, family.PREGNANCY, "in pregnancy,", "pregnancy")
+
+
+def _by_block(engine: Engine, conn: Any, named: str | None, table: str, said: str,
+              kind: str) -> list[shorthand.Status]:
     ws = tuple(parse(named).words)[:CONDITION_WORDS] if named else ()
     if not ws:
         return []
     hits = engine.lexical(conn, ws, False, Filter(("icd10cm",)), candidates=SUGGEST_CANDIDATES).hits
     rows = fetch_rows(conn, [hits[0].id]) if hits else []
-    rule = family.code_for(rows[0][2]) if rows else None
+    rule = family.code_for(rows[0][2], table) if rows else None
     # says why: the condition as the query named it, and the diagnosis whose block gave the code
-    return [shorthand.Status("icd10cm", rule.code, f"family history of {named}: {rows[0][2]} {rows[0][3]}",
-                             kind="history")] \
+    return [shorthand.Status("icd10cm", rule.code, f"{said} {named}: {rows[0][2]} {rows[0][3]}", kind=kind)] \
         if rule else []
 
 

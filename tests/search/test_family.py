@@ -1,4 +1,5 @@
-"""Family history codes for the condition a relative had (family.py, family.tsv)."""
+"""Family history codes for the condition a relative had (family.py, family.tsv), and pregnancy codes for a
+condition in a pregnancy (pregnancy.tsv)."""
 
 from __future__ import annotations
 
@@ -40,10 +41,11 @@ def full(full_index: Path) -> Catalog:
 
 
 @pytest.mark.slow
-def test_every_family_code_is_the_official_one(full: Catalog) -> None:
-    for rule in family.rules():
+@pytest.mark.parametrize("table", [family.FAMILY, family.PREGNANCY])
+def test_every_family_code_is_the_official_one(full: Catalog, table: str) -> None:
+    for rule in family.rules(table):
         row = full.conn.execute("SELECT title FROM codes WHERE system='icd10cm' AND code=?", (rule.code,)).fetchone()
-        assert row is not None and row[0] == rule.title, f"family.tsv: {rule.code} is {row!r}, not {rule.title!r}"
+        assert row is not None and row[0] == rule.title, f"{table}: {rule.code} is {row!r}, not {rule.title!r}"
 
 
 @pytest.mark.slow
@@ -64,3 +66,37 @@ def test_history_without_family_is_the_patients_own(full: Catalog) -> None:
     (Z85.528); a note says "FHx" when it means a relative."""
     found = [r["code"] for r in search(full, "hx of kidney cancer", systems=["icd10cm"], limit=5)["results"]]
     assert found[0].startswith("Z85.52"), found
+
+
+@pytest.mark.parametrize("condition, code", [
+    ("J45.909", "O99.51"), ("F32.A", "O99.34"), ("F17.210", "O99.33"), ("E03.9", "O99.28"), ("E66.9", "O99.21"),
+    ("E11.9", "O24.11"), ("G43.909", "O99.35"), ("B37.9", "O98.81"), ("B20", "O98.71"), ("N39.0", "O23.4"),
+    ("D64.9", "O99.01"), ("C50.911", "O9A.11")])
+def test_a_condition_in_pregnancy_by_its_block(condition: str, code: str) -> None:
+    rule = family.code_for(condition, family.PREGNANCY)
+    assert rule is not None and rule.code == code
+
+
+def test_the_condition_of_a_pregnancy_is_read() -> None:
+    assert family.in_pregnancy("asthma while pregnant") == "asthma"
+    assert family.in_pregnancy("pregnant with hypothyroidism") == "hypothyroidism"
+    assert family.in_pregnancy("pregnancy test") is None
+    assert family.in_pregnancy("asthma") is None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("q, code", [
+    ("asthma while pregnant", "O99.51"), ("depression during pregnancy", "O99.34"),
+    ("pregnant with hypothyroidism", "O99.28"), ("migraines while pregnant", "O99.35")])
+def test_a_condition_in_pregnancy_comes_first(full: Catalog, q: str, code: str) -> None:
+    found = search(full, q, systems=["icd10cm"], limit=5)["results"]
+    assert found[0]["code"] == code, [r["code"] for r in found]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("q, prefix", [("bleeding while pregnant", "O20"), ("uti while pregnant", "O23.4"),
+                                       ("pregnant", "Z33")])
+def test_a_pregnancy_the_titles_name_keeps_their_code(full: Catalog, q: str, prefix: str) -> None:
+    """A condition the obstetric titles say with the pregnancy is theirs; "pregnant" alone is no pregnancy test."""
+    found = search(full, q, systems=["icd10cm"], limit=5)["results"]
+    assert found[0]["code"].startswith(prefix), [r["code"] for r in found]
