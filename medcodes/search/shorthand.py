@@ -36,6 +36,7 @@ _REWRITES: tuple[tuple[str, str], ...] = (
     (r"i&d|i & d|i/d|i ?\+ ?d|i and d", " incision and drainage "),
     (r"t&a|t & a|t and a", " tonsillectomy and adenoidectomy "),
     (r"d&c|d & c", " dilation and curettage "),
+    (r"d/o", " disorder "),  # "cannabis use d/o"
     (r"w/o|w/out", " without "),
     (r"w/", " with "),
     (r"w(?=\s+\w)", " with "),  # "ercp w stent", typed without the slash

@@ -15,6 +15,8 @@ from medcodes.search import search, shorthand
     ("hx of DVT on eliquis", "history of DVT on eliquis"),
     ("h/o PE", "history of PE"),
     ("UTI 2/2 klebsiella", "UTI due to klebsiella"),
+    ("cannabis use d/o", "cannabis use disorder"),
+    ("ACDF C4 thru C6", "ACDF 2 or more cervical vertebral joints"),
     ("DM2 w/o complications", "DM2 without complications"),
     ("DM2 w/neuropathy", "DM2 with neuropathy"),
     ("DVT LLE", "DVT left lower limb"),
