@@ -121,7 +121,9 @@ SAME = {"operation": "surgery", "operations": "surgery", "surgeries": "surgery",
         # a clinician's abbreviation of a word entries spell out ("hip fx" is the entry "hip fracture")
         "fx": "fracture", "fxs": "fracture", "ca": "cancer", "bx": "biopsy", "dz": "disease",
         # and a plain verb of the one people write ("umbilical hernia fix" is the entry "... repair")
-        "fix": "repair", "fixing": "repair"}
+        "fix": "repair", "fixing": "repair",
+        # and when it began ("headache since hitting my head" is the entry "headache after hitting head")
+        "since": "after", "following": "after"}
 
 
 SAME_PHRASES = ((("dilation", "curettage"), ("d", "c")), (("dilation", "evacuation"), ("d", "e")))
