@@ -146,8 +146,10 @@ def read(text: str) -> Reading:
     if _EYE.search(out):  # "POAG OD", "wet AMD OS": the eye's side, where the text is about an eye
         out = _EYE_SIDE.sub(lambda m: _EYE_SIDES[m.group(1).lower()], out)
     out = _mothers_age(out)
+    pregnant = bool(_WEEKS.search(out) or _PREGNANT.search(out) or _OBSTETRIC.search(out))
     out = _WEEKS.sub(lambda m: f" {m.group(1)} weeks ", out)
-    out = _trimester(out)
+    if pregnant:  # "pre-e at 34w", "IUP at 20 weeks"; not "6 week post op visit"
+        out = _trimester(out)
     out = _BYPASS_COUNT.sub(lambda m: f"{m.group(1)} {_arteries(m.group(2))}", out)
     out = _VESSEL_BYPASS.sub(lambda m: f"{m.group(2)} {_arteries(m.group(1))}", out)
     out = _PATTERN.sub(_rewrite, out)
@@ -186,7 +188,8 @@ _VESSEL_BYPASS = re.compile(r"\b([1-9])\s*-?\s*(?:v|vessel)\s+(cabg|bypass)\b", 
 _GESTATION = re.compile(r"\b([1-4]?\d)\s+weeks?\b(?!\s+(?:ago|postpartum|post partum|after|old))", re.IGNORECASE)
 # a pregnancy that ended, whose codes name no trimester
 _NO_TRIMESTER = re.compile(r"\b(?:lost|loss|losing|miscarr\w*|abortion|sab|iufd|stillbirth|stillborn|ectopic|molar"
-                           r"|delivered|delivery|postpartum|born)\b", re.IGNORECASE)
+                           r"|delivered|delivery|postpartum|born|post op|postop|post-op|surgery|operation)\b",
+                           re.IGNORECASE)
 _HAS_TRIMESTER = re.compile(r"\btrimester\b|\b(?:1st|2nd|3rd|first|second|third)\s+tri\b", re.IGNORECASE)
 
 
@@ -217,6 +220,9 @@ _PREGNANT = re.compile(r"\b(?:pregnant|pregnancy|gravida|iup|g[1-9]|g[1-9]p[0-9]
 
 
 _GRAVIDA = re.compile(r"\bg([1-9])(?:\s*p\d+)?\b", re.IGNORECASE)
+_OBSTETRIC = re.compile(r"\b(?:pre-?e|preeclampsia|pre-eclampsia|eclampsia|gdm|gestational|g?htn of pregnancy|prom"
+                        r"|pprom|placenta|previa|fetal|fetus|labor|labour|contractions|preterm|hyperemesis|ob|antepartum"
+                        r"|prenatal|trimester)\b", re.IGNORECASE)
 _AMA = re.compile(r"\b(?:ama|advanced maternal age)\b", re.IGNORECASE)  # beside a pregnancy; else "left AMA"
 
 

@@ -295,3 +295,8 @@ def test_a_pregnancys_weeks_and_the_mothers_age(full: Catalog, q: str, code: str
 def test_ama_away_from_a_pregnancy_stays() -> None:
     assert "elderly" not in shorthand.read("left AMA").text
     assert "trimester" not in shorthand.read("lost the baby at 8 weeks").text
+
+
+@pytest.mark.parametrize("q", ["6 week post op visit", "6 wk post op visit", "rash for 3 weeks"])
+def test_weeks_that_are_no_pregnancys_say_no_trimester(q: str) -> None:
+    assert "trimester" not in shorthand.read(q).text
