@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from importlib import resources
 
-from . import lexicon, wordparts
+from . import lexicon, pregnancy, wordparts
 from .query import words
 
 # Whole-token rewrites, matched case-insensitively between non-word characters. Order matters:
@@ -145,11 +145,7 @@ def read(text: str) -> Reading:
                                        on_vertebra=bool(_ON_VERTEBRA.search(out))), out)
     if _EYE.search(out):  # "POAG OD", "wet AMD OS": the eye's side, where the text is about an eye
         out = _EYE_SIDE.sub(lambda m: _EYE_SIDES[m.group(1).lower()], out)
-    out = _mothers_age(out)
-    pregnant = bool(_WEEKS.search(out) or _PREGNANT.search(out) or _OBSTETRIC.search(out))
-    out = _WEEKS.sub(lambda m: f" {m.group(1)} weeks ", out)
-    if pregnant:  # "pre-e at 34w", "IUP at 20 weeks"; not "6 week post op visit"
-        out = _trimester(out)
+    out = pregnancy.read(out)
     out = _BYPASS_COUNT.sub(lambda m: f"{m.group(1)} {_arteries(m.group(2))}", out)
     out = _VESSEL_BYPASS.sub(lambda m: f"{m.group(2)} {_arteries(m.group(1))}", out)
     out = _PATTERN.sub(_rewrite, out)
@@ -175,71 +171,10 @@ def read(text: str) -> Reading:
 # A device said to be in place ("PPM in situ", "foley in place"); "melanoma in situ" is no status: only a
 # status row's term before it counts
 _IN_PLACE = re.compile(r"^\s*(.+?)\s+(?:in situ|in place|present)\s*$", re.IGNORECASE)
-# Weeks of a pregnancy as notes write them: "IUP at 32w", "32w3d", "32wk"
-_WEEKS = re.compile(r"(?<![\w/.])([1-4]?\d)\s?(?:w|wk|wks)(?:\s?\d\s?d)?(?![\w/])", re.IGNORECASE)
 # The count of a coronary bypass is its arteries ("CABG x3", "3v CABG": Bypass Coronary Artery, Three
 # Arteries), where elsewhere a count is no word of a title
 _BYPASS_COUNT = re.compile(r"\b(cabg|bypass(?:es)?)\s*(?:x|times)\s*([1-9])\b", re.IGNORECASE)
 _VESSEL_BYPASS = re.compile(r"\b([1-9])\s*-?\s*(?:v|vessel)\s+(cabg|bypass)\b", re.IGNORECASE)
-
-
-# The weeks of a pregnancy say its trimester, which the obstetric titles name ("pre-e at 34w": O14.93, third
-# trimester): under 14 weeks the first, 14 to 27 the second, 28 on the third (the ICD-10-CM definitions)
-_GESTATION = re.compile(r"\b([1-4]?\d)\s+weeks?\b(?!\s+(?:ago|postpartum|post partum|after|old))", re.IGNORECASE)
-# a pregnancy that ended, whose codes name no trimester
-_NO_TRIMESTER = re.compile(r"\b(?:lost|loss|losing|miscarr\w*|abortion|sab|iufd|stillbirth|stillborn|ectopic|molar"
-                           r"|delivered|delivery|postpartum|born|post op|postop|post-op|surgery|operation)\b",
-                           re.IGNORECASE)
-_HAS_TRIMESTER = re.compile(r"\btrimester\b|\b(?:1st|2nd|3rd|first|second|third)\s+tri\b", re.IGNORECASE)
-
-
-_PREGNANCY_ONLY = frozenset({"iup", "intrauterine", "pregnancy", "pregnant", "gestation", "gestational", "age", "at",
-                             "of", "wk", "wks", "weeks", "d", "days", "currently", "now", "ga", "ega", "lmp",
-                             "primigravida", "multigravida", "g1", "g2", "g3", "g4", "g5", "g1p0", "g2p1", "g2p0",
-                             "g3p2", "g3p1", "g4p3", "viable", "single", "singleton", "live"})
-
-
-def _trimester(text: str) -> str:
-    m = _GESTATION.search(text)
-    if m is None or _HAS_TRIMESTER.search(text) or _NO_TRIMESTER.search(text) or len(_GESTATION.findall(text)) != 1:
-        return text
-    weeks = int(m.group(1))
-    said = {w for w in words(_GESTATION.sub(" ", text)) if not w.isdigit()} - _PREGNANCY_ONLY
-    if not 4 <= weeks <= 42 or not said:  # "IUP at 32 wks" is its weeks (Z3A.32), no condition's trimester
-        return text
-    nth = "first" if weeks < 14 else "second" if weeks < 28 else "third"
-    return f"{text} {nth} trimester"
-
-
-# A mother's age beside her pregnancy: 35 or more at delivery is "elderly" in the obstetric titles (O09.5-),
-# under 16 "young" (O09.6-); "pregnant at 38 years old" is no 38 weeks
-_AGE = re.compile(r"\b(?:age\s+)?([1-5]\d)\s*(?:yo|y/o|yr old|yrs old|years old|year old|years of age|yrs)\b"
-                  r"|\bage\s+([1-5]\d)\b", re.IGNORECASE)
-_PREGNANT = re.compile(r"\b(?:pregnant|pregnancy|gravida|iup|g[1-9]|g[1-9]p[0-9]+|primigravida|multigravida)\b",
-                       re.IGNORECASE)
-
-
-_GRAVIDA = re.compile(r"\bg([1-9])(?:\s*p\d+)?\b", re.IGNORECASE)
-_OBSTETRIC = re.compile(r"\b(?:pre-?e|preeclampsia|pre-eclampsia|eclampsia|gdm|gestational|g?htn of pregnancy|prom"
-                        r"|pprom|placenta|previa|fetal|fetus|labor|labour|contractions|preterm|hyperemesis|ob|antepartum"
-                        r"|prenatal|trimester)\b", re.IGNORECASE)
-_AMA = re.compile(r"\b(?:ama|advanced maternal age)\b", re.IGNORECASE)  # beside a pregnancy; else "left AMA"
-
-
-def _mothers_age(text: str) -> str:
-    if not _PREGNANT.search(text) and not _WEEKS.search(text):
-        return text
-    m = _AGE.search(text)
-    age = int(m.group(1) or m.group(2)) if m is not None else 0
-    said = "elderly" if _AMA.search(text) or age >= 35 else "young" if 0 < age < 16 else ""
-    if not said:
-        return _AGE.sub(" ", text)
-    # the pregnancies she has had say which: "G1" a primigravida, "G2P1" a multigravida
-    gravida = _GRAVIDA.search(text)
-    which = "primigravida multigravida" if gravida is None else \
-        "primigravida" if gravida.group(1) == "1" else "multigravida"
-    text = _GRAVIDA.sub(" ", _AMA.sub(" ", _AGE.sub(" ", text)))
-    return f"{said} {which} {text}"
 
 
 def _arteries(count: str) -> str:
