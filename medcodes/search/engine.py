@@ -185,6 +185,7 @@ class Engine:
         kind_index = {k: i for i, k in enumerate(self.kinds)}
         self.kind = np.zeros(size, dtype=np.int16)
         self.kind[ids] = np.fromiter((kind_index[r[5]] for r in rows), dtype=np.int16, count=len(rows))
+        self._table_kind = kind_index.get("table", -1)
         self.ranges = _ranges(self.system)
         self.size = len(rows)
         self.doc, self.ordered = _doc_ids(conn, size)
@@ -438,8 +439,12 @@ class Engine:
             found = facets, ids, scores
             out.expr, out.relaxed = expr, need < n
             in_wanted = sum(v for s, v in facets.items() if not flt.wanted or s in flt.wanted)
+            # only tables say it all, by an index term of theirs ("lumbar puncture for meningitis": the
+            # Drainage tables): their codes, which say the rest, compete
+            tables_only = in_wanted < BLEND_BELOW and bool(len(ids)) \
+                and bool(np.all(self.kind[ids] == self._table_kind))
             if in_wanted >= BLEND_BELOW or len(ids) >= candidates or need == 1 or n < BLEND_FROM_GROUPS \
-                    and not any(rank.is_side(g) for g in out.groups):
+                    and not any(rank.is_side(g) for g in out.groups) and not tables_only:
                 break  # two words blend where one is a side some body parts lack: "I&D R buttock abscess"
         fallback = found is None and n > 1
         if fallback:  # the rarest words are other systems' only: any word the wanted systems know

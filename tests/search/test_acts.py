@@ -152,3 +152,13 @@ def test_a_diagnosis_term_preferring_diagnoses_is_words_in_a_procedure_search(fu
     are searched, its words name the place (Repair Face)."""
     found = search(full, "stitching a cut on the face", systems=["icd10pcs"], limit=3)["results"]
     assert found[0]["code"].startswith("0WQ2"), found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("q", "prefix"), [("lumbar puncture for meningitis", "009U"),
+                                           ("weight loss bypass operation", "0D16")])
+def test_tables_alone_saying_every_word_let_their_codes_compete(full: Catalog, q: str, prefix: str) -> None:
+    """Only the Drainage tables say "lumbar puncture" and "meningitis" together (by an index term of
+    theirs): the spinal canal's code, which says the operation, comes first, not a table."""
+    found = [r["code"] for r in search(full, q, systems=["icd10pcs"], limit=3)["results"]]
+    assert found[0].startswith(prefix), found
