@@ -1183,10 +1183,17 @@ def fetch_rows(conn: sqlite3.Connection, ids: list[int]) -> list[tuple[Any, ...]
     return out
 
 
+# Contractions typed without their apostrophe, outside a lexicon term ("so he doesnt slide out"): no
+# code says them, and a spelling correction would make another word of them ("descent")
+CONTRACTIONS = frozenset("dont doesnt didnt isnt wasnt arent werent cant couldnt wont wouldnt shouldnt havent "
+                         "hasnt hadnt im ive id hes shes theyre theyve youre weve thats whats theres".split())
+
+
 def _meaningful(groups: list[Group]) -> list[Group]:
-    """Groups worth matching: stop words go (unless nothing else is left), and a query of single
-    letters ("a-z", "x") means nothing to search for."""
-    kept = [g for g in groups if g.entry is not None or any(w not in rank.STOPWORDS for w in g.words)] or groups
+    """Groups worth matching: stop words and contractions go (unless nothing else is left), and a query
+    of single letters ("a-z", "x") means nothing to search for."""
+    kept = [g for g in groups if g.entry is not None or any(w not in rank.STOPWORDS and w not in CONTRACTIONS
+                                                            for w in g.words)] or groups
     if all(g.entry is None and all(len(w) == 1 and w.isalpha() for w in g.words) for g in kept):
         return []
     return kept

@@ -162,3 +162,10 @@ def test_tables_alone_saying_every_word_let_their_codes_compete(full: Catalog, q
     theirs): the spinal canal's code, which says the operation, comes first, not a table."""
     found = [r["code"] for r in search(full, q, systems=["icd10pcs"], limit=3)["results"]]
     assert found[0].startswith(prefix), found
+
+
+@pytest.mark.slow
+def test_a_contraction_typed_without_its_apostrophe_is_no_misspelling(full: Catalog) -> None:
+    """"doesnt" is no word of a code; corrected, it became "descent" and pulled other codes in."""
+    r = search(full, "seat belt for wheelchair so he doesnt slide out", systems=["hcpcs"], limit=3)
+    assert "doesnt" not in r["parsed"]["corrected"] and r["results"][0]["code"] == "E0978", r["parsed"]
