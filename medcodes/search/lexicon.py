@@ -108,6 +108,8 @@ STOPWORDS = frozenset("a an the of on in at to for with and or by from my is are
                       .split())
 # whose it is, inside a phrase ("fluid in her lungs" is "fluid in lungs"); words of some titles, so only here
 PRONOUNS = frozenset("his her their your our".split())
+# and the past of "is" ("hit my head and was knocked out" is "hit head knocked out")
+AUXILIARIES = frozenset("was were been".split())
 # "a lot" in a phrase whose other words are a term ("passing a lot of gas": passing gas), but a term of
 # its own with one word ("pee a lot")
 FILLERS = frozenset({"lot", "lots"})
@@ -123,7 +125,9 @@ SAME = {"operation": "surgery", "operations": "surgery", "surgeries": "surgery",
         # and a plain verb of the one people write ("umbilical hernia fix" is the entry "... repair")
         "fix": "repair", "fixing": "repair",
         # and when it began ("headache since hitting my head" is the entry "headache after hitting head")
-        "since": "after", "following": "after"}
+        "since": "after", "following": "after",
+        # a "not" typed as a contraction ("my thyroid isnt making enough" is "thyroid not making enough")
+        "isnt": "not", "arent": "not", "wasnt": "not", "doesnt": "not", "dont": "not", "didnt": "not"}
 
 
 SAME_PHRASES = ((("dilation", "curettage"), ("d", "c")), (("dilation", "evacuation"), ("d", "e")))
@@ -132,7 +136,7 @@ SAME_PHRASES = ((("dilation", "curettage"), ("d", "c")), (("dilation", "evacuati
 def key(ws: tuple[str, ...]) -> tuple[str, ...]:
     """How a phrase is looked up: stop words dropped, plural s dropped ("ringing in my ears"
     finds "ringing in the ear"), a word said either way said one way ("operation": surgery)."""
-    kept = tuple(w for w in ws if w not in STOPWORDS and w not in PRONOUNS) or ws
+    kept = tuple(w for w in ws if w not in STOPWORDS and w not in PRONOUNS and w not in AUXILIARIES) or ws
     if len([w for w in kept if w not in FILLERS]) > 1:
         kept = tuple(w for w in kept if w not in FILLERS)
     if len(kept) > 1:  # in a phrase only: "fx" alone is its own entry, and "fracture" alone no entry's
