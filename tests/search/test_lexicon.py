@@ -96,9 +96,11 @@ def test_the_words_a_complaint_is_stressed_with_say_nothing() -> None:
 def test_a_contraction_and_the_past_of_is_say_what_the_term_says() -> None:
     """"my thyroid isnt making enough" is the entry "thyroid not making enough"; "was knocked out" is
     "knocked out"; "since" says when it began, as "after" does."""
-    assert lexicon.key(("thyroid", "isnt", "making", "enough")) == lexicon.key(("thyroid", "not", "making", "enough"))
+    assert lexicon.key(("thyroid", "isnt", "making", "enough")) == \
+        lexicon.key(("thyroid", "not", "making", "enough"))
     assert lexicon.key(("was", "knocked", "out")) == lexicon.key(("knocked", "out"))
-    assert lexicon.key(("headache", "since", "hitting", "head")) == lexicon.key(("headache", "after", "hitting", "head"))
+    assert lexicon.key(("headache", "since", "hitting", "head")) == \
+        lexicon.key(("headache", "after", "hitting", "head"))
 
 
 @pytest.mark.slow
