@@ -1296,7 +1296,7 @@ def _needs(n: int) -> list[int]:
         out.append(n - 1)
     if 4 < n <= 7:
         out.append(n - 2)
-    if n > 4 and out[-1] > 2:
+    if 4 < n <= 6 and out[-1] > 2:  # a long sentence whose words two and two say nothing more: only the any-word level
         out.append(2)
     if n > 1:
         out.append(1)
