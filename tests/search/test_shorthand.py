@@ -15,6 +15,7 @@ from medcodes.search import search, shorthand
     ("hx of DVT on eliquis", "history of DVT on eliquis"),
     ("h/o PE", "history of PE"),
     ("UTI 2/2 klebsiella", "UTI due to klebsiella"),
+    ("acute PE, no cor pulm", "acute PE, without cor pulm"),
     ("cannabis use d/o", "cannabis use disorder"),
     ("ACDF C4 thru C6", "ACDF 2 or more cervical vertebral joints"),
     ("DM2 w/o complications", "DM2 without complications"),
@@ -300,3 +301,14 @@ def test_ama_away_from_a_pregnancy_stays() -> None:
 @pytest.mark.parametrize("q", ["6 week post op visit", "6 wk post op visit", "rash for 3 weeks"])
 def test_weeks_that_are_no_pregnancys_say_no_trimester(q: str) -> None:
     assert "trimester" not in shorthand.read(q).text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("q", "code"), [("acute PE, no cor pulm", "I26.99"), ("h/o CVA no residual", "Z86.73"),
+                                         ("DKA in type 1, no coma", "E10.10")])
+def test_no_is_the_titles_without(full: Catalog, q: str, code: str) -> None:
+    assert search(full, q, systems=["icd10cm"], limit=1)["results"][0]["code"] == code
+
+
+def test_no_at_the_start_stays() -> None:
+    assert shorthand.read("no show appointment").text == "no show appointment"
