@@ -1290,13 +1290,14 @@ def _scaled(groups: list[Group]) -> list[Group]:
 def _needs(n: int) -> list[int]:
     """How many groups must match, strictest first: all, then all but one (up to 6 groups), all but
     two (5 to 7 groups: a sentence says words no descriptor does, "sucking the clot out of the lung
-    arteries"; "grade 2 L ankle sprain"), then any."""
+    arteries"; "grade 2 L ankle sprain"), two (5 or 6 groups), then any (a longer text: its pairs are
+    too many to be worth a level)."""
     out = [n]
     if 2 < n <= 6:
         out.append(n - 1)
     if 4 < n <= 7:
         out.append(n - 2)
-    if 4 < n <= 6 and out[-1] > 2:  # a long sentence whose words two and two say nothing more: only the any-word level
+    if 4 < n <= 6 and out[-1] > 2:  # two of five or six ("white patch inside mouth leukoplakia": K13.21)
         out.append(2)
     if n > 1:
         out.append(1)

@@ -122,7 +122,7 @@ class Status:
     code: str
     why: str
     side: str = ""  # "left", "right" or "bilateral" when the text says it: the sided code under `code`
-    kind: str = ""  # status, history or drug (status.tsv's kinds)
+    kind: str = ""  # status, history or drug (status.tsv's kinds); pregnancy (results.py, pregnancy.tsv)
 
 
 @dataclass
