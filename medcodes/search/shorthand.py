@@ -38,7 +38,8 @@ _REWRITES: tuple[tuple[str, str], ...] = (
     (r"d&c|d & c", " dilation and curettage "),
     (r"d/o", " disorder "),  # "cannabis use d/o"
     (r"w/o|w/out", " without "),
-    (r"(?<=\S\s)no(?=\s+[a-z])", " without "),  # "reflux, no esophagitis": the titles' "without esophagitis"
+    # "reflux, no esophagitis": the titles' "without esophagitis" (not "bruises for no reason")
+    (r"(?<=\S\s)(?<!for\s)no(?=\s+(?!reason|apparent|obvious|known|cause|longer|more|one\b)[a-z])", " without "),
     (r"w/", " with "),
     (r"w(?=\s+\w)", " with "),  # "ercp w stent", typed without the slash
     (r"r/o|rule out|ruled out|eval for", " "),

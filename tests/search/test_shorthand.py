@@ -52,7 +52,8 @@ def test_shorthand_is_spelled_out(typed: str, read: str) -> None:
 @pytest.mark.parametrize("typed", ["T2 N0 M0 breast ca", "C50.911 breast", "L89.1 ulcer",
                                    "cord syndrome C5 level", "T7-T12 level with spinal cord injury", "vitamin b12",
                                    "type 2 diabetes", "E11.9", "level 2",
-                                   "OD on heroin", "os trigonum syndrome"])  # no eye: an overdose, a bone
+                                   "OD on heroin", "os trigonum syndrome",  # no eye: an overdose, a bone
+                                   "bruises for no reason"])  # a "no" that is no title's "without"
 def test_words_that_look_like_shorthand_stay(typed: str) -> None:
     assert shorthand.read(typed).text == typed
 
