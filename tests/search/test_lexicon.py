@@ -185,3 +185,10 @@ def test_one_word_inside_a_term() -> None:
     assert groups[0].entry is not None and groups[0].words == ("perc", "trach") and groups[1].words == ("dilational",)
     first = lexicon.groups(("depo", "provera", "shot"))[0]
     assert first.entry is not None and first.words[:2] == ("depo", "provera")
+
+
+@pytest.mark.slow
+def test_a_word_being_typed_keeps_its_commonest_completion(full: Catalog) -> None:
+    """"pneum" is pneumonia on the way (J18.9): an entry for an operation that starts the same
+    ("pneumonectomy", which the ICD-10-PCS Index already gives) must not take the prefix."""
+    assert search(full, "pneum", limit=1)["results"][0]["code"] == "J18.9"
