@@ -373,4 +373,3 @@ def test_a_scale_and_its_value_are_one_group() -> None:
     assert ("type", "1") in [g.words for g in found]
     assert ("1",) not in [g.words for g in found]
     assert [g.words for g in _scaled(lexicon.groups(("type", "of", "pump")))][0] == ("type",)
-
