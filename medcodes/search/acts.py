@@ -184,3 +184,26 @@ def refused(groups: list[Group]) -> tuple[list[Group], list[Group]]:
         kept.append(groups[i])
         i += 1
     return (kept, denied) if kept else (groups, [])
+
+
+# Words that say something is put in, fixed or done without saying how: beside a word that names the
+# operation ("artificial hip put in": Replacement; "hernia fixed with mesh": Supplement) they mean it.
+VAGUE_ACTS = frozenset("put putting placed placement inserted insert implanted fixed fixing repaired done".split())
+
+
+def vague_act(groups: list[Group]) -> list[Group]:
+    """A vague verb ("put in", "placed", "fixed") also reads as the operation another group of the
+    query names: "new left hip joint put in" is the hip's Replacement, not an Insertion of Spacer into
+    it; "fixing a broken eye socket" its Reposition."""
+    vague = [i for i, g in enumerate(groups) if g.words and g.words[0] in VAGUE_ACTS]
+    if not vague:
+        return groups
+    named = [alt[0] for i, g in enumerate(groups) if i not in vague for alt in g.alternatives
+             if alt and alt[0] in ROOT_OPERATIONS]
+    if not named:
+        return groups
+    out = list(groups)
+    for i in vague:
+        g = groups[i]
+        out[i] = Group(tuple(dict.fromkeys((*g.alternatives, *((op,) for op in named)))), g.words, g.entry)
+    return out

@@ -83,12 +83,18 @@ def _group_expr(group: Group, prefix: bool) -> str:
     return alts[0] if len(alts) == 1 else "(" + " OR ".join(alts) + ")"
 
 
+# Words that begin with a query word and are not a form of it: "heart catheter test" is no testes',
+# "ear tube" no tuberculosis, "hearing" no heart
+OTHER_WORDS = {"test": ("testes", "testis", "testic", "testo"), "tube": ("tubercul", "tuberos", "tuberc"),
+               "hear": ("heart",), "face": ("facet",)}
+
+
 def word_match(q: str, t: str, prefix: bool = False) -> bool:
     """Whether query word `q` matches text word `t`: equal, an inflection, or (typing) a prefix."""
     if q == t:
         return True
     if t.startswith(q) and (prefix or len(q) >= 4):
-        return True
+        return not t.startswith(OTHER_WORDS.get(q, (t + "_",)))
     shorter = min(len(q), len(t))
     if shorter >= 5:
         common = 0

@@ -169,3 +169,31 @@ def test_a_contraction_typed_without_its_apostrophe_is_no_misspelling(full: Cata
     """"doesnt" is no word of a code; corrected, it became "descent" and pulled other codes in."""
     r = search(full, "seat belt for wheelchair so he doesnt slide out", systems=["hcpcs"], limit=3)
     assert "doesnt" not in r["parsed"]["corrected"] and r["results"][0]["code"] == "E0978", r["parsed"]
+
+
+def test_a_vague_verb_means_the_operation_another_word_names() -> None:
+    hip = Group((("new", "hip"), ("replacement", "hip", "joint")), ("new", "hip"))
+    found = acts.vague_act([hip, *_groups("left"), Group((("put",), ("insertion",)), ("put",))])
+    assert ("replacement",) in found[2].alternatives and ("insertion",) in found[2].alternatives
+    # with no operation named elsewhere, "put in" stays an insertion
+    alone = [Group((("put",), ("insertion",)), ("put",)), *_groups("pacemaker")]
+    assert acts.vague_act(alone) == alone
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("q", "table"), [
+    ("artificial hip put in", "0SR"),  # Replacement, not an Insertion of Spacer into the hip joint
+    ("new left hip joint put in", "0SRB"),
+    ("great toe amputated", "0Y6P"),  # Detachment, not its Reattachment
+    ("taking off both breasts", "0HTV"),
+])
+def test_what_is_put_in_or_taken_off_is_the_operation_named(full: Catalog, q: str, table: str) -> None:
+    found = [r["code"] for r in search(full, q, systems=["icd10pcs"], limit=3)["results"]]
+    assert found[0].startswith(table), found
+
+
+def test_a_word_that_begins_with_another_is_not_its_form() -> None:
+    assert not rank.word_match("test", "testes") and not rank.word_match("tube", "tuberculosis")
+    assert not rank.word_match("hear", "heart")
+    assert rank.word_match("test", "tests") and rank.word_match("tube", "tubes") and rank.word_match("hear", "hearing")
+    assert rank.word_match("nerve", "nervous")
