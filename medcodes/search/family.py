@@ -5,7 +5,8 @@
 ("malignant neoplasm of digestive organs", "ischemic heart disease and other diseases of the
 circulatory system"), not the condition the note names, so the words do not meet. The condition is
 found as a diagnosis first (results.py) and its code's block gives the family history code
-(family.tsv): C18.9 -> Z80.0, I21.9 -> Z82.49. "asthma while pregnant": J45.909 -> O99.51 (pregnancy.tsv).
+(family.tsv): C18.9 -> Z80.0, I21.9 -> Z82.49. "asthma while pregnant": J45.909 -> O99.51 (pregnancy.tsv). "h/o sigmoid ca": C18.7 -> Z85.038
+(cancer_history.tsv).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class Rule:
 
 FAMILY = "family.tsv"
 PREGNANCY = "pregnancy.tsv"
+CANCER_HISTORY = "cancer_history.tsv"
 # "X while pregnant", "X during pregnancy", "pregnant with X": a condition the pregnancy has; not one the
 # pregnancy titles name themselves ("pregnancy test", "pregnancy induced hypertension")
 _IN_PREGNANCY = re.compile(r"^(?:(.+?)\s+(?:while|when|during|in)\s+(?:i\s+was\s+|im\s+|i\s+am\s+)?"

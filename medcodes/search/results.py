@@ -269,11 +269,14 @@ def _in_pregnancy(engine: Engine, conn: Any, text: Any, flt: Filter) -> list[sho
 
 
 def _by_block(engine: Engine, conn: Any, named: str | None, table: str, said: str,
-              kind: str) -> list[shorthand.Status]:
+              kind: str, cancer: bool = False) -> list[shorthand.Status]:
     ws = tuple(parse(named).words)[:CONDITION_WORDS] if named else ()
     if not ws:
         return []
     hits = engine.lexical(conn, ws, False, Filter(("icd10cm",)), candidates=SUGGEST_CANDIDATES).hits
+    if cancer:  # the cancer itself, a malignant or in-situ neoplasm, saying every word asked
+        hits = [h for h in hits[:SUGGEST_CANDIDATES] if h.coverage >= 1.0]
+        hits = [h for h in hits if fetch_rows(conn, [h.id])[0][2][:1] in "CD"][:1]
     rows = fetch_rows(conn, [hits[0].id]) if hits else []
     rule = family.code_for(rows[0][2], table) if rows else None
     # says why: the condition as the query named it, and the diagnosis whose block gave the code
@@ -292,7 +295,12 @@ def _status_by_words(engine: Engine, conn: Any, text: Any, flt: Filter) -> list[
     scope = np.sort(engine.family(conn, CodeTerm(prefix, prefix.replace(".", "")), Filter(("icd10cm",))))
     if not len(scope):
         return []
-    if prefix == "Z85":  # "h/o BCC skin, excised": the words the history titles say; a site among them
+    if prefix == "Z85":  # "PMHx sigmoid ca": the history code of the cancer's own category
+        by_block = _by_block(engine, conn, " ".join(ws), family.CANCER_HISTORY, "history of", "history",
+                             cancer=True)
+        if by_block:
+            return by_block
+        # "h/o BCC skin, excised": the words the history titles say; a site among them
         said = {w for row in fetch_rows(conn, [int(i) for i in scope]) for w in words(row[3])}
         ws = tuple(w for w in ws if w in said)
         if len(ws) < 3:

@@ -346,11 +346,11 @@ def _statuses(text: str) -> list[Status]:
 STATUS_WORDS = 8  # words of what was done worth reading
 STATUS_CHARS = 200
 # "hx of appendectomy" says the operation was had, as "s/p appendectomy" does
-_AFTER = re.compile(r"\b(?:status post|history of)\s+(.+?)(?=\s(?:on|with|and|due to)\s|$)", re.IGNORECASE)
+_AFTER = re.compile(r"\b(?:status post|history of)\s+(.+?)(?=\s(?:on|with|and|due to)\s|\s*[,;]|$)", re.IGNORECASE)
 _AMPUTATED = frozenset({"amp", "amps", "amputation", "amputations", "amputated", "amputee", "ray"})
 _TRANSPLANTED = frozenset({"transplant", "transplants", "transplanted", "transplantation", "tx", "txp"})
 _CANCERS = frozenset({"ca", "cancer", "cancers", "carcinoma", "malignancy", "malignant", "tumor", "tumour",
-                      "neoplasm", "adenocarcinoma", "bcc", "scc"})
+                      "neoplasm", "adenocarcinoma", "bcc", "scc", "dcis", "melanoma", "lymphoma", "sarcoma"})
 _CANCER_SITES = {"bcc": "skin", "scc": "skin"}  # the skin's cancers, as notes name them
 _REPLACED = frozenset({"replacement", "replacements", "replaced", "arthroplasty", "arthroplasties"})
 
