@@ -1,12 +1,13 @@
-"""Family history codes (ICD-10-CM Z80-Z84) for the condition a relative had, and pregnancy codes
-(O98-O9A) for a condition in a pregnancy: both by the chapter block of the condition's own code.
+"""Family history codes (ICD-10-CM Z80-Z84) for the condition a relative had, pregnancy codes (O98-O9A)
+for a condition in a pregnancy, and personal history codes (Z85) for a cancer had: each by the chapter
+block or category of the condition's own code.
 
 "FHx colon ca", "family history of MI": the family history categories name chapters and blocks
 ("malignant neoplasm of digestive organs", "ischemic heart disease and other diseases of the
 circulatory system"), not the condition the note names, so the words do not meet. The condition is
 found as a diagnosis first (results.py) and its code's block gives the family history code
-(family.tsv): C18.9 -> Z80.0, I21.9 -> Z82.49. "asthma while pregnant": J45.909 -> O99.51 (pregnancy.tsv). "h/o sigmoid ca": C18.7 -> Z85.038
-(cancer_history.tsv).
+(family.tsv): C18.9 -> Z80.0, I21.9 -> Z82.49. "asthma while pregnant": J45.909 -> O99.51
+(pregnancy.tsv). "h/o sigmoid ca": C18.7 -> Z85.038 (cancer_history.tsv).
 """
 
 from __future__ import annotations

@@ -296,8 +296,8 @@ def _status_by_words(engine: Engine, conn: Any, text: Any, flt: Filter) -> list[
     if not len(scope):
         return []
     if prefix == "Z85":  # "PMHx sigmoid ca": the history code of the cancer's own category
-        by_block = _by_block(engine, conn, " ".join(ws), family.CANCER_HISTORY, "history of", "history",
-                             cancer=True)
+        by_block = _by_block(engine, conn, shorthand.what_was_had(text), family.CANCER_HISTORY, "history of",
+                             "history", cancer=True)
         if by_block:
             return by_block
         # "h/o BCC skin, excised": the words the history titles say; a site among them

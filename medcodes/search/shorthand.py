@@ -355,6 +355,12 @@ _CANCER_SITES = {"bcc": "skin", "scc": "skin"}  # the skin's cancers, as notes n
 _REPLACED = frozenset({"replacement", "replacements", "replaced", "arthroplasty", "arthroplasties"})
 
 
+def what_was_had(text: str) -> str | None:
+    """What "history of X" / "status post X" names, as typed ("history of kidney cancer": "kidney cancer")."""
+    m = _AFTER.search(text)
+    return m.group(1)[:STATUS_CHARS] if m else None
+
+
 def status_search(text: str) -> tuple[str, tuple[str, ...]] | None:
     """What "status post X" asks for when status.tsv has no row for X: the ICD-10-CM status category of
     that kind of operation and the words its title says it with. An amputation is an acquired absence

@@ -41,7 +41,7 @@ def full(full_index: Path) -> Catalog:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("table", [family.FAMILY, family.PREGNANCY])
+@pytest.mark.parametrize("table", [family.FAMILY, family.PREGNANCY, family.CANCER_HISTORY])
 def test_every_family_code_is_the_official_one(full: Catalog, table: str) -> None:
     for rule in family.rules(table):
         row = full.conn.execute("SELECT title FROM codes WHERE system='icd10cm' AND code=?", (rule.code,)).fetchone()
@@ -100,3 +100,23 @@ def test_a_pregnancy_the_titles_name_keeps_their_code(full: Catalog, q: str, pre
     """A condition the obstetric titles say with the pregnancy is theirs; "pregnant" alone is no pregnancy test."""
     found = search(full, q, systems=["icd10cm"], limit=5)["results"]
     assert found[0]["code"].startswith(prefix), [r["code"] for r in found]
+
+
+@pytest.mark.parametrize("cancer, code", [
+    ("C18.7", "Z85.038"), ("C20", "Z85.048"), ("C7A.026", "Z85.040"), ("C50.912", "Z85.3"), ("C01", "Z85.810"),
+    ("C57.00", "Z85.4A"), ("C63.00", "Z85.48"), ("C83.30", "Z85.72"), ("D05.10", "Z86.000"),
+])
+def test_a_cancer_had_is_the_history_code_of_its_category(cancer: str, code: str) -> None:
+    rule = family.code_for(cancer, family.CANCER_HISTORY)
+    assert rule is not None and rule.code == code
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("q, code", [
+    ("h/o sigmoid ca", "Z85.038"),  # the history titles say "large intestine", not sigmoid
+    ("PMHx sigmoid ca, s/p colectomy '19", "Z85.038"),  # the history ends at the comma
+    ("hx hodgkin lymphoma", "Z85.71"),
+])
+def test_a_cancer_had_comes_first_as_its_history(full: Catalog, q: str, code: str) -> None:
+    found = [r["code"] for r in search(full, q, systems=["icd10cm"], limit=5)["results"]]
+    assert found[0] == code, found

@@ -272,7 +272,7 @@ def test_a_stroke_alone_or_a_deficit_alone_stays() -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("q", "code"), [
-    ("mri of brain with and without contrast", "B030Y0Z"), ("CT chest w/wo contrast", "BW24Y0Z"),
+    ("mri of brain with and without contrast", "B030Y0Z"), ("CT chest w/wo contrast", "BB24Y0Z"),
     ("cat scan of neck with dye", "BW2FYZZ"), ("ct abdomen without contrast", "BW20ZZZ")])
 def test_contrast_as_imaging_orders_say_it(full: Catalog, q: str, code: str) -> None:
     assert search(full, q, systems=["icd10pcs"], limit=1)["results"][0]["code"] == code
