@@ -20,7 +20,7 @@ from .lexicon import Group
 MATTER = frozenset(
     "clot clots thrombus thrombi embolus emboli blockage stone stones calculus calculi gallstone gallstones"
     " foreign object objects bead beads metal splinter splinters glass bullet bullets pebble debris stuck lodged"
-    " impacted fb fbs".split())
+    " impacted fb fbs hematoma hematomas".split())
 OUT = frozenset(
     "out removal remove removed removing pulling pull pulled sucking suck sucked suction extraction extract"
     " extracted retrieval retrieve retrieved clearing clear cleared taking take taken took dig digging"
@@ -37,6 +37,9 @@ def matter_removed(groups: list[Group]) -> list[Group]:
     for g in groups:
         if len(g.words) == 1 and g.words[0] in MATTER and EXTIRPATION not in g.alternatives:
             g = Group((*g.alternatives, EXTIRPATION), g.words, g.entry)
+        elif set(g.words) & OUT and EXTIRPATION[:1] not in g.alternatives:
+            # the taking out is the Extirpation too ("craniotomy to remove subdural hematoma")
+            g = Group((*g.alternatives, EXTIRPATION[:1]), g.words, g.entry)
         out.append(g)
     return out
 
@@ -48,7 +51,15 @@ REPOSITION = ("reposition",)
 def broken_set(groups: list[Group]) -> list[Group]:
     """In a procedure query, a broken or dislocated bone is put back in place: ICD-10-PCS Reposition
     ("fixing a broken eye socket": Reposition Orbit; "resetting a dislocated jaw": Reposition
-    Temporomandibular Joint). PCS titles never say "fracture"."""
+    Temporomandibular Joint). PCS titles never say "fracture". Where another word names another
+    operation ("kyphoplasty L1 compression fx": Supplement), the break is why it is done: that
+    operation's meanings also say it."""
+    done = [[alt for alt in g.alternatives if len(alt) > 1 and alt[0] in ROOT_OPERATIONS] for g in groups
+            if not any(w in BROKEN for w in g.words)]
+    named = [alt for alts in done if alts for alt in alts]
+    if named and not any(alts and alts[0][0] == REPOSITION[0] for alts in done):
+        return [Group(tuple(dict.fromkeys((*g.alternatives, *named))), g.words, g.entry)
+                if any(w in BROKEN for w in g.words) else g for g in groups]
     out = []
     for g in groups:
         if any(w in BROKEN for w in g.words):
