@@ -20,7 +20,7 @@ from .lexicon import Group
 MATTER = frozenset(
     "clot clots thrombus thrombi embolus emboli blockage stone stones calculus calculi gallstone gallstones"
     " foreign object objects bead beads metal splinter splinters glass bullet bullets pebble debris stuck lodged"
-    " impacted fb fbs hematoma hematomas".split())
+    " impacted fb fbs hematoma hematomas hemorrhage".split())
 OUT = frozenset(
     "out removal remove removed removing pulling pull pulled sucking suck sucked suction extraction extract"
     " extracted retrieval retrieve retrieved clearing clear cleared taking take taken took dig digging"
@@ -31,15 +31,17 @@ EXTIRPATION = ("extirpation", "matter")
 def matter_removed(groups: list[Group]) -> list[Group]:
     """The groups of a query, a matter word also read as Extirpation when the query says it comes out."""
     said = {w for g in groups for w in g.words}
-    if not said & OUT or not said & MATTER:
+    meant = {w for g in groups for alt in g.alternatives for w in alt}
+    if not said & OUT or not meant & MATTER:
         return groups
     out = []
     for g in groups:
         if len(g.words) == 1 and g.words[0] in MATTER and EXTIRPATION not in g.alternatives:
             g = Group((*g.alternatives, EXTIRPATION), g.words, g.entry)
-        elif set(g.words) & OUT and EXTIRPATION[:1] not in g.alternatives:
-            # the taking out is the Extirpation too ("craniotomy to remove subdural hematoma")
-            g = Group((*g.alternatives, EXTIRPATION[:1]), g.words, g.entry)
+        elif not set(g.words) & OUT:  # a term naming it where it is ("SDH": subdural hemorrhage)
+            said = [(*EXTIRPATION, *(w for w in alt if w not in MATTER)) for alt in g.alternatives
+                    if len(alt) > 1 and set(alt) & MATTER and not set(alt) & OUT]
+            g = Group(tuple(dict.fromkeys((*g.alternatives, *said))), g.words, g.entry)
         out.append(g)
     return out
 
