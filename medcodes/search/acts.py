@@ -29,7 +29,8 @@ EXTIRPATION = ("extirpation", "matter")
 
 
 def matter_removed(groups: list[Group]) -> list[Group]:
-    """The groups of a query, a matter word also read as Extirpation when the query says it comes out."""
+    """The groups of a query, a matter word (or a term meaning matter somewhere: "SDH", subdural
+    hemorrhage) also read as Extirpation when the query says it comes out."""
     said = {w for g in groups for w in g.words}
     meant = {w for g in groups for alt in g.alternatives for w in alt}
     if not said & OUT or not meant & MATTER:
@@ -39,9 +40,9 @@ def matter_removed(groups: list[Group]) -> list[Group]:
         if len(g.words) == 1 and g.words[0] in MATTER and EXTIRPATION not in g.alternatives:
             g = Group((*g.alternatives, EXTIRPATION), g.words, g.entry)
         elif not set(g.words) & OUT:  # a term naming it where it is ("SDH": subdural hemorrhage)
-            said = [(*EXTIRPATION, *(w for w in alt if w not in MATTER)) for alt in g.alternatives
-                    if len(alt) > 1 and set(alt) & MATTER and not set(alt) & OUT]
-            g = Group(tuple(dict.fromkeys((*g.alternatives, *said))), g.words, g.entry)
+            where = [(*EXTIRPATION, *(w for w in alt if w not in MATTER)) for alt in g.alternatives
+                     if len(alt) > 1 and set(alt) & MATTER and not set(alt) & OUT]
+            g = Group(tuple(dict.fromkeys((*g.alternatives, *where))), g.words, g.entry)
         out.append(g)
     return out
 

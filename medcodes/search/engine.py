@@ -257,6 +257,9 @@ class Engine:
         split = self._split_run_together(conn, words, partial) if correct else {}
         if split:
             words = tuple(w for word in words for w in split.get(word, (word,)))
+        respelt = self._respelt_in_term(words, partial) if correct else {}
+        if respelt:
+            words = tuple(respelt.get(w, w) for w in words)
         complete = partial and (len(words) > 1 or self.vocab.unfinished(words[-1]))
         termed = lexicon.groups(words, complete, self.index_terms, self.lexicon_words)
         if flt.wanted == (PROCEDURES,):
@@ -271,6 +274,7 @@ class Engine:
         if correct:
             out.groups, out.corrected = self._tolerate(self._joined(out.groups), partial)
             out.corrected.update({word: " ".join(parts) for word, parts in split.items()})
+            out.corrected.update(respelt)
         if procedures and self.ranges and sites.procedure_query(out.groups, flt.wanted == (PROCEDURES,)):
             out.groups = _procedure_words(out.groups, index_only=True)
             out.groups = acts.vague_act(acts.scope_with_act(acts.what_is_removed(acts.device_removed(acts.broken_set(
@@ -847,6 +851,24 @@ class Engine:
     def _said_together(self, conn: sqlite3.Connection, first: str, second: str) -> bool:
         return bool(self._sql(conn, "SELECT 1 FROM search_fts WHERE search_fts MATCH ? LIMIT 1",
                               (f'"{first} {second}"',)))
+
+    def _respelt_in_term(self, words: tuple[str, ...], partial: bool) -> dict[str, str]:
+        """Misspelt words whose best correction makes them part of a lexicon term with the words
+        beside them ("athritis in my knee": knee arthritis, osteoarthritis of knee): read as corrected
+        before the terms are found, as the term would have been had it been typed right."""
+        out: dict[str, str] = {}
+        for i, word in enumerate(words):
+            if partial and i == len(words) - 1 or self.vocab.known(word) or word in lexicon.term_words() \
+                    or not word.isalpha():
+                continue
+            fixes = self.vocab.corrections(word, limit=1)
+            if not fixes:
+                continue
+            fixed = (*words[:i], fixes[0], *words[i + 1:])
+            if any(g.entry is not None and len(g.words) > 1 and fixes[0] in g.words
+                   for g in lexicon.groups(fixed, False, self.index_terms, self.lexicon_words)):
+                out[word] = fixes[0]
+        return out
 
     def _tolerate(self, groups: list[Group], partial: bool) -> tuple[list[Group], dict[str, str]]:
         """Add spelling corrections as alternatives for words the index does not know; a

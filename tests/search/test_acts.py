@@ -197,3 +197,32 @@ def test_a_word_that_begins_with_another_is_not_its_form() -> None:
     assert not rank.word_match("hear", "heart")
     assert rank.word_match("test", "tests") and rank.word_match("tube", "tubes") and rank.word_match("hear", "hearing")
     assert rank.word_match("nerve", "nervous")
+
+
+def test_a_term_naming_matter_where_it_is_reads_as_its_extirpation() -> None:
+    sdh = Group((("sdh",), ("subdural", "hemorrhage")), ("sdh",))
+    found = acts.matter_removed([*_groups("evac"), sdh])
+    assert ("extirpation", "matter", "subdural") in found[1].alternatives
+    # nothing taken out: the hemorrhage stays a diagnosis
+    assert acts.matter_removed([sdh]) == [sdh]
+
+
+def test_a_break_beside_another_operation_is_why_it_is_done() -> None:
+    kypho = Group((("kyphoplasty",), ("supplement", "vertebra")), ("kyphoplasty",))
+    found = acts.broken_set([kypho, *_groups("compression", "fx")])
+    assert ("supplement", "vertebra") in found[2].alternatives
+    assert not any(alt[0] == "reposition" for alt in found[2].alternatives)
+    # ORIF names the Reposition itself: the break is read as before
+    orif = Group((("orif",), ("reposition", "internal", "fixation", "device")), ("orif",))
+    assert ("reposition",) in acts.broken_set([orif, *_groups("fx")])[1].alternatives
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("q", "prefix", "within"), [
+    ("kyphoplasty L1 compression fx", "0QU0", 1),  # Supplement, not a Reposition of the vertebra
+    ("evacuation of retained products of conception", "10D1", 1),
+    ("craniotomy evac acute SDH", "00C4", 10),  # Extirpation of Matter from the subdural space
+])
+def test_what_an_operation_is_done_for_does_not_replace_it(full: Catalog, q: str, prefix: str, within: int) -> None:
+    found = [r["code"] for r in search(full, q, systems=["icd10pcs"], limit=10)["results"]]
+    assert any(c.startswith(prefix) for c in found[:within]), found

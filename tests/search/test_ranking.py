@@ -244,3 +244,20 @@ def test_a_kind_word_alone_is_a_quarter_of_an_answer() -> None:
                             [Group((("kawasaki",),), ("kawasaki",)), Group((("disease",),), ("disease",))])
     assert named.coverage > kind.coverage
     assert named.score > kind.score
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("q", "system", "prefix"), [
+    ("athritis in my knee", "icd10cm", "M17"),  # corrected, "arthritis ... knee" is the term knee arthritis
+    ("gallblader removal", "icd10pcs", "0FT4"),
+])
+def test_a_misspelt_word_of_a_term_is_read_in_the_term(full_index: Path, q: str, system: str, prefix: str) -> None:
+    found = search(Catalog(full_index), q, systems=[system], limit=3)
+    assert found["results"][0]["code"].startswith(prefix), [r["code"] for r in found["results"]]
+    assert found["parsed"]["corrected"], found["parsed"]
+
+
+@pytest.mark.slow
+def test_the_lower_back_is_lumbar(full_index: Path) -> None:
+    found = search(Catalog(full_index), "fusing vertebrae in lower back", systems=["icd10pcs"], limit=3)["results"]
+    assert found[0]["code"].startswith("0SG0"), [r["code"] for r in found]
