@@ -47,6 +47,24 @@ def matter_removed(groups: list[Group]) -> list[Group]:
     return out
 
 
+STONES = frozenset("stone stones calculus calculi gallstone gallstones".split())
+BREAK_UP = frozenset(
+    "laser lasered lasering lasers break breaking broken broke blast blasting blasted crush crushing crushed"
+    " shatter shattering shattered zap zapping zapped shock lithotripsy lithotripter pulverize pulverized"
+    " pulverizing fragment fragmented fragmenting".split())
+FRAGMENTATION = ("fragmentation",)
+
+
+def stone_broken_up(groups: list[Group]) -> list[Group]:
+    """A stone lasered, blasted or crushed is its Fragmentation ("laser for stone in ureter":
+    Fragmentation in Ureter), where it stays in the body part: the stone and the breaking both say it."""
+    said = {w for g in groups for w in g.words}
+    if not said & STONES or not said & BREAK_UP:
+        return groups
+    return [Group((*g.alternatives, FRAGMENTATION), g.words, g.entry)
+            if set(g.words) & (STONES | BREAK_UP) and FRAGMENTATION not in g.alternatives else g for g in groups]
+
+
 BROKEN = frozenset("fracture fractures fractured fx broken broke dislocated dislocation dislocations".split())
 REPOSITION = ("reposition",)
 

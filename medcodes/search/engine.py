@@ -267,7 +267,7 @@ class Engine:
         groups = context.after(context.cervix(_scaled(self._word_parts(_meaningful(termed)))), self.vocab.known)
         procedures = not flt.wanted or PROCEDURES in flt.wanted
         if procedures:
-            groups = acts.matter_removed(self._anatomy(groups))
+            groups = acts.stone_broken_up(acts.matter_removed(self._anatomy(groups)))
         out = Lexical(groups=groups)
         if not out.groups:
             return out

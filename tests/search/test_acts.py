@@ -226,3 +226,18 @@ def test_a_break_beside_another_operation_is_why_it_is_done() -> None:
 def test_what_an_operation_is_done_for_does_not_replace_it(full: Catalog, q: str, prefix: str, within: int) -> None:
     found = [r["code"] for r in search(full, q, systems=["icd10pcs"], limit=10)["results"]]
     assert any(c.startswith(prefix) for c in found[:within]), found
+
+
+def test_a_stone_broken_up_is_its_fragmentation() -> None:
+    found = acts.stone_broken_up(_groups("laser", "stone", "ureter"))
+    assert ("fragmentation",) in found[0].alternatives and ("fragmentation",) in found[1].alternatives
+    assert found[2].alternatives == (("ureter",),)
+    assert acts.stone_broken_up(_groups("kidney", "stone")) == _groups("kidney", "stone")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("q", "prefix"), [("laser for stone in ureter", "0TF6"), ("crushing bladder stone", "0TFB"),
+                                           ("picc line L arm", "02HV33Z")])
+def test_a_stone_broken_up_and_a_line_in_an_arm(full: Catalog, q: str, prefix: str) -> None:
+    found = [r["code"] for r in search(full, q, systems=["icd10pcs"], limit=3)["results"]]
+    assert found[0].startswith(prefix), found
