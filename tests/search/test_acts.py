@@ -251,3 +251,13 @@ def test_a_stone_broken_up_and_a_line_in_an_arm(full: Catalog, q: str, prefix: s
 def test_verbs_and_places_in_plain_words(full: Catalog, q: str, prefix: str) -> None:
     found = [r["code"] for r in search(full, q, systems=["icd10pcs"], limit=3)["results"]]
     assert found[0].startswith(prefix), found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("q", "prefix"), [
+    ("cortisone shot into lumbar epidural space", "3E0S33Z"),  # a steroid shot is an anti-inflammatory's Introduction
+    ("shot of antibiotics in the vein", "3E03"),
+])
+def test_a_shot_in_a_procedure_search_is_its_introduction(full: Catalog, q: str, prefix: str) -> None:
+    found = [r["code"] for r in search(full, q, systems=["icd10pcs"], limit=3)["results"]]
+    assert any(c.startswith(prefix) for c in found[:2]), found
