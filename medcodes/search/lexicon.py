@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import bisect
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 
@@ -133,10 +133,20 @@ SAME = {"operation": "surgery", "operations": "surgery", "surgeries": "surgery",
 SAME_PHRASES = ((("dilation", "curettage"), ("d", "c")), (("dilation", "evacuation"), ("d", "e")))
 
 
+# Words a letter names the kind of ("influenza a", "hep a", "type a dissection"): there "a" is no article
+LETTERED = frozenset("influenza flu hepatitis hep vitamin vit strep group type".split())
+
+
+def lettered(ws: Sequence[str], i: int) -> bool:
+    """Whether word i is a letter naming a kind ("flu a"), not the article."""
+    return ws[i] == "a" and i > 0 and ws[i - 1] in LETTERED
+
+
 def key(ws: tuple[str, ...]) -> tuple[str, ...]:
     """How a phrase is looked up: stop words dropped, plural s dropped ("ringing in my ears"
     finds "ringing in the ear"), a word said either way said one way ("operation": surgery)."""
-    kept = tuple(w for w in ws if w not in STOPWORDS and w not in PRONOUNS and w not in AUXILIARIES) or ws
+    kept = tuple(w for i, w in enumerate(ws) if w not in STOPWORDS and w not in PRONOUNS and w not in AUXILIARIES
+                 or lettered(ws, i)) or ws
     if len([w for w in kept if w not in FILLERS]) > 1:
         kept = tuple(w for w in kept if w not in FILLERS)
     if len(kept) > 1:  # in a phrase only: "fx" alone is its own entry, and "fracture" alone no entry's
@@ -279,7 +289,7 @@ def _greedy(query_words: tuple[str, ...], more: Mapping[tuple[str, ...], Entry],
     while i < len(query_words):
         for n in range(min(MAX_PHRASE + 2, len(query_words) - i), 0, -1):
             span = query_words[i:i + n]
-            if span[0] in STOPWORDS or span[-1] in STOPWORDS:
+            if span[0] in STOPWORDS or span[-1] in STOPWORDS and not lettered(span, n - 1):
                 continue
             entry = table.get(key(span)) or more.get(key(span))
             if entry is None and n > 1:  # one word's ending is left to the spelling ("coughs": cough)

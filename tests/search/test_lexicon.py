@@ -192,3 +192,10 @@ def test_a_word_being_typed_keeps_its_commonest_completion(full: Catalog) -> Non
     """"pneum" is pneumonia on the way (J18.9): an entry for an operation that starts the same
     ("pneumonectomy", which the ICD-10-PCS Index already gives) must not take the prefix."""
     assert search(full, "pneum", limit=1)["results"][0]["code"] == "J18.9"
+
+
+def test_a_letter_naming_a_kind_is_no_article() -> None:
+    """"flu a" is influenza A, not "flu" with an article; "influenza a" no longer stands for "influenza"."""
+    assert lexicon.key(("flu", "a")) == ("flu", "a") and lexicon.key(("influenza", "a")) != ("influenza",)
+    assert lexicon.key(("have", "a", "cold")) == ("have", "cold")
+    assert [g.entry.term for g in lexicon.groups(("flu", "a")) if g.entry] == [("flu", "a")]
