@@ -134,7 +134,9 @@ DOSE_WEIGHT = 0.25
 # words that say who has it: "pertussis in baby" is pertussis, not what babies have
 PERSON_WORDS = frozenset("baby babies infant infants child children kid kids toddler toddlers teen teens teenager"
                          " adult adults elderly man men woman women boy boys girl girls son daughter dad mom mother"
-                         " father husband wife patient pt person people".split())
+                         " father husband wife patient pt person people mum mummy dad daddy bro brother sis sister"
+                         " nan nana gran granny grandma grandpa grandmother grandfather grandson granddaughter aunt"
+                         " uncle niece nephew".split())
 PERSON_WEIGHT = 0.5
 DURATION_UNITS = frozenset("hour hours hr hrs day days week weeks wk wks month months year years".split())
 # words that make a duration a code's own: weeks of gestation, hours of unconsciousness, days of a newborn

@@ -185,3 +185,10 @@ def test_a_person_at_the_end_is_no_word_being_typed(full: Catalog) -> None:
 def test_a_cancer_stage_qualifies_the_site(full: Catalog, q: str, prefix: str) -> None:
     """ICD-10-CM codes the site, not the stage: not the stages of kidney disease or pressure ulcers."""
     assert search(full, q, systems=["icd10cm"], limit=1)["results"][0]["code"].startswith(prefix)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("q", ["gastroscopy for my mum", "gastroscopy for my bro"])
+def test_a_relative_at_the_end_is_no_word_being_typed(full: Catalog, q: str) -> None:
+    """"mum" last is a mother, not the start of "mumford"; "bro" a brother, not bronchoscopy."""
+    assert search(full, q, systems=["icd10pcs"], limit=1)["results"][0]["code"].startswith("0DJ0")
