@@ -138,6 +138,7 @@ PERSON_WORDS = frozenset("baby babies infant infants child children kid kids tod
                          " nan nana gran granny grandma grandpa grandmother grandfather grandson granddaughter aunt"
                          " uncle niece nephew".split())
 PERSON_WEIGHT = 0.5
+RESPELT_AT_MOST = 2  # misspelt words a query may have for them to be read inside terms
 DURATION_UNITS = frozenset("hour hours hr hrs day days week weeks wk wks month months year years".split())
 # words that make a duration a code's own: weeks of gestation, hours of unconsciousness, days of a newborn
 KEEP_DURATION = frozenset("pregnant pregnancy gestation gestational consciousness loc unconscious unconsciousness"
@@ -859,10 +860,12 @@ class Engine:
         beside them ("athritis in my knee": knee arthritis, osteoarthritis of knee): read as corrected
         before the terms are found, as the term would have been had it been typed right."""
         out: dict[str, str] = {}
-        for i, word in enumerate(words):
-            if partial and i == len(words) - 1 or self.vocab.known(word) or word in lexicon.term_words() \
-                    or not word.isalpha():
-                continue
+        unknown = [i for i, word in enumerate(words) if not (partial and i == len(words) - 1 or self.vocab.known(word)
+                                                            or word in lexicon.term_words() or not word.isalpha())]
+        if len(unknown) > RESPELT_AT_MOST:  # a list of names nobody spells in the code sets, not a typo in a term
+            return out
+        for i in unknown:
+            word = words[i]
             fixes = self.vocab.corrections(word, limit=1)
             if not fixes:
                 continue
