@@ -249,6 +249,7 @@ def test_a_stone_broken_up_and_a_line_in_an_arm(full: Catalog, q: str, prefix: s
     ("surgery to straighten the nose septum", "09SM"),  # straightened: Reposition of the nasal septum
     ("fusing vertebrae in lumbar spine", "0SG0"),  # the spine is its vertebral joints, not the spine's imaging
     ("renal transplant living donor", "0TY"),  # a living donor's kidney is allogeneic
+    ("ORIF L IT hip fx", "0QS7"),  # a broken hip, fixed, is the upper femur's, not the hip joint's
 ])
 def test_verbs_and_places_in_plain_words(full: Catalog, q: str, prefix: str) -> None:
     found = [r["code"] for r in search(full, q, systems=["icd10pcs"], limit=3)["results"]]
