@@ -67,6 +67,10 @@ def stone_broken_up(groups: list[Group]) -> list[Group]:
 
 BROKEN = frozenset("fracture fractures fractured fx broken broke dislocated dislocation dislocations".split())
 REPOSITION = ("reposition",)
+# A broken hip is the top of the thigh bone (Reposition Upper Femur), not the hip joint, which is
+# what a dislocated hip puts back
+FRACTURED_PLACES = {"hip": ("upper", "femur"), "hips": ("upper", "femur")}
+DISLOCATED = frozenset("dislocated dislocation dislocations".split())
 
 
 def broken_set(groups: list[Group]) -> list[Group]:
@@ -75,6 +79,11 @@ def broken_set(groups: list[Group]) -> list[Group]:
     Temporomandibular Joint). PCS titles never say "fracture". Where another word names another
     operation ("kyphoplasty L1 compression fx": Supplement), the break is why it is done: that
     operation's meanings also say it."""
+    said_words = {w for g in groups for w in g.words}
+    fractured = bool(said_words & (BROKEN - DISLOCATED)) and not said_words & DISLOCATED
+    if fractured:  # "broken hip": the upper femur's
+        groups = [Group((FRACTURED_PLACES[g.words[0]],), g.words, g.entry)
+                  if len(g.words) == 1 and g.words[0] in FRACTURED_PLACES else g for g in groups]
     done = [[alt for alt in g.alternatives if len(alt) > 1 and alt[0] in ROOT_OPERATIONS] for g in groups
             if not any(w in BROKEN for w in g.words)]
     named = [alt for alts in done if alts for alt in alts]
@@ -88,6 +97,8 @@ def broken_set(groups: list[Group]) -> list[Group]:
             # the entry's "fracture nasal bones" as "reposition nasal bones"
             said = [tuple(REPOSITION[0] if w in BROKEN else w for w in alt) for alt in g.alternatives
                     if any(w in BROKEN for w in alt)]
+            if fractured:
+                said = [tuple(x for w in alt for x in FRACTURED_PLACES.get(w, (w,))) for alt in said]
             g = Group(tuple(dict.fromkeys((*g.alternatives, *said))), g.words, g.entry)
         out.append(g)
     return out

@@ -146,6 +146,8 @@ KEEP_DURATION = frozenset("pregnant pregnancy gestation gestational consciousnes
                           " multigravida ga ega edd lmp ob trimester".split())
 _OBSTETRIC = re.compile(r"g\d+(?:p\d+)?")  # "G1P0 @ 32 wks": gravida and para
 NUMBER_WORDS = frozenset("a few several couple one two three four five six seven eight nine ten".split())
+# a size or weight said with its unit ("walker wheels 5 inch", "bed for 600 lbs") qualifies as a dose does
+MEASURES = frozenset("inch inches cm mm ft feet lb lbs pound pounds oz ounce ounces".split())
 GRAMS_OF_WEIGHT = 100  # "2,000-2,499 grams" is a newborn's weight, not a dose
 _SHOT = (("injection",), ("infusion",))  # what HCPCS descriptors of injected drugs say
 ROUTES: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = {
@@ -1253,7 +1255,7 @@ def _doses(groups: list[Group]) -> tuple[list[Group], frozenset[int]]:
     out = list(groups)
     dose: set[int] = set()
     for i in range(len(out) - 1):
-        if set(out[i + 1].words) <= DOSE_UNITS and out[i].words and all(w.isdigit() for w in out[i].words) \
+        if set(out[i + 1].words) <= DOSE_UNITS | MEASURES and out[i].words and all(w.isdigit() for w in out[i].words) \
                 and not (out[i + 1].words[0].startswith("g") and int(out[i].words[-1]) >= GRAMS_OF_WEIGHT):
             dose |= {i, i + 1}
             if i and all(w.isdigit() for w in out[i - 1].words) and i - 1 not in dose:  # "0.4": "0", "4"

@@ -116,7 +116,7 @@ FILLERS = frozenset({"lot", "lots", "too", "suddenly"})
 
 
 SIDES = frozenset({"left", "right", "bilateral"})  # as the titles say a side
-SIDE_WORDS = SIDES | {"l", "r", "lt", "rt"}  # and as notes write it
+SIDE_WORDS = SIDES | {"l", "r", "lt", "rt", "both"}  # and as notes and people write it
 
 # Words a phrase may say either way: "hernia operation" is the entry "hernia surgery".
 SAME = {"operation": "surgery", "operations": "surgery", "surgeries": "surgery",
@@ -321,13 +321,21 @@ def _greedy(query_words: tuple[str, ...], more: Mapping[tuple[str, ...], Entry],
             if entry is not None:
                 alts = (span, *(m for m in entry.means if m != span))
                 out.append(Group(alts, span, entry))
-                out += [Group(((w,),), (w,)) for w in sides]
+                out += [_word_group(w, table) for w in sides]
                 i += n
                 break
         else:
             out.append(Group(((query_words[i],),), (query_words[i],)))
             i += 1
     return out
+
+
+def _word_group(word: str, table: Mapping[tuple[str, ...], Entry]) -> Group:
+    """One word read on its own, with what the lexicon says it means ("both": bilateral)."""
+    entry = table.get(key((word,)))
+    if entry is None:
+        return Group(((word,),), (word,))
+    return Group(((word,), *(m for m in entry.means if m != (word,))), (word,), entry)
 
 
 def corrected(typed: tuple[str, ...], fixes: list[str]) -> Group:

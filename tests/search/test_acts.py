@@ -264,3 +264,9 @@ def test_verbs_and_places_in_plain_words(full: Catalog, q: str, prefix: str) -> 
 def test_a_shot_in_a_procedure_search_is_its_introduction(full: Catalog, q: str, prefix: str) -> None:
     found = [r["code"] for r in search(full, q, systems=["icd10pcs"], limit=3)["results"]]
     assert any(c.startswith(prefix) for c in found[:2]), found
+
+
+def test_a_broken_hip_is_the_upper_femur_a_dislocated_one_the_joint() -> None:
+    found = acts.broken_set(_groups("broken", "hip", "pinned"))
+    assert found[1].alternatives == (("upper", "femur"),)
+    assert acts.broken_set(_groups("dislocated", "hip"))[1].alternatives == (("hip",),)

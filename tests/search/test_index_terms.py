@@ -192,3 +192,17 @@ def test_a_cancer_stage_qualifies_the_site(full: Catalog, q: str, prefix: str) -
 def test_a_relative_at_the_end_is_no_word_being_typed(full: Catalog, q: str) -> None:
     """"mum" last is a mother, not the start of "mumford"; "bro" a brother, not bronchoscopy."""
     assert search(full, q, systems=["icd10pcs"], limit=1)["results"][0]["code"].startswith("0DJ0")
+
+
+def test_a_size_or_weight_is_found_apart_as_a_dose_is() -> None:
+    """"walker wheels 5 inch": "5 inch" qualifies the wheels; it is no 5 mg of a drug."""
+    from medcodes.search.engine import _doses
+
+    groups = [lexicon.Group(((w,),), (w,)) for w in ("walker", "wheels", "5", "inch")]
+    assert _doses(groups)[1] == {2, 3}
+
+
+@pytest.mark.slow
+def test_a_size_is_no_dose_of_a_drug(full: Catalog) -> None:
+    found = [r["code"] for r in search(full, "walker wheels 5 inch", systems=["hcpcs"], limit=3)["results"]]
+    assert found[0] == "E0155", found

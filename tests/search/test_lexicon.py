@@ -199,3 +199,16 @@ def test_a_letter_naming_a_kind_is_no_article() -> None:
     assert lexicon.key(("flu", "a")) == ("flu", "a") and lexicon.key(("influenza", "a")) != ("influenza",)
     assert lexicon.key(("have", "a", "cold")) == ("have", "cold")
     assert [g.entry.term for g in lexicon.groups(("flu", "a")) if g.entry] == [("flu", "a")]
+
+
+def test_a_word_inside_a_term_keeps_its_own_meaning() -> None:
+    """"earwax plugging both ears": the term, then "both", still bilateral; "both" is a side inside a term."""
+    found = lexicon.groups(("resurfacing", "of", "both", "knees"))
+    assert found[0].entry is not None and found[0].entry.term == ("knee", "resurfacing")
+    assert ("bilateral",) in found[1].alternatives
+
+
+@pytest.mark.slow
+def test_both_inside_a_term_is_bilateral(full: Catalog) -> None:
+    found = search(full, "earwax plugging both ears", systems=["icd10cm"], limit=3)["results"]
+    assert found[0]["code"] == "H61.23", [r["code"] for r in found]
