@@ -94,7 +94,8 @@ def word_match(q: str, t: str, prefix: bool = False) -> bool:
     if q == t:
         return True
     if t.startswith(q) and (prefix or len(q) >= 4):
-        return not t.startswith(OTHER_WORDS.get(q, (t + "_",)))
+        others = OTHER_WORDS.get(q)
+        return others is None or not t.startswith(others)
     shorter = min(len(q), len(t))
     if shorter >= 5:
         common = 0

@@ -275,8 +275,9 @@ def _by_block(engine: Engine, conn: Any, named: str | None, table: str, said: st
         return []
     hits = engine.lexical(conn, ws, False, Filter(("icd10cm",)), candidates=SUGGEST_CANDIDATES).hits
     if cancer:  # the cancer itself, a malignant or in-situ neoplasm, saying every word asked
-        hits = [h for h in hits[:SUGGEST_CANDIDATES] if h.coverage >= 1.0]
-        hits = [h for h in hits if fetch_rows(conn, [h.id])[0][2][:1] in "CD"][:1]
+        whole = [h for h in hits if h.coverage >= 1.0]
+        neoplasms = {row[0] for row in fetch_rows(conn, [h.id for h in whole]) if row[2].startswith(("C", "D"))}
+        hits = [h for h in whole if h.id in neoplasms][:1]
     rows = fetch_rows(conn, [hits[0].id]) if hits else []
     rule = family.code_for(rows[0][2], table) if rows else None
     # says why: the condition as the query named it, and the diagnosis whose block gave the code
