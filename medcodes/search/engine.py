@@ -1267,8 +1267,9 @@ def _doses(groups: list[Group]) -> tuple[list[Group], frozenset[int]]:
 
 def _durations(groups: list[Group]) -> frozenset[int]:
     """The groups of how long something has lasted ("hoarse voice for weeks", "24 hour stomach virus",
-    "fever for 3 days"): they qualify a complaint as a dose qualifies a drug, and are not the weeks of a
-    pregnancy or the hours of a loss of consciousness, which the query then names."""
+    "fever for 3 days") or how old someone is ("fever in 2 month old"): they qualify a complaint as a
+    dose qualifies a drug, and are not the weeks of a pregnancy or the hours of a loss of consciousness,
+    which the query then names."""
     said = {w for g in groups for w in g.words}
     if said & KEEP_DURATION or any(_OBSTETRIC.fullmatch(w) for w in said):
         return frozenset()
@@ -1278,6 +1279,8 @@ def _durations(groups: list[Group]) -> frozenset[int]:
             out.add(i)
             if i and all(w.isdigit() or w in NUMBER_WORDS for w in groups[i - 1].words):
                 out.add(i - 1)
+            if i + 1 < len(groups) and groups[i + 1].words == ("old",):  # an age: "3 yr old"
+                out.add(i + 1)
     return frozenset(out) if len(out) < len(groups) else frozenset()
 
 

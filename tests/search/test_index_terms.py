@@ -206,3 +206,17 @@ def test_a_size_or_weight_is_found_apart_as_a_dose_is() -> None:
 def test_a_size_is_no_dose_of_a_drug(full: Catalog) -> None:
     found = [r["code"] for r in search(full, "walker wheels 5 inch", systems=["hcpcs"], limit=3)["results"]]
     assert found[0] == "E0155", found
+
+
+def test_an_age_is_found_apart_as_a_duration_is() -> None:
+    """"fever in 2 month old": the age qualifies the fever; "old" is no word to match on its own."""
+    from medcodes.search.engine import _durations
+
+    groups = [lexicon.Group(((w,),), (w,)) for w in ("fever", "2", "month", "old")]
+    assert _durations(groups) == {1, 2, 3}
+
+
+@pytest.mark.slow
+def test_a_fever_in_an_infant_is_the_fever(full: Catalog) -> None:
+    found = [r["code"] for r in search(full, "fever in 2 month old", systems=["icd10cm"], limit=3)["results"]]
+    assert found[0] == "R50.9", found
