@@ -55,6 +55,8 @@ NOTES_KEPT = 2048  # codes whose notes and index terms are remembered for the ex
 BLEND_BELOW = 40
 BLENDED = 0.5
 BLEND_CANDIDATES = 60  # per system, from the looser level
+COMPLETED_PATHS = 10  # index paths to a code still to be completed, completed per query (Engine._completed)
+COMPLETED_CODES = 40  # codes read under each
 ENTRY_CODES = 12  # codes under what a lexicon term means, candidates where no code says every group
 BLEND_FROM_GROUPS = 3  # two words: the looser level is either word alone, too broad to be worth blending
 GEMS_SHOWN = 8  # GEMs equivalents listed for the ICD-9 code a query names
@@ -365,6 +367,7 @@ class Engine:
         via, relaxed = self._index_paths(conn, out, partial, flt)
         if not via:
             return
+        via += self._completed(conn, via, flt)
         known = {c.id for c in out.hits}
         fresh = np.array([h.code_id for h in via if h.code_id not in known], dtype=np.int64)
         if len(fresh):  # codes only the index leads to: scored on their descriptor first (no BM25 of theirs)
@@ -376,6 +379,32 @@ class Engine:
                 out.facets[name] = out.facets.get(name, 0) + count
             out.total += sum(added.values())
         self._rescore_paths(out, via, partial, asked, relaxed)
+
+    def _completed(self, conn: sqlite3.Connection, via: list[paths.Hit], flt: Filter) -> list[paths.Hit]:
+        """Where an Alphabetic Index path ends at a code still to be completed ("Ulcer, pressure,
+        stage 2, coccyx L89.15-"), the codes under it whose descriptor says nothing that the path or
+        that code's descriptor does not ("Pressure ulcer of sacral region, stage 2"): the path leads
+        there too. A code the path does not finish (a fracture's encounter) is left to its descriptor."""
+        cm = SYSTEM_ORDER.index("icd10cm")
+        open_ends = [h for h in via if h.source == "index" and self.system[h.code_id] == cm
+                     and self.billable[h.code_id] == 0][:COMPLETED_PATHS]
+        if not open_ends:
+            return []
+        index = self.codes(conn)
+        under = {h.code_id: self._keep(index.under(str(self.code[h.code_id]).replace(".", ""), ("icd10cm",)),
+                                       flt)[:COMPLETED_CODES] for h in open_ends}
+        titles = {r[0]: r[3] for r in fetch_rows(conn, [*under, *(int(i) for ids in under.values() for i in ids)])}
+        led = {h.code_id for h in via}
+        out: list[paths.Hit] = []
+        for h in open_ends:
+            said = set(rank.tokens(h.path)) | set(rank.tokens(titles.get(h.code_id, "")))
+            for child in under[h.code_id].tolist():
+                words = rank.content(rank.tokens(titles.get(child, "")))
+                if child not in led and words and all(any(rank.word_match(w, s) or rank.word_match(s, w) for s in said)
+                                                      for w in words):
+                    out.append(paths.Hit(child, h.path, h.text, h.source, h.coverage, h.bm25))
+                    led.add(child)
+        return out
 
     def _index_paths(self, conn: sqlite3.Connection, out: Lexical, partial: bool,
                      flt: Filter) -> tuple[list[paths.Hit], bool]:
@@ -436,11 +465,20 @@ class Engine:
                 # any word but a side: a side alone says nothing of what was asked
                 said = [g for g in out.groups if not rank.is_side(g)] if need == 1 else out.groups
                 more = self._blend(conn, said or out.groups, need, partial, flt, candidates)
+                unsided = [g for g in out.groups if not rank.is_side(g)]
+                if 1 < len(unsided) < n and need > 1:
+                    # everything but the side, which a body part with none cannot say ("R gluteal abscess
+                    # I&D": Buttock Subcutaneous Tissue): among the pairs, the shortest say the side
+                    extra = self._blend(conn, unsided, len(unsided), partial, flt, candidates)
+                    other = ~np.isin(more[0], extra[0])
+                    more = np.concatenate([extra[0], more[0][other]]), np.concatenate([extra[1], more[1][other]])
                 fresh = ~np.isin(more[0], found[1])
                 found = found[0], np.concatenate([found[1], more[0][fresh]]), \
                     np.concatenate([found[2], more[1][fresh] * BLENDED])
                 out.relaxed = out.relaxed or bool(fresh.any())
-                break
+                if fresh.any() or need == 1:
+                    break
+                continue  # nothing looser either: the next level ("cloudy lens replaced left eye": 3 of 5)
             level = self._level(conn, out.groups, need, partial, flt, candidates)
             if level is None:
                 continue
@@ -868,7 +906,7 @@ class Engine:
             return out
         for i in unknown:
             word = words[i]
-            fixes = self.vocab.corrections(word, limit=1)
+            fixes = self.vocab.corrections(word, limit=1, slip=True)  # the term says it was one
             if not fixes:
                 continue
             fixed = (*words[:i], fixes[0], *words[i + 1:])
@@ -1239,7 +1277,7 @@ def _procedure_words(groups: list[Group], index_only: bool = False) -> list[Grou
         from_index = e is not None and index_terms.path_of(e) is not None
         if e is not None and (not index_only or from_index) and (len(g.words) > 1 or from_index) and e.expect \
                 and all(s == "icd10cm" for s, _ in e.expect) and all(s == "icd10cm" for s in e.prefer):
-            out += [Group(((w,),), (w,)) for w in g.words]
+            out += lexicon.word_groups(g.words)  # "wisdom teeth extracted": teeth, the tooth
         else:
             out.append(g)
     return out

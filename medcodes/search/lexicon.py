@@ -338,6 +338,12 @@ def _word_group(word: str, table: Mapping[tuple[str, ...], Entry]) -> Group:
     return Group(((word,), *(m for m in entry.means if m != (word,))), (word,), entry)
 
 
+def word_groups(ws: tuple[str, ...]) -> list[Group]:
+    """The words of a term read one by one, each with what the lexicon says it means on its own."""
+    table = _by_term()
+    return [_word_group(w, table) for w in ws]
+
+
 def corrected(typed: tuple[str, ...], fixes: list[str]) -> Group:
     """The group for a misspelt word: what was typed, its corrections, and when the best correction
     is a lexicon term, that term's meaning ("diabetis" -> diabetes and what diabetes means)."""

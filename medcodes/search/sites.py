@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .acts import ROOT_OPERATIONS
-from .lexicon import Group
+from .lexicon import STOPWORDS, Group
 from .query import words
 
 # The operations ICD-10-PCS names (its 31 root operations of the Medical and Surgical section) and
@@ -114,7 +114,7 @@ def body_part_words(conn: sqlite3.Connection) -> frozenset[str]:
         head = title.split(",")[0]
         body = head.split(" of ", 1)[1] if " of " in head else head.split(" ", 1)[-1]
         out.update(words(body))
-    return frozenset(out - _NOT_PLACES)
+    return frozenset(out - _NOT_PLACES - STOPWORDS)  # "Metal on Polyethylene": no place
 
 
 def procedure_query(groups: list[Group], procedures_only: bool) -> bool:

@@ -12,15 +12,24 @@ from __future__ import annotations
 
 import bisect
 import functools
+import gzip
+import json
+import os
 import re
 import sqlite3
 from collections import defaultdict
+from importlib import resources
 
 import numpy as np
 from rapidfuzz.distance import OSA
 from rapidfuzz.process import extract
 
 MIN_LENGTH = 5
+# A word used at least this often in a word-frequency list of English is what its writer meant
+# ("worse", "turned", "shave"), however near it is to a word of the index ("horse", "burned", "have"):
+# only its own forms correct it ("bruised": bruise, "itchy": itch). Rarer words are slips as often
+# as not ("carpel", "cesarian").
+ENGLISH_FROM = 100
 
 
 SOUND_LENGTH = 6  # words this long or longer that no edit rule corrects are matched by sound
@@ -38,6 +47,26 @@ def skeleton(word: str) -> str:
     rest = re.sub(r"[aeiouyhw]", "", w[1:])
     out = w[:1] + rest
     return re.sub(r"(.)\1+", r"\1", out)
+
+
+@functools.cache
+def english_words() -> frozenset[str]:
+    """The words of pyspellchecker's English frequency list (MIT) used at least ENGLISH_FROM times;
+    none without the package, and then every unknown word is corrected as before."""
+    try:
+        data = (resources.files("spellchecker") / "resources" / "en.json.gz").read_bytes()
+    except (ModuleNotFoundError, FileNotFoundError):
+        return frozenset()
+    counts: dict[str, int] = json.loads(gzip.decompress(data))
+    return frozenset(w for w, n in counts.items() if n >= ENGLISH_FROM)
+
+
+def same_word(a: str, b: str) -> bool:
+    """Forms of one word ("crusty", "crust"; "chiropractor", "chiropractic"), not neighbours by a
+    letter ("worse", "horse"; "shave", "have")."""
+    shorter = min(len(a), len(b))
+    common = len(os.path.commonprefix([a, b]))
+    return common >= 4 and common >= shorter - (2 if shorter >= 8 else 1)
 
 
 def max_edits(word: str) -> int:
@@ -110,15 +139,18 @@ class Vocabulary:
         """The words within k letters of `length` long: the only ones k edits can reach."""
         return [w for n in range(length - k, length + k + 1) for w in self._by_length.get(n, ())]
 
-    def corrections(self, word: str, edits: int | None = None, limit: int = 3) -> list[str]:
+    def corrections(self, word: str, edits: int | None = None, limit: int = 3, slip: bool = False) -> list[str]:
         """Known words within the allowed number of edits, best first; for a long word none is near
-        by letters, the words that sound alike (`_sounds_like`)."""
+        by letters, the words that sound alike (`_sounds_like`). An English word only by its own
+        forms, unless `slip` (the caller knows the correction fits: "whopping cough")."""
         k = max_edits(word) if edits is None else edits
         if k == 0 or not word.isalpha():
             return []
         found = self._corrections(word, k)
         if not found and edits is None and len(word) >= SOUND_LENGTH:
             found = self._sounds_like(word)
+        if not slip and word in english_words():
+            found = tuple(w for w in found if same_word(word, w))
         return list(found[:limit])
 
     @functools.lru_cache(maxsize=4096)  # noqa: B019 (one Vocabulary per index and process)

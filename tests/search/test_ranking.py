@@ -261,3 +261,35 @@ def test_a_misspelt_word_of_a_term_is_read_in_the_term(full_index: Path, q: str,
 def test_the_lower_back_is_lumbar(full_index: Path) -> None:
     found = search(Catalog(full_index), "fusing vertebrae in lower back", systems=["icd10pcs"], limit=3)["results"]
     assert found[0]["code"].startswith("0SG0"), [r["code"] for r in found]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("q", "system", "prefix"), [
+    # "wisdom teeth" (impacted teeth) is a diagnosis term: in a procedure search its words keep their own
+    # meanings, and "teeth" is the tooth of the titles
+    ("all four wisdom teeth extracted", "icd10pcs", "0CD"),
+    # only a table says four of the five words ("eye" is its body system): the codes that say three compete
+    ("cloudy lens replaced left eye", "icd10pcs", "08RK"),
+    # a body part with no side cannot say it: the codes that say all but the side are blended in
+    ("R gluteal abscess I&D", "icd10pcs", "0J99"),
+    ("I&D R palm abscess in OR", "icd10pcs", "0J9J"),
+    # the index path ends at L89.15- ("Ulcer, pressure, stage 2, coccyx"): the code under it that it names
+    ("stage 2 pressure ulcer on tailbone", "icd10cm", "L89.152"),
+])
+def test_procedure_words_blends_and_completed_paths(full_index: Path, q: str, system: str, prefix: str) -> None:
+    found = search(Catalog(full_index), q, systems=[system], limit=3)["results"]
+    assert found[0]["code"].replace(".", "").startswith(prefix.replace(".", "")), [r["code"] for r in found]
+
+
+@pytest.mark.slow
+def test_an_english_word_is_not_corrected_to_its_neighbour(full_index: Path) -> None:
+    """"worse" is one letter from "horse", "throbbing" two from "thrombin": words people write are left as
+    written, unless the correction makes a term with the words beside it ("whopping cough")."""
+    cat = Catalog(full_index)
+    memory = search(cat, "my memory is getting worse with age", systems=["icd10cm"], limit=10)
+    assert not any("horse" in r["title"].lower() for r in memory["results"]), [r["title"] for r in memory["results"]]
+    assert "worse" not in memory["parsed"]["corrected"]
+    heel = search(cat, "throbbing heel first steps in morning", systems=["icd10cm"], limit=10)
+    assert not any("thrombin" in r["title"].lower() for r in heel["results"])
+    cough = search(cat, "whopping cough in baby", systems=["icd10cm"], limit=3)["results"]
+    assert cough[0]["code"].startswith("A37"), [r["code"] for r in cough]

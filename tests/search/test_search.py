@@ -204,3 +204,13 @@ def test_one_letter_prefixes_have_their_own_index(catalog: Catalog) -> None:
     sql = catalog.conn.execute("SELECT sql FROM sqlite_master WHERE name='search_fts'").fetchone()[0]
     assert "prefix='1 2 3'" in sql
     assert [r["code"] for r in suggest(catalog, "diabetes t", 3)][:1] == ["E11.9"]
+
+
+def test_an_english_word_keeps_only_its_own_forms() -> None:
+    from medcodes.search.spell import english_words, same_word
+
+    assert {"worse", "turned", "shave"} <= english_words()
+    assert not {"diabetis", "athritis", "pnemonia"} & english_words()  # slips stay correctable
+    assert same_word("crusty", "crust") and same_word("bruised", "bruise")
+    assert same_word("chiropractor", "chiropractic")
+    assert not same_word("worse", "horse") and not same_word("shave", "have") and not same_word("turned", "burned")

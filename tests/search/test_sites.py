@@ -83,3 +83,10 @@ def test_words_the_index_does_not_know_are_not_remembered(full: Catalog) -> None
     search(full, "goiter excision", systems=["icd10pcs"])
     remembered = engine._sites(full.conn).remembered
     assert "zqxwvortu" not in remembered and "goiter" in remembered
+
+
+def test_a_stop_word_is_no_place(full: Catalog, places: Sites) -> None:
+    """"Metal on Polyethylene" made "on" a body-part word; "cloudy" (its only title is a dialysis
+    effluent's) was then searched as "on" in every procedure query that said it."""
+    assert "on" not in places.anatomy
+    assert "on" not in places.of(full.conn, "cloudy", engine_for(full).doc)
