@@ -57,6 +57,8 @@ BLENDED = 0.5
 BLEND_CANDIDATES = 60  # per system, from the looser level
 COMPLETED_PATHS = 10  # index paths to a code still to be completed, completed per query (Engine._completed)
 COMPLETED_CODES = 40  # codes read under each
+COMPLETED_TABLE = 20  # a PCS table's codes, where the path does not say which: only a table this small
+INHERITED_OWN = 0.1  # a code led to by a path to the code above it: its own descriptor's score, this much
 ENTRY_CODES = 12  # codes under what a lexicon term means, candidates where no code says every group
 BLEND_FROM_GROUPS = 3  # two words: the looser level is either word alone, too broad to be worth blending
 GEMS_SHOWN = 8  # GEMs equivalents listed for the ICD-9 code a query names
@@ -75,6 +77,7 @@ PATH_HITS = 40  # index paths (paths.py) that may bring their code into the cand
 TABLE_BELOW = 0.001  # how far below its best code a table comes
 TABLE_MARGIN = 0.03  # how much better than its best code a table may score and still come after it
 PATH_RELAX_FROM = 3  # groups from which an index path may leave one out
+PATH_RELAX_TWO_FROM = 5  # and two, where none says all but one
 PATH_BONUS = 0.02  # the official index's own way to the code, over a descriptor that says as much
 SYSTEM_ORDER = tuple(systems.SYSTEMS)
 DOTTED = frozenset(s.id for s in systems.SYSTEMS.values() if s.dotted("A000000") != "A000000")
@@ -381,29 +384,45 @@ class Engine:
         self._rescore_paths(out, via, partial, asked, relaxed)
 
     def _completed(self, conn: sqlite3.Connection, via: list[paths.Hit], flt: Filter) -> list[paths.Hit]:
-        """Where an Alphabetic Index path ends at a code still to be completed ("Ulcer, pressure,
-        stage 2, coccyx L89.15-"), the codes under it whose descriptor says nothing that the path or
-        that code's descriptor does not ("Pressure ulcer of sacral region, stage 2"): the path leads
-        there too. A code the path does not finish (a fracture's encounter) is left to its descriptor."""
-        cm = SYSTEM_ORDER.index("icd10cm")
+        """The codes under where an index path ends, when it ends above them:
+        - an Alphabetic Index path at a code still to be completed ("Ulcer, pressure, stage 2, coccyx
+          L89.15-"): the codes under it whose descriptor says nothing that the path or that code's
+          descriptor does not ("Pressure ulcer of sacral region, stage 2"); a code the path does not
+          finish (a fracture's encounter) is left to its descriptor;
+        - a PCS Index path at a table of at most COMPLETED_CODES codes ("Cesarean section see
+          Extraction, Products of Conception 10D0"): each of its codes, as the coder reads the table."""
+        cm, pcs = SYSTEM_ORDER.index("icd10cm"), SYSTEM_ORDER.index("icd10pcs")
         open_ends = [h for h in via if h.source == "index" and self.system[h.code_id] == cm
-                     and self.billable[h.code_id] == 0][:COMPLETED_PATHS]
+                     and self.billable[h.code_id] == 0
+                     or h.source == "pcs-index" and self.system[h.code_id] == pcs
+                     and self.kind[h.code_id] == self._table_kind][:COMPLETED_PATHS]
         if not open_ends:
             return []
         index = self.codes(conn)
-        under = {h.code_id: self._keep(index.under(str(self.code[h.code_id]).replace(".", ""), ("icd10cm",)),
-                                       flt)[:COMPLETED_CODES] for h in open_ends}
+        under = {h.code_id: index.under(str(self.code[h.code_id]).replace(".", ""),
+                                        (SYSTEM_ORDER[self.system[h.code_id]],)) for h in open_ends}
+        under = {i: self._keep(ids, flt) for i, ids in under.items() if len(ids) <= COMPLETED_CODES}
         titles = {r[0]: r[3] for r in fetch_rows(conn, [*under, *(int(i) for ids in under.values() for i in ids)])}
         led = {h.code_id for h in via}
         out: list[paths.Hit] = []
         for h in open_ends:
+            if h.code_id not in under:
+                continue
+            table = h.source == "pcs-index"  # a table is said by its rows, not its title
             said = set(rank.tokens(h.path)) | set(rank.tokens(titles.get(h.code_id, "")))
+            # "Manual removal, retained placenta — see Extraction, Products of Conception, Retained"
+            see = rank.content(rank.tokens(h.path.partition(" see ")[2])) if table else ()
+            if table and not see and len(under[h.code_id]) > COMPLETED_TABLE:
+                continue
             for child in under[h.code_id].tolist():
                 words = rank.content(rank.tokens(titles.get(child, "")))
-                if child not in led and words and all(any(rank.word_match(w, s) or rank.word_match(s, w) for s in said)
-                                                      for w in words):
-                    out.append(paths.Hit(child, h.path, h.text, h.source, h.coverage, h.bm25))
-                    led.add(child)
+                if child in led or not words:
+                    continue
+                if table and all(any(rank.word_match(w, t) for t in words) for w in see) \
+                        or not table and all(any(rank.word_match(w, s) or rank.word_match(s, w) for s in said)
+                                             for w in words):
+                    out.append(paths.Hit(child, h.path, h.text, h.source, h.coverage, h.bm25, inherited=True))
+                led.add(child)
         return out
 
     def _index_paths(self, conn: sqlite3.Connection, out: Lexical, partial: bool,
@@ -423,7 +442,16 @@ class Engine:
         if not exprs:
             return [], False
         relaxed = paths.search(conn, out.groups, " OR ".join(exprs), mask=lambda ids: self.mask(ids, flt))
-        return [h for h in relaxed if h.source != "pcs-index"][:PATH_HITS], True
+        relaxed = [h for h in relaxed if h.source != "pcs-index"]
+        if not relaxed and len(out.groups) >= PATH_RELAX_TWO_FROM:
+            # a sentence says two things no path does ("hand foot and mouth blisters from daycare": the
+            # index's "Disease, hand, foot, and mouth", with the blisters and the daycare left out)
+            exprs = ["(" + rank.fts_expression([g for k, g in enumerate(out.groups) if k not in (i, j)],
+                                               partial and len(out.groups) - 1 not in (i, j)) + ")"
+                     for n, i in enumerate(left_out) for j in left_out[n + 1:]]
+            relaxed = [h for h in paths.search(conn, out.groups, " OR ".join(exprs),
+                                               mask=lambda ids: self.mask(ids, flt)) if h.source != "pcs-index"]
+        return relaxed[:PATH_HITS], True
 
     def _rescore_paths(self, out: Lexical, via: list[paths.Hit], partial: bool, asked: frozenset[str],
                        relaxed: bool) -> None:
@@ -439,12 +467,16 @@ class Engine:
         twins = [rank.Candidate(c.id, c.system, c.code, c.kind, c.billable, c.deleted, top * h.bm25)
                  for h, c in pairs]
         twins.append(rank.Candidate(-1, "", "", "", None, False, top))  # keeps the BM25 scale of the titles
-        words = rank.title_words([*(rank.title_parts(h.text) for h, _ in pairs), rank.title_parts("")])
+        asked_kind = any(w in rank.KINDS for g in out.groups for alt in g.alternatives for w in alt)
+        texts = [h.text if asked_kind else _without_kinds(h.text) for h, _ in pairs]
+        words = rank.title_words([*(rank.title_parts(t) for t in texts), rank.title_parts("")])
         self._rescore(twins, words, out, partial, asked)
         for (h, c), twin in zip(pairs, twins, strict=False):
             if relaxed and twin.coverage <= c.coverage:
                 continue
             bonus = 0.0 if relaxed else PATH_BONUS
+            if h.inherited:  # of the codes under where the path ends, those that say more of the query
+                bonus += INHERITED_OWN * c.score
             if twin.score + bonus > c.score:
                 c.score, c.coverage = twin.score + bonus, max(c.coverage, twin.coverage)
                 out.paths[c.id] = (h.path, h.source)
@@ -1164,6 +1196,15 @@ class Engine:
                     self._semantic = semantic.load(conn)
                     self._semantic_loaded = True
         return self._semantic
+
+
+_KIND_WORDS = re.compile(r"\b(?:" + "|".join(sorted(rank.KINDS | {"diseased"})) + r")\b,?", re.IGNORECASE)
+
+
+def _without_kinds(path: str) -> str:
+    """An index path without the words that say a kind of thing ("Disease, diseased, hand, foot and
+    mouth"): its main term, which a query that does not say it should not pay for."""
+    return _KIND_WORDS.sub("", path)
 
 
 def _tables_after_their_codes(hits: list[rank.Candidate]) -> None:

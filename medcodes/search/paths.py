@@ -177,6 +177,7 @@ class Hit:
     source: str
     coverage: float
     bm25: float  # relative to the best path of the query, 0 to 1
+    inherited: bool = False  # a path to the code above this one (Engine._completed)
 
 
 def present(conn: sqlite3.Connection) -> bool:

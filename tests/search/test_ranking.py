@@ -293,3 +293,24 @@ def test_an_english_word_is_not_corrected_to_its_neighbour(full_index: Path) -> 
     assert not any("thrombin" in r["title"].lower() for r in heel["results"])
     cough = search(cat, "whopping cough in baby", systems=["icd10cm"], limit=3)["results"]
     assert cough[0]["code"].startswith("A37"), [r["code"] for r in cough]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("q", "prefix"), [
+    ("cesarean section", "10D00Z"),  # the PCS Index: "Cesarean section" -> table 10D, whose codes no word says
+    ("manual removal of placenta", "10D1"),  # "... see Extraction, Products of Conception, Retained"
+])
+def test_a_pcs_index_path_to_a_table_leads_to_its_codes(full_index: Path, q: str, prefix: str) -> None:
+    found = search(Catalog(full_index), q, systems=["icd10pcs"], limit=3)["results"]
+    assert found[0]["code"].startswith(prefix), [r["code"] for r in found]
+    assert found[0]["kind"] == "code"
+
+
+@pytest.mark.slow
+def test_an_index_path_may_leave_two_words_of_a_sentence_out(full_index: Path) -> None:
+    """No path says all but one of "hand foot and mouth blisters from daycare"; the index's "Disease,
+    diseased, hand, foot and mouth" says all but two, and its "disease, diseased" (no word asked)
+    costs nothing."""
+    found = search(Catalog(full_index), "hand foot and mouth blisters from daycare", systems=["icd10cm"],
+                   limit=5)["results"]
+    assert "B08.4" in [r["code"] for r in found], [r["code"] for r in found]
