@@ -113,6 +113,9 @@ _PARENS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 
 _WITH = re.compile(r"\bwith ([^,]*)")
 _WITHOUT = re.compile(r"\bwithout ([^,]*?)(?= with |,|$)")
+# what a "without" clause says is not there, up to where it says where ("Laceration without foreign body
+# of left index finger without damage to nail": the foreign body, the damage to the nail)
+_ABSENT = re.compile(r"\bwithout (?:mention of )?([^,]*?)(?= with | of | in | at | due | without |,|$)")
 
 
 class Parts(NamedTuple):
@@ -124,7 +127,7 @@ class Parts(NamedTuple):
     to scan."""
 
     words: tuple[str, ...]
-    flags: bytes  # per word: kind (_FREE, _EXTRA, _GENERIC or _RESIDUAL) | CORE | IN_HEAD
+    flags: bytes  # per word: kind (_FREE, _EXTRA, _GENERIC or _RESIDUAL) | CORE | IN_HEAD | ABSENT
     head: str  # the first word that says something: "Fracture" of "Unspecified fracture of ..."
     plain: bool  # says "unspecified" (or NOS) of the thing itself, not of what a "with" clause adds
 
@@ -133,6 +136,8 @@ _FREE, _EXTRA, _GENERIC, _RESIDUAL = 0, 1, 2, 3  # the kind: the low two bits of
 KIND = 3
 CORE = 4  # an _EXTRA word of the core (before the first comma or "with") costs 1, after it 0.6
 IN_HEAD = 8
+ABSENT = 16  # said only in a "without ..." clause: what the code is not
+NEGATIONS = frozenset({"without", "no"})
 
 
 @functools.lru_cache(maxsize=100_000)
@@ -152,9 +157,12 @@ def title_parts(text: str) -> Parts:
     if has_with:
         qualifiers = frozenset(_TOKEN.findall(" ".join(_WITH.findall(folded)))) - \
             frozenset(_TOKEN.findall(_WITH.sub(" ", folded)))
+    not_there = none  # words only in what a "without" clause says is not there
     if "without " in folded:
         absent = frozenset(_TOKEN.findall(" ".join(_WITHOUT.findall(folded)))) - \
             frozenset(_TOKEN.findall(_WITHOUT.sub(" ", folded)))
+        not_there = frozenset(_TOKEN.findall(" ".join(_ABSENT.findall(folded)))) - \
+            frozenset(_TOKEN.findall(_ABSENT.sub(" ", folded)))
     head_words = frozenset(_TOKEN.findall(folded.rsplit(",", 1)[0])) if "," in folded else bag
     head = next((t for t in words if t not in _CLASS and t not in optional and not t.isdigit()), "")
     # "Acute myocardial infarction, unspecified" is the plain code; "... with neuropathy, unspecified" is not
@@ -170,7 +178,8 @@ def title_parts(text: str) -> Parts:
             kind = _GENERIC
         if kind == _GENERIC and t in qualifiers and t not in absent:
             kind, in_core = _EXTRA, False  # "with unspecified complications" is a specialisation all the same
-        flags.append(kind | (CORE if in_core else 0) | (IN_HEAD if t in head_words else 0))
+        flags.append(kind | (CORE if in_core else 0) | (IN_HEAD if t in head_words else 0)
+                     | (ABSENT if t in not_there or t == "without" else 0))
     return Parts(distinct, bytes(flags), head, plain)
 
 
@@ -271,20 +280,36 @@ def rescore(cands: list[Candidate], titles: TitleWords, groups: Sequence[Group],
         return
     top = max(c.bm25 for c in cands) or 1.0
     last = len(groups) - 1
-    # every distinct query word is a key; each descriptor word knows the keys it satisfies
-    keys: dict[tuple[bool, str], int] = {}
+    # every distinct query word is a key; each descriptor word knows the keys it satisfies. A word a
+    # descriptor says only in a "without ..." clause is what the code is not: it says the word only to a
+    # query that says it is not there ("reflux without esophagitis"), not to one that says it is
+    # ("choledocholithiasis with cholangitis" is not "... without cholangitis or cholecystitis"); a
+    # lexicon meaning that says "without" reads either way ("choledocho": the code without cholangitis)
+    keys: dict[tuple[bool, str, int], int] = {}
+    negated = _negated(groups)
     alts: list[list[tuple[int, list[int]]]] = []  # per group: (words, keys) of each alternative
     for i, g in enumerate(groups):
         prefix = i == last and prefix_last
-        alts.append([(len(ws), sorted({keys.setdefault((prefix, w), len(keys)) for w in ws}))
-                     for ws in (content(alt) for alt in g.alternatives)])
+        keyed = []
+        for ws in (content(alt) for alt in g.alternatives):
+            how = _THERE if negated[i] == _THERE and not NEGATIONS & set(ws) else _EITHER
+            keyed.append((len(ws), sorted({keys.setdefault((prefix, w, how), len(keys)) for w in ws})))
+        alts.append(keyed)
     asked_keys = len(keys)
-    refused = [[sorted({keys.setdefault((False, w), len(keys)) for w in ws})
-                for ws in (content(alt) for alt in g.alternatives) if ws] for g in denied]
+    # "PTCA, no stent", "reflux no esophagitis": what a descriptor says is there, not what it says is not
+    # (a group said not to be there is asked all the same: "with no prenatal care" is insufficient care)
+    not_there = [*denied, *(g for g, how in zip(groups, negated, strict=True) if how == _NOT_THERE)]
+    refused = [[sorted({keys.setdefault((False, w, _THERE), len(keys)) for w in ws})
+                for ws in (content(alt) for alt in g.alternatives) if ws] for g in not_there]
     satisfies = np.zeros((len(titles.strings), max(len(keys), 1)), dtype=bool)
-    for (prefix, w), k in keys.items():
+    for (prefix, w, _how), k in keys.items():
         satisfies[_matching(w, titles.strings, prefix), k] = True
     entry_keys = satisfies[titles.word]
+    if len(entry_keys):
+        absent_entries = (titles.flags & ABSENT) != 0
+        cols = [k for (_p, _w, how), k in keys.items() if how == _THERE]
+        if cols:
+            entry_keys[np.ix_(absent_entries, cols)] = False
     matched = entry_keys[:, :asked_keys].any(axis=1)  # the entry's word is one the query asked for
     owner = np.repeat(np.arange(n), titles.lengths)
     starts = np.cumsum(titles.lengths) - titles.lengths
@@ -355,6 +380,27 @@ def rescore(cands: list[Candidate], titles: TitleWords, groups: Sequence[Group],
              + fixed[2] - fixed[3] - fixed[4] - fixed[5] - fixed[6])
     for c, sc, cov in zip(cands, score.tolist(), coverage.tolist(), strict=True):
         c.score, c.coverage = sc, cov
+
+
+_THERE, _NOT_THERE, _EITHER = 0, 1, 2  # how a query word is said: there, not there ("without"), either
+
+
+def _negated(groups: Sequence[Group]) -> list[int]:
+    """Per group, how it is said: the group just after a typed "without" or "no" is said not to be
+    there ("reflux without esophagitis"); the rest after it either way: where a "without" ends is not
+    in the words ("w/o FB, L index finger"; the old titles' "without mention of open wound, with loss of
+    consciousness"), nor is a "without" of the old titles said the ICD-10-CM way ("not intractable")."""
+    out: list[int] = []
+    after = False
+    for i, g in enumerate(groups):
+        if NEGATIONS & set(g.words):
+            out.append(_EITHER)
+            after = True
+        elif after and NEGATIONS & set(groups[i - 1].words) and "mention" not in g.words:
+            out.append(_NOT_THERE)  # asked either way, refused where a descriptor says it is there
+        else:
+            out.append(_EITHER if after else _THERE)
+    return out
 
 
 # Words that say a kind of thing, not which: beside a word that names it ("kawasaki disease"), matching

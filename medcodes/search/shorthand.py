@@ -38,8 +38,12 @@ _REWRITES: tuple[tuple[str, str], ...] = (
     (r"d&c|d & c", " dilation and curettage "),
     (r"d/o", " disorder "),  # "cannabis use d/o"
     (r"w/o|w/out", " without "),
+    (r"c/b", " with "),  # "DM2 c/b gastroparesis": the titles' "with diabetic gastroparesis"
+    (r"pod ?#? ?\d{1,2}|post ?op day ?\d{1,2}|postoperative day ?\d{1,2}", " postprocedural "),  # "fever POD 2"
+    (r"[rl] ?[>=] ?[rl]", " bilateral "),  # "radiculopathy R>L": both sides, one worse
     # "reflux, no esophagitis": the titles' "without esophagitis" (not "bruises for no reason")
-    (r"(?<=\S\s)(?<!for\s)no(?=\s+(?!reason|apparent|obvious|known|cause|longer|more|one\b)[a-z])", " without "),
+    (r"(?<=\S\s)(?<!for\s)(?:with )?no(?=\s+(?!reason|apparent|obvious|known|cause|longer|more|one\b)[a-z])",
+     " without "),  # "with no loss of consciousness": without
     (r"w/", " with "),
     (r"w(?=\s+\w)", " with "),  # "ercp w stent", typed without the slash
     (r"r/o|rule out|ruled out|eval for", " "),

@@ -24,12 +24,13 @@ from . import rank
 from .query import POSSESSIVE
 
 # Bump when rank.title_parts changes what it returns for the same constants.
-PARTS_VERSION = 1
+PARTS_VERSION = 2
 
 
 def _rules() -> str:
     spec = repr((PARTS_VERSION, sorted(rank._CLASS.items()), sorted(rank.PLAIN), rank._TOKEN.pattern,
-                 rank._PARENS.pattern, rank._WITH.pattern, rank._WITHOUT.pattern, POSSESSIVE.pattern))
+                 rank._PARENS.pattern, rank._WITH.pattern, rank._WITHOUT.pattern, rank._ABSENT.pattern,
+                 POSSESSIVE.pattern))
     return hashlib.sha256(spec.encode()).hexdigest()[:16]
 
 

@@ -314,3 +314,26 @@ def test_an_index_path_may_leave_two_words_of_a_sentence_out(full_index: Path) -
     found = search(Catalog(full_index), "hand foot and mouth blisters from daycare", systems=["icd10cm"],
                    limit=5)["results"]
     assert "B08.4" in [r["code"] for r in found], [r["code"] for r in found]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("q", "prefix"), [
+    # "... without cholangitis or cholecystitis" does not say the cholangitis asked
+    ("choledocho c/b cholangitis", "K80.3"),
+    ("choledocholithiasis with cholangitis", "K80.3"),
+    # and says the esophagitis a query says is not there, where "with esophagitis" does not
+    ("reflux no esophagitis", "K21.9"),
+    ("gerd without esophagitis", "K21.9"),
+])
+def test_what_a_descriptor_says_is_not_there(full_index: Path, q: str, prefix: str) -> None:
+    found = search(Catalog(full_index), q, systems=["icd10cm"], limit=3)["results"]
+    assert found[0]["code"].startswith(prefix), [r["code"] for r in found]
+
+
+def test_a_without_clause_marks_what_is_not_there() -> None:
+    from medcodes.search.rank import ABSENT, title_parts
+
+    parts = title_parts("Laceration without foreign body of left index finger without damage to nail")
+    absent = {w for w, f in zip(parts.words, parts.flags, strict=True) if f & ABSENT}
+    assert {"foreign", "body", "damage", "nail"} <= absent
+    assert not {"left", "index", "finger", "laceration"} & absent  # where it is, and what it is, are there
