@@ -111,8 +111,9 @@ PRONOUNS = frozenset("his her their your our".split())
 # and the past of "is" ("hit my head and was knocked out" is "hit head knocked out")
 AUXILIARIES = frozenset("was were been".split())
 # "a lot" in a phrase whose other words are a term ("passing a lot of gas": passing gas), but a term of
-# its own with one word ("pee a lot"); "too" and "suddenly" likewise ("potassium too low": low potassium)
-FILLERS = frozenset({"lot", "lots", "too", "suddenly"})
+# its own with one word ("pee a lot"); "too", "suddenly" and "just" likewise ("potassium too low": low
+# potassium; "scope of colon just to look": scope of colon to look)
+FILLERS = frozenset({"lot", "lots", "too", "suddenly", "just"})
 
 
 SIDES = frozenset({"left", "right", "bilateral"})  # as the titles say a side

@@ -212,3 +212,12 @@ def test_a_word_inside_a_term_keeps_its_own_meaning() -> None:
 def test_both_inside_a_term_is_bilateral(full: Catalog) -> None:
     found = search(full, "earwax plugging both ears", systems=["icd10cm"], limit=3)["results"]
     assert found[0]["code"] == "H61.23", [r["code"] for r in found]
+
+
+def test_words_that_only_stress_a_phrase_are_left_out_of_it() -> None:
+    """"potassium too low" is the entry "low potassium", "scope of colon just to look" the phrase
+    without "just"; alone, such a word stays (the entry "pee a lot")."""
+    said = ("scope", "of", "colon", "just", "to", "look")
+    assert lexicon.key(said) == lexicon.key(tuple(w for w in said if w != "just"))
+    assert lexicon.key(("potassium", "too", "low")) == lexicon.key(("potassium", "low"))
+    assert lexicon.key(("pee", "a", "lot")) == ("pee", "lot")
