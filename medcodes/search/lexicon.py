@@ -201,7 +201,10 @@ def _by_bag() -> dict[frozenset[str], Entry]:
     for k, e in _by_term().items():
         if 2 <= len(k) <= 3 and len(set(k)) == len(k):
             bag = frozenset(_stem(w) for w in k)
-            out[bag] = None if bag in out and out[bag] is not e else e
+            if bag not in out:
+                out[bag] = e
+            elif (before := out[bag]) is not None and before is not e and before.expect != e.expect:
+                out[bag] = None  # two entries that mean different codes ("frozen shoulder", "shoulder frozen": one)
     return {k: e for k, e in out.items() if e is not None}
 
 
@@ -265,7 +268,7 @@ def groups(query_words: tuple[str, ...], partial: bool = False,
     entries by key beside the lexicon's own (the Alphabetic Index's main terms: index_terms.py),
     read where the lexicon has none of the same length; `termed`: the words of both's terms.
     """
-    out = _greedy(query_words, more or {}, termed)
+    out = _apart(_greedy(query_words, more or {}, termed))
     if partial and out and out[-1].entry is None and query_words[-1].isalpha():
         tail = completions(query_words)
         if tail:
@@ -328,6 +331,46 @@ def _greedy(query_words: tuple[str, ...], more: Mapping[tuple[str, ...], Entry],
         else:
             out.append(Group(((query_words[i],),), (query_words[i],)))
             i += 1
+    return out
+
+
+APART = 2  # groups that may stand between the two words of a term said apart (_apart)
+OF_A_PART = frozenset("artery arteries vein veins vessel vessels nerve nerves duct ducts valve valves".split())
+
+
+def _apart(groups: list[Group]) -> list[Group]:
+    """A two-word term whose words are said apart, either way round, with at most APART groups
+    between ("shoulder stiff and frozen": frozen shoulder): one group, the term's, in place of the
+    first word; what stands between stays as said. Only words read alone (their own entry at most)."""
+    def alone(g: Group) -> bool:
+        return len(g.words) == 1 and g.words[0] not in STOPWORDS and g.words[0].isalpha() \
+            and (g.entry is None or len(g.entry.term) == 1)
+    bags = _by_bag()
+
+    def pair(a: str, b: str) -> Entry | None:
+        entry = bags.get(frozenset(_stem(w) for w in key((a, b))))
+        return entry if entry is not None and len(entry.term) == 2 else None
+    out = list(groups)
+    i = 0
+    while i < len(out):
+        if alone(out[i]):
+            for j in range(i + 2, min(i + 2 + APART, len(out))):
+                if not alone(out[j]):
+                    continue
+                if any(w in ("no", "not", "without") for g in out[i + 1:j] for w in g.words):
+                    break  # "PTCA RCA, no stent" is no stent's
+                if j + 1 < len(out) and set(out[j + 1].words) & OF_A_PART:
+                    continue  # the word is what a vessel or duct is of ("stent in the kidney artery")
+                between = [g.words[0] for g in out[i + 1:j] if alone(g)]
+                if any(pair(w, out[j].words[0]) or pair(out[i].words[0], w) for w in between):
+                    continue  # a word between makes a term with one of them ("ovary cyst removed": the cyst's)
+                entry = pair(out[i].words[0], out[j].words[0])
+                if entry is not None:
+                    span = (out[i].words[0], out[j].words[0])
+                    out[i] = Group((span, *(m for m in entry.means if m != span)), span, entry)
+                    del out[j]
+                    break
+        i += 1
     return out
 
 

@@ -221,3 +221,13 @@ def test_words_that_only_stress_a_phrase_are_left_out_of_it() -> None:
     assert lexicon.key(said) == lexicon.key(tuple(w for w in said if w != "just"))
     assert lexicon.key(("potassium", "too", "low")) == lexicon.key(("potassium", "low"))
     assert lexicon.key(("pee", "a", "lot")) == ("pee", "lot")
+
+
+def test_a_two_word_term_said_apart_is_read_as_the_term() -> None:
+    """"shoulder stiff and frozen" says the frozen shoulder with a word between; "PTCA RCA, no stent"
+    says no stent, and is no "PTCA with stent"."""
+    apart = lexicon.groups(("shoulder", "stiff", "and", "frozen"))
+    term = next(g for g in apart if g.entry is not None and len(g.words) == 2)
+    assert term.words == ("shoulder", "frozen") and ("adhesive", "capsulitis") in term.alternatives
+    assert [g.words for g in apart if g is not term] == [("stiff",), ("and",)]
+    assert all(len(g.words) == 1 for g in lexicon.groups(("ptca", "rca", "no", "stent")))
