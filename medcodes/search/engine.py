@@ -77,7 +77,8 @@ PATH_HITS = 40  # index paths (paths.py) that may bring their code into the cand
 TABLE_BELOW = 0.001  # how far below its best code a table comes
 TABLE_MARGIN = 0.03  # how much better than its best code a table may score and still come after it
 PATH_RELAX_FROM = 3  # groups from which an index path may leave one out
-PATH_RELAX_TWO_FROM = 5  # and two, where none says all but one
+PATH_RELAX_TWO_FROM = 5  # and two, where none says all but one, up to PATH_RELAX_TWO_TO groups (a pasted
+PATH_RELAX_TWO_TO = 5  # list of 15 drugs would be a hundred expressions of a dozen words each)
 PATH_BONUS = 0.02  # the official index's own way to the code, over a descriptor that says as much
 SYSTEM_ORDER = tuple(systems.SYSTEMS)
 DOTTED = frozenset(s.id for s in systems.SYSTEMS.values() if s.dotted("A000000") != "A000000")
@@ -443,7 +444,7 @@ class Engine:
             return [], False
         relaxed = paths.search(conn, out.groups, " OR ".join(exprs), mask=lambda ids: self.mask(ids, flt))
         relaxed = [h for h in relaxed if h.source != "pcs-index"]
-        if not relaxed and len(out.groups) >= PATH_RELAX_TWO_FROM:
+        if not relaxed and PATH_RELAX_TWO_FROM <= len(out.groups) <= PATH_RELAX_TWO_TO:
             # a sentence says two things no path does ("hand foot and mouth blisters from daycare": the
             # index's "Disease, hand, foot, and mouth", with the blisters and the daycare left out)
             exprs = ["(" + rank.fts_expression([g for k, g in enumerate(out.groups) if k not in (i, j)],
