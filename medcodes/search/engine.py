@@ -419,9 +419,9 @@ class Engine:
                 words = rank.content(rank.tokens(titles.get(child, "")))
                 if child in led or not words:
                     continue
-                if table and all(any(rank.word_match(w, t) for t in words) for w in see) \
-                        or not table and all(any(rank.word_match(w, s) or rank.word_match(s, w) for s in said)
-                                             for w in words):
+                if table and all(w in words or any(rank.word_match(w, t) for t in words) for w in see) \
+                        or not table and all(w in said or any(rank.word_match(w, s) or rank.word_match(s, w)
+                                                              for s in said) for w in words):
                     out.append(paths.Hit(child, h.path, h.text, h.source, h.coverage, h.bm25, inherited=True))
                 led.add(child)
         return out
@@ -493,18 +493,20 @@ class Engine:
         (the strictest level that matched) and `out.relaxed` (a looser level contributed)."""
         n = len(out.groups)
         found: tuple[dict[str, int], np.ndarray, np.ndarray] | None = None
+        sideless = False  # the codes that say all but the side were blended in
         for need in _needs(n):
             if found is not None:  # blended: the looser level's shortest descriptors, never twice
                 # any word but a side: a side alone says nothing of what was asked
                 said = [g for g in out.groups if not rank.is_side(g)] if need == 1 else out.groups
                 more = self._blend(conn, said or out.groups, need, partial, flt, candidates)
                 unsided = [g for g in out.groups if not rank.is_side(g)]
-                if 1 < len(unsided) < n and need > 1:
+                if 1 < len(unsided) < n and need > 1 and not sideless:
                     # everything but the side, which a body part with none cannot say ("R gluteal abscess
                     # I&D": Buttock Subcutaneous Tissue): among the pairs, the shortest say the side
                     extra = self._blend(conn, unsided, len(unsided), partial, flt, candidates)
                     other = ~np.isin(more[0], extra[0])
                     more = np.concatenate([extra[0], more[0][other]]), np.concatenate([extra[1], more[1][other]])
+                    sideless = True
                 fresh = ~np.isin(more[0], found[1])
                 found = found[0], np.concatenate([found[1], more[0][fresh]]), \
                     np.concatenate([found[2], more[1][fresh] * BLENDED])

@@ -209,6 +209,12 @@ def _by_bag() -> dict[frozenset[str], Entry]:
 
 
 @functools.cache
+def _paired() -> frozenset[str]:
+    """The stems of the words of two-word entries (_apart looks for no other)."""
+    return frozenset(w for bag in _by_bag() if len(bag) == 2 for w in bag)
+
+
+@functools.cache
 def _by_joined() -> dict[str, Entry]:
     """Entries of two words by the words written as one, where that is no term and no two entries
     share it: "solumedrol" is "Solu-Medrol", "lapchole" is "lap chole"."""
@@ -344,8 +350,8 @@ def _apart(groups: list[Group]) -> list[Group]:
     first word; what stands between stays as said. Only words read alone (their own entry at most)."""
     def alone(g: Group) -> bool:
         return len(g.words) == 1 and g.words[0] not in STOPWORDS and g.words[0].isalpha() \
-            and (g.entry is None or len(g.entry.term) == 1)
-    bags = _by_bag()
+            and (g.entry is None or len(g.entry.term) == 1) and _stem(_singular(SAME.get(g.words[0], g.words[0]))) in paired
+    bags, paired = _by_bag(), _paired()
 
     def pair(a: str, b: str) -> Entry | None:
         entry = bags.get(frozenset(_stem(w) for w in key((a, b))))
