@@ -60,6 +60,8 @@ COMPLETED_CODES = 40  # codes read under each
 COMPLETED_TABLE = 20  # a PCS table's codes, where the path does not say which: only a table this small
 INHERITED_OWN = 0.1  # a code led to by a path to the code above it: its own descriptor's score, this much
 ENTRY_CODES = 12  # codes under what a lexicon term means, candidates where no code says every group
+LOOSER_UP_TO = 5  # groups up to which a blend that adds nothing tries the next level (a longer text's
+# combinations of words are many scans, and a level below says too little of it to be worth them)
 BLEND_FROM_GROUPS = 3  # two words: the looser level is either word alone, too broad to be worth blending
 GEMS_SHOWN = 8  # GEMs equivalents listed for the ICD-9 code a query names
 LEGACY_PENALTY = rank.LEGACY_PENALTY
@@ -511,7 +513,7 @@ class Engine:
                 found = found[0], np.concatenate([found[1], more[0][fresh]]), \
                     np.concatenate([found[2], more[1][fresh] * BLENDED])
                 out.relaxed = out.relaxed or bool(fresh.any())
-                if fresh.any() or need == 1:
+                if fresh.any() or need == 1 or n > LOOSER_UP_TO:
                     break
                 continue  # nothing looser either: the next level ("cloudy lens replaced left eye": 3 of 5)
             level = self._level(conn, out.groups, need, partial, flt, candidates)

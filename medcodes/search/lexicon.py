@@ -349,8 +349,9 @@ def _apart(groups: list[Group]) -> list[Group]:
     between ("shoulder stiff and frozen": frozen shoulder): one group, the term's, in place of the
     first word; what stands between stays as said. Only words read alone (their own entry at most)."""
     def alone(g: Group) -> bool:
-        return len(g.words) == 1 and g.words[0] not in STOPWORDS and g.words[0].isalpha() \
-            and (g.entry is None or len(g.entry.term) == 1) and _stem(_singular(SAME.get(g.words[0], g.words[0]))) in paired
+        word = g.words[0]
+        return len(g.words) == 1 and word not in STOPWORDS and word.isalpha() \
+            and (g.entry is None or len(g.entry.term) == 1) and _stem(_singular(SAME.get(word, word))) in paired
     bags, paired = _by_bag(), _paired()
 
     def pair(a: str, b: str) -> Entry | None:
