@@ -55,7 +55,7 @@ NOTES_KEPT = 2048  # codes whose notes and index terms are remembered for the ex
 BLEND_BELOW = 40
 BLENDED = 0.5
 BLEND_CANDIDATES = 60  # per system, from the looser level
-COMPLETED_PATHS = 10  # index paths to a code still to be completed, completed per query (Engine._completed)
+COMPLETED_PATHS = 4  # index paths to a code still to be completed, completed per query (Engine._completed)
 COMPLETED_CODES = 40  # codes read under each
 COMPLETED_TABLE = 20  # a PCS table's codes, where the path does not say which: only a table this small
 INHERITED_OWN = 0.1  # a code led to by a path to the code above it: its own descriptor's score, this much
@@ -405,7 +405,10 @@ class Engine:
         under = {h.code_id: index.under(str(self.code[h.code_id]).replace(".", ""),
                                         (SYSTEM_ORDER[self.system[h.code_id]],)) for h in open_ends}
         under = {i: self._keep(ids, flt) for i, ids in under.items() if len(ids) <= COMPLETED_CODES}
-        titles = {r[0]: r[3] for r in fetch_rows(conn, [*under, *(int(i) for ids in under.values() for i in ids)])}
+        # titles only where a descriptor decides (a code to complete, a table the path says a row of)
+        filtered = [h.code_id for h in open_ends if h.code_id in under
+                    and (h.source != "pcs-index" or " see " in h.path)]
+        titles = {r[0]: r[3] for r in fetch_rows(conn, [*filtered, *(int(i) for c in filtered for i in under[c])])}
         led = {h.code_id for h in via}
         out: list[paths.Hit] = []
         for h in open_ends:
@@ -418,8 +421,14 @@ class Engine:
             if table and not see and len(under[h.code_id]) > COMPLETED_TABLE:
                 continue
             for child in under[h.code_id].tolist():
+                if child in led:
+                    continue
+                if table and not see:  # every row of a small table the path names whole
+                    out.append(paths.Hit(child, h.path, h.text, h.source, h.coverage, h.bm25, inherited=True))
+                    led.add(child)
+                    continue
                 words = rank.content(rank.tokens(titles.get(child, "")))
-                if child in led or not words:
+                if not words:
                     continue
                 if table and all(w in words or any(rank.word_match(w, t) for t in words) for w in see) \
                         or not table and all(w in said or any(rank.word_match(w, s) or rank.word_match(s, w)
