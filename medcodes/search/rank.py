@@ -281,10 +281,10 @@ def rescore(cands: list[Candidate], titles: TitleWords, groups: Sequence[Group],
     top = max(c.bm25 for c in cands) or 1.0
     last = len(groups) - 1
     # every distinct query word is a key; each descriptor word knows the keys it satisfies. A word a
-    # descriptor says only in a "without ..." clause is what the code is not: it says the word only to a
-    # query that says it is not there ("reflux without esophagitis"), not to one that says it is
-    # ("choledocholithiasis with cholangitis" is not "... without cholangitis or cholecystitis"); a
-    # lexicon meaning that says "without" reads either way ("choledocho": the code without cholangitis)
+    # descriptor says only in a "without ..." clause is what the code is not: it does not say the word to a
+    # query that asks for it ("choledocholithiasis with cholangitis" is not "... without cholangitis or
+    # cholecystitis"), only to words after a typed "without" or "no" (_negated) and to a lexicon meaning
+    # that says "without" itself ("choledocho": the code without cholangitis)
     keys: dict[tuple[bool, str, int], int] = {}
     negated = _negated(groups)
     alts: list[list[tuple[int, list[int]]]] = []  # per group: (words, keys) of each alternative
