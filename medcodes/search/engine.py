@@ -392,8 +392,9 @@ class Engine:
           L89.15-"): the codes under it whose descriptor says nothing that the path or that code's
           descriptor does not ("Pressure ulcer of sacral region, stage 2"); a code the path does not
           finish (a fracture's encounter) is left to its descriptor;
-        - a PCS Index path at a table of at most COMPLETED_CODES codes ("Cesarean section see
-          Extraction, Products of Conception 10D0"): each of its codes, as the coder reads the table."""
+        - a PCS Index path at a table of at most COMPLETED_TABLE codes ("Cesarean section"), or of at
+          most COMPLETED_CODES whose row its "see" names ("Manual removal, retained placenta — see
+          Extraction, Products of Conception, Retained"): those codes, as the coder reads the table."""
         cm, pcs = SYSTEM_ORDER.index("icd10cm"), SYSTEM_ORDER.index("icd10pcs")
         open_ends = [h for h in via if h.source == "index" and self.system[h.code_id] == cm
                      and self.billable[h.code_id] == 0
@@ -415,8 +416,7 @@ class Engine:
             if h.code_id not in under:
                 continue
             table = h.source == "pcs-index"  # a table is said by its rows, not its title
-            said = set(rank.tokens(h.path)) | set(rank.tokens(titles.get(h.code_id, "")))
-            # "Manual removal, retained placenta — see Extraction, Products of Conception, Retained"
+            said = set() if table else set(rank.tokens(h.path)) | set(rank.tokens(titles.get(h.code_id, "")))
             see = rank.content(rank.tokens(h.path.partition(" see ")[2])) if table else ()
             if table and not see and len(under[h.code_id]) > COMPLETED_TABLE:
                 continue

@@ -90,6 +90,7 @@ class Vocabulary:
         # search, or (in a thread of its own) the searches beside it
         self._grams = _Bigrams([w for n in sorted(by_length) for w in by_length[n]])
         self._skeletons: dict[str, list[str]] | None = None  # made on first use (_sounds_like)
+        english_words()  # read once per process with the engine (0.1 s), not by the first misspelt query
 
     def __contains__(self, word: str) -> bool:
         return word in self.count
