@@ -250,3 +250,22 @@ def vague_act(groups: list[Group]) -> list[Group]:
         g = groups[i]
         out[i] = Group(tuple(dict.fromkeys((*g.alternatives, *((op,) for op in named)))), g.words, g.entry)
     return out
+
+
+GENERIC = frozenset("surgery surgical surgeries operation operations procedure".split())
+
+
+def operation_elsewhere(groups: list[Group]) -> list[Group]:
+    """A term that names a root operation by a generic word ("bypass surgery": on the heart) may, with
+    another word of the query beside it, be that operation on what the word names ("stomach bypass
+    surgery": Bypass Stomach): the root operation alone is one more way to read it."""
+    if len(groups) < 2:
+        return groups
+    out = []
+    for g in groups:
+        bare = tuple(w for w in g.words if w not in GENERIC)
+        if g.entry is not None and len(bare) == 1 and len(g.words) > 1 and bare[0] in ROOT_OPERATIONS \
+                and bare not in g.alternatives:
+            g = Group((*g.alternatives, bare), g.words, g.entry)
+        out.append(g)
+    return out
