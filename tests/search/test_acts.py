@@ -270,3 +270,18 @@ def test_a_broken_hip_is_the_upper_femur_a_dislocated_one_the_joint() -> None:
     found = acts.broken_set(_groups("broken", "hip", "pinned"))
     assert found[1].alternatives == (("upper", "femur"),)
     assert acts.broken_set(_groups("dislocated", "hip"))[1].alternatives == (("hip",),)
+
+
+def test_an_operation_named_by_a_generic_word_may_be_on_another_word_of_the_query() -> None:
+    entry = lexicon.entry_for(("bypass", "surgery"))
+    term = Group((("bypass", "surgery"), ("bypass", "coronary", "artery")), ("bypass", "surgery"), entry)
+    found = acts.operation_elsewhere([Group((("stomach",),), ("stomach",)), term])
+    assert ("bypass",) in found[1].alternatives
+    assert acts.operation_elsewhere([term]) == [term]  # alone, it is the term's own meaning
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("q", "prefix"), [("stomach bypass surgery", "0D16"), ("bypass surgery", "021")])
+def test_bypass_surgery_on_the_stomach_is_the_stomach_s(full: Catalog, q: str, prefix: str) -> None:
+    found = [r["code"] for r in search(full, q, systems=["icd10pcs"], limit=3)["results"]]
+    assert any(c.startswith(prefix) for c in found), found
