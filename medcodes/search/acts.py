@@ -269,3 +269,27 @@ def operation_elsewhere(groups: list[Group]) -> list[Group]:
             g = Group((*g.alternatives, bare), g.words, g.entry)
         out.append(g)
     return out
+
+
+LOOK = frozenset({"look", "looking", "looked"})
+IMAGING = frozenset({"fluoroscopy", "ultrasonography", "radiography", "computerized", "magnetic"})
+
+
+def look_through_scope(groups: list[Group]) -> list[Group]:
+    """To "look" is to inspect or to image ("heart cath to look at the arteries": Fluoroscopy); where
+    another word of the query is a scope ("colonoscopy to look at the colon", "camera down to look at
+    the stomach"), it is the scope's Inspection, not a picture."""
+    scoped = any("endoscopic" in alt or alt[:1] == ("inspection",) for g in groups if not set(g.words) & LOOK
+                 for alt in g.alternatives)
+    if not scoped:
+        return groups
+    return [Group(tuple(alt for alt in g.alternatives if not set(alt) & IMAGING), g.words, g.entry)
+            if set(g.words) & LOOK else g for g in groups]
+
+
+def read_procedure(groups: list[Group]) -> list[Group]:
+    """What a procedure query's words say is done, each reading in turn on what the one before made."""
+    for read in (broken_set, device_removed, what_is_removed, scope_with_act, vague_act, operation_elsewhere,
+                 look_through_scope):
+        groups = read(groups)
+    return groups

@@ -290,8 +290,8 @@ class Engine:
             out.corrected.update(respelt)
         if procedures and self.ranges and sites.procedure_query(out.groups, flt.wanted == (PROCEDURES,)):
             out.groups = _procedure_words(out.groups, index_only=True)
-            out.groups = acts.operation_elsewhere(acts.vague_act(acts.scope_with_act(acts.what_is_removed(acts.device_removed(acts.broken_set(
-                sites.placed(out.groups, functools.partial(self._place, conn))))))))  # after spelling: "pterigium"
+            out.groups = acts.read_procedure(
+                sites.placed(out.groups, functools.partial(self._place, conn)))  # after spelling: "pterigium"
             out.groups, out.denied = acts.refused(out.groups)
         if partial and out.groups[-1].finished:
             partial = False

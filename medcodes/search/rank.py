@@ -378,8 +378,24 @@ def rescore(cands: list[Candidate], titles: TitleWords, groups: Sequence[Group],
              # the descriptor's head word ("Fusion of ...", "Fracture of ...") is what was asked
              + np.where(satisfies[titles.head].any(axis=1), 0.04, 0.0)
              + fixed[2] - fixed[3] - fixed[4] - fixed[5] - fixed[6])
+    score -= _through_the_skin(cands, groups)
     for c, sc, cov in zip(cands, score.tolist(), coverage.tolist(), strict=True):
         c.score, c.coverage = sc, cov
+
+
+THROUGH_THE_SKIN = 0.025  # a percutaneous endoscopic approach, where a scope was asked and no cut in the skin
+
+
+def _through_the_skin(cands: list[Candidate], groups: Sequence[Group]) -> np.ndarray:
+    """A scope that the query does not say goes in through a cut in the skin ("camera down to look at the
+    stomach", "EGD") goes in through a natural opening: where both are candidates, the percutaneous
+    endoscopic code (5th character 4) comes after the one via a natural opening (8). Its title has fewer
+    qualifier words, so without this it would come first."""
+    if not any("endoscopic" in alt and "percutaneous" not in alt for g in groups for alt in g.alternatives):
+        return np.zeros(len(cands))
+    pcs = {c.code for c in cands if c.system == "icd10pcs" and len(c.code) == 7}
+    return np.array([THROUGH_THE_SKIN if c.system == "icd10pcs" and len(c.code) == 7 and c.code[4] == "4"
+                     and f"{c.code[:4]}8{c.code[5:]}" in pcs else 0.0 for c in cands])
 
 
 _THERE, _NOT_THERE, _EITHER = 0, 1, 2  # how a query word is said: there, not there ("without"), either
