@@ -155,6 +155,7 @@ def read(text: str) -> Reading:
     out = _BYPASS_COUNT.sub(lambda m: f"{m.group(1)} {_arteries(m.group(2))}", out)
     out = _VESSEL_BYPASS.sub(lambda m: f"{m.group(2)} {_arteries(m.group(1))}", out)
     out = _PATTERN.sub(_rewrite, out)
+    out = _POSITIVE.sub(" positive", out)
     out = _dated(out)
     out = _contrast(out)
     out = _after_stroke(out)
@@ -172,6 +173,11 @@ def read(text: str) -> Reading:
     reading.parts = _parts(out)
     reading.cause = bool(reading.parts) and bool(_CAUSE.search(out))
     return reading
+
+
+# A test result written with a plus ("GBS+", "HIV+ on ART", "ER+ breast ca"): the titles' "positive". Only
+# right after letters, and not "i+d" (incision and drainage) or a "+" between words ("HTN + DM")
+_POSITIVE = re.compile(r"(?<=[a-z])\+(?=[\s,;.)]|$)", re.IGNORECASE)
 
 
 # A device said to be in place ("PPM in situ", "foley in place"); "melanoma in situ" is no status: only a

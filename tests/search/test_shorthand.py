@@ -316,3 +316,10 @@ def test_no_is_the_titles_without(full: Catalog, q: str, code: str) -> None:
 
 def test_no_at_the_start_stays() -> None:
     assert shorthand.read("no show appointment").text == "no show appointment"
+
+
+def test_a_result_written_with_a_plus_is_positive() -> None:
+    assert shorthand.read("GBS+ at 36 wks").text.startswith("GBS positive")
+    assert shorthand.read("ER+ breast ca").text == "ER positive breast ca"
+    assert shorthand.read("i+d of abscess").text == "incision and drainage of abscess"  # no result
+    assert "+" in shorthand.read("HTN + DM").text  # between words: no result either
