@@ -112,8 +112,8 @@ PRONOUNS = frozenset("his her their your our".split())
 AUXILIARIES = frozenset("was were been".split())
 # "a lot" in a phrase whose other words are a term ("passing a lot of gas": passing gas), but a term of
 # its own with one word ("pee a lot"); "too", "suddenly" and "just" likewise ("potassium too low": low
-# potassium; "scope of colon just to look": scope of colon to look)
-FILLERS = frozenset({"lot", "lots", "too", "suddenly", "just"})
+# potassium; "scope of colon just to look": scope of colon to look; "epidural while in labor": epidural in labor)
+FILLERS = frozenset({"lot", "lots", "too", "suddenly", "just", "while"})
 
 
 SIDES = frozenset({"left", "right", "bilateral"})  # as the titles say a side

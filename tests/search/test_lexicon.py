@@ -91,6 +91,7 @@ def test_the_words_a_complaint_is_stressed_with_say_nothing() -> None:
     assert lexicon.key(("pee", "a", "lot")) != lexicon.key(("pee",))
     assert lexicon.key(("really", "dry", "skin")) == ("dry", "skin")
     assert lexicon.key(("feels", "like", "a", "lump")) == ("lump",)
+    assert lexicon.key(("epidural", "while", "in", "labor")) == lexicon.key(("epidural", "in", "labor"))
 
 
 def test_a_contraction_and_the_past_of_is_say_what_the_term_says() -> None:
