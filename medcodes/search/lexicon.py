@@ -302,6 +302,8 @@ def _greedy(query_words: tuple[str, ...], more: Mapping[tuple[str, ...], Entry],
             if span[0] in STOPWORDS or span[-1] in STOPWORDS and not lettered(span, n - 1):
                 continue
             entry = table.get(key(span)) or more.get(key(span))
+            if entry is None and n > 1:  # a word said as a word entry rewrites it ("can't hold my pee": urine)
+                entry = table.get(key(_reworded(span)))
             if entry is None and n > 1:  # one word's ending is left to the spelling ("coughs": cough)
                 entry = _by_stems().get(tuple(_stem(w) for w in key(span)))
             if entry is None and n > 1 and all(w in STOPWORDS for w in query_words[i + n:i + n + 1]):
@@ -338,6 +340,24 @@ def _greedy(query_words: tuple[str, ...], more: Mapping[tuple[str, ...], Entry],
             out.append(Group(((query_words[i],),), (query_words[i],)))
             i += 1
     return out
+
+
+@functools.cache
+def _rewrites() -> dict[str, str]:
+    """Words that a word entry rewrites as one other word ("pee": urine or urinary, "broke": fracture); not
+    where it means two things ("sx": surgery or symptoms; "implant": insertion or implantation)."""
+    out = {}
+    for e in entries():
+        others = [m for m in e.means if m != e.term]
+        if e.kind == "word" and len(e.term) == 1 and others and \
+                all(len(m) == 1 and m[0][:4] == others[0][0][:4] for m in others):
+            out[e.term[0]] = others[0][0]
+    return out
+
+
+def _reworded(span: tuple[str, ...]) -> tuple[str, ...]:
+    table = _rewrites()
+    return tuple(table.get(w, w) for w in span)
 
 
 APART = 2  # groups that may stand between the two words of a term said apart (_apart)

@@ -234,3 +234,14 @@ def test_a_two_word_term_said_apart_is_read_as_the_term() -> None:
     assert term.words == ("shoulder", "frozen") and ("adhesive", "capsulitis") in term.alternatives
     assert [g.words for g in apart if g is not term] == [("stiff",), ("and",)]
     assert all(len(g.words) == 1 for g in lexicon.groups(("ptca", "rca", "no", "stent")))
+
+
+def test_a_phrase_says_a_word_as_its_word_entry_rewrites_it() -> None:
+    """"blood in my pee" is the entry "blood in urine"; "stomach bypass" the entry "gastric bypass".
+    A word an entry gives two meanings ("sx": surgery or symptoms) is not rewritten inside a phrase."""
+    assert lexicon.entry_for(("blood", "in", "pee")) is None
+    held = lexicon.groups(("blood", "in", "my", "pee"))
+    assert len(held) == 1 and held[0].entry is not None and held[0].entry.term == ("blood", "in", "urine")
+    bypass = lexicon.groups(("stomach", "bypass"))
+    assert len(bypass) == 1 and bypass[0].entry is not None and bypass[0].entry.term == ("gastric", "bypass")
+    assert [g.words for g in lexicon.groups(("bph", "sx"))] == [("bph",), ("sx",)]  # not "BPH surgery"
