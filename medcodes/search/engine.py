@@ -202,7 +202,7 @@ class Engine:
         self.ranges = _ranges(self.system)
         self.size = len(rows)
         self.doc, self.ordered = _doc_ids(conn, size)
-        self.vocab = Vocabulary(conn)
+        self.vocab = Vocabulary(conn, lexicon.names())
         self.parts = stored_parts.PartsTable.load(conn)
         self.index_terms = index_terms.load(conn)  # main terms as lexicon entries
         # words the lexicon and the index terms spell as they are ("numbing" is no "num bing")

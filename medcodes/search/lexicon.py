@@ -233,6 +233,14 @@ def joined(word: str) -> Entry | None:
 
 
 @functools.cache
+def names() -> frozenset[str]:
+    """The one-word terms of five letters or more that are names of their own, not rewrites ("lovenox",
+    "keytruda", "nstemi"): words a query may misspell where no code says them."""
+    return frozenset(e.term[0] for e in entries()
+                     if len(e.term) == 1 and len(e.term[0]) >= 5 and e.term[0].isalpha() and e.kind != "word")
+
+
+@functools.cache
 def term_words() -> frozenset[str]:
     """Every word of a lexicon term, as written and as looked up."""
     return frozenset(w for e in entries() for w in (*e.term, *key(e.term)))

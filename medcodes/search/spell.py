@@ -18,6 +18,7 @@ import os
 import re
 import sqlite3
 from collections import defaultdict
+from collections.abc import Iterable
 from importlib import resources
 
 import numpy as np
@@ -78,8 +79,12 @@ def max_edits(word: str) -> int:
 class Vocabulary:
     """Every word of the search index with the number of codes that use it."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, names: Iterable[str] = ()) -> None:
+        """`names`: words no code uses that a query may misspell all the same (a brand the lexicon
+        knows: "lovanox" is Lovenox); known, and a correction after any word a code uses."""
         self.count: dict[str, int] = dict(conn.execute("SELECT word, n FROM search_vocab"))
+        for name in names:
+            self.count.setdefault(name, 0)
         by_length: dict[int, list[str]] = defaultdict(list)
         for word in self.count:
             if word.isalpha():

@@ -210,6 +210,14 @@ def test_brand_and_plain_names(cat: Catalog, q: str, code: str) -> None:
     assert codes(search(cat, q))[0] == code
 
 
+@pytest.mark.parametrize("q", ["keytrudda", "keytrooda infusion"])
+def test_a_misspelt_brand_is_the_brand(cat: Catalog, q: str) -> None:
+    """No code says "keytruda": the lexicon's names are corrections too, or a misspelt brand finds nothing
+    or the wrong drug."""
+    found = search(cat, q, systems=["hcpcs"])
+    assert codes(found)[0] == "J9271", codes(found)[:3]
+
+
 def test_brand_pairs_name_their_source() -> None:
     from medcodes.search import lexicon
 
