@@ -160,6 +160,7 @@ def test_entry_finds_its_code(full: Catalog, entry: lexicon.Entry) -> None:
     ("thyroid problems", ["icd10cm"], ("E079",)),  # a problem is a disorder
     ("R femur IM nail", ["icd10pcs"], ("0QS8",)),  # the femur is also its shaft, as the tables name it
     ("ORIF distal femur", ["icd10pcs"], ("0QSB", "0QSC")),  # distal: the tables' lower femur
+    ("ERCP w/ CBD stone extraction", ["icd10pcs"], ("0FC98",)),  # the common bile duct, through the scope
 ])
 def test_lay_and_shorthand_words_reach_the_table_words(full: Catalog, q: str, wanted: list[str] | None,
                                                        want: tuple[str, ...]) -> None:
