@@ -190,7 +190,7 @@ def says_operation(group: Group) -> bool:
 
 
 INSPECTION = "inspection"
-NEGATIONS = frozenset("no without not non".split())
+NEGATIONS = frozenset("no without not non nothing none".split())  # "colonoscopy, nothing removed"
 
 
 def scope_with_act(groups: list[Group]) -> list[Group]:

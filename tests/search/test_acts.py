@@ -285,3 +285,16 @@ def test_an_operation_named_by_a_generic_word_may_be_on_another_word_of_the_quer
 def test_bypass_surgery_on_the_stomach_is_the_stomach_s(full: Catalog, q: str, prefix: str) -> None:
     found = [r["code"] for r in search(full, q, systems=["icd10pcs"], limit=3)["results"]]
     assert any(c.startswith(prefix) for c in found), found
+
+
+def test_nothing_removed_is_said_not_done() -> None:
+    kept, denied = acts.refused(_groups("colonoscopy", "look", "nothing", "removed"))
+    assert [g.words for g in denied] == [("removed",)] and [g.words for g in kept] == [("colonoscopy",), ("look",)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("q", "prefix"), [("colonscopy where they snipped off a polyp", "0DB"),
+                                           ("colonscopy just to look, nothing removed", "0DJD8")])
+def test_a_misspelt_scope_with_polyps_snipped_off(full: Catalog, q: str, prefix: str) -> None:
+    found = [r["code"] for r in search(full, q, systems=["icd10pcs"], limit=3)["results"]]
+    assert found[0].startswith(prefix), found
