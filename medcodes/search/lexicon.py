@@ -314,9 +314,11 @@ def _greedy(query_words: tuple[str, ...], more: Mapping[tuple[str, ...], Entry],
                 entry = table.get(key(_reworded(span)))
             if entry is None and n > 1:  # one word's ending is left to the spelling ("coughs": cough)
                 entry = _by_stems().get(tuple(_stem(w) for w in key(span)))
-            if entry is None and n > 1 and all(w in STOPWORDS for w in query_words[i + n:i + n + 1]):
+            if entry is None and n > 1 and all(w in STOPWORDS for w in query_words[i + n:i + n + 1]) \
+                    and not _joins_two(span, table):
                 # in another order, where no word after it may name what its last word is of ("stent
-                # in the kidney artery" is no kidney stent)
+                # in the kidney artery" is no kidney stent), nor two things said one after the other
+                # ("pregnant and can't keep anything down" is no "can't get pregnant")
                 entry = _by_bag().get(frozenset(_stem(w) for w in key(span)))
             sides: tuple[str, ...] = ()
             if entry is None and n > 2 and any(w in SIDE_WORDS for w in span[1:-1]):
@@ -368,6 +370,14 @@ def _reworded(span: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(table.get(w, w) for w in span)
 
 
+CONJUNCTIONS = frozenset({"and", "or", "but"})
+
+
+def _joins_two(span: tuple[str, ...], table: Mapping[tuple[str, ...], Entry]) -> bool:
+    """Whether a conjunction in the span joins two things said one after the other, not the words of a
+    term ("incision and drainage")."""
+    return any(w in CONJUNCTIONS and not (0 < k < len(span) - 1 and key(span[k - 1:k + 2]) in table)
+               for k, w in enumerate(span))
 APART = 2  # groups that may stand between the two words of a term said apart (_apart)
 OF_A_PART = frozenset("artery arteries vein veins vessel vessels nerve nerves duct ducts valve valves".split())
 
@@ -384,7 +394,7 @@ def _apart(groups: list[Group]) -> list[Group]:
 
     def pair(a: str, b: str) -> Entry | None:
         entry = bags.get(frozenset(_stem(w) for w in key((a, b))))
-        return entry if entry is not None and len(entry.term) == 2 else None
+        return entry if entry is not None and len(key(entry.term)) == 2 else None  # "sunburn with blisters"
     out = list(groups)
     i = 0
     while i < len(out):

@@ -246,3 +246,19 @@ def test_a_phrase_says_a_word_as_its_word_entry_rewrites_it() -> None:
     bypass = lexicon.groups(("stomach", "bypass"))
     assert len(bypass) == 1 and bypass[0].entry is not None and bypass[0].entry.term == ("gastric", "bypass")
     assert [g.words for g in lexicon.groups(("bph", "sx"))] == [("bph",), ("sx",)]  # not "BPH surgery"
+
+
+def test_two_things_joined_by_and_are_no_term_said_in_another_order() -> None:
+    """"pregnant and can't keep anything down" is no "can't get pregnant"; the "and" of a term
+    ("abscess incision and drainage") still finds the term said in another order."""
+    read = lexicon.groups(("pregnant", "and", "cant", "keep", "anything", "down"))
+    assert all(g.entry is None or g.entry.term != ("cant", "get", "pregnant") for g in read)
+    drained = lexicon.groups(("abscess", "incision", "and", "drainage"))
+    assert len(drained) == 1 and drained[0].entry is not None
+
+
+def test_a_term_of_two_words_and_a_stop_word_said_apart() -> None:
+    """"sunburn that blistered" is the entry "blistered sunburn", though the bag of its words also
+    names "sunburn with blisters", a term of three words and two that count."""
+    read = lexicon.groups(("bad", "sunburn", "that", "blistered"))
+    assert any(g.entry is not None and ("icd10cm", "L55.1") in g.entry.expect for g in read)
