@@ -262,3 +262,14 @@ def test_a_term_of_two_words_and_a_stop_word_said_apart() -> None:
     names "sunburn with blisters", a term of three words and two that count."""
     read = lexicon.groups(("bad", "sunburn", "that", "blistered"))
     assert any(g.entry is not None and ("icd10cm", "L55.1") in g.entry.expect for g in read)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("q", "wanted", "want"), [
+    ("R IH, reducible", "icd10cm", "K4090"),  # reducible: without obstruction or gangrene
+    ("perf appy", "icd10cm", "K352"),
+    ("amniocentisis to check for chromosome problems", "icd10pcs", "10903ZU"),  # a misspelt lexicon term
+])
+def test_note_words_and_a_misspelt_term(full: Catalog, q: str, wanted: str, want: str) -> None:
+    got = [systems.compact(r["code"]) for r in search(full, q, systems=[wanted], limit=3)["results"]]
+    assert got[0].startswith(want), got
