@@ -279,7 +279,7 @@ def look_through_scope(groups: list[Group]) -> list[Group]:
     """To "look" is to inspect or to image ("heart cath to look at the arteries": Fluoroscopy); where
     another word of the query is a scope ("colonoscopy to look at the colon", "camera down to look at
     the stomach"), it is the scope's Inspection, not a picture."""
-    scoped = any("endoscopic" in alt or alt[:1] == ("inspection",) for g in groups if not set(g.words) & LOOK
+    scoped = any("endoscopic" in alt or alt[:1] == (INSPECTION,) for g in groups if not set(g.words) & LOOK
                  for alt in g.alternatives)
     if not scoped:
         return groups

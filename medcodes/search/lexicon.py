@@ -378,6 +378,8 @@ def _joins_two(span: tuple[str, ...], table: Mapping[tuple[str, ...], Entry]) ->
     term ("incision and drainage")."""
     return any(w in CONJUNCTIONS and not (0 < k < len(span) - 1 and key(span[k - 1:k + 2]) in table)
                for k, w in enumerate(span))
+
+
 APART = 2  # groups that may stand between the two words of a term said apart (_apart)
 OF_A_PART = frozenset("artery arteries vein veins vessel vessels nerve nerves duct ducts valve valves".split())
 
