@@ -68,8 +68,8 @@ def stone_broken_up(groups: list[Group]) -> list[Group]:
 BROKEN = frozenset("fracture fractures fractured fx broken broke dislocated dislocation dislocations".split())
 REPOSITION = ("reposition",)
 # A broken hip is the top of the thigh bone (Reposition Upper Femur), not the hip joint, which is
-# what a dislocated hip puts back
-FRACTURED_PLACES = {"hip": ("upper", "femur"), "hips": ("upper", "femur")}
+# what a dislocated hip puts back; a broken wrist is mostly the end of the radius
+FRACTURED_PLACES = {"hip": ("upper", "femur"), "hips": ("upper", "femur"), "wrist": ("radius",), "wrists": ("radius",)}
 DISLOCATED = frozenset("dislocated dislocation dislocations".split())
 
 

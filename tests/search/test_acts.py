@@ -298,3 +298,8 @@ def test_nothing_removed_is_said_not_done() -> None:
 def test_a_misspelt_scope_with_polyps_snipped_off(full: Catalog, q: str, prefix: str) -> None:
     found = [r["code"] for r in search(full, q, systems=["icd10pcs"], limit=3)["results"]]
     assert found[0].startswith(prefix), found
+
+
+def test_a_broken_wrist_is_the_radius_a_dislocated_one_the_joint() -> None:
+    assert acts.broken_set(_groups("broken", "wrist", "set"))[1].alternatives == (("radius",),)
+    assert acts.broken_set(_groups("dislocated", "wrist"))[1].alternatives == (("wrist",),)

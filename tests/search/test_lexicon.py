@@ -269,6 +269,9 @@ def test_a_term_of_two_words_and_a_stop_word_said_apart() -> None:
     ("R IH, reducible", "icd10cm", "K4090"),  # reducible: without obstruction or gangrene
     ("perf appy", "icd10cm", "K352"),
     ("amniocentisis to check for chromosome problems", "icd10pcs", "10903ZU"),  # a misspelt lexicon term
+    ("CTH w/o contrast", "icd10pcs", "B020ZZZ"),  # a head CT is the brain's in the tables
+    ("upper bleph b/l", "icd10pcs", "08BN"),
+    ("DDKT", "icd10pcs", "0TY00Z0"),
 ])
 def test_note_words_and_a_misspelt_term(full: Catalog, q: str, wanted: str, want: str) -> None:
     got = [systems.compact(r["code"]) for r in search(full, q, systems=[wanted], limit=3)["results"]]
