@@ -63,6 +63,8 @@ _REWRITES: tuple[tuple[str, str], ...] = (
     (r"(?:on )?(?:the )?(?:left|lt) side(?! of)", " left "),  # "kidney stone on left side": the side, not the titles'
     (r"(?:on )?(?:the )?(?:right|rt) side(?! of)", " right "),  # "epiphora, right side"
     (r"yo|y/o|yr old|year old", " "),
+    # "keeps falling" is the titles' repeated falls ("keeps" alone says nothing: a stop word)
+    (r"keeps? (?:on )?falling(?: down| over)?", " repeated falls "),
 )
 # Each rewrite is a whole token: not inside a word, and ("w/o" aside) not followed by one; "w/" may be
 # written against its word ("w/stent").

@@ -323,3 +323,8 @@ def test_a_result_written_with_a_plus_is_positive() -> None:
     assert shorthand.read("ER+ breast ca").text == "ER positive breast ca"
     assert shorthand.read("i+d of abscess").text == "incision and drainage of abscess"  # no result
     assert "+" in shorthand.read("HTN + DM").text  # between words: no result either
+
+
+def test_keeps_falling_is_repeated_falls() -> None:
+    assert "repeated falls" in shorthand.read("keeps falling down").text
+    assert "repeated falls" not in shorthand.read("fell down the stairs").text
