@@ -75,6 +75,7 @@ PREFIXES = frozenset("trans micro multi pre post sub supra inter intra non anti 
                      " hypo semi uni bi tri mid ultra extra infra co re de dis".split())
 TRUNCATED = 4  # letters of a word cut short that may stand for the words it starts ("enceph")
 TRUNCATIONS = 4  # the most used words it may stand for
+COMMONER = 10  # a correction of an unfinished last word this many times as used as the word it begins
 PATH_HITS = 40  # index paths (paths.py) that may bring their code into the candidates
 TABLE_BELOW = 0.001  # how far below its best code a table comes
 TABLE_MARGIN = 0.03  # how much better than its best code a table may score and still come after it
@@ -970,7 +971,7 @@ class Engine:
             if g.entry is None and len(g.words) == 1 and len(g.alternatives) == 1:  # not a word read by its parts
                 word = g.words[0]
                 last = partial and i == len(groups) - 1
-                if not self.vocab.known(word) and not (last and self.vocab.has_prefix(word)):
+                if not self.vocab.known(word) and not (last and self._rarely_begun(word)):
                     fixes = self.vocab.corrections(word)
                     if fixes:
                         corrected[word] = fixes[0]
@@ -984,6 +985,16 @@ class Engine:
                         g = Group((*g.alternatives, *((w,) for w in more)), g.words)
             out.append(g)
         return out, corrected
+
+    def _rarely_begun(self, word: str) -> bool:
+        """Whether an unknown last word, perhaps still being typed, is the start of a word the index
+        uses at least as often as the word one letter from it: "cancr" begins only "cancrum" (a few
+        codes), and is one letter from "cancer" (hundreds), so it is a misspelling."""
+        begun = self.vocab.complete(word, limit=1)
+        if not begun:
+            return False
+        fixes = self.vocab.corrections(word, limit=1)
+        return not fixes or self.vocab.count[fixes[0]] <= COMMONER * self.vocab.count[begun[0]]
 
     def mask(self, ids: np.ndarray, flt: Filter) -> np.ndarray:
         keep = np.ones(len(ids), dtype=bool)

@@ -28,7 +28,7 @@ WEIGHTS = (10.0, 4.0, 6.0, 1.5)
 STOPWORDS = lexicon_stopwords
 # Qualifiers that make a descriptor no more specific than the query.
 GENERIC = frozenset("unspecified without complication complications nos not elsewhere classified"
-                    " mellitus site part right left bilateral approach open percutaneous external via"
+                    " mellitus site part right left bilateral unilateral approach open percutaneous external via"
                     " natural artificial opening initial subsequent encounter sequela closed routine healing"
                     " delayed care level essential personal pure".split())
 # "Other (specified) ...": a residual category for kinds named nowhere else, not the general code.
@@ -116,6 +116,8 @@ _WITHOUT = re.compile(r"\bwithout ([^,]*?)(?= with |,|$)")
 # what a "without" clause says is not there, up to where it says where ("Laceration without foreign body
 # of left index finger without damage to nail": the foreign body, the damage to the nail)
 _ABSENT = re.compile(r"\bwithout (?:mention of )?([^,]*?)(?= with | of | in | at | due | without |,|$)")
+# what the code says it does not know ("..., not specified as recurrent"): the default, asked by saying nothing
+_UNSAID = re.compile(r"\b(not specified as [^,]*)")
 
 
 class Parts(NamedTuple):
@@ -164,6 +166,7 @@ def title_parts(text: str) -> Parts:
         not_there = frozenset(_TOKEN.findall(" ".join(_ABSENT.findall(folded)))) - \
             frozenset(_TOKEN.findall(_ABSENT.sub(" ", folded)))
     head_words = frozenset(_TOKEN.findall(folded.rsplit(",", 1)[0])) if "," in folded else bag
+    unsaid = frozenset(_TOKEN.findall(" ".join(_UNSAID.findall(folded)))) if "not specified as" in folded else none
     head = next((t for t in words if t not in _CLASS and t not in optional and not t.isdigit()), "")
     # "Acute myocardial infarction, unspecified" is the plain code; "... with neuropathy, unspecified" is not
     plain = bool(PLAIN & core) or (not has_with and bool(PLAIN & bag))
@@ -174,7 +177,9 @@ def title_parts(text: str) -> Parts:
         in_core = t in core
         if kind == _SCALE:
             kind = _EXTRA
-        if kind == _EXTRA and (t in optional or t in absent or t.isdigit()):
+        if t in unsaid:
+            kind = _FREE
+        elif kind == _EXTRA and (t in optional or t in absent or t.isdigit()):
             kind = _GENERIC
         if kind == _GENERIC and t in qualifiers and t not in absent:
             kind, in_core = _EXTRA, False  # "with unspecified complications" is a specialisation all the same
@@ -478,7 +483,7 @@ def _not_surgery(cands: list[Candidate], groups: Sequence[Group]) -> np.ndarray:
                      for c in cands])
 
 
-CAUSE_COST = 0.06  # an external cause code where the query also names what it caused
+CAUSE_COST = 0.15  # an external cause code where the query also names what it caused
 
 
 def _cause_beside_condition(cands: list[Candidate], groups: Sequence[Group], coverage: np.ndarray) -> np.ndarray:
