@@ -57,6 +57,8 @@ _REWRITES: tuple[tuple[str, str], ...] = (
     (r"rlq", " right lower quadrant "),
     (r"luq", " left upper quadrant "),
     (r"ruq", " right upper quadrant "),
+    (r"l[- ]?spine", " lumbar spine "),  # "L-spine stenosis": the lumbar spine, not a left one
+    (r"ls[- ]?spine", " lumbosacral spine "),
     (r"lt|l", " left "),
     (r"rt|r", " right "),
     (r"x ?\d+|\d+x", " "),  # "CABG x3", "3x": a count, not a code or a level

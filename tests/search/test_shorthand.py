@@ -328,3 +328,10 @@ def test_a_result_written_with_a_plus_is_positive() -> None:
 def test_keeps_falling_is_repeated_falls() -> None:
     assert "repeated falls" in shorthand.read("keeps falling down").text
     assert "repeated falls" not in shorthand.read("fell down the stairs").text
+
+
+@pytest.mark.parametrize(("typed", "region"), [("L-spine stenosis", "lumbar spine"), ("L spine DJD", "lumbar spine"),
+                                               ("LS spine sprain", "lumbosacral spine")])
+def test_an_l_before_spine_is_lumbar_not_left(typed: str, region: str) -> None:
+    text = shorthand.read(typed).text
+    assert region in text and "left" not in text, text
