@@ -1341,12 +1341,16 @@ def _procedure_words(groups: list[Group], index_only: bool = False) -> list[Grou
     for g in groups:
         e = g.entry
         from_index = e is not None and index_terms.path_of(e) is not None
-        if e is not None and (not index_only or from_index) and (len(g.words) > 1 or from_index) and e.expect \
-                and all(s == "icd10cm" for s, _ in e.expect) and all(s == "icd10cm" for s in e.prefer):
-            out += lexicon.word_groups(g.words)  # "wisdom teeth extracted": teeth, the tooth
+        if e is not None and (not index_only or from_index) and (len(g.words) > 1 or from_index) \
+                and _diagnosis_only(e):
+            out += lexicon.within(g.words, lambda inner: not _diagnosis_only(inner))  # "wisdom teeth": teeth
         else:
             out.append(g)
     return out
+
+
+def _diagnosis_only(e: lexicon.Entry) -> bool:
+    return bool(e.expect) and all(s == "icd10cm" for s, _ in e.expect) and all(s == "icd10cm" for s in e.prefer)
 
 
 SCALE_WORDS = frozenset({"type", "stage", "grade", "class"})

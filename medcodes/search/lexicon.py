@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import bisect
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 
@@ -433,6 +433,27 @@ def word_groups(ws: tuple[str, ...]) -> list[Group]:
     """The words of a term read one by one, each with what the lexicon says it means on its own."""
     table = _by_term()
     return [_word_group(w, table) for w in ws]
+
+
+def within(ws: tuple[str, ...], keep: Callable[[Entry], bool]) -> list[Group]:
+    """The words of a term read without it: the longest shorter terms inside it that `keep` accepts,
+    the other words one by one ("blocked heart arteries", a diagnosis, in a procedure query: blocked,
+    and the heart artery a stent is put in)."""
+    table = _by_term()
+    out: list[Group] = []
+    i = 0
+    while i < len(ws):
+        for n in range(min(len(ws) - i, len(ws) - 1, MAX_PHRASE), 1, -1):
+            span = ws[i:i + n]
+            entry = table.get(key(span))
+            if entry is not None and keep(entry):
+                out.append(Group((span, *(m for m in entry.means if m != span)), span, entry))
+                i += n
+                break
+        else:
+            out.append(_word_group(ws[i], table))
+            i += 1
+    return out
 
 
 def corrected(typed: tuple[str, ...], fixes: list[str]) -> Group:

@@ -383,7 +383,7 @@ def rescore(cands: list[Candidate], titles: TitleWords, groups: Sequence[Group],
              # the descriptor's head word ("Fusion of ...", "Fracture of ...") is what was asked
              + np.where(satisfies[titles.head].any(axis=1), 0.04, 0.0)
              + fixed[2] - fixed[3] - fixed[4] - fixed[5] - fixed[6])
-    score -= _through_the_skin(cands, groups)
+    score -= _through_the_skin(cands, groups) + _opened_for_a_catheter(cands, groups)
     for c, sc, cov in zip(cands, score.tolist(), coverage.tolist(), strict=True):
         c.score, c.coverage = sc, cov
 
@@ -401,6 +401,27 @@ def _through_the_skin(cands: list[Candidate], groups: Sequence[Group]) -> np.nda
     pcs = {c.code for c in cands if c.system == "icd10pcs" and len(c.code) == 7}
     return np.array([THROUGH_THE_SKIN if c.system == "icd10pcs" and len(c.code) == 7 and c.code[4] == "4"
                      and f"{c.code[:4]}8{c.code[5:]}" in pcs else 0.0 for c in cands])
+
+
+# Words of what goes in through a needle, a catheter or a scope: a stent, a catheter, a port or a line is
+# placed through the skin or a natural opening, unless the query says the body was opened
+THREADED = frozenset("stent stents stented stenting cath caths catheter catheters catheterization picc piccs port"
+                     " ports line lines filter coil coils pleurx angioplasty ptca pci balloon".split())
+OPENED = frozenset("open opened opening surgery surgical incision cut cutdown".split())
+OPENED_COST = 0.02  # the open approach (5th character 0), where a threaded device is asked and none is opened
+
+
+def _opened_for_a_catheter(cands: list[Candidate], groups: Sequence[Group]) -> np.ndarray:
+    """"Stent put in a blocked heart artery", "R heart cath", "PICC R basilic": where the query names
+    no approach, the open code (which only its lower code value put first) comes after the same code
+    done through the skin or a natural opening, when both are candidates."""
+    said = {w for g in groups for w in g.words}
+    if not said & THREADED or said & OPENED:
+        return np.zeros(len(cands))
+    closed = {c.code[:4] + c.code[5:] for c in cands
+              if c.system == "icd10pcs" and len(c.code) == 7 and c.code[4] in "3478"}
+    return np.array([OPENED_COST if c.system == "icd10pcs" and len(c.code) == 7 and c.code[4] == "0"
+                     and c.code[:4] + c.code[5:] in closed else 0.0 for c in cands])
 
 
 _THERE, _NOT_THERE, _EITHER = 0, 1, 2  # how a query word is said: there, not there ("without"), either

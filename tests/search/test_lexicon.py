@@ -276,3 +276,9 @@ def test_a_term_of_two_words_and_a_stop_word_said_apart() -> None:
 def test_note_words_and_a_misspelt_term(full: Catalog, q: str, wanted: str, want: str) -> None:
     got = [systems.compact(r["code"]) for r in search(full, q, systems=[wanted], limit=3)["results"]]
     assert got[0].startswith(want), got
+
+
+def test_a_term_refused_whole_is_read_by_the_terms_inside_it() -> None:
+    found = lexicon.within(("blocked", "heart", "artery"), lambda e: e.term != ("blocked", "heart", "arteries"))
+    assert [g.words for g in found] == [("blocked",), ("heart", "artery")]
+    assert ("coronary", "artery") in found[1].alternatives

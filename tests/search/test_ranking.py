@@ -369,3 +369,25 @@ def test_the_injury_comes_before_how_it_happened(full_index: Path) -> None:
     """A sprain "from stepping off a curb": the sprain is coded, its cause (W10.1, fall from a curb) after it."""
     found = search(Catalog(full_index), "ankle sprain from stepping off curb", systems=["icd10cm"], limit=3)["results"]
     assert found[0]["code"].startswith("S93.4"), [r["code"] for r in found]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("q", "first"), [
+    # a catheter goes in through the skin: the open code only came first by its lower code value
+    ("R heart cath", "4A023N6"),
+    ("PICC R basilic", "05HB33Z"),
+    # "blocked heart arteries" is a diagnosis: in a procedure query its heart artery is still read
+    ("stent put in a blocked heart artery", "02703DZ"),
+    # a heart cath with a stent put in is the stent's dilation, done through the catheter
+    ("heart cath with one stent", "02703DZ"),
+])
+def test_what_goes_in_through_a_catheter(full_index: Path, q: str, first: str) -> None:
+    found = search(Catalog(full_index), q, systems=["icd10pcs"], limit=3)["results"]
+    assert found[0]["code"] == first, [r["code"] for r in found]
+
+
+@pytest.mark.slow
+def test_an_open_stent_stays_open(full_index: Path) -> None:
+    q = "open stent placement abdominal aorta"
+    found = search(Catalog(full_index), q, systems=["icd10pcs"], limit=3)["results"]
+    assert found[0]["code"][4] == "0", [r["code"] for r in found]
