@@ -30,7 +30,7 @@ PARTS_VERSION = 2
 def _rules() -> str:
     spec = repr((PARTS_VERSION, sorted(rank._CLASS.items()), sorted(rank.PLAIN), rank._TOKEN.pattern,
                  rank._PARENS.pattern, rank._WITH.pattern, rank._WITHOUT.pattern, rank._ABSENT.pattern,
-                 POSSESSIVE.pattern))
+                 rank._UNSAID.pattern, POSSESSIVE.pattern))
     return hashlib.sha256(spec.encode()).hexdigest()[:16]
 
 

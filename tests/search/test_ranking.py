@@ -391,3 +391,11 @@ def test_an_open_stent_stays_open(full_index: Path) -> None:
     q = "open stent placement abdominal aorta"
     found = search(Catalog(full_index), q, systems=["icd10pcs"], limit=3)["results"]
     assert found[0]["code"][4] == "0", [r["code"] for r in found]
+
+
+@pytest.mark.slow
+def test_a_terminated_hcpcs_code_comes_after_the_live_one(full_index: Path) -> None:
+    """J1040 (methylprednisolone acetate, 80 mg) was terminated in 2024; the file keeps it, not billable.
+    Its words say the dose asked, yet the live J1010 (per 1 mg) is what is billed now."""
+    found = search(Catalog(full_index), "methylprednisolone acetate 80 mg", systems=["hcpcs"], limit=3)["results"]
+    assert found[0]["code"] == "J1010", [r["code"] for r in found]
