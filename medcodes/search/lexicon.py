@@ -310,8 +310,10 @@ def _greedy(query_words: tuple[str, ...], more: Mapping[tuple[str, ...], Entry],
             if span[0] in STOPWORDS or span[-1] in STOPWORDS and not lettered(span, n - 1):
                 continue
             entry = table.get(key(span)) or more.get(key(span))
-            if entry is None and n > 1:  # a word said as a word entry rewrites it ("can't hold my pee": urine)
-                entry = table.get(key(_reworded(span)))
+            if entry is None and n > 1:  # a word said as a word entry rewrites it ("can't hold my pee": urine),
+                # in the query and in the term ("broke her collarbone" is "broken collarbone": fracture)
+                reworded = key(_reworded(span))
+                entry = table.get(reworded) or _by_reworded().get(reworded)
             if entry is None and n > 1:  # one word's ending is left to the spelling ("coughs": cough)
                 entry = _by_stems().get(tuple(_stem(w) for w in key(span)))
             if entry is None and n > 1 and all(w in STOPWORDS for w in query_words[i + n:i + n + 1]) \
@@ -325,7 +327,8 @@ def _greedy(query_words: tuple[str, ...], more: Mapping[tuple[str, ...], Entry],
                 # a side inside a term ("ORIF L elbow" is "ORIF elbow", left): the term, then the side
                 sides = tuple(w for w in span[1:-1] if w in SIDE_WORDS)
                 span = tuple(w for w in span if w not in sides)
-                entry = (table.get(key(span)) or _by_bag().get(frozenset(_stem(w) for w in key(span)))) \
+                entry = (table.get(key(span)) or _by_reworded().get(key(_reworded(span)))
+                         or _by_bag().get(frozenset(_stem(w) for w in key(span)))) \
                     if len(span) > 1 else None  # "fx L hip" is "hip fx", left
             if entry is None and n > 2 and not sides:
                 # one word inside a term ("perc dilational trach" is "perc trach", dilational): the
@@ -363,6 +366,17 @@ def _rewrites() -> dict[str, str]:
                 all(len(m) == 1 and m[0][:4] == others[0][0][:4] for m in others):
             out[e.term[0]] = others[0][0]
     return out
+
+
+@functools.cache
+def _by_reworded() -> dict[tuple[str, ...], Entry]:
+    """Entries by their terms as word entries rewrite them ("broken collarbone": fracture clavicle),
+    where no two entries share them and the term has a word rewritten."""
+    out: dict[tuple[str, ...], Entry | None] = {}
+    for k, e in _by_term().items():
+        if len(k) > 1 and (reworded := key(_reworded(k))) != k:
+            out[reworded] = None if reworded in out and out[reworded] is not e else e
+    return {k: e for k, e in out.items() if e is not None}
 
 
 def _reworded(span: tuple[str, ...]) -> tuple[str, ...]:

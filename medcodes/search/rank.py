@@ -504,6 +504,8 @@ def _not_surgery(cands: list[Candidate], groups: Sequence[Group]) -> np.ndarray:
                      for c in cands])
 
 
+# the titles' words for an injury: a word that says one ("broke": fracture) names what a cause caused
+INJURIES = frozenset("fracture fractures sprain laceration dislocation contusion concussion burn burns".split())
 CAUSE_COST = 0.15  # an external cause code where the query also names what it caused
 
 
@@ -512,7 +514,8 @@ def _cause_beside_condition(cands: list[Candidate], groups: Sequence[Group], cov
     query means a condition or an injury: "hip fx after fall" is the fracture, the fall its cause
     (coded after it)."""
     if not any(g.entry is not None and any(s == "icd10cm" and not code.upper().startswith(CAUSES)
-                                           for s, code in g.entry.expect[:1]) for g in groups):
+                                           for s, code in g.entry.expect[:1])
+               or any(INJURIES.intersection(alt) for alt in g.alternatives) for g in groups):
         return np.zeros(len(cands))
     return np.array([CAUSE_COST if c.system == "icd10cm" and c.code.startswith(CAUSES) and cov < 1.0 else 0.0
                      for c, cov in zip(cands, coverage.tolist(), strict=True)])

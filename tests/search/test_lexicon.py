@@ -282,3 +282,8 @@ def test_a_term_refused_whole_is_read_by_the_terms_inside_it() -> None:
     found = lexicon.within(("blocked", "heart", "artery"), lambda e: e.term != ("blocked", "heart", "arteries"))
     assert [g.words for g in found] == [("blocked",), ("heart", "artery")]
     assert ("coronary", "artery") in found[1].alternatives
+
+
+def test_a_term_is_found_as_its_word_entries_rewrite_it() -> None:
+    found = lexicon.groups(("broke", "her", "collarbone"))
+    assert found[0].entry is not None and found[0].entry.term == ("broken", "collarbone")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from medcodes.index import Catalog
@@ -399,3 +400,25 @@ def test_a_terminated_hcpcs_code_comes_after_the_live_one(full_index: Path) -> N
     Its words say the dose asked, yet the live J1010 (per 1 mg) is what is billed now."""
     found = search(Catalog(full_index), "methylprednisolone acetate 80 mg", systems=["hcpcs"], limit=3)["results"]
     assert found[0]["code"] == "J1010", [r["code"] for r in found]
+
+
+def test_a_word_that_says_an_injury_puts_its_cause_after_it() -> None:
+    """"broke" is a word entry (fracture) with no code of its own: the fall that broke the bone is still
+    its cause, coded after it."""
+    from medcodes.search.lexicon import Group
+    cands = [rank.Candidate(1, "icd10cm", "W06.XXXA", "code", 1, False, 1.0),
+             rank.Candidate(2, "icd10cm", "S42.002A", "code", 1, False, 1.0)]
+    broke = [Group((("broke",), ("fracture",)), ("broke",)), Group((("bed",),), ("bed",))]
+    costs = rank._cause_beside_condition(cands, broke, np.array([0.5, 0.5]))
+    assert costs[0] == rank.CAUSE_COST and costs[1] == 0.0
+    fell = [Group((("fell",), ("fall",)), ("fell",)), Group((("bed",),), ("bed",))]
+    assert not rank._cause_beside_condition(cands, fell, np.array([0.5, 0.5])).any()
+
+
+@pytest.mark.slow
+def test_a_term_said_with_the_words_its_word_entries_rewrite(full_index: Path) -> None:
+    """"broke her left collarbone" is the term "broken collarbone" (both read "broke" as fracture), with
+    the side; the fall off the bed is its cause."""
+    q = "broke her left collarbone falling off the bunk bed"
+    found = search(Catalog(full_index), q, systems=["icd10cm"], limit=3)["results"]
+    assert found[0]["code"].startswith("S42.0"), [r["code"] for r in found]
