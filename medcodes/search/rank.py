@@ -30,7 +30,8 @@ STOPWORDS = lexicon_stopwords
 GENERIC = frozenset("unspecified without complication complications nos not elsewhere classified"
                     " mellitus site part right left bilateral unilateral approach open percutaneous external via"
                     " natural artificial opening initial subsequent encounter sequela closed routine healing"
-                    " delayed care level essential personal pure".split())
+                    " delayed care level essential personal pure"
+                    " accidental".split())  # the intent coded when none is documented (guidelines I.C.19-20)
 # "Other (specified) ...": a residual category for kinds named nowhere else, not the general code.
 RESIDUAL = frozenset({"other", "specified"})
 # The code of a family for when nothing more is said ("Acute myocardial infarction, unspecified").

@@ -422,3 +422,13 @@ def test_a_term_said_with_the_words_its_word_entries_rewrite(full_index: Path) -
     q = "broke her left collarbone falling off the bunk bed"
     found = search(Catalog(full_index), q, systems=["icd10cm"], limit=3)["results"]
     assert found[0]["code"].startswith("S42.0"), [r["code"] for r in found]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("q", "first"), [("took too much tylenol", "T39.1X1A"),
+                                          ("my mom took too many of her sleeping pills on purpose", "T42.72XA")])
+def test_a_poisoning_of_no_stated_intent_is_accidental(full_index: Path, q: str, first: str) -> None:
+    """ICD-10-CM codes a poisoning whose intent is not documented as accidental (guideline I.C.19.e.5.b):
+    "accidental" is a default, not a specialisation that costs more than "assault"."""
+    found = search(Catalog(full_index), q, systems=["icd10cm"], limit=3)["results"]
+    assert found[0]["code"] == first, [r["code"] for r in found]
