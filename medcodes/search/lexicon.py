@@ -394,7 +394,7 @@ def _joins_two(span: tuple[str, ...], table: Mapping[tuple[str, ...], Entry]) ->
                for k, w in enumerate(span))
 
 
-APART = 2  # groups that may stand between the two words of a term said apart (_apart)
+APART = 2  # groups other than stop words that may stand between the two words of a term said apart (_apart)
 OF_A_PART = frozenset("artery arteries vein veins vessel vessels nerve nerves duct ducts valve valves".split())
 
 
@@ -415,7 +415,9 @@ def _apart(groups: list[Group]) -> list[Group]:
     i = 0
     while i < len(out):
         if alone(out[i]):
-            for j in range(i + 2, min(i + 2 + APART, len(out))):
+            for j in range(i + 2, len(out)):
+                if sum(1 for g in out[i + 1:j] if not set(g.words) <= STOPWORDS) > APART:
+                    break  # stop words between do not count ("ultrasound to check on the baby")
                 if not alone(out[j]):
                     continue
                 if any(w in ("no", "not", "without") for g in out[i + 1:j] for w in g.words):

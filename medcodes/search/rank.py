@@ -19,6 +19,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..fts import phrase
+from .acts import LESION
 from .lexicon import SIDES, Group
 from .lexicon import STOPWORDS as lexicon_stopwords
 from .query import POSSESSIVE, fold
@@ -384,7 +385,7 @@ def rescore(cands: list[Candidate], titles: TitleWords, groups: Sequence[Group],
              # the descriptor's head word ("Fusion of ...", "Fracture of ...") is what was asked
              + np.where(satisfies[titles.head].any(axis=1), 0.04, 0.0)
              + fixed[2] - fixed[3] - fixed[4] - fixed[5] - fixed[6])
-    score -= _through_the_skin(cands, groups) + _opened_for_a_catheter(cands, groups)
+    score -= _through_the_skin(cands, groups) + _opened_for_a_catheter(cands, groups) + _a_part_only(cands, groups)
     for c, sc, cov in zip(cands, score.tolist(), coverage.tolist(), strict=True):
         c.score, c.coverage = sc, cov
 
@@ -423,6 +424,25 @@ def _opened_for_a_catheter(cands: list[Candidate], groups: Sequence[Group]) -> n
               if c.system == "icd10pcs" and len(c.code) == 7 and c.code[4] in "3478"}
     return np.array([OPENED_COST if c.system == "icd10pcs" and len(c.code) == 7 and c.code[4] == "0"
                      and c.code[:4] + c.code[5:] in closed else 0.0 for c in cands])
+
+
+# Words that say only some of a body part is taken out: its Excision, not its Resection
+PART_WORDS = frozenset("part partial partially piece pieces portion some segment wedge biopsy bx sample tissue half"
+                       " lobe margin tip".split())
+A_PART_COST = 0.01
+
+
+def _a_part_only(cands: list[Candidate], groups: Sequence[Group]) -> np.ndarray:
+    """"Gallbladder removed", "keyhole surgery to remove the appendix": a body part taken out, no growth of
+    it nor a part said, is all of it, its Resection (3rd character T); the Excision of the same body part
+    (B) comes after it when both are candidates."""
+    said = {w for g in groups for w in g.words}
+    removal = any(("resection",) in g.alternatives and ("excision",) in g.alternatives for g in groups)
+    if not removal or said & (PART_WORDS | LESION):
+        return np.zeros(len(cands))
+    whole = {c.code[:2] + c.code[3] for c in cands if c.system == "icd10pcs" and len(c.code) == 7 and c.code[2] == "T"}
+    return np.array([A_PART_COST if c.system == "icd10pcs" and len(c.code) == 7 and c.code[2] == "B"
+                     and c.code[:2] + c.code[3] in whole else 0.0 for c in cands])
 
 
 _THERE, _NOT_THERE, _EITHER = 0, 1, 2  # how a query word is said: there, not there ("without"), either

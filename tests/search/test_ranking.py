@@ -432,3 +432,18 @@ def test_a_poisoning_of_no_stated_intent_is_accidental(full_index: Path, q: str,
     "accidental" is a default, not a specialisation that costs more than "assault"."""
     found = search(Catalog(full_index), q, systems=["icd10cm"], limit=3)["results"]
     assert found[0]["code"] == first, [r["code"] for r in found]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("q", "prefix"), [("appendix removed", "0DTJ"), ("tonsils removed", "0CTP"),
+                                           ("keyhole surgery to remove gall bladder", "0FT44"),
+                                           ("part of my liver removed", "0FB0")])
+def test_a_body_part_removed_is_all_of_it_unless_a_part_is_said(full_index: Path, q: str, prefix: str) -> None:
+    found = search(Catalog(full_index), q, systems=["icd10pcs"], limit=3)["results"]
+    assert found[0]["code"].startswith(prefix), [r["code"] for r in found]
+
+
+def test_stop_words_between_a_term_said_apart_do_not_count() -> None:
+    from medcodes.search import lexicon
+    found = lexicon.groups(("ultrasound", "to", "check", "on", "the", "baby"))
+    assert any(g.entry is not None and g.words == ("ultrasound", "baby") for g in found), [g.words for g in found]
