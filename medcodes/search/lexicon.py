@@ -160,11 +160,17 @@ def key(ws: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(_singular(w) for w in kept)
 
 
+# Words ending in s that are no plural: "he does dialysis" is no DOE (dyspnea on exertion)
+NOT_PLURAL = frozenset("does goes this thus hers ours yours theirs always perhaps sometimes various previous"
+                       " serious nervous famous obvious anxious jealous anus virus bonus".split())
+
+
 def _singular(word: str) -> str:
-    """ "biopsies": biopsy, "tubes": tube; "abscess" stays."""
+    """ "biopsies": biopsy, "tubes": tube; "abscess" and "does" stay."""
     if len(word) > 5 and word.endswith("ies"):
         return word[:-3] + "y"
-    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") \
+        and word not in NOT_PLURAL else word
 
 
 @functools.cache

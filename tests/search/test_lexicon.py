@@ -287,3 +287,9 @@ def test_a_term_refused_whole_is_read_by_the_terms_inside_it() -> None:
 def test_a_term_is_found_as_its_word_entries_rewrite_it() -> None:
     found = lexicon.groups(("broke", "her", "collarbone"))
     assert found[0].entry is not None and found[0].entry.term == ("broken", "collarbone")
+
+
+def test_a_word_ending_in_s_that_is_no_plural_is_no_abbreviation() -> None:
+    """"does" is no plural of DOE (dyspnea on exertion), "this" none of "thi"."""
+    assert all(g.entry is None for g in lexicon.groups(("he", "does", "dialysis")) if g.words == ("does",))
+    assert lexicon.key(("does",)) == ("does",) and lexicon.key(("tubes",)) == ("tube",)
