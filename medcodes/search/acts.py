@@ -287,9 +287,28 @@ def look_through_scope(groups: list[Group]) -> list[Group]:
             if set(g.words) & LOOK else g for g in groups]
 
 
+TENDONS = frozenset("tendon tendons flexor extensor pulley".split())
+DIGITS = {"finger": "hand", "fingers": "hand", "thumb": "hand", "toe": "foot", "toes": "foot", "hallux": "foot"}
+
+
+def digit_of_a_tendon(groups: list[Group]) -> list[Group]:
+    """A finger's or a toe's tendon is the hand's or the foot's in ICD-10-PCS ("flexor tendon repair L ring
+    finger": Repair Left Hand Tendon, not the finger's own Repair): where the query names a tendon, the
+    digit also says the hand or the foot."""
+    if not any(TENDONS & set(alt) for g in groups for alt in g.alternatives):
+        return groups
+    out = []
+    for g in groups:
+        limb = next((DIGITS[w] for w in g.words if w in DIGITS), None)
+        if limb is not None and not any(TENDONS & set(alt) for alt in g.alternatives):
+            g = Group(tuple(dict.fromkeys((*g.alternatives, (limb,)))), g.words, g.entry)
+        out.append(g)
+    return out
+
+
 def read_procedure(groups: list[Group]) -> list[Group]:
     """What a procedure query's words say is done, each reading in turn on what the one before made."""
     for read in (broken_set, device_removed, what_is_removed, scope_with_act, vague_act, operation_elsewhere,
-                 look_through_scope):
+                 look_through_scope, digit_of_a_tendon):
         groups = read(groups)
     return groups

@@ -303,3 +303,11 @@ def test_a_misspelt_scope_with_polyps_snipped_off(full: Catalog, q: str, prefix:
 def test_a_broken_wrist_is_the_radius_a_dislocated_one_the_joint() -> None:
     assert acts.broken_set(_groups("broken", "wrist", "set"))[1].alternatives == (("radius",),)
     assert acts.broken_set(_groups("dislocated", "wrist"))[1].alternatives == (("wrist",),)
+
+
+def test_a_digit_of_a_tendon_is_the_hand_or_the_foot() -> None:
+    tendon = Group((("flexor", "tendon", "repair"), ("repair", "hand", "tendon")), ("flexor", "tendon", "repair"))
+    finger = Group((("ring", "finger"),), ("ring", "finger"))
+    read = acts.digit_of_a_tendon([tendon, finger])
+    assert ("hand",) in read[1].alternatives and read[0] == tendon
+    assert acts.digit_of_a_tendon([Group((("repair",),), ("repair",)), finger])[1] == finger  # no tendon said
