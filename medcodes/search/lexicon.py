@@ -327,7 +327,8 @@ def _greedy(query_words: tuple[str, ...], more: Mapping[tuple[str, ...], Entry],
                 # in another order, where no word after it may name what its last word is of ("stent
                 # in the kidney artery" is no kidney stent), nor two things said one after the other
                 # ("pregnant and can't keep anything down" is no "can't get pregnant")
-                entry = _by_bag().get(frozenset(_stem(w) for w in key(span)))
+                entry = _by_bag().get(frozenset(_stem(w) for w in key(span))) \
+                    or _by_bag().get(frozenset(_stem(w) for w in key(_reworded(span))))
             sides: tuple[str, ...] = ()
             if entry is None and n > 2 and any(w in SIDE_WORDS for w in span[1:-1]):
                 # a side inside a term ("ORIF L elbow" is "ORIF elbow", left): the term, then the side

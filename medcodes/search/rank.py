@@ -376,6 +376,7 @@ def rescore(cands: list[Candidate], titles: TitleWords, groups: Sequence[Group],
                        for c, s7 in zip(cands, seventh.tolist(), strict=True)]),
              np.array([0.40 if c.deleted else 0.0 for c in cands]),
              _someone_else(cands, groups) + _not_surgery(cands, groups) + _sided_unasked(cands, sided, groups)
+             + _not_asked_of(cands, groups)
              + np.where(says_refused, REFUSED_COST, 0.0) + _cause_beside_condition(cands, groups, coverage))
     score = (0.15 * bm25 + 0.5 * coverage
              - 0.05 * np.minimum(extra, 10) - 0.01 * np.minimum(generic, 5) - 0.02 * np.minimum(residual, 2)
@@ -510,6 +511,28 @@ def _someone_else(cands: list[Candidate], groups: Sequence[Group]) -> np.ndarray
     if any("family" in alt for g in groups for alt in g.alternatives):
         return np.zeros(len(cands))
     return np.array([0.08 if c.system == "icd10cm" and c.code.startswith(FAMILY_HISTORY) else 0.0 for c in cands])
+
+
+# ICD-10-CM chapters of who has a condition, not what: a pregnancy's (O00-O9A) and a newborn's (P00-P96)
+PREGNANCY_WORDS = frozenset("pregnant pregnancy pregnancies gestation gestational trimester trimesters labor labour"
+                            " delivery delivered deliveries postpartum postnatal puerperal puerperium antepartum"
+                            " obstetric obstetrical prenatal antenatal weeks baby ob miscarriage nursing"
+                            " breastfeeding lactation".split())
+NEWBORN_WORDS = frozenset("newborn newborns neonatal neonate neonates infant infants baby babies birth born"
+                          " premature preemie prematurity nicu perinatal fetal fetus".split())
+WHOSE = (("O", PREGNANCY_WORDS), ("P", NEWBORN_WORDS))
+WHOSE_COST = 0.05  # a pregnancy's or a newborn's code where the query says neither ("infected bladder": N30, not O23.1)
+
+
+def _not_asked_of(cands: list[Candidate], groups: Sequence[Group]) -> np.ndarray:
+    """A code of the pregnancy (O) or the perinatal (P) chapter where no word of the query, nor what a
+    lexicon term of it means, says a pregnancy or a newborn: the same words of the other chapters come first."""
+    said = {w for g in groups for alt in g.alternatives for w in alt}
+    meant = {code[:1].upper() for g in groups if g.entry is not None for s, code in g.entry.expect if s == "icd10cm"}
+    unasked = tuple(letter for letter, words in WHOSE if not said & words and letter not in meant)
+    if not unasked:
+        return np.zeros(len(cands))
+    return np.array([WHOSE_COST if c.system == "icd10cm" and c.code.startswith(unasked) else 0.0 for c in cands])
 
 
 SURGERY = frozenset({"surgery", "surgical", "surgeries", "operation", "operations", "operative"})

@@ -447,3 +447,21 @@ def test_stop_words_between_a_term_said_apart_do_not_count() -> None:
     from medcodes.search import lexicon
     found = lexicon.groups(("ultrasound", "to", "check", "on", "the", "baby"))
     assert any(g.entry is not None and g.words == ("ultrasound", "baby") for g in found), [g.words for g in found]
+
+
+def test_a_pregnancy_or_newborn_code_costs_where_neither_is_said() -> None:
+    from medcodes.search.lexicon import Group
+    cands = [rank.Candidate(1, "icd10cm", "O23.10", "code", 1, False, 1.0),
+             rank.Candidate(2, "icd10cm", "P59.9", "code", 1, False, 1.0),
+             rank.Candidate(3, "icd10cm", "N30.90", "code", 1, False, 1.0)]
+    plain = [Group((("infected",), ("infection",)), ("infected",)), Group((("bladder",),), ("bladder",))]
+    assert rank._not_asked_of(cands, plain).tolist() == [rank.WHOSE_COST, rank.WHOSE_COST, 0.0]
+    pregnant = [*plain, Group((("pregnant",), ("pregnancy",)), ("pregnant",))]
+    assert rank._not_asked_of(cands, pregnant).tolist() == [0.0, rank.WHOSE_COST, 0.0]
+
+
+@pytest.mark.slow
+def test_an_infected_bladder_is_cystitis(full_index: Path) -> None:
+    """"infected" is the word entry "infection": in another order, the term "bladder infection"."""
+    found = search(Catalog(full_index), "infected bladder", systems=["icd10cm"], limit=3)["results"]
+    assert found[0]["code"].startswith("N30"), [r["code"] for r in found]
