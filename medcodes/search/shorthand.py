@@ -81,7 +81,10 @@ _EYE = re.compile(r"\b(?:eyes?|amd|armd|macular|glaucoma|poag|pacg|ntg|cataracts
                   r"|exotropia|myopia|hyperopia|astigmatism|presbyopia|iop|crvo|brvo|crao|brao|floaters"
                   # and the eye's operations and injections ("DMEK OS", "phaco/IOL OD", "LPI OU")
                   r"|phaco|phacoemulsification|iol|dmek|dsaek|dalk|pkp|cxl|lasik|prk|trab|trabeculectomy"
-                  r"|vitrectomy|ppv|yag|slt|lpi|prp|intravitreal|istent|lens|retina|sclera|scleral)\b",
+                  r"|vitrectomy|ppv|yag|slt|lpi|prp|intravitreal|istent|lens|retina|sclera|scleral"
+                  # and more of the eye's conditions as notes write them ("VH OD", "NAION OS", "ERM OU")
+                  r"|vh|naion|aion|erm|epiretinal|keratoconus|hyphema|scleritis|episcleritis|ectropion|entropion"
+                  r"|trichiasis|dacryocystitis|papilledema|drusen|rvo|cnvm|cnv|macula|maculopathy)\b",
                   re.IGNORECASE)
 _EYE_SIDE = re.compile(r"(?<![\w/])(od|os|ou)(?![\w/])", re.IGNORECASE)
 _EYE_SIDES = {"od": " right eye ", "os": " left eye ", "ou": " bilateral "}

@@ -335,3 +335,8 @@ def test_keeps_falling_is_repeated_falls() -> None:
 def test_an_l_before_spine_is_lumbar_not_left(typed: str, region: str) -> None:
     text = shorthand.read(typed).text
     assert region in text and "left" not in text, text
+
+
+@pytest.mark.parametrize(("typed", "side"), [("VH OD", "right eye"), ("NAION OS", "left eye"), ("ERM OU", "bilateral")])
+def test_more_eye_conditions_take_the_latin_sides(typed: str, side: str) -> None:
+    assert side in shorthand.read(typed).text
