@@ -146,6 +146,10 @@ class Reading:
     cause: bool = False  # the second condition is the cause of the first ("due to", "caused by")
 
 
+# "MV >96 hrs", "vent <24 hours": the titles' "Greater than 96 Consecutive Hours" ("GBS+" is _POSITIVE's)
+_MORE_OR_LESS = re.compile(r"([<>])\s?(?=\d)")
+
+
 def read(text: str) -> Reading:
     """The query with shorthand spelled out, and what it asks for beyond words."""
     if not text or not any(ch.isalpha() for ch in text):
@@ -162,6 +166,7 @@ def read(text: str) -> Reading:
     out = _BYPASS_COUNT.sub(lambda m: f"{m.group(1)} {_arteries(m.group(2))}", out)
     out = _VESSEL_BYPASS.sub(lambda m: f"{m.group(2)} {_arteries(m.group(1))}", out)
     out = _PATTERN.sub(_rewrite, out)
+    out = _MORE_OR_LESS.sub(lambda m: " greater than " if m.group(1) == ">" else " less than ", out)
     out = _POSITIVE.sub(" positive", out)
     out = _dated(out)
     out = _contrast(out)

@@ -340,3 +340,8 @@ def test_an_l_before_spine_is_lumbar_not_left(typed: str, region: str) -> None:
 @pytest.mark.parametrize(("typed", "side"), [("VH OD", "right eye"), ("NAION OS", "left eye"), ("ERM OU", "bilateral")])
 def test_more_eye_conditions_take_the_latin_sides(typed: str, side: str) -> None:
     assert side in shorthand.read(typed).text
+
+
+def test_more_or_less_than_a_number_is_said_as_the_titles_say_it() -> None:
+    assert shorthand.read("MV >96 hrs").text == "MV greater than 96 hrs"
+    assert shorthand.read("vent <24 hours").text == "vent less than 24 hours"
