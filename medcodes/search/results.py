@@ -136,7 +136,7 @@ def run_search(catalog: Catalog, engine: Engine, q: str, systems: Any, billable:
         if not lex.hits or lex.relaxed:  # the words, where not all of them are said inside the family
             lex = engine.lexical(conn, words, partial, flt, asked=asked, weak=weak)  # ("125 mg" is a dose)
         combined = _each_part(engine, conn, reading, lex, flt) \
-            if reading.parts and not lexically_answered(lex) else []
+            if reading.parts and not lexically_answered(lex) and not _one_says_both(lex) else []
         _add_lexical(plan, lex, engine, conn, query, flt, limit + offset - len(plan.ids), (words, partial), combined)
     plan.add(found.named, "code", query.words[0].upper() if found.named else "", engine)  # after the words
     did_you_mean = engine.nearest_code(conn, found.missed[0].compact) if found.missed and not plan.ids else None
@@ -419,6 +419,15 @@ def _denied_by(conn: Any, system: str, code: str, said: tuple[str, ...]) -> bool
     row = conn.execute("SELECT title FROM codes WHERE system = ? AND code = ?", (system, code)).fetchone()
     without = rank._WITHOUT.search(row[0].lower()) if row else None  # as the re-scoring reads "without"
     return without is not None and bool(set(words(without.group(1))) & set(said) - rank.STOPWORDS)
+
+
+ONE_SAYS_BOTH = 0.75  # the share of the query's groups a code says that makes it the code of both parts
+
+
+def _one_says_both(lex: Lexical) -> bool:
+    """Whether one code says the conditions a phrase joins ("AKI 2/2 ATN": N17.0, acute kidney failure with
+    tubular necrosis), so that it, not the best code of each, comes first."""
+    return bool(lex.hits) and lex.hits[0].coverage >= ONE_SAYS_BOTH
 
 
 def _each_part(engine: Engine, conn: Any, reading: shorthand.Reading, lex: Lexical, flt: Filter) -> list[int]:

@@ -465,3 +465,13 @@ def test_an_infected_bladder_is_cystitis(full_index: Path) -> None:
     """"infected" is the word entry "infection": in another order, the term "bladder infection"."""
     found = search(Catalog(full_index), "infected bladder", systems=["icd10cm"], limit=3)["results"]
     assert found[0]["code"].startswith("N30"), [r["code"] for r in found]
+
+
+@pytest.mark.slow
+def test_one_code_that_says_both_conditions_comes_before_each_ones(full_index: Path) -> None:
+    """"AKI 2/2 ATN": N17.0 says both (acute kidney failure with tubular necrosis), so it is not put after
+    the best code of each part, as "UTI 2/2 klebsiella" (no code says both) puts N39.0 and B96.1 first."""
+    found = search(Catalog(full_index), "AKI 2/2 ATN", systems=["icd10cm"], limit=3)["results"]
+    assert found[0]["code"] == "N17.0", [r["code"] for r in found]
+    found = search(Catalog(full_index), "UTI 2/2 klebsiella", systems=["icd10cm"], limit=3)["results"]
+    assert [r["code"] for r in found[:2]] == ["N39.0", "B96.1"], [r["code"] for r in found]
