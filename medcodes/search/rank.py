@@ -369,7 +369,7 @@ def rescore(cands: list[Candidate], titles: TitleWords, groups: Sequence[Group],
     bm25 = np.array([(max(c.bm25, 0.0) / top) ** 0.5 for c in cands])
     # one flat list per term (a list of short lists made into a 2-D array costs more than the terms)
     fixed = (np.array([_default_bonus(c, defaults) for c in cands]) if defaults else np.zeros(n),
-             np.array([0.03 if c.billable else 0.0 for c in cands]),
+             np.array([BILLABLE_BONUS if c.billable else 0.0 for c in cands]),
              np.array([by_system[c.system] for c in cands]),
              np.array([0.05 if c.kind in GROUPING_KINDS else 0.0 for c in cands]),
              np.array([SEVENTH.get(c.code[-1], SEVENTH_OTHER) if s7 else 0.0
@@ -574,6 +574,7 @@ def _system_bonus(system: str, preferred: set[str] | frozenset[str], asked: froz
 
 CAUSES = ("V", "W", "X", "Y")  # the ICD-10-CM chapter of external causes
 REFUSED_COST = 0.15  # a descriptor that says what the query says is not there
+BILLABLE_BONUS = 0.03  # a code that may be billed, before the heading it is under
 DEFAULT_BONUS = 0.08  # the code a term means when nothing more is said
 
 
