@@ -193,7 +193,7 @@ def codes_set(conn: sqlite3.Connection, n: int, rng: random.Random) -> QuerySet:
 # -- judged sets drawn from the official files, written once to bench/queries ------------------
 # Each is sampled with a fixed seed and cut in two: *_tune.tsv for tuning, *_report.tsv for the
 # figure (never looked at while tuning). The hand-written sets also have *_fresh.tsv: queries written
-# once tuning had ended, run untouched (--part fresh; later batches, --part fresh2 to fresh44, written
+# once tuning had ended, run untouched (--part fresh; later batches, --part fresh2 to fresh48, written
 # by someone who had seen neither the earlier batches' results nor the engine's vocabulary files).
 SPLIT_SEED = 20261202
 
@@ -417,7 +417,7 @@ def rss_mb() -> tuple[float, float]:
 
 # -- main ------------------------------------------------------------------------
 # the held-out batches, each written after the tuning before it ended and run once when added
-HELD_OUT = ("fresh", *(f"fresh{i}" for i in range(2, 45)))
+HELD_OUT = ("fresh", *(f"fresh{i}" for i in range(2, 49)))
 
 
 def main() -> None:
@@ -435,7 +435,7 @@ def main() -> None:
     p.add_argument("--part", choices=("tune", "report", *HELD_OUT, "both", "all"),
                    default="both",
                    help="which part of the judged sets to score: tune while tuning, report for the figure,"
-                        " fresh to fresh44 for the held-out batches written after tuning ended (each run once);"
+                        " fresh to fresh48 for the held-out batches written after tuning ended (each run once);"
                         " both = tune and report")
     args = p.parse_args()
     db = Path(args.db)
