@@ -75,7 +75,6 @@ PREFIXES = frozenset("trans micro multi pre post sub supra inter intra non anti 
                      " hypo semi uni bi tri mid ultra extra infra co re de dis".split())
 TRUNCATED = 4  # letters of a word cut short that may stand for the words it starts ("enceph")
 TRUNCATIONS = 4  # the most used words it may stand for
-TERMINATED_KEPT = frozenset({"hcpcs", "hcpcs-mod"})  # systems whose files list terminated codes, not billable
 COMMONER = 10  # a correction of an unfinished last word this many times as used as the word it begins
 PATH_HITS = 40  # index paths (paths.py) that may bring their code into the candidates
 TABLE_BELOW = 0.001  # how far below its best code a table comes
@@ -192,8 +191,9 @@ class Engine:
         self.system[ids] = np.fromiter((index.get(r[1], -1) for r in rows), dtype=np.int8, count=len(rows))
         self.billable[ids] = np.fromiter((r[2] for r in rows), dtype=np.int8, count=len(rows))
         # a code deleted in a later release, or one its own HCPCS file keeps with the date CMS terminated
-        # it (not billable; "depo medrol 80 mg": J1040, ended 2024, comes after the live J1010)
-        self.deleted[ids] = np.fromiter((r[3] or r[1] in TERMINATED_KEPT and r[2] == 0 and r[5] in ("code", "modifier")
+        # it (not billable; "depo medrol 80 mg": J1040, ended 2024, comes after the live J1010; rank.TERMINATED_COST)
+        terminated = rank.TERMINATED_KEPT
+        self.deleted[ids] = np.fromiter((r[3] or r[1] in terminated and r[2] == 0 and r[5] in ("code", "modifier")
                                          for r in rows), dtype=bool, count=len(rows))
         # what the re-scoring reads of a candidate besides its descriptor: read from memory, a few
         # hundred candidates a query cost no SQL (7 MB for the 198k codes of the embedded data)

@@ -374,7 +374,7 @@ def rescore(cands: list[Candidate], titles: TitleWords, groups: Sequence[Group],
              np.array([0.05 if c.kind in GROUPING_KINDS else 0.0 for c in cands]),
              np.array([SEVENTH.get(c.code[-1], SEVENTH_OTHER) if s7 else 0.0
                        for c, s7 in zip(cands, seventh.tolist(), strict=True)]),
-             np.array([0.40 if c.deleted else 0.0 for c in cands]),
+             np.array([_gone_cost(c) for c in cands]),
              _someone_else(cands, groups) + _not_surgery(cands, groups) + _sided_unasked(cands, sided, groups)
              + _not_asked_of(cands, groups)
              + np.where(says_refused, REFUSED_COST, 0.0) + _cause_beside_condition(cands, groups, coverage))
@@ -563,6 +563,19 @@ def _cause_beside_condition(cands: list[Candidate], groups: Sequence[Group], cov
         return np.zeros(len(cands))
     return np.array([CAUSE_COST if c.system == "icd10cm" and c.code.startswith(CAUSES) and cov < 1.0 else 0.0
                      for c, cov in zip(cands, coverage.tolist(), strict=True)])
+
+
+DELETED_COST = 0.40  # a code deleted from its code set: after every current code that says what was asked
+# a HCPCS code its own file keeps, not billable since CMS terminated it: after the live codes that say the same,
+# yet still found by its own words (its short descriptor, an old claim's)
+TERMINATED_COST = 0.10
+TERMINATED_KEPT = frozenset({"hcpcs", "hcpcs-mod"})
+
+
+def _gone_cost(c: Candidate) -> float:
+    if not c.deleted:
+        return 0.0
+    return TERMINATED_COST if c.system in TERMINATED_KEPT and c.billable == 0 else DELETED_COST
 
 
 def _system_bonus(system: str, preferred: set[str] | frozenset[str], asked: frozenset[str]) -> float:
